@@ -1,0 +1,387 @@
+/**
+ * The currant AST: what the parser gives and the checker, interpreter and graph read.
+ *
+ * Takes nothing, gives types only. Every node is a tagged union member on `kind`, carries a
+ * numeric `id` (unique in its program, assigned in source order, so the same text always gives
+ * the same ids) and a source `span`. Interpreter state names nodes by these ids, which is why
+ * ids must be a pure function of the source text.
+ *
+ *   parse('workflow w() { return 1 }').program.workflow.body.body[0]
+ *   // => { kind: 'Return', id: 3, span: {...}, argument: { kind: 'NumberLiteral', value: 1, ... } }
+ *
+ * Change this file additively: saved instance states name node ids and kinds.
+ */
+
+/** A range in the source text. Offsets are 0-based UTF-16 indexes; line and col are 1-based. */
+export interface Span {
+  start: number;
+  end: number;
+  line: number;
+  col: number;
+}
+
+interface NodeBase {
+  id: number;
+  span: Span;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Types (annotations). The checker turns these into its own type values.
+// ---------------------------------------------------------------------------------------------
+
+export type TypeNode =
+  | PrimitiveTypeNode
+  | ArrayTypeNode
+  | ObjectTypeNode
+  | UnionTypeNode
+  | TypeRefNode
+  | LiteralTypeNode;
+
+/** `string`, `number`, `boolean`, `null`, `any`, `void` */
+export interface PrimitiveTypeNode extends NodeBase {
+  kind: 'PrimitiveType';
+  name: 'string' | 'number' | 'boolean' | 'null' | 'any' | 'void';
+}
+/** `T[]` (also `Array<T>`) */
+export interface ArrayTypeNode extends NodeBase {
+  kind: 'ArrayType';
+  element: TypeNode;
+}
+/** `{ success: boolean, paymentId?: string }` (commas or semicolons between members) */
+export interface ObjectTypeNode extends NodeBase {
+  kind: 'ObjectType';
+  members: { name: string; optional: boolean; type: TypeNode; span: Span }[];
+}
+/** `A | B` */
+export interface UnionTypeNode extends NodeBase {
+  kind: 'UnionType';
+  types: TypeNode[];
+}
+/** `Payment` — a reference to a `type` alias */
+export interface TypeRefNode extends NodeBase {
+  kind: 'TypeRef';
+  name: string;
+}
+/** `"ok"`, `42`, `true` used as a type */
+export interface LiteralTypeNode extends NodeBase {
+  kind: 'LiteralType';
+  value: string | number | boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Declarations
+// ---------------------------------------------------------------------------------------------
+
+export interface Program extends NodeBase {
+  kind: 'Program';
+  /** The file name used in diagnostics (e.g. `order.workflow`). */
+  file: string;
+  /** The exact source text; instances are frozen to it. */
+  source: string;
+  types: TypeAlias[];
+  tasks: TaskDecl[];
+  /** Exactly one per file; the parser reports a diagnostic when there is none or more than one. */
+  workflow: WorkflowDecl;
+  /** Highest node id + 1. */
+  nodeCount: number;
+}
+
+/** `type Payment = { success: boolean }` */
+export interface TypeAlias extends NodeBase {
+  kind: 'TypeAlias';
+  name: string;
+  type: TypeNode;
+}
+
+export interface Param {
+  name: string;
+  type?: TypeNode;
+  span: Span;
+}
+
+/** `task chargeCard(orderId: string, amount: number): Payment with { retries: 3, timeout: "30s" }` */
+export interface TaskDecl extends NodeBase {
+  kind: 'TaskDecl';
+  name: string;
+  params: Param[];
+  returnType?: TypeNode;
+  /** The `with { … }` object literal; evaluated by the checker as a constant policy. */
+  policy?: ObjectLiteral;
+}
+
+/** `workflow processOrder(orderId: string, amount: number): string { … }` */
+export interface WorkflowDecl extends NodeBase {
+  kind: 'WorkflowDecl';
+  name: string;
+  params: Param[];
+  returnType?: TypeNode;
+  body: Block;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements
+// ---------------------------------------------------------------------------------------------
+
+export type Statement =
+  | VarDecl
+  | Assign
+  | Update
+  | If
+  | While
+  | For
+  | ForOf
+  | Break
+  | Continue
+  | Return
+  | ExprStmt
+  | Block;
+
+/** `{ … }` */
+export interface Block extends NodeBase {
+  kind: 'Block';
+  body: Statement[];
+}
+
+/** `const x: T = e`, `let y`, `const [a, b] = e`, `const { a, b: c } = e` */
+export interface VarDecl extends NodeBase {
+  kind: 'VarDecl';
+  declKind: 'const' | 'let';
+  target: Pattern;
+  type?: TypeNode;
+  /** Absent only for `let x` (value null). May be an `Await` node. */
+  init?: Expression;
+}
+
+/** `x = e`, `o.a += e`, `xs[i] -= e`, `*=`, `/=`, `%=`, `??=` is not supported. */
+export interface Assign extends NodeBase {
+  kind: 'Assign';
+  op: '=' | '+=' | '-=' | '*=' | '/=';
+  /** An Identifier, Member or Index expression (checked by the checker). */
+  target: Expression;
+  /** May be an `Await` node. */
+  value: Expression;
+}
+
+/** `i++`, `--i` as a statement (also allowed as a `for` update). */
+export interface Update extends NodeBase {
+  kind: 'Update';
+  op: '++' | '--';
+  prefix: boolean;
+  target: Expression;
+}
+
+/** `if (test) consequent else alternate`; `else if` is an `If` in `alternate`. */
+export interface If extends NodeBase {
+  kind: 'If';
+  test: Expression;
+  consequent: Statement;
+  alternate?: Statement;
+}
+
+/** `while (test) body` */
+export interface While extends NodeBase {
+  kind: 'While';
+  test: Expression;
+  body: Statement;
+}
+
+/** `for (init; test; update) body` — init is a VarDecl or an assignment/update, update an Assign/Update. */
+export interface For extends NodeBase {
+  kind: 'For';
+  init?: VarDecl | Assign | Update;
+  test?: Expression;
+  update?: Assign | Update;
+  body: Statement;
+}
+
+/** `for (const x of list) body` */
+export interface ForOf extends NodeBase {
+  kind: 'ForOf';
+  declKind: 'const' | 'let';
+  target: Pattern;
+  iterable: Expression;
+  body: Statement;
+}
+
+export interface Break extends NodeBase {
+  kind: 'Break';
+}
+export interface Continue extends NodeBase {
+  kind: 'Continue';
+}
+/** `return [argument]` — argument may be an `Await` node (`return await t()`). */
+export interface Return extends NodeBase {
+  kind: 'Return';
+  argument?: Expression;
+}
+/** An expression used as a statement, typically `await task(x)`. */
+export interface ExprStmt extends NodeBase {
+  kind: 'ExprStmt';
+  expression: Expression;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patterns (binding targets)
+// ---------------------------------------------------------------------------------------------
+
+export type Pattern = IdentifierPattern | ArrayPattern | ObjectPattern;
+
+export interface IdentifierPattern extends NodeBase {
+  kind: 'IdentifierPattern';
+  name: string;
+}
+/** `[a, , b, ...rest]` — a `null` element is a hole. */
+export interface ArrayPattern extends NodeBase {
+  kind: 'ArrayPattern';
+  elements: (Pattern | null)[];
+  rest?: IdentifierPattern;
+}
+/** `{ a, b: c, d = 1 }` is not supported (no defaults); `{ a, b: c, ...rest }` is. */
+export interface ObjectPattern extends NodeBase {
+  kind: 'ObjectPattern';
+  properties: { key: string; value: Pattern; span: Span }[];
+  rest?: IdentifierPattern;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+// ---------------------------------------------------------------------------------------------
+
+export type Expression =
+  | NumberLiteral
+  | StringLiteral
+  | BooleanLiteral
+  | NullLiteral
+  | TemplateLiteral
+  | ArrayLiteral
+  | ObjectLiteral
+  | Identifier
+  | Member
+  | Index
+  | Call
+  | Unary
+  | Binary
+  | Logical
+  | Conditional
+  | Await;
+
+export interface NumberLiteral extends NodeBase {
+  kind: 'NumberLiteral';
+  value: number;
+}
+export interface StringLiteral extends NodeBase {
+  kind: 'StringLiteral';
+  value: string;
+}
+export interface BooleanLiteral extends NodeBase {
+  kind: 'BooleanLiteral';
+  value: boolean;
+}
+export interface NullLiteral extends NodeBase {
+  kind: 'NullLiteral';
+}
+/** `` `a ${x} b` `` — `quasis.length === expressions.length + 1` (cooked strings). */
+export interface TemplateLiteral extends NodeBase {
+  kind: 'TemplateLiteral';
+  quasis: string[];
+  expressions: Expression[];
+}
+/** `[a, ...b, c]` */
+export interface ArrayLiteral extends NodeBase {
+  kind: 'ArrayLiteral';
+  elements: (Expression | SpreadElement)[];
+}
+export interface SpreadElement extends NodeBase {
+  kind: 'Spread';
+  argument: Expression;
+}
+/** `{ a: 1, b, "c-d": 2, [k]: v is not supported, ...o }` — shorthand `b` is `{ key: 'b', value: Identifier b }`. */
+export interface ObjectLiteral extends NodeBase {
+  kind: 'ObjectLiteral';
+  properties: (ObjectProperty | SpreadElement)[];
+}
+export interface ObjectProperty extends NodeBase {
+  kind: 'Property';
+  key: string;
+  value: Expression;
+  shorthand: boolean;
+}
+export interface Identifier extends NodeBase {
+  kind: 'Identifier';
+  name: string;
+}
+/** `object.property` and `object?.property` */
+export interface Member extends NodeBase {
+  kind: 'Member';
+  object: Expression;
+  property: string;
+  optional: boolean;
+}
+/** `object[index]` and `object?.[index]` */
+export interface Index extends NodeBase {
+  kind: 'Index';
+  object: Expression;
+  index: Expression;
+  optional: boolean;
+}
+/**
+ * `callee(args)` — callee is an Identifier (task, built-in such as `sleep`, `now`, `String`)
+ * or a Member (`Math.max`, `s.toUpperCase`, `Promise.all`, `items.map`). Spread arguments are
+ * not supported. `optional` is `f?.()`, which is rejected by the checker.
+ */
+export interface Call extends NodeBase {
+  kind: 'Call';
+  callee: Expression;
+  args: Expression[];
+  /** Per-call task policy: `await chargeCard(id) with { retries: 5 }`. */
+  policy?: ObjectLiteral;
+}
+export interface Unary extends NodeBase {
+  kind: 'Unary';
+  op: '!' | '-' | '+' | 'typeof';
+  argument: Expression;
+}
+export interface Binary extends NodeBase {
+  kind: 'Binary';
+  op: '+' | '-' | '*' | '/' | '%' | '<' | '<=' | '>' | '>=' | '===' | '!==' | '==' | '!=';
+  left: Expression;
+  right: Expression;
+}
+export interface Logical extends NodeBase {
+  kind: 'Logical';
+  op: '&&' | '||' | '??';
+  left: Expression;
+  right: Expression;
+}
+export interface Conditional extends NodeBase {
+  kind: 'Conditional';
+  test: Expression;
+  consequent: Expression;
+  alternate: Expression;
+}
+/**
+ * `await e`. The parser accepts it anywhere an expression may stand; the checker allows it only
+ * as an ExprStmt's expression, a VarDecl's init, an Assign's value or a Return's argument, and
+ * only around a task call, `Promise.all([...])`, `Promise.all(xs.map(task), { concurrency })`,
+ * `Promise.allSettled(...)` of the same two shapes, `sleep(d)` or `signal(name[, { timeout }])`.
+ */
+export interface Await extends NodeBase {
+  kind: 'Await';
+  argument: Expression;
+}
+
+export type Node =
+  | Program
+  | TypeAlias
+  | TaskDecl
+  | WorkflowDecl
+  | Statement
+  | Pattern
+  | Expression
+  | SpreadElement
+  | ObjectProperty
+  | TypeNode;
+
+export function assertNever(x: never, what = 'value'): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,146 @@
+/**
+ * One diagnostic shape for syntax, check and runtime problems, and one renderer.
+ *
+ * Takes a span and a message, gives a `Diagnostic` value and its text form:
+ *
+ *   order.workflow:3:9 error CT005 unknown task 'chargeCrad' (did you mean 'chargeCard'?)
+ *     3 |   const p = await chargeCrad(id)
+ *       |                   ^^^^^^^^^^
+ *
+ * Codes are stable (tests and users match on them); add new ones, never renumber.
+ * `CS…` syntax, `CT…` check (types, names, structure), `CR…` runtime.
+ */
+import type { Span } from './ast.ts';
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  code: DiagnosticCode;
+  severity: Severity;
+  message: string;
+  span: Span;
+  /** Optional extra line: what to do instead. */
+  hint?: string;
+}
+
+/**
+ * The stable code table. The comment is the meaning; the message says the particulars.
+ * Keep alphabetical within a group; append only.
+ */
+export const CODES = {
+  // syntax (parser)
+  CS001: 'syntax error',
+  CS002: 'unsupported construct (function, arrow, class, import/export, try/catch/throw, new, this, …)',
+  CS003: 'the file must declare exactly one workflow',
+  CS004: 'invalid literal (number, string, template)',
+  // check
+  CT001: 'undeclared variable',
+  CT002: 'variable used before its declaration',
+  CT003: 'assignment to a const',
+  CT004: 'redeclaration in the same scope',
+  CT005: 'unknown task or function',
+  CT006: 'wrong number of arguments',
+  CT007: 'type mismatch',
+  CT008: 'unknown property or method of a known type',
+  CT009: 'await in a disallowed position',
+  CT010: 'unreachable code',
+  CT011: 'loop can spin forever with no await, break or return',
+  CT012: 'missing return for a declared return type',
+  CT013: 'a workflow cannot call a workflow',
+  CT014: 'invalid task policy',
+  CT015: 'invalid await target',
+  CT016: 'break or continue outside a loop',
+  CT017: 'invalid assignment target',
+  CT018: 'unknown type name',
+  CT019: 'duplicate declaration (type, task or parameter)',
+  CT020: 'invalid duration',
+  CT021: 'task call without await',
+  // runtime
+  CR001: 'property access on null',
+  CR002: 'operand of the wrong type',
+  CR003: 'not a finite number (division by zero, overflow, NaN)',
+  CR004: 'index out of range or not an integer',
+  CR005: 'statement budget exhausted (runaway loop?)',
+  CR006: 'execution state too large',
+  CR007: 'task failed permanently',
+  CR008: 'invalid argument to a built-in',
+  CR009: 'input does not match the workflow parameters',
+  CR010: 'invalid sleep or signal argument',
+  CR011: 'destructuring mismatch',
+  CR012: 'invalid JSON',
+} as const;
+
+export type DiagnosticCode = keyof typeof CODES;
+
+/** 1-based line and column of a 0-based offset. */
+export function lineCol(source: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(offset, source.length);
+  for (let i = 0; i < end; i++) {
+    if (source.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, col: end - lineStart + 1 };
+}
+
+/** Builds a span from offsets. */
+export function spanOf(source: string, start: number, end: number): Span {
+  const { line, col } = lineCol(source, start);
+  return { start, end, line, col };
+}
+
+export function diagnostic(
+  code: DiagnosticCode,
+  span: Span,
+  message: string,
+  opts: { severity?: Severity; hint?: string } = {},
+): Diagnostic {
+  const d: Diagnostic = { code, severity: opts.severity ?? 'error', message, span };
+  if (opts.hint) d.hint = opts.hint;
+  return d;
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/** `file:line:col` */
+export function location(file: string, span: Span): string {
+  return `${file}:${span.line}:${span.col}`;
+}
+
+/**
+ * Renders one diagnostic as text: a header line, the source line and a caret under the span.
+ * `color` wraps parts for terminals; the default is plain text.
+ */
+export function renderDiagnostic(
+  d: Diagnostic,
+  source: string,
+  file: string,
+  color: { error: (s: string) => string; warning: (s: string) => string; dim: (s: string) => string } = {
+    error: (s) => s,
+    warning: (s) => s,
+    dim: (s) => s,
+  },
+): string {
+  const lines = source.split('\n');
+  const text = (lines[d.span.line - 1] ?? '').replace(/\r$/, '');
+  const gutter = String(d.span.line);
+  const pad = ' '.repeat(gutter.length);
+  const width = Math.max(1, Math.min(d.span.end - d.span.start, text.length - d.span.col + 1));
+  const paint = d.severity === 'error' ? color.error : color.warning;
+  const out = [
+    `${location(file, d.span)} ${paint(`${d.severity} ${d.code}`)} ${d.message}`,
+    color.dim(`${gutter} | `) + text,
+    color.dim(`${pad} | `) + ' '.repeat(Math.max(0, d.span.col - 1)) + paint('^'.repeat(width)),
+  ];
+  if (d.hint) out.push(color.dim(`${pad} = `) + `hint: ${d.hint}`);
+  return out.join('\n');
+}
+
+export function renderDiagnostics(ds: readonly Diagnostic[], source: string, file: string): string {
+  return ds.map((d) => renderDiagnostic(d, source, file)).join('\n\n');
+}

@@ -1,0 +1,36 @@
+/**
+ * The public API of the currant language core. Small on purpose: parse, check, compile,
+ * start/resume, graph, and the types and renderers around them.
+ *
+ *   const { program, diagnostics } = compile(source, 'order.workflow');
+ *   if (!program) console.error(renderDiagnostics(diagnostics, source, 'order.workflow'));
+ */
+import type { Program } from './ast.ts';
+import { check } from './checker/index.ts';
+import { hasErrors, type Diagnostic } from './diagnostics.ts';
+import { parse } from './parser.ts';
+
+export type * from './ast.ts';
+export * from './diagnostics.ts';
+export * from './interpreter/types.ts';
+export { parse } from './parser.ts';
+export { check, checkInput } from './checker/index.ts';
+export { start, resume } from './interpreter/index.ts';
+export { parseDuration, formatDuration } from './duration.ts';
+export { toGraph, toMermaid, toDot } from './graph.ts';
+export { programHash } from './hash.ts';
+
+export interface Compiled {
+  /** Present when there are no errors (warnings allowed). */
+  program?: Program;
+  diagnostics: Diagnostic[];
+}
+
+/** Parse and check in one go: the program only when it has no error. */
+export function compile(source: string, file = 'workflow.workflow'): Compiled {
+  const parsed = parse(source, file);
+  if (!parsed.program) return { diagnostics: parsed.diagnostics };
+  const diagnostics = [...parsed.diagnostics, ...check(parsed.program)];
+  diagnostics.sort((a, b) => a.span.start - b.span.start);
+  return hasErrors(diagnostics) ? { diagnostics } : { program: parsed.program, diagnostics };
+}

@@ -1,0 +1,192 @@
+/**
+ * The interpreter's contract with the outside: values, state, events in, commands out.
+ *
+ * The interpreter is a pure function pair:
+ *
+ *   start(program, input, options)        -> Activation
+ *   resume(program, state, event, options) -> Activation
+ *
+ * It never does I/O: clock and ids come in through `ExecOptions`. `ExecState` is plain JSON, so
+ * `resume(program, JSON.parse(JSON.stringify(state)), event)` behaves exactly like resuming the
+ * in-memory object. Runtimes (embedded, AWS) store the state and carry out the commands.
+ */
+
+/** Workflow values are JSON values. There is no `undefined`: a missing property reads as `null`. */
+export type Value = null | boolean | number | string | Value[] | { [key: string]: Value };
+
+/** Retry/timeout policy of a task, resolved from the declaration's `with { … }` and a call's override. */
+export interface TaskPolicy {
+  /** Retries after the first attempt; attempts = retries + 1. Default 2. */
+  retries: number;
+  /** Delay before the first retry, ms. Default 1000. */
+  backoffMs: number;
+  /** Multiplier applied to the delay after each retry. Default 2. */
+  backoffRate: number;
+  /** Upper bound on one retry delay, ms. Default 300000 (5 minutes). */
+  maxBackoffMs: number;
+  /** Time limit for one attempt, ms. Default 300000 (5 minutes). */
+  timeoutMs: number;
+}
+
+export const DEFAULT_POLICY: TaskPolicy = {
+  retries: 2,
+  backoffMs: 1000,
+  backoffRate: 2,
+  maxBackoffMs: 300_000,
+  timeoutMs: 300_000,
+};
+
+/** Where a runtime error or a step happened. */
+export interface SourcePoint {
+  line: number;
+  col: number;
+}
+
+/** A failure as data: code, message and where. */
+export interface WorkflowError {
+  /** A diagnostic code (`CR…`) or `CANCELLED`. */
+  code: string;
+  message: string;
+  line?: number;
+  col?: number;
+  /** For CR007 (task failed permanently). */
+  task?: string;
+  attempts?: number;
+}
+
+/** A task's permanent failure as reported by the runtime after its retries ran out. */
+export interface TaskFailure {
+  message: string;
+  /** Free-form error type/name from the task (e.g. `CardDeclined`). */
+  type?: string;
+  attempts: number;
+  /** True when the last attempt timed out rather than failed. */
+  timedOut?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands: what the runtime must do after an activation
+// ---------------------------------------------------------------------------------------------
+
+export type Command =
+  | ScheduleTaskCommand
+  | StartTimerCommand
+  | CancelTimerCommand
+  | WaitForSignalCommand
+  | CompleteCommand
+  | FailCommand;
+
+/** Run `task(args)`; report back with `taskCompleted`/`taskFailed` carrying the same `id`. */
+export interface ScheduleTaskCommand {
+  type: 'scheduleTask';
+  /** Deterministic await id, e.g. `n12.s3` or, inside a fan-out, `n12.s3.4`. The idempotency key. */
+  id: string;
+  task: string;
+  args: Value[];
+  policy: TaskPolicy;
+  at: SourcePoint;
+}
+
+/** Fire `timerFired` with this `id` at `fireAt` (a durable sleep, or a signal's timeout). */
+export interface StartTimerCommand {
+  type: 'startTimer';
+  id: string;
+  /** ISO 8601 time computed from the injected clock. */
+  fireAt: string;
+  durationMs: number;
+  purpose: 'sleep' | 'signalTimeout';
+  at: SourcePoint;
+}
+
+/** A timer that is no longer needed (its signal arrived first). Runtimes may ignore it. */
+export interface CancelTimerCommand {
+  type: 'cancelTimer';
+  id: string;
+}
+
+/** The instance now waits for a signal of this name (informational: signals are delivered by name). */
+export interface WaitForSignalCommand {
+  type: 'waitForSignal';
+  id: string;
+  name: string;
+  /** Present when the wait has a timeout; a `startTimer` with `${id}:timeout` accompanies it. */
+  timeoutMs?: number;
+  at: SourcePoint;
+}
+
+export interface CompleteCommand {
+  type: 'complete';
+  result: Value;
+}
+
+export interface FailCommand {
+  type: 'fail';
+  error: WorkflowError;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events: what happened outside since the last activation
+// ---------------------------------------------------------------------------------------------
+
+export type WorkflowEvent =
+  | { type: 'taskCompleted'; id: string; result: Value }
+  | { type: 'taskFailed'; id: string; failure: TaskFailure }
+  | { type: 'timerFired'; id: string }
+  | { type: 'signal'; name: string; payload: Value };
+
+// ---------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------
+
+/** Bumped when the shape of ExecState changes; older states keep resuming (see state.ts). */
+export const STATE_VERSION = 1;
+
+/**
+ * The whole execution state. JSON-serialisable. The fields below are the public part; frames and
+ * the pending await are the interpreter's own and must be treated as opaque by runtimes.
+ */
+export interface ExecState {
+  /** State format version (STATE_VERSION when written). */
+  v: number;
+  /** Hash of the program text the state belongs to. */
+  programHash: string;
+  status: 'running' | 'waiting' | 'completed' | 'failed';
+  /** Interpreter-owned: explicit frame stack naming AST nodes by id, with locals. */
+  frames: unknown[];
+  /** Interpreter-owned: the await being waited on, or null. */
+  pending: unknown | null;
+  /** Monotonic counter used to build await ids. */
+  seq: number;
+  /** Signals that arrived before the workflow waited for them, by name, oldest first. */
+  signals: Record<string, Value[]>;
+  /** Line and column of the statement the workflow is at (for status views). */
+  at?: SourcePoint;
+  result?: Value;
+  error?: WorkflowError;
+}
+
+export interface ExecOptions {
+  /** The clock: returns the current time. Required for `now()` and timers. */
+  now: () => Date;
+  /** Id source for `uuid()`. */
+  uuid: () => string;
+  /** Statements allowed in one activation before CR005. Default 100_000. */
+  maxSteps?: number;
+  /** Largest allowed `JSON.stringify(state).length` after an activation, before CR006. Default 262_144. */
+  maxStateBytes?: number;
+}
+
+/** What `start` and `resume` give. */
+export interface Activation {
+  state: ExecState;
+  commands: Command[];
+  /** Statements executed in this activation. */
+  steps: number;
+  /** Size of the serialised state in bytes (UTF-8). */
+  stateBytes: number;
+  /**
+   * Set when the event did not apply (a completion for an id that is not pending, a timer that
+   * is not awaited, any event for a finished instance). State and commands are then unchanged/empty.
+   */
+  ignored?: string;
+}
