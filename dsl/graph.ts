@@ -1,0 +1,448 @@
+/**
+ * The workflow graph: a picture of which durable steps a workflow can take, in what order.
+ *
+ * Takes a parsed `Program`, gives plain data (`toGraph`) and two text renderings of it
+ * (`toMermaid`, a Mermaid `flowchart TD`; `toDot`, a Graphviz `digraph`). Pure: no I/O.
+ *
+ *   toMermaid(toGraph(parse(src, 'order.workflow').program!))
+ *   // flowchart TD
+ *   //   start(["processOrder(orderId, amount)"])
+ *   //   n14["chargeCard"]
+ *   //   start --> n14
+ *   //   …
+ *
+ * What becomes a node: the start, every await (task, `Promise.all` of a fixed list — a
+ * `parallel` node fanning out to one node per task —, `Promise.all(xs.map(task), { concurrency })`
+ * — a `fanout` node and one node for the mapped task —, `sleep`, `signal`), every `if` and loop that
+ * contains an await, `return`, `break` or `continue`, every `return`, and one end node. Plain
+ * computation (assignments, ifs and loops without awaits) is folded into the edges: why — the graph
+ * is about the steps that leave a mark in the instance's history, and a compute-only `if` would
+ * only add a diamond whose two edges lead to the same place.
+ *
+ * Edges carry labels where there is a choice: `yes`/`no` out of a branch, `loop`/`done` out of a
+ * loop (plus `next`/`continue` back edges and `break` exits), `received`/`timed out` out of a
+ * signal with a timeout. Node ids are stable: `n<ast id>` for statements and calls (the same text
+ * always gives the same ids), `start` and `end` for the two ends.
+ */
+import {
+  assertNever,
+  type Await,
+  type Call,
+  type Expression,
+  type ForOf,
+  type If,
+  type ObjectLiteral,
+  type Program,
+  type Span,
+  type Statement,
+} from './ast.ts';
+
+export type GraphNodeKind =
+  | 'start'
+  | 'task'
+  | 'parallel'
+  | 'fanout'
+  | 'sleep'
+  | 'signal'
+  | 'branch'
+  | 'loop'
+  | 'return'
+  | 'end';
+
+export interface GraphNode {
+  /** Stable id: `start`, `end`, or `n<ast id>` (fan-out children: `n<call id>_each`). */
+  id: string;
+  kind: GraphNodeKind;
+  /** Short human text (source excerpts are whitespace-collapsed and shortened). */
+  label: string;
+  /** 1-based source line of the construct. */
+  line: number;
+}
+
+export interface GraphEdge {
+  from: string;
+  to: string;
+  label?: string;
+}
+
+export interface Graph {
+  /** The workflow's name. */
+  name: string;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+/** Default fan-out concurrency when `{ concurrency }` is not given (see dsl/README.md). */
+const DEFAULT_CONCURRENCY = 10;
+/** Longest source excerpt kept in a label before it is shortened with `…`. */
+const MAX_EXCERPT = 48;
+
+/** An edge waiting for the node that comes next in the flow. */
+interface Dangling {
+  from: string;
+  label?: string;
+}
+
+interface LoopContext {
+  /** The loop node id (target of `continue` and the back edge). */
+  id: string;
+  /** Edges leaving the loop through `break`. */
+  breaks: Dangling[];
+}
+
+export function toGraph(program: Program): Graph {
+  const nodes: GraphNode[] = [];
+  const edges: GraphEdge[] = [];
+  const seenEdges = new Set<string>();
+  const loops: LoopContext[] = [];
+  const returns: Dangling[] = [];
+  const wf = program.workflow;
+
+  const text = (span: Span) => excerpt(program.source.slice(span.start, span.end));
+  const lineAt = (offset: number) => lineOf(program.source, offset);
+
+  function addNode(id: string, kind: GraphNodeKind, label: string, line: number): string {
+    nodes.push({ id, kind, label, line });
+    return id;
+  }
+  function addEdge(from: string, to: string, label?: string): void {
+    const key = `${from}\u0000${to}\u0000${label ?? ''}`;
+    if (seenEdges.has(key)) return; // e.g. an `if` whose branches both fall through unchanged
+    seenEdges.add(key);
+    edges.push(label === undefined ? { from, to } : { from, to, label });
+  }
+  /** Connects every dangling edge to `to`. */
+  function connect(incoming: Dangling[], to: string): void {
+    for (const d of incoming) addEdge(d.from, to, d.label);
+  }
+
+  const params = wf.params.map((p) => p.name).join(', ');
+  const start = addNode('start', 'start', `${wf.name}(${params})`, wf.span.line);
+
+  // ---- awaits --------------------------------------------------------------------------------
+
+  /** Adds the node(s) of one await and gives the edges leaving it. */
+  function awaitNodes(aw: Await, incoming: Dangling[]): Dangling[] {
+    const target = aw.argument;
+    const line = aw.span.line;
+    if (target.kind === 'Call') {
+      const name = calleeName(target.callee);
+      if (name === 'sleep') {
+        const id = addNode(`n${aw.id}`, 'sleep', `sleep ${argText(target, 0)}`, line);
+        connect(incoming, id);
+        return [{ from: id }];
+      }
+      if (name === 'signal') {
+        const timeout = objectProp(target.args[1], 'timeout');
+        const label = `signal ${argText(target, 0)}` + (timeout ? ` (timeout ${literalText(timeout)})` : '');
+        const id = addNode(`n${aw.id}`, 'signal', label, line);
+        connect(incoming, id);
+        // A timed wait goes on either way; two labelled edges show that both outcomes exist.
+        return timeout ? [{ from: id, label: 'received' }, { from: id, label: 'timed out' }] : [{ from: id }];
+      }
+      if (name === 'Promise.all' || name === 'Promise.allSettled') {
+        return promiseNodes(aw, target, name, incoming);
+      }
+      if (target.callee.kind === 'Identifier') {
+        const id = addNode(`n${aw.id}`, 'task', target.callee.name, line);
+        connect(incoming, id);
+        return [{ from: id }];
+      }
+    }
+    // Anything else the checker would reject (CT015); still drawn so the picture is not silent.
+    const id = addNode(`n${aw.id}`, 'task', `await ${text(target.span)}`, line);
+    connect(incoming, id);
+    return [{ from: id }];
+  }
+
+  function promiseNodes(aw: Await, call: Call, name: string, incoming: Dangling[]): Dangling[] {
+    const list = call.args[0];
+    const line = aw.span.line;
+    // Fan-out over a list: `Promise.all(items.map(task), { concurrency: n })`.
+    if (list?.kind === 'Call' && list.callee.kind === 'Member' && list.callee.property === 'map') {
+      const items = text(list.callee.object.span);
+      const taskArg = list.args[0];
+      const task = taskArg?.kind === 'Identifier' ? taskArg.name : taskArg ? text(taskArg.span) : '?';
+      const conc = objectProp(call.args[1], 'concurrency');
+      const concurrency = conc?.kind === 'NumberLiteral' ? String(conc.value) : conc ? text(conc.span) : String(DEFAULT_CONCURRENCY);
+      const settled = name === 'Promise.allSettled' ? ', settled' : '';
+      const fan = addNode(`n${aw.id}`, 'fanout', `each of ${items} (concurrency ${concurrency}${settled})`, line);
+      connect(incoming, fan);
+      const child = addNode(`n${aw.id}_each`, 'task', task, line);
+      addEdge(fan, child, 'each item');
+      return [{ from: child }];
+    }
+    // Fixed fan-out: `Promise.all([t1(x), t2(y)])`: one node per element, all joining the next node.
+    const par = addNode(`n${aw.id}`, 'parallel', name, line);
+    connect(incoming, par);
+    const out: Dangling[] = [];
+    if (list?.kind === 'ArrayLiteral') {
+      for (const el of list.elements) {
+        const label =
+          el.kind === 'Call' && el.callee.kind === 'Identifier' ? el.callee.name : text(el.span);
+        const child = addNode(`n${el.id}`, 'task', label, el.span.line);
+        addEdge(par, child);
+        out.push({ from: child });
+      }
+    }
+    return out.length > 0 ? out : [{ from: par }];
+  }
+
+  /** The await directly in a statement position (the only places the checker allows one). */
+  function exprNodes(e: Expression | undefined, incoming: Dangling[]): Dangling[] {
+    return e?.kind === 'Await' ? awaitNodes(e, incoming) : incoming;
+  }
+
+  // ---- statements ----------------------------------------------------------------------------
+
+  function block(stmts: readonly Statement[], incoming: Dangling[]): Dangling[] {
+    let flow = incoming;
+    for (const s of stmts) flow = statement(s, flow);
+    return flow;
+  }
+
+  function statement(s: Statement, incoming: Dangling[]): Dangling[] {
+    switch (s.kind) {
+      case 'VarDecl':
+        return exprNodes(s.init, incoming);
+      case 'Assign':
+        return exprNodes(s.value, incoming);
+      case 'ExprStmt':
+        return exprNodes(s.expression, incoming);
+      case 'Update':
+        return incoming;
+      case 'Block':
+        return block(s.body, incoming);
+      case 'If':
+        return ifNodes(s, incoming);
+      case 'While':
+      case 'For':
+      case 'ForOf':
+        return loopNodes(s, incoming);
+      case 'Break': {
+        const loop = loops[loops.length - 1];
+        if (loop) loop.breaks.push(...incoming.map((d) => ({ from: d.from, label: d.label ?? 'break' })));
+        return [];
+      }
+      case 'Continue': {
+        const loop = loops[loops.length - 1];
+        if (loop) for (const d of incoming) addEdge(d.from, loop.id, d.label ?? 'continue');
+        return [];
+      }
+      case 'Return': {
+        const before = exprNodes(s.argument, incoming);
+        const arg = s.argument && s.argument.kind !== 'Await' ? ` ${text(s.argument.span)}` : '';
+        const id = addNode(`n${s.id}`, 'return', `return${arg}`, s.span.line);
+        connect(before, id);
+        returns.push({ from: id });
+        return [];
+      }
+      default:
+        return assertNever(s, 'statement');
+    }
+  }
+
+  function ifNodes(s: If, incoming: Dangling[]): Dangling[] {
+    if (!isInteresting(s)) return incoming;
+    const id = addNode(`n${s.id}`, 'branch', text(s.test.span), s.span.line);
+    connect(incoming, id);
+    const yes = statement(s.consequent, [{ from: id, label: 'yes' }]);
+    const no = s.alternate ? statement(s.alternate, [{ from: id, label: 'no' }]) : [{ from: id, label: 'no' }];
+    return [...yes, ...no];
+  }
+
+  function loopNodes(s: Statement & { kind: 'While' | 'For' | 'ForOf' }, incoming: Dangling[]): Dangling[] {
+    if (!isInteresting(s)) return incoming;
+    // A `for` initializer runs once, before the loop node (it may itself await).
+    const before = s.kind === 'For' && s.init ? statement(s.init, incoming) : incoming;
+    const header = excerpt(program.source.slice(s.span.start, s.body.span.start));
+    const id = addNode(`n${s.id}`, 'loop', header, s.span.line);
+    connect(before, id);
+    const ctx: LoopContext = { id, breaks: [] };
+    loops.push(ctx);
+    let body = statement(s.body, [{ from: id, label: 'loop' }]);
+    if (s.kind === 'For' && s.update) body = statement(s.update, body);
+    loops.pop();
+    for (const d of body) addEdge(d.from, id, d.label ?? 'next');
+    // `while (true)` and `for (;;)` leave only through break or return.
+    const endless =
+      (s.kind === 'While' && s.test.kind === 'BooleanLiteral' && s.test.value) || (s.kind === 'For' && !s.test);
+    return [...(endless ? [] : [{ from: id, label: 'done' }]), ...ctx.breaks];
+  }
+
+  const fallThrough = block(wf.body.body, [{ from: start }]);
+  const end = addNode('end', 'end', 'end', lineAt(wf.body.span.end));
+  connect(returns, end);
+  connect(fallThrough, end);
+  return { name: wf.name, nodes, edges };
+}
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+function calleeName(callee: Expression): string {
+  if (callee.kind === 'Identifier') return callee.name;
+  if (callee.kind === 'Member' && callee.object.kind === 'Identifier') return `${callee.object.name}.${callee.property}`;
+  return '';
+}
+
+function objectProp(e: Expression | undefined, key: string): Expression | undefined {
+  if (e?.kind !== 'ObjectLiteral') return undefined;
+  for (const p of (e as ObjectLiteral).properties) if (p.kind === 'Property' && p.key === key) return p.value;
+  return undefined;
+}
+
+/** `"1s"` → `1s`, `250` → `250ms`: durations and names read better without quotes. */
+function literalText(e: Expression): string {
+  if (e.kind === 'StringLiteral') return e.value;
+  if (e.kind === 'NumberLiteral') return `${e.value}ms`;
+  return '…';
+}
+
+function argText(call: Call, i: number): string {
+  const a = call.args[i];
+  if (!a) return '';
+  if (a.kind === 'StringLiteral' || a.kind === 'NumberLiteral') return literalText(a);
+  return '…';
+}
+
+/** Does this statement hold anything the graph shows (an await or a jump)? */
+function isInteresting(s: Statement): boolean {
+  switch (s.kind) {
+    case 'VarDecl':
+      return s.init?.kind === 'Await';
+    case 'Assign':
+      return s.value.kind === 'Await';
+    case 'ExprStmt':
+      return s.expression.kind === 'Await';
+    case 'Update':
+      return false;
+    case 'Block':
+      return s.body.some(isInteresting);
+    case 'If':
+      return isInteresting(s.consequent) || (s.alternate !== undefined && isInteresting(s.alternate));
+    case 'While':
+      return isInteresting(s.body);
+    case 'For':
+      return (
+        isInteresting(s.body) ||
+        (s.init !== undefined && isInteresting(s.init)) ||
+        (s.update !== undefined && isInteresting(s.update))
+      );
+    case 'ForOf':
+      return isInteresting((s as ForOf).body);
+    case 'Break':
+    case 'Continue':
+    case 'Return':
+      return true;
+    default:
+      return assertNever(s, 'statement');
+  }
+}
+
+function excerpt(s: string): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > MAX_EXCERPT ? one.slice(0, MAX_EXCERPT - 1) + '…' : one;
+}
+
+function lineOf(source: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < Math.min(offset, source.length); i++) if (source.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+// ---- Mermaid -----------------------------------------------------------------------------------
+
+/** Mermaid-safe node id: `end` is a keyword there, and ids must be word characters. */
+function mermaidId(id: string): string {
+  const safe = id.replace(/[^A-Za-z0-9_]/g, '_');
+  return safe === 'end' ? 'end_' : safe;
+}
+
+/**
+ * Text inside a quoted Mermaid label. Mermaid has entity codes instead of backslash escapes:
+ * `#quot;` for `"`, `#35;` for `#` (first, so the other codes are not re-escaped), `#lt;`/`#gt;`.
+ */
+function mermaidText(s: string): string {
+  return s.replace(/#/g, '#35;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+}
+
+function mermaidShape(kind: GraphNodeKind, label: string): string {
+  const t = `"${mermaidText(label)}"`;
+  switch (kind) {
+    case 'start':
+    case 'end':
+      return `([${t}])`;
+    case 'task':
+      return `[${t}]`;
+    case 'parallel':
+    case 'fanout':
+      return `[[${t}]]`;
+    case 'sleep':
+      return `[/${t}/]`;
+    case 'signal':
+      return `>${t}]`;
+    case 'branch':
+      return `{${t}}`;
+    case 'loop':
+      return `{{${t}}}`;
+    case 'return':
+      return `(${t})`;
+    default:
+      return assertNever(kind, 'node kind');
+  }
+}
+
+/** Renders a graph as a Mermaid `flowchart TD`. */
+export function toMermaid(graph: Graph): string {
+  const lines = ['flowchart TD'];
+  for (const n of graph.nodes) lines.push(`  ${mermaidId(n.id)}${mermaidShape(n.kind, n.label)}`);
+  for (const e of graph.edges) {
+    const label = e.label === undefined ? '' : `|"${mermaidText(e.label)}"|`;
+    lines.push(`  ${mermaidId(e.from)} -->${label} ${mermaidId(e.to)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+// ---- DOT ---------------------------------------------------------------------------------------
+
+/** A DOT double-quoted string: backslash and quote escaped, newlines as `\n`. */
+function dotString(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n/g, '\\n')}"`;
+}
+
+function dotShape(kind: GraphNodeKind): string {
+  switch (kind) {
+    case 'start':
+    case 'end':
+      return 'shape=oval';
+    case 'task':
+      return 'shape=box, style=rounded';
+    case 'parallel':
+    case 'fanout':
+      return 'shape=box3d';
+    case 'sleep':
+      return 'shape=parallelogram';
+    case 'signal':
+      return 'shape=cds';
+    case 'branch':
+      return 'shape=diamond';
+    case 'loop':
+      return 'shape=hexagon';
+    case 'return':
+      return 'shape=box, style="rounded,bold"';
+    default:
+      return assertNever(kind, 'node kind');
+  }
+}
+
+/** Renders a graph as a Graphviz `digraph`. */
+export function toDot(graph: Graph): string {
+  const lines = [`digraph ${dotString(graph.name)} {`, '  rankdir=TB;', '  node [fontname="Helvetica"];'];
+  for (const n of graph.nodes) lines.push(`  ${dotString(n.id)} [label=${dotString(n.label)}, ${dotShape(n.kind)}];`);
+  for (const e of graph.edges) {
+    const attrs = e.label === undefined ? '' : ` [label=${dotString(e.label)}]`;
+    lines.push(`  ${dotString(e.from)} -> ${dotString(e.to)}${attrs};`);
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}

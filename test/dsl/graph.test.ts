@@ -1,0 +1,329 @@
+/**
+ * The workflow graph: structure for real programs (the examples and small inline ones), and
+ * well-formed Mermaid / DOT text.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { toDot, toGraph, toMermaid, type Graph, type GraphNode } from '../../dsl/graph.ts';
+import { parse } from '../../dsl/parser.ts';
+
+function graphOf(source: string, file = 'test.workflow'): Graph {
+  const { program, diagnostics } = parse(source, file);
+  if (!program) throw new Error(`parse failed: ${JSON.stringify(diagnostics)}`);
+  return toGraph(program);
+}
+
+function example(name: string): Graph {
+  const file = new URL(`../../examples/${name}/${name}.workflow`, import.meta.url);
+  return graphOf(readFileSync(file, 'utf8'), `${name}.workflow`);
+}
+
+function node(g: Graph, kind: GraphNode['kind'], label: string): GraphNode {
+  const found = g.nodes.filter((n) => n.kind === kind && n.label === label);
+  if (found.length !== 1) throw new Error(`expected one ${kind} '${label}', got ${found.length}: ${JSON.stringify(g.nodes)}`);
+  return found[0]!;
+}
+
+/** Targets of edges out of `from`, as `label->targetLabel` strings (sorted). */
+function out(g: Graph, from: GraphNode): string[] {
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  return g.edges
+    .filter((e) => e.from === from.id)
+    .map((e) => `${e.label ?? ''}->${byId.get(e.to)!.label}`)
+    .sort();
+}
+
+function incoming(g: Graph, to: GraphNode): string[] {
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  return g.edges
+    .filter((e) => e.to === to.id)
+    .map((e) => `${byId.get(e.from)!.label}->${e.label ?? ''}`)
+    .sort();
+}
+
+describe('toGraph on the examples', () => {
+  it('order: branches with yes/no edges, the refund path and every return reaching the end', () => {
+    const g = example('order');
+    const start = node(g, 'start', 'processOrder(orderId, amount)');
+    const charge = node(g, 'task', 'chargeCard');
+    const paid = node(g, 'branch', '!payment.success');
+    const ship = node(g, 'task', 'shipOrder');
+    const shipped = node(g, 'branch', '!shipment.success');
+    const refund = node(g, 'task', 'refundOrder');
+    const end = node(g, 'end', 'end');
+    expect(out(g, start)).toEqual(['->chargeCard']);
+    expect(out(g, charge)).toEqual(['->!payment.success']);
+    expect(out(g, paid)).toEqual(['no->shipOrder', 'yes->return `payment failed: ${payment.error}`']);
+    expect(out(g, ship)).toEqual(['->!shipment.success']);
+    expect(out(g, shipped)).toEqual(['no->return shipment.trackingId', 'yes->refundOrder']);
+    expect(out(g, refund)).toEqual(['->return "refunded"']);
+    expect(g.nodes.filter((n) => n.kind === 'return')).toHaveLength(3);
+    expect(incoming(g, end)).toEqual([
+      'return "refunded"->',
+      'return `payment failed: ${payment.error}`->',
+      'return shipment.trackingId->',
+    ]);
+    expect(charge.line).toBe(10);
+    expect(paid.line).toBe(11);
+  });
+
+  it('polling: a loop with a back edge from the sleep, a break exit and no "done" exit for while (true)', () => {
+    const g = example('polling');
+    const loop = node(g, 'loop', 'while (true)');
+    const check = node(g, 'task', 'checkJob');
+    const done = node(g, 'branch', 'status.done');
+    const sleep = node(g, 'sleep', 'sleep 1s');
+    const fetch = node(g, 'task', 'fetchResult');
+    expect(incoming(g, loop)).toEqual(['sleep 1s->next', 'startJob->']);
+    expect(out(g, loop)).toEqual(['loop->checkJob']);
+    expect(out(g, check)).toEqual(['->status.done']);
+    expect(out(g, done)).toEqual(['no->sleep 1s', 'yes->fetchResult']);
+    expect(out(g, sleep)).toEqual(['->while (true)']);
+    expect(out(g, fetch)).toEqual(['->return { jobId, checks, result }']);
+  });
+
+  it('fanout: a fan-out node with its concurrency and one node for the mapped task', () => {
+    const g = example('fanout');
+    const fan = node(g, 'fanout', 'each of items (concurrency 3)');
+    expect(out(g, fan)).toEqual(['each item->processItem']);
+    const item = node(g, 'task', 'processItem');
+    // The compute-only for-of loop after the fan-out is folded into the edge.
+    expect(out(g, item)).toEqual(['->return { count: results.length, totalSize, peakInFlight }']);
+    expect(g.nodes.some((n) => n.kind === 'loop')).toBe(false);
+  });
+
+  it('approval: a signal with a timeout has a received and a timed-out edge', () => {
+    const g = example('approval');
+    const sig = node(g, 'signal', 'signal approval (timeout 3s)');
+    expect(out(g, sig)).toEqual(['received->answer.timedOut', 'timed out->answer.timedOut']);
+    expect(g.nodes.filter((n) => n.kind === 'task').map((n) => n.label)).toEqual([
+      'requestApproval',
+      'notifyRequester',
+      'notifyRequester',
+      'notifyRequester',
+    ]);
+  });
+
+  it('flaky: start, one task, a return and the end', () => {
+    const g = example('flaky');
+    expect(g.nodes.map((n) => n.kind)).toEqual(['start', 'task', 'return', 'end']);
+    expect(g.edges).toHaveLength(3);
+  });
+});
+
+describe('toGraph on small programs', () => {
+  it('Promise.all of a fixed list: a parallel node, one node per task, all joining the next step', () => {
+    const g = graphOf(`
+task a(x: number): number
+task b(x: number): number
+task c(x: number): number
+workflow w(x: number) {
+  const [p, q] = await Promise.all([a(x), b(x)])
+  await c(p + q)
+}`);
+    const par = node(g, 'parallel', 'Promise.all');
+    expect(out(g, par)).toEqual(['->a', '->b']);
+    expect(incoming(g, node(g, 'task', 'c'))).toEqual(['a->', 'b->']);
+    expect(incoming(g, node(g, 'end', 'end'))).toEqual(['c->']);
+  });
+
+  it('allSettled fan-out and the default concurrency', () => {
+    const g = graphOf(`
+task t(x: string): string
+workflow w(xs: string[]) {
+  const rs = await Promise.allSettled(xs.map(t))
+  return rs
+}`);
+    node(g, 'fanout', 'each of xs (concurrency 10, settled)');
+  });
+
+  it('if/else chains, for loops with continue, sleep in milliseconds and a signal without timeout', () => {
+    const g = graphOf(`
+task a(): number
+task b(): number
+workflow w(n: number) {
+  for (let i = 0; i < n; i++) {
+    if (i % 2 == 0) {
+      continue
+    } else if (i > 5) {
+      await a()
+    } else {
+      await sleep(250)
+    }
+  }
+  const s = await signal("go")
+  await b()
+}`);
+    const loop = node(g, 'loop', 'for (let i = 0; i < n; i++)');
+    const even = node(g, 'branch', 'i % 2 == 0');
+    const big = node(g, 'branch', 'i > 5');
+    expect(out(g, loop)).toEqual(['done->signal go', 'loop->i % 2 == 0']);
+    expect(out(g, even)).toEqual(['no->i > 5', 'yes->for (let i = 0; i < n; i++)']);
+    expect(out(g, big)).toEqual(['no->sleep 250ms', 'yes->a']);
+    expect(out(g, node(g, 'task', 'a'))).toEqual(['next->for (let i = 0; i < n; i++)']);
+    expect(out(g, node(g, 'signal', 'signal go'))).toEqual(['->b']);
+  });
+
+  it('ifs and loops without awaits or jumps are folded away', () => {
+    const g = graphOf(`
+task a(x: number): number
+workflow w(n: number) {
+  let total = 0
+  for (let i = 0; i < n; i++) { if (i > 2) { total += i } }
+  while (total > 10) { total -= 3 }
+  await a(total)
+}`);
+    expect(g.nodes.map((n) => n.kind)).toEqual(['start', 'task', 'end']);
+  });
+
+  it('return await gives the task node then the return node', () => {
+    const g = graphOf(`
+task a(): number
+workflow w() { return await a() }`);
+    expect(g.nodes.map((n) => `${n.kind}:${n.label}`)).toEqual(['start:w()', 'task:a', 'return:return', 'end:end']);
+  });
+
+  it('is a pure function of the text: same ids twice', () => {
+    const src = readFileSync(new URL('../../examples/order/order.workflow', import.meta.url), 'utf8');
+    expect(graphOf(src)).toEqual(graphOf(src));
+    const ids = graphOf(src).nodes.map((n) => n.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+// ---- text renderings -----------------------------------------------------------------------------
+
+const ALL = ['order', 'approval', 'fanout', 'flaky', 'polling'];
+
+describe('toMermaid', () => {
+  it.each(ALL)('%s: a flowchart TD declaring every node once and linking only declared ids', (name) => {
+    const g = example(name);
+    const text = toMermaid(g);
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toBe('flowchart TD');
+    const declared = new Set<string>();
+    const edges: [string, string][] = [];
+    for (const line of lines.slice(1)) {
+      const edge = /^ {2}(\w+) -->(?:\|"[^"]*"\|)? (\w+)$/.exec(line);
+      if (edge) {
+        edges.push([edge[1]!, edge[2]!]);
+        continue;
+      }
+      // A node: id, then one of the shapes we use, with a quoted label free of raw quotes.
+      const decl = /^ {2}(\w+)(\(\["[^"]*"\]\)|\["[^"]*"\]|\[\["[^"]*"\]\]|\[\/"[^"]*"\/\]|>"[^"]*"\]|\{"[^"]*"\}|\{\{"[^"]*"\}\}|\("[^"]*"\))$/.exec(line);
+      expect(decl, `bad line: ${line}`).not.toBeNull();
+      expect(declared.has(decl![1]!)).toBe(false);
+      declared.add(decl![1]!);
+    }
+    expect(declared.size).toBe(g.nodes.length);
+    expect(edges).toHaveLength(g.edges.length);
+    for (const [a, b] of edges) expect(declared.has(a) && declared.has(b)).toBe(true);
+    // `end` is a Mermaid keyword and cannot be a node id.
+    expect(declared.has('end')).toBe(false);
+  });
+
+  it('escapes quotes, # and angle brackets in labels', () => {
+    const g: Graph = {
+      name: 'w',
+      nodes: [
+        { id: 'start', kind: 'start', label: 'w()', line: 1 },
+        { id: 'n1', kind: 'branch', label: 'x.name == "a#1" && n < 3', line: 2 },
+        { id: 'end', kind: 'end', label: 'end', line: 3 },
+      ],
+      edges: [
+        { from: 'start', to: 'n1' },
+        { from: 'n1', to: 'end', label: 'say "hi"' },
+      ],
+    };
+    expect(toMermaid(g)).toBe(
+      [
+        'flowchart TD',
+        '  start(["w()"])',
+        '  n1{"x.name == #quot;a#35;1#quot; && n #lt; 3"}',
+        '  end_(["end"])',
+        '  start --> n1',
+        '  n1 -->|"say #quot;hi#quot;"| end_',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+/** A small tokenizer for the subset of DOT we emit: checks quoting and gives statements. */
+function dotStatements(text: string): string[][] {
+  const tokens: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (/\s/.test(c)) i++;
+    else if (c === '"') {
+      let j = i + 1;
+      let s = '';
+      while (j < text.length && text[j] !== '"') {
+        if (text[j] === '\\') {
+          s += text[j + 1];
+          j += 2;
+        } else s += text[j++];
+      }
+      if (j >= text.length) throw new Error('unterminated string');
+      tokens.push(`"${s}`);
+      i = j + 1;
+    } else if (text.startsWith('->', i)) {
+      tokens.push('->');
+      i += 2;
+    } else if ('{}[];,='.includes(c)) {
+      tokens.push(c);
+      i++;
+    } else {
+      const m = /^[A-Za-z0-9_.]+/.exec(text.slice(i));
+      if (!m) throw new Error(`unexpected ${c}`);
+      tokens.push(m[0]);
+      i += m[0].length;
+    }
+  }
+  const stmts: string[][] = [];
+  let cur: string[] = [];
+  for (const t of tokens) {
+    if (t === ';') {
+      stmts.push(cur);
+      cur = [];
+    } else cur.push(t);
+  }
+  stmts.push(cur);
+  return stmts;
+}
+
+describe('toDot', () => {
+  it.each(ALL)('%s: a digraph whose statements are well formed and whose edges use declared nodes', (name) => {
+    const g = example(name);
+    const stmts = dotStatements(toDot(g));
+    expect(stmts[0]!.slice(0, 3)).toEqual(['digraph', `"${g.name}`, '{']);
+    expect(stmts[stmts.length - 1]).toEqual(['}']);
+    const declared = new Set<string>();
+    let edgeCount = 0;
+    for (const s of stmts.slice(1, -1)) {
+      if (s[1] === '->') {
+        edgeCount++;
+        expect(declared.has(s[0]!) && declared.has(s[2]!)).toBe(true);
+      } else if (s[0]!.startsWith('"')) {
+        expect(s[1]).toBe('[');
+        expect(s[s.length - 1]).toBe(']');
+        declared.add(s[0]!);
+      }
+    }
+    expect(declared.size).toBe(g.nodes.length);
+    expect(edgeCount).toBe(g.edges.length);
+  });
+
+  it('escapes quotes and backslashes in labels', () => {
+    const g: Graph = {
+      name: 'w',
+      nodes: [{ id: 'n1', kind: 'task', label: 'say "hi" \\ bye', line: 1 }],
+      edges: [{ from: 'n1', to: 'n1', label: 'a"b' }],
+    };
+    const text = toDot(g);
+    expect(text).toContain('"n1" [label="say \\"hi\\" \\\\ bye", shape=box, style=rounded];');
+    expect(text).toContain('"n1" -> "n1" [label="a\\"b"];');
+    expect(dotStatements(text)[1]![3]).toBe('"say "hi" \\ bye');
+  });
+});
