@@ -1,0 +1,426 @@
+/**
+ * The runtime core: pure transitions from (instance, event) to (new instance, dispatch commands).
+ *
+ * Takes a compiled program, an instance and an event (plus an injected clock and id source); gives a
+ * `Transition`. No I/O: the driver (`driver.ts`) loads, saves and dispatches. Both the embedded and
+ * the AWS adapters run exactly this code, so retry, timeout, duplicate and cancel rules live here once.
+ *
+ *   let t = startInstance(program, hash, { orderId: 'o1' }, { id: 'i-1', now, uuid });
+ *   // t.commands: [sendTask n3.s1 attempt 1, scheduleTimer 'n3.s1#1:timeout']
+ *   t = applyEvent(program, t.instance, { type: 'taskResult', id: 'n3.s1#1', taskId: 'n3.s1',
+ *                                         attempt: 1, ok: true, result: 5 }, { now, uuid });
+ *
+ * Rules (see README.md):
+ * - A task attempt is outstanding from `sendTask` until its first result or its timeout timer; any
+ *   other result for it is a duplicate. A failed retryable attempt with attempts left schedules a
+ *   `retry` timer (backoff · rate^(attempt-1), capped); when it fires the next attempt is sent.
+ *   Out of attempts (or `retryable: false`) the interpreter gets `taskFailed`.
+ * - Every new outstanding task/timer records `producedBy` = the event id whose transition made it; a
+ *   redelivered (duplicate) event gets `resend` = the commands for what it produced that is still
+ *   outstanding, so a crash between save and dispatch loses nothing.
+ * - Per-step work is O(state size): the step log is bounded and no history is kept in the state.
+ */
+import {
+  checkInput,
+  formatDuration,
+  resume,
+  start,
+  type Activation,
+  type ExecOptions,
+  type Program,
+  type WorkflowEvent,
+} from '../dsl/index.ts';
+import { assertNever } from '../dsl/ast.ts';
+import { InputError, InstanceConflictError } from './errors.ts';
+import {
+  eventIds,
+  isFinal,
+  SEEN_EVENTS_LIMIT,
+  STEP_LOG_LIMIT,
+  timerIds,
+  type Clock,
+  type DispatchCommand,
+  type Instance,
+  type Limits,
+  type RuntimeEvent,
+  type StepLog,
+  type TaskAttempt,
+  type TaskError,
+  type TaskPolicy,
+  type Transition,
+  type Value,
+  type WorkflowError,
+} from './types.ts';
+
+export interface CoreOptions extends Clock {
+  limits?: Limits;
+}
+
+type Applied = Extract<Transition, { instance: Instance }>;
+
+// ---------------------------------------------------------------------------------------------
+// Start
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The first activation of a new instance (version 1). Throws `InputError` when the input does not
+ * match the workflow's parameters.
+ */
+export function startInstance(
+  program: Program,
+  definitionHash: string,
+  input: unknown,
+  opts: CoreOptions & { id: string },
+): Applied {
+  const args = validateInput(program, input);
+  const now = opts.now().toISOString();
+  const activation = start(program, args, execOptions(opts));
+  const instance: Instance = {
+    id: opts.id,
+    workflow: program.workflow.name,
+    definitionHash,
+    status: 'running',
+    input: args,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+    state: activation.state,
+    tasks: {},
+    timers: {},
+    steps: [],
+  };
+  const tx = new Tx(instance, eventIds.start, opts.now());
+  tx.step({ kind: 'start', outcome: `started ${program.workflow.name}` });
+  tx.activation(activation);
+  return tx.done();
+}
+
+/**
+ * A start for an id that already exists: the same workflow and input give a duplicate whose
+ * `resend` re-sends what the first activation produced and is still outstanding; anything else
+ * is an `InstanceConflictError`.
+ */
+export function restartExisting(existing: Instance, workflow: string, input: unknown): Transition {
+  if (existing.workflow !== workflow) {
+    throw new InstanceConflictError(existing.id, `it runs workflow '${existing.workflow}', not '${workflow}'`);
+  }
+  if (!jsonEqual(existing.input as Value, input as Value)) {
+    throw new InstanceConflictError(existing.id, 'it was started with a different input');
+  }
+  return {
+    duplicate: true,
+    reason: 'instance already started with this input',
+    resend: isFinal(existing.status) ? [] : pendingCommands(existing, eventIds.start),
+  };
+}
+
+/** Checks the input against the workflow's parameters with the checker's `checkInput`. */
+export function validateInput(program: Program, input: unknown): Record<string, Value> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InputError(['the input must be a JSON object with one property per workflow parameter']);
+  }
+  // Why the loose handling: checkInput returns the problems found (diagnostics or messages);
+  // an empty list means the input fits.
+  const found = (checkInput as (p: Program, i: unknown) => unknown)(program, input);
+  const list = Array.isArray(found) ? found : [];
+  const errors = list.filter((d) => !(d && typeof d === 'object' && (d as { severity?: string }).severity === 'warning'));
+  if (errors.length > 0) {
+    const problems = errors.map((d) => (typeof d === 'string' ? d : String((d as { message?: unknown }).message ?? d)));
+    const diagnostics = errors.filter((d) => d && typeof d === 'object') as InputError['diagnostics'];
+    throw new InputError(problems, diagnostics);
+  }
+  return input as Record<string, Value>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------------------------
+
+/** Applies one event. Never throws for duplicates: they come back as `{ duplicate: true, resend }`. */
+export function applyEvent(program: Program, instance: Instance, event: RuntimeEvent, opts: CoreOptions): Transition {
+  if (isFinal(instance.status)) {
+    const resend: DispatchCommand[] =
+      instance.finishedBy === event.id
+        ? [{ type: 'finished', instanceId: instance.id, status: instance.status as 'completed' | 'failed' | 'cancelled' }]
+        : [];
+    return { duplicate: true, reason: `instance is ${instance.status}`, resend };
+  }
+  const tx = new Tx(instance, event.id, opts.now(), program, opts);
+  const next = tx.next;
+  switch (event.type) {
+    case 'taskResult': {
+      const t = next.tasks[event.taskId];
+      if (!t || t.attempt !== event.attempt || t.retryAt !== undefined) {
+        return duplicate(instance, event.id, `task ${event.taskId} attempt ${event.attempt} is not outstanding`);
+      }
+      tx.cancelTimer(timerIds.taskTimeout(event.taskId, t.attempt));
+      const durationMs = tx.nowMs - Date.parse(t.sentAt);
+      if (event.ok) {
+        delete next.tasks[event.taskId];
+        tx.step({ kind: 'task', ...taskFields(event.taskId, t), outcome: 'ok', durationMs });
+        tx.feed({ type: 'taskCompleted', id: event.taskId, result: event.result });
+      } else {
+        tx.failAttempt(event.taskId, t, event.error, durationMs);
+      }
+      break;
+    }
+    case 'timerFired': {
+      const timer = next.timers[event.timerId];
+      if (!timer) return duplicate(instance, event.id, `timer ${event.timerId} is not pending`);
+      if (tx.nowMs < Date.parse(timer.fireAt)) {
+        // Early delivery (a queue's delay is capped, clocks differ): keep it and ask for it again.
+        return {
+          duplicate: true,
+          reason: `timer ${event.timerId} is not due until ${timer.fireAt}`,
+          resend: [{ type: 'scheduleTimer', instanceId: instance.id, timerId: event.timerId, fireAt: timer.fireAt }],
+        };
+      }
+      delete next.timers[event.timerId];
+      switch (timer.purpose) {
+        case 'sleep':
+          tx.step({ kind: 'timer', outcome: 'sleep over' });
+          tx.feed({ type: 'timerFired', id: event.timerId });
+          break;
+        case 'signalTimeout':
+          tx.step({ kind: 'timer', outcome: 'signal wait timed out' });
+          tx.feed({ type: 'timerFired', id: event.timerId });
+          break;
+        case 'retry': {
+          const t = timer.taskId === undefined ? undefined : next.tasks[timer.taskId];
+          if (t && t.retryAt !== undefined && t.attempt === timer.attempt) {
+            tx.step({ kind: 'retry', ...taskFields(timer.taskId!, t), attempt: t.attempt + 1, outcome: `attempt ${t.attempt + 1} of ${t.policy.retries + 1}` });
+            tx.sendAttempt(timer.taskId!, t, t.attempt + 1);
+          }
+          break;
+        }
+        case 'taskTimeout': {
+          const t = timer.taskId === undefined ? undefined : next.tasks[timer.taskId];
+          if (t && t.retryAt === undefined && t.attempt === timer.attempt) {
+            const error: TaskError = {
+              message: `timed out after ${formatDuration(t.policy.timeoutMs)}`,
+              type: 'Timeout',
+              timedOut: true,
+            };
+            tx.failAttempt(timer.taskId!, t, error, tx.nowMs - Date.parse(t.sentAt));
+          }
+          break;
+        }
+        default:
+          assertNever(timer.purpose, 'timer purpose');
+      }
+      break;
+    }
+    case 'signal': {
+      const seen = instance.seenEvents ?? [];
+      if (seen.includes(event.id)) return duplicate(instance, event.id, `signal ${event.id} already received`);
+      next.seenEvents = [...seen, event.id].slice(-SEEN_EVENTS_LIMIT);
+      tx.step({ kind: 'signal', outcome: `received "${event.name}"` });
+      tx.feed({ type: 'signal', name: event.name, payload: event.payload });
+      break;
+    }
+    case 'cancel': {
+      tx.finish('cancelled', undefined, { code: 'CANCELLED', message: event.reason ?? 'cancelled' });
+      break;
+    }
+    default:
+      assertNever(event, 'event');
+  }
+  return tx.done();
+}
+
+function duplicate(instance: Instance, eventId: string, reason: string): Transition {
+  return { duplicate: true, reason, resend: pendingCommands(instance, eventId) };
+}
+
+/**
+ * The commands that (re)create an instance's outstanding work: `sendTask` for attempts in flight
+ * and `scheduleTimer` for every pending timer. With `producedBy`, only what that event produced.
+ * Used for duplicate resends and by adapters when they restart (embedded `resumeAll`).
+ */
+export function pendingCommands(instance: Instance, producedBy?: string): DispatchCommand[] {
+  const out: DispatchCommand[] = [];
+  if (isFinal(instance.status)) return out;
+  for (const [taskId, t] of Object.entries(instance.tasks)) {
+    if (t.retryAt !== undefined || (producedBy !== undefined && t.producedBy !== producedBy)) continue;
+    out.push(sendTaskCommand(instance.id, taskId, t));
+  }
+  for (const [timerId, timer] of Object.entries(instance.timers)) {
+    if (producedBy !== undefined && timer.producedBy !== producedBy) continue;
+    out.push({ type: 'scheduleTimer', instanceId: instance.id, timerId, fireAt: timer.fireAt });
+  }
+  return out;
+}
+
+/** Delay before the attempt after `attempt` (1-based): backoff · rate^(attempt-1), capped. */
+export function backoffDelay(policy: TaskPolicy, attempt: number): number {
+  const raw = policy.backoffMs * Math.pow(policy.backoffRate, Math.max(0, attempt - 1));
+  return Math.max(0, Math.min(policy.maxBackoffMs, Number.isFinite(raw) ? raw : policy.maxBackoffMs));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transaction: a copy of the instance being changed, the commands and steps it produces
+// ---------------------------------------------------------------------------------------------
+
+class Tx {
+  readonly next: Instance;
+  readonly commands: DispatchCommand[] = [];
+  readonly steps: StepLog[] = [];
+  readonly nowIso: string;
+  readonly nowMs: number;
+
+  constructor(
+    base: Instance,
+    readonly eventId: string,
+    now: Date,
+    private readonly program?: Program,
+    private readonly opts?: CoreOptions,
+  ) {
+    this.nowIso = now.toISOString();
+    this.nowMs = now.getTime();
+    // Shallow copies of the maps we change; the state object is replaced, never mutated.
+    this.next = { ...base, tasks: { ...base.tasks }, timers: { ...base.timers }, version: base.version + 1, updatedAt: this.nowIso };
+  }
+
+  step(s: Omit<StepLog, 'at'>): void {
+    this.steps.push({ at: this.nowIso, ...s });
+  }
+
+  /** Feeds one event to the interpreter and applies the activation's commands. */
+  feed(event: WorkflowEvent): void {
+    this.activation(resume(this.program!, this.next.state, event, execOptions(this.opts!)));
+  }
+
+  activation(a: Activation): void {
+    if (a.ignored !== undefined) return; // the interpreter did not apply it: state and commands unchanged
+    this.next.state = a.state;
+    for (const c of a.commands) {
+      switch (c.type) {
+        case 'scheduleTask':
+          this.sendAttempt(c.id, { task: c.task, args: c.args, policy: c.policy, at: c.at }, 1);
+          break;
+        case 'startTimer':
+          this.next.timers[c.id] = { fireAt: c.fireAt, purpose: c.purpose, producedBy: this.eventId };
+          this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId: c.id, fireAt: c.fireAt });
+          if (c.purpose === 'sleep') {
+            this.step({ kind: 'sleep', line: c.at.line, col: c.at.col, outcome: `sleeping ${formatDuration(c.durationMs)} until ${c.fireAt}` });
+          }
+          break;
+        case 'cancelTimer':
+          this.cancelTimer(c.id);
+          break;
+        case 'waitForSignal':
+          this.step({
+            kind: 'signal',
+            line: c.at.line,
+            col: c.at.col,
+            outcome: `waiting for "${c.name}"` + (c.timeoutMs !== undefined ? ` (timeout ${formatDuration(c.timeoutMs)})` : ''),
+          });
+          break;
+        case 'complete':
+          this.finish('completed', c.result, undefined);
+          break;
+        case 'fail':
+          this.finish('failed', undefined, c.error);
+          break;
+        default:
+          assertNever(c, 'command');
+      }
+    }
+  }
+
+  sendAttempt(taskId: string, t: Pick<TaskAttempt, 'task' | 'args' | 'policy' | 'at'>, attempt: number): void {
+    const sent: TaskAttempt = { task: t.task, args: t.args, attempt, policy: t.policy, at: t.at, sentAt: this.nowIso, producedBy: this.eventId };
+    this.next.tasks[taskId] = sent;
+    this.commands.push(sendTaskCommand(this.next.id, taskId, sent));
+    const timerId = timerIds.taskTimeout(taskId, attempt);
+    const fireAt = new Date(this.nowMs + t.policy.timeoutMs).toISOString();
+    this.next.timers[timerId] = { fireAt, purpose: 'taskTimeout', taskId, attempt, producedBy: this.eventId };
+    this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId, fireAt });
+  }
+
+  failAttempt(taskId: string, t: TaskAttempt, error: TaskError, durationMs: number): void {
+    const attempts = t.policy.retries + 1;
+    const what = error.timedOut ? error.message : `failed: ${error.message}`;
+    if (error.retryable !== false && t.attempt < attempts) {
+      const delay = backoffDelay(t.policy, t.attempt);
+      const retryAt = new Date(this.nowMs + delay).toISOString();
+      this.next.tasks[taskId] = { ...t, retryAt, lastError: error, producedBy: this.eventId };
+      const timerId = timerIds.retry(taskId, t.attempt);
+      this.next.timers[timerId] = { fireAt: retryAt, purpose: 'retry', taskId, attempt: t.attempt, producedBy: this.eventId };
+      this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId, fireAt: retryAt });
+      this.step({ kind: 'task', ...taskFields(taskId, t), outcome: `${what} (retry in ${formatDuration(delay)})`, durationMs });
+      return;
+    }
+    delete this.next.tasks[taskId];
+    const why = error.retryable === false ? 'not retryable' : `gave up after ${t.attempt} attempt${t.attempt === 1 ? '' : 's'}`;
+    this.step({ kind: 'task', ...taskFields(taskId, t), outcome: `${what} (${why})`, durationMs });
+    const failure = { message: error.message, attempts: t.attempt } as { message: string; attempts: number; type?: string; timedOut?: boolean };
+    if (error.type !== undefined) failure.type = error.type;
+    if (error.timedOut) failure.timedOut = true;
+    this.feed({ type: 'taskFailed', id: taskId, failure });
+  }
+
+  cancelTimer(timerId: string): void {
+    if (!(timerId in this.next.timers)) return;
+    delete this.next.timers[timerId];
+    this.commands.push({ type: 'cancelTimer', instanceId: this.next.id, timerId });
+  }
+
+  finish(status: 'completed' | 'failed' | 'cancelled', result: Value | undefined, error: WorkflowError | undefined): void {
+    const next = this.next;
+    next.status = status;
+    if (result !== undefined) next.result = result;
+    if (error !== undefined) next.error = error;
+    for (const timerId of Object.keys(next.timers)) this.cancelTimer(timerId);
+    // Attempts still in flight cannot be recalled; their results arrive as duplicates.
+    next.tasks = {};
+    next.finishedBy = this.eventId;
+    this.commands.push({ type: 'finished', instanceId: next.id, status });
+    const durationMs = this.nowMs - Date.parse(next.createdAt);
+    if (status === 'completed') this.step({ kind: 'complete', outcome: 'completed', durationMs });
+    else if (status === 'failed') {
+      this.step({ kind: 'fail', line: error?.line, col: error?.col, task: error?.task, outcome: `failed: ${error?.code} ${error?.message}`, durationMs });
+    } else this.step({ kind: 'cancel', outcome: `cancelled${error?.message && error.message !== 'cancelled' ? `: ${error.message}` : ''}`, durationMs });
+  }
+
+  done(): Applied {
+    const next = this.next;
+    if (!isFinal(next.status)) next.status = Object.keys(next.tasks).length > 0 ? 'running' : 'waiting';
+    if (this.steps.length > 0) {
+      const all = next.steps.concat(this.steps);
+      next.steps = all.length > STEP_LOG_LIMIT ? all.slice(all.length - STEP_LOG_LIMIT) : all;
+    }
+    return { instance: next, commands: this.commands, steps: this.steps };
+  }
+}
+
+function taskFields(taskId: string, t: TaskAttempt): Pick<StepLog, 'task' | 'taskId' | 'attempt' | 'line' | 'col'> {
+  return { task: t.task, taskId, attempt: t.attempt, line: t.at.line, col: t.at.col };
+}
+
+function sendTaskCommand(instanceId: string, taskId: string, t: TaskAttempt): DispatchCommand {
+  return { type: 'sendTask', instanceId, taskId, task: t.task, args: t.args, attempt: t.attempt, timeoutMs: t.policy.timeoutMs };
+}
+
+function execOptions(opts: CoreOptions): ExecOptions {
+  const o: ExecOptions = { now: opts.now, uuid: opts.uuid };
+  if (opts.limits?.maxSteps !== undefined) o.maxSteps = opts.limits.maxSteps;
+  if (opts.limits?.maxStateBytes !== undefined) o.maxStateBytes = opts.limits.maxStateBytes;
+  return o;
+}
+
+/** Structural equality of JSON values (object key order does not matter). */
+export function jsonEqual(a: Value | undefined, b: Value | undefined): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as Value[];
+    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
+  }
+  const ao = a as Record<string, Value>;
+  const bo = b as Record<string, Value>;
+  const ak = Object.keys(ao);
+  if (ak.length !== Object.keys(bo).length) return false;
+  return ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual(ao[k], bo[k]));
+}

@@ -1,0 +1,153 @@
+/**
+ * The shared driver: load → apply → conditional save → dispatch, for every adapter.
+ *
+ * Takes the ports (store, dispatcher), a program cache, the clock; gives `startWorkflow`,
+ * `advance` (one event), `signalInstance` and `cancelInstance`. A `VersionConflictError` on save
+ * means someone else moved the instance: reload and re-apply (a re-applied event that has become a
+ * duplicate turns into a resend of what it produced).
+ *
+ *   const deps = { store, dispatcher, programs: new ProgramCache(store), clock: { now: () => new Date(), uuid: randomUUID } };
+ *   const { instance } = await startWorkflow(deps, { source, file: 'order.workflow' }, { orderId: 'o1' }, { id: 'o1' });
+ *   await advance(deps, 'o1', { type: 'taskResult', id: 'n3.s1#1', taskId: 'n3.s1', attempt: 1, ok: true, result: 5 });
+ */
+import { compile, programHash, type Program } from '../dsl/index.ts';
+import { applyEvent, restartExisting, startInstance } from './core.ts';
+import { DefinitionError, InstanceConflictError, InstanceNotFoundError, UnknownWorkflowError, VersionConflictError } from './errors.ts';
+import type { Dispatcher, Store } from './ports.ts';
+import type { Clock, DispatchCommand, Instance, Limits, RuntimeEvent, StepLog, Value } from './types.ts';
+
+/** Compiled programs by definition hash; definitions are immutable, so entries never go stale. */
+export interface ProgramSource {
+  get(hash: string): Promise<Program>;
+}
+
+export class ProgramCache implements ProgramSource {
+  private readonly cache = new Map<string, Program>();
+  constructor(
+    private readonly store: Pick<Store, 'getDefinition'>,
+    private readonly max = 100,
+  ) {}
+
+  async get(hash: string): Promise<Program> {
+    const hit = this.cache.get(hash);
+    if (hit) return hit;
+    const def = await this.store.getDefinition(hash);
+    if (!def) throw new UnknownWorkflowError(hash);
+    const { program } = compile(def.source, def.file);
+    if (!program) throw new UnknownWorkflowError(hash, 'the stored source no longer compiles');
+    this.put(hash, program);
+    return program;
+  }
+
+  put(hash: string, program: Program): void {
+    if (this.cache.size >= this.max) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(hash, program);
+  }
+}
+
+export interface RuntimeDeps {
+  store: Store;
+  dispatcher: Dispatcher;
+  programs: ProgramSource & { put?(hash: string, program: Program): void };
+  clock: Clock;
+  limits?: Limits;
+  /** How many times to reload and re-apply after a version conflict (default 50). */
+  maxConflictRetries?: number;
+  /** Called after each saved transition with the steps it added (before dispatch). */
+  onTransition?: (instance: Instance, steps: StepLog[]) => void;
+}
+
+export type AdvanceResult =
+  | { duplicate: false; instance: Instance; commands: DispatchCommand[]; steps: StepLog[] }
+  | { duplicate: true; reason: string; instance: Instance; resent: DispatchCommand[] };
+
+/** Applies one event to an instance. Throws `InstanceNotFoundError` for an unknown id. */
+export async function advance(deps: RuntimeDeps, instanceId: string, event: RuntimeEvent): Promise<AdvanceResult> {
+  const max = deps.maxConflictRetries ?? 50;
+  for (let round = 0; ; round++) {
+    const instance = await deps.store.load(instanceId);
+    if (!instance) throw new InstanceNotFoundError(instanceId);
+    const program = await deps.programs.get(instance.definitionHash);
+    const t = applyEvent(program, instance, event, { now: deps.clock.now, uuid: deps.clock.uuid, limits: deps.limits });
+    if (t.duplicate) {
+      if (t.resend.length > 0) await deps.dispatcher.dispatch(t.resend, instance);
+      return { duplicate: true, reason: t.reason, instance, resent: t.resend };
+    }
+    try {
+      await deps.store.save(t.instance, instance.version);
+    } catch (e) {
+      if (e instanceof VersionConflictError && round < max) continue;
+      throw e;
+    }
+    deps.onTransition?.(t.instance, t.steps);
+    await deps.dispatcher.dispatch(t.commands, t.instance);
+    return { duplicate: false, instance: t.instance, commands: t.commands, steps: t.steps };
+  }
+}
+
+export interface StartOptions {
+  /** Caller-chosen instance id; a fresh uuid when absent. */
+  id?: string;
+}
+
+/**
+ * Stores the definition (by hash) and starts an instance. Throws `DefinitionError` when the source
+ * has errors, `InputError` for a bad input, `InstanceConflictError` when the id exists with another
+ * input. The same id with the same input gives the existing instance (`created: false`) and
+ * resends what its first activation produced and is still outstanding.
+ */
+export async function startWorkflow(
+  deps: RuntimeDeps,
+  definition: { source: string; file: string },
+  input: unknown,
+  opts: StartOptions = {},
+): Promise<{ instance: Instance; created: boolean }> {
+  const { program, diagnostics } = compile(definition.source, definition.file);
+  if (!program) throw new DefinitionError(diagnostics, definition.source, definition.file);
+  const hash = programHash(definition.source);
+  deps.programs.put?.(hash, program);
+  const workflow = program.workflow.name;
+  await deps.store.putDefinition({ hash, workflow, file: definition.file, source: definition.source, createdAt: deps.clock.now().toISOString() });
+
+  const id = opts.id ?? deps.clock.uuid();
+  const existing = opts.id !== undefined ? await deps.store.load(id) : undefined;
+  if (existing) return { instance: await again(deps, existing, workflow, input), created: false };
+
+  const t = startInstance(program, hash, input, { id, now: deps.clock.now, uuid: deps.clock.uuid, limits: deps.limits });
+  try {
+    await deps.store.create(t.instance);
+  } catch (e) {
+    if (!(e instanceof InstanceConflictError)) throw e;
+    // Lost a race with a concurrent start of the same id.
+    const other = await deps.store.load(id);
+    if (!other) throw e;
+    return { instance: await again(deps, other, workflow, input), created: false };
+  }
+  deps.onTransition?.(t.instance, t.steps);
+  await deps.dispatcher.dispatch(t.commands, t.instance);
+  return { instance: t.instance, created: true };
+}
+
+async function again(deps: RuntimeDeps, existing: Instance, workflow: string, input: unknown): Promise<Instance> {
+  const t = restartExisting(existing, workflow, input);
+  if (t.duplicate && t.resend.length > 0) await deps.dispatcher.dispatch(t.resend, existing);
+  return existing;
+}
+
+/** Delivers a signal. `signalId` de-duplicates redeliveries (a fresh uuid when absent). */
+export async function signalInstance(
+  deps: RuntimeDeps,
+  instanceId: string,
+  name: string,
+  payload: Value,
+  signalId?: string,
+): Promise<AdvanceResult> {
+  return advance(deps, instanceId, { type: 'signal', id: signalId ?? `signal:${deps.clock.uuid()}`, name, payload });
+}
+
+/** Cancels an instance: outstanding timers are cancelled, late task results ignored. */
+export async function cancelInstance(deps: RuntimeDeps, instanceId: string, reason?: string): Promise<AdvanceResult> {
+  const event: RuntimeEvent = { type: 'cancel', id: 'cancel' };
+  if (reason !== undefined) event.reason = reason;
+  return advance(deps, instanceId, event);
+}

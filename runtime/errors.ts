@@ -1,0 +1,85 @@
+/**
+ * The runtime's closed set of error classes. Each has a stable `code` that adapters map to exit
+ * codes or HTTP statuses; callers branch on the class (`instanceof`) or the code, never on text.
+ *
+ *   try { await store.save(inst, 3) } catch (e) { if (e instanceof VersionConflictError) reload() }
+ *
+ * Workflow failures (a task failing permanently, a runtime error in the DSL) are not exceptions:
+ * they are data on the instance (`status: 'failed'`, `error: { code: 'CR007', … }`).
+ */
+import { renderDiagnostics, type Diagnostic } from '../dsl/index.ts';
+
+export type CurrantErrorCode =
+  | 'INSTANCE_NOT_FOUND'
+  | 'INSTANCE_CONFLICT'
+  | 'VERSION_CONFLICT'
+  | 'INPUT_INVALID'
+  | 'DEFINITION_INVALID'
+  | 'UNKNOWN_WORKFLOW';
+
+export class CurrantError extends Error {
+  readonly code: CurrantErrorCode;
+  constructor(code: CurrantErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** No instance with this id. */
+export class InstanceNotFoundError extends CurrantError {
+  constructor(readonly instanceId: string) {
+    super('INSTANCE_NOT_FOUND', `no instance '${instanceId}'`);
+  }
+}
+
+/** An instance with this id exists and was started differently (other input or workflow). */
+export class InstanceConflictError extends CurrantError {
+  constructor(
+    readonly instanceId: string,
+    detail = 'it already exists',
+  ) {
+    super('INSTANCE_CONFLICT', `instance '${instanceId}' conflicts: ${detail}`);
+  }
+}
+
+/** A conditional save failed: someone else saved the instance since it was loaded. */
+export class VersionConflictError extends CurrantError {
+  constructor(
+    readonly instanceId: string,
+    readonly expectedVersion: number,
+  ) {
+    super('VERSION_CONFLICT', `instance '${instanceId}' changed since version ${expectedVersion} was loaded`);
+  }
+}
+
+/** The input does not match the workflow's parameters. `problems` lists each mismatch. */
+export class InputError extends CurrantError {
+  constructor(
+    readonly problems: string[],
+    readonly diagnostics: Diagnostic[] = [],
+  ) {
+    super('INPUT_INVALID', `invalid input: ${problems.join('; ')}`);
+  }
+}
+
+/** The workflow source has errors; `diagnostics` holds all of them, `message` renders them. */
+export class DefinitionError extends CurrantError {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    readonly source: string,
+    readonly file: string,
+  ) {
+    super('DEFINITION_INVALID', renderDiagnostics(diagnostics.filter((d) => d.severity === 'error'), source, file));
+  }
+}
+
+/** No stored definition with this hash (or the stored one no longer compiles). */
+export class UnknownWorkflowError extends CurrantError {
+  constructor(
+    readonly definitionHash: string,
+    detail = 'no such definition',
+  ) {
+    super('UNKNOWN_WORKFLOW', `workflow definition ${definitionHash}: ${detail}`);
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The runtime core's public API: types, errors, ports, pure transitions and the shared driver.
+ *
+ *   import { startWorkflow, advance, ProgramCache, type Store } from '../runtime/index.ts';
+ *
+ * Adapters (`adapters/embedded`, `adapters/aws`) implement `Store` and `Dispatcher` and call the
+ * driver; they never change an instance any other way.
+ */
+export * from './types.ts';
+export * from './errors.ts';
+export * from './ports.ts';
+export { startInstance, applyEvent, restartExisting, pendingCommands, backoffDelay, validateInput, jsonEqual, type CoreOptions } from './core.ts';
+export {
+  advance,
+  startWorkflow,
+  signalInstance,
+  cancelInstance,
+  ProgramCache,
+  type ProgramSource,
+  type RuntimeDeps,
+  type AdvanceResult,
+  type StartOptions,
+} from './driver.ts';
+export { MemoryStore, RecordingDispatcher } from './memory.ts';

@@ -1,0 +1,203 @@
+/**
+ * The runtime's data: definitions, instances, outstanding work, events in and dispatch commands out.
+ *
+ * Takes nothing, gives types only (plus two small constants). Everything here is plain JSON so a
+ * store can keep an `Instance` as one document and a queue can carry events and commands as-is.
+ *
+ *   const e: RuntimeEvent = { type: 'taskResult', id: 'n12.s3#1', taskId: 'n12.s3', attempt: 1,
+ *                             ok: true, result: { success: true } };
+ *
+ * Change additively: stored instances written by earlier versions must keep loading.
+ */
+import type { ExecState, SourcePoint, TaskPolicy, Value, WorkflowError } from '../dsl/index.ts';
+
+export type { ExecState, SourcePoint, TaskPolicy, Value, WorkflowError };
+
+/** A workflow's source text, stored once by content hash and never changed. */
+export interface Definition {
+  /** `programHash(source)` — `sha256:` + 64 hex digits. */
+  hash: string;
+  /** The workflow's name (`workflow processOrder(...)` → `processOrder`). */
+  workflow: string;
+  /** The file name it was started from (for diagnostics and status views only). */
+  file: string;
+  source: string;
+  createdAt: string;
+}
+
+/**
+ * `running`: at least one task attempt is outstanding (in flight or waiting to be retried).
+ * `waiting`: only a sleep or a signal is awaited (no task work outstanding).
+ * The other three are final.
+ */
+export type InstanceStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+
+export const FINAL_STATUSES: readonly InstanceStatus[] = ['completed', 'failed', 'cancelled'];
+
+export function isFinal(status: InstanceStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+export interface Instance {
+  id: string;
+  workflow: string;
+  definitionHash: string;
+  status: InstanceStatus;
+  input: Record<string, Value>;
+  result?: Value;
+  /** `CR…` code for runtime errors (CR007: a task failed permanently), `CANCELLED` for cancel. */
+  error?: WorkflowError;
+  createdAt: string;
+  updatedAt: string;
+  /** Conditional saves: a save succeeds only if the stored version equals the version loaded. */
+  version: number;
+  /** The interpreter's state (opaque to the runtime apart from its public fields). */
+  state: ExecState;
+  /** Outstanding task attempts by task id (the interpreter's await id). */
+  tasks: Record<string, TaskAttempt>;
+  /** Outstanding timers by timer id. */
+  timers: Record<string, PendingTimer>;
+  /** The last STEP_LOG_LIMIT steps, newest last. */
+  steps: StepLog[];
+  /** Ids of recent signal/cancel events (bounded), so a redelivered signal is not buffered twice. */
+  seenEvents?: string[];
+  /** Id of the event whose transition finished the instance (to resend `finished` on redelivery). */
+  finishedBy?: string;
+}
+
+/** One task attempt that is in flight (`retryAt` absent) or waiting for its retry timer. */
+export interface TaskAttempt {
+  task: string;
+  args: Value[];
+  /** 1-based attempt number of the attempt in flight, or of the last failed one while backing off. */
+  attempt: number;
+  policy: TaskPolicy;
+  at: SourcePoint;
+  /** When the current attempt was sent. */
+  sentAt: string;
+  /** Id of the event whose transition sent the current attempt (or scheduled its retry). */
+  producedBy: string;
+  /** Set while backing off after a failed attempt: when the next attempt is due. */
+  retryAt?: string;
+  /** The last failed attempt's error, for status views. */
+  lastError?: TaskError;
+}
+
+export interface PendingTimer {
+  fireAt: string;
+  purpose: 'sleep' | 'signalTimeout' | 'retry' | 'taskTimeout';
+  /** For `retry` and `taskTimeout`: the task and attempt the timer belongs to. */
+  taskId?: string;
+  attempt?: number;
+  producedBy: string;
+}
+
+export type StepKind = 'start' | 'task' | 'retry' | 'sleep' | 'signal' | 'timer' | 'complete' | 'fail' | 'cancel';
+
+/** One line of an instance's history for status views. Bounded: only the last STEP_LOG_LIMIT are kept. */
+export interface StepLog {
+  at: string;
+  kind: StepKind;
+  line?: number;
+  col?: number;
+  task?: string;
+  taskId?: string;
+  attempt?: number;
+  /** Short human text: `ok`, `failed: card declined (retry in 2s)`, `timed out after 30s`, … */
+  outcome: string;
+  durationMs?: number;
+}
+
+export const STEP_LOG_LIMIT = 200;
+/** How many recent signal/cancel event ids an instance remembers for de-duplication. */
+export const SEEN_EVENTS_LIMIT = 100;
+
+/** What `Store.list` returns per instance (no state, no step log). */
+export interface InstanceSummary {
+  id: string;
+  workflow: string;
+  definitionHash: string;
+  status: InstanceStatus;
+  createdAt: string;
+  updatedAt: string;
+  result?: Value;
+  error?: WorkflowError;
+  at?: SourcePoint;
+}
+
+export interface ListFilter {
+  workflow?: string;
+  status?: InstanceStatus;
+  limit?: number;
+  /** Opaque, from a previous page's `cursor`. */
+  cursor?: string;
+}
+
+/** How a task reports a failed attempt. `retryable` defaults to true. */
+export interface TaskError {
+  message: string;
+  type?: string;
+  retryable?: boolean;
+  /** Set by the runtime when the attempt timed out. */
+  timedOut?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events in, commands out
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Something that happened to an instance. `id` identifies the event for de-duplication and for
+ * `producedBy`: task results use `${taskId}#${attempt}`, timers `timer:${timerId}`, signals the
+ * caller's signal id (or a fresh uuid), cancel `cancel` (or a caller id).
+ */
+export type RuntimeEvent =
+  | { type: 'taskResult'; id: string; taskId: string; attempt: number; ok: true; result: Value }
+  | { type: 'taskResult'; id: string; taskId: string; attempt: number; ok: false; error: TaskError }
+  | { type: 'timerFired'; id: string; timerId: string }
+  | { type: 'signal'; id: string; name: string; payload: Value }
+  | { type: 'cancel'; id: string; reason?: string };
+
+export type TaskResultEvent = Extract<RuntimeEvent, { type: 'taskResult' }>;
+
+export type DispatchCommand =
+  | { type: 'sendTask'; instanceId: string; taskId: string; task: string; args: Value[]; attempt: number; timeoutMs: number }
+  | { type: 'scheduleTimer'; instanceId: string; timerId: string; fireAt: string }
+  | { type: 'cancelTimer'; instanceId: string; timerId: string }
+  | { type: 'finished'; instanceId: string; status: 'completed' | 'failed' | 'cancelled' };
+
+/** The result of a transition: the new instance (version + 1) and what to dispatch, or a duplicate. */
+export type Transition =
+  | { duplicate?: false; instance: Instance; commands: DispatchCommand[]; steps: StepLog[] }
+  | { duplicate: true; reason: string; resend: DispatchCommand[] };
+
+/** Injected clock and id source. */
+export interface Clock {
+  now: () => Date;
+  uuid: () => string;
+}
+
+/** Interpreter limits passed through to `start`/`resume`. */
+export interface Limits {
+  maxSteps?: number;
+  maxStateBytes?: number;
+}
+
+/** Helpers for the event ids the runtime uses. */
+export const eventIds = {
+  taskResult: (taskId: string, attempt: number) => `${taskId}#${attempt}`,
+  timer: (timerId: string) => `timer:${timerId}`,
+  /** The `producedBy` of the first activation. */
+  start: 'start',
+};
+
+/** Ids of the runtime's own timers (interpreter timer ids never contain `#`). */
+export const timerIds = {
+  retry: (taskId: string, attempt: number) => `${taskId}#${attempt}:retry`,
+  taskTimeout: (taskId: string, attempt: number) => `${taskId}#${attempt}:timeout`,
+};
+
+/** The idempotency key a task implementation sees: stable across attempts. */
+export function idempotencyKey(instanceId: string, taskId: string): string {
+  return `${instanceId}/${taskId}`;
+}
