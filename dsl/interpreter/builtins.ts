@@ -1,0 +1,345 @@
+/**
+ * The built-in table: every function and method a workflow may call without declaring it, with its
+ * arity, parameter and result types and a one-line signature, plus the implementation.
+ *
+ * The checker reads the table for arity and type checks; the interpreter calls `call`. Types are
+ * written in the DSL's own syntax (`string`, `number[]`, `any`, …) with two placeholders for array
+ * methods: `T` is the element type of the receiver array and `T[]` the receiver's own type.
+ *
+ *   BUILTINS.string.padStart // => { params: [{ name: 'length', type: 'number' }, { name: 'fill', type: 'string', optional: true }],
+ *                            //      returns: 'string', minArgs: 1, maxArgs: 2, signature: 'padStart(length: number, fill?: string): string', call }
+ *   lookupMethod('hi', 'toUpperCase')!.call(['hi'] ...)
+ *
+ * Groups: `string` and `array` (methods, receiver first), `Math`, `Object`, `JSON`, `Array`,
+ * `Promise` (namespaces), `global` (plain functions). `awaitOnly` entries (`sleep`, `signal`,
+ * `Promise.all`, `Promise.allSettled`) have no `call`: the interpreter treats them as await points.
+ * Mutating array methods (`mutates: true`) change the array they are called on in place; because
+ * reading a variable or property gives its stored array, that is exactly "the variable or property
+ * they are called on" (dsl/README.md).
+ */
+import type { Value } from './types.ts';
+import { copy, equals, fail, fromOutside, isObject, kindOf, toText, truthy, type ValueObject } from './values.ts';
+
+/** What built-ins may ask the host for (injected clock and ids). */
+export interface BuiltinContext {
+  now(): Date;
+  uuid(): string;
+}
+
+export interface BuiltinParam {
+  name: string;
+  /** A DSL type; `T` = element type of the receiver array. */
+  type: string;
+  optional?: boolean;
+  /** Takes any number of further arguments of this type (`push(...items)`). */
+  rest?: boolean;
+}
+
+export interface Builtin {
+  params: BuiltinParam[];
+  returns: string;
+  minArgs: number;
+  /** `Infinity` with a rest parameter. */
+  maxArgs: number;
+  /** Human-readable, e.g. `slice(start?: number, end?: number): T[]`. */
+  signature: string;
+  /** Changes its receiver in place (array push/pop/shift/unshift/reverse/sort). */
+  mutates?: boolean;
+  /** Only valid as `await name(...)`; handled by the interpreter, no `call`. */
+  awaitOnly?: boolean;
+  /** For methods `self` is the receiver; for functions it is null. Throws RuntimeError. */
+  call?: (self: Value, args: Value[], ctx: BuiltinContext) => Value;
+}
+
+type Call = NonNullable<Builtin['call']>;
+
+/** Builds an entry from a signature like `padStart(length: number, fill?: string): string`. */
+function def(signature: string, call?: Call, extra: { mutates?: boolean; awaitOnly?: boolean } = {}): Builtin {
+  const m = /^([\w.]+)\((.*)\): (.+)$/.exec(signature);
+  if (!m) throw new Error(`bad built-in signature ${signature}`);
+  const params: BuiltinParam[] = [];
+  for (const raw of m[2]!.split(/,\s*(?![^[]*\])/).filter(Boolean)) {
+    const pm = /^(\.\.\.)?(\w+)(\?)?: (.+)$/.exec(raw.trim());
+    if (!pm) throw new Error(`bad built-in parameter ${raw} in ${signature}`);
+    const p: BuiltinParam = { name: pm[2]!, type: pm[4]!.replace(/\[\]$/, pm[1] ? '' : '[]') };
+    if (!pm[1]) p.type = pm[4]!;
+    if (pm[3]) p.optional = true;
+    if (pm[1]) p.rest = true;
+    params.push(p);
+  }
+  const rest = params.some((p) => p.rest);
+  const b: Builtin = {
+    params,
+    returns: m[3]!,
+    minArgs: params.filter((p) => !p.optional && !p.rest).length,
+    maxArgs: rest ? Infinity : params.length,
+    signature,
+    ...extra,
+  };
+  if (call) b.call = call;
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument helpers: a wrong argument is CR008 with the built-in's name.
+// ---------------------------------------------------------------------------------------------
+
+function str(args: Value[], i: number, fn: string): string {
+  const v = args[i];
+  if (typeof v !== 'string') fail('CR008', `${fn}: argument ${i + 1} must be a string, got ${kindOf(v ?? null)}`);
+  return v;
+}
+function num(args: Value[], i: number, fn: string): number {
+  const v = args[i];
+  if (typeof v !== 'number') fail('CR008', `${fn}: argument ${i + 1} must be a number, got ${kindOf(v ?? null)}`);
+  return v;
+}
+function optNum(args: Value[], i: number, fn: string): number | undefined {
+  return args[i] === undefined ? undefined : num(args, i, fn);
+}
+function optStr(args: Value[], i: number, fn: string): string | undefined {
+  return args[i] === undefined ? undefined : str(args, i, fn);
+}
+/** Guards against strings that would exhaust memory (`"x".repeat(1e12)`). */
+const MAX_STRING = 10_000_000;
+function sized(n: number, fn: string): number {
+  if (!Number.isInteger(n) || n < 0) fail('CR008', `${fn}: count must be a non-negative integer, got ${n}`);
+  if (n > MAX_STRING) fail('CR008', `${fn}: result longer than ${MAX_STRING} characters`);
+  return n;
+}
+function finiteResult(n: number, fn: string): number {
+  if (!Number.isFinite(n)) fail('CR003', `${fn} gives ${n}, not a finite number`);
+  return n;
+}
+function arr(self: Value): Value[] {
+  return self as Value[];
+}
+function s(self: Value): string {
+  return self as string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------------------------
+
+const stringMethods: Record<string, Builtin> = {
+  toUpperCase: def('toUpperCase(): string', (x) => s(x).toUpperCase()),
+  toLowerCase: def('toLowerCase(): string', (x) => s(x).toLowerCase()),
+  trim: def('trim(): string', (x) => s(x).trim()),
+  split: def('split(separator: string, limit?: number): string[]', (x, a) =>
+    s(x).split(str(a, 0, 'split'), optNum(a, 1, 'split')),
+  ),
+  includes: def('includes(search: string, position?: number): boolean', (x, a) =>
+    s(x).includes(str(a, 0, 'includes'), optNum(a, 1, 'includes')),
+  ),
+  startsWith: def('startsWith(search: string, position?: number): boolean', (x, a) =>
+    s(x).startsWith(str(a, 0, 'startsWith'), optNum(a, 1, 'startsWith')),
+  ),
+  endsWith: def('endsWith(search: string, length?: number): boolean', (x, a) =>
+    s(x).endsWith(str(a, 0, 'endsWith'), optNum(a, 1, 'endsWith')),
+  ),
+  indexOf: def('indexOf(search: string, from?: number): number', (x, a) =>
+    s(x).indexOf(str(a, 0, 'indexOf'), optNum(a, 1, 'indexOf')),
+  ),
+  slice: def('slice(start?: number, end?: number): string', (x, a) =>
+    s(x).slice(optNum(a, 0, 'slice'), optNum(a, 1, 'slice')),
+  ),
+  substring: def('substring(start: number, end?: number): string', (x, a) =>
+    s(x).substring(num(a, 0, 'substring'), optNum(a, 1, 'substring')),
+  ),
+  // Why a function replacement: the replacement text is literal (no `$&` patterns, no regexes).
+  replace: def('replace(search: string, replacement: string): string', (x, a) => {
+    const r = str(a, 1, 'replace');
+    return s(x).replace(str(a, 0, 'replace'), () => r);
+  }),
+  replaceAll: def('replaceAll(search: string, replacement: string): string', (x, a) => {
+    const r = str(a, 1, 'replaceAll');
+    return s(x).replaceAll(str(a, 0, 'replaceAll'), () => r);
+  }),
+  padStart: def('padStart(length: number, fill?: string): string', (x, a) =>
+    s(x).padStart(sized(num(a, 0, 'padStart'), 'padStart'), optStr(a, 1, 'padStart')),
+  ),
+  padEnd: def('padEnd(length: number, fill?: string): string', (x, a) =>
+    s(x).padEnd(sized(num(a, 0, 'padEnd'), 'padEnd'), optStr(a, 1, 'padEnd')),
+  ),
+  repeat: def('repeat(count: number): string', (x, a) => {
+    const n = num(a, 0, 'repeat');
+    sized(n, 'repeat');
+    sized(n * s(x).length, 'repeat');
+    return s(x).repeat(n);
+  }),
+};
+
+/** Order for `sort()`: all numbers (numeric) or all strings (code units); anything else is CR002. */
+function sortValues(xs: Value[]): Value[] {
+  if (xs.length === 0) return xs;
+  const t = typeof xs[0];
+  if (t !== 'number' && t !== 'string') fail('CR002', `sort() needs numbers or strings, got ${kindOf(xs[0]!)}`);
+  for (const v of xs) {
+    if (typeof v !== t) fail('CR002', `sort() of mixed types (${kindOf(xs[0]!)} and ${kindOf(v)})`);
+  }
+  if (t === 'number') return xs.sort((p, q) => (p as number) - (q as number));
+  return xs.sort((p, q) => ((p as string) < (q as string) ? -1 : (p as string) > (q as string) ? 1 : 0));
+}
+
+function flatten(xs: Value[], depth: number, out: Value[]): Value[] {
+  for (const v of xs) {
+    if (Array.isArray(v) && depth > 0) flatten(v, depth - 1, out);
+    else out.push(v);
+  }
+  return out;
+}
+
+function indexOfValue(xs: Value[], v: Value): number {
+  for (let i = 0; i < xs.length; i++) if (equals(xs[i]!, v)) return i;
+  return -1;
+}
+
+const arrayMethods: Record<string, Builtin> = {
+  push: def('push(...items: T[]): number', (x, a) => {
+    for (const v of a) arr(x).push(copy(v));
+    return arr(x).length;
+  }, { mutates: true }),
+  pop: def('pop(): T | null', (x) => (arr(x).length ? arr(x).pop()! : null), { mutates: true }),
+  shift: def('shift(): T | null', (x) => (arr(x).length ? arr(x).shift()! : null), { mutates: true }),
+  unshift: def('unshift(...items: T[]): number', (x, a) => arr(x).unshift(...a.map(copy)), { mutates: true }),
+  reverse: def('reverse(): T[]', (x) => arr(x).reverse(), { mutates: true }),
+  sort: def('sort(): T[]', (x) => sortValues(arr(x)), { mutates: true }),
+  slice: def('slice(start?: number, end?: number): T[]', (x, a) =>
+    copy(arr(x).slice(optNum(a, 0, 'slice'), optNum(a, 1, 'slice'))),
+  ),
+  concat: def('concat(...items: any[]): T[]', (x, a) => copy(arr(x).concat(...a))),
+  includes: def('includes(item: T): boolean', (x, a) => indexOfValue(arr(x), a[0] ?? null) >= 0),
+  indexOf: def('indexOf(item: T): number', (x, a) => indexOfValue(arr(x), a[0] ?? null)),
+  // Why null → "": JavaScript's join does so, and `[a, null].join(",")` printing "a,null" would surprise.
+  join: def('join(separator?: string): string', (x, a) => {
+    const sep = optStr(a, 0, 'join') ?? ',';
+    return arr(x).map((v) => (v === null ? '' : toText(v))).join(sep);
+  }),
+  flat: def('flat(depth?: number): any[]', (x, a) => {
+    const d = optNum(a, 0, 'flat') ?? 1;
+    if (!Number.isInteger(d) || d < 0) fail('CR008', `flat: depth must be a non-negative integer, got ${d}`);
+    return copy(flatten(arr(x), d, []));
+  }),
+};
+
+function mathFn(name: string, f: (...xs: number[]) => number, sig: string): Builtin {
+  return def(sig, (_, a) => {
+    for (let i = 0; i < a.length; i++) num(a, i, `Math.${name}`);
+    return finiteResult(f(...(a as number[])), `Math.${name}`);
+  });
+}
+
+const math: Record<string, Builtin> = {
+  abs: mathFn('abs', Math.abs, 'abs(x: number): number'),
+  ceil: mathFn('ceil', Math.ceil, 'ceil(x: number): number'),
+  floor: mathFn('floor', Math.floor, 'floor(x: number): number'),
+  round: mathFn('round', Math.round, 'round(x: number): number'),
+  max: mathFn('max', Math.max, 'max(first: number, ...rest: number[]): number'),
+  min: mathFn('min', Math.min, 'min(first: number, ...rest: number[]): number'),
+  pow: mathFn('pow', Math.pow, 'pow(base: number, exponent: number): number'),
+  sqrt: mathFn('sqrt', Math.sqrt, 'sqrt(x: number): number'),
+  trunc: mathFn('trunc', Math.trunc, 'trunc(x: number): number'),
+  sign: mathFn('sign', Math.sign, 'sign(x: number): number'),
+};
+
+function obj(a: Value[], fn: string): ValueObject {
+  const v = a[0] ?? null;
+  if (!isObject(v)) fail('CR008', `${fn}: argument must be an object, got ${kindOf(v)}`);
+  return v;
+}
+
+const objectFns: Record<string, Builtin> = {
+  keys: def('keys(o: any): string[]', (_, a) => Object.keys(obj(a, 'Object.keys'))),
+  values: def('values(o: any): any[]', (_, a) => copy(Object.values(obj(a, 'Object.values')))),
+  entries: def('entries(o: any): [string, any][]', (_, a) => copy(Object.entries(obj(a, 'Object.entries')))),
+};
+
+const jsonFns: Record<string, Builtin> = {
+  stringify: def('stringify(value: any, replacer?: null, indent?: number): string', (_, a) => {
+    if (a.length > 1 && a[1] !== null) fail('CR008', 'JSON.stringify: the second argument must be null');
+    const indent = a.length > 2 ? a[2] : undefined;
+    if (indent !== undefined && typeof indent !== 'number' && typeof indent !== 'string') {
+      fail('CR008', `JSON.stringify: indent must be a number or string, got ${kindOf(indent)}`);
+    }
+    return JSON.stringify(a[0] ?? null, null, indent as number | string | undefined);
+  }),
+  parse: def('parse(text: string): any', (_, a) => {
+    const text = str(a, 0, 'JSON.parse');
+    try {
+      return fromOutside(JSON.parse(text));
+    } catch (e) {
+      return fail('CR012', `JSON.parse: ${(e as Error).message}`);
+    }
+  }),
+};
+
+const arrayFns: Record<string, Builtin> = {
+  isArray: def('isArray(value: any): boolean', (_, a) => Array.isArray(a[0])),
+};
+
+const promiseFns: Record<string, Builtin> = {
+  all: def('all(calls: any[], options?: any): any[]', undefined, { awaitOnly: true }),
+  allSettled: def('allSettled(calls: any[], options?: any): any[]', undefined, { awaitOnly: true }),
+};
+
+/** `Number(x)`: a string that is not a number gives null, never NaN; arrays and objects give null. */
+function toNumber(v: Value): Value {
+  if (v === null) return 0;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}
+
+const globalFns: Record<string, Builtin> = {
+  String: def('String(value: any): string', (_, a) => toText(a[0] ?? null)),
+  Number: def('Number(value: any): number | null', (_, a) => toNumber(a[0] ?? null)),
+  Boolean: def('Boolean(value: any): boolean', (_, a) => truthy(a[0] ?? null)),
+  now: def('now(): string', (_, __, ctx) => ctx.now().toISOString()),
+  uuid: def('uuid(): string', (_, __, ctx) => ctx.uuid()),
+  sleep: def('sleep(duration: string | number): null', undefined, { awaitOnly: true }),
+  signal: def('signal(name: string, options?: any): any', undefined, { awaitOnly: true }),
+};
+
+export const BUILTINS = {
+  string: stringMethods,
+  array: arrayMethods,
+  Math: math,
+  Object: objectFns,
+  JSON: jsonFns,
+  Array: arrayFns,
+  Promise: promiseFns,
+  global: globalFns,
+} as const;
+
+/** Namespaces reachable as `Name.fn(...)` (unless a local variable of that name shadows them). */
+export const NAMESPACES: Record<string, Record<string, Builtin>> = {
+  Math: math,
+  Object: objectFns,
+  JSON: jsonFns,
+  Array: arrayFns,
+  Promise: promiseFns,
+};
+
+/** Properties (not methods) of strings and arrays. */
+export const PROPERTIES = {
+  string: { length: 'number' },
+  array: { length: 'number' },
+} as const;
+
+/** The method `name` of a string or array receiver, or undefined. */
+export function lookupMethod(self: Value, name: string): Builtin | undefined {
+  const table = typeof self === 'string' ? stringMethods : Array.isArray(self) ? arrayMethods : undefined;
+  return table && Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/** Arity check shared by checker and interpreter: a message, or undefined when the count fits. */
+export function arityProblem(b: Builtin, count: number, name: string): string | undefined {
+  if (count >= b.minArgs && count <= b.maxArgs) return undefined;
+  const want = b.minArgs === b.maxArgs ? `${b.minArgs}` : b.maxArgs === Infinity ? `at least ${b.minArgs}` : `${b.minArgs} to ${b.maxArgs}`;
+  return `${name} takes ${want} argument${want === '1' ? '' : 's'}, got ${count} (${b.signature})`;
+}
