@@ -1,0 +1,95 @@
+/**
+ * Interpreter throughput: simple DSL statements per second for a compute loop, next to the same
+ * loop in plain JavaScript, and the serialised state size of each example workflow at its first
+ * await.
+ *
+ *   const r = benchInterpreter();  // { dslStatementsPerSecond, jsIterationsPerSecond, ... }
+ */
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { compile, start, type ExecOptions } from '../dsl/index.ts';
+
+const LOOP = `
+workflow compute(n: number): number {
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    sum += i % 7
+  }
+  return sum
+}
+`;
+
+const options = (maxSteps: number): ExecOptions => ({
+  now: () => new Date(0),
+  uuid: () => '00000000-0000-4000-8000-000000000000',
+  maxSteps,
+});
+
+export interface InterpreterBench {
+  iterations: number;
+  /** Statements the interpreter reported executing (loop body + update + test per iteration). */
+  statements: number;
+  seconds: number;
+  dslStatementsPerSecond: number;
+  jsIterationsPerSecond: number;
+  jsStatementsPerSecond: number;
+}
+
+export function benchInterpreter(iterations = 2_000_000, rounds = 5): InterpreterBench {
+  const { program, diagnostics } = compile(LOOP, 'bench.workflow');
+  if (!program) throw new Error(diagnostics.map((d) => d.message).join('\n'));
+  // warm-up
+  start(program, { n: 10_000 }, options(1e9));
+  let best = Infinity;
+  let steps = 0;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    const a = start(program, { n: iterations }, options(1e9));
+    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (a.commands[0]?.type !== 'complete') throw new Error(`benchmark workflow did not complete: ${JSON.stringify(a.commands)}`);
+    steps = a.steps;
+    best = Math.min(best, dt);
+  }
+  let jsBest = Infinity;
+  let sink = 0;
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    let sum = 0;
+    for (let i = 0; i < iterations; i++) sum += i % 7;
+    sink += sum;
+    jsBest = Math.min(jsBest, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  if (sink === -1) console.log(sink);
+  const perIteration = steps / iterations;
+  return {
+    iterations,
+    statements: steps,
+    seconds: best,
+    dslStatementsPerSecond: steps / best,
+    jsIterationsPerSecond: iterations / jsBest,
+    jsStatementsPerSecond: (iterations * perIteration) / jsBest,
+  };
+}
+
+export interface StateSize {
+  example: string;
+  bytesAtFirstAwait: number;
+}
+
+/** Serialised state size of each example at its first await (the size saved per step). */
+export function exampleStateSizes(root = join(import.meta.dirname, '..', 'examples')): StateSize[] {
+  const out: StateSize[] = [];
+  if (!existsSync(root)) return out;
+  for (const dir of readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    const folder = join(root, dir.name);
+    for (const f of readdirSync(folder).filter((n) => n.endsWith('.workflow'))) {
+      const { program } = compile(readFileSync(join(folder, f), 'utf8'), f);
+      if (!program) continue;
+      const inputFile = join(folder, 'input.json');
+      const input = existsSync(inputFile) ? JSON.parse(readFileSync(inputFile, 'utf8')) : {};
+      const a = start(program, input, options(100_000));
+      out.push({ example: `${dir.name}/${f}`, bytesAtFirstAwait: a.stateBytes });
+    }
+  }
+  return out;
+}
