@@ -1,0 +1,102 @@
+/**
+ * `currant run <file> --tasks <module> --input <json|@file> [--db] [--id] [--json]`: start a
+ * workflow on the embedded runtime and stay until it finishes, through sleeps and signal waits.
+ *
+ * Everything the user passed in is checked before the database is touched: the workflow compiles
+ * (else diagnostics, exit 1), the input is JSON (exit 2) matching the parameters (exit 2), the
+ * tasks module loads and exports every task the workflow declares (exit 2). Then the instance is
+ * started (or, with the same `--id` and input, attached to) and each step is printed as it happens.
+ * Exit code: 0 completed, 1 failed, 3 cancelled (another process ran `currant cancel`).
+ *
+ *   $ currant run examples/order/order.workflow --tasks examples/order/tasks.ts --input @examples/order/input.json
+ */
+import { randomUUID } from 'node:crypto';
+import { compile, renderDiagnostic, type Program } from '../../dsl/index.ts';
+import { validateInput, type Instance, type StepLog } from '../../runtime/index.ts';
+import { createEngine, loadTasksModule } from '../../adapters/embedded/index.ts';
+import { CliError, EXIT, exitForStatus, type ExitCode } from '../exit.ts';
+import { dbPathForWrite, existingFile, output, readJsonArg, readText } from '../io.ts';
+import { finalJson, formatFinal, formatStep } from '../render.ts';
+
+export interface RunOptions {
+  tasks: string;
+  input: string;
+  db?: string;
+  id?: string;
+  json?: boolean;
+}
+
+/** Compiles a workflow file or prints its diagnostics (stderr) and gives null. */
+export function compileFile(file: string): { program: Program; source: string } | null {
+  const source = readText(file, 'workflow file');
+  const { program, diagnostics } = compile(source, file);
+  const err = output(process.stderr);
+  const paint = { error: err.c.red, warning: err.c.yellow, dim: err.c.dim };
+  if (!program) {
+    for (const d of diagnostics) err.line(renderDiagnostic(d, source, file, paint) + '\n');
+    return null;
+  }
+  return { program, source };
+}
+
+/** Loads the tasks module and checks it exports a function for every task the workflow declares. */
+export async function loadTasks(path: string, program?: Program): Promise<Record<string, (...args: any[]) => unknown>> {
+  const abs = existingFile(path, 'tasks module');
+  let tasks: Record<string, (...args: any[]) => unknown>;
+  try {
+    tasks = (await loadTasksModule(abs)) as Record<string, (...args: any[]) => unknown>;
+  } catch (e) {
+    throw new CliError(EXIT.USAGE, `cannot load tasks module '${path}': ${(e as Error).message}`);
+  }
+  if (program) {
+    const missing = program.tasks.map((t) => t.name).filter((name) => typeof tasks[name] !== 'function');
+    if (missing.length > 0) {
+      throw new CliError(EXIT.USAGE, `tasks module '${path}' does not export ${missing.map((m) => `'${m}'`).join(', ')} (declared in the workflow)`);
+    }
+  }
+  return tasks;
+}
+
+export async function runCommand(file: string, opts: RunOptions): Promise<ExitCode> {
+  const compiled = compileFile(file);
+  if (!compiled) return EXIT.FAILED;
+  const { program, source } = compiled;
+  const input = readJsonArg(opts.input, '--input');
+  validateInput(program, input); // InputError → exit 2, before any instance exists
+  const tasks = await loadTasks(opts.tasks, program);
+
+  const out = output(process.stdout);
+  const json = Boolean(opts.json);
+  // Why: stdout carries exactly one JSON document with --json; task modules that log with
+  // console.log would corrupt it, so their output goes to stderr for the duration of the run.
+  if (json) console.log = console.error;
+
+  const id = opts.id ?? `${program.workflow.name}-${randomUUID().slice(0, 8)}`;
+  const onStep = (instance: Instance, step: StepLog) => {
+    if (!json && instance.id === id) out.line(formatStep(step, out));
+  };
+  const engine = await createEngine({ dbPath: dbPathForWrite(opts.db), tasks, onStep });
+  let interrupted = false;
+  const stop = () => {
+    interrupted = true;
+    void engine.close().finally(() => {
+      output(process.stderr).line(`interrupted: instance ${id} stays in the database; continue it with \`currant worker --tasks ${opts.tasks}${opts.db ? ` --db ${opts.db}` : ''}\``);
+      process.exit(EXIT.INTERRUPTED);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const started = await engine.start({ source, file }, input, { id });
+    if (!json && started.created === false) out.line(out.c.dim(`attached to existing instance ${id} (${started.instance.status})`));
+    const final = await engine.waitFor(id);
+    if (interrupted) return EXIT.INTERRUPTED;
+    if (json) process.stdout.write(JSON.stringify(finalJson(final)) + '\n');
+    else out.line(formatFinal(final, out, file));
+    return exitForStatus(final.status);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (!interrupted) await engine.close();
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * How the CLI shows instances and steps: one line per step (coloured with symbols on a terminal,
+ * plain and timestamped otherwise), the final instance as text or as one JSON object, and the
+ * status view.
+ *
+ *   formatStep(step, out)   // '✔ task chargeCard  line 10  ok  52ms'   (terminal)
+ *                           // '21:45:01.123 task chargeCard line 10: ok (52ms)'   (plain)
+ *   finalJson(instance)     // { id, workflow, status, result?, error? }
+ */
+import type { Instance, InstanceSummary, StepLog, Value, WorkflowError } from '../runtime/index.ts';
+import { isFinal } from '../runtime/index.ts';
+import type { Output } from './io.ts';
+
+/** The final instance as printed by `run --json`: only the public, stable fields. */
+export interface FinalJson {
+  id: string;
+  workflow: string;
+  status: Instance['status'];
+  result?: Value;
+  error?: WorkflowError;
+}
+
+export function finalJson(i: Instance): FinalJson {
+  const out: FinalJson = { id: i.id, workflow: i.workflow, status: i.status };
+  if (i.result !== undefined) out.result = i.result;
+  if (i.error !== undefined) out.error = i.error;
+  return out;
+}
+
+function clock(iso: string): string {
+  return iso.length >= 23 ? iso.slice(11, 23) : iso;
+}
+
+function symbol(step: StepLog, o: Output): string {
+  const { c } = o;
+  const failed = /^failed|timed out|error/.test(step.outcome);
+  switch (step.kind) {
+    case 'start':
+      return c.cyan('▶');
+    case 'task':
+      return failed ? c.red('✖') : c.green('✔');
+    case 'retry':
+      return c.yellow('↻');
+    case 'sleep':
+      return c.blue('◷');
+    case 'signal':
+      return c.magenta('✉');
+    case 'timer':
+      return c.blue('⏰');
+    case 'complete':
+      return c.green(c.bold('✔'));
+    case 'fail':
+      return c.red(c.bold('✖'));
+    case 'cancel':
+      return c.yellow(c.bold('■'));
+  }
+}
+
+/** One step as one line. */
+export function formatStep(step: StepLog, o: Output): string {
+  const what = step.kind + (step.task ? ` ${step.task}` : '');
+  const where = step.line !== undefined ? `line ${step.line}` : '';
+  const took = step.durationMs !== undefined ? formatMs(step.durationMs) : '';
+  if (o.tty) {
+    const { c } = o;
+    const parts = [symbol(step, o), c.bold(what)];
+    if (where) parts.push(c.dim(where));
+    parts.push(step.outcome);
+    if (took) parts.push(c.dim(took));
+    return parts.join('  ');
+  }
+  return `${clock(step.at)} ${what}${where ? ` ${where}` : ''}: ${step.outcome}${took ? ` (${took})` : ''}`;
+}
+
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+}
+
+export function formatError(e: WorkflowError, file?: string): string {
+  const where = e.line !== undefined ? ` at ${file ? `${file}:` : 'line '}${e.line}${e.col !== undefined ? `:${e.col}` : ''}` : '';
+  return `${e.code} ${e.message}${where}`;
+}
+
+/** The closing line of `run` (text mode). */
+export function formatFinal(i: Instance, o: Output, file?: string): string {
+  const { c } = o;
+  const head = `${i.workflow} ${i.id}`;
+  switch (i.status) {
+    case 'completed':
+      return `${c.green(c.bold('completed'))} ${head} → ${JSON.stringify(i.result ?? null)}`;
+    case 'failed':
+      return `${c.red(c.bold('failed'))} ${head}: ${i.error ? formatError(i.error, file) : 'unknown error'}`;
+    case 'cancelled':
+      return `${c.yellow(c.bold('cancelled'))} ${head}${i.error?.message ? `: ${i.error.message}` : ''}`;
+    default:
+      return `${c.cyan(i.status)} ${head}`;
+  }
+}
+
+// ---- status ----------------------------------------------------------------------------------
+
+export interface PendingView {
+  tasks: { taskId: string; task: string; attempt: number; of: number; line: number; col: number; sentAt: string; retryAt?: string; lastError?: string }[];
+  timers: { timerId: string; purpose: string; fireAt: string; taskId?: string }[];
+  signals: { name: string; since: string; line?: number; timeout?: string }[];
+}
+
+/**
+ * What the instance is waiting on. Tasks and timers are on the instance; the signal being awaited
+ * is not (the interpreter's pending await is opaque), so it is read from the step log: the last
+ * `waiting for "name"` step not followed by anything that ends the wait.
+ */
+export function pendingOf(i: Instance): PendingView {
+  const tasks = Object.entries(i.tasks).map(([taskId, t]) => ({
+    taskId,
+    task: t.task,
+    attempt: t.attempt,
+    of: t.policy.retries + 1,
+    line: t.at.line,
+    col: t.at.col,
+    sentAt: t.sentAt,
+    ...(t.retryAt ? { retryAt: t.retryAt } : {}),
+    ...(t.lastError ? { lastError: t.lastError.message } : {}),
+  }));
+  const timers = Object.entries(i.timers).map(([timerId, t]) => ({
+    timerId,
+    purpose: t.purpose,
+    fireAt: t.fireAt,
+    ...(t.taskId ? { taskId: t.taskId } : {}),
+  }));
+  const signals: PendingView['signals'] = [];
+  if (!isFinal(i.status)) {
+    const last = i.steps[i.steps.length - 1];
+    const m = last && last.kind === 'signal' ? /^waiting for "(.*)"(?: \(timeout (.*)\))?$/.exec(last.outcome) : null;
+    if (m) signals.push({ name: m[1]!, since: last!.at, ...(last!.line !== undefined ? { line: last!.line } : {}), ...(m[2] ? { timeout: m[2] } : {}) });
+  }
+  return { tasks, timers, signals };
+}
+
+export function statusJson(i: Instance, file?: string) {
+  return {
+    id: i.id,
+    workflow: i.workflow,
+    ...(file ? { file } : {}),
+    definitionHash: i.definitionHash,
+    status: i.status,
+    input: i.input,
+    ...(i.result !== undefined ? { result: i.result } : {}),
+    ...(i.error !== undefined ? { error: i.error } : {}),
+    ...(i.state.at ? { at: i.state.at } : {}),
+    createdAt: i.createdAt,
+    updatedAt: i.updatedAt,
+    pending: pendingOf(i),
+    steps: i.steps,
+  };
+}
+
+export function statusColor(status: string, o: Output): string {
+  const { c } = o;
+  switch (status) {
+    case 'completed':
+      return c.green(status);
+    case 'failed':
+      return c.red(status);
+    case 'cancelled':
+      return c.yellow(status);
+    case 'waiting':
+      return c.magenta(status);
+    default:
+      return c.cyan(status);
+  }
+}
+
+export function formatStatus(i: Instance, o: Output, file?: string): string {
+  const { c } = o;
+  const p = pendingOf(i);
+  const rows: string[] = [];
+  const row = (k: string, v: string) => rows.push(`${c.dim(k.padEnd(9))} ${v}`);
+  row('instance', c.bold(i.id));
+  row('workflow', `${i.workflow}${file ? ` (${file})` : ''} ${c.dim(i.definitionHash.slice(0, 19))}`);
+  row('status', statusColor(i.status, o));
+  if (i.state.at && !isFinal(i.status)) row('at', `line ${i.state.at.line}, col ${i.state.at.col}`);
+  row('input', JSON.stringify(i.input));
+  if (i.result !== undefined) row('result', JSON.stringify(i.result));
+  if (i.error) row('error', formatError(i.error, file));
+  row('started', i.createdAt);
+  row('updated', i.updatedAt);
+  if (p.tasks.length + p.timers.length + p.signals.length > 0) {
+    rows.push(c.bold('pending'));
+    for (const t of p.tasks) {
+      const state = t.retryAt ? `retry at ${t.retryAt}${t.lastError ? ` after: ${t.lastError}` : ''}` : `in flight since ${t.sentAt}`;
+      rows.push(`  task    ${t.task} ${c.dim(t.taskId)} line ${t.line}, attempt ${t.attempt} of ${t.of}, ${state}`);
+    }
+    for (const t of p.timers) rows.push(`  timer   ${t.purpose} ${c.dim(t.timerId)} fires at ${t.fireAt}`);
+    for (const s of p.signals) rows.push(`  signal  "${s.name}"${s.line !== undefined ? ` line ${s.line}` : ''}, waiting since ${s.since}${s.timeout ? ` (timeout ${s.timeout})` : ''}`);
+  }
+  rows.push(c.bold(`steps${i.steps.length ? '' : ' (none)'}`));
+  const plain: Output = { ...o, tty: false };
+  for (const s of i.steps) rows.push(`  ${formatStep(s, plain)}`);
+  return rows.join('\n');
+}
+
+export function formatSummaryRow(s: InstanceSummary, o: Output, widths: { id: number; workflow: number }): string {
+  const status = statusColor(s.status.padEnd(9), o);
+  const extra = s.error ? `${s.error.code} ${s.error.message}` : s.result !== undefined ? JSON.stringify(s.result) : s.at ? `at line ${s.at.line}` : '';
+  const short = extra.length > 60 ? extra.slice(0, 59) + '…' : extra;
+  return `${s.id.padEnd(widths.id)}  ${s.workflow.padEnd(widths.workflow)}  ${status}  ${s.updatedAt}  ${o.c.dim(short)}`;
+}
