@@ -1,0 +1,261 @@
+/**
+ * The embedded engine: the runtime core on one machine — SQLite store, in-process task executor
+ * and timers, one serial event queue per instance.
+ *
+ * Takes a database path and task implementations; gives start / waitFor / signal / cancel / get /
+ * list / resumeAll / close.
+ *
+ *   const engine = await createEngine({ dbPath: '.currant/currant.db', tasksModule: './tasks.ts' });
+ *   await engine.resumeAll();                    // continue whatever was running when we last stopped
+ *   const { id } = await engine.start({ source, file: 'order.workflow' }, { orderId: 'o1', amount: 5 });
+ *   const done = await engine.waitFor(id);       // { status: 'completed', result: … }
+ *   await engine.close();
+ *
+ * Events for one instance are applied one at a time (a promise chain per instance), so the
+ * driver's conditional save rarely conflicts; when another process writes the same database
+ * (a CLI `signal` next to a worker) the driver's reload-and-retry handles it.
+ */
+import { randomUUID } from 'node:crypto';
+import { pendingCommands } from '../../runtime/core.ts';
+import { advance, cancelInstance, ProgramCache, signalInstance, startWorkflow, type RuntimeDeps } from '../../runtime/driver.ts';
+import { InstanceNotFoundError } from '../../runtime/errors.ts';
+import {
+  isFinal,
+  timerIds,
+  type Instance,
+  type InstanceSummary,
+  type Limits,
+  type ListFilter,
+  type RuntimeEvent,
+  type StepLog,
+  type Value,
+} from '../../runtime/types.ts';
+import { InProcessDispatcher } from './dispatcher.ts';
+import { SqliteStore } from './store.ts';
+import { loadTasksModule, type TaskRegistry } from './tasks.ts';
+
+export interface EngineOptions {
+  /** SQLite file (created with its folder). Default `.currant/currant.db`; `:memory:` for tests. */
+  dbPath?: string;
+  /** Task implementations by name. */
+  tasks?: TaskRegistry;
+  /** A .js/.mjs/.ts module exporting task functions; merged under `tasks` (explicit `tasks` win). */
+  tasksModule?: string;
+  /** Injected clock and ids (default: the system clock, random UUIDs). */
+  clock?: { now?: () => Date; uuid?: () => string };
+  /** Called for every step added to an instance's log, after it was saved. */
+  onStep?: (instance: Instance, step: StepLog) => void;
+  /** Called when applying an event fails unexpectedly (default: console.error). */
+  onError?: (error: unknown, instanceId: string) => void;
+  /** Task attempts running at the same time (default 16). */
+  concurrency?: number;
+  /** Interpreter limits (statement budget, state size). */
+  limits?: Limits;
+}
+
+export interface Engine {
+  /** Stores the definition by hash and starts an instance (idempotent for a repeated `id` + input). */
+  start(definition: { source: string; file: string }, input: unknown, opts?: { id?: string }): Promise<Instance>;
+  /** Resolves with the instance once it is completed, failed or cancelled. */
+  waitFor(id: string): Promise<Instance>;
+  /** `start` then `waitFor`. */
+  run(definition: { source: string; file: string }, input: unknown, opts?: { id?: string }): Promise<Instance>;
+  /** Delivers a signal; `signalId` de-duplicates a repeated delivery. */
+  signal(id: string, name: string, payload?: Value, opts?: { signalId?: string }): Promise<Instance>;
+  cancel(id: string, reason?: string): Promise<Instance>;
+  /** The stored instance; `InstanceNotFoundError` if there is none. */
+  get(id: string): Promise<Instance>;
+  list(filter?: ListFilter): Promise<{ items: InstanceSummary[]; cursor?: string }>;
+  /** On startup: re-dispatch outstanding task attempts and re-arm pending timers (due ones fire now). */
+  resumeAll(): Promise<{ instances: number; tasks: number; timers: number }>;
+  /** Applies a raw runtime event (normally the dispatcher does this; tests inject duplicates). */
+  deliver(id: string, event: RuntimeEvent): void;
+  /** Resolves when every event delivered so far has been applied and no task is running. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+  readonly store: SqliteStore;
+  readonly tasks: TaskRegistry;
+}
+
+export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
+  const tasks: TaskRegistry = { ...(opts.tasksModule ? await loadTasksModule(opts.tasksModule) : {}), ...(opts.tasks ?? {}) };
+  return new EmbeddedEngine(opts, tasks);
+}
+
+class EmbeddedEngine implements Engine {
+  readonly store: SqliteStore;
+  private readonly deps: RuntimeDeps;
+  private readonly dispatcher: InProcessDispatcher;
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly waiters = new Map<string, { resolve: (i: Instance) => void; reject: (e: unknown) => void }[]>();
+  private closed = false;
+
+  constructor(
+    private readonly opts: EngineOptions,
+    readonly tasks: TaskRegistry,
+  ) {
+    this.store = new SqliteStore(opts.dbPath ?? '.currant/currant.db');
+    const now = opts.clock?.now ?? (() => new Date());
+    const uuid = opts.clock?.uuid ?? randomUUID;
+    this.dispatcher = new InProcessDispatcher({
+      tasks,
+      now,
+      concurrency: opts.concurrency,
+      deliver: (id, event) => this.deliver(id, event),
+      onFinished: (id, instance) => this.finished(id, instance),
+    });
+    this.deps = {
+      store: this.store,
+      dispatcher: this.dispatcher,
+      programs: new ProgramCache(this.store),
+      clock: { now, uuid },
+      limits: opts.limits,
+      onTransition: (instance, steps) => {
+        if (!opts.onStep) return;
+        for (const s of steps) {
+          try {
+            opts.onStep(instance, s);
+          } catch (e) {
+            this.report(e, instance.id);
+          }
+        }
+      },
+    };
+  }
+
+  async start(definition: { source: string; file: string }, input: unknown, o: { id?: string } = {}): Promise<Instance> {
+    this.assertOpen();
+    const id = o.id ?? this.deps.clock.uuid();
+    return this.serial(id, async () => (await startWorkflow(this.deps, definition, input, { id })).instance, true);
+  }
+
+  waitFor(id: string): Promise<Instance> {
+    return new Promise<Instance>((resolve, reject) => {
+      // Register first, then look: a finish between the two is then seen by one of them.
+      const list = this.waiters.get(id) ?? [];
+      list.push({ resolve, reject });
+      this.waiters.set(id, list);
+      this.store.load(id).then((i) => {
+        if (!i) this.settleWaiters(id, undefined, new InstanceNotFoundError(id));
+        else if (isFinal(i.status)) this.settleWaiters(id, i);
+      }, reject);
+    });
+  }
+
+  async run(definition: { source: string; file: string }, input: unknown, o: { id?: string } = {}): Promise<Instance> {
+    const i = await this.start(definition, input, o);
+    return this.waitFor(i.id);
+  }
+
+  async signal(id: string, name: string, payload: Value = null, o: { signalId?: string } = {}): Promise<Instance> {
+    this.assertOpen();
+    return this.serial(id, async () => (await signalInstance(this.deps, id, name, payload, o.signalId)).instance, true);
+  }
+
+  async cancel(id: string, reason?: string): Promise<Instance> {
+    this.assertOpen();
+    return this.serial(id, async () => (await cancelInstance(this.deps, id, reason)).instance, true);
+  }
+
+  async get(id: string): Promise<Instance> {
+    const i = await this.store.load(id);
+    if (!i) throw new InstanceNotFoundError(id);
+    return i;
+  }
+
+  list(filter: ListFilter = {}): Promise<{ items: InstanceSummary[]; cursor?: string }> {
+    return this.store.list(filter);
+  }
+
+  /** Applies one event (a task result, a due timer) after those already queued for the instance. */
+  deliver(id: string, event: RuntimeEvent): void {
+    // Errors are reported by `serial` (onError); the returned promise is only for API callers.
+    this.serial(id, () => advance(this.deps, id, event)).catch(() => {});
+  }
+
+  async resumeAll(): Promise<{ instances: number; tasks: number; timers: number }> {
+    this.assertOpen();
+    const counts = { instances: 0, tasks: 0, timers: 0 };
+    const nowMs = this.deps.clock.now().getTime();
+    for (const id of this.store.unfinished()) {
+      const instance = await this.store.load(id);
+      if (!instance || isFinal(instance.status)) continue;
+      // An attempt whose timeout passed while we were down is not re-run: its timeout timer fires
+      // now and the retry policy decides (re-running it too would only make a duplicate).
+      const commands = pendingCommands(instance).filter((c) => {
+        if (c.type !== 'sendTask') return true;
+        const timeout = instance.timers[timerIds.taskTimeout(c.taskId, c.attempt)];
+        return !timeout || Date.parse(timeout.fireAt) > nowMs;
+      });
+      counts.instances++;
+      for (const c of commands) {
+        if (c.type === 'sendTask') counts.tasks++;
+        else if (c.type === 'scheduleTimer') counts.timers++;
+      }
+      await this.serial(id, () => this.dispatcher.dispatch(commands, instance));
+    }
+    return counts;
+  }
+
+  async settled(): Promise<void> {
+    for (;;) {
+      await Promise.allSettled([...this.chains.values()]);
+      await this.dispatcher.whenIdle();
+      // A task that just finished may have queued another event: wait for a quiet turn.
+      await new Promise((r) => setImmediate(r));
+      if (this.chains.size === 0 && this.dispatcher.busy === 0) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.dispatcher.close();
+    await Promise.allSettled([...this.chains.values()]);
+    for (const id of [...this.waiters.keys()]) this.settleWaiters(id, undefined, new Error('the engine was closed'));
+    this.store.close();
+  }
+
+  /**
+   * Runs `fn` after everything already queued for this instance. Events delivered by the
+   * dispatcher report their errors; API calls (`rethrow`) get them back.
+   */
+  private serial<T>(id: string, fn: () => Promise<T>, rethrow = false): Promise<T> {
+    const prev = this.chains.get(id) ?? Promise.resolve();
+    const run = prev.then(() => {
+      if (this.closed) throw new Error('the engine was closed');
+      return fn();
+    });
+    const tail = run.catch((e) => {
+      if (!rethrow && !this.closed) this.report(e, id);
+    });
+    this.chains.set(id, tail);
+    void tail.then(() => {
+      if (this.chains.get(id) === tail) this.chains.delete(id);
+    });
+    return run;
+  }
+
+  private finished(id: string, instance: Instance | undefined): void {
+    if (instance) this.settleWaiters(id, instance);
+    else void this.store.load(id).then((i) => i && this.settleWaiters(id, i));
+  }
+
+  private settleWaiters(id: string, instance: Instance | undefined, error?: unknown): void {
+    const list = this.waiters.get(id);
+    if (!list) return;
+    this.waiters.delete(id);
+    for (const w of list) (instance ? w.resolve(instance) : w.reject(error));
+  }
+
+  private report(e: unknown, id: string): void {
+    // An unexpected failure leaves the instance where it was saved; waiters would hang forever.
+    this.settleWaiters(id, undefined, e);
+    if (this.opts.onError) this.opts.onError(e, id);
+    else console.error(`currant: instance ${id}:`, e);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the engine was closed');
+  }
+}

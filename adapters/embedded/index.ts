@@ -1,0 +1,21 @@
+/**
+ * The embedded default: currant on one machine (SQLite file, in-process tasks and timers).
+ *
+ *   import { createEngine } from './adapters/embedded/index.ts';
+ *   const engine = await createEngine({ dbPath: '.currant/currant.db', tasksModule: './examples/order/tasks.ts' });
+ *   await engine.resumeAll();
+ *   const done = await engine.run({ source, file: 'order.workflow' }, { orderId: 'o1', amount: 5 });
+ */
+export { createEngine, type Engine, type EngineOptions } from './engine.ts';
+export { SqliteStore, type SqliteStoreOptions } from './store.ts';
+export { InProcessDispatcher, type InProcessDispatcherOptions } from './dispatcher.ts';
+export {
+  loadTasksModule,
+  NonRetryableError,
+  toResult,
+  toTaskError,
+  type TaskContext,
+  type TaskFn,
+  type TaskRegistry,
+  type AttemptOutcome,
+} from './tasks.ts';
