@@ -32,6 +32,7 @@ import {
 } from '../dsl/index.ts';
 import { assertNever } from '../dsl/ast.ts';
 import { InputError, InstanceConflictError } from './errors.ts';
+import { backoffDelay } from './retry.ts';
 import {
   eventIds,
   isFinal,
@@ -46,11 +47,12 @@ import {
   type StepLog,
   type TaskAttempt,
   type TaskError,
-  type TaskPolicy,
   type Transition,
   type Value,
   type WorkflowError,
 } from './types.ts';
+
+export { backoffDelay };
 
 export interface CoreOptions extends Clock {
   limits?: Limits;
@@ -249,12 +251,6 @@ export function pendingCommands(instance: Instance, producedBy?: string): Dispat
     out.push({ type: 'scheduleTimer', instanceId: instance.id, timerId, fireAt: timer.fireAt });
   }
   return out;
-}
-
-/** Delay before the attempt after `attempt` (1-based): backoff · rate^(attempt-1), capped. */
-export function backoffDelay(policy: TaskPolicy, attempt: number): number {
-  const raw = policy.backoffMs * Math.pow(policy.backoffRate, Math.max(0, attempt - 1));
-  return Math.max(0, Math.min(policy.maxBackoffMs, Number.isFinite(raw) ? raw : policy.maxBackoffMs));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
  * Workflow failures (a task failing permanently, a runtime error in the DSL) are not exceptions:
  * they are data on the instance (`status: 'failed'`, `error: { code: 'CR007', … }`).
  */
-import { renderDiagnostics, type Diagnostic } from '../dsl/index.ts';
+import { renderDiagnostics, type Diagnostic } from '../dsl/diagnostics.ts';
 
 export type CurrantErrorCode =
   | 'INSTANCE_NOT_FOUND'

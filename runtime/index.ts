@@ -9,7 +9,8 @@
 export * from './types.ts';
 export * from './errors.ts';
 export * from './ports.ts';
-export { startInstance, applyEvent, restartExisting, pendingCommands, backoffDelay, validateInput, jsonEqual, type CoreOptions } from './core.ts';
+export { startInstance, applyEvent, restartExisting, pendingCommands, validateInput, jsonEqual, type CoreOptions } from './core.ts';
+export { backoffDelay, maxAttempts } from './retry.ts';
 export {
   advance,
   startWorkflow,

@@ -168,7 +168,8 @@ export class InProcessDispatcher implements Dispatcher {
       () => {
         this.timers.delete(key);
         if (this.closed) return;
-        if (delay > MAX_DELAY) this.arm(instanceId, timerId, fireAt);
+        // Not due yet (a long sleep in 24.8-day steps, or a timer that woke a millisecond early).
+        if (Date.parse(fireAt) > this.opts.now().getTime()) this.arm(instanceId, timerId, fireAt);
         else this.opts.deliver(instanceId, { type: 'timerFired', id: eventIds.timer(timerId), timerId });
       },
       Math.min(delay, MAX_DELAY),

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { InProcessDispatcher } from '../../../adapters/embedded/dispatcher.ts';
+import { NonRetryableError, type TaskRegistry } from '../../../adapters/embedded/tasks.ts';
+import type { DispatchCommand, RuntimeEvent } from '../../../runtime/types.ts';
+
+function setup(tasks: TaskRegistry, concurrency?: number) {
+  const events: { instanceId: string; event: RuntimeEvent }[] = [];
+  let notify: () => void = () => {};
+  const d = new InProcessDispatcher({
+    tasks,
+    now: () => new Date(),
+    concurrency,
+    deliver: (instanceId, event) => {
+      events.push({ instanceId, event });
+      notify();
+    },
+  });
+  /** Resolves once `n` events have been delivered. */
+  const until = (n: number) =>
+    new Promise<void>((resolve) => {
+      notify = () => events.length >= n && resolve();
+      notify();
+    });
+  return { d, events, until };
+}
+
+const send = (taskId: string, task: string, args: unknown[], attempt = 1, timeoutMs = 5000): DispatchCommand => ({
+  type: 'sendTask',
+  instanceId: 'i-1',
+  taskId,
+  task,
+  args: args as never,
+  attempt,
+  timeoutMs,
+});
+
+describe('InProcessDispatcher tasks', () => {
+  it('calls the task with its arguments and a context, and delivers the result', async () => {
+    const seen: unknown[] = [];
+    const { d, events, until } = setup({
+      add: async (a: number, b: number, ctx: { idempotencyKey: string; attempt: number; signal: AbortSignal }) => {
+        seen.push([ctx.idempotencyKey, ctx.attempt, ctx.signal.aborted]);
+        return a + b;
+      },
+    });
+    await d.dispatch([send('n1.s1', 'add', [2, 3], 2)]);
+    await until(1);
+    expect(seen).toEqual([['i-1/n1.s1', 2, false]]);
+    expect(events[0]).toEqual({
+      instanceId: 'i-1',
+      event: { type: 'taskResult', id: 'n1.s1#2', taskId: 'n1.s1', attempt: 2, ok: true, result: 5 },
+    });
+  });
+
+  it('reports thrown errors as failed attempts, retryable unless marked, and unknown tasks as not retryable', async () => {
+    const { d, events, until } = setup({
+      flaky: async () => {
+        throw new Error('try again');
+      },
+      declined: async () => {
+        throw new NonRetryableError('card declined', 'CardDeclined');
+      },
+    });
+    await d.dispatch([send('a', 'flaky', []), send('b', 'declined', []), send('c', 'missing', [])]);
+    await until(3);
+    const byTask = Object.fromEntries(events.map((e) => [(e.event as { taskId: string }).taskId, e.event]));
+    expect(byTask.a).toMatchObject({ ok: false, error: { message: 'try again', type: 'Error' } });
+    expect((byTask.a as { error: { retryable?: boolean } }).error.retryable).toBeUndefined();
+    expect(byTask.b).toMatchObject({ ok: false, error: { message: 'card declined', type: 'CardDeclined', retryable: false } });
+    expect(byTask.c).toMatchObject({ ok: false, error: { type: 'TaskNotFound', retryable: false } });
+  });
+
+  it('aborts the signal at the timeout and reports nothing (the runtime times the attempt out)', async () => {
+    let aborted: Promise<boolean> | undefined;
+    const { d, events } = setup({
+      slow: (ctx: { signal: AbortSignal }) => {
+        aborted = new Promise((r) => ctx.signal.addEventListener('abort', () => r(true)));
+        return new Promise(() => {}); // never settles
+      },
+    });
+    await d.dispatch([send('s', 'slow', [], 1, 30)]);
+    await new Promise((r) => setImmediate(r));
+    expect(await aborted).toBe(true);
+    await d.whenIdle();
+    expect(events).toEqual([]);
+  });
+
+  it('runs the same attempt once even when dispatched twice, but a new attempt again', async () => {
+    let runs = 0;
+    const { d, until } = setup({ t: async () => ++runs });
+    await d.dispatch([send('x', 't', [])]);
+    await d.dispatch([send('x', 't', [])]);
+    await until(1);
+    await d.whenIdle();
+    expect(runs).toBe(1);
+    await d.dispatch([send('x', 't', [], 2)]);
+    await until(2);
+    expect(runs).toBe(2);
+  });
+
+  it('keeps at most `concurrency` attempts running', async () => {
+    let running = 0;
+    let peak = 0;
+    const { d, until } = setup(
+      {
+        t: async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setTimeout(r, 5));
+          running--;
+          return null;
+        },
+      },
+      3,
+    );
+    await d.dispatch(Array.from({ length: 10 }, (_, k) => send(`n.${k}`, 't', [])));
+    await until(10);
+    expect(peak).toBe(3);
+  });
+});
+
+describe('InProcessDispatcher timers', () => {
+  const timer = (timerId: string, fireAt: Date): DispatchCommand => ({ type: 'scheduleTimer', instanceId: 'i-1', timerId, fireAt: fireAt.toISOString() });
+
+  it('fires due timers at once and future ones not before their time', async () => {
+    const { d, events, until } = setup({});
+    const due = new Date(Date.now() - 60_000);
+    const soon = new Date(Date.now() + 40);
+    await d.dispatch([timer('late', soon), timer('overdue', due)]);
+    await until(1);
+    expect(events.map((e) => (e.event as { timerId: string }).timerId)).toEqual(['overdue']);
+    await until(2);
+    expect(Date.now()).toBeGreaterThanOrEqual(soon.getTime());
+    expect(events[1]!.event).toEqual({ type: 'timerFired', id: 'timer:late', timerId: 'late' });
+  });
+
+  it('arms a timer once per fire time and forgets cancelled ones', async () => {
+    const { d, events, until } = setup({});
+    const at = new Date(Date.now() + 20);
+    await d.dispatch([timer('t', at), timer('t', at), timer('gone', at)]);
+    expect(d.armed).toBe(2);
+    await d.dispatch([{ type: 'cancelTimer', instanceId: 'i-1', timerId: 'gone' }]);
+    expect(d.armed).toBe(1);
+    await until(1);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(events.map((e) => (e.event as { timerId: string }).timerId)).toEqual(['t']);
+  });
+
+  it('close() clears timers so nothing fires afterwards', async () => {
+    const { d, events } = setup({});
+    await d.dispatch([timer('t', new Date(Date.now() + 10))]);
+    d.close();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(events).toEqual([]);
+  });
+});
