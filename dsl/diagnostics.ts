@@ -55,6 +55,7 @@ export const CODES = {
   CT019: 'duplicate declaration (type, task or parameter)',
   CT020: 'invalid duration',
   CT021: 'task call without await',
+  CT022: 'circular type alias',
   // runtime
   CR001: 'property access on null',
   CR002: 'operand of the wrong type',
