@@ -1,0 +1,120 @@
+"""The SQS Lambda handler and the boto3 sender.
+
+Takes an SQS event (the event source mapping must enable ReportBatchItemFailures), gives
+``{"batchItemFailures": [...]}`` listing only the records to deliver again:
+
+    # tasks.py, deployed with handler "tasks.handler"
+    from currant_tasks import task, handler
+
+    @task("pyScore")
+    def py_score(order_id, amount): ...
+
+Per record: a result (success, failure, timeout, unknown task, answerable bad message) sent to
+``replyTo`` → acknowledged; sending failed → batch item failure (SQS redelivers, the task runs
+again); malformed with no reply address → batch item failure, so it ends in the DLQ.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from .protocol import encode
+from .registry import default_registry
+from .runner import SendResult, run_task_message
+
+_client: Any = None
+_client_lock = threading.Lock()
+
+
+def _sqs() -> Any:
+    """The boto3 SQS client, created on first use, once per process (= per Lambda container).
+
+    boto3 is imported here, not at module import, so the pure parts run without it. boto3 >= 1.28
+    reads AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL itself (that is how the emulator is reached).
+    """
+    global _client
+    with _client_lock:  # handler threads may race to create it; boto3 clients are thread-safe
+        if _client is None:
+            import boto3
+
+            _client = boto3.client("sqs")
+        return _client
+
+
+def sqs_send(queue_url: str, message: Dict[str, Any]) -> None:
+    """SendMessage of the result to ``queue_url``. FIFO queues get a group and dedup id."""
+    params: Dict[str, Any] = {"QueueUrl": queue_url, "MessageBody": encode(message)}
+    if queue_url.endswith(".fifo"):
+        params["MessageGroupId"] = message["instanceId"]
+        key = f'{message["instanceId"]}/{message["taskId"]}#{message["attempt"]}'
+        params["MessageDeduplicationId"] = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    _sqs().send_message(**params)
+
+
+def _default_log(entry: Dict[str, Any]) -> None:
+    stream = sys.stderr if entry.get("level") == "error" else sys.stdout
+    print(json.dumps(entry, default=str), file=stream, flush=True)
+
+
+def make_handler(tasks: Optional[Mapping[str, Callable[..., Any]]] = None,
+                 send: Optional[SendResult] = None,
+                 log: Optional[Callable[[Dict[str, Any]], None]] = None,
+                 safety_margin_ms: int = 1000,
+                 max_workers: int = 10) -> Callable[[Dict[str, Any], Any], Dict[str, List[Dict[str, str]]]]:
+    """Builds a Lambda handler over ``tasks`` (default: the ``@task`` registry, read at call time).
+
+    ``send`` replaces the SQS sender (tests). ``safety_margin_ms`` is kept free at the end of the
+    invocation to send results: a task's deadline is at most the remaining time minus it. Records
+    of a batch run concurrently on up to ``max_workers`` threads.
+    """
+    registry = default_registry if tasks is None else tasks
+    sender = send or sqs_send
+    emit = log or _default_log
+
+    def process(record: Dict[str, Any], latest_deadline: Optional[float]) -> bool:
+        """True when the record is done (acknowledge), False when SQS should deliver it again."""
+        message_id = record.get("messageId")
+        receive_count = record.get("attributes", {}).get("ApproximateReceiveCount")
+        try:
+            run = run_task_message(registry, record.get("body"), sender, latest_deadline=latest_deadline)
+        except Exception as e:  # noqa: BLE001 — only the sender can raise here
+            emit({"level": "error", "msg": "sending the result failed; the message will be delivered again",
+                  "messageId": message_id, "receiveCount": receive_count, "error": repr(e)})
+            return False
+        if run.outcome == "rejected":
+            emit({"level": "error", "msg": "malformed task message without a reply address; failing it towards the DLQ",
+                  "messageId": message_id, "receiveCount": receive_count, "problems": run.problems})
+            return False
+        r = run.result or {}
+        entry = {"level": "info" if r.get("ok") else "error",
+                 "msg": "task succeeded" if r.get("ok") else "task failed",
+                 "messageId": message_id, "instanceId": r.get("instanceId"), "taskId": r.get("taskId"),
+                 "attempt": r.get("attempt"), "durationMs": r.get("durationMs")}
+        if not r.get("ok"):
+            entry["error"] = r.get("error")
+        emit(entry)
+        return True
+
+    def handler(event: Dict[str, Any], context: Any = None) -> Dict[str, List[Dict[str, str]]]:
+        records = (event or {}).get("Records") or []
+        latest_deadline = None
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if callable(remaining):
+            latest_deadline = time.time() + (remaining() - safety_margin_ms) / 1000
+        if not records:
+            return {"batchItemFailures": []}
+        with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(records)))) as pool:
+            done = list(pool.map(lambda r: process(r, latest_deadline), records))
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
+                                      for r, ok in zip(records, done) if not ok]}
+
+    return handler
+
+
+#: The Lambda entry point over the ``@task`` registry with the SQS sender.
+handler = make_handler()

@@ -1,0 +1,187 @@
+"""Running one task and one task message; no AWS here (the sender is passed in).
+
+Takes a mapping of task names to functions and a task message, gives the result message it sent:
+
+    run_task_message({"add": lambda a, b: a + b}, body, send)
+    # calls add(*args) (plus ctx=... if add declares ctx) under timeoutMs, then
+    # send(replyTo, {"protocol": "currant.result.v1", "ok": True, "result": 5, ...})
+
+Every ending of a task becomes data: a JSON result, a raised exception (``retryable`` unless the
+exception says otherwise), an unknown task, a timeout, a result that is not JSON. Retries are the
+engine's job, never done here.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from .protocol import fit_result, parse_task_message, result_message, truncate
+
+SendResult = Callable[[str, Dict[str, Any]], None]
+
+
+class TaskError(Exception):
+    """An exception with an explicit type and retry decision.
+
+        raise TaskError("card declined", type="CardDeclined", retryable=False)
+
+    Any exception works; an exception with ``retryable = False`` or ``non_retryable = True`` is
+    reported as not retryable, and its class name is the error type.
+    """
+
+    def __init__(self, message: str, type: Optional[str] = None, retryable: bool = True):
+        super().__init__(message)
+        self.type = type or "TaskError"
+        self.retryable = retryable
+
+
+@dataclass
+class TaskContext:
+    """What a task receives as ``ctx`` when it declares that parameter."""
+
+    instance_id: str
+    task_id: str
+    task: str
+    #: f"{instance_id}/{task_id}": the same for every attempt of this call, unique per call.
+    idempotency_key: str
+    attempt: int
+    #: Epoch seconds (time.time()) after which the attempt counts as timed out.
+    deadline: float
+    #: Set when the attempt timed out. Python cannot stop a thread: long tasks should check it.
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def remaining_ms(self) -> float:
+        return max(0.0, (self.deadline - time.time()) * 1000)
+
+
+def error_info(exc: BaseException) -> Dict[str, Any]:
+    """Maps an exception to ``{"message", "type", "retryable"}``."""
+    kind = exc.type if isinstance(exc, TaskError) else type(exc).__name__
+    retryable = not (getattr(exc, "retryable", None) is False
+                     or getattr(exc, "non_retryable", None) is True
+                     or getattr(exc, "nonRetryable", None) is True)
+    message = str(exc) or kind
+    return {"message": truncate(message), "type": kind, "retryable": retryable}
+
+
+def _accepts_ctx(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # some builtins have no signature
+        return False
+    p = params.get("ctx")
+    return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+
+
+def _to_json(value: Any) -> Any:
+    """JSON round trip: tuples become lists; NaN, sets, datetimes … raise ValueError/TypeError."""
+    return json.loads(json.dumps(value, allow_nan=False))
+
+
+def invoke_task(tasks: Mapping[str, Callable[..., Any]], req: Mapping[str, Any],
+                now: Callable[[], float] = time.time,
+                latest_deadline: Optional[float] = None) -> Dict[str, Any]:
+    """Calls ``tasks[req["task"]](*req["args"], ctx=...)`` under ``req["timeoutMs"]``.
+
+    ``req`` has the task message's fields (instanceId, taskId, task, args, attempt, timeoutMs).
+    ``latest_deadline`` (epoch seconds) caps the deadline: the Lambda handler sets it from the
+    invocation's remaining time. Returns ``{"ok", "result" | "error", "durationMs"}``; never raises.
+    """
+    name = req["task"]
+    fn = tasks.get(name) if isinstance(name, str) else None
+    if not callable(fn):
+        have = ", ".join(sorted(k for k, v in tasks.items() if callable(v))) or "none"
+        return {"ok": False, "durationMs": 0, "error": {
+            "message": f"unknown task '{name}' (this worker has: {have})",
+            "type": "UnknownTask", "retryable": False}}
+
+    started = now()
+    timeout_s = req["timeoutMs"] / 1000
+    deadline = started + timeout_s
+    if latest_deadline is not None:
+        deadline = min(deadline, latest_deadline)
+    ctx = TaskContext(
+        instance_id=req["instanceId"], task_id=req["taskId"], task=name,
+        idempotency_key=f'{req["instanceId"]}/{req["taskId"]}',
+        attempt=req["attempt"], deadline=deadline)
+    kwargs = {"ctx": ctx} if _accepts_ctx(fn) else {}
+
+    box: Dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            value = fn(*req["args"], **kwargs)
+            if inspect.isawaitable(value):
+                value = asyncio.run(_await(value))
+            box["value"] = value
+        except BaseException as e:  # noqa: BLE001 — whatever the task raised is its failure
+            box["error"] = e
+        finally:
+            done.set()
+
+    # A daemon thread, not a ThreadPoolExecutor: a timed-out task cannot be killed, and a
+    # daemon thread neither blocks the handler's return nor the interpreter's exit.
+    threading.Thread(target=target, name=f"currant-task-{name}", daemon=True).start()
+    finished = done.wait(max(0.0, deadline - started))
+    duration_ms = max(0, round((now() - started) * 1000))
+
+    if not finished:
+        ctx.cancelled.set()
+        limit_ms = max(0, round((deadline - started) * 1000))
+        return {"ok": False, "durationMs": duration_ms, "error": {
+            "message": f"task '{name}' timed out after {limit_ms} ms",
+            "type": "Timeout", "retryable": True}}
+    if "error" in box:
+        return {"ok": False, "durationMs": duration_ms, "error": error_info(box["error"])}
+    try:
+        result = _to_json(box.get("value"))
+    except (TypeError, ValueError) as e:
+        return {"ok": False, "durationMs": duration_ms, "error": {
+            "message": f"task '{name}' returned a value that is not JSON: {e}",
+            "type": "InvalidResult", "retryable": False}}
+    return {"ok": True, "result": result, "durationMs": duration_ms}
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
+
+
+@dataclass
+class RunOutcome:
+    #: "sent": a result message went to replyTo. "rejected": malformed, nowhere to reply.
+    outcome: str
+    result: Optional[Dict[str, Any]] = None
+    problems: List[str] = field(default_factory=list)
+
+
+def run_task_message(tasks: Mapping[str, Callable[..., Any]], body: Any, send: SendResult,
+                     now: Callable[[], float] = time.time,
+                     latest_deadline: Optional[float] = None) -> RunOutcome:
+    """One message end to end: validate, invoke, build the result, ``send(replyTo, result)``.
+
+    Raises only what ``send`` raises (the caller then lets SQS deliver the message again).
+    """
+    parsed = parse_task_message(body)
+    if not parsed.ok:
+        if parsed.reply_to is None:
+            return RunOutcome("rejected", problems=parsed.problems)
+        # We know who is waiting: tell the engine now instead of letting the attempt time out.
+        # Not retryable: the engine would resend the same bad message.
+        result = result_message(parsed.reply_to, {"ok": False, "durationMs": 0, "error": {
+            "message": "malformed task message: " + "; ".join(parsed.problems),
+            "type": "BadTaskMessage", "retryable": False}})
+        send(parsed.reply_to["replyTo"], result)
+        return RunOutcome("sent", result=result)
+
+    m = parsed.message
+    assert m is not None
+    outcome = invoke_task(tasks, m, now=now, latest_deadline=latest_deadline)
+    result = fit_result(result_message(m, outcome), m["task"])
+    send(m["replyTo"], result)
+    return RunOutcome("sent", result=result)

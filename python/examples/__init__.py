@@ -1,0 +1,1 @@
+"""Example Python tasks for currant (deployed by the CDK app; see python/README.md)."""
