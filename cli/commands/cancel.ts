@@ -1,25 +1,29 @@
 /**
  * `currant cancel <id> [--db]`: cancel an unfinished instance (pending timers dropped, late task
  * results ignored). Unknown id: exit 2; an instance that already finished: exit 2, unchanged.
+ * A `run` waiting on the instance in another process sees it and exits 3.
  *
  *   $ currant cancel approval-1a2b3c4d
  */
+import { cancelInstance } from '../../runtime/driver.ts';
 import { InstanceNotFoundError, isFinal } from '../../runtime/index.ts';
 import { CliError, EXIT, type ExitCode } from '../exit.ts';
 import { dbPathExisting, output } from '../io.ts';
-import { openStore } from './shared.ts';
+import { applyHere, openStore } from './shared.ts';
 
 export async function cancelCommand(id: string, opts: { db?: string }): Promise<ExitCode> {
-  const engine = await openStore(dbPathExisting(opts.db));
+  const store = openStore(dbPathExisting(opts.db));
   try {
-    const before = await engine.get(id);
+    const before = await store.load(id);
     if (!before) throw new InstanceNotFoundError(id);
     if (isFinal(before.status)) throw new CliError(EXIT.USAGE, `instance ${id} is already ${before.status}; nothing to cancel`);
-    await engine.cancel(id);
+    const r = await cancelInstance(applyHere(store), id, 'cancelled with currant cancel');
+    // It may have finished between the look and the cancel: then the cancel was a no-op.
+    if (r.duplicate) throw new CliError(EXIT.USAGE, `instance ${id} is already ${r.instance.status}; nothing to cancel`);
     const out = output(process.stdout);
-    out.line(`${out.c.yellow('cancelled')} ${id}`);
+    out.line(`${out.c.yellow('cancelled')} ${id} (was ${before.status})`);
     return EXIT.OK;
   } finally {
-    await engine.close();
+    store.close();
   }
 }

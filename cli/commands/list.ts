@@ -11,12 +11,12 @@ import { formatSummaryRow } from '../render.ts';
 import { openStore } from './shared.ts';
 
 export async function listCommand(opts: { status?: InstanceStatus; workflow?: string; db?: string; json?: boolean }): Promise<ExitCode> {
-  const engine = await openStore(dbPathExisting(opts.db));
+  const store = openStore(dbPathExisting(opts.db));
   try {
     const items: InstanceSummary[] = [];
     let cursor: string | undefined;
     do {
-      const page = await engine.list({
+      const page = await store.list({
         ...(opts.status ? { status: opts.status } : {}),
         ...(opts.workflow ? { workflow: opts.workflow } : {}),
         ...(cursor ? { cursor } : {}),
@@ -41,6 +41,6 @@ export async function listCommand(opts: { status?: InstanceStatus; workflow?: st
     for (const s of items) out.line(formatSummaryRow(s, out, widths));
     return EXIT.OK;
   } finally {
-    await engine.close();
+    store.close();
   }
 }

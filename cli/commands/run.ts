@@ -12,11 +12,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { compile, renderDiagnostic, type Program } from '../../dsl/index.ts';
-import { validateInput, type Instance, type StepLog } from '../../runtime/index.ts';
+import { isFinal, validateInput, type StepLog } from '../../runtime/index.ts';
 import { createEngine, loadTasksModule } from '../../adapters/embedded/index.ts';
 import { CliError, EXIT, exitForStatus, type ExitCode } from '../exit.ts';
 import { dbPathForWrite, existingFile, output, readJsonArg, readText } from '../io.ts';
 import { finalJson, formatFinal, formatStep } from '../render.ts';
+import { ExternalWatch, stepKey } from './shared.ts';
+
+/** How often `run` looks at the database for what other processes did (signal, cancel). */
+const POLL_MS = 200;
 
 export interface RunOptions {
   tasks: string;
@@ -72,13 +76,21 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
   if (json) console.log = console.error;
 
   const id = opts.id ?? `${program.workflow.name}-${randomUUID().slice(0, 8)}`;
-  const onStep = (instance: Instance, step: StepLog) => {
-    if (!json && instance.id === id) out.line(formatStep(step, out));
+  // Each step is printed once, whether this process made it (onStep) or another one did (the
+  // watch sees it in the stored log, e.g. a signal's "received" step).
+  const printed = new Set<string>();
+  const print = (instanceId: string, step: StepLog) => {
+    const key = stepKey(instanceId, step);
+    if (json || instanceId !== id || printed.has(key)) return;
+    printed.add(key);
+    out.line(formatStep(step, out));
   };
-  const engine = await createEngine({ dbPath: dbPathForWrite(opts.db), tasks, onStep });
+  const engine = await createEngine({ dbPath: dbPathForWrite(opts.db), tasks, onStep: (i, step) => print(i.id, step) });
+  const watch = new ExternalWatch(engine, (i) => i.steps.forEach((s) => print(i.id, s)));
   let interrupted = false;
   const stop = () => {
     interrupted = true;
+    watch.stop();
     void engine.close().finally(() => {
       output(process.stderr).line(`interrupted: instance ${id} stays in the database; continue it with \`currant worker --tasks ${opts.tasks}${opts.db ? ` --db ${opts.db}` : ''}\``);
       process.exit(EXIT.INTERRUPTED);
@@ -87,14 +99,24 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
+    const existing = await engine.store.load(id);
     const started = await engine.start({ source, file }, input, { id });
-    if (!json && started.created === false) out.line(out.c.dim(`attached to existing instance ${id} (${started.instance.status})`));
-    const final = await engine.waitFor(id);
+    if (existing) {
+      if (!json) out.line(out.c.dim(`attached to existing instance ${id} (${existing.status})`));
+      // An instance left unfinished by a process that stopped: pick its work up here.
+      if (!isFinal(existing.status)) await engine.resumeAll();
+    }
+    watch.add(started);
+    watch.start(POLL_MS);
+    const waited = engine.waitFor(id);
+    waited.catch(() => {}); // the race below handles it; closing the engine later rejects it again
+    const final = await Promise.race([waited, watch.whenFinal(id)]);
     if (interrupted) return EXIT.INTERRUPTED;
     if (json) process.stdout.write(JSON.stringify(finalJson(final)) + '\n');
     else out.line(formatFinal(final, out, file));
     return exitForStatus(final.status);
   } finally {
+    watch.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     if (!interrupted) await engine.close();

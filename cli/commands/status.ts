@@ -11,15 +11,16 @@ import { formatStatus, statusJson } from '../render.ts';
 import { openStore } from './shared.ts';
 
 export async function statusCommand(id: string, opts: { db?: string; json?: boolean }): Promise<ExitCode> {
-  const engine = await openStore(dbPathExisting(opts.db));
+  const store = openStore(dbPathExisting(opts.db));
   try {
-    const instance = await engine.get(id);
+    const instance = await store.load(id);
     if (!instance) throw new InstanceNotFoundError(id);
-    const file = (await engine.definition?.(instance.definitionHash))?.file;
-    if (opts.json) process.stdout.write(JSON.stringify(statusJson(instance, file), null, 2) + '\n');
-    else output(process.stdout).line(formatStatus(instance, output(process.stdout), file));
+    const file = (await store.getDefinition(instance.definitionHash))?.file;
+    const out = output(process.stdout);
+    if (opts.json) out.line(JSON.stringify(statusJson(instance, file), null, 2));
+    else out.line(formatStatus(instance, out, file));
     return EXIT.OK;
   } finally {
-    await engine.close();
+    store.close();
   }
 }

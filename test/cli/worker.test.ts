@@ -1,0 +1,43 @@
+/**
+ * `currant worker`: after a `run` is killed with SIGKILL during a sleep, a worker on the same
+ * database finishes the instance without re-running completed tasks, and stops cleanly on SIGTERM.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually, fixture, spawnCurrant, statusOf, tempDir } from './helpers.ts';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+
+describe('currant worker', () => {
+  it('continues an instance whose run was killed, then shuts down on SIGTERM with exit 0', async () => {
+    const db = join(tmp.dir, 'worker.db');
+    const counts = join(tmp.dir, 'counts.txt');
+    writeFileSync(counts, '');
+    const env = { CURRANT_TEST_COUNT_FILE: counts };
+    const run = spawnCurrant(['run', fixture('sleeps.workflow'), '--tasks', fixture('tasks.ts'), '--input', '{"name":"k"}', '--db', db, '--id', 'k-1'], { env });
+    await eventually(async () => {
+      const s = await statusOf('k-1', db).catch(() => undefined);
+      return s?.pending.timers.some((t: { purpose: string }) => t.purpose === 'sleep') ? s : undefined;
+    }, 20_000, 'the sleep to start');
+    run.child.kill('SIGKILL');
+    const killed = await run.done;
+    expect(killed.signal).toBe('SIGKILL');
+
+    const worker = spawnCurrant(['worker', '--tasks', fixture('tasks.ts'), '--db', db], { env });
+    const done = await eventually(async () => {
+      const s = await statusOf('k-1', db);
+      return s?.status === 'completed' ? s : undefined;
+    }, 20_000, 'the worker to finish k-1');
+    expect(done.result).toBe(2);
+    expect(readFileSync(counts, 'utf8').trim().split('\n').sort()).toEqual(['after:k', 'before:k']);
+
+    expect(worker.stdout()).toMatch(/worker: 1 unfinished instance/);
+    expect(worker.stdout()).toMatch(/k-1 .*task count line 7: ok/);
+    worker.child.kill('SIGTERM');
+    const stopped = await worker.done;
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toContain('worker: SIGTERM, shutting down');
+  });
+});
