@@ -1,0 +1,746 @@
+/**
+ * The tree-walking machine: runs statements from an explicit frame stack until the workflow awaits,
+ * returns, fails or exhausts its statement budget.
+ *
+ * Takes a program index, an `ExecState` it may change in place (the caller passes its own copy) and
+ * the options; gives commands. Expressions are evaluated recursively (an await never sits inside an
+ * expression, so an expression never suspends); statements and loops live in `state.frames`, which is
+ * plain JSON naming nodes by id.
+ *
+ *   const m = new Machine(ix, state, options);
+ *   m.run();            // state.status is now 'waiting' | 'completed' | 'failed'
+ *   m.commands          // [{ type: 'scheduleTask', id: 'n14.s1', ... }]
+ *
+ * Value semantics (dsl/README.md): a read gives the stored value itself (so mutating methods change
+ * the variable or property they are called on); storing a value that may live elsewhere copies it
+ * (`own`), so no two places ever share an array or object.
+ */
+import {
+  assertNever,
+  type Assign,
+  type Await,
+  type Call,
+  type Expression,
+  type Pattern,
+  type Return,
+  type Span,
+  type Statement,
+  type Update,
+  type VarDecl,
+} from '../ast.ts';
+import { arityProblem, BUILTINS, lookupMethod, NAMESPACES, type Builtin, type BuiltinContext } from './builtins.ts';
+import { beginAwait } from './awaits.ts';
+import type { Frame, Pending, Scope } from './frames.ts';
+import type { ProgramIndex } from './program.ts';
+import type { Command, ExecOptions, ExecState, Value, WorkflowError } from './types.ts';
+import { copy, equals, getOwn, isObject, kindOf, RuntimeError, setOwn, toText, truthy, typeOf, type ValueObject } from './values.ts';
+
+/** A positioned runtime error: thrown anywhere in the machine, turned into a `fail` command by `run`. */
+export class PositionedError extends RuntimeError {
+  constructor(
+    code: RuntimeError['code'],
+    message: string,
+    readonly span: Span | undefined,
+    readonly extra: Partial<WorkflowError> = {},
+  ) {
+    super(code, message);
+  }
+}
+
+/** Returned by an optional chain (`a?.b.c`) that met null: the whole chain is null. */
+const SHORT: unique symbol = Symbol('short');
+type Chained = Value | typeof SHORT;
+
+const globals = BUILTINS.global;
+
+export const DEFAULT_MAX_STEPS = 100_000;
+
+export class Machine {
+  readonly frames: Frame[];
+  /** In-memory view of the scopes in `frames`, innermost last (rebuilt on resume, never stored). */
+  private readonly scopes: Scope[] = [];
+  readonly commands: Command[] = [];
+  steps = 0;
+  private readonly maxSteps: number;
+  /** The statement being executed (for `state.at` and errors without a finer position). */
+  cur: Statement | undefined;
+  readonly ctx: BuiltinContext;
+
+  constructor(
+    readonly ix: ProgramIndex,
+    readonly state: ExecState,
+    readonly options: ExecOptions,
+  ) {
+    this.frames = state.frames as Frame[];
+    for (const f of this.frames) if (f.k !== 'W' && f.v) this.scopes.push(f.v);
+    this.maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+    this.ctx = options;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Driving
+  // -------------------------------------------------------------------------------------------
+
+  /** Runs until the state is no longer 'running'. Runtime errors become a `fail` command. */
+  run(): void {
+    try {
+      this.loop();
+    } catch (e) {
+      this.failFrom(e);
+    }
+    if (this.cur) this.state.at = { line: this.cur.span.line, col: this.cur.span.col };
+  }
+
+  /** Gives the pending await its result and continues (the caller has matched the event). */
+  deliver(pending: Pending, value: Value): void {
+    this.state.pending = null;
+    this.state.status = 'running';
+    const stmt = this.ix.nodes[pending.s] as Statement;
+    this.cur = stmt;
+    try {
+      this.completeStatement(stmt, value);
+    } catch (e) {
+      this.failFrom(e);
+      return;
+    }
+    this.run();
+  }
+
+  failFrom(e: unknown): void {
+    if (e instanceof RuntimeError) {
+      const span = e instanceof PositionedError ? e.span : undefined;
+      const where = span ?? this.cur?.span;
+      const err: WorkflowError = { code: e.code, message: e.message };
+      if (where) {
+        err.line = where.line;
+        err.col = where.col;
+      }
+      if (e instanceof PositionedError) Object.assign(err, e.extra);
+      this.fail(err);
+      return;
+    }
+    // Why: a string or array grown past what the engine can hold, or expressions nested too deeply,
+    // must fail the instance with a clear error rather than crash the host again at every retry.
+    if (e instanceof RangeError) {
+      const where = this.cur?.span;
+      this.fail({ code: 'CR006', message: `value or expression too large: ${e.message}`, line: where?.line, col: where?.col });
+      return;
+    }
+    throw e;
+  }
+
+  fail(error: WorkflowError): void {
+    if (error.line === undefined) delete error.line;
+    if (error.col === undefined) delete error.col;
+    this.state.status = 'failed';
+    this.state.error = error;
+    this.state.frames = [];
+    this.frames.length = 0;
+    this.state.pending = null;
+    this.commands.push({ type: 'fail', error });
+  }
+
+  private finish(result: Value): void {
+    this.state.status = 'completed';
+    this.state.result = result;
+    this.state.frames = [];
+    this.frames.length = 0;
+    this.state.pending = null;
+    this.commands.push({ type: 'complete', result });
+  }
+
+  private tick(): void {
+    if (++this.steps > this.maxSteps) {
+      throw new PositionedError(
+        'CR005',
+        `statement budget of ${this.maxSteps} exhausted in one activation (a loop that never awaits?)`,
+        this.cur?.span,
+      );
+    }
+  }
+
+  private loop(): void {
+    const frames = this.frames;
+    const ix = this.ix;
+    const state = this.state;
+    while (state.status === 'running') {
+      const f = frames[frames.length - 1];
+      if (f === undefined) {
+        // fell off the end of the workflow body: like a function, the result is null
+        this.finish(null);
+        return;
+      }
+      switch (f.k) {
+        case 'L': {
+          const list = ix.lists[f.n]!;
+          if (f.i >= list.length) {
+            this.popFrame();
+            break;
+          }
+          this.exec(list[f.i++]!);
+          break;
+        }
+        case 'W': {
+          const node = ix.nodes[f.n] as Extract<Statement, { kind: 'While' }>;
+          this.cur = node;
+          if (this.emptyBody(node.body)) this.tick();
+          if (truthy(this.ev(node.test))) this.pushBody(node.body);
+          else this.popFrame();
+          break;
+        }
+        case 'F': {
+          const node = ix.nodes[f.n] as Extract<Statement, { kind: 'For' }>;
+          if (f.p === 2) {
+            f.p = 1;
+            if (node.update) {
+              this.cur = node.update;
+              this.exec(node.update, false);
+            }
+            break;
+          }
+          if (f.p === 0) {
+            f.p = 1;
+            if (node.init) this.exec(node.init, false);
+            break;
+          }
+          this.cur = node;
+          if (this.emptyBody(node.body)) this.tick();
+          if (node.test === undefined || truthy(this.ev(node.test))) {
+            f.p = 2;
+            this.pushBody(node.body);
+          } else this.popFrame();
+          break;
+        }
+        case 'O': {
+          const node = ix.nodes[f.n] as Extract<Statement, { kind: 'ForOf' }>;
+          this.cur = node;
+          if (this.emptyBody(node.body)) this.tick();
+          if (f.i >= f.xs.length) {
+            this.popFrame();
+            break;
+          }
+          const item = f.xs[f.i++]!;
+          this.bind(node.target, copy(item), f.v);
+          this.pushBody(node.body);
+          break;
+        }
+        default:
+          assertNever(f, 'frame');
+      }
+    }
+  }
+
+  /**
+   * Steps count statements. Why an empty loop body counts its iterations: otherwise `while (true) {}`
+   * would never exhaust the budget; a non-empty body counts at least its first statement.
+   */
+  private emptyBody(body: Statement): boolean {
+    return body.kind === 'Block' && body.body.length === 0;
+  }
+
+  private pushFrame(f: Frame, scope?: Scope): void {
+    this.frames.push(f);
+    if (scope) this.scopes.push(scope);
+  }
+
+  private popFrame(): void {
+    const f = this.frames.pop()!;
+    if (f.k !== 'W' && f.v) this.scopes.pop();
+  }
+
+  /** Pushes a loop or branch body: a Block gets a scope if it declares something. */
+  private pushBody(body: Statement): void {
+    if (body.kind === 'Block' && this.ix.scoped.has(body.id)) {
+      const v: Scope = {};
+      this.pushFrame({ k: 'L', n: body.id, i: 0, v }, v);
+    } else if (body.kind === 'Block') {
+      this.frames.push({ k: 'L', n: body.id, i: 0 });
+    } else {
+      this.frames.push({ k: 'L', n: body.id, i: 0 });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Statements
+  // -------------------------------------------------------------------------------------------
+
+  private exec(s: Statement, count = true): void {
+    this.cur = s;
+    if (count) this.tick();
+    switch (s.kind) {
+      case 'VarDecl': {
+        const init = s.init;
+        if (init === undefined) this.bind(s.target, null, this.top());
+        else if (init.kind === 'Await') this.await(init, s);
+        else this.bind(s.target, this.own(init, this.ev(init)), this.top());
+        return;
+      }
+      case 'Assign':
+        if (s.value.kind === 'Await') this.await(s.value, s);
+        else this.assign(s, this.own(s.value, this.ev(s.value)));
+        return;
+      case 'Update':
+        this.update(s);
+        return;
+      case 'ExprStmt':
+        if (s.expression.kind === 'Await') this.await(s.expression, s);
+        else this.ev(s.expression);
+        return;
+      case 'Return':
+        if (s.argument === undefined) this.finish(null);
+        else if (s.argument.kind === 'Await') this.await(s.argument, s);
+        else this.finish(this.own(s.argument, this.ev(s.argument)));
+        return;
+      case 'If':
+        if (truthy(this.ev(s.test))) this.pushBody(s.consequent);
+        else if (s.alternate) this.pushBody(s.alternate);
+        return;
+      case 'Block':
+        this.pushBody(s);
+        return;
+      case 'While':
+        this.frames.push({ k: 'W', n: s.id });
+        return;
+      case 'For': {
+        if (s.init?.kind === 'VarDecl') {
+          const v: Scope = {};
+          this.pushFrame({ k: 'F', n: s.id, p: 0, v }, v);
+        } else this.frames.push({ k: 'F', n: s.id, p: 0 });
+        return;
+      }
+      case 'ForOf': {
+        const list = this.ev(s.iterable);
+        let xs: Value[];
+        if (Array.isArray(list)) xs = copy(list);
+        else if (typeof list === 'string') xs = Array.from(list);
+        else throw new PositionedError('CR002', `for...of needs an array or a string, got ${kindOf(list)}`, s.iterable.span);
+        const v: Scope = {};
+        this.pushFrame({ k: 'O', n: s.id, i: 0, xs, v }, v);
+        return;
+      }
+      case 'Break':
+      case 'Continue': {
+        for (;;) {
+          const f = this.frames[this.frames.length - 1];
+          if (f === undefined) throw new PositionedError('CT016', `${s.kind.toLowerCase()} outside a loop`, s.span);
+          if (f.k === 'L') {
+            this.popFrame();
+            continue;
+          }
+          if (s.kind === 'Break') this.popFrame();
+          return;
+        }
+      }
+      default:
+        assertNever(s, 'statement');
+    }
+  }
+
+  /** The innermost scope (where a declaration binds). */
+  private top(): Scope {
+    return this.scopes[this.scopes.length - 1]!;
+  }
+
+  private await(node: Await, stmt: VarDecl | Assign | ExprStmt | Return): void {
+    const r = beginAwait(this, node, stmt);
+    if (r.immediate) this.completeStatement(stmt, r.value);
+  }
+
+  /** Finishes a statement whose await gave `value` (now or on resume). */
+  completeStatement(s: Statement, value: Value): void {
+    switch (s.kind) {
+      case 'VarDecl':
+        this.bind(s.target, value, this.top());
+        return;
+      case 'Assign':
+        this.assign(s, value);
+        return;
+      case 'Return':
+        this.finish(value);
+        return;
+      case 'ExprStmt':
+        return;
+      default:
+        throw new PositionedError('CT009', `await is not allowed in a ${s.kind} statement`, s.span);
+    }
+  }
+
+  /** Binds a pattern in `scope`; `value` is already owned (a copy nobody else holds). */
+  private bind(p: Pattern, value: Value, scope: Scope): void {
+    switch (p.kind) {
+      case 'IdentifierPattern':
+        setOwn(scope, p.name, value);
+        return;
+      case 'ArrayPattern': {
+        if (!Array.isArray(value)) throw new PositionedError('CR011', `cannot destructure ${kindOf(value)} as an array`, p.span);
+        const els = p.elements;
+        for (let i = 0; i < els.length; i++) {
+          const e = els[i];
+          if (e) this.bind(e, i < value.length ? value[i]! : null, scope);
+        }
+        if (p.rest) setOwn(scope, p.rest.name, value.slice(els.length));
+        return;
+      }
+      case 'ObjectPattern': {
+        if (!isObject(value)) throw new PositionedError('CR011', `cannot destructure ${kindOf(value)} as an object`, p.span);
+        for (const prop of p.properties) this.bind(prop.value, getOwn(value, prop.key), scope);
+        if (p.rest) {
+          const taken = new Set(p.properties.map((x) => x.key));
+          const rest: ValueObject = {};
+          for (const k of Object.keys(value)) if (!taken.has(k)) setOwn(rest, k, value[k]!);
+          setOwn(scope, p.rest.name, rest);
+        }
+        return;
+      }
+      default:
+        assertNever(p, 'pattern');
+    }
+  }
+
+  /** The scope holding `name`, or a CT001 error (only reachable for unchecked programs). */
+  private scopeOf(name: string, node: { span: Span }): Scope {
+    const scopes = this.scopes;
+    for (let i = scopes.length - 1; i >= 0; i--) {
+      const s = scopes[i]!;
+      if (Object.hasOwn(s, name)) return s;
+    }
+    throw new PositionedError('CT001', `undeclared variable '${name}'`, node.span);
+  }
+
+  private hasVar(name: string): boolean {
+    for (let i = this.scopes.length - 1; i >= 0; i--) if (Object.hasOwn(this.scopes[i]!, name)) return true;
+    return false;
+  }
+
+  private assign(s: Assign, value: Value): void {
+    const t = s.target;
+    if (s.op === '=') {
+      this.store(t, () => value);
+      return;
+    }
+    const op = s.op === '+=' ? '+' : s.op === '-=' ? '-' : s.op === '*=' ? '*' : '/';
+    this.store(t, (old) => this.arith(op, old, value, s));
+  }
+
+  private update(s: Update): void {
+    this.store(s.target, (old) => {
+      if (typeof old !== 'number') throw new PositionedError('CR002', `${s.op} needs a number, got ${kindOf(old)}`, s.span);
+      const n = s.op === '++' ? old + 1 : old - 1;
+      return n;
+    });
+  }
+
+  /** Writes `f(old)` to an assignable target: a variable, `o.p` or `xs[i]` / `o[k]`. */
+  private store(t: Expression, f: (old: Value) => Value): void {
+    switch (t.kind) {
+      case 'Identifier': {
+        const scope = this.scopeOf(t.name, t);
+        setOwn(scope, t.name, f(scope[t.name]!));
+        return;
+      }
+      case 'Member': {
+        const o = this.ev(t.object);
+        if (o === null) throw new PositionedError('CR001', `cannot set property '${t.property}' of null`, t.span);
+        if (!isObject(o)) throw new PositionedError('CR002', `cannot set property '${t.property}' of ${kindOf(o)}`, t.span);
+        setOwn(o, t.property, f(getOwn(o, t.property)));
+        return;
+      }
+      case 'Index': {
+        const o = this.ev(t.object);
+        const k = this.ev(t.index);
+        if (o === null) throw new PositionedError('CR001', `cannot set an element of null`, t.span);
+        if (Array.isArray(o)) {
+          if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k > o.length) {
+            throw new PositionedError(
+              'CR004',
+              `cannot write index ${toText(k)} of an array of length ${o.length} (integers 0..length only)`,
+              t.span,
+            );
+          }
+          o[k] = f(k < o.length ? o[k]! : null);
+          return;
+        }
+        if (isObject(o)) {
+          if (typeof k !== 'string' && typeof k !== 'number') {
+            throw new PositionedError('CR002', `an object key must be a string or number, got ${kindOf(k)}`, t.index.span);
+          }
+          const key = String(k);
+          setOwn(o, key, f(getOwn(o, key)));
+          return;
+        }
+        throw new PositionedError('CR002', `cannot set an element of ${kindOf(o)}`, t.span);
+      }
+      default:
+        throw new PositionedError('CT017', `cannot assign to a ${t.kind} expression`, t.span);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Expressions
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * The value of `e` ready to be stored: a copy unless `e` certainly made a fresh value.
+   * Why: reads return the stored array/object itself; storing it twice would share it.
+   */
+  own(e: Expression, v: Value): Value {
+    if (typeof v !== 'object' || v === null) return v;
+    switch (e.kind) {
+      case 'ArrayLiteral':
+      case 'ObjectLiteral':
+        return v;
+      default:
+        return copy(v);
+    }
+  }
+
+  ev(e: Expression): Value {
+    switch (e.kind) {
+      case 'NumberLiteral':
+      case 'StringLiteral':
+      case 'BooleanLiteral':
+        return e.value;
+      case 'NullLiteral':
+        return null;
+      case 'Identifier': {
+        const scopes = this.scopes;
+        const name = e.name;
+        for (let i = scopes.length - 1; i >= 0; i--) {
+          const s = scopes[i]!;
+          if (Object.hasOwn(s, name)) return s[name]!;
+        }
+        throw new PositionedError('CT001', `undeclared variable '${name}'`, e.span);
+      }
+      case 'Binary': {
+        const l = this.ev(e.left);
+        const r = this.ev(e.right);
+        switch (e.op) {
+          case '+':
+          case '-':
+          case '*':
+          case '/':
+          case '%':
+            return this.arith(e.op, l, r, e);
+          case '===':
+          case '==':
+            return l === r || equals(l, r);
+          case '!==':
+          case '!=':
+            return !(l === r || equals(l, r));
+          case '<':
+          case '<=':
+          case '>':
+          case '>=':
+            return this.compare(e.op, l, r, e);
+          default:
+            return assertNever(e as never, 'operator');
+        }
+      }
+      case 'Logical': {
+        const l = this.ev(e.left);
+        switch (e.op) {
+          case '&&':
+            return truthy(l) ? this.ev(e.right) : l;
+          case '||':
+            return truthy(l) ? l : this.ev(e.right);
+          case '??':
+            return l === null ? this.ev(e.right) : l;
+          default:
+            return assertNever(e as never, 'operator');
+        }
+      }
+      case 'Unary': {
+        const v = this.ev(e.argument);
+        switch (e.op) {
+          case '!':
+            return !truthy(v);
+          case 'typeof':
+            return typeOf(v);
+          case '-':
+          case '+':
+            if (typeof v !== 'number') throw new PositionedError('CR002', `unary ${e.op} needs a number, got ${kindOf(v)}`, e.span);
+            return e.op === '-' ? -v : v;
+          default:
+            return assertNever(e as never, 'operator');
+        }
+      }
+      case 'Conditional':
+        return truthy(this.ev(e.test)) ? this.ev(e.consequent) : this.ev(e.alternate);
+      case 'TemplateLiteral': {
+        let out = e.quasis[0]!;
+        for (let i = 0; i < e.expressions.length; i++) out += toText(this.ev(e.expressions[i]!)) + e.quasis[i + 1]!;
+        return out;
+      }
+      case 'ArrayLiteral': {
+        const out: Value[] = [];
+        for (const el of e.elements) {
+          if (el.kind === 'Spread') {
+            const v = this.ev(el.argument);
+            if (!Array.isArray(v)) throw new PositionedError('CR002', `only an array can be spread into an array, got ${kindOf(v)}`, el.span);
+            for (const x of v) out.push(copy(x));
+          } else out.push(this.own(el, this.ev(el)));
+        }
+        return out;
+      }
+      case 'ObjectLiteral': {
+        const out: ValueObject = {};
+        for (const p of e.properties) {
+          if (p.kind === 'Spread') {
+            const v = this.ev(p.argument);
+            if (v === null) continue;
+            if (!isObject(v)) throw new PositionedError('CR002', `only an object can be spread into an object, got ${kindOf(v)}`, p.span);
+            for (const k of Object.keys(v)) setOwn(out, k, copy(v[k]!));
+          } else setOwn(out, p.key, this.own(p.value, this.ev(p.value)));
+        }
+        return out;
+      }
+      case 'Member':
+      case 'Index':
+      case 'Call': {
+        const v = this.chain(e);
+        return v === SHORT ? null : v;
+      }
+      case 'Await':
+        throw new PositionedError('CT009', 'await is only allowed as a whole statement, initializer, assigned value or return value', e.span);
+      default:
+        return assertNever(e, 'expression');
+    }
+  }
+
+  /** Evaluates a chain part; an optional link that met null gives SHORT for the whole chain. */
+  private chain(e: Expression): Chained {
+    switch (e.kind) {
+      case 'Member': {
+        const o = this.chainOf(e.object);
+        if (o === SHORT) return SHORT;
+        if (o === null) {
+          if (e.optional) return SHORT;
+          throw new PositionedError('CR001', `cannot read property '${e.property}' of null`, e.span);
+        }
+        return this.prop(o, e.property);
+      }
+      case 'Index': {
+        const o = this.chainOf(e.object);
+        if (o === SHORT) return SHORT;
+        if (o === null) {
+          if (e.optional) return SHORT;
+          throw new PositionedError('CR001', `cannot read an element of null`, e.span);
+        }
+        return this.element(o, this.ev(e.index), e);
+      }
+      case 'Call':
+        return this.call(e);
+      default:
+        return this.ev(e);
+    }
+  }
+
+  private chainOf(e: Expression): Chained {
+    return e.kind === 'Member' || e.kind === 'Index' || e.kind === 'Call' ? this.chain(e) : this.ev(e);
+  }
+
+  /** Reading a property: objects' own keys, `length` of strings and arrays; anything else is missing (null). */
+  private prop(o: Value, name: string): Value {
+    if (isObject(o)) return getOwn(o, name);
+    if ((typeof o === 'string' || Array.isArray(o)) && name === 'length') return o.length;
+    return null;
+  }
+
+  private element(o: Value, k: Value, e: { span: Span; index: Expression }): Value {
+    if (Array.isArray(o) || typeof o === 'string') {
+      if (typeof k !== 'number' || !Number.isInteger(k)) {
+        throw new PositionedError('CR004', `an index must be an integer, got ${typeof k === 'number' ? k : kindOf(k)}`, e.span);
+      }
+      return k >= 0 && k < o.length ? o[k]! : null;
+    }
+    if (isObject(o)) {
+      if (typeof k === 'string') return getOwn(o, k);
+      if (typeof k === 'number') return getOwn(o, String(k));
+      throw new PositionedError('CR002', `an object key must be a string or number, got ${kindOf(k)}`, e.index.span);
+    }
+    throw new PositionedError('CR002', `cannot index ${kindOf(o)}`, e.span);
+  }
+
+  private call(e: Call): Chained {
+    const callee = e.callee;
+    if (callee.kind === 'Identifier') {
+      const name = callee.name;
+      if (Object.hasOwn(globals, name)) return this.callBuiltin(globals[name]!, name, null, e);
+      if (this.ix.tasks.has(name)) throw new PositionedError('CT021', `task ${name}(…) must be awaited: await ${name}(…)`, e.span);
+      throw new PositionedError('CT005', `unknown function '${name}'`, callee.span);
+    }
+    if (callee.kind === 'Member') {
+      const obj = callee.object;
+      if (obj.kind === 'Identifier' && Object.hasOwn(NAMESPACES, obj.name) && !this.hasVar(obj.name)) {
+        const ns = NAMESPACES[obj.name]!;
+        if (!Object.hasOwn(ns, callee.property)) {
+          throw new PositionedError('CT008', `${obj.name}.${callee.property} is not a built-in`, callee.span);
+        }
+        return this.callBuiltin(ns[callee.property]!, `${obj.name}.${callee.property}`, null, e);
+      }
+      const self = this.chainOf(obj);
+      if (self === SHORT) return SHORT;
+      if (self === null) {
+        if (callee.optional) return SHORT;
+        throw new PositionedError('CR001', `cannot call ${callee.property}() on null`, e.span);
+      }
+      const m = lookupMethod(self, callee.property);
+      if (!m) {
+        if (Array.isArray(self) && callee.property === 'map') {
+          throw new PositionedError('CT015', 'xs.map(task) is only allowed inside await Promise.all(…) or Promise.allSettled(…)', e.span);
+        }
+        throw new PositionedError('CR002', `${kindOf(self)} has no method '${callee.property}'`, e.span);
+      }
+      return this.callBuiltin(m, callee.property, self, e);
+    }
+    throw new PositionedError('CT005', 'only tasks and built-ins can be called', e.span);
+  }
+
+  private callBuiltin(b: Builtin, name: string, self: Value, e: Call): Value {
+    if (b.awaitOnly) throw new PositionedError('CT009', `${name}(…) must be awaited: await ${name}(…)`, e.span);
+    const problem = arityProblem(b, e.args.length, name);
+    if (problem) throw new PositionedError('CT006', problem, e.span);
+    const args: Value[] = new Array(e.args.length);
+    for (let i = 0; i < args.length; i++) args[i] = this.ev(e.args[i]!);
+    try {
+      return b.call!(self, args, this.ctx);
+    } catch (err) {
+      if (err instanceof RuntimeError && !(err instanceof PositionedError)) {
+        throw new PositionedError(err.code, err.message, e.span);
+      }
+      throw err;
+    }
+  }
+
+  /** `+ - * / %` per dsl/README.md: numbers, or `+` with a string side concatenates. */
+  arith(op: '+' | '-' | '*' | '/' | '%', l: Value, r: Value, node: { span: Span }): Value {
+    if (typeof l === 'number' && typeof r === 'number') {
+      const n = op === '+' ? l + r : op === '-' ? l - r : op === '*' ? l * r : op === '/' ? l / r : l % r;
+      if (n - n !== 0) {
+        throw new PositionedError('CR003', `${l} ${op} ${r} is not a finite number`, node.span);
+      }
+      return n;
+    }
+    if (op === '+' && (typeof l === 'string' || typeof r === 'string')) return toText(l) + toText(r);
+    throw new PositionedError('CR002', `cannot apply ${op} to ${kindOf(l)} and ${kindOf(r)}`, node.span);
+  }
+
+  private compare(op: '<' | '<=' | '>' | '>=', l: Value, r: Value, node: { span: Span }): boolean {
+    if ((typeof l === 'number' && typeof r === 'number') || (typeof l === 'string' && typeof r === 'string')) {
+      return op === '<' ? l < r : op === '<=' ? l <= r : op === '>' ? l > r : l >= r;
+    }
+    throw new PositionedError('CR002', `cannot compare ${kindOf(l)} ${op} ${kindOf(r)} (two numbers or two strings)`, node.span);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // For awaits.ts
+  // -------------------------------------------------------------------------------------------
+
+  /** True when `name` is a local variable (so `Promise`/`Math` are not the built-ins). */
+  isLocal(name: string): boolean {
+    return this.hasVar(name);
+  }
+}
+
+type ExprStmt = Extract<Statement, { kind: 'ExprStmt' }>;
+export type AwaitStatement = VarDecl | Assign | ExprStmt | Return;
