@@ -11,9 +11,10 @@ the currant task protocol (docs/protocol.md in the currant repository):
             raise TaskError("bad amount", type="BadAmount", retryable=False)
         return {"success": True, "key": ctx.idempotency_key}
 
-Deploy the module with the Lambda handler setting ``<module>.handler``.
+Lambda: handler ``currant_tasks.handler`` with CURRANT_TASKS_MODULE=<module> (how the CDK construct
+deploys it), or handler ``<module>.handler`` when the module imports ``handler``.
 """
-from .aws import handler, make_handler, sqs_send
+from .aws import TASKS_MODULE_ENV, handler, load_tasks_module, make_handler, sqs_send
 from .protocol import (
     MAX_MESSAGE_BYTES,
     RESULT_PROTOCOL,
@@ -32,11 +33,13 @@ __all__ = [
     "Registry",
     "RunOutcome",
     "TaskContext",
+    "TASKS_MODULE_ENV",
     "TaskError",
     "default_registry",
     "error_info",
     "handler",
     "invoke_task",
+    "load_tasks_module",
     "make_handler",
     "parse_task_message",
     "run_task_message",

@@ -3,7 +3,8 @@
 Takes an SQS event (the event source mapping must enable ReportBatchItemFailures), gives
 ``{"batchItemFailures": [...]}`` listing only the records to deliver again:
 
-    # tasks.py, deployed with handler "tasks.handler"
+    # tasks.py, deployed with handler "currant_tasks.handler" and CURRANT_TASKS_MODULE=tasks
+    # (or with handler "tasks.handler": the module re-exports it)
     from currant_tasks import task, handler
 
     @task("pyScore")
@@ -16,7 +17,9 @@ again); malformed with no reply address → batch item failure, so it ends in th
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+import os
 import sys
 import threading
 import time
@@ -56,6 +59,30 @@ def sqs_send(queue_url: str, message: Dict[str, Any]) -> None:
     _sqs().send_message(**params)
 
 
+#: Environment variable naming the module with the ``@task`` functions (set by the CDK construct,
+#: whose Lambda handler is ``currant_tasks.handler``). Imported on first use so its decorators run.
+TASKS_MODULE_ENV = "CURRANT_TASKS_MODULE"
+_tasks_module_lock = threading.Lock()
+_tasks_module_loaded: Optional[str] = None
+
+
+def load_tasks_module() -> Optional[str]:
+    """Imports the module named by CURRANT_TASKS_MODULE once; returns its name (None when unset).
+
+    Lazily, not when currant_tasks is imported: the tasks module imports currant_tasks itself.
+    An import error propagates, failing the invocation: a broken deployment must not ack messages.
+    """
+    global _tasks_module_loaded
+    name = os.environ.get(TASKS_MODULE_ENV)
+    if not name:
+        return None
+    with _tasks_module_lock:
+        if _tasks_module_loaded != name:
+            importlib.import_module(name)
+            _tasks_module_loaded = name
+    return name
+
+
 def _default_log(entry: Dict[str, Any]) -> None:
     stream = sys.stderr if entry.get("level") == "error" else sys.stdout
     print(json.dumps(entry, default=str), file=stream, flush=True)
@@ -66,7 +93,8 @@ def make_handler(tasks: Optional[Mapping[str, Callable[..., Any]]] = None,
                  log: Optional[Callable[[Dict[str, Any]], None]] = None,
                  safety_margin_ms: int = 1000,
                  max_workers: int = 10) -> Callable[[Dict[str, Any], Any], Dict[str, List[Dict[str, str]]]]:
-    """Builds a Lambda handler over ``tasks`` (default: the ``@task`` registry, read at call time).
+    """Builds a Lambda handler over ``tasks`` (default: the ``@task`` registry, read at call time,
+    after importing the module named by CURRANT_TASKS_MODULE if set).
 
     ``send`` replaces the SQS sender (tests). ``safety_margin_ms`` is kept free at the end of the
     invocation to send results: a task's deadline is at most the remaining time minus it. Records
@@ -101,6 +129,8 @@ def make_handler(tasks: Optional[Mapping[str, Callable[..., Any]]] = None,
         return True
 
     def handler(event: Dict[str, Any], context: Any = None) -> Dict[str, List[Dict[str, str]]]:
+        if tasks is None:
+            load_tasks_module()
         records = (event or {}).get("Records") or []
         latest_deadline = None
         remaining = getattr(context, "get_remaining_time_in_millis", None)

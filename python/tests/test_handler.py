@@ -234,3 +234,29 @@ def test_example_tasks_through_the_module_handler():
     assert by_task["n12.s3"]["result"]["score"] == 60
     assert by_task["n2.s2"]["result"] == {"value": {"k": [1]}, "attempt": 2, "idempotencyKey": "i-1/n2.s2", "by": "python"}
     assert example.handler is currant_tasks.handler
+
+
+def test_default_handler_imports_the_module_named_by_currant_tasks_module(tmp_path, monkeypatch):
+    (tmp_path / "env_named_tasks.py").write_text(
+        "from currant_tasks import task\n\n"
+        "@task('envNamedTask')\n"
+        "def f(text):\n"
+        "    return {'words': len(text.split())}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("CURRANT_TASKS_MODULE", "env_named_tasks")
+    rec = Recorder()
+    try:
+        handler = make_handler(send=rec, log=quiet)
+        assert "envNamedTask" not in currant_tasks.default_registry  # not imported before the first call
+        event = {"Records": [sqs_record("m1", task_message(task="envNamedTask", args=["a b c"]))]}
+        assert handler(event, None) == {"batchItemFailures": []}
+        assert rec.sent[0][1]["result"] == {"words": 3}
+    finally:
+        currant_tasks.default_registry._tasks.pop("envNamedTask", None)
+
+
+def test_a_tasks_module_that_cannot_be_imported_fails_the_invocation(monkeypatch):
+    monkeypatch.setenv("CURRANT_TASKS_MODULE", "no_such_tasks_module_xyz")
+    handler = make_handler(send=Recorder(), log=quiet)
+    with pytest.raises(ModuleNotFoundError):
+        handler({"Records": [sqs_record("m1", task_message())]}, None)
