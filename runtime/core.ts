@@ -85,7 +85,7 @@ export function startInstance(
     input: args,
     createdAt: now,
     updatedAt: now,
-    version: 1,
+    version: 0, // the transaction makes it 1
     state: activation.state,
     tasks: {},
     timers: {},
@@ -116,21 +116,10 @@ export function restartExisting(existing: Instance, workflow: string, input: unk
   };
 }
 
-/** Checks the input against the workflow's parameters with the checker's `checkInput`. */
+/** Checks the input against the workflow's parameters (the checker's `checkInput`). */
 export function validateInput(program: Program, input: unknown): Record<string, Value> {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new InputError(['the input must be a JSON object with one property per workflow parameter']);
-  }
-  // Why the loose handling: checkInput returns the problems found (diagnostics or messages);
-  // an empty list means the input fits.
-  const found = (checkInput as (p: Program, i: unknown) => unknown)(program, input);
-  const list = Array.isArray(found) ? found : [];
-  const errors = list.filter((d) => !(d && typeof d === 'object' && (d as { severity?: string }).severity === 'warning'));
-  if (errors.length > 0) {
-    const problems = errors.map((d) => (typeof d === 'string' ? d : String((d as { message?: unknown }).message ?? d)));
-    const diagnostics = errors.filter((d) => d && typeof d === 'object') as InputError['diagnostics'];
-    throw new InputError(problems, diagnostics);
-  }
+  const r = checkInput(program, input);
+  if (!r.ok) throw new InputError(r.errors.map((e) => `${e.path}: ${e.message}`), r.errors);
   return input as Record<string, Value>;
 }
 

@@ -53,11 +53,12 @@ export class VersionConflictError extends CurrantError {
   }
 }
 
-/** The input does not match the workflow's parameters. `problems` lists each mismatch. */
+/** The input does not match the workflow's parameters. `problems` lists each mismatch as text. */
 export class InputError extends CurrantError {
   constructor(
     readonly problems: string[],
-    readonly diagnostics: Diagnostic[] = [],
+    /** Each problem with the JSON path it is about (`$.amount`). */
+    readonly details: { path: string; message: string }[] = [],
   ) {
     super('INPUT_INVALID', `invalid input: ${problems.join('; ')}`);
   }

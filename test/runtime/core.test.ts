@@ -1,0 +1,418 @@
+import { describe, expect, it } from 'vitest';
+import { applyEvent, pendingCommands } from '../../runtime/core.ts';
+import { advance, startWorkflow } from '../../runtime/driver.ts';
+import { DefinitionError, InputError, InstanceConflictError, InstanceNotFoundError, VersionConflictError } from '../../runtime/errors.ts';
+import { STEP_LOG_LIMIT, type Instance } from '../../runtime/types.ts';
+import { compile } from '../../dsl/index.ts';
+import { Harness, type ScheduleTimer } from './harness.ts';
+
+const SEQ = `
+task inc(n: number): number
+
+workflow seq(n: number): number {
+  let x = n
+  x = await inc(x)
+  x = await inc(x)
+  return x
+}
+`;
+
+const FLAKY = `
+task charge(id: string): string with { retries: 3, backoff: "1s", backoffRate: 2, maxBackoff: "3s", timeout: "10s" }
+
+workflow pay(id: string): string {
+  const r = await charge(id)
+  return r
+}
+`;
+
+const timersOf = (cs: ReturnType<Harness['take']>) => cs.filter((c): c is ScheduleTimer => c.type === 'scheduleTimer');
+
+describe('start', () => {
+  it('creates version 1, sends the first task with a timeout timer, and logs the start', async () => {
+    const h = new Harness();
+    const i = await h.start(SEQ, { n: 1 });
+    expect(i).toMatchObject({ id: 'i-1', workflow: 'seq', version: 1, status: 'running', input: { n: 1 } });
+    expect(i.definitionHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const cs = h.take();
+    const send = cs.find((c) => c.type === 'sendTask')!;
+    expect(send).toMatchObject({ instanceId: 'i-1', task: 'inc', args: [1], attempt: 1, timeoutMs: 300_000 });
+    expect(timersOf(cs)).toEqual([
+      { type: 'scheduleTimer', instanceId: 'i-1', timerId: `${(send as { taskId: string }).taskId}#1:timeout`, fireAt: '2026-01-01T00:05:00.000Z' },
+    ]);
+    expect(i.steps.map((s) => s.kind)).toEqual(['start']);
+    expect(await h.store.getDefinition(i.definitionHash)).toMatchObject({ workflow: 'seq', source: SEQ, file: 'test.workflow' });
+  });
+
+  it('is idempotent for the same id and input, and a conflict for another input', async () => {
+    const h = new Harness();
+    const first = await h.start(SEQ, { n: 1 }, 'same');
+    const [sent] = h.sentTasks();
+    const again = await startWorkflow(h.deps, { source: SEQ, file: 'test.workflow' }, { n: 1 }, { id: 'same' });
+    expect(again.created).toBe(false);
+    expect(again.instance).toEqual(first);
+    // It resends what the first activation produced and is still outstanding (a crash after create).
+    expect(h.sentTasks()).toEqual([sent]);
+    await expect(startWorkflow(h.deps, { source: SEQ, file: 'test.workflow' }, { n: 2 }, { id: 'same' })).rejects.toBeInstanceOf(
+      InstanceConflictError,
+    );
+    expect((await h.load()).version).toBe(1);
+  });
+
+  it('validates the input against the parameters', async () => {
+    const h = new Harness();
+    await expect(h.start(SEQ, { n: 'one' })).rejects.toBeInstanceOf(InputError);
+    await expect(h.start(SEQ, [1])).rejects.toBeInstanceOf(InputError);
+    await expect(h.start(SEQ, null)).rejects.toBeInstanceOf(InputError);
+    const e = await h.start(SEQ, {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).problems.length).toBeGreaterThan(0);
+    expect(await h.store.load('i-1')).toBeUndefined();
+  });
+
+  it('rejects a source with errors with every diagnostic', async () => {
+    const h = new Harness();
+    const e = await h.start('workflow w() { const a = await nope(1); return b }', {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DefinitionError);
+    const codes = (e as DefinitionError).diagnostics.map((d) => d.code);
+    expect(codes).toContain('CT005');
+    expect(codes).toContain('CT001');
+    expect((e as DefinitionError).message).toContain('test.workflow:1:');
+  });
+});
+
+describe('tasks', () => {
+  it('runs sequential tasks to the result and sends `finished`', async () => {
+    const h = new Harness();
+    await h.start(SEQ, { n: 1 });
+    const done = await h.drive((_t, [n]) => (n as number) + 10);
+    expect(done).toMatchObject({ status: 'completed', result: 21, version: 3, tasks: {}, timers: {} });
+    expect(done.steps.map((s) => [s.kind, s.outcome])).toEqual([
+      ['start', 'started seq'],
+      ['task', 'ok'],
+      ['task', 'ok'],
+      ['complete', 'completed'],
+    ]);
+    expect(done.steps[1]).toMatchObject({ task: 'inc', attempt: 1, line: 6 });
+  });
+
+  it('retries a failed attempt after backoff · rate^(attempt-1), capped, then fails with CR007', async () => {
+    const h = new Harness();
+    await h.start(FLAKY, { id: 'o1' });
+    let [t] = h.sentTasks();
+    const t0 = h.nowMs;
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect(t!.attempt).toBe(attempt);
+      h.nowMs += 100; // the attempt took 100ms
+      const r = await h.fail(t!, { message: `declined ${attempt}`, type: 'Declined' });
+      expect(r.duplicate).toBe(false);
+      const retry = timersOf(r.duplicate ? [] : r.commands).find((c) => c.timerId.endsWith(':retry'))!;
+      delays.push(Date.parse(retry.fireAt) - h.nowMs);
+      const i = await h.load();
+      expect(i.status).toBe('running');
+      expect(i.tasks[t!.taskId]).toMatchObject({ attempt, lastError: { message: `declined ${attempt}` } });
+      h.take();
+      // A result for the failed attempt while backing off is a duplicate.
+      expect((await h.complete(t!, 'late')).duplicate).toBe(true);
+      await h.fire(retry.timerId);
+      [t] = h.sentTasks();
+    }
+    expect(delays).toEqual([1000, 2000, 3000]);
+    expect(t!.attempt).toBe(4);
+    await h.fail(t!, { message: 'declined for good', type: 'Declined' });
+    const i = await h.load();
+    expect(i.status).toBe('failed');
+    expect(i.error).toMatchObject({ code: 'CR007', task: 'charge', attempts: 4, line: 5 });
+    expect(i.error!.message).toContain('declined for good');
+    expect(h.nowMs - t0).toBe(3 * 100 + 1000 + 2000 + 3000); // three attempts of 100ms plus the three delays
+    expect(i.steps.filter((s) => s.kind === 'retry').map((s) => s.attempt)).toEqual([2, 3, 4]);
+  });
+
+  it('does not retry an error marked retryable: false', async () => {
+    const h = new Harness();
+    await h.start(FLAKY, { id: 'o1' });
+    const [t] = h.sentTasks();
+    await h.fail(t!, { message: 'card stolen', retryable: false });
+    expect(await h.load()).toMatchObject({ status: 'failed', error: { code: 'CR007', attempts: 1, task: 'charge' } });
+  });
+
+  it('counts a timed-out attempt as failed and ignores its late result', async () => {
+    const h = new Harness();
+    await h.start(FLAKY, { id: 'o1' });
+    const [t] = h.sentTasks();
+    const r = await h.fire(`${t!.taskId}#1:timeout`);
+    expect(r.duplicate).toBe(false);
+    const i = await h.load();
+    expect(i.tasks[t!.taskId]!.lastError).toMatchObject({ type: 'Timeout', timedOut: true, message: 'timed out after 10s' });
+    expect((await h.complete(t!, 'too late')).duplicate).toBe(true);
+    await h.fire(`${t!.taskId}#1:retry`);
+    const [t2] = h.sentTasks();
+    expect(t2!.attempt).toBe(2);
+    await h.complete(t2!, 'paid');
+    expect(await h.load()).toMatchObject({ status: 'completed', result: 'paid' });
+  });
+
+  it('cancels the timeout timer when the result comes first, so it cannot fire afterwards', async () => {
+    const h = new Harness();
+    await h.start(FLAKY, { id: 'o1' });
+    const [t] = h.sentTasks();
+    const r = await h.complete(t!, 'ok');
+    expect(r.duplicate ? [] : r.commands).toContainEqual({ type: 'cancelTimer', instanceId: 'i-1', timerId: `${t!.taskId}#1:timeout` });
+    expect((await h.send({ type: 'timerFired', id: `timer:${t!.taskId}#1:timeout`, timerId: `${t!.taskId}#1:timeout` })).duplicate).toBe(true);
+  });
+
+  it('gives Promise.allSettled the permanent failure instead of failing the workflow', async () => {
+    const h = new Harness();
+    await h.start(
+      `
+task a(x: number): number with { retries: 0 }
+task b(x: number): number with { retries: 0 }
+workflow w(): any {
+  const rs = await Promise.allSettled([a(1), b(2)])
+  return rs
+}`,
+      {},
+    );
+    const ts = h.sentTasks();
+    expect(ts.map((t) => t.task)).toEqual(['a', 'b']);
+    await h.fail(ts[1]!, { message: 'b broke', type: 'Broken' });
+    await h.complete(ts[0]!, 10);
+    const i = await h.load();
+    expect(i.status).toBe('completed');
+    expect(i.result).toEqual([
+      { status: 'fulfilled', value: 10 },
+      { status: 'rejected', reason: { message: 'b broke', type: 'Broken', attempts: 1, task: 'b' } },
+    ]);
+  });
+
+  it('fans in parallel results arriving in any order', async () => {
+    const h = new Harness();
+    await h.start(
+      `
+task sq(x: number): number
+workflow w(xs: number[]): number[] {
+  const out = await Promise.all(xs.map(sq), { concurrency: 2 })
+  return out
+}`,
+      { xs: [1, 2, 3, 4, 5] },
+    );
+    let pending = h.sentTasks();
+    expect(pending.length).toBe(2); // the concurrency limit
+    let inFlightMax = 0;
+    while (pending.length > 0) {
+      inFlightMax = Math.max(inFlightMax, pending.length);
+      const t = pending.pop()!; // newest first: results arrive out of order
+      await h.complete(t, (t.args[0] as number) ** 2);
+      pending = [...pending, ...h.sentTasks()];
+    }
+    expect(inFlightMax).toBe(2);
+    expect(await h.load()).toMatchObject({ status: 'completed', result: [1, 4, 9, 16, 25] });
+  });
+});
+
+describe('duplicates and resends', () => {
+  it('ignores a repeated result, a result for another attempt and one for an unknown task', async () => {
+    const h = new Harness();
+    await h.start(SEQ, { n: 1 });
+    const [t] = h.sentTasks();
+    expect((await h.complete({ ...t!, attempt: 2 }, 99)).duplicate).toBe(true);
+    expect((await h.complete({ taskId: 'n999.s9', attempt: 1 }, 99)).duplicate).toBe(true);
+    const first = await h.complete(t!, 5);
+    expect(first.duplicate).toBe(false);
+    const v = (await h.load()).version;
+    const again = await h.complete(t!, 7);
+    expect(again.duplicate).toBe(true);
+    expect((await h.load()).version).toBe(v);
+    const [t2] = h.sentTasks().filter((c) => c.taskId !== t!.taskId);
+    expect(t2!.args).toEqual([5]); // the first result won, the second changed nothing
+  });
+
+  it('a redelivered event resends the commands it produced that are still outstanding', async () => {
+    const h = new Harness();
+    await h.start(SEQ, { n: 1 });
+    const [t] = h.sentTasks();
+    const r = await h.complete(t!, 2);
+    const produced = r.duplicate ? [] : r.commands.filter((c) => c.type !== 'cancelTimer');
+    h.take(); // the dispatcher "lost" them: the process died after the save
+    const again = await h.complete(t!, 2);
+    expect(again.duplicate).toBe(true);
+    expect(again.duplicate && again.resent).toEqual(produced);
+    expect(h.take()).toEqual(produced);
+    expect(produced.map((c) => c.type).sort()).toEqual(['scheduleTimer', 'sendTask']);
+  });
+
+  it('pendingCommands lists everything outstanding, and nothing once finished', async () => {
+    const h = new Harness();
+    await h.start(SEQ, { n: 1 });
+    const [t] = h.sentTasks();
+    const i = await h.load();
+    expect(pendingCommands(i).map((c) => c.type).sort()).toEqual(['scheduleTimer', 'sendTask']);
+    await h.complete(t!, 1);
+    await h.drive(() => 1);
+    expect(pendingCommands(await h.load())).toEqual([]);
+  });
+
+  it('an early timer is not applied and is scheduled again', async () => {
+    const h = new Harness();
+    await h.start('workflow w(): string { await sleep("5m")\n return "done" }', {});
+    const [timer] = timersOf(h.take());
+    h.nowMs += 60_000;
+    const r = await h.send({ type: 'timerFired', id: `timer:${timer!.timerId}`, timerId: timer!.timerId });
+    expect(r.duplicate).toBe(true);
+    expect(r.duplicate && r.resent).toEqual([timer]);
+    expect((await h.load()).status).toBe('waiting');
+    await h.fire(timer!.timerId);
+    expect(await h.load()).toMatchObject({ status: 'completed', result: 'done' });
+  });
+
+  it('events for a finished instance are duplicates; the finishing event resends `finished`', async () => {
+    const h = new Harness();
+    await h.start(SEQ, { n: 1 });
+    await h.drive(() => 1);
+    const i = await h.load();
+    expect(i.status).toBe('completed');
+    expect((await h.signal('x', 1)).duplicate).toBe(true);
+    const last = i.finishedBy!;
+    const [taskId, attempt] = last.split('#');
+    const r = await h.complete({ taskId: taskId!, attempt: Number(attempt) }, 1);
+    expect(r.duplicate && r.resent).toEqual([{ type: 'finished', instanceId: 'i-1', status: 'completed' }]);
+  });
+
+  it('an unknown instance is InstanceNotFoundError', async () => {
+    const h = new Harness();
+    await expect(advance(h.deps, 'nope', { type: 'cancel', id: 'cancel' })).rejects.toBeInstanceOf(InstanceNotFoundError);
+  });
+});
+
+describe('sleep, signals, cancel', () => {
+  it('sleeps durably: the instance waits until the timer fires', async () => {
+    const h = new Harness();
+    const i = await h.start('task t(): number\nworkflow w(): number { await sleep("2h")\n const x = await t()\n return x }', {});
+    expect(i.status).toBe('waiting');
+    const [timer] = timersOf(h.take());
+    expect(timer!.fireAt).toBe('2026-01-01T02:00:00.000Z');
+    expect(i.steps.at(-1)).toMatchObject({ kind: 'sleep', line: 2 });
+    await h.fire(timer!.timerId);
+    const [t] = h.sentTasks();
+    await h.complete(t!, 3);
+    expect(await h.load()).toMatchObject({ status: 'completed', result: 3 });
+  });
+
+  it('buffers a signal that arrives before the workflow waits for it', async () => {
+    const h = new Harness();
+    await h.start('task t(): number\nworkflow w(): any { await t()\n const p = await signal("go")\n return p }', {});
+    const [t] = h.sentTasks();
+    await h.signal('go', { by: 'ann' });
+    await h.complete(t!, 0);
+    expect(await h.load()).toMatchObject({ status: 'completed', result: { by: 'ann' } });
+  });
+
+  it('a signal with a timeout gives { timedOut: true } when the timer wins, and its payload when the signal wins', async () => {
+    const src = 'workflow w(): any { const r = await signal("ok", { timeout: "1d" })\n return r }';
+    const slow = new Harness();
+    await slow.start(src, {});
+    const [timer] = timersOf(slow.take());
+    expect(timer!.fireAt).toBe('2026-01-02T00:00:00.000Z');
+    await slow.fire(timer!.timerId);
+    expect(await slow.load()).toMatchObject({ status: 'completed', result: { timedOut: true, payload: null } });
+
+    const fast = new Harness();
+    await fast.start(src, {});
+    const [t2] = timersOf(fast.take());
+    const r = await fast.signal('ok', 7, 'sig-1');
+    expect(r.duplicate ? [] : r.commands).toContainEqual({ type: 'cancelTimer', instanceId: 'i-1', timerId: t2!.timerId });
+    expect(await fast.load()).toMatchObject({ status: 'completed', result: { timedOut: false, payload: 7 }, timers: {} });
+  });
+
+  it('ignores a redelivered signal (same signal id)', async () => {
+    const h = new Harness();
+    await h.start('workflow w(): any { const a = await signal("s")\n const b = await signal("s", { timeout: "1h" })\n return [a, b] }', {});
+    await h.signal('s', 1, 'sig-A');
+    expect((await h.signal('s', 1, 'sig-A')).duplicate).toBe(true);
+    const i = await h.load();
+    expect(i.status).toBe('waiting'); // the second wait did not get the repeated signal
+    await h.signal('s', 2, 'sig-B');
+    expect(await h.load()).toMatchObject({ status: 'completed', result: [1, { timedOut: false, payload: 2 }] });
+  });
+
+  it('cancel stops the instance, cancels its timers and ignores late results', async () => {
+    const h = new Harness();
+    await h.start('task t(): number\nworkflow w(): any { const r = await Promise.all([t(), t()])\n await sleep("1h")\n return r }', {});
+    const [a, b] = h.sentTasks();
+    await h.complete(a!, 1);
+    h.take();
+    const r = await h.send({ type: 'cancel', id: 'cancel', reason: 'user asked' });
+    expect(r.duplicate).toBe(false);
+    const cs = r.duplicate ? [] : r.commands;
+    expect(cs.filter((c) => c.type === 'cancelTimer').map((c) => (c as { timerId: string }).timerId)).toEqual([`${b!.taskId}#1:timeout`]);
+    expect(cs.at(-1)).toEqual({ type: 'finished', instanceId: 'i-1', status: 'cancelled' });
+    const i = await h.load();
+    expect(i).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED', message: 'user asked' }, tasks: {}, timers: {} });
+    expect((await h.complete(b!, 2)).duplicate).toBe(true);
+    expect((await h.load()).version).toBe(i.version);
+  });
+});
+
+describe('bounded state', () => {
+  it('keeps only the last STEP_LOG_LIMIT steps, newest last', async () => {
+    const h = new Harness();
+    await h.start('task t(i: number): number\nworkflow w(n: number): number { let s = 0\n for (let i = 0; i < n; i++) { s += await t(i) }\n return s }', {
+      n: 250,
+    });
+    const done = await h.drive((_t, [i]) => i as number);
+    expect(done.result).toBe((249 * 250) / 2);
+    expect(done.steps.length).toBe(STEP_LOG_LIMIT);
+    expect(done.steps.at(-1)!.kind).toBe('complete');
+    expect(done.steps.at(-2)).toMatchObject({ kind: 'task', outcome: 'ok' });
+    expect(done.steps[0]!.kind).toBe('task');
+  });
+});
+
+describe('conditional saves', () => {
+  it('a stale save is a VersionConflictError and the driver reloads and re-applies', async () => {
+    const h = new Harness();
+    await h.start('task t(): number\nworkflow w(): any { const x = await t()\n const s = await signal("s")\n return [x, s] }', {});
+    const [t] = h.sentTasks();
+    // While the task result is being applied, another writer saves a signal first.
+    let interfered = false;
+    h.store.beforeSave = async (inst) => {
+      if (interfered || inst.id !== 'i-1') return;
+      interfered = true;
+      h.store.beforeSave = undefined;
+      await h.signal('s', 'early');
+    };
+    const r = await h.complete(t!, 1);
+    expect(interfered).toBe(true);
+    expect(r.duplicate).toBe(false);
+    expect(await h.load()).toMatchObject({ status: 'completed', result: [1, 'early'], version: 3 });
+  });
+
+  it('re-applying an event that the other writer already applied becomes a resend', async () => {
+    const h = new Harness();
+    await h.start(SEQ, { n: 1 });
+    const [t] = h.sentTasks();
+    let raced = false;
+    h.store.beforeSave = async () => {
+      if (raced) return;
+      raced = true;
+      await h.complete(t!, 5); // the same event, applied by someone else first
+      h.take();
+    };
+    const r = await h.complete(t!, 5);
+    expect(r.duplicate).toBe(true);
+    expect(r.duplicate && r.resent.map((c) => c.type).sort()).toEqual(['scheduleTimer', 'sendTask']);
+    expect((await h.load()).version).toBe(2);
+  });
+
+  it('the store rejects a save against an old version', async () => {
+    const h = new Harness();
+    const i = await h.start(SEQ, { n: 1 });
+    const [t] = h.sentTasks();
+    const program = compile(SEQ).program!;
+    const tr = applyEvent(program, i, { type: 'taskResult', id: `${t!.taskId}#1`, taskId: t!.taskId, attempt: 1, ok: true, result: 2 }, h.deps.clock);
+    if (tr.duplicate) throw new Error('unexpected duplicate');
+    await h.store.save(tr.instance, 1);
+    await expect(h.store.save({ ...tr.instance, version: 2 } as Instance, 1)).rejects.toBeInstanceOf(VersionConflictError);
+  });
+});
