@@ -31,7 +31,7 @@ class TaskError(Exception):
         raise TaskError("card declined", type="CardDeclined", retryable=False)
 
     Any exception works; an exception with ``retryable = False`` or ``non_retryable = True`` is
-    reported as not retryable, and its class name is the error type.
+    reported as not retryable; its ``type`` attribute (a str) or else its class name is the error type.
     """
 
     def __init__(self, message: str, type: Optional[str] = None, retryable: bool = True):
@@ -61,7 +61,9 @@ class TaskContext:
 
 def error_info(exc: BaseException) -> Dict[str, Any]:
     """Maps an exception to ``{"message", "type", "retryable"}``."""
-    kind = exc.type if isinstance(exc, TaskError) else type(exc).__name__
+    # A string `type` attribute wins over the class name (as TaskError and the Node SDK do).
+    declared = getattr(exc, "type", None)
+    kind = declared if isinstance(declared, str) and declared else type(exc).__name__
     retryable = not (getattr(exc, "retryable", None) is False
                      or getattr(exc, "non_retryable", None) is True
                      or getattr(exc, "nonRetryable", None) is True)
@@ -98,7 +100,7 @@ def invoke_task(tasks: Mapping[str, Callable[..., Any]], req: Mapping[str, Any],
         have = ", ".join(sorted(k for k, v in tasks.items() if callable(v))) or "none"
         return {"ok": False, "durationMs": 0, "error": {
             "message": f"unknown task '{name}' (this worker has: {have})",
-            "type": "UnknownTask", "retryable": False}}
+            "type": "TaskNotFound", "retryable": False}}
 
     started = now()
     timeout_s = req["timeoutMs"] / 1000

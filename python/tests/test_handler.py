@@ -48,7 +48,7 @@ def test_failures_unknown_tasks_and_answerable_bad_messages_are_acknowledged():
         sqs_record("c", task_message(args=None)),
     ]}
     assert handler(event, LambdaContext()) == {"batchItemFailures": []}
-    assert sorted(m["error"]["type"] for _, m in rec.sent) == ["BadTaskMessage", "TaskError", "UnknownTask"]
+    assert sorted(m["error"]["type"] for _, m in rec.sent) == ["BadTaskMessage", "TaskError", "TaskNotFound"]
 
 
 def test_malformed_message_without_reply_address_fails_towards_the_dlq_and_is_logged():

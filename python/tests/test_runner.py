@@ -114,7 +114,7 @@ def test_unknown_task_is_a_non_retryable_failure():
     outcome, sent = run({"refund": lambda: 1}, task="chargeCrad")
     assert outcome.outcome == "sent"
     error = sent[0][1]["error"]
-    assert error["type"] == "UnknownTask" and error["retryable"] is False
+    assert error["type"] == "TaskNotFound" and error["retryable"] is False
     assert "'chargeCrad'" in error["message"] and "refund" in error["message"]
 
 
@@ -226,3 +226,9 @@ def test_invoke_task_without_the_protocol():
     outcome = invoke_task({"add": lambda a, b: a + b},
                           {"instanceId": "i", "taskId": "n1.s1", "task": "add", "args": [2, 3], "attempt": 1, "timeoutMs": 1000})
     assert outcome["ok"] is True and outcome["result"] == 5
+
+
+def test_string_type_attribute_wins_over_the_class_name():
+    e = RuntimeError("declined")
+    e.type = "CardDeclined"
+    assert error_info(e)["type"] == "CardDeclined"

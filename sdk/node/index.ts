@@ -230,7 +230,7 @@ export async function invokeTask(tasks: TaskModule, req: InvokeRequest, options:
   if (typeof fn !== 'function') {
     return {
       ok: false,
-      error: { message: `unknown task '${req.task}' (this worker has: ${taskNames(tasks).join(', ') || 'none'})`, type: 'UnknownTask', retryable: false },
+      error: { message: `unknown task '${req.task}' (this worker has: ${taskNames(tasks).join(', ') || 'none'})`, type: 'TaskNotFound', retryable: false },
       durationMs: 0,
     };
   }
@@ -306,11 +306,12 @@ function toJson(value: unknown): { ok: true; value: JsonValue } | { ok: false; p
   }
 }
 
-/** Maps anything thrown to `{ message, type, retryable }`. */
+/** Maps anything thrown to `{ message, type, retryable }`: type from `type`, `name` or the class name. */
 export function errorInfo(thrown: unknown): TaskErrorInfo {
   if (thrown instanceof Error || (isObject(thrown) && typeof thrown.message === 'string')) {
-    const e = thrown as Error & { retryable?: unknown; nonRetryable?: unknown };
-    let type = typeof e.name === 'string' && e.name ? e.name : 'Error';
+    const e = thrown as Error & { type?: unknown; retryable?: unknown; nonRetryable?: unknown };
+    // A string `type` wins over `name`, as in the embedded runtime (adapters/embedded/tasks.ts).
+    let type = typeof e.type === 'string' && e.type ? e.type : typeof e.name === 'string' && e.name ? e.name : 'Error';
     // `class CardDeclined extends Error {}` keeps name 'Error'; its constructor name is the useful type.
     const ctor = (e as { constructor?: { name?: unknown } }).constructor?.name;
     if (type === 'Error' && typeof ctor === 'string' && ctor && ctor !== 'Error' && ctor !== 'Object') type = ctor;

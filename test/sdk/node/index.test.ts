@@ -142,13 +142,15 @@ describe('runTaskMessage', () => {
     expect(errorInfo('boom')).toEqual({ message: 'boom', type: 'Error', retryable: true });
     expect(errorInfo({ code: 7 })).toEqual({ message: '{"code":7}', type: 'Error', retryable: true });
     expect(errorInfo({ message: 'shaped', name: 'Shaped', retryable: false })).toEqual({ message: 'shaped', type: 'Shaped', retryable: false });
+    // A string `type` wins over `name` (the embedded runtime's NonRetryableError carries one).
+    expect(errorInfo(Object.assign(new Error('declined'), { type: 'CardDeclined', retryable: false }))).toEqual({ message: 'declined', type: 'CardDeclined', retryable: false });
   });
 
   it('answers an unknown task with a non-retryable failure', async () => {
     const { sent, outcome } = await run({ refund: async () => 1 }, { task: 'chargeCrad' });
     expect(outcome.outcome).toBe('sent');
     const error = errorOf(sent[0]!.message);
-    expect(error.type).toBe('UnknownTask');
+    expect(error.type).toBe('TaskNotFound');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain("'chargeCrad'");
     expect(error.message).toContain('refund');
@@ -156,7 +158,7 @@ describe('runTaskMessage', () => {
 
   it('does not treat inherited properties as tasks', async () => {
     const { sent } = await run({ refund: async () => 1 }, { task: 'toString' });
-    expect(errorOf(sent[0]!.message).type).toBe('UnknownTask');
+    expect(errorOf(sent[0]!.message).type).toBe('TaskNotFound');
   });
 
   it('times out after timeoutMs, aborts the signal and reports a retryable Timeout', async () => {
@@ -343,7 +345,7 @@ describe('createTaskHandler', () => {
       lambdaContext(),
     );
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(sent.map((s) => (s.message.ok ? 'ok' : s.message.error.type)).sort()).toEqual(['BadTaskMessage', 'TaskError', 'UnknownTask']);
+    expect(sent.map((s) => (s.message.ok ? 'ok' : s.message.error.type)).sort()).toEqual(['BadTaskMessage', 'TaskError', 'TaskNotFound']);
   });
 
   it('fails a malformed message without a reply address (towards the DLQ) and logs it', async () => {
