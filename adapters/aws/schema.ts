@@ -1,0 +1,64 @@
+/**
+ * The DynamoDB table layout shared by the store (`store.ts`), the CDK construct (`cdk/`) and the
+ * benchmark: one table, key `id`, three global secondary indexes for listing.
+ *
+ * Takes nothing, gives plain data (no CDK import, so the Lambda bundle stays small):
+ *
+ *   for (const gsi of TABLE.indexes) table.addGlobalSecondaryIndex({ indexName: gsi.name, … });
+ *
+ * Why these indexes, and why their projections are so thin: an index entry is rewritten (and
+ * billed) only when one of its keys or projected attributes changes. The per-step save changes
+ * `doc`/`docz`, `version`, `updatedAt` and sometimes `status`, none of which (except `status`) an
+ * index holds, so a step that does not change the status writes the base item only. Listing reads
+ * the ids from an index and then the items themselves (BatchGetItem).
+ */
+
+/** Attribute names on the items (one place, so the construct and the store cannot drift). */
+export const ATTR = {
+  id: 'id',
+  /** `instance` or `definition`: the partition key of `byCreated`. */
+  kind: 'kind',
+  version: 'version',
+  workflow: 'workflow',
+  status: 'status',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt',
+  definitionHash: 'definitionHash',
+  /** The rest of the instance as JSON text (small instances). */
+  doc: 'doc',
+  /** The rest of the instance as raw-deflated JSON bytes (larger instances). */
+  docz: 'docz',
+  // definitions only
+  hash: 'hash',
+  /** The definition's workflow name (not `workflow`, so definitions stay out of `byWorkflow`). */
+  defWorkflow: 'defWorkflow',
+  file: 'file',
+  source: 'source',
+} as const;
+
+/** Prefix of definition items' ids (`def#sha256:…`); instance ids cannot contain `#`. */
+export const DEFINITION_PREFIX = 'def#';
+
+export interface IndexSpec {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  /** `KEYS_ONLY`, or `INCLUDE` with `include` (non-key attributes). */
+  projection: 'KEYS_ONLY' | 'INCLUDE';
+  include?: string[];
+}
+
+export const TABLE = {
+  partitionKey: ATTR.id,
+  /** All key attributes are strings. */
+  attributeType: 'S' as const,
+  billing: 'PAY_PER_REQUEST' as const,
+  indexes: [
+    // list?workflow=…[&status=…] — status projected so the status filter runs on the index
+    { name: 'byWorkflow', partitionKey: ATTR.workflow, sortKey: ATTR.createdAt, projection: 'INCLUDE', include: [ATTR.status] },
+    // list?status=…
+    { name: 'byStatus', partitionKey: ATTR.status, sortKey: ATTR.createdAt, projection: 'KEYS_ONLY' },
+    // list (no filter): kind = 'instance', newest first
+    { name: 'byCreated', partitionKey: ATTR.kind, sortKey: ATTR.createdAt, projection: 'KEYS_ONLY' },
+  ] satisfies IndexSpec[],
+};

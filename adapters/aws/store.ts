@@ -1,0 +1,263 @@
+/**
+ * `DynamoStore`: the runtime's `Store` port on one DynamoDB table (layout: `schema.ts`, README.md).
+ *
+ * Takes a DynamoDB client (created once per module by the caller) and the table name; gives the
+ * six port operations. Every instance write is conditional: `create` only if the id is new,
+ * `save` only if the stored version is the one the caller loaded.
+ *
+ *   const store = new DynamoStore(new DynamoDBClient({}), 'currant');
+ *   const i = await store.load('o1');               // strongly consistent
+ *   await store.save({ ...next, version: i.version + 1 }, i.version); // or VersionConflictError
+ *
+ * Reads of instances are strongly consistent on purpose: an eventually consistent read could show
+ * a version from before a task was sent, and the runtime would then take that task's result for a
+ * duplicate and drop it.
+ */
+import {
+  BatchGetItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
+  InputError,
+  InstanceConflictError,
+  VersionConflictError,
+  summarize,
+  type Definition,
+  type Instance,
+  type InstanceSummary,
+  type ListFilter,
+  type Store,
+} from '../../runtime/index.ts';
+import {
+  decodeCursor,
+  decodeDefinition,
+  decodeInstance,
+  definitionKey,
+  encodeCursor,
+  encodeDefinition,
+  encodeDoc,
+  encodeInstance,
+  itemSize,
+  type Item,
+} from './item.ts';
+import { ATTR } from './schema.ts';
+
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 100;
+/** A filtered listing reads at most this many index pages to fill one page of results. */
+const MAX_QUERY_PAGES = 5;
+
+export interface DynamoStoreOptions {
+  /** Told the billed size of every item written (benchmark and metrics). */
+  onWrite?: (op: 'create' | 'save' | 'putDefinition', bytes: number) => void;
+}
+
+export class DynamoStore implements Store {
+  /** Hashes known to be stored: definitions are immutable, so one write per hash per process. */
+  private readonly knownDefinitions = new Set<string>();
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+    private readonly options: DynamoStoreOptions = {},
+  ) {}
+
+  async putDefinition(def: Definition): Promise<void> {
+    if (this.knownDefinitions.has(def.hash)) return;
+    const item = encodeDefinition(def);
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: item,
+          // Content-addressed: if the hash is there, so is this exact text; keep the first write.
+          ConditionExpression: 'attribute_not_exists(#id)',
+          ExpressionAttributeNames: { '#id': ATTR.id },
+        }),
+      );
+      this.options.onWrite?.('putDefinition', itemSize(item));
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+    this.knownDefinitions.add(def.hash);
+  }
+
+  async getDefinition(hash: string): Promise<Definition | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: { [ATTR.id]: { S: definitionKey(hash) } }, ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    this.knownDefinitions.add(hash);
+    return decodeDefinition(out.Item);
+  }
+
+  async create(instance: Instance): Promise<void> {
+    const item = encodeInstance(instance);
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#id)',
+          ExpressionAttributeNames: { '#id': ATTR.id },
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailed(e)) throw new InstanceConflictError(instance.id);
+      throw e;
+    }
+    this.options.onWrite?.('create', itemSize(item));
+  }
+
+  async load(id: string): Promise<Instance | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: { [ATTR.id]: { S: id } }, ConsistentRead: true }),
+    );
+    return out.Item && out.Item[ATTR.kind]?.S === 'instance' ? decodeInstance(out.Item) : undefined;
+  }
+
+  /**
+   * Writes `instance` only if the stored version is still `expectedVersion`.
+   *
+   * Timeline this guards against (two deliveries of events for one instance, e.g. fan-in):
+   *
+   *   step A                          step B
+   *   load  → version 7               load  → version 7
+   *   apply result 1 → version 8      apply result 2 → version 8'
+   *   save if version = 7  ✓ (now 8)
+   *                                   save if version = 7  ✗ ConditionalCheckFailedException
+   *                                   → VersionConflictError → the driver reloads version 8 and
+   *                                     re-applies result 2 on top of it (or, if it was the same
+   *                                     event delivered twice, finds a duplicate and only resends)
+   *
+   * Without the condition B's write would silently erase A's transition (result 1 lost forever).
+   * UpdateItem rather than PutItem: only the attributes that change are named, so the indexes
+   * (which project none of them but `status`) are not rewritten on every step.
+   */
+  async save(instance: Instance, expectedVersion: number): Promise<void> {
+    const { id, version, status, updatedAt, workflow: _w, definitionHash: _h, createdAt: _c, ...doc } = instance;
+    const docAttr = encodeDoc(doc);
+    const [docName, other] = ATTR.doc in docAttr ? [ATTR.doc, ATTR.docz] : [ATTR.docz, ATTR.doc];
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { [ATTR.id]: { S: id } },
+          UpdateExpression: 'SET #version = :next, #status = :status, #updatedAt = :updatedAt, #doc = :doc REMOVE #other',
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: {
+            '#version': ATTR.version,
+            '#status': ATTR.status,
+            '#updatedAt': ATTR.updatedAt,
+            '#doc': docName,
+            '#other': other,
+          },
+          ExpressionAttributeValues: {
+            ':next': { N: String(version) },
+            ':expected': { N: String(expectedVersion) },
+            ':status': { S: status },
+            ':updatedAt': { S: updatedAt },
+            ':doc': docAttr[docName]!,
+          },
+        }),
+      );
+    } catch (e) {
+      // Also raised when the item does not exist: nobody can save what was never created.
+      if (isConditionFailed(e)) throw new VersionConflictError(id, expectedVersion);
+      throw e;
+    }
+    this.options.onWrite?.('save', itemSize(encodeInstance(instance)));
+  }
+
+  /** Newest first. With a workflow (and maybe a status), by `byWorkflow`; by status, `byStatus`; else `byCreated`. */
+  async list(filter: ListFilter): Promise<{ items: InstanceSummary[]; cursor?: string }> {
+    const limit = Math.max(1, Math.min(MAX_LIST_LIMIT, Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT)));
+    const q = listQuery(this.table, filter);
+    let start: Item | undefined;
+    if (filter.cursor !== undefined) {
+      start = decodeCursor(q.tag, filter.cursor);
+      if (!start) throw new InputError([`invalid cursor (it must come from a previous page of the same listing)`]);
+    }
+    const ids: string[] = [];
+    let last: Item | undefined = start;
+    for (let page = 0; page < MAX_QUERY_PAGES && ids.length < limit; page++) {
+      const out = await this.client.send(
+        new QueryCommand({ ...q.input, Limit: limit - ids.length, ...(last ? { ExclusiveStartKey: last } : {}) }),
+      );
+      for (const it of out.Items ?? []) ids.push(it[ATTR.id]!.S!);
+      last = out.LastEvaluatedKey;
+      if (!last) break;
+    }
+    const items = await this.batchLoad(ids);
+    const result: { items: InstanceSummary[]; cursor?: string } = { items: items.map(summarize) };
+    if (last) result.cursor = encodeCursor(q.tag, last);
+    return result;
+  }
+
+  /** Items by id, in the order asked, skipping ids that vanished. Eventually consistent: listing only. */
+  private async batchLoad(ids: string[]): Promise<Instance[]> {
+    const found = new Map<string, Instance>();
+    let keys = ids.map((id) => ({ [ATTR.id]: { S: id } }));
+    for (let round = 0; keys.length > 0 && round < 10; round++) {
+      const out = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys } } }));
+      for (const it of out.Responses?.[this.table] ?? []) {
+        const i = decodeInstance(it);
+        found.set(i.id, i);
+      }
+      keys = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as typeof keys;
+    }
+    return ids.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
+  }
+}
+
+/** The query a listing runs, and a tag naming it (cursors are only valid for the same tag). Pure. */
+export function listQuery(table: string, filter: Pick<ListFilter, 'workflow' | 'status'>): { tag: string; input: QueryCommandInput } {
+  const base = { TableName: table, ScanIndexForward: false, ProjectionExpression: '#id', ExpressionAttributeNames: { '#id': ATTR.id } };
+  if (filter.workflow !== undefined) {
+    const input: QueryCommandInput = {
+      ...base,
+      IndexName: 'byWorkflow',
+      KeyConditionExpression: '#w = :w',
+      ExpressionAttributeNames: { ...base.ExpressionAttributeNames, '#w': ATTR.workflow },
+      ExpressionAttributeValues: { ':w': { S: filter.workflow } },
+    };
+    if (filter.status !== undefined) {
+      // Filters run after Limit, so a page can come back short; list() reads on to fill it.
+      input.FilterExpression = '#s = :s';
+      input.ExpressionAttributeNames!['#s'] = ATTR.status;
+      input.ExpressionAttributeValues![':s'] = { S: filter.status };
+    }
+    return { tag: `byWorkflow:${filter.workflow}:${filter.status ?? ''}`, input };
+  }
+  if (filter.status !== undefined) {
+    return {
+      tag: `byStatus:${filter.status}`,
+      input: {
+        ...base,
+        IndexName: 'byStatus',
+        KeyConditionExpression: '#s = :s',
+        ExpressionAttributeNames: { ...base.ExpressionAttributeNames, '#s': ATTR.status },
+        ExpressionAttributeValues: { ':s': { S: filter.status } },
+      },
+    };
+  }
+  return {
+    tag: 'byCreated',
+    input: {
+      ...base,
+      IndexName: 'byCreated',
+      KeyConditionExpression: '#k = :k',
+      ExpressionAttributeNames: { ...base.ExpressionAttributeNames, '#k': ATTR.kind },
+      ExpressionAttributeValues: { ':k': { S: 'instance' } },
+    },
+  };
+}
+
+function isConditionFailed(e: unknown): boolean {
+  return (e as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,125 @@
+/**
+ * The api function: API Gateway REST (Lambda proxy) → the runtime. Thin: each operation validates,
+ * calls the shared driver or the store, and shapes JSON.
+ *
+ * Takes API Gateway proxy events; gives JSON responses:
+ *
+ *   POST /workflows/{name}/instances   body { "input": {…}, "id": "optional" } → 201 new | 200 existing (same id + input)
+ *   GET  /workflows                    the deployed workflows
+ *   GET  /instances/{id}               status, result or error, current line, pending work, step log
+ *   GET  /instances?workflow=&status=&limit=&cursor=   newest first, paginated
+ *   POST /instances/{id}/signals/{name} body = payload (any JSON) → 202, delivered via the event queue
+ *   POST /instances/{id}/cancel        body {} or { "reason": "…" } → 200 with the cancelled instance
+ *
+ * Errors are `{ "error": { "code", "message", "problems"? } }`: 400 invalid JSON or input (problems
+ * listed), 404 unknown workflow/instance/route, 405, 409 id conflict or finished instance, 413 body
+ * over 256 KiB, 415 not JSON; 500 only for faults (logged, details hidden).
+ *
+ * The first activation runs here, inside the start call (no extra queue hop before the first task
+ * is sent): the driver stores the definition by hash, creates the instance (conditional put) and
+ * only then sends its first commands. If the call dies between the two, retrying the start with
+ * the same id resends what the first activation produced (the runtime's idempotent start).
+ */
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { programHash } from '../dsl/index.ts';
+import { cancelInstance, isFinal, startWorkflow, type RuntimeDeps, type Value } from '../runtime/index.ts';
+import type { EventMessage } from '../adapters/aws/messages.ts';
+import {
+  bodyLimit,
+  cancelRequest,
+  HttpError,
+  idempotencyKey,
+  instanceId,
+  json,
+  jsonBody,
+  jsonErrors,
+  listRequest,
+  requireJsonBody,
+  route,
+  signalName,
+  startRequest,
+} from './http.ts';
+import { instanceView } from './view.ts';
+import { log, runtime } from './wiring.ts';
+import { workflows, type WorkflowSource } from './workflows.ts';
+
+/** What the operations need; the Lambda builds it from the environment, tests from memory. */
+export interface ApiServices {
+  deps: RuntimeDeps;
+  workflows: () => Map<string, WorkflowSource>;
+  sendEvent: (message: EventMessage) => Promise<void>;
+}
+
+export async function handle(services: ApiServices, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const r = route(event.httpMethod, event.path);
+  const { deps } = services;
+  switch (r.op) {
+    case 'listWorkflows': {
+      const items = [...services.workflows().entries()].map(([name, w]) => ({ name, file: w.file, hash: programHash(w.source) }));
+      return json(200, { items });
+    }
+    case 'start': {
+      const def = services.workflows().get(r.params.name);
+      if (!def) throw new HttpError(404, 'UNKNOWN_WORKFLOW', `no deployed workflow '${r.params.name}'`);
+      const req = startRequest(jsonBody(event.body));
+      const { instance, created } = await startWorkflow(deps, def, req.input, req.id === undefined ? {} : { id: req.id });
+      return json(created ? 201 : 200, instanceView(instance), { Location: `/instances/${encodeURIComponent(instance.id)}` });
+    }
+    case 'get': {
+      const instance = await deps.store.load(instanceId(r.params.id));
+      if (!instance) throw new HttpError(404, 'INSTANCE_NOT_FOUND', `no instance '${r.params.id}'`);
+      return json(200, instanceView(instance));
+    }
+    case 'list':
+      return json(200, await deps.store.list(listRequest(event.queryStringParameters)));
+    case 'signal': {
+      const id = instanceId(r.params.id);
+      const name = signalName(r.params.name);
+      const payload = jsonBody(event.body) as Value;
+      const instance = await deps.store.load(id);
+      if (!instance) throw new HttpError(404, 'INSTANCE_NOT_FOUND', `no instance '${id}'`);
+      if (isFinal(instance.status)) throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is ${instance.status}`);
+      const key = idempotencyKey(event.headers);
+      // Why a prefix: signal ids share the instance's event-id space with task results and timers.
+      const signalId = key !== undefined ? `signal:${key}` : `signal:${deps.clock.uuid()}`;
+      await services.sendEvent({ type: 'signal', instanceId: id, name, payload, signalId });
+      return json(202, { instanceId: id, signal: name, signalId });
+    }
+    case 'cancel': {
+      const id = instanceId(r.params.id);
+      const { reason } = cancelRequest(jsonBody(event.body));
+      const result = await cancelInstance(deps, id, reason);
+      if (result.duplicate && result.instance.status !== 'cancelled') {
+        throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is already ${result.instance.status}`);
+      }
+      return json(200, instanceView(result.instance));
+    }
+    default: {
+      const never: never = r;
+      throw new Error(`unhandled route ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** The middy stack around `handle`; `services` is called once per invocation (cheap: built lazily). */
+export function createApiHandler(services: () => ApiServices) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>((event: APIGatewayProxyEvent) => handle(services(), event))
+    .use(
+      httpErrorHandler({
+        fallbackMessage: JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error (see the function logs)' } }),
+        logger: (e: unknown) => log('error', 'api request failed', { error: String((e as Error)?.stack ?? e) }),
+      }),
+    )
+    .use(jsonErrors())
+    .use(bodyLimit())
+    .use(requireJsonBody())
+    .use(httpJsonBodyParser({ disableContentTypeError: true }));
+}
+
+export const handler = createApiHandler(() => {
+  const rt = runtime();
+  return { deps: rt.deps, workflows, sendEvent: (m) => rt.dispatcher.sendEvent(m) };
+});

@@ -1,0 +1,125 @@
+/**
+ * The step function: an SQS handler on the event queue. Each record is one event for one instance
+ * (a task result, a timer, a signal, a cancel); the shared driver loads the instance, applies the
+ * event, saves with a conditional write and only then sends what the transition produced.
+ *
+ * Takes an SQS batch; gives `{ batchItemFailures }` (middy's sqs-partial-batch-failure) so only
+ * the records that failed come back:
+ *
+ *   // event queue message
+ *   { "protocol": "currant.result.v1", "type": "taskResult", "instanceId": "o1", "taskId": "n14.s1",
+ *     "attempt": 1, "ok": true, "result": { "success": true } }
+ *
+ * Safety (RUNTIME.md):
+ * - duplicate delivery: the runtime sees a result for an attempt that is no longer outstanding (or
+ *   a timer that is not pending, or a signal id it has seen) and changes nothing; it resends what
+ *   that event produced if still outstanding — which repairs a crash between save and send.
+ * - concurrent delivery (fan-in): the conditional save fails for all but one writer; the driver
+ *   reloads and re-applies (MAX_CONFLICT_RETRIES), then the record goes back to SQS.
+ * - records of one instance in one batch run one after the other; different instances in parallel.
+ * - early timers (SQS delays stop at 15 minutes): the runtime answers with a resend, and the
+ *   dispatcher sends the timer again with the time left — so sleeps of a year are ~35,000 hops.
+ */
+import middy from '@middy/core';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { advance, InstanceNotFoundError, type AdvanceResult, type RuntimeDeps } from '../runtime/index.ts';
+import { parseEventMessage } from '../adapters/aws/messages.ts';
+import { currentMetrics, log, newMetrics, runtime } from './wiring.ts';
+
+/** A message that can never be processed (bad JSON, unknown type): fail it so it ends in the DLQ. */
+export class PoisonMessageError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`unprocessable event message: ${problems.join('; ')}`);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+export type RecordOutcome =
+  | { outcome: 'applied'; instanceId: string; event: string; version: number; status: string; commands: number }
+  | { outcome: 'duplicate'; instanceId: string; event: string; reason: string; resent: number }
+  | { outcome: 'unknown-instance'; instanceId: string; event: string };
+
+/** Processes one event-queue body. Throws to have the record redelivered. */
+export async function processBody(deps: RuntimeDeps, body: string): Promise<RecordOutcome> {
+  const parsed = parseEventMessage(body);
+  if (!parsed.ok) throw new PoisonMessageError(parsed.problems);
+  const { instanceId, event } = parsed;
+  let r: AdvanceResult;
+  try {
+    r = await advance(deps, instanceId, event);
+  } catch (e) {
+    // Instances are created before anything about them is sent, so an event for an unknown id
+    // can never apply (a hand-made message, a deleted instance): retrying would not help.
+    if (e instanceof InstanceNotFoundError) return { outcome: 'unknown-instance', instanceId, event: event.id };
+    throw e;
+  }
+  return r.duplicate
+    ? { outcome: 'duplicate', instanceId, event: event.id, reason: r.reason, resent: r.resent.length }
+    : { outcome: 'applied', instanceId, event: event.id, version: r.instance.version, status: r.instance.status, commands: r.commands.length };
+}
+
+/**
+ * Runs `each` over the records: records for the same instance one after the other (in queue
+ * order), different instances in parallel. Gives settled results in the records' order, the shape
+ * sqs-partial-batch-failure expects.
+ */
+export async function processBatch<T>(records: SQSRecord[], each: (r: SQSRecord) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+  const results: PromiseSettledResult<T>[] = new Array(records.length);
+  const groups = new Map<string, number[]>();
+  records.forEach((r, idx) => {
+    const key = instanceKey(r.body) ?? `#${idx}`;
+    groups.set(key, [...(groups.get(key) ?? []), idx]);
+  });
+  await Promise.all(
+    [...groups.values()].map(async (idxs) => {
+      for (const idx of idxs) {
+        try {
+          results[idx] = { status: 'fulfilled', value: await each(records[idx]!) };
+        } catch (reason) {
+          results[idx] = { status: 'rejected', reason };
+        }
+      }
+    }),
+  );
+  return results;
+}
+
+/** The instance id of a body, if it has one (grouping only; validation is parseEventMessage's). */
+export function instanceKey(body: string): string | undefined {
+  try {
+    const m = JSON.parse(body) as { instanceId?: unknown };
+    return typeof m?.instanceId === 'string' ? m.instanceId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function stepRecord(record: SQSRecord): Promise<RecordOutcome> {
+  const rt = runtime();
+  if (!rt.config.metrics) return logged(record, await processBody(rt.deps, record.body));
+  // Benchmark mode: attribute AWS calls and bytes written to this record, and time it.
+  const m = newMetrics();
+  const t0 = performance.now();
+  const out = await currentMetrics.run(m, () => processBody(rt.deps, record.body));
+  const ms = performance.now() - t0;
+  console.log(`CURRANT_METRICS ${JSON.stringify({ ...out, ms: Math.round(ms * 1000) / 1000, calls: m.calls, bytesWritten: m.bytesWritten })}`);
+  return out;
+}
+
+function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
+  if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', { messageId: record.messageId, ...out });
+  else if (out.outcome === 'duplicate') log('info', 'duplicate event', { messageId: record.messageId, ...out });
+  return out;
+}
+
+async function stepBatch(event: SQSEvent): Promise<PromiseSettledResult<RecordOutcome>[]> {
+  return processBatch(event.Records, stepRecord);
+}
+
+export const handler = middy(stepBatch).use(
+  sqsPartialBatchFailure({
+    logger: (reason: unknown, record: SQSRecord) =>
+      log('error', 'event failed; SQS will redeliver it', { messageId: record.messageId, error: String((reason as Error)?.stack ?? reason) }),
+  }),
+);

@@ -1,0 +1,149 @@
+/**
+ * Shared wiring of the Lambda handlers: configuration from the environment, the AWS SDK clients
+ * (created once per module, reused by every warm invocation), the store, the dispatcher, the
+ * program cache, and optional per-record metrics.
+ *
+ * Takes `process.env` (names in functions/README.md); gives a lazily built `Runtime`:
+ *
+ *   const rt = runtime();                    // first call builds, later calls reuse
+ *   await advance(rt.deps, id, event);       // store + dispatcher + programs + clock
+ *
+ * Why lazy: the handler modules are imported by unit tests that have no AWS environment; building
+ * on first use keeps import side-effect free while a warm Lambda still builds exactly once.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ProgramCache, type RuntimeDeps } from '../runtime/index.ts';
+import { DynamoStore } from '../adapters/aws/store.ts';
+import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
+
+export interface Config {
+  table: string;
+  eventQueueUrl: string;
+  taskQueueUrls: Record<string, string>;
+  /** Count AWS calls and bytes written per record (CURRANT_METRICS=1). */
+  metrics: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`bad function configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and checks the configuration. Pure: pass the environment in. */
+export function readConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const need = (name: string): string => {
+    const v = env[name];
+    if (!v) problems.push(`${name} is not set`);
+    return v ?? '';
+  };
+  const table = need('CURRANT_TABLE_NAME');
+  const eventQueueUrl = need('CURRANT_EVENT_QUEUE_URL');
+  let taskQueueUrls: Record<string, string> = {};
+  const raw = env.CURRANT_TASK_QUEUE_URLS;
+  if (raw) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+        problems.push('CURRANT_TASK_QUEUE_URLS must be a JSON object of task name → queue URL');
+      } else taskQueueUrls = parsed as Record<string, string>;
+    } catch {
+      problems.push('CURRANT_TASK_QUEUE_URLS is not valid JSON');
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { table, eventQueueUrl, taskQueueUrls, metrics: env.CURRANT_METRICS === '1' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics: AWS calls by kind and bytes written, attributed to the record being processed
+// ---------------------------------------------------------------------------------------------
+
+export interface Metrics {
+  calls: Record<string, number>;
+  bytesWritten: number;
+}
+
+/** The metrics of the record whose async context we are in (AsyncLocalStorage keeps parallel records apart). */
+export const currentMetrics = new AsyncLocalStorage<Metrics>();
+
+export function newMetrics(): Metrics {
+  return { calls: {}, bytesWritten: 0 };
+}
+
+/** Adds a middleware that counts each SDK command (`GetItem`, `SendMessage`, …) into the current metrics. */
+export function countCalls(client: DynamoDBClient | SQSClient): void {
+  // Why the loose types: one middleware for two clients whose stacks are typed per service.
+  (client.middlewareStack as { add: (mw: unknown, opts: unknown) => void }).add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      const m = currentMetrics.getStore();
+      if (m) {
+        const kind = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+        m.calls[kind] = (m.calls[kind] ?? 0) + 1;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'currantCountCalls' },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runtime of this process
+// ---------------------------------------------------------------------------------------------
+
+export interface Runtime {
+  config: Config;
+  dynamodb: DynamoDBClient;
+  sqs: SQSClient;
+  store: DynamoStore;
+  dispatcher: SqsDispatcher;
+  deps: RuntimeDeps;
+}
+
+/** How many times a step reloads and re-applies after a conditional-write conflict before giving the record back to SQS. */
+export const MAX_CONFLICT_RETRIES = 10;
+
+export function createRuntime(config: Config): Runtime {
+  const dynamodb = new DynamoDBClient({});
+  const sqs = new SQSClient({});
+  if (config.metrics) {
+    countCalls(dynamodb);
+    countCalls(sqs);
+  }
+  const store = new DynamoStore(dynamodb, config.table, {
+    onWrite: (_op, bytes) => {
+      const m = currentMetrics.getStore();
+      if (m) m.bytesWritten += bytes;
+    },
+  });
+  const dispatcher = new SqsDispatcher(sqs, { eventQueueUrl: config.eventQueueUrl, taskQueueUrls: config.taskQueueUrls });
+  const deps: RuntimeDeps = {
+    store,
+    dispatcher,
+    programs: new ProgramCache(store),
+    clock: { now: () => new Date(), uuid: randomUUID },
+    maxConflictRetries: MAX_CONFLICT_RETRIES,
+  };
+  return { config, dynamodb, sqs, store, dispatcher, deps };
+}
+
+let built: Runtime | undefined;
+
+/** The process-wide runtime, built from `process.env` on first use. */
+export function runtime(): Runtime {
+  built ??= createRuntime(readConfig(process.env));
+  return built;
+}
+
+/** One JSON log line (CloudWatch-friendly). */
+export function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
+  const line = JSON.stringify({ level, msg, ...fields });
+  if (level === 'error') console.error(line);
+  else if (level === 'warn') console.warn(line);
+  else console.log(line);
+}
