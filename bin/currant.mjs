@@ -13,5 +13,8 @@ try {
   process.exit(4);
 }
 // Why process.exit: a task module may leave handles open (intervals, sockets) that would keep a
-// finished `run` alive. stdout/stderr writes to pipes and files are synchronous on Linux.
-process.exit(await main(process.argv));
+// finished `run` alive. The empty writes' callbacks run once earlier output is flushed (pipes on
+// macOS are asynchronous), so nothing printed is lost.
+const code = await main(process.argv);
+process.exitCode = code;
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

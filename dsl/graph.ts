@@ -75,7 +75,7 @@ export interface Graph {
 /** Default fan-out concurrency when `{ concurrency }` is not given (see dsl/README.md). */
 const DEFAULT_CONCURRENCY = 10;
 /** Longest source excerpt kept in a label before it is shortened with `…`. */
-const MAX_EXCERPT = 48;
+const MAX_EXCERPT = 60;
 
 /** An edge waiting for the node that comes next in the flow. */
 interface Dangling {

@@ -78,7 +78,7 @@ describe('toGraph on the examples', () => {
     expect(out(g, loop)).toEqual(['loop->checkJob']);
     expect(out(g, check)).toEqual(['->status.done']);
     expect(out(g, done)).toEqual(['no->sleep 1s', 'yes->fetchResult']);
-    expect(out(g, sleep)).toEqual(['->while (true)']);
+    expect(out(g, sleep)).toEqual(['next->while (true)']);
     expect(out(g, fetch)).toEqual(['->return { jobId, checks, result }']);
   });
 
@@ -94,7 +94,7 @@ describe('toGraph on the examples', () => {
 
   it('approval: a signal with a timeout has a received and a timed-out edge', () => {
     const g = example('approval');
-    const sig = node(g, 'signal', 'signal approval (timeout 3s)');
+    const sig = node(g, 'signal', 'signal approval (timeout 5s)');
     expect(out(g, sig)).toEqual(['received->answer.timedOut', 'timed out->answer.timedOut']);
     expect(g.nodes.filter((n) => n.kind === 'task').map((n) => n.label)).toEqual([
       'requestApproval',
@@ -324,6 +324,6 @@ describe('toDot', () => {
     const text = toDot(g);
     expect(text).toContain('"n1" [label="say \\"hi\\" \\\\ bye", shape=box, style=rounded];');
     expect(text).toContain('"n1" -> "n1" [label="a\\"b"];');
-    expect(dotStatements(text)[1]![3]).toBe('"say "hi" \\ bye');
+    expect(dotStatements(text)[2]![4]).toBe('"say "hi" \\ bye');
   });
 });
