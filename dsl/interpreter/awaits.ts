@@ -112,7 +112,7 @@ function awaitAll(m: Machine, node: Await, stmt: AwaitStatement, call: Call, set
   } else {
     throw new PositionedError('CT015', `${what} takes [task calls…] or xs.map(task)`, list.span);
   }
-  if (call.args.length === 2) lim = concurrencyOf(m, call.args[1]!, what);
+  if (call.args.length === 2) lim = concurrencyOf(m, call.args[1]!, what, call.span);
   const id = nextId(m, node);
   if (kids.length === 0) return { immediate: true, value: [] };
   const p: PendingAll = {
@@ -134,15 +134,15 @@ function awaitAll(m: Machine, node: Await, stmt: AwaitStatement, call: Call, set
   return { immediate: false };
 }
 
-function concurrencyOf(m: Machine, e: Expression, what: string): number {
+function concurrencyOf(m: Machine, e: Expression, what: string, span: Span): number {
   const o = m.ev(e);
-  if (!isObject(o)) throw new PositionedError('CR008', `${what}: options must be an object like { concurrency: 5 }`, e.span);
+  if (!isObject(o)) throw new PositionedError('CR008', `${what}: options must be an object like { concurrency: 5 }`, span);
   for (const k of Object.keys(o)) {
-    if (k !== 'concurrency') throw new PositionedError('CR008', `${what}: unknown option '${k}' (only concurrency)`, e.span);
+    if (k !== 'concurrency') throw new PositionedError('CR008', `${what}: unknown option '${k}' (only concurrency)`, span);
   }
   const c = o.concurrency ?? DEFAULT_CONCURRENCY;
   if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
-    throw new PositionedError('CR008', `${what}: concurrency must be a positive integer, got ${JSON.stringify(c)}`, e.span);
+    throw new PositionedError('CR008', `${what}: concurrency must be a positive integer, got ${JSON.stringify(c)}`, span);
   }
   return c;
 }
