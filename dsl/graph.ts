@@ -363,7 +363,7 @@ function mermaidId(id: string): string {
  * `#quot;` for `"`, `#35;` for `#` (first, so the other codes are not re-escaped), `#lt;`/`#gt;`.
  */
 function mermaidText(s: string): string {
-  return s.replace(/#/g, '#35;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+  return s.replace(/#/g, '#35;').replace(/"/g, '#quot;').replace(/`/g, '#96;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
 }
 
 function mermaidShape(kind: GraphNodeKind, label: string): string {
