@@ -2,7 +2,7 @@
 
     count_words("hello wide world")  # => {"unit": "words", "count": 3}
 """
-from currant_tasks import task
+from currant_tasks import handler, task  # noqa: F401  (handler is the Lambda entry point)
 
 
 @task("countWords")

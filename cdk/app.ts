@@ -1,0 +1,19 @@
+/**
+ * The one CDK entry file (`cdk.json`: `npx tsx cdk/app.ts`). It only builds the app: the
+ * `CurrantExamples` stack (cdk/examples.ts) with every example under `examples/`.
+ *
+ * Context: `currant:iamAuth=false` turns IAM authorization off (local tests);
+ * `currant:metrics=1` makes the step function log per-record AWS call counts (benchmark).
+ *
+ *   npx cdk deploy CurrantExamples        # real AWS
+ *   npx cdklocal deploy CurrantExamples   # the emulator (infra-test/README.md)
+ */
+import { App } from 'aws-cdk-lib';
+import { discoverExamples, ExamplesStack } from './examples.ts';
+
+const app = new App();
+new ExamplesStack(app, 'CurrantExamples', {
+  examples: await discoverExamples('examples'),
+  iamAuth: String(app.node.tryGetContext('currant:iamAuth')) !== 'false',
+  metrics: String(app.node.tryGetContext('currant:metrics')) === '1',
+});

@@ -1,0 +1,305 @@
+/**
+ * `CurrantEngine`: everything currant needs on AWS, as one construct.
+ *
+ * Takes a folder of `.workflow` files (checked here, at synth time) and options; gives the table,
+ * the event queue (+ DLQ), the step and api functions, the REST API, and `addTask(name, fn)` which
+ * creates a task's queue (+ DLQ) and wires a task function to it.
+ *
+ *   const engine = new CurrantEngine(stack, 'Engine', { workflows: 'examples' });
+ *   const fn = new NodeTasksFunction(stack, 'OrderTasks', { tasksModule: 'examples/order/tasks.ts' });
+ *   for (const t of ['chargeCard', 'shipOrder', 'refundOrder']) engine.addTask(t, fn);
+ *
+ * Synth fails with the rendered diagnostic when a workflow does not check (thrown from the
+ * constructor) or calls a task that no `addTask` implements (a validation, so it sees every
+ * `addTask` made after the constructor).
+ *
+ * Construct ids are a contract: they name the physical table and queues. Do not rename them.
+ */
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AuthorizationType, LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { TABLE } from '../adapters/aws/schema.ts';
+import { compile, diagnostic, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
+import { CurrantNodeFunction, fromRoot, ROOT } from './functions.ts';
+
+/** A workflow found in the folder and checked at synth time. */
+export interface CheckedWorkflow {
+  /** The workflow's name (`workflow processOrder(…)`), which the API starts it by. */
+  name: string;
+  /** Absolute path. */
+  path: string;
+  /** Path used in diagnostics (relative to the repository root when inside it). */
+  file: string;
+  source: string;
+  hash: string;
+  program: Program;
+  /** Tasks the workflow calls (or passes to `map`), with the first place each is used. */
+  tasks: Map<string, Span>;
+}
+
+export interface CurrantEngineProps {
+  /** Folder searched recursively for `*.workflow` files (relative to the repository root, or absolute). */
+  workflows: string;
+  /** IAM authorization on every API method (default true). Turn off only for local tests. */
+  iamAuth?: boolean;
+  /** What happens to the table when the stack is deleted (default RETAIN: it holds your instances). */
+  removalPolicy?: RemovalPolicy;
+  /** Records per step-function invocation (default 5: small batches keep fan-in conflicts cheap). */
+  stepBatchSize?: number;
+  /** Records per task-function invocation (default 5). */
+  taskBatchSize?: number;
+  /** How many times a message is received before it moves to its DLQ (default 5). */
+  maxReceiveCount?: number;
+  /** Extra environment for the api and step functions (e.g. `CURRANT_METRICS: '1'`). */
+  environment?: Record<string, string>;
+  /** Handler entry points (defaults `functions/api.ts`, `functions/step.ts`). */
+  apiEntry?: string;
+  stepEntry?: string;
+}
+
+/** The queue pair of one task. */
+export interface TaskQueue {
+  queue: Queue;
+  dlq: Queue;
+  fn: IFunction;
+}
+
+/** Inside the bundle: where the api function finds the checked workflow files. */
+export const WORKFLOWS_BUNDLE_DIR = 'workflows';
+
+export class CurrantEngine extends Construct {
+  readonly table: Table;
+  readonly eventQueue: Queue;
+  readonly eventDlq: Queue;
+  readonly stepFunction: CurrantNodeFunction;
+  readonly apiFunction: CurrantNodeFunction;
+  readonly api: RestApi;
+  readonly workflows: readonly CheckedWorkflow[];
+  private readonly taskQueues = new Map<string, TaskQueue>();
+  private readonly tasksScope: Construct;
+  private readonly props: CurrantEngineProps;
+
+  constructor(scope: Construct, id: string, props: CurrantEngineProps) {
+    super(scope, id);
+    this.props = props;
+    this.workflows = loadWorkflows(fromRoot(props.workflows));
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+
+    // --- data ---------------------------------------------------------------------------------
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    for (const gsi of TABLE.indexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: gsi.name,
+        partitionKey: { name: gsi.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: gsi.sortKey, type: AttributeType.STRING },
+        projectionType: gsi.projection === 'INCLUDE' ? ProjectionType.INCLUDE : ProjectionType.KEYS_ONLY,
+        nonKeyAttributes: gsi.projection === 'INCLUDE' ? [...(gsi.include ?? [])] : undefined,
+      });
+    }
+
+    // --- events -------------------------------------------------------------------------------
+    this.eventDlq = new Queue(this, 'EventDlq', { retentionPeriod: Duration.days(14) });
+    this.eventQueue = new Queue(this, 'EventQueue', {
+      // At least the step function's timeout (AWS requires it), with room for one slow batch.
+      visibilityTimeout: Duration.seconds(60),
+      deadLetterQueue: { queue: this.eventDlq, maxReceiveCount },
+    });
+    this.tasksScope = new Construct(this, 'Tasks');
+
+    const taskQueueUrls = Lazy.string({
+      produce: () => Stack.of(this).toJsonString(Object.fromEntries([...this.taskQueues].map(([name, t]) => [name, t.queue.queueUrl]))),
+    });
+    const common = {
+      CURRANT_TABLE_NAME: this.table.tableName,
+      CURRANT_EVENT_QUEUE_URL: this.eventQueue.queueUrl,
+      CURRANT_TASK_QUEUE_URLS: taskQueueUrls,
+      ...props.environment,
+    };
+
+    // dsl/parser.ts reads its grammar beside itself; in the bundle that is beside index.js.
+    const grammarFiles = readdirSync(join(ROOT, 'dsl', 'grammar'))
+      .filter((f) => f.endsWith('.ohm'))
+      .map((f) => ({ from: join(ROOT, 'dsl', 'grammar', f), to: join('grammar', f) }));
+
+    // --- step ---------------------------------------------------------------------------------
+    this.stepFunction = new CurrantNodeFunction(this, 'Step', {
+      entry: props.stepEntry ?? 'functions/step.ts',
+      description: 'currant step: advances instances from the event queue',
+      timeout: Duration.seconds(30),
+      environment: common,
+      extraFiles: grammarFiles,
+    });
+    this.stepFunction.addEventSource(
+      new SqsEventSource(this.eventQueue, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }),
+    );
+    this.table.grant(this.stepFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    this.eventQueue.grantSendMessages(this.stepFunction); // timers are delayed event messages
+
+    // --- api ----------------------------------------------------------------------------------
+    this.apiFunction = new CurrantNodeFunction(this, 'ApiHandler', {
+      entry: props.apiEntry ?? 'functions/api.ts',
+      description: 'currant api: start, inspect, list, signal and cancel instances',
+      timeout: Duration.seconds(29), // API Gateway's integration limit
+      environment: { ...common, CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR },
+      extraFiles: [
+        ...grammarFiles,
+        ...this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
+      ],
+    });
+    this.table.grant(
+      this.apiFunction,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:BatchGetItem',
+    );
+    this.eventQueue.grantSendMessages(this.apiFunction);
+
+    const iamAuth = props.iamAuth ?? true;
+    this.api = new RestApi(this, 'Api', {
+      description: 'currant: workflow instances',
+      cloudWatchRole: false,
+      defaultMethodOptions: { authorizationType: iamAuth ? AuthorizationType.IAM : AuthorizationType.NONE },
+    });
+    // One proxy route: the api function routes on method + path, so the route table lives in one place.
+    const integration = new LambdaIntegration(this.apiFunction);
+    this.api.root.addMethod('ANY', integration);
+    this.api.root.addProxy({ defaultIntegration: integration, anyMethod: true });
+
+    this.node.addValidation({ validate: () => this.missingTasks() });
+  }
+
+  /**
+   * Wires `fn` to the queue of task `name`: the queue (+ DLQ) is created here, `fn` consumes it
+   * with partial batch failures and may send results to the event queue. Nothing more is granted.
+   */
+  addTask(name: string, fn: IFunction): TaskQueue {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`CurrantEngine.addTask: '${name}' is not a task name`);
+    if (this.taskQueues.has(name)) throw new Error(`CurrantEngine.addTask: task '${name}' is already implemented`);
+    const scope = new Construct(this.tasksScope, name);
+    const maxReceiveCount = this.props.maxReceiveCount ?? 5;
+    const dlq = new Queue(scope, 'Dlq', { retentionPeriod: Duration.days(14) });
+    const timeout = fn instanceof LambdaFunction ? fn.timeout : undefined;
+    const queue = new Queue(scope, 'Queue', {
+      // AWS requires visibility >= the function timeout; 6x is AWS's advice for SQS-triggered Lambdas.
+      visibilityTimeout: Duration.seconds(Math.min(43_200, Math.max(30, 6 * (timeout?.toSeconds() ?? 3)))),
+      deadLetterQueue: { queue: dlq, maxReceiveCount },
+    });
+    fn.addEventSource(new SqsEventSource(queue, { batchSize: this.props.taskBatchSize ?? 5, reportBatchItemFailures: true }));
+    this.eventQueue.grantSendMessages(fn);
+    if (fn instanceof LambdaFunction) fn.addEnvironment('CURRANT_EVENT_QUEUE_URL', this.eventQueue.queueUrl);
+    queue.grantSendMessages(this.stepFunction);
+    queue.grantSendMessages(this.apiFunction);
+    const t = { queue, dlq, fn };
+    this.taskQueues.set(name, t);
+    return t;
+  }
+
+  /** The queues of a task added with `addTask`. */
+  taskQueue(name: string): TaskQueue | undefined {
+    return this.taskQueues.get(name);
+  }
+
+  /** Names of the tasks wired so far. */
+  get taskNames(): string[] {
+    return [...this.taskQueues.keys()];
+  }
+
+  /** Lets `grantee` call the REST API (execute-api:Invoke on every method of the deployed stage). */
+  grantInvokeApi(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: [this.api.arnForExecuteApi()] });
+  }
+
+  /** One rendered diagnostic per task a workflow calls that no `addTask` implements. */
+  private missingTasks(): string[] {
+    const problems: string[] = [];
+    for (const w of this.workflows) {
+      for (const [task, span] of w.tasks) {
+        if (this.taskQueues.has(task)) continue;
+        const d = diagnostic('CT005', span, `task '${task}' is called here but no Lambda implements it`, {
+          hint: `wire a function with engine.addTask('${task}', fn)`,
+        });
+        problems.push(`currant: ${w.name} cannot run on AWS\n${renderDiagnostic(d, w.source, w.file)}`);
+      }
+    }
+    return problems;
+  }
+}
+
+/** Finds, compiles and checks every `.workflow` under `dir`; throws the rendered diagnostics. */
+export function loadWorkflows(dir: string): CheckedWorkflow[] {
+  const paths = findWorkflowFiles(dir);
+  if (paths.length === 0) throw new Error(`CurrantEngine: no .workflow files under ${dir}`);
+  const failures: string[] = [];
+  const out: CheckedWorkflow[] = [];
+  for (const path of paths) {
+    const source = readFileSync(path, 'utf8');
+    const rel = relative(ROOT, path);
+    const file = rel.startsWith('..') ? path : rel;
+    const { program, diagnostics } = compile(source, file);
+    if (!program || hasErrors(diagnostics)) {
+      const errors = diagnostics.filter((d) => d.severity === 'error');
+      failures.push(renderDiagnostics(errors, source, file));
+      continue;
+    }
+    out.push({ name: program.workflow.name, path, file, source, hash: programHash(source), program, tasks: usedTasks(program) });
+  }
+  if (failures.length > 0) throw new Error(`currant: workflows do not check\n\n${failures.join('\n\n')}`);
+  const seen = new Map<string, string>();
+  for (const w of out) {
+    const clash = seen.get(w.name) ?? seen.get(`file:${basename(w.path)}`);
+    if (clash) throw new Error(`currant: ${w.file} clashes with ${clash} (workflow names and file names must be unique)`);
+    seen.set(w.name, w.file);
+    seen.set(`file:${basename(w.path)}`, w.file);
+  }
+  return out;
+}
+
+function findWorkflowFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findWorkflowFiles(p));
+    else if (entry.isFile() && entry.name.endsWith('.workflow')) out.push(p);
+  }
+  return out.sort();
+}
+
+/**
+ * Declared tasks the workflow body mentions (a call `t(x)` or a reference `xs.map(t)`), each with
+ * its first span. A generic walk over the AST: any node field may hold expressions, and a task is
+ * only ever named by an `Identifier`.
+ */
+export function usedTasks(program: Program): Map<string, Span> {
+  const declared = new Set(program.tasks.map((t) => t.name));
+  const used = new Map<string, Span>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) walk(v);
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    const node = value as { kind?: unknown; name?: unknown; span?: Span };
+    if (node.kind === 'Identifier' && typeof node.name === 'string' && declared.has(node.name) && node.span) {
+      const prev = used.get(node.name);
+      if (!prev || node.span.start < prev.start) used.set(node.name, node.span);
+    }
+    for (const [key, v] of Object.entries(value)) if (key !== 'span') walk(v);
+  };
+  walk(program.workflow.body);
+  return used;
+}

@@ -1,0 +1,102 @@
+/**
+ * The examples stack: the engine plus one task Lambda per example module.
+ *
+ * Takes the modules found by `discoverExamples()` (which imports each Node tasks module to list its
+ * exported functions, and reads the `@task("name")` decorators of each Python file); gives a stack
+ * whose outputs name the API, the table and the queues:
+ *
+ *   const examples = await discoverExamples('examples');
+ *   new ExamplesStack(app, 'CurrantExamples', { examples, iamAuth: true });
+ *
+ * One Lambda per example module, serving every task it exports: a module is one deployable unit
+ * with one set of dependencies; each task still has its own queue and DLQ, so tasks scale and fail
+ * separately. `examples/<name>/tasks.ts` becomes a Node Lambda, `examples/<name>/tasks.py` a Python one.
+ */
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CurrantEngine } from './engine.ts';
+import { fromRoot, NodeTasksFunction, PythonTasksFunction } from './functions.ts';
+
+export interface ExampleModule {
+  /** The example folder's name (`order`). */
+  example: string;
+  language: 'node' | 'python';
+  /** Absolute path of `tasks.ts` / `tasks.py`. */
+  file: string;
+  tasks: string[];
+}
+
+/** Every `examples/<name>/tasks.ts` and `tasks.py` with the task names each one serves. */
+export async function discoverExamples(dir = 'examples'): Promise<ExampleModule[]> {
+  const root = fromRoot(dir);
+  const out: ExampleModule[] = [];
+  for (const example of readdirSync(root).sort()) {
+    const ts = join(root, example, 'tasks.ts');
+    if (existsSync(ts)) out.push({ example, language: 'node', file: ts, tasks: await nodeTaskNames(ts) });
+    const py = join(root, example, 'tasks.py');
+    if (existsSync(py)) out.push({ example, language: 'python', file: py, tasks: pythonTaskNames(py) });
+  }
+  return out;
+}
+
+/** The functions a Node tasks module exports (what `createTaskHandler` serves). */
+export async function nodeTaskNames(file: string): Promise<string[]> {
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  return Object.keys(mod).filter((k) => typeof mod[k] === 'function').sort();
+}
+
+/** The names in the `@task("name")` decorators of a Python tasks file. */
+export function pythonTaskNames(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*@task\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']/gm)].map((m) => m[1]!).sort();
+}
+
+export interface ExamplesStackProps extends StackProps {
+  examples: ExampleModule[];
+  /** Folder of `.workflow` files (default `examples`). */
+  workflows?: string;
+  /** IAM authorization on the API (default true). */
+  iamAuth?: boolean;
+  /** Sets `CURRANT_METRICS=1` on the api and step functions (the benchmark reads it). */
+  metrics?: boolean;
+}
+
+export class ExamplesStack extends Stack {
+  readonly engine: CurrantEngine;
+
+  constructor(scope: Construct, id: string, props: ExamplesStackProps) {
+    super(scope, id, { description: 'currant: durable workflows (the examples)', ...props });
+    this.engine = new CurrantEngine(this, 'Engine', {
+      workflows: props.workflows ?? 'examples',
+      iamAuth: props.iamAuth ?? true,
+      // Example data only: deleting the stack deletes the table.
+      removalPolicy: RemovalPolicy.DESTROY,
+      environment: props.metrics ? { CURRANT_METRICS: '1' } : undefined,
+    });
+    for (const m of props.examples) {
+      // Construct ids from folder names: `order` → `OrderTasks`, `mixed` (Python) → `MixedPyTasks`.
+      const base = m.example.replace(/(^|[-_])(\w)/g, (_, __, c: string) => c.toUpperCase());
+      const fn =
+        m.language === 'node'
+          ? new NodeTasksFunction(this, `${base}Tasks`, { tasksModule: m.file })
+          : new PythonTasksFunction(this, `${base}PyTasks`, { tasksFile: m.file });
+      for (const task of m.tasks) this.engine.addTask(task, fn);
+    }
+
+    const e = this.engine;
+    const outputs: Record<string, string> = {
+      ApiId: e.api.restApiId,
+      ApiStage: e.api.deploymentStage.stageName,
+      ApiUrl: e.api.url,
+      TableName: e.table.tableName,
+      EventQueueUrl: e.eventQueue.queueUrl,
+      EventDlqUrl: e.eventDlq.queueUrl,
+      StepFunctionName: e.stepFunction.functionName,
+      ApiFunctionName: e.apiFunction.functionName,
+    };
+    for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * CurrantEngine, asserted by what the synthesized resources do (no snapshots): least-privilege
+ * grants, DLQs everywhere, partial batch failures, IAM on the API, and synth failing with the
+ * rendered diagnostic for a workflow that does not check or calls a task nobody implements.
+ *
+ * Bundling is skipped (`aws:cdk:bundling-stacks: []`): these tests are about the template.
+ */
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Code, Function as LambdaFunction, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
+import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TABLE } from '../../adapters/aws/schema.ts';
+import { CurrantEngine, usedTasks } from '../../cdk/engine.ts';
+import { compile } from '../../dsl/index.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A folder holding the given workflow files. */
+function workflowsDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'currant-cdk-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+const HELLO = `task greet(name: string): string
+task shout(text: string): string
+
+workflow hello(name: string): string {
+  const g = await greet(name)
+  return await shout(g)
+}
+`;
+
+function newStack(): Stack {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return new Stack(app, 'Test');
+}
+
+function taskFn(stack: Stack, id: string): LambdaFunction {
+  return new LambdaFunction(stack, id, {
+    runtime: Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] })'),
+  });
+}
+
+/** The engine with `hello` and both its tasks wired: greet and shout on two functions. */
+function buildHello(opts: { iamAuth?: boolean } = {}, extend?: (stack: Stack, engine: CurrantEngine) => void) {
+  const stack = newStack();
+  const engine = new CurrantEngine(stack, 'Engine', { workflows: workflowsDir({ 'hello.workflow': HELLO }), ...opts });
+  const greetFn = taskFn(stack, 'GreetFn');
+  const shoutFn = taskFn(stack, 'ShoutFn');
+  engine.addTask('greet', greetFn);
+  engine.addTask('shout', shoutFn);
+  extend?.(stack, engine);
+  const template = Template.fromStack(stack);
+  const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnFunction);
+  return { stack, engine, template, greetFn, shoutFn, id };
+}
+
+// Synthesis is the slow part; the read-only tests share one.
+let shared: ReturnType<typeof buildHello> | undefined;
+function helloEngine(opts: { iamAuth?: boolean } = {}) {
+  if (opts.iamAuth !== undefined) return buildHello(opts);
+  return (shared ??= buildHello());
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+/** Every statement of the inline policies attached to a function's role, actions as arrays. */
+function statementsOf(template: Template, fnLogicalId: string): { actions: string[]; resources: unknown[] }[] {
+  const fn = template.findResources('AWS::Lambda::Function')[fnLogicalId];
+  if (!fn) throw new Error(`no function ${fnLogicalId}`);
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+    .map((s) => {
+      expect(s.Effect).toBe('Allow');
+      return { actions: [s.Action].flat(), resources: [s.Resource].flat() };
+    });
+}
+
+const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+/** The logical ids a set of resources (queue or table ARNs, index ARNs via Fn::Join) point at. */
+function targets(resources: unknown[]): string[] {
+  return resources.map((r) => {
+    const json = JSON.stringify(r);
+    const m = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(json);
+    if (!m) throw new Error(`unexpected resource ${json}`);
+    return json.includes('/index/*') ? `${m[1]}/index/*` : m[1]!;
+  });
+}
+
+/** action → sorted target logical ids, over all statements. */
+function grantsOf(template: Template, fnLogicalId: string): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const s of statementsOf(template, fnLogicalId)) {
+    for (const a of s.actions) {
+      const set = out.get(a) ?? new Set<string>();
+      for (const t of targets(s.resources)) set.add(t);
+      out.set(a, set);
+    }
+  }
+  return new Map([...out].map(([a, s]) => [a, [...s].sort()]));
+}
+
+const CONSUME = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+const SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+
+// Synthesizing a stack takes a second or more on a loaded machine (aws-cdk-lib is large).
+describe('CurrantEngine resources', { timeout: 60_000 }, () => {
+  it('has one pay-per-request table keyed by id with the adapter schema indexes', () => {
+    const { template } = helloEngine();
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0]!.Properties as CfnTable & Record<string, any>;
+    expect(table.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+    const gsis = table.GlobalSecondaryIndexes as any[];
+    expect(gsis.map((g) => g.IndexName).sort()).toEqual(TABLE.indexes.map((i) => i.name).sort());
+    for (const spec of TABLE.indexes) {
+      const g = gsis.find((x) => x.IndexName === spec.name);
+      expect(g.KeySchema).toEqual([
+        { AttributeName: spec.partitionKey, KeyType: 'HASH' },
+        { AttributeName: spec.sortKey, KeyType: 'RANGE' },
+      ]);
+      expect(g.Projection.ProjectionType).toBe(spec.projection);
+    }
+  });
+
+  it('gives the event queue and every task queue a dead-letter queue', () => {
+    const { stack, engine, template } = helloEngine();
+    const queues = template.findResources('AWS::SQS::Queue');
+    const qid = (q: { node: { defaultChild?: unknown } }) => stack.getLogicalId(q.node.defaultChild as CfnQueue);
+    const pairs = [
+      [engine.eventQueue, engine.eventDlq],
+      [engine.taskQueue('greet')!.queue, engine.taskQueue('greet')!.dlq],
+      [engine.taskQueue('shout')!.queue, engine.taskQueue('shout')!.dlq],
+    ] as const;
+    for (const [queue, dlq] of pairs) {
+      const redrive = queues[qid(queue)]!.Properties.RedrivePolicy;
+      expect(redrive).toEqual({ deadLetterTargetArn: arnOf(qid(dlq)), maxReceiveCount: 5 });
+    }
+    // 3 queues + 3 DLQs, nothing else
+    expect(Object.keys(queues)).toHaveLength(6);
+  });
+
+  it('reports partial batch failures on every SQS event source, with small batches', () => {
+    const { engine, template, id, stack } = helloEngine();
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties);
+    expect(mappings).toHaveLength(3); // step + two tasks
+    for (const m of mappings) {
+      expect(m.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(m.BatchSize).toBeLessThanOrEqual(10);
+    }
+    const step = mappings.find((m) => m.FunctionName.Ref === id(engine.stepFunction));
+    expect(step?.EventSourceArn).toEqual(arnOf(stack.getLogicalId(engine.eventQueue.node.defaultChild as CfnQueue)));
+  });
+
+  it('lets a task function consume only its own queue and send only to the event queue', () => {
+    const { stack, engine, template, greetFn, id } = helloEngine();
+    const q = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnQueue);
+    const grants = grantsOf(template, id(greetFn));
+    const own = q(engine.taskQueue('greet')!.queue);
+    const events = q(engine.eventQueue);
+    expect([...grants.keys()].sort()).toEqual([...new Set([...CONSUME, ...SEND])].sort());
+    expect(grants.get('sqs:ReceiveMessage')).toEqual([own]);
+    expect(grants.get('sqs:DeleteMessage')).toEqual([own]);
+    expect(grants.get('sqs:SendMessage')).toEqual([events]);
+    // the other task's queue is out of reach
+    expect(JSON.stringify([...grants.values()])).not.toContain(q(engine.taskQueue('shout')!.queue));
+  });
+
+  it('gives the step function item reads/writes, the event queue, and sends to task queues only', () => {
+    const { stack, engine, template, id } = helloEngine();
+    const q = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnQueue);
+    const table = stack.getLogicalId(engine.table.node.defaultChild as CfnTable);
+    const grants = grantsOf(template, id(engine.stepFunction));
+    const dynamo = [...grants.keys()].filter((a) => a.startsWith('dynamodb:')).sort();
+    expect(dynamo).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(grants.get('dynamodb:PutItem')).toContain(table);
+    expect(grants.get('sqs:ReceiveMessage')).toEqual([q(engine.eventQueue)]);
+    expect(grants.get('sqs:SendMessage')).toEqual(
+      [q(engine.eventQueue), q(engine.taskQueue('greet')!.queue), q(engine.taskQueue('shout')!.queue)].sort(),
+    );
+    expect(JSON.stringify([...grants.values()])).not.toMatch(/Dlq/);
+  });
+
+  it('gives the api function listing reads but no queue consumption and no deletes', () => {
+    const { stack, engine, template, id } = helloEngine();
+    const table = stack.getLogicalId(engine.table.node.defaultChild as CfnTable);
+    const grants = grantsOf(template, id(engine.apiFunction));
+    const dynamo = [...grants.keys()].filter((a) => a.startsWith('dynamodb:')).sort();
+    expect(dynamo).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem']);
+    expect(grants.get('dynamodb:Query')).toEqual([table, `${table}/index/*`].sort());
+    expect(grants.has('sqs:ReceiveMessage')).toBe(false);
+    expect(grants.has('sqs:DeleteMessage')).toBe(false);
+  });
+
+  it('writes no wildcard actions or resources in any policy', () => {
+    const { template } = helloEngine();
+    for (const p of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const s of p.Properties.PolicyDocument.Statement as Statement[]) {
+        for (const a of [s.Action].flat()) expect(a).not.toContain('*');
+        for (const r of [s.Resource].flat()) expect(r).not.toBe('*');
+      }
+    }
+  });
+
+  it('protects every API method with IAM by default, and can turn it off', () => {
+    const methods = (t: Template) => Object.values(t.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties);
+    const on = methods(helloEngine().template);
+    expect(on.length).toBeGreaterThanOrEqual(2); // ANY / and ANY /{proxy+}
+    for (const m of on) expect(m.AuthorizationType).toBe('AWS_IAM');
+    for (const m of methods(helloEngine({ iamAuth: false }).template)) expect(m.AuthorizationType).toBe('NONE');
+  });
+
+  it('grants execute-api:Invoke to a caller through grantInvokeApi', () => {
+    let caller: LambdaFunction | undefined;
+    const { stack, template } = buildHello({}, (st, engine) => {
+      caller = taskFn(st, 'Caller');
+      engine.grantInvokeApi(caller);
+    });
+    const actions = statementsOf(template, stack.getLogicalId(caller!.node.defaultChild as CfnFunction)).flatMap((s) => s.actions);
+    expect(actions).toEqual(['execute-api:Invoke']);
+  });
+
+  it('tells the api and step functions where the table, the event queue and each task queue are', () => {
+    const { engine, template, id } = helloEngine();
+    const fns = template.findResources('AWS::Lambda::Function');
+    for (const fn of [engine.apiFunction, engine.stepFunction]) {
+      const env = fns[id(fn)]!.Properties.Environment.Variables;
+      expect(env.CURRANT_TABLE_NAME).toEqual({ Ref: expect.stringMatching(/^EngineTable/) });
+      expect(env.CURRANT_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^EngineEventQueue/) });
+      const urls = JSON.stringify(env.CURRANT_TASK_QUEUE_URLS);
+      expect(urls).toContain('{\\"greet\\":\\"');
+      expect(urls).toContain('\\"shout\\":\\"');
+      expect(urls).toMatch(/EngineTasksgreetQueue/);
+    }
+    expect(fns[id(engine.apiFunction)]!.Properties.Environment.Variables.CURRANT_WORKFLOWS_DIR).toBe('workflows');
+    expect(fns[id(engine.apiFunction)]!.Properties.Runtime).toBe('nodejs22.x');
+  });
+
+  it('refuses to wire the same task twice', () => {
+    const stack = newStack();
+    const engine = new CurrantEngine(stack, 'Engine', { workflows: workflowsDir({ 'hello.workflow': HELLO }) });
+    engine.addTask('greet', taskFn(stack, 'One'));
+    expect(() => engine.addTask('greet', taskFn(stack, 'Other'))).toThrow(/already implemented/);
+  });
+});
+
+describe('CurrantEngine synth-time checks', { timeout: 60_000 }, () => {
+  it('fails synth with the rendered diagnostic when a workflow does not check', () => {
+    const bad = 'task greet(name: string): string\n\nworkflow bad(name: string): string {\n  return await greeet(name)\n}\n';
+    const dir = workflowsDir({ 'hello.workflow': HELLO, 'bad.workflow': bad });
+    let message = '';
+    try {
+      new CurrantEngine(newStack(), 'Engine', { workflows: dir });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    // file:line:col, code, the source line and a caret under the unknown name
+    expect(message).toMatch(/bad\.workflow:4:16 error CT005 /);
+    expect(message).toContain('4 |   return await greeet(name)');
+    expect(message).toMatch(/\|\s{16}\^{6}/);
+    expect(message).not.toContain('hello.workflow');
+  });
+
+  it('fails synth when a workflow calls a task that no Lambda implements', () => {
+    const stack = newStack();
+    const engine = new CurrantEngine(stack, 'Engine', { workflows: workflowsDir({ 'hello.workflow': HELLO }) });
+    engine.addTask('greet', taskFn(stack, 'GreetFn'));
+    let message = '';
+    try {
+      Template.fromStack(stack);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/hello\.workflow:6:16 error CT005 task 'shout' is called here but no Lambda implements it/);
+    expect(message).toContain('6 |   return await shout(g)');
+    expect(message).toContain("engine.addTask('shout', fn)");
+    expect(message).not.toContain("'greet'");
+  });
+
+  it('does not require an implementation for a declared task the workflow never uses', () => {
+    const text = 'task used(): number\ntask unused(): number\n\nworkflow w(): number {\n  return await used()\n}\n';
+    const stack = newStack();
+    const engine = new CurrantEngine(stack, 'Engine', { workflows: workflowsDir({ 'w.workflow': text }) });
+    engine.addTask('used', taskFn(stack, 'UsedFn'));
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+
+  it('counts a task passed to map (fan-out) as used', () => {
+    const text = 'task item(x: string): number\n\nworkflow fan(xs: string[]): number[] {\n  return await Promise.all(xs.map(item), { concurrency: 2 })\n}\n';
+    const { program } = compile(text, 'fan.workflow');
+    expect([...usedTasks(program!).keys()]).toEqual(['item']);
+  });
+
+  it('rejects two workflows with the same name', () => {
+    const dir = workflowsDir({ 'a.workflow': HELLO, 'b.workflow': HELLO });
+    expect(() => new CurrantEngine(newStack(), 'Engine', { workflows: dir })).toThrow(/clashes/);
+  });
+});
