@@ -118,6 +118,11 @@ function opt(iter: ohm.Node): any {
   return iter.children.length > 0 ? iter.children[0]!.ast() : undefined;
 }
 
+/** The case name (`Rule_case`) of a rule node such as a list item. */
+function caseOf(n: ohm.Node): string {
+  return n.ctorName.includes('_') ? n.ctorName : (n.children[0]?.ctorName ?? n.ctorName);
+}
+
 function list(listOf: ohm.Node): any[] {
   return listOf.asIteration().children.map((c: ohm.Node) => c.ast());
 }
@@ -207,11 +212,55 @@ function numberValue(n: ohm.Node): number {
 
 const semantics = grammar.createSemantics();
 
-function binary(this: ohm.Node, l: ohm.Node, op: ohm.Node, r: ohm.Node): A.Expression {
-  return mk('Binary', this, { op: op.sourceString as A.Binary['op'], left: l.ast(), right: r.ast() });
+/** Folds `first (op operand)*` to the left: `a - b - c` is `(a - b) - c`. */
+function foldBinary(this: ohm.Node, first: ohm.Node, ops: ohm.Node, rest: ohm.Node): A.Expression {
+  let node = first.ast() as A.Expression;
+  const start = first.source.startIdx;
+  ops.children.forEach((op, i) => {
+    const right = rest.children[i]!;
+    const text = op.sourceString;
+    if (text === 'in' || text === 'instanceof') report('CS002', spanNode(op), text === 'in' ? MESSAGES.in : MESSAGES.instanceof);
+    const b: A.Binary = { kind: 'Binary', id: -1, span: span(start, right.source.endIdx), op: text as A.Binary['op'], left: node, right: right.ast() };
+    node = b;
+  });
+  return node;
 }
-function logical(this: ohm.Node, l: ohm.Node, op: ohm.Node, r: ohm.Node): A.Expression {
-  return mk('Logical', this, { op: op.sourceString as A.Logical['op'], left: l.ast(), right: r.ast() });
+function foldLogical(this: ohm.Node, first: ohm.Node, ops: ohm.Node, rest: ohm.Node): A.Expression {
+  let node = first.ast() as A.Expression;
+  const start = first.source.startIdx;
+  ops.children.forEach((op, i) => {
+    const right = rest.children[i]!;
+    const l: A.Logical = { kind: 'Logical', id: -1, span: span(start, right.source.endIdx), op: op.sourceString as A.Logical['op'], left: node, right: right.ast() };
+    node = l;
+  });
+  return node;
+}
+
+/** One link of a postfix chain applied to `object`; `s` spans from the chain's head to this link. */
+function postfixOp(op: ohm.Node, object: A.Expression, s: A.Span): A.Expression {
+  const c = op.children[0]!;
+  const k = c.children;
+  switch (c.ctorName) {
+    case 'PostfixOp_optIndex':
+      return { kind: 'Index', id: -1, span: s, object, index: k[2]!.ast(), optional: true };
+    case 'PostfixOp_optCall_reject':
+      report('CS002', spanNode(k[0]!), MESSAGES.optionalCall);
+      return object;
+    case 'PostfixOp_optMember':
+      return { kind: 'Member', id: -1, span: s, object, property: k[1]!.ast(), optional: true };
+    case 'PostfixOp_member':
+      return { kind: 'Member', id: -1, span: s, object, property: k[1]!.ast(), optional: false };
+    case 'PostfixOp_index':
+      return { kind: 'Index', id: -1, span: s, object, index: k[1]!.ast(), optional: false };
+    case 'PostfixOp_call': {
+      const call: A.Call = { kind: 'Call', id: -1, span: s, callee: object, args: k[0]!.ast() };
+      const p = opt(k[1]!);
+      if (p) call.policy = p;
+      return call;
+    }
+    default:
+      throw new Error(`unexpected postfix case ${c.ctorName}`);
+  }
 }
 
 function param(this: ohm.Node, name: ohm.Node, type?: ohm.Node): A.Param {
@@ -273,7 +322,7 @@ semantics.addOperation('ast', {
       nodeCount: 0,
     } satisfies A.Program;
     if (workflows.length === 0 && !ctx.diagnostics.some((d) => d.code === 'CS002')) {
-      report('CS003', span(ctx.source.length, ctx.source.length), MESSAGES.missingWorkflow);
+      report('CS003', span(0, 0), MESSAGES.missingWorkflow);
     }
     return program;
   },
@@ -487,8 +536,8 @@ semantics.addOperation('ast', {
   ArrayPattern(_l, elems, _r) {
     let items = elems.asIteration().children;
     // JavaScript drops one trailing hole: `[a,]` has one element, `[a,,]` two.
-    if (items.length > 0 && items[items.length - 1]!.ctorName === 'ArrayPatElem_hole') items = items.slice(0, -1);
-    const { rest, items: plain } = patternRest(items, (n) => n.ctorName === 'ArrayPatElem_rest');
+    if (items.length > 0 && caseOf(items[items.length - 1]!) === 'ArrayPatElem_hole') items = items.slice(0, -1);
+    const { rest, items: plain } = patternRest(items, (n) => caseOf(n) === 'ArrayPatElem_rest');
     const node: A.ArrayPattern = mk('ArrayPattern', this, { elements: plain.map((c) => c.ast()) });
     if (rest) node.rest = rest;
     return node;
@@ -505,7 +554,7 @@ semantics.addOperation('ast', {
   },
   ObjectPattern(_l, props, _comma, _r) {
     const items = props.asIteration().children;
-    const { rest, items: plain } = patternRest(items, (n) => n.ctorName === 'ObjPatProp_rest');
+    const { rest, items: plain } = patternRest(items, (n) => caseOf(n) === 'ObjPatProp_rest');
     const node: A.ObjectPattern = mk('ObjectPattern', this, { properties: plain.map((c) => c.ast()) });
     if (rest) node.rest = rest;
     return node;
@@ -529,22 +578,19 @@ semantics.addOperation('ast', {
   },
 
   // --- expressions ---
-  ArrowFunction(_async, _params, arrow, _body) {
-    return reject(this, MESSAGES.function, arrow);
+  ArrowFunction(_async, _params, _arrow, _body) {
+    return reject(this, MESSAGES.function);
   },
   Conditional_cond(test, _q, cons, _c, alt) {
     return mk('Conditional', this, { test: test.ast(), consequent: cons.ast(), alternate: alt.ast() });
   },
-  Coalesce_op: logical,
-  Or_op: logical,
-  And_op: logical,
-  Equality_op: binary,
-  Relational_op: binary,
-  Relational_op_reject(_l, op, _r) {
-    return reject(this, op.sourceString === 'in' ? MESSAGES.in : MESSAGES.instanceof, op);
-  },
-  Additive_op: binary,
-  Multiplicative_op: binary,
+  Coalesce: foldLogical,
+  Or: foldLogical,
+  And: foldLogical,
+  Equality: foldBinary,
+  Relational: foldBinary,
+  Additive: foldBinary,
+  Multiplicative: foldBinary,
   Unary_not(_op, arg) {
     return mk('Unary', this, { op: '!', argument: arg.ast() });
   },
@@ -563,28 +609,13 @@ semantics.addOperation('ast', {
   Unary_op_reject(op, _arg) {
     return reject(this, op.sourceString === 'delete' ? MESSAGES.delete : MESSAGES.void, op);
   },
-  Postfix_optIndex(obj, _q, _l, index, _r) {
-    return mk('Index', this, { object: obj.ast(), index: index.ast(), optional: true });
-  },
-  Postfix_optCall_reject(_callee, q, _args) {
-    return reject(this, MESSAGES.optionalCall, q);
-  },
-  Postfix_optMember(obj, _q, name) {
-    return mk('Member', this, { object: obj.ast(), property: name.ast(), optional: true });
-  },
-  Postfix_member(obj, _dot, name) {
-    return mk('Member', this, { object: obj.ast(), property: name.ast(), optional: false });
-  },
-  Postfix_index(obj, _l, index, _r) {
-    return mk('Index', this, { object: obj.ast(), index: index.ast(), optional: false });
-  },
-  Postfix_call(callee, args, policy) {
-    const node: A.Call = mk('Call', this, { callee: callee.ast(), args: args.ast() });
-    const p = opt(policy);
-    if (p) node.policy = p;
+  Postfix(head, ops) {
+    let node = head.ast() as A.Expression;
+    const start = head.source.startIdx;
+    for (const op of ops.children) node = postfixOp(op, node, span(start, op.source.endIdx));
     return node;
   },
-  Postfix_new_reject(kw, _e) {
+  PostfixHead_new_reject(kw, _e) {
     return reject(this, MESSAGES.new, kw);
   },
   Arguments(_l, args, _comma, _r) {
@@ -641,8 +672,8 @@ semantics.addOperation('ast', {
   PropDef_short(name) {
     return mk('Property', this, { key: name.sourceString, value: mk('Identifier', name, { name: name.sourceString }), shorthand: true });
   },
-  RejectFunction(_async, kw, _star, _name, _lp, _ps, _comma, _rp, _ret, _body) {
-    return reject(this, MESSAGES.function, kw);
+  RejectFunction(_async, _kw, _star, _name, _lp, _ps, _comma, _rp, _ret, _body) {
+    return reject(this, MESSAGES.function);
   },
   RejectClass(kw, _name, _extends, _base, _body) {
     return reject(this, MESSAGES.class, kw);
@@ -733,53 +764,63 @@ interface OhmFailure {
 }
 
 const NEWLINES = new Set(['\n', '\r', '\u2028', '\u2029', '\r\n']);
-/** Tokens that can only start an expression (when several are expected, say "an expression"). */
+/** Tokens that can start an expression (when several are expected, say "an expression"). */
 const EXPRESSION_STARTS = new Set([
-  'an identifier', 'a number', 'a string', 'a template string', '"("', '"["', '"{"', '"!"', '"-"', '"+"',
+  'an identifier', 'a number', 'a string', '"`"', '"("', '"["', '"{"', '"!"', '"-"', '"+"',
   '"typeof"', '"await"', '"true"', '"false"', '"null"',
+]);
+/** Tokens that can start a type. */
+const TYPE_STARTS = new Set([
+  'an identifier', 'a number', 'a string', '"("', '"{"', '"-"', '"|"', '"true"', '"false"', '"Array"',
+  '"string"', '"number"', '"boolean"', '"null"', '"any"', '"void"',
+]);
+/** Tokens that can start a statement (beyond the expression starts). */
+const STATEMENT_STARTS = new Set([
+  '"const"', '"let"', '"if"', '"while"', '"for"', '"return"', '"break"', '"continue"', '"++"', '"--"', '";"',
+  ...EXPRESSION_STARTS,
 ]);
 /** Tokens that can continue an expression after an operand. */
 const OPERATORS = new Set([
   '"("', '"["', '"."', '"?."', '"?"', '"??"', '"||"', '"&&"', '"==="', '"!=="', '"=="', '"!="', '"<="', '">="',
   '"<"', '">"', '"+"', '"-"', '"*"', '"/"', '"%"', '"with"',
 ]);
-const STATEMENT_STARTS = new Set(['"const"', '"let"', '"if"', '"while"', '"for"', '"return"', '"break"', '"continue"', '"++"', '"--"']);
 /** Alternatives that exist only to be rejected: never suggest them. */
 const REJECT_ONLY = new Set([
   '"export"', '"import"', '"function"', '"async"', '"class"', '"throw"', '"try"', '"switch"', '"do"', '"var"',
   '"new"', '"this"', '"delete"', '"void"', '"instanceof"', '"in"', '"=>"', '"..."', '"%="', '"**="', '"??="',
-  '"||="', '"&&="', '"<<="', '">>>="', '">>="', '"&="', '"|="', '"^="', '"catch"', '"finally"', '"extends"', '"*"',
+  '"||="', '"&&="', '"<<="', '">>>="', '">>="', '"&="', '"|="', '"^="', '"catch"', '"finally"', '"extends"',
 ]);
 
+/**
+ * ohm's rightmost failures as a short list: spaces and negative lookaheads dropped, reject-only
+ * alternatives hidden, and families of tokens named ("an expression", "a type", "an operator").
+ */
 function expectedList(failures: OhmFailure[]): string[] {
   const seen = new Set<string>();
   for (const f of failures) {
     const text = f.getText();
     if (f.type === 'description' && text === 'a space') continue;
+    if (text.startsWith('not ')) continue; // negative lookaheads (keyword guards) say nothing useful
     if (f.type === 'string' && NEWLINES.has(text)) seen.add('a new line');
     else seen.add(f.type === 'string' ? JSON.stringify(text) : text);
   }
   let items = [...seen];
   if (items.length > 1) items = items.filter((t) => t !== 'end of input');
-  const wanted = items.filter((t) => !REJECT_ONLY.has(t) || t === '"*"');
-  items = wanted.length > 0 ? wanted : items;
+  const wanted = items.filter((t) => !REJECT_ONLY.has(t) || (t === '"void"' && items.includes('"any"')));
+  if (wanted.length > 0) items = wanted;
   const has = (t: string) => items.includes(t);
-  const groups: [string, Set<string>, boolean][] = [
-    ['a statement', STATEMENT_STARTS, STATEMENT_STARTS.size > 0 && has('"if"') && has('"const"')],
-    ['an expression', EXPRESSION_STARTS, has('an identifier') && has('a number')],
-    ['an operator', OPERATORS, items.filter((t) => OPERATORS.has(t)).length >= 4],
-  ];
   const out: string[] = [];
-  const grouped = new Set<string>();
-  for (const [name, members, applies] of groups) {
-    if (!applies) continue;
+  const used = new Set<string>();
+  const group = (name: string, members: Set<string>) => {
     out.push(name);
-    for (const t of items) if (members.has(t)) grouped.add(t);
-  }
-  if (out.includes('a statement')) out.splice(out.indexOf('an expression'), out.includes('an expression') ? 1 : 0);
-  for (const t of items) if (!grouped.has(t) && t !== '"*"') out.push(t);
-  if (out.length === 0 && items.includes('"*"')) out.push('"*"');
-  // Stable, readable order: the groups first, then punctuation/keywords, "a new line" last.
+    for (const t of items) if (members.has(t)) used.add(t);
+  };
+  if (has('"any"') && has('"boolean"')) group('a type', TYPE_STARTS);
+  else if (has('"if"') && has('"const"')) group('a statement', STATEMENT_STARTS);
+  else if (has('an identifier') && has('a number')) group('an expression', EXPRESSION_STARTS);
+  if (items.filter((t) => OPERATORS.has(t) && !EXPRESSION_STARTS.has(t)).length >= 2) group('an operator', OPERATORS);
+  for (const t of items) if (!used.has(t)) out.push(t);
+  // "a new line" reads best last.
   const nl = out.indexOf('a new line');
   if (nl >= 0) out.push(...out.splice(nl, 1));
   return out;
@@ -807,11 +848,24 @@ function unterminatedAt(source: string, pos: number): string | undefined {
   return undefined;
 }
 
+const NUMBER_TOKEN = /^(?:\d|\.\d)[\w$.]*(?:(?<=[eE])[+-][\w$]*)?/;
+const VALID_NUMBER = /^(?:0[xX][0-9a-fA-F]+(?:_[0-9a-fA-F]+)*|\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?(?:[eE][+-]?\d+(?:_\d+)*)?|\.\d+(?:_\d+)*(?:[eE][+-]?\d+(?:_\d+)*)?)$/;
+
+/** A malformed number where a number may stand (`0x`, `1__0`, `1e`, `3px`): its text, else undefined. */
+function badNumberAt(source: string, pos: number, expected: string[]): string | undefined {
+  if (!expected.includes('a number') && !expected.includes('an expression') && !expected.includes('a type')) return undefined;
+  const token = NUMBER_TOKEN.exec(source.slice(pos, pos + 100))?.[0];
+  return token && !VALID_NUMBER.test(token) ? token : undefined;
+}
+
 function syntaxError(match: ohm.MatchResult, source: string): Diagnostic {
   const pos = (match as ohm.FailedMatchResult).getRightmostFailurePosition();
   const failures = (match as unknown as { getRightmostFailures(): OhmFailure[] }).getRightmostFailures();
   const end = Math.min(source.length, pos + Math.max(1, /^[\p{L}\p{N}_$]+/u.exec(source.slice(pos, pos + 64))?.[0].length ?? 1));
-  const message = unterminatedAt(source, pos) ?? `expected ${joinOr(expectedList(failures))}`;
+  const expected = expectedList(failures);
+  const bad = badNumberAt(source, pos, expected);
+  if (bad) return diagnostic('CS004', span(pos, pos + bad.length), `invalid number: ${bad}`);
+  const message = unterminatedAt(source, pos) ?? `expected ${joinOr(expected)}`;
   return diagnostic('CS001', span(pos, pos < source.length ? end : pos), message);
 }
 
