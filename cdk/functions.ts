@@ -54,11 +54,15 @@ export class CurrantNodeFunction extends NodejsFunction {
       beforeBundling: () => [],
       beforeInstall: () => [],
       // Copies extra files (e.g. the checked workflows) next to the bundle.
-      afterBundling: (_in: string, out: string) =>
-        extraFiles.flatMap((f) => {
+      afterBundling: (_in: string, out: string) => [
+        // The bundle is CommonJS whatever package.json sits above the folder it is unpacked in
+        // (the emulator unpacks code on this machine, possibly under this `"type": "module"` repo).
+        `echo '{"type":"commonjs"}' > ${shellQuote(join(out, 'package.json'))}`,
+        ...extraFiles.flatMap((f) => {
           const target = join(out, f.to);
           return [`mkdir -p ${shellQuote(dirname(target))}`, `cp ${shellQuote(f.from)} ${shellQuote(target)}`];
         }),
+      ],
     };
     const fnProps: NodejsFunctionProps = {
       entry: fromRoot(props.entry),
@@ -77,6 +81,9 @@ export class CurrantNodeFunction extends NodejsFunction {
         externalModules: [],
         // Source maps would make stack traces readable but slow every cold start; keep them off.
         sourceMap: false,
+        // Smaller bundles start faster; keepNames keeps class and function names in stack traces.
+        minify: true,
+        keepNames: true,
         // CommonJS has no import.meta: give modules that read files beside themselves
         // (dsl/parser.ts reads ./grammar/currant.ohm) the bundle's own URL instead, and ship those
         // files at the same relative place in the bundle (`extraFiles`).
