@@ -285,6 +285,20 @@ export async function invokeTask(tasks: TaskModule, req: InvokeRequest, options:
   }
 }
 
+/**
+ * The task functions of a module, by name: its exported functions, plus the functions of a
+ * default-exported object (named exports win) — the same rule as the embedded runtime's loader.
+ */
+export function tasksOf(mod: TaskModule): Record<string, TaskFn> {
+  const out: Record<string, TaskFn> = {};
+  const def = mod.default;
+  if (def && typeof def === 'object') {
+    for (const [k, v] of Object.entries(def as Record<string, unknown>)) if (typeof v === 'function') out[k] = v as TaskFn;
+  }
+  for (const [k, v] of Object.entries(mod)) if (k !== 'default' && typeof v === 'function') out[k] = v as TaskFn;
+  return out;
+}
+
 function taskNames(tasks: TaskModule): string[] {
   return Object.keys(tasks).filter((k) => typeof tasks[k] === 'function').sort();
 }
@@ -478,15 +492,15 @@ export function createTaskHandler(tasks: TaskModule, options: TaskHandlerOptions
     if (!HANDLER_OPTIONS.has(key)) throw new TypeError(`createTaskHandler: unknown option '${key}' (known: ${[...HANDLER_OPTIONS].join(', ')})`);
   }
   if (typeof tasks !== 'object' || tasks === null) throw new TypeError('createTaskHandler: tasks must be a module or an object of functions');
-  const names = taskNames(tasks);
-  if (names.length === 0) throw new TypeError('createTaskHandler: the tasks module exports no functions');
+  const registry = tasksOf(tasks);
+  if (Object.keys(registry).length === 0) throw new TypeError('createTaskHandler: the tasks module exports no functions');
   const send = options.send ?? sqsSend;
   const log = options.log ?? defaultLog;
   const margin = options.safetyMarginMs ?? 1000;
 
   const processRecord = async (record: SQSRecord, latestDeadline: number | undefined): Promise<void> => {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
-    const run = await runTaskMessage(tasks, record.body, send, { latestDeadline }).catch((e: unknown) => {
+    const run = await runTaskMessage(registry, record.body, send, { latestDeadline }).catch((e: unknown) => {
       log({ level: 'error', msg: 'sending the result failed; the message will be delivered again', messageId: record.messageId, receiveCount, error: String(e) });
       throw e;
     });

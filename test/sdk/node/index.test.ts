@@ -378,6 +378,15 @@ describe('createTaskHandler', () => {
     expect(sent[0]!.message).toMatchObject({ ok: true, result: { value: 42, key: 'i-1/n12.s3' } });
   });
 
+  it('serves the functions of a default-exported object too, named exports winning', async () => {
+    const { sent, send } = recorder();
+    const mod = { default: { a: async () => 'default a', b: async () => 'default b' }, a: async () => 'named a' };
+    const handler = createTaskHandler(mod, { send, log: quiet });
+    await handler({ Records: [record('1', taskMessage({ task: 'a', taskId: 'x1' })), record('2', taskMessage({ task: 'b', taskId: 'x2' }))] }, lambdaContext());
+    const results = Object.fromEntries(sent.map((s) => [s.message.taskId, s.message.ok ? s.message.result : s.message.error]));
+    expect(results).toEqual({ x1: 'named a', x2: 'default b' });
+  });
+
   it('fails loudly on option typos and on a module without functions', () => {
     expect(() => createTaskHandler(tasks, { sned: async () => {} } as never)).toThrow("unknown option 'sned'");
     expect(() => createTaskHandler({ VERSION: 1 })).toThrow('exports no functions');
