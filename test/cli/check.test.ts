@@ -7,7 +7,8 @@ import { currant, fixture, tempDir } from './helpers.ts';
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 
-describe('currant check', () => {
+// Each CLI call starts node + tsx (about a second, more when test files run in parallel).
+describe('currant check', { timeout: 90_000 }, () => {
   it('passes valid files with exit 0', async () => {
     const r = await currant(['check', fixture('greet.workflow'), 'examples/order/order.workflow']);
     expect(r.stderr).toBe('');

@@ -7,7 +7,8 @@ import { currant, tempDir } from './helpers.ts';
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 
-describe('currant graph', () => {
+// Each CLI call starts node + tsx (about a second, more when test files run in parallel).
+describe('currant graph', { timeout: 90_000 }, () => {
   it('prints a Mermaid flowchart by default', async () => {
     const r = await currant(['graph', 'examples/order/order.workflow']);
     expect(r.code).toBe(0);

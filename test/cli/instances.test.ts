@@ -21,7 +21,8 @@ async function startWaiting(db: string, id: string, name = 'x') {
   return { run, status };
 }
 
-describe('status, list, signal, cancel', () => {
+// Each CLI call starts node + tsx (about a second, more when test files run in parallel).
+describe('status, list, signal, cancel', { timeout: 90_000 }, () => {
   it('a signal from another process lets the waiting run finish', async () => {
     const db = join(tmp.dir, 'signal.db');
     const { run, status } = await startWaiting(db, 'w-1');

@@ -10,7 +10,8 @@ import { eventually, fixture, spawnCurrant, statusOf, tempDir } from './helpers.
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 
-describe('currant worker', () => {
+// Each CLI call starts node + tsx (about a second, more when test files run in parallel).
+describe('currant worker', { timeout: 90_000 }, () => {
   it('continues an instance whose run was killed, then shuts down on SIGTERM with exit 0', async () => {
     const db = join(tmp.dir, 'worker.db');
     const counts = join(tmp.dir, 'counts.txt');

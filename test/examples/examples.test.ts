@@ -32,7 +32,8 @@ async function runExample(input: string) {
 
 const inputOf = (file: string) => JSON.parse(readFileSync(join(ROOT, 'examples', file), 'utf8'));
 
-describe('examples', () => {
+// Each CLI call starts node + tsx (about a second, more when test files run in parallel).
+describe('examples', { timeout: 90_000 }, () => {
   it('documents one command per example', () => {
     for (const name of ['order', 'approval', 'fanout', 'flaky', 'polling']) {
       expect(COMMANDS.some((c) => c[1] === `examples/${name}/${name}.workflow`), name).toBe(true);
