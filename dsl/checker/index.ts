@@ -775,7 +775,7 @@ class Checker {
       return ANY;
     }
     const t = this.expr(m.object);
-    const r = this.propertyType(t, m.property, this.propertySpan(m), true);
+    const r = this.propertyType(t, m.property, this.propertySpan(m));
     return m.optional ? union([r, NULL]) : r;
   }
 
@@ -783,7 +783,7 @@ class Checker {
    * The type of `t.name`. Generous on unions: fine when some member has it (missing on the others
    * reads as null). Reports CT008 only when the type is fully known and nothing has the property.
    */
-  private propertyType(t: Type, name: string, span: Span, report: boolean): Type {
+  private propertyType(t: Type, name: string, span: Span): Type {
     const ms = this.env.members(t).filter((m) => m.kind !== 'null' && m.kind !== 'void');
     if (ms.length === 0 || ms.some((m) => m.kind === 'any')) return ANY;
     const found: Type[] = [];
@@ -811,16 +811,11 @@ class Checker {
       else missing = true;
     }
     if (found.length > 0) return missing ? union([...found, NULL]) : union(found);
-    if (report) {
-      if (isMethod) {
-        this.report('CT008', span, `'${name}' is a method of ${this.show(t)}, not a property`, { hint: `call it: .${name}(…)` });
-      } else {
-        const near = didYouMean(name, candidates);
-        this.report('CT008', span, `unknown property '${name}' of ${this.shortShow(t)}${near ? ` (did you mean '${near}'?)` : ''}`);
-      }
+    if (isMethod) {
+      this.report('CT008', span, `'${name}' is a method of ${this.shortShow(t)}, not a property`, { hint: `call it: .${name}(…)` });
     } else {
       const near = didYouMean(name, candidates);
-      this.report('CT008', span, `${this.shortShow(t)} has no property '${name}'${near ? ` (did you mean '${near}'?)` : ''}`);
+      this.report('CT008', span, `unknown property '${name}' of ${this.shortShow(t)}${near ? ` (did you mean '${near}'?)` : ''}`);
     }
     return ANY;
   }
@@ -1151,7 +1146,8 @@ class Checker {
       let ret: Type = ANY;
       const arg = list.args[0];
       if (list.args.length !== 1 || !arg || arg.kind !== 'Identifier') {
-        this.args(list.args);
+        // a task name among the arguments is not "a task used as a variable" here
+        list.args.forEach((a) => (a.kind === 'Identifier' && this.tasks.has(a.name) ? undefined : this.expr(a)));
         this.report('CT015', list.span, `${fn}(items.map(task)) takes the name of a task, nothing else`, { hint });
       } else {
         const task = this.tasks.get(arg.name);

@@ -304,7 +304,8 @@ function widenField(t: Type): Type {
 }
 
 /** The closest candidate by edit distance, when it is close enough to be a likely typo. */
-export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
+export function didYouMean(name: string, iterable: Iterable<string>): string | undefined {
+  const candidates = [...iterable];
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
@@ -316,7 +317,26 @@ export function didYouMean(name: string, candidates: Iterable<string>): string |
     }
   }
   const limit = Math.max(1, Math.floor(name.length / 3));
-  return best !== undefined && bestD <= limit ? best : undefined;
+  if (best !== undefined && bestD <= limit) return best;
+  // A shortened or differently-ended name (`toUpper` → toUpperCase, `retry` → retries): a long
+  // shared prefix is as telling as a small edit distance.
+  let bestPrefix = 0;
+  let byPrefix: string | undefined;
+  for (const c of candidates) {
+    if (c === name) continue;
+    const p = commonPrefix(name.toLowerCase(), c.toLowerCase());
+    if (p >= 4 && p >= 0.6 * Math.min(name.length, c.length) && p > bestPrefix) {
+      bestPrefix = p;
+      byPrefix = c;
+    }
+  }
+  return byPrefix;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }
 
 /** Damerau–Levenshtein (optimal string alignment): a swapped pair of letters counts as one edit. */
