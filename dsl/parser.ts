@@ -699,7 +699,8 @@ semantics.addOperation('ast', {
     const quasis: string[] = [''];
     const expressions: A.Expression[] = [];
     for (const part of parts.children) {
-      if (part.ctorName === 'templatePart_sub') {
+      // each iteration child is a `templatePart` node whose only child is the chosen alternative
+      if (part.children[0]?.ctorName === 'templatePart_sub') {
         expressions.push(part.ast());
         quasis.push('');
       } else {
