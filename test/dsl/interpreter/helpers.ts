@@ -47,6 +47,8 @@ export type TaskAnswer = { ok: Value } | { fail: string; attempts?: number };
 
 export interface DriveResult {
   commands: Command[];
+  ignored: WorkflowEvent[];
+  delivered: WorkflowEvent[];
   final: Activation;
   states: ExecState[];
 }
@@ -60,7 +62,14 @@ export function drive(
   prog: Program,
   input: Record<string, Value>,
   answer: (task: string, args: Value[], id: string) => TaskAnswer,
-  opts: { roundTrip?: boolean; signals?: Record<string, Value>; makeOptions?: () => ExecOptions } = {},
+  opts: {
+    roundTrip?: boolean;
+    signals?: Record<string, Value>;
+    makeOptions?: () => ExecOptions;
+    duplicates?: boolean;
+    /** Events delivered first (e.g. a signal before anybody waits for it). */
+    early?: WorkflowEvent[];
+  } = {},
 ): DriveResult {
   // Re-created options share one id counter: ids come from the host, not from the interpreter.
   let ids = 0;
@@ -70,26 +79,34 @@ export function drive(
   let a = start(prog, input, o);
   const commands: Command[] = [];
   const states: ExecState[] = [];
-  const queue: WorkflowEvent[] = [];
+  const ignored: WorkflowEvent[] = [];
+  const delivered: WorkflowEvent[] = [];
+  const queue: WorkflowEvent[] = [...(opts.early ?? [])];
+  const answered = new Set<string>();
   for (let guard = 0; guard < 10_000; guard++) {
     commands.push(...a.commands);
     for (const c of a.commands) {
       if (c.type === 'scheduleTask') {
         const r = answer(c.task, c.args, c.id);
-        queue.push(
+        const ev: WorkflowEvent =
           'ok' in r
             ? { type: 'taskCompleted', id: c.id, result: r.ok }
-            : { type: 'taskFailed', id: c.id, failure: { message: r.fail, attempts: r.attempts ?? 3 } },
-        );
+            : { type: 'taskFailed', id: c.id, failure: { message: r.fail, attempts: r.attempts ?? 3 } };
+        queue.push(ev);
+        // a duplicate delivery (at-least-once transports) must be ignored
+        if (opts.duplicates) queue.push(ev);
+      } else if (c.type === 'waitForSignal') {
+        if (opts.signals && Object.hasOwn(opts.signals, c.name)) {
+          answered.add(c.id);
+          queue.unshift({ type: 'signal', name: c.name, payload: opts.signals[c.name]! });
+        }
       } else if (c.type === 'startTimer') {
-        if (c.purpose === 'sleep' || !(opts.signals && Object.hasOwn(opts.signals, c.id.replace(/:timeout$/, '')))) {
+        if (!(c.purpose === 'signalTimeout' && answered.has(c.id.replace(/:timeout$/, '')))) {
           queue.push({ type: 'timerFired', id: c.id });
         }
-      } else if (c.type === 'waitForSignal' && opts.signals && Object.hasOwn(opts.signals, c.name)) {
-        queue.unshift({ type: 'signal', name: c.name, payload: opts.signals[c.name]! });
       }
     }
-    if (a.state.status === 'completed' || a.state.status === 'failed') return { commands, final: a, states };
+    if (a.state.status === 'completed' || a.state.status === 'failed') return { commands, final: a, states, ignored, delivered };
     const ev = queue.shift();
     if (!ev) throw new Error('stuck: nothing to deliver');
     let state = a.state;
@@ -99,6 +116,8 @@ export function drive(
     }
     states.push(JSON.parse(JSON.stringify(a.state)));
     const next = resume(prog, state, ev, o);
+    if (next.ignored) ignored.push(ev);
+    else delivered.push(ev);
     a = next.ignored ? { ...a, commands: [] } : next;
   }
   throw new Error('did not finish');
