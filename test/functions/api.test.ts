@@ -1,0 +1,231 @@
+// The api handler through its whole middy stack, over the runtime's in-memory reference store and
+// a recording dispatcher (no AWS: DynamoDB/SQS behaviour is tested on the emulator in infra-test/).
+import { readFileSync } from 'node:fs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApiHandler, type ApiServices } from '../../functions/api.ts';
+import { indexWorkflows } from '../../functions/workflows.ts';
+import type { EventMessage } from '../../adapters/aws/messages.ts';
+import { advance, MemoryStore, ProgramCache, RecordingDispatcher } from '../../runtime/index.ts';
+
+const source = (p: string) => readFileSync(new URL(`../../examples/${p}`, import.meta.url), 'utf8');
+const registry = indexWorkflows([
+  { file: 'order.workflow', source: source('order/order.workflow') },
+  { file: 'approval.workflow', source: source('approval/approval.workflow') },
+]);
+
+let store: MemoryStore;
+let dispatcher: RecordingDispatcher;
+let sent: EventMessage[];
+let services: ApiServices;
+let n = 0;
+
+beforeEach(() => {
+  store = new MemoryStore();
+  dispatcher = new RecordingDispatcher();
+  sent = [];
+  let t = Date.parse('2026-01-01T00:00:00.000Z');
+  services = {
+    deps: { store, dispatcher, programs: new ProgramCache(store), clock: { now: () => new Date((t += 1000)), uuid: () => `u${++n}` } },
+    workflows: () => registry,
+    sendEvent: async (m) => {
+      sent.push(m);
+    },
+  };
+});
+
+const handler = createApiHandler(() => services);
+
+interface Req {
+  body?: string | null;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+}
+
+async function call(method: string, path: string, req: Req = {}): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
+  const event = {
+    httpMethod: method,
+    path,
+    body: req.body ?? null,
+    headers: req.body !== undefined && req.headers === undefined ? { 'Content-Type': 'application/json' } : (req.headers ?? {}),
+    queryStringParameters: req.query ?? null,
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEvent;
+  const res = (await handler(event, {} as Context)) as APIGatewayProxyResult;
+  return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: (res.headers ?? {}) as Record<string, unknown> };
+}
+
+const start = (name: string, body: unknown) => call('POST', `/workflows/${name}/instances`, { body: JSON.stringify(body) });
+
+describe('POST /workflows/{name}/instances', () => {
+  it('starts an instance, runs its first activation and dispatches its first task (201)', async () => {
+    const r = await start('processOrder', { input: { orderId: 'o1', amount: 5 }, id: 'o1' });
+    expect(r.status).toBe(201);
+    expect(r.headers.Location).toBe('/instances/o1');
+    expect(r.body).toMatchObject({ id: 'o1', workflow: 'processOrder', status: 'running', input: { orderId: 'o1', amount: 5 }, version: 1 });
+    expect(r.body.pending.tasks).toEqual([expect.objectContaining({ task: 'chargeCard', attempt: 1, of: 3 })]);
+    expect(r.body).not.toHaveProperty('state');
+    const cmds = dispatcher.take();
+    expect(cmds.filter((c) => c.type === 'sendTask')).toEqual([expect.objectContaining({ task: 'chargeCard', args: ['o1', 5] })]);
+    expect(await store.load('o1')).toMatchObject({ status: 'running' });
+  });
+
+  it('is idempotent by id: same input gives 200 with the same instance and resends its first task', async () => {
+    await start('processOrder', { input: { orderId: 'o1', amount: 5 }, id: 'o1' });
+    dispatcher.take();
+    const again = await start('processOrder', { input: { amount: 5, orderId: 'o1' }, id: 'o1' });
+    expect(again.status).toBe(200);
+    expect(again.body.version).toBe(1);
+    // A start that crashed after create but before sending is repaired by the retry.
+    expect(dispatcher.take().filter((c) => c.type === 'sendTask')).toHaveLength(1);
+  });
+
+  it('answers 409 for the same id with another input', async () => {
+    await start('processOrder', { input: { orderId: 'o1', amount: 5 }, id: 'o1' });
+    const r = await start('processOrder', { input: { orderId: 'o1', amount: 6 }, id: 'o1' });
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('INSTANCE_CONFLICT');
+  });
+
+  it('makes an id when none is given', async () => {
+    const r = await start('processOrder', { input: { orderId: 'o1', amount: 5 } });
+    expect(r.status).toBe(201);
+    expect(typeof r.body.id).toBe('string');
+    expect(await store.load(r.body.id)).toBeDefined();
+  });
+
+  it('answers 404 for an unknown workflow', async () => {
+    const r = await start('nope', { input: {} });
+    expect(r.status).toBe(404);
+    expect(r.body.error).toMatchObject({ code: 'UNKNOWN_WORKFLOW', message: "no deployed workflow 'nope'" });
+  });
+
+  it('answers 400 listing the problems when the input does not match the parameters', async () => {
+    const r = await start('processOrder', { input: { orderId: 5 } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('INPUT_INVALID');
+    expect(r.body.error.problems.length).toBeGreaterThanOrEqual(2); // orderId's type and the missing amount
+    expect(r.body.error.problems.join('\n')).toMatch(/orderId/);
+    expect(r.body.error.problems.join('\n')).toMatch(/amount/);
+    expect(store.instances.size).toBe(0);
+  });
+
+  it('answers 400 for a body that is the bare input instead of { input }', async () => {
+    const r = await start('processOrder', { orderId: 'o1', amount: 5 });
+    expect(r.status).toBe(400);
+    expect(r.body.error.problems).toEqual([expect.stringMatching(/unknown field 'orderId'/), expect.stringMatching(/unknown field 'amount'/)]);
+  });
+
+  it('answers 400 for invalid JSON, 415 for a non-JSON body, 413 for an oversize body', async () => {
+    const bad = await call('POST', '/workflows/processOrder/instances', { body: '{"input": ', headers: { 'content-type': 'application/json' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('INVALID_JSON');
+    const text = await call('POST', '/workflows/processOrder/instances', { body: 'input=1', headers: { 'Content-Type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    const big = await start('processOrder', { input: { orderId: 'x'.repeat(300_000), amount: 1 } });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('BODY_TOO_LARGE');
+  });
+
+  it('accepts a JSON content type in any header case and with parameters', async () => {
+    const r = await call('POST', '/workflows/processOrder/instances', {
+      body: JSON.stringify({ input: { orderId: 'o1', amount: 5 } }),
+      headers: { 'CONTENT-TYPE': 'application/json; charset=utf-8' },
+    });
+    expect(r.status).toBe(201);
+  });
+});
+
+describe('GET /instances/{id} and /instances', () => {
+  it('shows status, current line, pending work and the step log; 404 for unknown ids', async () => {
+    await start('processOrder', { input: { orderId: 'o1', amount: 5 }, id: 'o1' });
+    const r = await call('GET', '/instances/o1');
+    expect(r.status).toBe(200);
+    expect(r.body.at).toEqual({ line: expect.any(Number), col: expect.any(Number) });
+    expect(r.body.pending.timers).toEqual([expect.objectContaining({ purpose: 'taskTimeout' })]);
+    expect(r.body.steps[0]).toMatchObject({ kind: 'start' });
+    expect((await call('GET', '/instances/missing')).status).toBe(404);
+    expect((await call('GET', '/instances/has%23hash')).status).toBe(404);
+  });
+
+  it('shows the result once completed', async () => {
+    await start('processOrder', { input: { orderId: 'o1', amount: 5 }, id: 'o1' });
+    const task = (id: string) => dispatcher.take().find((c) => c.type === 'sendTask' && c.instanceId === id) as { taskId: string; attempt: number };
+    let t = task('o1');
+    await advance(services.deps, 'o1', { type: 'taskResult', id: `${t.taskId}#1`, taskId: t.taskId, attempt: 1, ok: true, result: { success: true, paymentId: 'p1' } });
+    t = task('o1');
+    await advance(services.deps, 'o1', { type: 'taskResult', id: `${t.taskId}#1`, taskId: t.taskId, attempt: 1, ok: true, result: { success: true, trackingId: 'T-1' } });
+    const r = await call('GET', '/instances/o1');
+    expect(r.body).toMatchObject({ status: 'completed', result: 'T-1', pending: { tasks: [], timers: [], signals: [] } });
+  });
+
+  it('lists newest first with filters and a cursor; refuses bad parameters', async () => {
+    for (const id of ['a', 'b', 'c']) await start('processOrder', { input: { orderId: id, amount: 1 }, id });
+    await start('approval', { input: { requestId: 'r', amount: 1 }, id: 'd' });
+    const all = await call('GET', '/instances');
+    expect(all.body.items.map((i: { id: string }) => i.id)).toEqual(['d', 'c', 'b', 'a']);
+    const page = await call('GET', '/instances', { query: { workflow: 'processOrder', limit: '2' } });
+    expect(page.body.items.map((i: { id: string }) => i.id)).toEqual(['c', 'b']);
+    const next = await call('GET', '/instances', { query: { workflow: 'processOrder', limit: '2', cursor: page.body.cursor } });
+    expect(next.body.items.map((i: { id: string }) => i.id)).toEqual(['a']);
+    expect((await call('GET', '/instances', { query: { status: 'running' } })).body.items).toHaveLength(4);
+    const bad = await call('GET', '/instances', { query: { status: 'done', limit: '0', wokflow: 'x' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.problems).toHaveLength(3);
+  });
+});
+
+describe('signals and cancel', () => {
+  it('puts a signal on the event queue (202), with an idempotency key when given', async () => {
+    await start('approval', { input: { requestId: 'r1', amount: 5 }, id: 'r1' });
+    const r = await call('POST', '/instances/r1/signals/approval', { body: JSON.stringify({ approved: true, by: 'ann' }), headers: { 'content-type': 'application/json', 'Idempotency-Key': 'k-1' } });
+    expect(r.status).toBe(202);
+    expect(sent).toEqual([{ type: 'signal', instanceId: 'r1', name: 'approval', payload: { approved: true, by: 'ann' }, signalId: 'signal:k-1' }]);
+    // A JSON string is a payload like any other; no body is a null payload.
+    await call('POST', '/instances/r1/signals/note', { body: '"hello"' });
+    await call('POST', '/instances/r1/signals/ping');
+    expect(sent.slice(1).map((m) => (m as { payload: unknown }).payload)).toEqual(['hello', null]);
+    expect((await call('POST', '/instances/nope/signals/approval')).status).toBe(404);
+  });
+
+  it('cancels (200), is idempotent, and refuses to cancel or signal a finished instance (409)', async () => {
+    await start('processOrder', { input: { orderId: 'o1', amount: 5 }, id: 'o1' });
+    const r = await call('POST', '/instances/o1/cancel', { body: JSON.stringify({ reason: 'changed my mind' }) });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED', message: 'changed my mind' } });
+    expect((await call('POST', '/instances/o1/cancel')).status).toBe(200);
+    const s = await call('POST', '/instances/o1/signals/x');
+    expect(s.status).toBe(409);
+    expect(s.body.error.code).toBe('INSTANCE_FINISHED');
+    expect((await call('POST', '/instances/missing/cancel')).status).toBe(404);
+    expect((await call('POST', '/instances/o1/cancel', { body: JSON.stringify({ why: 1 }) })).status).toBe(400);
+  });
+});
+
+describe('routing', () => {
+  it('answers 404 for unknown routes and 405 for wrong methods, as JSON', async () => {
+    const r = await call('GET', '/nope');
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe('NOT_FOUND');
+    expect((await call('DELETE', '/instances/o1')).status).toBe(405);
+  });
+
+  it('lists the deployed workflows', async () => {
+    const r = await call('GET', '/workflows');
+    expect(r.body.items.map((w: { name: string }) => w.name).sort()).toEqual(['approval', 'processOrder']);
+    expect(r.body.items[0].hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('hides the details of real faults behind a 500', async () => {
+    services.workflows = () => {
+      throw new Error('disk on fire');
+    };
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const r = await call('GET', '/workflows');
+    expect(logged.mock.calls.join('\n')).toMatch(/disk on fire/); // in the logs, not in the response
+    logged.mockRestore();
+    expect(r.status).toBe(500);
+    expect(r.body.error.code).toBe('INTERNAL');
+    expect(JSON.stringify(r.body)).not.toMatch(/disk/);
+  });
+});
