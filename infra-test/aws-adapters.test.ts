@@ -1,0 +1,155 @@
+/**
+ * adapters/aws against real DynamoDB and SQS semantics (the emulator): the shared Store contract on
+ * `DynamoStore`, racing conditional saves, the table layout from `schema.ts`, and `SqsDispatcher`'s
+ * messages, delays and batches. No CDK here: the table and queues are created with the SDK from the
+ * same schema the construct uses, so this runs in seconds.
+ */
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  type AttributeDefinition,
+  type GlobalSecondaryIndex,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
+import { ATTR, TABLE } from '../adapters/aws/schema.ts';
+import { DynamoStore } from '../adapters/aws/store.ts';
+import { InputError, VersionConflictError, type DispatchCommand } from '../runtime/index.ts';
+import { fakeInstance, storeContract } from '../test/runtime/store-contract.ts';
+import { REGION, startEmulator, type Emulator } from './emulator.ts';
+
+let emu: Emulator | undefined;
+let ddb: DynamoDBClient;
+let sqs: SQSClient;
+let tables = 0;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  const common = { endpoint: emu.endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+  ddb = new DynamoDBClient(common);
+  sqs = new SQSClient(common);
+}, 120_000);
+
+afterAll(async () => {
+  ddb?.destroy();
+  sqs?.destroy();
+  await emu?.stop();
+});
+
+/** A fresh table with the construct's layout (schema.ts). */
+export async function createTable(client: DynamoDBClient, name: string): Promise<void> {
+  const attrs = new Set<string>([TABLE.partitionKey, ...TABLE.indexes.flatMap((g) => [g.partitionKey, g.sortKey])]);
+  const AttributeDefinitions: AttributeDefinition[] = [...attrs].map((a) => ({ AttributeName: a, AttributeType: 'S' }));
+  const GlobalSecondaryIndexes: GlobalSecondaryIndex[] = TABLE.indexes.map((g) => ({
+    IndexName: g.name,
+    KeySchema: [
+      { AttributeName: g.partitionKey, KeyType: 'HASH' },
+      { AttributeName: g.sortKey, KeyType: 'RANGE' },
+    ],
+    Projection: g.projection === 'INCLUDE' ? { ProjectionType: 'INCLUDE', NonKeyAttributes: g.include } : { ProjectionType: 'KEYS_ONLY' },
+  }));
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions,
+      GlobalSecondaryIndexes,
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
+
+async function freshStore(): Promise<DynamoStore> {
+  const name = `currant-test-${++tables}`;
+  await createTable(ddb, name);
+  return new DynamoStore(ddb, name);
+}
+
+storeContract('DynamoStore', freshStore);
+
+describe('DynamoStore on DynamoDB', () => {
+  it('lets exactly one of two racing saves of the same version win', async () => {
+    const s = await freshStore();
+    await s.create(fakeInstance('race'));
+    const results = await Promise.allSettled([
+      s.save(fakeInstance('race', { version: 2, status: 'waiting' }), 1),
+      s.save(fakeInstance('race', { version: 2, status: 'completed' }), 1),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(VersionConflictError);
+    expect((await s.load('race'))!.version).toBe(2);
+  });
+
+  it('switches between the plain and the deflated document without leaving the other behind', async () => {
+    const s = await freshStore();
+    await s.create(fakeInstance('doc'));
+    const big = fakeInstance('doc', {
+      version: 2,
+      steps: Array.from({ length: 150 }, (_, k) => ({ at: '2026-01-01T00:00:00.000Z', kind: 'task' as const, task: 't', taskId: `n1.s${k}`, outcome: 'ok' })),
+    });
+    await s.save(big, 1);
+    const table = `currant-test-${tables}`;
+    const raw = async () => (await ddb.send(new GetItemCommand({ TableName: table, Key: { id: { S: 'doc' } }, ConsistentRead: true }))).Item!;
+    expect(Object.keys(await raw())).toContain(ATTR.docz);
+    expect(Object.keys(await raw())).not.toContain(ATTR.doc);
+    expect(await s.load('doc')).toEqual(big);
+    await s.save(fakeInstance('doc', { version: 3 }), 2);
+    expect(Object.keys(await raw())).toContain(ATTR.doc);
+    expect(Object.keys(await raw())).not.toContain(ATTR.docz);
+  });
+
+  it('pages a filtered listing past short index pages and refuses foreign cursors', async () => {
+    const s = await freshStore();
+    for (let k = 0; k < 12; k++) {
+      await s.create(fakeInstance(`i${String(k).padStart(2, '0')}`, { workflow: 'w', status: k % 3 === 0 ? 'failed' : 'running', createdAt: `2026-01-01T00:00:${String(k).padStart(2, '0')}.000Z` }));
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await s.list({ workflow: 'w', status: 'failed', limit: 2, cursor });
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(seen).toEqual(['i09', 'i06', 'i03', 'i00']);
+    const first = await s.list({ status: 'running', limit: 1 });
+    await expect(s.list({ workflow: 'w', cursor: first.cursor })).rejects.toBeInstanceOf(InputError);
+  });
+});
+
+describe('SqsDispatcher on SQS', () => {
+  it('sends task messages to their queue, timers delayed to the event queue, fan-out in batches', async () => {
+    const url = async (n: string) => (await sqs.send(new CreateQueueCommand({ QueueName: n }))).QueueUrl!;
+    const events = await url('events-1');
+    const charge = await url('charge-1');
+    const d = new SqsDispatcher(sqs, { eventQueueUrl: events, taskQueueUrls: { chargeCard: charge } });
+    const fireAt = new Date(Date.now() + 2_000).toISOString();
+    const cmds: DispatchCommand[] = [
+      ...Array.from({ length: 12 }, (_, k): DispatchCommand => ({ type: 'sendTask', instanceId: 'o1', taskId: `n5.s1.${k}`, task: 'chargeCard', args: [k], attempt: 1, timeoutMs: 1000 })),
+      { type: 'scheduleTimer', instanceId: 'o1', timerId: 'n9.s2', fireAt },
+      { type: 'cancelTimer', instanceId: 'o1', timerId: 'gone' },
+    ];
+    await d.dispatch(cmds);
+    const drain = async (q: string, waitSeconds: number) => {
+      const got: Record<string, unknown>[] = [];
+      for (let k = 0; k < 10; k++) {
+        const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }));
+        for (const m of r.Messages ?? []) {
+          got.push(JSON.parse(m.Body!));
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: q, ReceiptHandle: m.ReceiptHandle! }));
+        }
+        if ((r.Messages ?? []).length === 0) break;
+      }
+      return got;
+    };
+    const tasks = await drain(charge, 1);
+    expect(tasks.map((t) => t.taskId).sort()).toEqual(cmds.slice(0, 12).map((c) => (c as { taskId: string }).taskId).sort());
+    expect(tasks[0]).toMatchObject({ protocol: 'currant.task.v1', replyTo: events });
+    // The timer is delayed: not visible at once, visible after its delay.
+    expect(await drain(events, 0)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await drain(events, 2)).toEqual([{ type: 'timer', instanceId: 'o1', timerId: 'n9.s2', fireAt }]);
+  });
+});
