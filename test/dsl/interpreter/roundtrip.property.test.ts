@@ -83,7 +83,7 @@ describe('straight run vs JSON round trip at every await', () => {
         (source, a, b, script, giveSignal, early) => {
           const prog = program(source);
           const opts = {
-            signals: giveSignal ? { go: 5 } : {},
+            signals: (giveSignal ? { go: 5 } : {}) as Record<string, Value>,
             duplicates: true,
             early: early ? [{ type: 'signal' as const, name: 'tick', payload: 1 }] : [],
           };
