@@ -149,7 +149,7 @@ class Checker {
     for (const t of p.tasks) {
       const params = this.params(t.params, `task '${t.name}'`);
       const ret = t.returnType ? this.env.fromNode(t.returnType) : ANY;
-      if (t.policy) this.policy(t.policy);
+      if (t.policy) this.policy(t.policy, true);
       if (this.tasks.has(t.name)) {
         this.report('CT019', t.span, `task '${t.name}' is declared twice`, { hint: 'rename one of them' });
         continue;
@@ -193,8 +193,12 @@ class Checker {
     });
   }
 
-  /** A task policy `with { … }`: known keys, constant values, valid durations (CT014). */
-  private policy(o: ObjectLiteral): void {
+  /**
+   * A task policy `with { … }`: known keys and valid values (CT014). A declaration's values must be
+   * constant literals; a call's may be computed (the interpreter evaluates them), so only their
+   * types are checked, and literal ones as in a declaration.
+   */
+  private policy(o: ObjectLiteral, constantOnly: boolean): void {
     const seen = new Set<string>();
     for (const prop of o.properties) {
       if (prop.kind === 'Spread') {
@@ -212,8 +216,18 @@ class Checker {
       seen.add(prop.key);
       const v = constant(prop.value);
       if (v === undefined) {
-        this.expr(prop.value);
-        this.report('CT014', prop.value.span, `policy value '${prop.key}' must be a constant literal`, { hint: 'write a number or a duration like "30s"' });
+        const t = this.expr(prop.value);
+        if (constantOnly) {
+          this.report('CT014', prop.value.span, `policy value '${prop.key}' of a task declaration must be a constant literal`, {
+            hint: 'write a number or a duration like "30s" (a call can compute it: await t(x) with { retries: n })',
+          });
+        } else {
+          const durationKey = prop.key !== 'retries' && prop.key !== 'backoffRate';
+          const ok = (m: Type) => isNumberLike(m) || (durationKey && isStringLike(m));
+          if (this.definitelyNot(t, ok)) {
+            this.report('CT014', prop.value.span, `policy ${prop.key} must be ${durationKey ? 'a duration (a string like "30s" or milliseconds)' : 'a number'}, got ${this.show(t)}`);
+          }
+        }
         continue;
       }
       switch (prop.key) {
@@ -866,7 +880,7 @@ class Checker {
     if (callee.kind === 'Identifier') {
       const name = callee.name;
       const task = this.tasks.get(name);
-      if (task) {
+      if (task && !globalFn(name)) {
         this.report('CT021', c.span, `task '${name}' must be awaited`, { hint: `write await ${name}(…)` });
         return this.taskCall(c, task);
       }
@@ -958,7 +972,7 @@ class Checker {
         this.report('CT007', a.span, `argument '${pd.name}' of task '${name}' must be ${this.show(pt)}, got ${this.show(t)}${why ? `: ${why}` : ''}`);
       }
     });
-    if (c.policy) this.policy(c.policy);
+    if (c.policy) this.policy(c.policy, false);
     return task.ret;
   }
 
@@ -997,8 +1011,16 @@ class Checker {
         if (b) return this.builtinCall(c, b, name, element);
       }
     }
-    this.args(c.args);
     const span = this.propertySpan(callee);
+    const arrayish = ms.some((m) => m.kind === 'array' || m.kind === 'tuple');
+    const [a0] = c.args;
+    if (arrayish && name === 'map' && c.args.length === 1 && a0?.kind === 'Identifier' && this.tasks.has(a0.name)) {
+      this.report('CT015', c.span, `${this.program.source.slice(c.span.start, c.span.end)} is only allowed inside await Promise.all(…) or Promise.allSettled(…)`, {
+        hint: `write await Promise.all(${this.program.source.slice(c.span.start, c.span.end)})`,
+      });
+      return ANY;
+    }
+    this.args(c.args);
     const kinds = new Set(ms.map((m) => (m.kind === 'tuple' ? 'array' : m.kind === 'literal' ? typeof m.value : m.kind)));
     const candidates = [...(kinds.has('string') ? Object.keys(BUILTINS.string) : []), ...(kinds.has('array') ? Object.keys(BUILTINS.array) : [])];
     const near = didYouMean(name, candidates);
@@ -1028,9 +1050,11 @@ class Checker {
       return ANY;
     }
     const callee = t.callee;
+    // A call by a task's name is the task even where a variable has that name (as in the
+    // interpreter: calls resolve to tasks, variables are never callable).
+    const task = callee.kind === 'Identifier' ? this.tasks.get(callee.name) : undefined;
+    if (task) return this.taskCall(t, task);
     if (callee.kind === 'Identifier' && this.scope.lookup(callee.name).state !== 'declared') {
-      const task = this.tasks.get(callee.name);
-      if (task) return this.taskCall(t, task);
       if (t.policy) this.badPolicy(t);
       if (callee.name === 'sleep') return this.sleepCall(t);
       if (callee.name === 'signal') return this.signalCall(t);
@@ -1085,6 +1109,7 @@ class Checker {
     if (name) {
       const t = this.expr(name);
       if (this.definitelyNot(t, isStringLike)) this.report('CT007', name.span, `a signal name must be a string, got ${this.show(t)}`);
+      else if (constant(name) === '') this.report('CT007', name.span, 'a signal name must not be empty');
     }
     rest.forEach((x) => this.expr(x));
     if (!opts) return ANY;
@@ -1094,6 +1119,9 @@ class Checker {
       return objectOf({ timedOut: BOOLEAN, payload: ANY });
     }
     let timeout = false;
+    if (!opts.properties.some((p) => p.kind === 'Property' && p.key === 'timeout')) {
+      this.report('CT015', opts.span, 'signal options must be { timeout: … }', { hint: 'signal("name", { timeout: "2d" }), or leave the options out' });
+    }
     for (const p of opts.properties) {
       if (p.kind === 'Property' && p.key === 'timeout') {
         timeout = true;
@@ -1121,7 +1149,7 @@ class Checker {
     if (list.kind === 'ArrayLiteral') {
       const results: Type[] = [];
       for (const el of list.elements) {
-        if (el.kind === 'Call' && el.callee.kind === 'Identifier' && this.tasks.has(el.callee.name) && this.scope.lookup(el.callee.name).state !== 'declared') {
+        if (el.kind === 'Call' && el.callee.kind === 'Identifier' && this.tasks.has(el.callee.name)) {
           results.push(wrap(this.taskCall(el, this.tasks.get(el.callee.name)!)));
           continue;
         }
@@ -1135,13 +1163,10 @@ class Checker {
         this.report('CT015', el.span, `${fn}([...]) takes task calls only`, { hint });
         results.push(ANY);
       }
-      if (opts) {
-        this.expr(opts);
-        this.report('CT015', opts.span, `options apply only to the fan-out form ${fn}(items.map(task), { concurrency })`);
-      }
+      if (opts) this.fanOutOptions(opts);
       return { kind: 'tuple', elements: results };
     }
-    if (list.kind === 'Call' && list.callee.kind === 'Member' && list.callee.property === 'map' && !list.callee.optional) {
+    if (list.kind === 'Call' && list.callee.kind === 'Member' && list.callee.property === 'map') {
       const items = this.expr(list.callee.object);
       let ret: Type = ANY;
       const arg = list.args[0];
@@ -1151,7 +1176,7 @@ class Checker {
         this.report('CT015', list.span, `${fn}(items.map(task)) takes the name of a task, nothing else`, { hint });
       } else {
         const task = this.tasks.get(arg.name);
-        if (!task || this.scope.lookup(arg.name).state === 'declared') {
+        if (!task) {
           if (this.scope.lookup(arg.name).state === 'declared') {
             this.report('CT015', arg.span, `'${arg.name}' is a variable; items.map takes the name of a task`, { hint });
           } else {

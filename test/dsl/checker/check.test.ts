@@ -69,6 +69,10 @@ describe('good programs give no diagnostics', () => {
     });
   }
 
+  it('a fixed Promise.all may take { concurrency } too, as the interpreter allows', () => {
+    expect(codes('task t(x: number): number\nworkflow w() {\n  return await Promise.all([t(1), t(2)], { concurrency: 1 })\n}')).toEqual([]);
+  });
+
   it('the await forms of dsl/README.md', () => {
     const src = `
 task charge(id: string): { ok: boolean }
@@ -280,7 +284,10 @@ describe('each diagnostic code', () => {
     expectOne('task t(): void with { timeout: "soon" }\nworkflow w() { await t() }', 'CT014', '1:32', 'invalid duration "soon"');
     expectOne('task t(): void with { retries: 1.5 }\nworkflow w() { await t() }', 'CT014', '1:32', 'retries must be a whole number');
     expectOne('task t(): void with { backoffRate: 0.5 }\nworkflow w() { await t() }', 'CT014', '1:36', 'backoffRate must be a number ≥ 1');
-    expectOne('task t(): void\nworkflow w(n: number) { await t() with { retries: n } }', 'CT014', '2:51', 'must be a constant literal');
+    expectOne('task t(): void with { retries: 1 + 1 }\nworkflow w() { await t() }', 'CT014', '1:32', 'must be a constant literal');
+    // a call's policy may be computed (the interpreter evaluates it); its type is still checked
+    expect(codes('task t(): void\nworkflow w(n: number) { await t() with { retries: n, timeout: n * 1000 } }')).toEqual([]);
+    expectOne('task t(): void\nworkflow w(s: string) { await t() with { retries: s } }', 'CT014', '2:51', 'policy retries must be a number');
     expectOne('workflow w() { await sleep("1s") with { retries: 1 } }', 'CT014', '1:39', 'only applies to a task call');
   });
 
@@ -291,6 +298,8 @@ describe('each diagnostic code', () => {
     expectOne('workflow w() {\n  await Math.max(1, 2)\n}', 'CT015', '2:9', 'cannot be awaited');
     expectOne('task t(x: number): number\nworkflow w(xs: number[]) {\n  await Promise.all(xs.map(t), { concurrency: 0 })\n}', 'CT015', '3:47', 'concurrency must be a whole number ≥ 1');
     expectOne('workflow w() {\n  await signal("a", { timeout: "1s", retries: 2 })\n}', 'CT015', '2:38', 'signal options take only timeout');
+    expectOne('workflow w() {\n  await signal("a", {})\n}', 'CT015', '2:21', 'signal options must be { timeout: … }');
+    expectOne('task t(x: number): number\nworkflow w(xs: number[]) {\n  const ys = xs.map(t)\n}', 'CT015', '3:14', 'only allowed inside await Promise.all');
   });
 
   it('CT016 break or continue outside a loop', () => {
