@@ -56,6 +56,7 @@ export const MESSAGES = {
   restName: 'a rest element must be a plain name (`...rest`)',
   missingWorkflow: 'the file declares no workflow: add `workflow name(params) { … }`',
   tooDeep: 'the program is nested too deeply to parse',
+  unterminatedTemplate: 'unterminated template string: close it with `',
 } as const;
 
 function compoundAssignMessage(op: string): string {
@@ -329,6 +330,9 @@ semantics.addOperation('ast', {
   TopDecl_export_reject(kw, decl) {
     decl.ast();
     return reject(this, MESSAGES.module, kw);
+  },
+  TopDecl_empty(_semi) {
+    return mk('NullLiteral', this, {});
   },
   TopDecl_import_reject(_kw, _tail) {
     return reject(this, MESSAGES.module);
@@ -783,7 +787,7 @@ const STATEMENT_STARTS = new Set([
 /** Tokens that can continue an expression after an operand. */
 const OPERATORS = new Set([
   '"("', '"["', '"."', '"?."', '"?"', '"??"', '"||"', '"&&"', '"==="', '"!=="', '"=="', '"!="', '"<="', '">="',
-  '"<"', '">"', '"+"', '"-"', '"*"', '"/"', '"%"', '"with"',
+  '"<"', '">"', '"+"', '"-"', '"*"', '"/"', '"%"', '"with"', '"="', '"+="', '"-="', '"*="', '"/="', '"++"', '"--"',
 ]);
 /** Alternatives that exist only to be rejected: never suggest them. */
 const REJECT_ONLY = new Set([
@@ -809,6 +813,8 @@ function expectedList(failures: OhmFailure[]): string[] {
   if (items.length > 1) items = items.filter((t) => t !== 'end of input');
   const wanted = items.filter((t) => !REJECT_ONLY.has(t) || (t === '"void"' && items.includes('"any"')));
   if (wanted.length > 0) items = wanted;
+  // Between declarations a stray `;` is allowed but not worth suggesting.
+  if (items.includes('"workflow"')) items = items.filter((t) => t !== '";"');
   const has = (t: string) => items.includes(t);
   const out: string[] = [];
   const used = new Set<string>();
@@ -844,7 +850,7 @@ function unterminatedAt(source: string, pos: number): string | undefined {
     }
     return 'unterminated string: close it with ' + q + ' on the same line';
   }
-  if (q === '`' && source.indexOf('`', pos + 1) < 0) return 'unterminated template string: close it with `';
+  if (q === '`' && source.indexOf('`', pos + 1) < 0) return MESSAGES.unterminatedTemplate;
   if (source.startsWith('/*', pos) && source.indexOf('*/', pos + 2) < 0) return 'unterminated comment: close it with */';
   return undefined;
 }
@@ -863,6 +869,12 @@ function syntaxError(match: ohm.MatchResult, source: string): Diagnostic {
   const pos = (match as ohm.FailedMatchResult).getRightmostFailurePosition();
   const failures = (match as unknown as { getRightmostFailures(): OhmFailure[] }).getRightmostFailures();
   const end = Math.min(source.length, pos + Math.max(1, /^[\p{L}\p{N}_$]+/u.exec(source.slice(pos, pos + 64))?.[0].length ?? 1));
+  // Inside a template ohm fails at the end of the input, wanting "`" or "${": point at the opening
+  // backquote (the last one before the failure) instead.
+  if (pos === source.length && failures.some((f) => f.getText() === '${')) {
+    const open = Math.max(0, source.lastIndexOf('`', pos - 1));
+    return diagnostic('CS001', span(open, open + 1), MESSAGES.unterminatedTemplate);
+  }
   const expected = expectedList(failures);
   const bad = badNumberAt(source, pos, expected);
   if (bad) return diagnostic('CS004', span(pos, pos + bad.length), `invalid number: ${bad}`);
