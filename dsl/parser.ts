@@ -825,7 +825,8 @@ function expectedList(failures: OhmFailure[]): string[] {
   if (has('"any"') && has('"boolean"')) group('a type', TYPE_STARTS);
   else if (has('"if"') && has('"const"')) group('a statement', STATEMENT_STARTS);
   else if (has('an identifier') && has('a number')) group('an expression', EXPRESSION_STARTS);
-  if (items.filter((t) => OPERATORS.has(t) && !EXPRESSION_STARTS.has(t)).length >= 2) group('an operator', OPERATORS);
+  // Operators count only when some of them could not start the expected statement or expression.
+  if (items.filter((t) => OPERATORS.has(t) && !EXPRESSION_STARTS.has(t) && !used.has(t)).length >= 2) group('an operator', OPERATORS);
   for (const t of items) if (!used.has(t)) out.push(t);
   // "a new line" reads best last.
   const nl = out.indexOf('a new line');
