@@ -92,6 +92,7 @@ function byteSize(state: ExecState): number {
 /** Measures the state; a state over the limit fails the instance with CR006 (its commands dropped). */
 function finishActivation(m: Machine, options: ExecOptions): Activation {
   const limit = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+  if (m.cur) m.state.at = { line: m.cur.span.line, col: m.cur.span.col };
   let bytes = byteSize(m.state);
   let commands: Command[] = m.commands;
   if (bytes > limit && m.state.status !== 'failed') {
