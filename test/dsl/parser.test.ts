@@ -436,6 +436,16 @@ describe('parse: spans', () => {
     expect(p.types[0]!.type.span).toMatchObject({ line: 2, col: 16 });
     expect(p.span).toEqual({ start: 0, end: EXAMPLE.length, line: 1, col: 1 });
   });
+  it('counts lines the same with CRLF line ends and a byte-order mark', () => {
+    const src = '\uFEFFtype A = {\r\n  a: string\r\n  b: number\r\n}\r\nworkflow w() {\r\n  const x = 1\r\n  return\r\n  x\r\n}\r\n';
+    const p = ok(src);
+    expect((p.types[0]!.type as A.ObjectTypeNode).members).toHaveLength(2);
+    expect(p.workflow.body.body.map((s) => [s.kind, s.span.line, s.span.col])).toEqual([
+      ['VarDecl', 6, 3],
+      ['Return', 7, 3],
+      ['ExprStmt', 8, 3],
+    ]);
+  });
   it('spans of folded chains cover the whole chain', () => {
     const e = expr('a - b - c') as A.Binary;
     expect([e.span.col, e.span.end - e.span.start]).toEqual([8, 9]);
