@@ -45,6 +45,8 @@ workflow w(id: string, amount: number) {
     expect(err.message).toContain('3 attempts');
     expect(err.message).toContain('line 3, col 13');
     expect(err.message).toContain('declined');
+    expect(b.state.at).toEqual({ line: 3, col: 3 });
+    expect(b.state.error).toEqual(err);
   });
 
   it('does not change the state it resumes from', () => {

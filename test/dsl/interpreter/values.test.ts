@@ -50,6 +50,14 @@ describe('value semantics', () => {
   });
 });
 
+describe('input', () => {
+  it('binds parameters by name; a missing one is null; extra keys are ignored; values are copied', () => {
+    const input = { a: { k: [1] }, zzz: 1 };
+    expect(result(`workflow w(a: any, b: any) {\n  a.k.push(2)\n  return [a, b]\n}`, input as never)).toEqual([{ k: [1, 2] }, null]);
+    expect(input.a.k).toEqual([1]);
+  });
+});
+
 describe('operators', () => {
   it('equality is structural and == is ===', () => {
     expect(r(`return [[1, { a: [2] }] === [1, { a: [2] }], { a: 1, b: 2 } === { b: 2, a: 1 }, { a: 1 } === { a: 1, b: null }, 1 == "1", null == 0, [] != {}]`)).toEqual([
