@@ -59,7 +59,9 @@ function symbol(step: StepLog, o: Output): string {
 /** One step as one line. */
 export function formatStep(step: StepLog, o: Output): string {
   const what = step.kind + (step.task ? ` ${step.task}` : '');
-  const where = step.line !== undefined ? `line ${step.line}` : '';
+  // A task step's attempt matters once there were retries; retry steps say it in their outcome.
+  const attempt = step.kind === 'task' && step.attempt !== undefined && step.attempt > 1 ? ` attempt ${step.attempt}` : '';
+  const where = step.line !== undefined ? `line ${step.line}${attempt}` : attempt.trim();
   const took = step.durationMs !== undefined ? formatMs(step.durationMs) : '';
   if (o.tty) {
     const { c } = o;

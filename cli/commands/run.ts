@@ -84,6 +84,11 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     if (json || instanceId !== id || printed.has(key)) return;
     printed.add(key);
     out.line(formatStep(step, out));
+    const waiting = step.kind === 'signal' ? /^waiting for "(.*)"/.exec(step.outcome) : null;
+    if (waiting && out.tty) {
+      const db = opts.db ? ` --db ${opts.db}` : '';
+      out.line(out.c.dim(`   send it from another terminal: currant signal ${id} ${waiting[1]} '<json>'${db}`));
+    }
   };
   const engine = await createEngine({ dbPath: dbPathForWrite(opts.db), tasks, onStep: (i, step) => print(i.id, step) });
   const watch = new ExternalWatch(engine, (i) => i.steps.forEach((s) => print(i.id, s)));
