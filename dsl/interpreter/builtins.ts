@@ -109,7 +109,7 @@ function sized(n: number, fn: string): number {
 }
 function finiteResult(n: number, fn: string): number {
   if (!Number.isFinite(n)) fail('CR003', `${fn} gives ${n}, not a finite number`);
-  return n;
+  return n === 0 ? 0 : n; // no -0 (it would become 0 at the next JSON round trip)
 }
 function arr(self: Value): Value[] {
   return self as Value[];
@@ -290,7 +290,7 @@ function toNumber(v: Value): Value {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'string') {
     const n = Number(v);
-    return Number.isFinite(n) ? n : null;
+    return Number.isFinite(n) ? (n === 0 ? 0 : n) : null;
   }
   return null;
 }

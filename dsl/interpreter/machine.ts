@@ -559,7 +559,7 @@ export class Machine {
           case '-':
           case '+':
             if (typeof v !== 'number') throw new PositionedError('CR002', `unary ${e.op} needs a number, got ${kindOf(v)}`, e.span);
-            return e.op === '-' ? -v : v;
+            return e.op === '-' ? 0 - v : v; // 0 - v, not -v: no -0
           default:
             return assertNever(e as never, 'operator');
         }
@@ -719,7 +719,8 @@ export class Machine {
       if (n - n !== 0) {
         throw new PositionedError('CR003', `${l} ${op} ${r} is not a finite number`, node.span);
       }
-      return n;
+      // Why: -0 would turn into 0 at the next JSON round trip, so it never exists (`0 * -1` is 0)
+      return n === 0 ? 0 : n;
     }
     if (op === '+' && (typeof l === 'string' || typeof r === 'string')) return toText(l) + toText(r);
     throw new PositionedError('CR002', `cannot apply ${op} to ${kindOf(l)} and ${kindOf(r)}`, node.span);

@@ -69,6 +69,12 @@ describe('operators', () => {
     expect(r(`return ["a" + 1, 1 + "a", "x" + null, "x" + { k: [1] }, "" + true, 1.5 + 2]`)).toEqual(['a1', '1a', 'xnull', 'x{"k":[1]}', 'true', 3.5]);
   });
 
+  it('never makes -0', () => {
+    const out = r(`const z = 0; return [0 * -1, -z, 0 / -5, -4 % 2, Math.round(-0.2), Math.ceil(-0.5), Number("-0"), z * -1 === 0]`) as number[];
+    for (const n of out.slice(0, 7)) expect(Object.is(n, 0)).toBe(true);
+    expect(out[7]).toBe(true);
+  });
+
   it('compares two numbers or two strings', () => {
     expect(r(`return [2 < 10, "2" < "10", "a" >= "a"]`)).toEqual([true, false, true]);
   });
