@@ -205,12 +205,12 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Runs `npx cdklocal <args>` against the emulator; rejects with the tail of its output. */
-export function cdklocal(emu: Pick<Emulator, 'env'>, args: string[], opts: { app?: string } = {}): Promise<string> {
+export function cdklocal(emu: Pick<Emulator, 'env'>, args: string[], opts: { app?: string; cwd?: string } = {}): Promise<string> {
   const fullArgs = ['cdklocal', ...args];
   if (opts.app) fullArgs.push('--app', opts.app);
   return new Promise((ok, fail) => {
     const child = spawn('npx', fullArgs, {
-      cwd: ROOT,
+      cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...emu.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -225,9 +225,14 @@ export function cdklocal(emu: Pick<Emulator, 'env'>, args: string[], opts: { app
   });
 }
 
-export async function bootstrap(emu: Emulator, opts: { app?: string } = {}): Promise<void> {
+export async function bootstrap(emu: Emulator): Promise<void> {
   const t = Date.now();
-  await cdklocal(emu, ['bootstrap', `aws://${ACCOUNT}/${REGION}`], opts);
+  // Run where there is no cdk.json: with an explicit environment bootstrap needs no app, and
+  // synthesizing (bundling every function) would only cost time. Its own --output too: the CLI
+  // locks its output folder, and other CDK runs may be using cdk.out.
+  await cdklocal(emu, ['bootstrap', `aws://${ACCOUNT}/${REGION}`, '--output', join(INFRA_DIR, `cdk.out-bootstrap-${emu.port}`)], {
+    cwd: INFRA_DIR,
+  });
   log(`bootstrap ${Date.now() - t} ms`);
 }
 

@@ -1,0 +1,231 @@
+/**
+ * End to end on a fresh emulator: start ministack, `cdklocal bootstrap` + `deploy` the examples
+ * stack (cdk/app.ts), then drive every example through the IAM-signed REST API and check results,
+ * final states and step logs. The emulator is stopped (by its pid) whatever happens.
+ *
+ * Covers: Node tasks, a workflow with Node and Python tasks, a signal, a signal timeout, a sleep,
+ * a parallel fan-out with a concurrency limit, a retry, cancel, API errors, listing, and a task
+ * result delivered twice (and after the fact) that must not advance the instance twice.
+ */
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CurrantApi, type InstanceView } from './client.ts';
+import { bootstrap, deployStack, REGION, restApiUrl, startEmulator, type Emulator } from './emulator.ts';
+
+let emu: Emulator | undefined;
+let out: Record<string, string>;
+let api: CurrantApi;
+let sqs: SQSClient;
+let failed = false;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  await bootstrap(emu);
+  out = await deployStack(emu, { stack: 'CurrantExamples' });
+  api = new CurrantApi(restApiUrl(emu, out.ApiId!, out.ApiStage!), { region: REGION });
+  sqs = new SQSClient({ endpoint: emu.endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+}, 600_000);
+
+afterAll(async () => {
+  if (failed && emu) {
+    // The emulator's log holds the Lambdas' output: the first place to look when a test fails.
+    const lines = readFileSync(emu.logFile, 'utf8').split('\n');
+    process.stderr.write(`--- last lines of ${emu.logFile} ---\n${lines.slice(-80).join('\n')}\n`);
+  }
+  sqs?.destroy();
+  await emu?.stop();
+});
+
+/** Marks the run as failed so afterAll prints the emulator log. */
+async function step<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    failed = true;
+    throw e;
+  }
+}
+
+const taskSteps = (i: InstanceView, task?: string) => i.steps.filter((s) => s.kind === 'task' && (task === undefined || s.task === task));
+
+async function queueDepth(url: string): Promise<number> {
+  const r = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(r.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+describe('currant on the emulator', () => {
+  it('order: charges, ships and returns the tracking id (Node tasks)', () =>
+    step(async () => {
+      const started = await api.start('processOrder', { orderId: 'o-1001', amount: 42 }, 'order-1');
+      expect(started.status).toBe(201);
+      expect(started.body.id).toBe('order-1');
+      const done = await api.waitForEnd('order-1');
+      expect(done.status).toBe('completed');
+      expect(done.result).toBe('TRK-o-1001');
+      expect(taskSteps(done).map((s) => s.task)).toEqual(['chargeCard', 'shipOrder']);
+    }));
+
+  it('order: a shipping failure takes the refund path', () =>
+    step(async () => {
+      const started = await api.start('processOrder', { orderId: 'backorder-7', amount: 42 });
+      expect(started.status).toBe(201);
+      const done = await api.waitForEnd(started.body.id);
+      expect(done).toMatchObject({ status: 'completed', result: 'refunded' });
+      expect(taskSteps(done).map((s) => s.task)).toEqual(['chargeCard', 'shipOrder', 'refundOrder']);
+    }));
+
+  it('mixed: one workflow, Node and Python tasks, the two counts in parallel', () =>
+    step(async () => {
+      const text = '  Durable   workflows in TWO languages ';
+      const started = await api.start('mixed', { text });
+      expect(started.status).toBe(201);
+      const done = await api.waitForEnd(started.body.id);
+      const clean = 'durable workflows in two languages';
+      const letters = clean.replace(/ /g, '').length;
+      expect(done.status).toBe('completed');
+      expect(done.result).toEqual({ text: clean, words: 5, letters, headline: `${clean.toUpperCase()} (5 words, ${letters} letters)` });
+      expect(taskSteps(done).map((s) => s.task).sort()).toEqual(['countLetters', 'countWords', 'headline', 'normalize']);
+    }));
+
+  it('approval: a signal delivers its payload to the waiting workflow', () =>
+    step(async () => {
+      const { body } = await api.start('approval', { requestId: 'req-1', amount: 250 });
+      // The workflow waits 3 s for the signal; send it as soon as the wait is visible.
+      const waiting = await api.waitFor(body.id, (i) => i.pending.signals.some((s) => s.name === 'approval'));
+      expect(waiting.status).toBe('waiting');
+      const sent = await api.signal(body.id, 'approval', { approved: true, by: 'ana' });
+      expect(sent.status).toBe(202);
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: 'approved by ana' });
+    }));
+
+  it('approval: nobody answers, the signal timeout fires and the workflow moves on', () =>
+    step(async () => {
+      const { body } = await api.start('approval', { requestId: 'req-2', amount: 10 });
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: 'expired: nobody answered in time' });
+      expect(done.steps.some((s) => s.kind === 'timer' && /timed out/.test(s.outcome))).toBe(true);
+    }));
+
+  it('polling: durable sleeps between checks (timers on the event queue)', () =>
+    step(async () => {
+      const { body } = await api.start('polling', { name: 'report' });
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: { jobId: 'job-report', checks: 3, result: 'job-report: 3 pages, 42 rows' } });
+      const sleeps = done.steps.filter((s) => s.kind === 'sleep');
+      const wakes = done.steps.filter((s) => s.kind === 'timer');
+      expect(sleeps).toHaveLength(2);
+      expect(wakes).toHaveLength(2);
+      // a sleep of 1 s really waited: each wake-up is at least 1 s after its sleep began
+      for (let k = 0; k < 2; k++) {
+        expect(Date.parse(wakes[k]!.at) - Date.parse(sleeps[k]!.at)).toBeGreaterThanOrEqual(1000);
+      }
+    }));
+
+  it('fanout: eight items, at most three in flight, results in order', () =>
+    step(async () => {
+      const items = ['apple', 'banana', 'cherry', 'damson', 'elder', 'fig', 'grape', 'huckleberry'];
+      const { body } = await api.start('fanout', { items });
+      const done = await api.waitForEnd(body.id, 90_000);
+      expect(done.status).toBe('completed');
+      const result = done.result as { count: number; totalSize: number; peakInFlight: number };
+      expect(result.count).toBe(8);
+      expect(result.totalSize).toBe(items.join('').length);
+      expect(result.peakInFlight).toBeGreaterThanOrEqual(1);
+      expect(result.peakInFlight).toBeLessThanOrEqual(3);
+      expect(taskSteps(done, 'processItem')).toHaveLength(8);
+    }));
+
+  it('flaky: two failed attempts are retried with backoff, the third succeeds', () =>
+    step(async () => {
+      const symbol = `ACME${Date.now() % 100000}`;
+      const { body } = await api.start('flaky', { symbol });
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: `${symbol} at 101.5 (attempt 3)` });
+      expect(done.steps.filter((s) => s.kind === 'retry').map((s) => s.attempt)).toEqual([2, 3]);
+      expect(taskSteps(done, 'fetchQuote').map((s) => s.attempt)).toEqual([1, 2, 3]);
+    }));
+
+  it('a task result delivered twice (and again later) advances the instance once', () =>
+    step(async () => {
+      const { body } = await api.start('polling', { name: 'dup' });
+      // Wait until the first check is done and the instance sleeps: startJob and checkJob #1 answered.
+      const sleeping = await api.waitFor(body.id, (i) => i.steps.some((s) => s.kind === 'sleep'));
+      const [startJob, firstCheck] = taskSteps(sleeping);
+      expect(startJob?.task).toBe('startJob');
+      expect(firstCheck?.task).toBe('checkJob');
+      const resultMessage = (taskId: string, result: unknown) =>
+        JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: body.id, taskId, attempt: 1, ok: true, result });
+      const dupes = [
+        resultMessage(startJob!.taskId!, 'job-dup'),
+        resultMessage(startJob!.taskId!, 'job-dup'),
+        resultMessage(firstCheck!.taskId!, { done: false, progress: 33 }),
+        resultMessage(firstCheck!.taskId!, { done: false, progress: 33 }),
+      ];
+      await Promise.all(dupes.map((MessageBody) => sqs.send(new SendMessageCommand({ QueueUrl: out.EventQueueUrl!, MessageBody }))));
+
+      const done = await api.waitForEnd(body.id);
+      // Had a duplicate advanced the loop, there would be an extra check (checks 4) or a second startJob.
+      expect(done).toMatchObject({ status: 'completed', result: { jobId: 'job-dup', checks: 3 } });
+      expect(taskSteps(done).map((s) => s.task)).toEqual(['startJob', 'checkJob', 'checkJob', 'checkJob', 'fetchResult']);
+      expect(new Set(taskSteps(done).map((s) => s.taskId)).size).toBe(5);
+
+      // And once more after the end: nothing changes, nothing fails into the DLQ.
+      await sqs.send(new SendMessageCommand({ QueueUrl: out.EventQueueUrl!, MessageBody: dupes[0]! }));
+      const deadline = Date.now() + 20_000;
+      while ((await queueDepth(out.EventQueueUrl!)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const after = (await api.get(body.id)).body;
+      expect(after.version).toBe(done.version);
+      expect(after.steps).toEqual(done.steps);
+      expect(await queueDepth(out.EventDlqUrl!)).toBe(0);
+    }));
+
+  it('cancel stops a waiting instance; a late signal is refused', () =>
+    step(async () => {
+      const { body } = await api.start('approval', { requestId: 'req-3', amount: 1 });
+      await api.waitFor(body.id, (i) => i.pending.signals.length > 0);
+      const cancelled = await api.cancel(body.id, 'changed my mind');
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.status).toBe('cancelled');
+      const late = await api.signal(body.id, 'approval', { approved: true, by: 'late' });
+      expect(late.status).toBe(409);
+      // the signal timeout still fires on the event queue, and is ignored
+      await new Promise((r) => setTimeout(r, 3500));
+      expect((await api.get(body.id)).body.status).toBe('cancelled');
+    }));
+
+  it('answers bad requests with JSON 4xx errors', () =>
+    step(async () => {
+      const unknown = await api.start('noSuchWorkflow', {});
+      expect(unknown.status).toBe(404);
+      expect((unknown.body as unknown as { error: { code: string } }).error.code).toBeTruthy();
+      const badInput = await api.start('processOrder', { orderId: 7 });
+      expect(badInput.status).toBe(400);
+      const badJson = await api.request('POST', '/workflows/processOrder/instances', '{"input": ');
+      expect(badJson.status).toBe(400);
+      const missing = await api.get('no-such-instance');
+      expect(missing.status).toBe(404);
+    }));
+
+  it('refuses unsigned requests (IAM authorization is on)', () =>
+    step(async () => {
+      const res = await fetch(`${api.baseUrl}/instances/order-1`);
+      expect(res.status).toBe(403);
+    }));
+
+  it('is idempotent on start with the same id and input, and lists instances by workflow', () =>
+    step(async () => {
+      const again = await api.start('processOrder', { orderId: 'o-1001', amount: 42 }, 'order-1');
+      expect(again.status).toBe(200);
+      expect(again.body.status).toBe('completed');
+      const conflict = await api.start('processOrder', { orderId: 'o-1001', amount: 43 }, 'order-1');
+      expect(conflict.status).toBe(409);
+      const listed = await api.list({ workflow: 'processOrder' });
+      expect(listed.status).toBe(200);
+      expect(listed.body.items.map((i) => i.id)).toContain('order-1');
+      expect(listed.body.items.every((i) => i.workflow === 'processOrder')).toBe(true);
+    }));
+});
