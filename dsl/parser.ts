@@ -115,6 +115,12 @@ function reject(n: ohm.Node, message: string, at: ohm.Node = n): any {
   return mk('NullLiteral', n, {});
 }
 
+/** Ends a node's span before its statement terminator (`;` or the line break that `sc` consumed). */
+function untilTerminator<T extends { span: A.Span }>(node: T, sc: ohm.Node): T {
+  node.span = { ...node.span, end: sc.source.startIdx };
+  return node;
+}
+
 function opt(iter: ohm.Node): any {
   return iter.children.length > 0 ? iter.children[0]!.ast() : undefined;
 }
@@ -337,16 +343,16 @@ semantics.addOperation('ast', {
   TopDecl_import_reject(_kw, _tail) {
     return reject(this, MESSAGES.module);
   },
-  TypeAlias(_type, name, _eq, type, _sc) {
-    return mk('TypeAlias', this, { name: name.sourceString, type: type.ast() });
+  TypeAlias(_type, name, _eq, type, sc) {
+    return untilTerminator(mk('TypeAlias', this, { name: name.sourceString, type: type.ast() }), sc);
   },
-  TaskDecl(_task, name, _lp, params, _rp, ret, policy, _sc) {
+  TaskDecl(_task, name, _lp, params, _rp, ret, policy, sc) {
     const node: A.TaskDecl = mk('TaskDecl', this, { name: name.sourceString, params: params.ast() });
     const r = opt(ret);
     if (r) node.returnType = r;
     const p = opt(policy);
     if (p) node.policy = p;
-    return node;
+    return untilTerminator(node, sc);
   },
   WorkflowDecl(_wf, name, _lp, params, _rp, ret, body) {
     const node: A.WorkflowDecl = mk('WorkflowDecl', this, { name: name.sourceString, params: params.ast(), body: body.ast() });
@@ -426,17 +432,17 @@ semantics.addOperation('ast', {
   Statement_var(decl, _sc) {
     return decl.ast();
   },
-  Statement_return(_ret, _sp, arg, _sc) {
-    return mk('Return', this, { argument: arg.ast() });
+  Statement_return(_ret, _sp, arg, sc) {
+    return untilTerminator(mk('Return', this, { argument: arg.ast() }), sc);
   },
-  Statement_returnBare(_ret, _sc) {
-    return mk('Return', this, {});
+  Statement_returnBare(_ret, sc) {
+    return untilTerminator(mk('Return', this, {}), sc);
   },
-  Statement_break(_b, _sc) {
-    return mk('Break', this, {});
+  Statement_break(_b, sc) {
+    return untilTerminator(mk('Break', this, {}), sc);
   },
-  Statement_continue(_c, _sc) {
-    return mk('Continue', this, {});
+  Statement_continue(_c, sc) {
+    return untilTerminator(mk('Continue', this, {}), sc);
   },
   Statement_update(u, _sc) {
     return u.ast();
@@ -466,8 +472,8 @@ semantics.addOperation('ast', {
     stmt.ast();
     return reject(this, MESSAGES.module, kw);
   },
-  Statement_expr(e, _sc) {
-    return mk('ExprStmt', this, { expression: e.ast() });
+  Statement_expr(e, sc) {
+    return untilTerminator(mk('ExprStmt', this, { expression: e.ast() }), sc);
   },
   VarDecl(kind, declarators) {
     return varDecl(kind, declarators);

@@ -446,6 +446,14 @@ describe('parse: spans', () => {
       ['ExprStmt', 8, 3],
     ]);
   });
+  it('statement spans stop before the terminator', () => {
+    const src = 'workflow w() {\n  f(1);\n  return 2  \n}';
+    const [e, r] = ok(src).workflow.body.body;
+    expect(src.slice(e!.span.start, e!.span.end)).toBe('f(1)');
+    expect(src.slice(r!.span.start, r!.span.end)).toBe('return 2');
+    const t = ok('task t(): void ;\nworkflow w() {}').tasks[0]!;
+    expect(t.span.end - t.span.start).toBe('task t(): void'.length);
+  });
   it('spans of folded chains cover the whole chain', () => {
     const e = expr('a - b - c') as A.Binary;
     expect([e.span.col, e.span.end - e.span.start]).toEqual([8, 9]);
