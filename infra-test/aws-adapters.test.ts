@@ -4,17 +4,12 @@
  * messages, delays and batches. No CDK here: the table and queues are created with the SDK from the
  * same schema the construct uses, so this runs in seconds.
  */
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  type AttributeDefinition,
-  type GlobalSecondaryIndex,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
-import { ATTR, TABLE } from '../adapters/aws/schema.ts';
+import { ATTR } from '../adapters/aws/schema.ts';
+import { createTable } from './aws-setup.ts';
 import { DynamoStore } from '../adapters/aws/store.ts';
 import { InputError, VersionConflictError, type DispatchCommand } from '../runtime/index.ts';
 import { fakeInstance, storeContract } from '../test/runtime/store-contract.ts';
@@ -37,29 +32,6 @@ afterAll(async () => {
   sqs?.destroy();
   await emu?.stop();
 });
-
-/** A fresh table with the construct's layout (schema.ts). */
-export async function createTable(client: DynamoDBClient, name: string): Promise<void> {
-  const attrs = new Set<string>([TABLE.partitionKey, ...TABLE.indexes.flatMap((g) => [g.partitionKey, g.sortKey])]);
-  const AttributeDefinitions: AttributeDefinition[] = [...attrs].map((a) => ({ AttributeName: a, AttributeType: 'S' }));
-  const GlobalSecondaryIndexes: GlobalSecondaryIndex[] = TABLE.indexes.map((g) => ({
-    IndexName: g.name,
-    KeySchema: [
-      { AttributeName: g.partitionKey, KeyType: 'HASH' },
-      { AttributeName: g.sortKey, KeyType: 'RANGE' },
-    ],
-    Projection: g.projection === 'INCLUDE' ? { ProjectionType: 'INCLUDE', NonKeyAttributes: g.include } : { ProjectionType: 'KEYS_ONLY' },
-  }));
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
-      AttributeDefinitions,
-      GlobalSecondaryIndexes,
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-}
 
 async function freshStore(): Promise<DynamoStore> {
   const name = `currant-test-${++tables}`;

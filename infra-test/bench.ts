@@ -1,0 +1,314 @@
+/**
+ * `npm run bench:infra`: what one `await` costs on AWS, measured on the emulator.
+ *
+ * Takes: nothing (env `CURRANT_BENCH_AWAITS`, default 30; `--json` for machine-readable output).
+ * Gives: a report on stdout (and `.infra/bench-result.json`):
+ *   1. the DynamoDB item size of each example instance (after start, largest, final), run through
+ *      the embedded engine with the examples' own task modules;
+ *   2. a workflow of n sequential awaits (infra-test/bench/chain.workflow) run on a fresh emulator
+ *      (the harness in emulator.ts) by the step function's own record code (`processBody` with the
+ *      real DynamoStore and SqsDispatcher, SDK clients wrapped by the CURRANT_METRICS call counter).
+ *      This process plays the two SQS pollers Lambda would run: it hands the step code each
+ *      event-queue message and answers each task message like a task Lambda would. Per await: AWS
+ *      calls by kind, bytes written, the step's time next to the same raw calls made directly
+ *      (GetItem, conditional PutItem of the same item, SendMessage of the same size);
+ *   3. the cost per million awaits from AWS's published us-east-1 prices (cited in the output), for
+ *      a sequential instance (one record per Lambda invocation) and under load (batches of 10).
+ *
+ * Why in-process rather than timing the deployed Lambda: the comparison the target is about is
+ * "our code + its AWS calls" against "the same AWS calls alone", so both sides run in the same
+ * process, against the same emulator, with the same warm clients. The call counts are the deployed
+ * function's: the same code, the same middleware (functions/wiring.ts `countCalls`).
+ */
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createEngine } from '../adapters/embedded/index.ts';
+import { encodeInstance, itemSize, readUnits, writeUnits } from '../adapters/aws/item.ts';
+import { startWorkflow, type Instance } from '../runtime/index.ts';
+import { processBody } from '../functions/step.ts';
+import { createRuntime, currentMetrics, newMetrics, type Metrics } from '../functions/wiring.ts';
+import { createTable } from './aws-setup.ts';
+import { INFRA_DIR, REGION, ROOT, startEmulator } from './emulator.ts';
+
+const AWAITS = Number(process.env.CURRANT_BENCH_AWAITS ?? 30);
+const JSON_OUT = process.argv.includes('--json');
+
+// ---------------------------------------------------------------------------------------------
+// Prices (us-east-1, on-demand, as published by AWS; checked 2026-11)
+// ---------------------------------------------------------------------------------------------
+
+export const PRICES = {
+  lambdaRequest: 0.2 / 1e6, // https://aws.amazon.com/lambda/pricing/ — $0.20 per 1M requests
+  lambdaGbSecondArm: 0.0000133334, // same page — Arm, first 7.5 billion GB-s per month
+  dynamoWriteUnit: 0.625 / 1e6, // https://aws.amazon.com/dynamodb/pricing/on-demand/ — $0.625 per 1M write request units
+  dynamoReadUnit: 0.125 / 1e6, // same page — $0.125 per 1M read request units (strongly consistent read ≤ 4 KB = 1)
+  sqsRequest: 0.4 / 1e6, // https://aws.amazon.com/sqs/pricing/ — standard queue, $0.40 per 1M requests (64 KB chunks)
+};
+/** Memory of the step and task functions as the CDK construct configures them (cdk/functions.ts). */
+const FUNCTION_GB = 0.5;
+
+// ---------------------------------------------------------------------------------------------
+// 1. Item sizes of the example instances (embedded engine, no emulator)
+// ---------------------------------------------------------------------------------------------
+
+interface SizeRow {
+  example: string;
+  status: string;
+  steps: number;
+  afterStart: number;
+  largest: number;
+  final: number;
+  largestWriteUnits: number;
+}
+
+async function exampleItemSizes(): Promise<SizeRow[]> {
+  const dir = join(ROOT, 'examples');
+  const rows = await Promise.all(
+    readdirSync(dir)
+      .filter((e) => existsSync(join(dir, e, 'tasks.ts')) && readdirSync(join(dir, e)).some((f) => f.endsWith('.workflow')))
+      .sort()
+      .map(async (example): Promise<SizeRow> => {
+        const wf = readdirSync(join(dir, example)).find((f) => f.endsWith('.workflow'))!;
+        const source = readFileSync(join(dir, example, wf), 'utf8');
+        const input = JSON.parse(readFileSync(join(dir, example, 'input.json'), 'utf8'));
+        let afterStart = 0;
+        let largest = 0;
+        const engine = await createEngine({
+          dbPath: ':memory:',
+          tasksModule: join(dir, example, 'tasks.ts'),
+          onStep: (i) => {
+            const size = itemSize(encodeInstance(i));
+            if (afterStart === 0) afterStart = size;
+            largest = Math.max(largest, size);
+          },
+        });
+        try {
+          const done = await engine.run({ source, file: wf }, input, { id: `size-${example}` });
+          const final = itemSize(encodeInstance(done));
+          return { example, status: done.status, steps: done.steps.length, afterStart, largest, final, largestWriteUnits: writeUnits(largest) };
+        } finally {
+          await engine.close();
+        }
+      }),
+  );
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Sequential awaits on the emulator
+// ---------------------------------------------------------------------------------------------
+
+interface Sample {
+  kind: 'result' | 'timer';
+  outcome: string;
+  ms: number;
+  calls: Record<string, number>;
+  bytesWritten: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * 0.9) - 1)] ?? NaN;
+const sumCalls = (samples: Sample[]): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const s of samples) for (const [k, v] of Object.entries(s.calls)) out[k] = (out[k] ?? 0) + v;
+  return out;
+};
+const perAwait = (calls: Record<string, number>, n: number) => Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, v / n]));
+
+async function sequentialAwaits() {
+  const emu = await startEmulator();
+  try {
+    Object.assign(process.env, emu.env);
+    const plain = { endpoint: emu.endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+    // Uninstrumented clients: the pollers, the task worker and the raw-call baseline.
+    const ddb = new DynamoDBClient(plain);
+    const sqs = new SQSClient(plain);
+    const table = 'currant-bench';
+    await createTable(ddb, table);
+    const eventQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'currant-bench-events' }))).QueueUrl!;
+    const taskQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'currant-bench-work' }))).QueueUrl!;
+    // The step function's runtime, built the way functions/wiring.ts builds it in Lambda (metrics on).
+    const rt = createRuntime({ table, eventQueueUrl, taskQueueUrls: { work: taskQueueUrl }, metrics: true });
+
+    const source = readFileSync(join(ROOT, 'infra-test', 'bench', 'chain.workflow'), 'utf8');
+    const id = 'bench-chain';
+    const startMetrics = newMetrics();
+    const t0 = performance.now();
+    await currentMetrics.run(startMetrics, () => startWorkflow(rt.deps, { source, file: 'chain.workflow' }, { n: AWAITS }, { id }));
+    const startMs = performance.now() - t0;
+
+    const samples: Sample[] = [];
+    const replyMs: number[] = [];
+    let timers = 0;
+    let final: Instance | undefined;
+    const deadline = Date.now() + 120_000;
+    while (!final || timers < AWAITS) {
+      if (Date.now() > deadline) throw new Error(`benchmark did not finish: ${samples.length} records, ${timers} timers`);
+      // The task Lambda: take each task message, answer with its result (i) on the event queue.
+      const tasks = await sqs.send(new ReceiveMessageCommand({ QueueUrl: taskQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      for (const m of tasks.Messages ?? []) {
+        const t = JSON.parse(m.Body!);
+        const r0 = performance.now();
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: t.replyTo,
+            MessageBody: JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: t.instanceId, taskId: t.taskId, attempt: t.attempt, ok: true, result: t.args[0] }),
+          }),
+        );
+        replyMs.push(performance.now() - r0);
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: taskQueueUrl, ReceiptHandle: m.ReceiptHandle! }));
+      }
+      // The event-queue poller: hand each record to the step code, one at a time (a sequential instance).
+      const events = await sqs.send(new ReceiveMessageCommand({ QueueUrl: eventQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: tasks.Messages?.length ? 0 : 1 }));
+      for (const m of events.Messages ?? []) {
+        const kind = JSON.parse(m.Body!).type === 'timer' ? 'timer' : 'result';
+        const metrics: Metrics = newMetrics();
+        const s0 = performance.now();
+        const out = await currentMetrics.run(metrics, () => processBody(rt.deps, m.Body!));
+        samples.push({ kind, outcome: out.outcome, ms: performance.now() - s0, calls: metrics.calls, bytesWritten: metrics.bytesWritten });
+        if (kind === 'timer') timers++;
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: eventQueueUrl, ReceiptHandle: m.ReceiptHandle! }));
+      }
+      if (!final) {
+        const i = await rt.store.load(id);
+        if (i && i.status !== 'running' && i.status !== 'waiting') final = i;
+      }
+    }
+    if (final.status !== 'completed' || final.result !== (AWAITS * (AWAITS - 1)) / 2) {
+      throw new Error(`the chain ended ${final.status} with ${JSON.stringify(final.result ?? final.error)}`);
+    }
+
+    // The same raw calls, made directly: GetItem (consistent), a conditional PutItem of the same
+    // item, one SendMessage of a task message's size.
+    const item = { ...encodeInstance(final), id: { S: 'raw-bench' } };
+    const body = JSON.stringify({ protocol: 'currant.task.v1', instanceId: id, taskId: 'n30.s17', task: 'work', args: [17], attempt: 1, timeoutMs: 4000, replyTo: eventQueueUrl });
+    const rawMs: number[] = [];
+    for (let k = 0; k < AWAITS + 3; k++) {
+      const r0 = performance.now();
+      await ddb.send(new GetItemCommand({ TableName: table, Key: { id: { S: 'raw-bench' } }, ConsistentRead: true }));
+      await ddb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { ...item, version: { N: String(k + 1) } },
+          ConditionExpression: 'attribute_not_exists(#id) OR #v = :expected',
+          ExpressionAttributeNames: { '#id': 'id', '#v': 'version' },
+          ExpressionAttributeValues: { ':expected': { N: String(k) } },
+        }),
+      );
+      await sqs.send(new SendMessageCommand({ QueueUrl: taskQueueUrl, MessageBody: body }));
+      if (k >= 3) rawMs.push(performance.now() - r0); // the first three warm the connections
+    }
+    ddb.destroy();
+    sqs.destroy();
+    rt.dynamodb.destroy();
+    rt.sqs.destroy();
+    return { startMs, startCalls: startMetrics.calls, startBytes: startMetrics.bytesWritten, samples, replyMs, rawMs, finalItemBytes: itemSize(encodeInstance(final)) };
+  } finally {
+    await emu.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Cost per million awaits
+// ---------------------------------------------------------------------------------------------
+
+interface CostLine {
+  what: string;
+  perAwait: number;
+  dollarsPerMillion: number;
+}
+
+function costModel(r: Awaited<ReturnType<typeof sequentialAwaits>>, batch: number) {
+  const results = r.samples.filter((s) => s.kind === 'result');
+  const timers = r.samples.filter((s) => s.kind === 'timer');
+  const n = results.length;
+  const stepCalls = sumCalls(r.samples);
+  const gets = (stepCalls.GetItem ?? 0) / n;
+  const itemBytes = Math.max(...results.map((s) => s.bytesWritten).filter((b) => b > 0));
+  const writes = results.reduce((w, s) => w + (s.bytesWritten > 0 ? writeUnits(s.bytesWritten) : 0), 0) / n;
+  const stepSends = ((stepCalls.SendMessage ?? 0) + (stepCalls.SendMessageBatch ?? 0)) / n;
+  // Messages the Lambda pollers receive and delete per await: the task message, its result, the timeout timer.
+  const polled = (results.length + results.length + timers.length) / n;
+  const stepMs = median(results.slice(1).map((s) => s.ms)) + (timers.length / n) * median(timers.map((s) => s.ms));
+  const taskMs = median(r.replyMs);
+  const lines: CostLine[] = [
+    { what: 'Lambda requests (step: result + timer; task)', perAwait: (results.length + timers.length) / n / batch + 1 / batch, dollarsPerMillion: 0 },
+    { what: `Lambda GB-s (${FUNCTION_GB} GB, arm64; step ${stepMs.toFixed(1)} ms + task reply ${taskMs.toFixed(1)} ms)`, perAwait: ((stepMs + taskMs) / 1000) * FUNCTION_GB, dollarsPerMillion: 0 },
+    { what: `DynamoDB read units (GetItem strongly consistent, item ${itemBytes} B)`, perAwait: gets * readUnits(itemBytes), dollarsPerMillion: 0 },
+    { what: 'DynamoDB write units (UpdateItem, 1 per started KB)', perAwait: writes, dollarsPerMillion: 0 },
+    { what: 'SQS sends (step: task + timeout timer; task: result)', perAwait: stepSends + 1, dollarsPerMillion: 0 },
+    { what: `SQS receives + deletes by the Lambda pollers (${polled} messages, batches of ${batch})`, perAwait: (2 * polled) / batch, dollarsPerMillion: 0 },
+  ];
+  const price = [PRICES.lambdaRequest, PRICES.lambdaGbSecondArm, PRICES.dynamoReadUnit, PRICES.dynamoWriteUnit, PRICES.sqsRequest, PRICES.sqsRequest];
+  lines.forEach((l, k) => (l.dollarsPerMillion = l.perAwait * price[k]! * 1e6));
+  return { batch, lines, total: lines.reduce((s, l) => s + l.dollarsPerMillion, 0) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const sizes = await exampleItemSizes();
+  const run = await sequentialAwaits();
+  const results = run.samples.filter((s) => s.kind === 'result');
+  const timers = run.samples.filter((s) => s.kind === 'timer');
+  const warm = results.slice(1); // the first record compiles the program (cold cache)
+  const stepMedian = median(warm.map((s) => s.ms));
+  const rawMedian = median(run.rawMs);
+  const costs = [costModel(run, 1), costModel(run, 10)];
+  const report = {
+    awaits: results.length,
+    sizes,
+    start: { ms: run.startMs, calls: run.startCalls, bytesWritten: run.startBytes },
+    perAwait: {
+      stepCallsResult: perAwait(sumCalls(results), results.length),
+      stepCallsTimer: perAwait(sumCalls(timers), results.length),
+      bytesWritten: warm.reduce((s, x) => s + x.bytesWritten, 0) / warm.length,
+      bytesWrittenRange: [Math.min(...results.map((s) => s.bytesWritten)), Math.max(...results.map((s) => s.bytesWritten))],
+      stepMs: { first: results[0]?.ms, median: stepMedian, p90: p90(warm.map((s) => s.ms)) },
+      timerMs: { median: median(timers.map((s) => s.ms)) },
+      rawMs: { median: rawMedian, p90: p90(run.rawMs) },
+      ratio: stepMedian / rawMedian,
+    },
+    costs,
+    prices: PRICES,
+    targets: { dollarsPerMillion: 4, ratio: 1.5 },
+  };
+  mkdirSync(INFRA_DIR, { recursive: true });
+  writeFileSync(join(INFRA_DIR, 'bench-result.json'), JSON.stringify(report, null, 2));
+  if (JSON_OUT) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  const f = (x: number, d = 1) => x.toFixed(d);
+  const out: string[] = [];
+  out.push('# currant on AWS: cost of one await (emulator: ministack, in-process step code)', '');
+  out.push('## DynamoDB item size of each example instance (bytes as DynamoDB bills them)', '');
+  out.push('| example | status | steps | after start | largest | final | write units (largest) |', '| --- | --- | --- | --- | --- | --- | --- |');
+  for (const s of sizes) out.push(`| ${s.example} | ${s.status} | ${s.steps} | ${s.afterStart} | ${s.largest} | ${s.final} | ${s.largestWriteUnits} |`);
+  out.push('', `## ${results.length} sequential awaits (infra-test/bench/chain.workflow)`, '');
+  out.push(`start (api: definition + create + first sends): ${f(run.startMs)} ms, calls ${JSON.stringify(run.startCalls)}, ${run.startBytes} B written`);
+  out.push(`AWS calls per await, step on the task result:  ${JSON.stringify(report.perAwait.stepCallsResult)}`);
+  out.push(`AWS calls per await, step on the timeout timer: ${JSON.stringify(report.perAwait.stepCallsTimer)} (arrives after the result: a duplicate, read only)`);
+  out.push(`bytes written to DynamoDB per await: ${f(report.perAwait.bytesWritten, 0)} (range ${report.perAwait.bytesWrittenRange.join('–')}; final item ${run.finalItemBytes})`);
+  out.push(`step time per await: median ${f(stepMedian)} ms, p90 ${f(report.perAwait.stepMs.p90)} ms (first, compiling the program: ${f(results[0]?.ms ?? NaN)} ms); timer record median ${f(report.perAwait.timerMs.median)} ms`);
+  out.push(`raw calls (GetItem + conditional PutItem + SendMessage, sequential): median ${f(rawMedian)} ms, p90 ${f(report.perAwait.rawMs.p90)} ms`);
+  out.push(`step / raw = ${f(report.perAwait.ratio, 2)} (target ≤ 1.5) ${report.perAwait.ratio <= 1.5 ? 'MET' : 'NOT MET'}`);
+  for (const c of costs) {
+    out.push('', `## cost per million awaits, ${c.batch === 1 ? 'one record per Lambda invocation (a lone sequential instance)' : `batches of ${c.batch} (many instances at once)`}`, '');
+    out.push('| item | per await | $ per million awaits |', '| --- | --- | --- |');
+    for (const l of c.lines) out.push(`| ${l.what} | ${f(l.perAwait, 4)} | ${f(l.dollarsPerMillion, 3)} |`);
+    out.push(`| **total** | | **${f(c.total, 2)}** (target ≤ 4: ${c.total <= 4 ? 'MET' : 'NOT MET'}) |`);
+  }
+  out.push('', 'Prices (us-east-1, on-demand): Lambda $0.20 per 1M requests and $0.0000133334 per GB-s on arm64 (aws.amazon.com/lambda/pricing); DynamoDB $0.625 per 1M write request units and $0.125 per 1M read request units (aws.amazon.com/dynamodb/pricing/on-demand); SQS standard $0.40 per 1M requests (aws.amazon.com/sqs/pricing). Free tiers ignored; API Gateway is per start/query, not per await; idle long-polling of the pollers is a fixed monthly cost, not per await.');
+  console.log(out.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
