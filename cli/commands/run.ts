@@ -15,7 +15,7 @@ import { compile, renderDiagnostic, type Program } from '../../dsl/index.ts';
 import { isFinal, validateInput, type StepLog } from '../../runtime/index.ts';
 import { createEngine, loadTasksModule } from '../../adapters/embedded/index.ts';
 import { CliError, EXIT, exitForStatus, type ExitCode } from '../exit.ts';
-import { dbPathForWrite, existingFile, output, readJsonArg, readText } from '../io.ts';
+import { DEFAULT_DB, dbPathForWrite, existingFile, output, readJsonArg, readText } from '../io.ts';
 import { finalJson, formatFinal, formatStep } from '../render.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
 
@@ -30,17 +30,15 @@ export interface RunOptions {
   json?: boolean;
 }
 
-/** Compiles a workflow file or prints its diagnostics (stderr) and gives null. */
+/** Compiles a workflow file, printing its diagnostics on stderr; null when it has errors. */
 export function compileFile(file: string): { program: Program; source: string } | null {
   const source = readText(file, 'workflow file');
   const { program, diagnostics } = compile(source, file);
   const err = output(process.stderr);
   const paint = { error: err.c.red, warning: err.c.yellow, dim: err.c.dim };
-  if (!program) {
-    for (const d of diagnostics) err.line(renderDiagnostic(d, source, file, paint) + '\n');
-    return null;
-  }
-  return { program, source };
+  // Warnings do not stop a run, but they are worth seeing (on stderr, so --json stays clean).
+  for (const d of diagnostics) err.line(renderDiagnostic(d, source, file, paint) + '\n');
+  return program ? { program, source } : null;
 }
 
 /** Loads the tasks module and checks it exports a function for every task the workflow declares. */
@@ -76,6 +74,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
   if (json) console.log = console.error;
 
   const id = opts.id ?? `${program.workflow.name}-${randomUUID().slice(0, 8)}`;
+  const dbFlag = opts.db && opts.db !== DEFAULT_DB ? ` --db ${opts.db}` : '';
   // Each step is printed once, whether this process made it (onStep) or another one did (the
   // watch sees it in the stored log, e.g. a signal's "received" step).
   const printed = new Set<string>();
@@ -86,8 +85,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     out.line(formatStep(step, out));
     const waiting = step.kind === 'signal' ? /^waiting for "(.*)"/.exec(step.outcome) : null;
     if (waiting && out.tty) {
-      const db = opts.db ? ` --db ${opts.db}` : '';
-      out.line(out.c.dim(`   send it from another terminal: currant signal ${id} ${waiting[1]} '<json>'${db}`));
+      out.line(out.c.dim(`   send it from another terminal: currant signal ${id} ${waiting[1]} '<json>'${dbFlag}`));
     }
   };
   const engine = await createEngine({ dbPath: dbPathForWrite(opts.db), tasks, onStep: (i, step) => print(i.id, step) });
@@ -97,7 +95,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     interrupted = true;
     watch.stop();
     void engine.close().finally(() => {
-      output(process.stderr).line(`interrupted: instance ${id} stays in the database; continue it with \`currant worker --tasks ${opts.tasks}${opts.db ? ` --db ${opts.db}` : ''}\``);
+      output(process.stderr).line(`interrupted: instance ${id} stays in the database; continue it with \`currant worker --tasks ${opts.tasks}${dbFlag}\``);
       process.exit(EXIT.INTERRUPTED);
     });
   };

@@ -42,3 +42,28 @@ describe('currant worker', { timeout: 90_000 }, () => {
     expect(stopped.stdout).toContain('worker: SIGTERM, shutting down');
   });
 });
+
+describe('currant run, interrupted', { timeout: 90_000 }, () => {
+  it('SIGINT leaves the instance in the database (exit 130); run --id attaches and finishes it', async () => {
+    const db = join(tmp.dir, 'attach.db');
+    const counts = join(tmp.dir, 'attach-counts.txt');
+    writeFileSync(counts, '');
+    const env = { CURRANT_TEST_COUNT_FILE: counts };
+    const args = ['run', fixture('sleeps.workflow'), '--tasks', fixture('tasks.ts'), '--input', '{"name":"m"}', '--db', db, '--id', 'm-1'];
+    const run = spawnCurrant(args, { env });
+    await eventually(async () => {
+      const s = await statusOf('m-1', db).catch(() => undefined);
+      return s?.pending.timers.some((t: { purpose: string }) => t.purpose === 'sleep') ? s : undefined;
+    }, 20_000, 'the sleep to start');
+    run.child.kill('SIGINT');
+    const stopped = await run.done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain('instance m-1 stays in the database');
+    expect((await statusOf('m-1', db)).status).toBe('waiting');
+
+    const again = await spawnCurrant([...args, '--json'], { env }).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ id: 'm-1', status: 'completed', result: 2 });
+    expect(readFileSync(counts, 'utf8').trim().split('\n').sort()).toEqual(['after:m', 'before:m']);
+  });
+});

@@ -1,0 +1,31 @@
+/** The command line itself: help, version, unknown commands and flags (exit codes 0 and 2). */
+import { describe, expect, it } from 'vitest';
+import { currant } from './helpers.ts';
+
+// Each CLI call starts node + tsx (about a second, more when test files run in parallel).
+describe('currant', { timeout: 90_000 }, () => {
+  it('--help lists every command, exit 0', async () => {
+    const r = await currant(['--help']);
+    expect(r.code).toBe(0);
+    for (const cmd of ['check', 'run', 'worker', 'status', 'list', 'signal', 'cancel', 'graph']) {
+      expect(r.stdout).toMatch(new RegExp(`^ {2}${cmd}\\b`, 'm'));
+    }
+  });
+
+  it('--version prints the version, exit 0', async () => {
+    const r = await currant(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('no command, an unknown command or an unknown flag: exit 2', async () => {
+    const none = await currant([]);
+    expect(none.code).toBe(2);
+    const unknown = await currant(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const flag = await currant(['check', '--frob', 'x.workflow']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("unknown option '--frob'");
+  });
+});

@@ -1,0 +1,111 @@
+/** The CLI's formatting: step lines (terminal and plain), final JSON, pending work, status view. */
+import pc from 'picocolors';
+import { describe, expect, it } from 'vitest';
+import type { Output } from '../../cli/io.ts';
+import { finalJson, formatFinal, formatStatus, formatStep, pendingOf } from '../../cli/render.ts';
+import type { Instance, StepLog } from '../../runtime/index.ts';
+
+const plain: Output = { tty: false, c: pc.createColors(false), line: () => {}, write: () => {} };
+const tty: Output = { tty: true, c: pc.createColors(true), line: () => {}, write: () => {} };
+
+function instance(over: Partial<Instance>): Instance {
+  return {
+    id: 'i-1',
+    workflow: 'w',
+    definitionHash: 'sha256:' + 'a'.repeat(64),
+    status: 'running',
+    input: { x: 1 },
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:01.000Z',
+    version: 3,
+    state: { v: 1, programHash: 'h', status: 'waiting', frames: [], pending: null, seq: 1, signals: {}, at: { line: 4, col: 3 } },
+    tasks: {},
+    timers: {},
+    steps: [],
+    ...over,
+  };
+}
+
+describe('formatStep', () => {
+  const step: StepLog = { at: '2026-01-01T10:20:30.456Z', kind: 'task', task: 'charge', line: 7, col: 3, attempt: 2, outcome: 'ok', durationMs: 1234 };
+
+  it('plain: timestamp, kind, task, line, attempt, outcome and time on one line', () => {
+    expect(formatStep(step, plain)).toBe('10:20:30.456 task charge line 7 attempt 2: ok (1.23s)');
+    expect(formatStep({ at: '2026-01-01T10:20:30.456Z', kind: 'start', outcome: 'started w' }, plain)).toBe('10:20:30.456 start: started w');
+  });
+
+  it('terminal: a coloured symbol and no timestamp', () => {
+    const line = formatStep(step, tty);
+    expect(line).toContain('\x1b[');
+    expect(line).toContain('✔');
+    expect(line).not.toContain('10:20:30');
+    expect(formatStep({ ...step, outcome: 'failed: boom (retry in 1s)' }, tty)).toContain('✖');
+  });
+});
+
+describe('final output', () => {
+  it('finalJson keeps only id, workflow, status and result or error', () => {
+    const done = instance({ status: 'completed', result: { ok: true } });
+    expect(finalJson(done)).toEqual({ id: 'i-1', workflow: 'w', status: 'completed', result: { ok: true } });
+    const failed = instance({ status: 'failed', error: { code: 'CR007', message: 'task x failed', line: 4, col: 9, task: 'x', attempts: 3 } });
+    expect(finalJson(failed)).toEqual({ id: 'i-1', workflow: 'w', status: 'failed', error: failed.error });
+  });
+
+  it('formatFinal names the file and position of an error', () => {
+    const failed = instance({ status: 'failed', error: { code: 'CR001', message: 'property of null', line: 4, col: 9 } });
+    expect(formatFinal(failed, plain, 'a.workflow')).toBe('failed w i-1: CR001 property of null at a.workflow:4:9');
+    expect(formatFinal(instance({ status: 'completed', result: null }), plain)).toBe('completed w i-1 → null');
+  });
+});
+
+describe('pendingOf', () => {
+  it('lists tasks with their attempts and timers', () => {
+    const i = instance({
+      tasks: {
+        'n3.s1': {
+          task: 'charge',
+          args: [],
+          attempt: 2,
+          policy: { retries: 3, backoffMs: 100, backoffRate: 2, maxBackoffMs: 1000, timeoutMs: 1000 },
+          at: { line: 5, col: 3 },
+          sentAt: '2026-01-01T00:00:00.000Z',
+          producedBy: 'x',
+          retryAt: '2026-01-01T00:00:02.000Z',
+          lastError: { message: 'boom' },
+        },
+      },
+      timers: { 'n3.s1#2:retry': { fireAt: '2026-01-01T00:00:02.000Z', purpose: 'retry', taskId: 'n3.s1', attempt: 2, producedBy: 'x' } },
+    });
+    const p = pendingOf(i);
+    expect(p.tasks).toEqual([
+      { taskId: 'n3.s1', task: 'charge', attempt: 2, of: 4, line: 5, col: 3, sentAt: '2026-01-01T00:00:00.000Z', retryAt: '2026-01-01T00:00:02.000Z', lastError: 'boom' },
+    ]);
+    expect(p.timers).toEqual([{ timerId: 'n3.s1#2:retry', purpose: 'retry', fireAt: '2026-01-01T00:00:02.000Z', taskId: 'n3.s1' }]);
+    expect(p.signals).toEqual([]);
+  });
+
+  it('reads the awaited signal from the last step, and forgets it once received or finished', () => {
+    const waiting: StepLog = { at: '2026-01-01T00:00:00.000Z', kind: 'signal', line: 8, col: 3, outcome: 'waiting for "approve" (timeout 2d)' };
+    const i = instance({ status: 'waiting', steps: [waiting] });
+    expect(pendingOf(i).signals).toEqual([{ name: 'approve', since: waiting.at, line: 8, timeout: '2d' }]);
+    const received = instance({ steps: [waiting, { at: waiting.at, kind: 'signal', outcome: 'received "approve"' }] });
+    expect(pendingOf(received).signals).toEqual([]);
+    expect(pendingOf(instance({ status: 'cancelled', steps: [waiting] })).signals).toEqual([]);
+  });
+});
+
+describe('formatStatus', () => {
+  it('shows status, position, input, pending work and the step log', () => {
+    const i = instance({
+      status: 'waiting',
+      steps: [{ at: '2026-01-01T00:00:00.000Z', kind: 'signal', line: 4, col: 3, outcome: 'waiting for "go"' }],
+    });
+    const text = formatStatus(i, plain, 'w.workflow');
+    expect(text).toMatch(/^instance +i-1$/m);
+    expect(text).toMatch(/^status +waiting$/m);
+    expect(text).toMatch(/^at +line 4, col 3$/m);
+    expect(text).toMatch(/^input +\{"x":1\}$/m);
+    expect(text).toMatch(/^ {2}signal {2}"go" line 4, waiting since 2026-01-01T00:00:00.000Z$/m);
+    expect(text).toMatch(/^ {2}00:00:00.000 signal line 4: waiting for "go"$/m);
+  });
+});
