@@ -414,16 +414,30 @@ export class Machine {
 
   private assign(s: Assign, value: Value): void {
     const t = s.target;
+    if (t.kind === 'Identifier') {
+      // the hot path (`s += i`): no closure
+      const scope = this.scopeOf(t.name, t);
+      setOwn(scope, t.name, s.op === '=' ? value : this.arith(compoundOp(s.op), scope[t.name]!, value, s));
+      return;
+    }
     if (s.op === '=') {
       this.store(t, () => value);
       return;
     }
-    const op = s.op === '+=' ? '+' : s.op === '-=' ? '-' : s.op === '*=' ? '*' : '/';
+    const op = compoundOp(s.op);
     this.store(t, (old) => this.arith(op, old, value, s));
   }
 
   private update(s: Update): void {
-    this.store(s.target, (old) => {
+    const t = s.target;
+    if (t.kind === 'Identifier') {
+      const scope = this.scopeOf(t.name, t);
+      const old = scope[t.name]!;
+      if (typeof old !== 'number') throw new PositionedError('CR002', `${s.op} needs a number, got ${kindOf(old)}`, s.span);
+      setOwn(scope, t.name, s.op === '++' ? old + 1 : old - 1);
+      return;
+    }
+    this.store(t, (old) => {
       if (typeof old !== 'number') throw new PositionedError('CR002', `${s.op} needs a number, got ${kindOf(old)}`, s.span);
       const n = s.op === '++' ? old + 1 : old - 1;
       return n;
@@ -744,4 +758,8 @@ export class Machine {
 }
 
 type ExprStmt = Extract<Statement, { kind: 'ExprStmt' }>;
+
+function compoundOp(op: Assign['op']): '+' | '-' | '*' | '/' {
+  return op === '+=' ? '+' : op === '-=' ? '-' : op === '*=' ? '*' : '/';
+}
 export type AwaitStatement = VarDecl | Assign | ExprStmt | Return;
