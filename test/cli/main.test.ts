@@ -1,6 +1,11 @@
 /** The command line itself: help, version, unknown commands and flags (exit codes 0 and 2). */
-import { describe, expect, it } from 'vitest';
-import { currant } from './helpers.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { currant, tempDir } from './helpers.ts';
+
+const tmp = tempDir();
+afterAll(tmp.cleanup);
 
 // Each CLI call starts node + tsx (about a second, more when test files run in parallel).
 describe('currant', { timeout: 90_000 }, () => {
@@ -27,5 +32,14 @@ describe('currant', { timeout: 90_000 }, () => {
     const flag = await currant(['check', '--frob', 'x.workflow']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("unknown option '--frob'");
+  });
+
+  it('a broken database is an internal error: exit 4 with the cause', async () => {
+    const db = join(tmp.dir, 'broken.db');
+    writeFileSync(db, 'this is not a SQLite file, just text long enough to be read as a header');
+    const r = await currant(['status', 'x', '--db', db]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('internal error');
+    expect(r.stderr).toContain('file is not a database');
   });
 });
