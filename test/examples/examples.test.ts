@@ -3,9 +3,10 @@
  * --db and --json) through the real CLI, and gives the expected status and result. The approval
  * example is also answered with `currant signal` from another process while `run` waits.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../adapters/embedded/index.ts';
 import { currant, eventually, ROOT, spawnCurrant, statusOf, tempDir } from '../cli/helpers.ts';
 
 const tmp = tempDir('currant-examples-');
@@ -34,9 +35,12 @@ const inputOf = (file: string) => JSON.parse(readFileSync(join(ROOT, 'examples',
 
 // Each CLI call starts node + tsx (about a second, more when test files run in parallel).
 describe('examples', { timeout: 90_000 }, () => {
-  it('documents one command per example', () => {
+  it('documents one command per example, the same in examples/README.md and the folder README', () => {
     for (const name of ['order', 'approval', 'fanout', 'flaky', 'polling']) {
-      expect(COMMANDS.some((c) => c[1] === `examples/${name}/${name}.workflow`), name).toBe(true);
+      const cmd = COMMANDS.find((c) => c[1] === `examples/${name}/${name}.workflow` && c.includes(`@examples/${name}/input.json`));
+      expect(cmd, name).toBeDefined();
+      const own = readFileSync(join(ROOT, 'examples', name, 'README.md'), 'utf8');
+      expect(own).toContain(`npx currant ${cmd!.join(' ')}`);
     }
   });
 
@@ -66,7 +70,16 @@ describe('examples', { timeout: 90_000 }, () => {
     const run = spawnCurrant([...args, '--db', db, '--json']);
     // The signal may arrive before the workflow waits for it: it is buffered, so sending as soon as
     // the instance exists is enough (and keeps the test far from the 5s timeout).
-    await eventually(() => statusOf('req-signal', db).catch(() => undefined), 20_000, 'the instance');
+    // Looking in the database directly (not with `currant status`) saves a process start.
+    await eventually(async () => {
+      if (!existsSync(db)) return undefined;
+      const store = new SqliteStore(db);
+      try {
+        return await store.load('req-signal');
+      } finally {
+        store.close();
+      }
+    }, 20_000, 'the instance');
     const sent = await currant(['signal', 'req-signal', 'approval', '{"approved": true, "by": "ana"}', '--db', db]);
     expect(sent.code, sent.stderr).toBe(0);
     const done = await run.done;
