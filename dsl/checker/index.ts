@@ -113,7 +113,8 @@ class Checker {
           hint: 'a recursive type must go through a field or an element type, e.g. { children: Tree[] }',
         });
       } else {
-        const near = didYouMean(name, [...this.env.names(), 'string', 'number', 'boolean', 'null', 'any', 'void']);
+        // `aliases`, not this.env: alias bodies are converted inside TypeEnv's constructor
+        const near = didYouMean(name, [...aliases.keys(), 'string', 'number', 'boolean', 'null', 'any', 'void']);
         this.report('CT018', span, `unknown type '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, {
           hint: near ? undefined : `declare it with \`type ${name} = …\` or use any`,
         });

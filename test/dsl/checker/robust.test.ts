@@ -1,0 +1,43 @@
+/**
+ * The checker never throws: any program the parser accepts, however odd, gives diagnostics.
+ * Inputs are corpus sources with random fragments inserted and random spans deleted.
+ */
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parse } from '../../../dsl/parser.ts';
+import { check } from '../../../dsl/checker/index.ts';
+import { loadCases } from '../corpus/run.ts';
+
+const sources = loadCases(join(import.meta.dirname, '../corpus')).map((c) => c.source);
+const FRAGMENTS = [
+  'await ', 'const ', 'let ', 'x', '.', '(', ')', '[', ']', '{', '}', ',', '=', '+', '?.', '...', 'Promise.all(',
+  '.map(', 'sleep(', 'signal(', '"5s"', '1', 'null', 'return ', 'break\n', 'while (true) ', 'for (;;) ',
+  'type T = ', 'A[]', '|', ';', '\n', 'task t(a: number): any\n', 'with { retries: 1 }', '`${x}`', ': Foo',
+];
+
+const edit = fc.record({ at: fc.nat(), insert: fc.boolean(), fragment: fc.constantFrom(...FRAGMENTS), cut: fc.integer({ min: 1, max: 6 }) });
+
+describe('checker robustness', () => {
+  it('never throws on a parsed program', () => {
+    let checked = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...sources), fc.array(edit, { minLength: 1, maxLength: 3 }), (base, edits) => {
+        let s = base;
+        for (const e of edits) {
+          const at = e.at % (s.length + 1);
+          s = e.insert ? s.slice(0, at) + e.fragment + s.slice(at) : s.slice(0, at) + s.slice(at + e.cut);
+        }
+        const parsed = parse(s, 'fuzz.workflow');
+        if (!parsed.program) return;
+        checked++;
+        const ds = check(parsed.program);
+        // sorted by position, each with a code and a message
+        for (let i = 1; i < ds.length; i++) expect(ds[i]!.span.start).toBeGreaterThanOrEqual(ds[i - 1]!.span.start);
+        for (const d of ds) expect(d.message.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 600, seed: 20261125 },
+    );
+    expect(checked).toBeGreaterThan(50);
+  });
+});
