@@ -15,6 +15,7 @@ import { matchEvent } from './awaits.ts';
 import type { Frame, Pending, Scope } from './frames.ts';
 import { Machine } from './machine.ts';
 import { indexProgram } from './program.ts';
+import { upgradeState } from './state.ts';
 import { STATE_VERSION, type Activation, type Command, type ExecOptions, type ExecState, type Value, type WorkflowEvent } from './types.ts';
 import { fromOutside, setOwn } from './values.ts';
 
@@ -23,6 +24,7 @@ export const DEFAULT_MAX_STATE_BYTES = 262_144;
 export { BUILTINS, NAMESPACES, PROPERTIES, lookupMethod, arityProblem } from './builtins.ts';
 export type { Builtin, BuiltinParam, BuiltinContext } from './builtins.ts';
 export { DEFAULT_MAX_STEPS } from './machine.ts';
+export { upgradeState } from './state.ts';
 
 /** Starts a workflow with `input` keyed by parameter name (a missing parameter is null). */
 export function start(program: Program, input: Record<string, Value>, options: ExecOptions): Activation {
@@ -47,13 +49,11 @@ export function start(program: Program, input: Record<string, Value>, options: E
 }
 
 /** Applies one event to a waiting state and runs on to the next await or the end. */
-export function resume(program: Program, state: ExecState, event: WorkflowEvent, options: ExecOptions): Activation {
+export function resume(program: Program, saved: ExecState, event: WorkflowEvent, options: ExecOptions): Activation {
   const ix = indexProgram(program);
+  const state = upgradeState(saved);
   if (state.programHash !== ix.hash) {
     throw new Error(`state belongs to program ${state.programHash}, not ${ix.hash}: resume it with the definition it started with`);
-  }
-  if (typeof state.v !== 'number' || state.v > STATE_VERSION) {
-    throw new Error(`state format version ${state.v} is newer than this interpreter (${STATE_VERSION})`);
   }
   if (state.status !== 'waiting') return ignored(state, `the instance is ${state.status}`);
   const pending = state.pending as Pending | null;
