@@ -43,6 +43,9 @@ import {
   startRequest,
 } from './http.ts';
 import { instanceView } from './view.ts';
+
+/** SQS's message size limit (the classic 256 KiB every SQS and emulator accepts). */
+const MAX_MESSAGE_BYTES = 256 * 1024;
 import { log, runtime } from './wiring.ts';
 import { workflows, type WorkflowSource } from './workflows.ts';
 
@@ -85,7 +88,13 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       const key = idempotencyKey(event.headers);
       // Why a prefix: signal ids share the instance's event-id space with task results and timers.
       const signalId = key !== undefined ? `signal:${key}` : `signal:${deps.clock.uuid()}`;
-      await services.sendEvent({ type: 'signal', instanceId: id, name, payload, signalId });
+      const message: EventMessage = { type: 'signal', instanceId: id, name, payload, signalId };
+      // The body limit leaves room for the envelope, but a payload right at the limit could still
+      // make the message pass SQS's 256 KiB: refuse it here rather than fail with a 500.
+      if (Buffer.byteLength(JSON.stringify(message), 'utf8') > MAX_MESSAGE_BYTES) {
+        throw new HttpError(413, 'BODY_TOO_LARGE', `the signal message would exceed ${MAX_MESSAGE_BYTES} bytes`);
+      }
+      await services.sendEvent(message);
       return json(202, { instanceId: id, signal: name, signalId });
     }
     case 'cancel': {

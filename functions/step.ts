@@ -104,7 +104,7 @@ async function stepRecord(record: SQSRecord): Promise<RecordOutcome> {
   const out = await currentMetrics.run(m, () => processBody(rt.deps, record.body));
   const ms = performance.now() - t0;
   console.log(`CURRANT_METRICS ${JSON.stringify({ ...out, ms: Math.round(ms * 1000) / 1000, calls: m.calls, bytesWritten: m.bytesWritten })}`);
-  return out;
+  return logged(record, out);
 }
 
 function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {

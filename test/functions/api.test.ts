@@ -188,6 +188,14 @@ describe('signals and cancel', () => {
     expect((await call('POST', '/instances/nope/signals/approval')).status).toBe(404);
   });
 
+  it('refuses (413) a payload that fits the body limit but not an SQS message with its envelope', async () => {
+    await start('approval', { input: { requestId: 'r1', amount: 5 }, id: 'r1' });
+    const payload = JSON.stringify('x'.repeat(256 * 1024 - 10));
+    const r = await call('POST', '/instances/r1/signals/approval', { body: payload });
+    expect(r.status).toBe(413);
+    expect(sent).toEqual([]);
+  });
+
   it('cancels (200), is idempotent, and refuses to cancel or signal a finished instance (409)', async () => {
     await start('processOrder', { input: { orderId: 'o1', amount: 5 }, id: 'o1' });
     const r = await call('POST', '/instances/o1/cancel', { body: JSON.stringify({ reason: 'changed my mind' }) });
