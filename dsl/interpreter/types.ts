@@ -172,7 +172,7 @@ export interface ExecOptions {
   uuid: () => string;
   /** Statements allowed in one activation before CR005. Default 100_000. */
   maxSteps?: number;
-  /** Largest allowed `JSON.stringify(state).length` after an activation, before CR006. Default 262_144. */
+  /** Largest allowed size of the state after an activation, in UTF-8 bytes of `JSON.stringify(state)`, before CR006. Default 262_144. */
   maxStateBytes?: number;
 }
 
