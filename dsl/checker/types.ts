@@ -287,6 +287,8 @@ export function widen(t: Type): Type {
       // kept: `const [a, b] = await Promise.all([t1(), t2()])` gives each its own type
       return { kind: 'tuple', elements: t.elements.map(widenField) };
     case 'object':
+      // `const acc = {}` is filled in later (acc.total = 1): an empty literal says nothing yet
+      if (Object.keys(t.fields).length === 0) return ANY;
       return {
         kind: 'object',
         fields: Object.fromEntries(Object.entries(t.fields).map(([k, f]) => [k, { type: widenField(f.type), optional: f.optional }])),
@@ -317,7 +319,8 @@ export function didYouMean(name: string, iterable: Iterable<string>): string | u
     }
   }
   const limit = Math.max(1, Math.floor(name.length / 3));
-  if (best !== undefined && bestD <= limit) return best;
+  // `bestD < name.length`: replacing every letter is no typo ('b' is not a misspelt 'a')
+  if (best !== undefined && bestD <= limit && bestD < name.length) return best;
   // A shortened or differently-ended name (`toUpper` → toUpperCase, `retry` → retries): a long
   // shared prefix is as telling as a small edit distance.
   let bestPrefix = 0;

@@ -140,6 +140,10 @@ workflow w(items: Item[], mode: "fast" | "slow", limit: number | null): Result {
     expect(codes(src)).toEqual([]);
   });
 
+  it('an empty object literal can be filled in later', () => {
+    expect(codes('workflow w() {\n  const acc = {}\n  acc.total = 1\n  return acc.total\n}')).toEqual([]);
+  });
+
   it('shadowing in a nested block is allowed', () => {
     expect(codes('workflow w() { let x = 1; { let x = "s"; x = "t" } x = 2; for (let i = 0; i < 3; i++) { let i = "a" } }')).toEqual([]);
   });
