@@ -253,9 +253,8 @@ export class Machine {
     if (body.kind === 'Block' && this.ix.scoped.has(body.id)) {
       const v: Scope = {};
       this.pushFrame({ k: 'L', n: body.id, i: 0, v }, v);
-    } else if (body.kind === 'Block') {
-      this.frames.push({ k: 'L', n: body.id, i: 0 });
     } else {
+      // a Block that declares nothing, or a lone statement (`if (x) return 1`): no scope object
       this.frames.push({ k: 'L', n: body.id, i: 0 });
     }
   }
