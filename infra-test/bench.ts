@@ -30,10 +30,13 @@ import { startWorkflow, type Instance } from '../runtime/index.ts';
 import { processBody } from '../functions/step.ts';
 import { createRuntime, currentMetrics, newMetrics, type Metrics } from '../functions/wiring.ts';
 import { createTable } from './aws-setup.ts';
-import { INFRA_DIR, REGION, ROOT, startEmulator } from './emulator.ts';
+import { CurrantApi } from './client.ts';
+import { bootstrap, deployStack, INFRA_DIR, REGION, restApiUrl, ROOT, startEmulator } from './emulator.ts';
 
 const AWAITS = Number(process.env.CURRANT_BENCH_AWAITS ?? 30);
 const JSON_OUT = process.argv.includes('--json');
+/** Also deploy the examples stack (CURRANT_METRICS on) and read the deployed step function's own numbers. */
+const DEPLOYED = process.argv.includes('--deployed');
 
 // ---------------------------------------------------------------------------------------------
 // Prices (us-east-1, on-demand, as published by AWS; checked 2026-11)
@@ -214,6 +217,58 @@ async function sequentialAwaits() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 2b. Cross-check (--deployed): the deployed step function's own CURRANT_METRICS log lines
+// ---------------------------------------------------------------------------------------------
+
+interface DeployedRow {
+  outcome: string;
+  records: number;
+  medianMs: number;
+  callsPerRecord: Record<string, number>;
+  bytesPerRecord: number;
+}
+
+async function deployedCrossCheck(): Promise<DeployedRow[]> {
+  const emu = await startEmulator();
+  try {
+    await bootstrap(emu);
+    const out = await deployStack(emu, { stack: 'CurrantExamples', context: { 'currant:metrics': '1' } });
+    const api = new CurrantApi(restApiUrl(emu, out.ApiId!, out.ApiStage!), { region: REGION });
+    for (const [wf, input] of [
+      ['polling', { name: 'bench' }],
+      ['processOrder', { orderId: 'o-bench', amount: 5 }],
+    ] as const) {
+      const started = await api.start(wf, input);
+      if (started.status !== 201) throw new Error(`start ${wf}: ${started.status} ${JSON.stringify(started.body)}`);
+      const done = await api.waitForEnd(started.body.id, 120_000);
+      if (done.status !== 'completed') throw new Error(`${wf} ended ${done.status}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000)); // let the last log lines reach the file
+    const rows = new Map<string, { ms: number[]; calls: Record<string, number>; bytes: number }>();
+    for (const line of readFileSync(emu.logFile, 'utf8').split('\n')) {
+      const m = /CURRANT_METRICS (\{.*\})\s*$/.exec(line);
+      if (!m) continue;
+      const r = JSON.parse(m[1]!) as { outcome: string; ms: number; calls: Record<string, number>; bytesWritten: number; event: string };
+      const kind = `${r.outcome} ${r.event.startsWith('timer:') ? 'timer' : r.event.startsWith('signal') ? 'signal' : 'result'}`;
+      const row = rows.get(kind) ?? { ms: [], calls: {}, bytes: 0 };
+      row.ms.push(r.ms);
+      for (const [k, v] of Object.entries(r.calls)) row.calls[k] = (row.calls[k] ?? 0) + v;
+      row.bytes += r.bytesWritten;
+      rows.set(kind, row);
+    }
+    return [...rows.entries()].map(([outcome, r]) => ({
+      outcome,
+      records: r.ms.length,
+      medianMs: median(r.ms),
+      callsPerRecord: perAwait(r.calls, r.ms.length),
+      bytesPerRecord: r.bytes / r.ms.length,
+    }));
+  } finally {
+    await emu.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // 3. Cost per million awaits
 // ---------------------------------------------------------------------------------------------
 
@@ -223,18 +278,24 @@ interface CostLine {
   dollarsPerMillion: number;
 }
 
-function costModel(r: Awaited<ReturnType<typeof sequentialAwaits>>, batch: number) {
+/**
+ * `withoutTimeoutTimers` is a what-if, not a measurement of something built: the same run minus the
+ * per-attempt timeout timer (its SendMessage, its delivery and its read-only step record), i.e. what
+ * a single wake-up message per instance (instead of one timer message per task attempt) would save.
+ */
+function costModel(r: Awaited<ReturnType<typeof sequentialAwaits>>, batch: number, withoutTimeoutTimers = false) {
   const results = r.samples.filter((s) => s.kind === 'result');
-  const timers = r.samples.filter((s) => s.kind === 'timer');
+  const timers = withoutTimeoutTimers ? [] : r.samples.filter((s) => s.kind === 'timer');
   const n = results.length;
-  const stepCalls = sumCalls(r.samples);
+  const stepCalls = sumCalls([...results, ...timers]);
   const gets = (stepCalls.GetItem ?? 0) / n;
   const itemBytes = Math.max(...results.map((s) => s.bytesWritten).filter((b) => b > 0));
   const writes = results.reduce((w, s) => w + (s.bytesWritten > 0 ? writeUnits(s.bytesWritten) : 0), 0) / n;
-  const stepSends = ((stepCalls.SendMessage ?? 0) + (stepCalls.SendMessageBatch ?? 0)) / n;
+  const timerSends = withoutTimeoutTimers ? r.samples.filter((s) => s.kind === 'timer').length : 0;
+  const stepSends = ((stepCalls.SendMessage ?? 0) + (stepCalls.SendMessageBatch ?? 0) - timerSends) / n;
   // Messages the Lambda pollers receive and delete per await: the task message, its result, the timeout timer.
   const polled = (results.length + results.length + timers.length) / n;
-  const stepMs = median(results.slice(1).map((s) => s.ms)) + (timers.length / n) * median(timers.map((s) => s.ms));
+  const stepMs = median(results.slice(1).map((s) => s.ms)) + (timers.length > 0 ? (timers.length / n) * median(timers.map((s) => s.ms)) : 0);
   const taskMs = median(r.replyMs);
   const lines: CostLine[] = [
     { what: 'Lambda requests (step: result + timer; task)', perAwait: (results.length + timers.length) / n / batch + 1 / batch, dollarsPerMillion: 0 },
@@ -246,7 +307,7 @@ function costModel(r: Awaited<ReturnType<typeof sequentialAwaits>>, batch: numbe
   ];
   const price = [PRICES.lambdaRequest, PRICES.lambdaGbSecondArm, PRICES.dynamoReadUnit, PRICES.dynamoWriteUnit, PRICES.sqsRequest, PRICES.sqsRequest];
   lines.forEach((l, k) => (l.dollarsPerMillion = l.perAwait * price[k]! * 1e6));
-  return { batch, lines, total: lines.reduce((s, l) => s + l.dollarsPerMillion, 0) };
+  return { batch, withoutTimeoutTimers, lines, total: lines.reduce((s, l) => s + l.dollarsPerMillion, 0) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,12 +315,13 @@ function costModel(r: Awaited<ReturnType<typeof sequentialAwaits>>, batch: numbe
 async function main(): Promise<void> {
   const sizes = await exampleItemSizes();
   const run = await sequentialAwaits();
+  const deployed = DEPLOYED ? await deployedCrossCheck() : undefined;
   const results = run.samples.filter((s) => s.kind === 'result');
   const timers = run.samples.filter((s) => s.kind === 'timer');
   const warm = results.slice(1); // the first record compiles the program (cold cache)
   const stepMedian = median(warm.map((s) => s.ms));
   const rawMedian = median(run.rawMs);
-  const costs = [costModel(run, 1), costModel(run, 10)];
+  const costs = [costModel(run, 1), costModel(run, 10), costModel(run, 1, true)];
   const report = {
     awaits: results.length,
     sizes,
@@ -275,6 +337,7 @@ async function main(): Promise<void> {
       ratio: stepMedian / rawMedian,
     },
     costs,
+    deployed,
     prices: PRICES,
     targets: { dollarsPerMillion: 4, ratio: 1.5 },
   };
@@ -298,8 +361,18 @@ async function main(): Promise<void> {
   out.push(`step time per await: median ${f(stepMedian)} ms, p90 ${f(report.perAwait.stepMs.p90)} ms (first, compiling the program: ${f(results[0]?.ms ?? NaN)} ms); timer record median ${f(report.perAwait.timerMs.median)} ms`);
   out.push(`raw calls (GetItem + conditional PutItem + SendMessage, sequential): median ${f(rawMedian)} ms, p90 ${f(report.perAwait.rawMs.p90)} ms`);
   out.push(`step / raw = ${f(report.perAwait.ratio, 2)} (target ≤ 1.5) ${report.perAwait.ratio <= 1.5 ? 'MET' : 'NOT MET'}`);
+  if (deployed) {
+    out.push('', '## cross-check: the deployed step function (examples stack, CURRANT_METRICS=1; polling + order)', '');
+    out.push('| record | count | median ms (in the Lambda) | AWS calls per record | bytes written per record |', '| --- | --- | --- | --- | --- |');
+    for (const d of deployed) out.push(`| ${d.outcome} | ${d.records} | ${f(d.medianMs)} | ${JSON.stringify(d.callsPerRecord)} | ${f(d.bytesPerRecord, 0)} |`);
+  }
   for (const c of costs) {
-    out.push('', `## cost per million awaits, ${c.batch === 1 ? 'one record per Lambda invocation (a lone sequential instance)' : `batches of ${c.batch} (many instances at once)`}`, '');
+    const title = c.withoutTimeoutTimers
+      ? 'what-if (not built): one record per invocation, without a timeout-timer message per task attempt (one wake-up per instance instead)'
+      : c.batch === 1
+        ? 'one record per Lambda invocation (a lone sequential instance)'
+        : `batches of ${c.batch} (many instances at once)`;
+    out.push('', `## cost per million awaits, ${title}`, '');
     out.push('| item | per await | $ per million awaits |', '| --- | --- | --- |');
     for (const l of c.lines) out.push(`| ${l.what} | ${f(l.perAwait, 4)} | ${f(l.dollarsPerMillion, 3)} |`);
     out.push(`| **total** | | **${f(c.total, 2)}** (target ≤ 4: ${c.total <= 4 ? 'MET' : 'NOT MET'}) |`);
