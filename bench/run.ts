@@ -1,0 +1,42 @@
+/**
+ * `npm run bench`: the interpreter's throughput next to plain JavaScript, the serialised state size
+ * of each example, and the embedded runtime's cost per step for 10, 1,000 and 10,000 sequential
+ * awaits. Prints a report and exits 1 when a target is missed (this is a benchmark, not a test:
+ * run it on a quiet machine).
+ *
+ * Targets: ≥ 1,000,000 DSL statements per second; step 10,000 costs ≤ 1.2 × step 10.
+ */
+import { benchEmbedded } from './embedded.ts';
+import { benchInterpreter, exampleStateSizes } from './interpreter.ts';
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const misses: string[] = [];
+
+console.log('# currant benchmark\n');
+console.log('## Interpreter: `for (let i = 0; i < n; i++) { sum += i % 7 }`\n');
+const interp = benchInterpreter();
+console.log(`DSL:  ${fmt(interp.statements)} statements in ${fmt(interp.seconds * 1000, 1)} ms = ${fmt(interp.dslStatementsPerSecond)} statements/s`);
+console.log(`JS:   the same loop = ${fmt(interp.jsIterationsPerSecond)} iterations/s (${fmt(interp.jsIterationsPerSecond / interp.dslStatementsPerSecond, 1)}x the DSL)`);
+console.log('(the interpreter counts each executed statement; the loop test and update are not counted)');
+if (interp.dslStatementsPerSecond < 1_000_000) misses.push(`interpreter: ${fmt(interp.dslStatementsPerSecond)} statements/s < 1,000,000`);
+
+console.log('\n## Serialised state size at the first await\n');
+console.log('| example | bytes |\n| --- | ---: |');
+for (const s of exampleStateSizes()) console.log(`| ${s.example} | ${fmt(s.bytesAtFirstAwait)} |`);
+
+console.log('\n## Embedded runtime (SQLite, WAL): cost per step of n sequential awaits\n');
+console.log('| n | ms/step, first 10 | ms/step, last 10 | last/first | steps/s |\n| ---: | ---: | ---: | ---: | ---: |');
+const rows = await benchEmbedded();
+for (const r of rows) {
+  console.log(`| ${fmt(r.n)} | ${fmt(r.msPerStepFirst10, 3)} | ${fmt(r.msPerStepLast10, 3)} | ${fmt(r.ratio, 2)} | ${fmt(r.stepsPerSecond)} |`);
+}
+const big = rows.find((r) => r.n === 10_000);
+const small = rows.find((r) => r.n === 10);
+if (big && small) {
+  const vsTen = big.msPerStepLast10 / small.msPerStepFirst10;
+  console.log(`\nstep 10,000 vs step 10: ${fmt(big.msPerStepLast10, 3)} ms / ${fmt(small.msPerStepFirst10, 3)} ms = ${fmt(vsTen, 2)} (same run: ${fmt(big.ratio, 2)})`);
+  if (big.ratio > 1.2) misses.push(`embedded: step 10,000 costs ${fmt(big.ratio, 2)}x step 10 (> 1.2)`);
+}
+
+console.log(misses.length ? `\nTARGETS MISSED:\n- ${misses.join('\n- ')}` : '\nAll targets met.');
+process.exitCode = misses.length ? 1 : 0;
