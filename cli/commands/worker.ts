@@ -35,7 +35,7 @@ export async function workerCommand(opts: { tasks: string; db?: string }): Promi
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const watch = new ExternalWatch(engine);
+  const watch = new ExternalWatch(engine, (i) => i.steps.forEach((s) => print(i.id, s)));
   // Steps already in the log were printed by whoever made them; only new ones are printed here.
   for (const id of engine.store.unfinished()) {
     const i = await engine.store.load(id);

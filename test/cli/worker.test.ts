@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, fixture, spawnCurrant, statusOf, tempDir } from './helpers.ts';
+import { currant, eventually, fixture, spawnCurrant, statusOf, tempDir } from './helpers.ts';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -36,6 +36,26 @@ describe('currant worker', { timeout: 90_000 }, () => {
 
     expect(worker.stdout()).toMatch(/worker: 1 unfinished instance/);
     expect(worker.stdout()).toMatch(/k-1 .*task count line 7: ok/);
+    // A signal from another process reaches an instance the worker runs.
+    const waiting = spawnCurrant(['run', fixture('waits.workflow'), '--tasks', fixture('tasks.ts'), '--input', '{"name":"s"}', '--db', db, '--id', 's-1']);
+    await eventually(async () => ((await statusOf('s-1', db))?.pending.signals.length ? true : undefined), 20_000, 's-1 waiting');
+    waiting.child.kill('SIGKILL');
+    await waiting.done;
+    expect(worker.stdout()).not.toContain('s-1'); // started after the worker: not its instance yet
+    const restarted = spawnCurrant(['worker', '--tasks', fixture('tasks.ts'), '--db', db]);
+    await eventually(async () => (/worker: 1 unfinished instance/.test(restarted.stdout()) ? true : undefined), 20_000, 'the second worker');
+    const sent = await currant(['signal', 's-1', 'go', '{"who":"wo"}', '--db', db]);
+    expect(sent.code, sent.stderr).toBe(0);
+    const s1 = await eventually(async () => {
+      const s = await statusOf('s-1', db);
+      return s?.status === 'completed' ? s : undefined;
+    }, 20_000, 'the worker to finish s-1');
+    expect(s1.result).toBe('s: hello wo! ');
+    expect(restarted.stdout()).toMatch(/s-1 .*signal: received "go"/);
+    expect(restarted.stdout()).toMatch(/s-1 .*task greet line 5: ok/);
+    restarted.child.kill('SIGINT');
+    expect((await restarted.done).code).toBe(0);
+
     worker.child.kill('SIGTERM');
     const stopped = await worker.done;
     expect(stopped.code).toBe(0);
