@@ -17,6 +17,18 @@ import { toResult, toTaskError, type AttemptOutcome, type TaskContext, type Task
 
 type SendTask = Extract<DispatchCommand, { type: 'sendTask' }>;
 
+/** One attempt from dispatch to its outcome. Its deadline runs from dispatch, like the runtime's timeout timer. */
+interface Job {
+  c: SendTask;
+  key: string;
+  controller: AbortController;
+  deadline: NodeJS.Timeout;
+  /** Resolves (with undefined) when the deadline passes. */
+  expired: Promise<undefined>;
+  isExpired: boolean;
+  started: boolean;
+}
+
 export interface InProcessDispatcherOptions {
   tasks: TaskRegistry;
   now: () => Date;
@@ -31,9 +43,9 @@ export interface InProcessDispatcherOptions {
 const MAX_DELAY = 2_147_483_647;
 
 export class InProcessDispatcher implements Dispatcher {
-  private readonly queue: SendTask[] = [];
+  private readonly queue: Job[] = [];
   /** Attempts queued or running, by `${instanceId}\0${taskId}#${attempt}`. */
-  private readonly active = new Set<string>();
+  private readonly active = new Map<string, Job>();
   private running = 0;
   private readonly timers = new Map<string, { fireAt: string; handle: NodeJS.Timeout }>();
   private closed = false;
@@ -48,8 +60,9 @@ export class InProcessDispatcher implements Dispatcher {
         case 'sendTask': {
           const key = `${c.instanceId}\0${eventIds.taskResult(c.taskId, c.attempt)}`;
           if (this.active.has(key)) break; // already queued or running: at most once per process
-          this.active.add(key);
-          this.queue.push(c);
+          const job = this.job(c, key);
+          this.active.set(key, job);
+          this.queue.push(job);
           break;
         }
         case 'scheduleTimer':
@@ -92,35 +105,66 @@ export class InProcessDispatcher implements Dispatcher {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t.handle);
     this.timers.clear();
+    for (const j of this.active.values()) clearTimeout(j.deadline);
     this.queue.length = 0;
+  }
+
+  private job(c: SendTask, key: string): Job {
+    let expire: (v: undefined) => void = () => {};
+    const job: Job = {
+      c,
+      key,
+      controller: new AbortController(),
+      expired: new Promise<undefined>((resolve) => (expire = resolve)),
+      isExpired: false,
+      started: false,
+      // Armed now, before the runtime's timeout timer for the same attempt (dispatched right after
+      // this sendTask with the same delay), so the task's signal is aborted before the runtime
+      // counts the attempt as timed out.
+      deadline: setTimeout(() => {
+        job.isExpired = true;
+        job.controller.abort(new Error(`task ${c.task} timed out after ${c.timeoutMs}ms`));
+        expire(undefined);
+        if (!job.started) this.forget(job); // never ran: it stays in the queue only as a tombstone
+      }, Math.min(c.timeoutMs, MAX_DELAY)),
+    };
+    return job;
+  }
+
+  private forget(job: Job): void {
+    clearTimeout(job.deadline);
+    if (this.active.get(job.key) === job) this.active.delete(job.key);
+    if (this.active.size === 0) for (const f of this.idle.splice(0)) f();
   }
 
   private pump(): void {
     const limit = this.opts.concurrency ?? 16;
     while (!this.closed && this.running < limit && this.queue.length > 0) {
-      const c = this.queue.shift()!;
+      const job = this.queue.shift()!;
+      if (job.isExpired) continue;
+      job.started = true;
       this.running++;
       // Why setImmediate: the caller (the driver) has just saved; running the task on a later turn
       // keeps dispatch non-blocking and keeps task code out of the driver's stack.
-      setImmediate(() => void this.run(c));
+      setImmediate(() => void this.run(job));
     }
   }
 
-  private async run(c: SendTask): Promise<void> {
-    const key = `${c.instanceId}\0${eventIds.taskResult(c.taskId, c.attempt)}`;
-    const outcome = await this.attempt(c);
+  private async run(job: Job): Promise<void> {
+    const { c } = job;
+    const outcome = await this.attempt(job);
     this.running--;
-    this.active.delete(key);
+    this.forget(job);
     if (outcome && !this.closed) {
       const base = { type: 'taskResult' as const, id: eventIds.taskResult(c.taskId, c.attempt), taskId: c.taskId, attempt: c.attempt };
       this.opts.deliver(c.instanceId, outcome.ok ? { ...base, ok: true, result: outcome.result } : { ...base, ok: false, error: outcome.error });
     }
-    if (this.active.size === 0) for (const f of this.idle.splice(0)) f();
     this.pump();
   }
 
   /** Runs one attempt; `undefined` when it timed out (the runtime's durable timeout timer reports it). */
-  private async attempt(c: SendTask): Promise<AttemptOutcome | undefined> {
+  private async attempt(job: Job): Promise<AttemptOutcome | undefined> {
+    const { c } = job;
     const fn = this.opts.tasks[c.task];
     if (!fn) {
       return {
@@ -128,22 +172,14 @@ export class InProcessDispatcher implements Dispatcher {
         error: { message: `no implementation for task '${c.task}' in the tasks module`, type: 'TaskNotFound', retryable: false },
       };
     }
-    const controller = new AbortController();
     const ctx: TaskContext = {
       instanceId: c.instanceId,
       taskId: c.taskId,
       task: c.task,
       idempotencyKey: idempotencyKey(c.instanceId, c.taskId),
       attempt: c.attempt,
-      signal: controller.signal,
+      signal: job.controller.signal,
     };
-    let handle: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<undefined>((resolve) => {
-      handle = setTimeout(() => {
-        controller.abort(new Error(`task ${c.task} timed out after ${c.timeoutMs}ms`));
-        resolve(undefined);
-      }, Math.min(c.timeoutMs, MAX_DELAY));
-    });
     const work = (async (): Promise<AttemptOutcome> => {
       try {
         return toResult(await fn(...c.args, ctx));
@@ -151,11 +187,7 @@ export class InProcessDispatcher implements Dispatcher {
         return { ok: false, error: toTaskError(e) };
       }
     })();
-    try {
-      return await Promise.race([work, timedOut]);
-    } finally {
-      clearTimeout(handle);
-    }
+    return Promise.race([work, job.expired]);
   }
 
   private arm(instanceId: string, timerId: string, fireAt: string): void {

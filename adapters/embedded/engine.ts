@@ -43,7 +43,10 @@ export interface EngineOptions {
   tasksModule?: string;
   /** Injected clock and ids (default: the system clock, random UUIDs). */
   clock?: { now?: () => Date; uuid?: () => string };
-  /** Called for every step added to an instance's log, after it was saved. */
+  /**
+   * Called for every step added to an instance's log, after it was saved. The instance passed is
+   * the driver's copy: its `steps` may hold only the latest steps (use `get` for the whole log).
+   */
   onStep?: (instance: Instance, step: StepLog) => void;
   /** Called when applying an event fails unexpectedly (default: console.error). */
   onError?: (error: unknown, instanceId: string) => void;
@@ -102,10 +105,11 @@ class EmbeddedEngine implements Engine {
       now,
       concurrency: opts.concurrency,
       deliver: (id, event) => this.deliver(id, event),
-      onFinished: (id, instance) => this.finished(id, instance),
+      onFinished: (id) => this.finished(id),
     });
     this.deps = {
-      store: this.store,
+      // The driver's view leaves the step log out of each load and appends new steps on save.
+      store: this.store.forDriver(),
       dispatcher: this.dispatcher,
       programs: new ProgramCache(this.store),
       clock: { now, uuid },
@@ -126,7 +130,8 @@ class EmbeddedEngine implements Engine {
   async start(definition: { source: string; file: string }, input: unknown, o: { id?: string } = {}): Promise<Instance> {
     this.assertOpen();
     const id = o.id ?? this.deps.clock.uuid();
-    return this.serial(id, async () => (await startWorkflow(this.deps, definition, input, { id })).instance, true);
+    await this.serial(id, () => startWorkflow(this.deps, definition, input, { id }), true);
+    return this.get(id);
   }
 
   waitFor(id: string): Promise<Instance> {
@@ -149,12 +154,14 @@ class EmbeddedEngine implements Engine {
 
   async signal(id: string, name: string, payload: Value = null, o: { signalId?: string } = {}): Promise<Instance> {
     this.assertOpen();
-    return this.serial(id, async () => (await signalInstance(this.deps, id, name, payload, o.signalId)).instance, true);
+    await this.serial(id, () => signalInstance(this.deps, id, name, payload, o.signalId), true);
+    return this.get(id);
   }
 
   async cancel(id: string, reason?: string): Promise<Instance> {
     this.assertOpen();
-    return this.serial(id, async () => (await cancelInstance(this.deps, id, reason)).instance, true);
+    await this.serial(id, () => cancelInstance(this.deps, id, reason), true);
+    return this.get(id);
   }
 
   async get(id: string): Promise<Instance> {
@@ -236,9 +243,10 @@ class EmbeddedEngine implements Engine {
     return run;
   }
 
-  private finished(id: string, instance: Instance | undefined): void {
-    if (instance) this.settleWaiters(id, instance);
-    else void this.store.load(id).then((i) => i && this.settleWaiters(id, i));
+  private finished(id: string): void {
+    // Reload: the driver's copy carries only the latest steps (see SqliteStore.forDriver).
+    if (!this.waiters.has(id)) return;
+    void this.store.load(id).then((i) => i && this.settleWaiters(id, i));
   }
 
   private settleWaiters(id: string, instance: Instance | undefined, error?: unknown): void {

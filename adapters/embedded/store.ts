@@ -9,6 +9,12 @@
  *   await store.create(instance);
  *   await store.save({ ...instance, version: 2 }, 1); // VersionConflictError if someone saved first
  *
+ * The step log lives in its own table, one row per step, pruned to the last STEP_LOG_LIMIT. The
+ * driver works on `store.forDriver()`, a view whose `load` leaves the log out and whose `save`
+ * appends the transition's new steps: a step then costs the same at step 10 and at step 10,000
+ * (carrying a 200-entry log through every load and save tripled the cost of a step once the log was
+ * full). `load`, `list` and the plain `save` see and write the whole log.
+ *
  * Why `synchronous = NORMAL`: in WAL mode every committed transaction survives a process crash
  * (SIGKILL); only an OS crash or power loss can lose the last commits. That is the embedded
  * default's promise (see README.md); use FULL via `{ synchronous: 'FULL' }` to cover power loss.
@@ -18,9 +24,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InstanceConflictError, VersionConflictError } from '../../runtime/errors.ts';
 import { summarize, type Store } from '../../runtime/ports.ts';
-import type { Definition, Instance, InstanceStatus, InstanceSummary, ListFilter } from '../../runtime/types.ts';
+import { STEP_LOG_LIMIT, type Definition, type Instance, type InstanceStatus, type InstanceSummary, type ListFilter, type StepLog } from '../../runtime/types.ts';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -36,8 +42,12 @@ CREATE TABLE IF NOT EXISTS instances (
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   summary TEXT NOT NULL,
+  step_count INTEGER NOT NULL DEFAULT 0,
   doc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS steps (
+  instance_id TEXT NOT NULL, n INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (instance_id, n)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS instances_by_status ON instances (status, created_at, id);
 CREATE INDEX IF NOT EXISTS instances_by_workflow ON instances (workflow, status, created_at, id);
 `;
@@ -58,22 +68,84 @@ export class SqliteStore implements Store {
     // Another process (a CLI `signal` next to a running worker) may hold the write lock briefly.
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)`).run(String(SCHEMA_VERSION));
+    this.migrate();
     this.stmts = {
       putDef: this.db.prepare(
         `INSERT OR IGNORE INTO definitions (hash, workflow, file, source, created_at) VALUES (@hash, @workflow, @file, @source, @createdAt)`,
       ),
       getDef: this.db.prepare(`SELECT hash, workflow, file, source, created_at AS createdAt FROM definitions WHERE hash = ?`),
       create: this.db.prepare(
-        `INSERT OR IGNORE INTO instances (id, workflow, definition_hash, status, version, created_at, updated_at, summary, doc)
-         VALUES (@id, @workflow, @definitionHash, @status, @version, @createdAt, @updatedAt, @summary, @doc)`,
+        `INSERT OR IGNORE INTO instances (id, workflow, definition_hash, status, version, created_at, updated_at, summary, step_count, doc)
+         VALUES (@id, @workflow, @definitionHash, @status, @version, @createdAt, @updatedAt, @summary, 0, @doc)`,
       ),
-      load: this.db.prepare(`SELECT doc FROM instances WHERE id = ?`),
+      load: this.db.prepare(`SELECT doc, step_count AS stepCount FROM instances WHERE id = ?`),
       save: this.db.prepare(
         `UPDATE instances SET status = @status, version = @version, updated_at = @updatedAt, summary = @summary, doc = @doc
          WHERE id = @id AND version = @expectedVersion`,
       ),
+      stepCount: this.db.prepare(`SELECT step_count AS stepCount FROM instances WHERE id = ?`),
+      setStepCount: this.db.prepare(`UPDATE instances SET step_count = ? WHERE id = ?`),
+      addStep: this.db.prepare(`INSERT OR REPLACE INTO steps (instance_id, n, doc) VALUES (?, ?, ?)`),
+      pruneSteps: this.db.prepare(`DELETE FROM steps WHERE instance_id = ? AND n <= ?`),
+      clearSteps: this.db.prepare(`DELETE FROM steps WHERE instance_id = ?`),
+      lastSteps: this.db.prepare(`SELECT doc FROM steps WHERE instance_id = ? ORDER BY n DESC LIMIT ?`),
       unfinished: this.db.prepare(`SELECT id FROM instances WHERE status IN ('running', 'waiting') ORDER BY created_at, id`),
+    };
+    const write = (instance: Instance, expectedVersion: number | undefined, steps: 'append' | 'replace'): void => {
+      const r = row(instance);
+      if (expectedVersion === undefined) {
+        if (this.stmts.create.run(r).changes === 0) throw new InstanceConflictError(instance.id);
+      } else if (this.stmts.save.run({ ...r, expectedVersion }).changes === 0) {
+        throw new VersionConflictError(instance.id, expectedVersion);
+      }
+      this.writeSteps(instance.id, instance.steps, steps);
+    };
+    // One SQLite transaction per write: the row, its version check and its steps commit together.
+    this.write = this.db.transaction(write);
+  }
+
+  /** Schema 1 kept the step log inside the instance document: move it to the steps table. */
+  private migrate(): void {
+    const cols = (this.db.prepare(`PRAGMA table_info(instances)`).all() as { name: string }[]).map((c) => c.name);
+    this.db.transaction(() => {
+      if (!cols.includes('step_count')) {
+        this.db.exec(`ALTER TABLE instances ADD COLUMN step_count INTEGER NOT NULL DEFAULT 0`);
+        const rows = this.db.prepare(`SELECT id, doc FROM instances`).all() as { id: string; doc: string }[];
+        const add = this.db.prepare(`INSERT OR REPLACE INTO steps (instance_id, n, doc) VALUES (?, ?, ?)`);
+        const update = this.db.prepare(`UPDATE instances SET doc = ?, step_count = ? WHERE id = ?`);
+        for (const r of rows) {
+          const { steps = [], ...doc } = JSON.parse(r.doc) as Instance;
+          steps.forEach((st, k) => add.run(r.id, k + 1, JSON.stringify(st)));
+          update.run(JSON.stringify(doc), steps.length, r.id);
+        }
+      }
+      this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)`).run(String(SCHEMA_VERSION));
+    })();
+  }
+
+  private readonly write: (instance: Instance, expectedVersion: number | undefined, steps: 'append' | 'replace') => void;
+
+  private writeSteps(id: string, steps: StepLog[], mode: 'append' | 'replace'): void {
+    let count = mode === 'replace' ? 0 : ((this.stmts.stepCount.get(id) as { stepCount: number } | undefined)?.stepCount ?? 0);
+    if (mode === 'replace') this.stmts.clearSteps.run(id);
+    else if (steps.length === 0) return;
+    for (const s of steps.slice(-STEP_LOG_LIMIT)) this.stmts.addStep.run(id, ++count, JSON.stringify(s));
+    this.stmts.setStepCount.run(count, id);
+    if (mode === 'append' && count > STEP_LOG_LIMIT) this.stmts.pruneSteps.run(id, count - STEP_LOG_LIMIT);
+  }
+
+  /**
+   * The store the runtime driver should use: `load` gives the instance with an empty step log and
+   * `save` appends the instance's steps (then exactly the transition's new ones) to the log.
+   */
+  forDriver(): Store {
+    return {
+      putDefinition: (d) => this.putDefinition(d),
+      getDefinition: (h) => this.getDefinition(h),
+      create: (i) => this.create(i),
+      load: async (id) => this.read(id, false),
+      save: async (i, v) => this.write(i, v, 'append'),
+      list: (f) => this.list(f),
     };
   }
 
@@ -86,18 +158,29 @@ export class SqliteStore implements Store {
   }
 
   async create(instance: Instance): Promise<void> {
-    const r = this.stmts.create.run(row(instance));
-    if (r.changes === 0) throw new InstanceConflictError(instance.id);
+    this.write(instance, undefined, 'replace');
   }
 
+  /** The instance with the last STEP_LOG_LIMIT steps. */
   async load(id: string): Promise<Instance | undefined> {
-    const r = this.stmts.load.get(id) as { doc: string } | undefined;
-    return r ? (JSON.parse(r.doc) as Instance) : undefined;
+    return this.read(id, true);
   }
 
+  /** Writes the instance and replaces its step log with `instance.steps`. */
   async save(instance: Instance, expectedVersion: number): Promise<void> {
-    const r = this.stmts.save.run({ ...row(instance), expectedVersion });
-    if (r.changes === 0) throw new VersionConflictError(instance.id, expectedVersion);
+    this.write(instance, expectedVersion, 'replace');
+  }
+
+  private read(id: string, withSteps: boolean): Instance | undefined {
+    const r = this.stmts.load.get(id) as { doc: string; stepCount: number } | undefined;
+    if (!r) return undefined;
+    const instance = JSON.parse(r.doc) as Instance;
+    instance.steps = [];
+    if (withSteps && r.stepCount > 0) {
+      const rows = this.stmts.lastSteps.all(id, STEP_LOG_LIMIT) as { doc: string }[];
+      for (let k = rows.length - 1; k >= 0; k--) instance.steps.push(JSON.parse(rows[k]!.doc) as StepLog);
+    }
+    return instance;
   }
 
   async list(filter: ListFilter): Promise<{ items: InstanceSummary[]; cursor?: string }> {
@@ -149,6 +232,8 @@ export class SqliteStore implements Store {
 }
 
 function row(i: Instance) {
+  // The step log is stored in its own table, not in the document.
+  const { steps: _steps, ...doc } = i;
   return {
     id: i.id,
     workflow: i.workflow,
@@ -158,6 +243,6 @@ function row(i: Instance) {
     createdAt: i.createdAt,
     updatedAt: i.updatedAt,
     summary: JSON.stringify(summarize(i)),
-    doc: JSON.stringify(i),
+    doc: JSON.stringify(doc),
   };
 }

@@ -85,6 +85,25 @@ describe('InProcessDispatcher tasks', () => {
     expect(events).toEqual([]);
   });
 
+  it('does not start a queued attempt whose deadline passed while it waited for a slot', async () => {
+    const ran: string[] = [];
+    const { d, until } = setup(
+      {
+        t: async (name: string) => {
+          ran.push(name);
+          await new Promise((r) => setTimeout(r, 60));
+          return name;
+        },
+      },
+      1,
+    );
+    await d.dispatch([send('a', 't', ['first'], 1, 5000), send('b', 't', ['queued'], 1, 20)]);
+    await until(1);
+    await d.whenIdle();
+    expect(ran).toEqual(['first']);
+    expect(d.busy).toBe(0);
+  });
+
   it('runs the same attempt once even when dispatched twice, but a new attempt again', async () => {
     let runs = 0;
     const { d, until } = setup({ t: async () => ++runs });

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { SqliteStore } from '../../../adapters/embedded/store.ts';
+import { STEP_LOG_LIMIT, type StepLog } from '../../../runtime/types.ts';
 import { fakeInstance, storeContract } from '../../runtime/store-contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'currant-store-'));
@@ -32,6 +34,59 @@ describe('SqliteStore', () => {
     await s.create(fakeInstance('x', { status: 'cancelled' }));
     expect(s.unfinished()).toEqual(['r', 'w']);
     expect(s.counts()).toEqual({ running: 1, waiting: 1, completed: 1, cancelled: 1 });
+    s.close();
+  });
+});
+
+describe('SqliteStore step log', () => {
+  const step = (k: number): StepLog => ({ at: new Date(k * 1000).toISOString(), kind: 'task', outcome: `ok ${k}` });
+
+  it('forDriver() loads without the log and appends what a save brings, keeping the last STEP_LOG_LIMIT', async () => {
+    const s = new SqliteStore(':memory:');
+    const hot = s.forDriver();
+    await hot.create(fakeInstance('a', { steps: [step(0)] }));
+    let version = 1;
+    for (let k = 1; k <= STEP_LOG_LIMIT + 50; k += 2) {
+      const loaded = (await hot.load('a'))!;
+      expect(loaded.steps).toEqual([]);
+      await hot.save({ ...loaded, version: version + 1, steps: [step(k), step(k + 1)] }, version);
+      version++;
+    }
+    const full = (await s.load('a'))!;
+    expect(full.version).toBe(version);
+    expect(full.steps.length).toBe(STEP_LOG_LIMIT);
+    expect(full.steps.at(-1)).toEqual(step(STEP_LOG_LIMIT + 50));
+    expect(full.steps[0]).toEqual(step(51));
+    expect((s.db.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n).toBe(STEP_LOG_LIMIT);
+    s.close();
+  });
+
+  it('a plain save replaces the log, and a failed conditional save writes no steps', async () => {
+    const s = new SqliteStore(':memory:');
+    await s.create(fakeInstance('a', { steps: [step(1), step(2)] }));
+    await s.save(fakeInstance('a', { version: 2, steps: [step(3)] }), 1);
+    expect((await s.load('a'))!.steps).toEqual([step(3)]);
+    await expect(s.forDriver().save(fakeInstance('a', { version: 3, steps: [step(4)] }), 1)).rejects.toThrow();
+    expect((await s.load('a'))!.steps).toEqual([step(3)]);
+    s.close();
+  });
+
+  it('migrates a schema-1 file, whose documents held the log, to the steps table', async () => {
+    const path = join(dir, 'v1', 'currant.db');
+    const mk = new SqliteStore(path);
+    mk.close();
+    // Rebuild the schema-1 shape: no step_count column, the log inside the document.
+    const db = new Database(path);
+    db.exec('DROP TABLE instances; DROP TABLE steps;');
+    db.exec(`CREATE TABLE instances (id TEXT PRIMARY KEY, workflow TEXT NOT NULL, definition_hash TEXT NOT NULL, status TEXT NOT NULL,
+      version INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, summary TEXT NOT NULL, doc TEXT NOT NULL)`);
+    const old = fakeInstance('old', { steps: [step(1), step(2)] });
+    db.prepare('INSERT INTO instances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(old.id, old.workflow, old.definitionHash, old.status, old.version, old.createdAt, old.updatedAt, '{}', JSON.stringify(old));
+    db.close();
+    const s = new SqliteStore(path);
+    expect(await s.load('old')).toEqual(old);
+    await s.forDriver().save({ ...old, version: 2, steps: [step(3)] }, 1);
+    expect((await s.load('old'))!.steps).toEqual([step(1), step(2), step(3)]);
     s.close();
   });
 });
