@@ -676,6 +676,12 @@ class Checker {
           case '!==':
           case '==':
           case '!=':
+            // two literals (`1 === 2`) are a deliberate constant, not a slip
+            if (!(constant(e.left) !== undefined && constant(e.right) !== undefined) && !this.overlaps(l, r)) {
+              this.report('CT007', e.right.span, `this comparison is always ${e.op.startsWith('!') ? 'true' : 'false'}: ${this.show(l)} and ${this.show(r)} have no value in common`, {
+                hint: isStringLikeType(this.env, l) && isStringLikeType(this.env, r) ? 'check the spelling of the string' : '== compares strictly, without conversion',
+              });
+            }
             return BOOLEAN;
           default:
             return assertNever(e, 'binary expression');
@@ -776,6 +782,19 @@ class Checker {
         hint: 'convert one side with Number(x) or String(x)',
       });
     }
+  }
+
+  /**
+   * Can two values of these types ever be equal? Only primitives and literal types are judged
+   * (`mode === "fsat"` where mode is "fast" | "slow"; a number against a string); anything with
+   * `any`, `null`, objects or arrays is assumed to overlap.
+   */
+  private overlaps(l: Type, r: Type): boolean {
+    const lm = this.env.members(l);
+    const rm = this.env.members(r);
+    const simple = (m: Type) => m.kind === 'string' || m.kind === 'number' || m.kind === 'boolean' || m.kind === 'literal';
+    if (!lm.every(simple) || !rm.every(simple)) return true;
+    return lm.some((a) => rm.some((b) => this.env.assignable(a, b) || this.env.assignable(b, a)));
   }
 
   // ---- property access -------------------------------------------------------------------------

@@ -229,6 +229,9 @@ describe('each diagnostic code', () => {
     );
     expectOne('workflow w(): "a" | "b" {\n  return "c"\n}', 'CT007', '2:10', '"a" | "b"');
     expectOne('workflow w(n: number) {\n  let s = "a"\n  s = n\n}', 'CT007', '3:7', 'cannot assign number to string');
+    expectOne('workflow w(mode: "fast" | "slow") {\n  if (mode === "fsat") {}\n}', 'CT007', '2:16', 'this comparison is always false');
+    expectOne('workflow w(n: number) {\n  return n !== "1"\n}', 'CT007', '2:16', 'always true');
+    expect(codes('workflow w(n: number, s: string | number) {\n  return [1 === 2, n === 1, s === "a", n === s, typeof s === "string"]\n}')).toEqual([]);
   });
 
   it('CT007 is never reported for any, and null fits every type', () => {
