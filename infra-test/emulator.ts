@@ -22,7 +22,7 @@
  * global. The Python task SDK itself is bundled into the function's asset (as on real AWS).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, rmSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,9 +130,68 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Stops emulators left behind by test processes that died without stopping them (killed by a
+ * signal, so no `exit` hook ran). Each emulator has a pid file naming its owner; an emulator whose
+ * owner still runs (another test run, the benchmark) is left alone. Also removes old run files.
+ */
+export function reapStaleEmulators(): void {
+  if (!existsSync(INFRA_DIR)) return;
+  for (const name of readdirSync(INFRA_DIR)) {
+    const m = /^ministack-(\d+)\.pid\.json$/.exec(name);
+    if (!m) continue;
+    const file = join(INFRA_DIR, name);
+    let rec: { pid: number; owner: number };
+    try {
+      rec = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      continue;
+    }
+    if (alive(rec.owner)) continue;
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8');
+    } catch {
+      /* gone, or no /proc */
+    }
+    // Only what is still our emulator: a recycled pid running something else is not touched.
+    if (cmdline.includes('ministack')) {
+      killGroup(rec.pid, 'SIGKILL');
+      log(`stopped a stale emulator (pid ${rec.pid}, its test process ${rec.owner} is gone)`);
+    }
+    rmSync(file, { force: true });
+    cleanRunFiles(Number(m[1]), { keepLog: true });
+  }
+  // Logs are kept for a day after their run, for debugging.
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const name of readdirSync(INFRA_DIR)) {
+    if (!/^ministack-\d+\.log$/.test(name)) continue;
+    const file = join(INFRA_DIR, name);
+    if (!existsSync(file.replace(/\.log$/, '.pid.json')) && statSync(file).mtimeMs < dayAgo) rmSync(file, { force: true });
+  }
+}
+
+/** Removes a run's synthesized app and outputs (they are only read during the run). */
+function cleanRunFiles(port: number, opts: { keepLog: boolean }): void {
+  for (const f of [`cdk.out-${port}`, `cdk.out-bootstrap-${port}`, `outputs-${port}.json`, `ministack-${port}.pid.json`]) {
+    rmSync(join(INFRA_DIR, f), { recursive: true, force: true });
+  }
+  if (!opts.keepLog) rmSync(join(INFRA_DIR, `ministack-${port}.log`), { force: true });
+}
+
 /** Starts a fresh emulator on a free port and waits until `/_localstack/health` answers. */
 export async function startEmulator(opts: { port?: number; timeoutMs?: number } = {}): Promise<Emulator> {
   ensureVenv();
+  reapStaleEmulators();
   const port = opts.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   mkdirSync(INFRA_DIR, { recursive: true });
@@ -156,6 +215,8 @@ export async function startEmulator(opts: { port?: number; timeoutMs?: number } 
   });
   closeSync(fd);
   live.add(child);
+  const pidFile = join(INFRA_DIR, `ministack-${port}.pid.json`);
+  writeFileSync(pidFile, JSON.stringify({ pid: child.pid, owner: process.pid }));
   let exited: number | null | undefined;
   child.once('exit', (code) => {
     exited = code;
@@ -175,6 +236,7 @@ export async function startEmulator(opts: { port?: number; timeoutMs?: number } 
     // Workers may outlive the parent briefly; make sure the group is gone.
     killGroup(child.pid, 'SIGKILL');
     live.delete(child);
+    cleanRunFiles(port, { keepLog: true });
     log(`emulator on port ${port} stopped (pid ${child.pid})`);
   };
 
