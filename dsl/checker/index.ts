@@ -48,7 +48,6 @@ import {
   NUMBER,
   STRING,
   TypeEnv,
-  VOID,
   arrayOf,
   didYouMean,
   objectOf,
