@@ -75,7 +75,8 @@ export function startInstance(
   opts: CoreOptions & { id: string },
 ): Applied {
   const args = validateInput(program, input);
-  const now = opts.now().toISOString();
+  const at = opts.now();
+  const now = at.toISOString();
   const activation = start(program, args, execOptions(opts));
   const instance: Instance = {
     id: opts.id,
@@ -91,7 +92,7 @@ export function startInstance(
     timers: {},
     steps: [],
   };
-  const tx = new Tx(instance, eventIds.start, opts.now());
+  const tx = new Tx(instance, eventIds.start, at, program, opts);
   tx.step({ kind: 'start', outcome: `started ${program.workflow.name}` });
   tx.activation(activation);
   return tx.done();
