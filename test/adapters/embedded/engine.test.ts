@@ -222,4 +222,20 @@ describe('starting, reading, restarting', () => {
     expect(await second.waitFor(i.id)).toMatchObject({ status: 'completed', result: 'A' });
     expect(ran).toEqual(['a']);
   });
+
+  it('on restart, an attempt whose timeout passed while down is timed out and retried, not re-run', async () => {
+    const dbPath = join(dir, 'timeout-down', 'currant.db');
+    const src = 'task t(): string with { timeout: "60ms", backoff: "1ms" }\nworkflow w(): string { const r = await t()\n return r }';
+    const first = await createEngine({ dbPath, tasks: { t: () => new Promise(() => {}) } });
+    const i = await first.start(def(src), {});
+    await first.close(); // attempt 1 was in flight
+    await new Promise((r) => setTimeout(r, 100));
+    const attempts: number[] = [];
+    const second = await engine({ dbPath, tasks: { t: async (ctx: TaskContext) => (attempts.push(ctx.attempt), 'ok') } });
+    expect(await second.resumeAll()).toEqual({ instances: 1, tasks: 0, timers: 1 });
+    const done = await second.waitFor(i.id);
+    expect(done).toMatchObject({ status: 'completed', result: 'ok' });
+    expect(attempts).toEqual([2]);
+    expect(done.steps.filter((s) => s.kind === 'task').map((s) => s.outcome)).toEqual(['timed out after 60ms (retry in 1ms)', 'ok']);
+  });
 });
