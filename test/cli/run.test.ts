@@ -64,6 +64,19 @@ describe('currant run', { timeout: 90_000 }, () => {
     expect(existsSync(join(dir, '.currant/currant.db'))).toBe(true);
   });
 
+  it('loads a TypeScript tasks module outside any package (CommonJS scope) and a CommonJS one', async () => {
+    const dir = join(tmp.dir, 'loose');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'tasks.ts'), "export async function greet(name: string): Promise<string> { return `ts ${name} ` }\n");
+    writeFileSync(join(dir, 'tasks.cjs'), "exports.greet = async (name) => `cjs ${name} `\n");
+    for (const [file, expected] of [['tasks.ts', 'ts x '], ['tasks.cjs', 'cjs x ']]) {
+      const r = await currant(['run', fixture('greet.workflow'), '--tasks', join(dir, file!), '--input', '{"name":"x","times":1}', '--db', freshDb(), '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).result).toBe(expected);
+    }
+  });
+
   it('the same --id and input attaches to the existing instance; another input is exit 2', async () => {
     const db = freshDb();
     const args = ['run', fixture('greet.workflow'), '--tasks', TASKS, '--db', db, '--id', 'same', '--json'];
@@ -107,6 +120,12 @@ describe('currant run', { timeout: 90_000 }, () => {
       const wrongTasks = await currant(['run', fixture('greet.workflow'), '--tasks', 'examples/order/tasks.ts', '--input', '{"name":"a","times":1}', '--db', db]);
       expect(wrongTasks.code).toBe(2);
       expect(wrongTasks.stderr).toContain("does not export 'greet'");
+      const throwing = join(tmp.dir, 'throwing-tasks.ts');
+      writeFileSync(throwing, "throw new Error('tasks module exploded')\nexport async function greet() { return 'x' }\n");
+      const loadFails = await currant(['run', fixture('greet.workflow'), '--tasks', throwing, '--input', '{"name":"a","times":1}', '--db', db]);
+      expect(loadFails.code).toBe(2);
+      expect(loadFails.stderr).toContain('cannot load tasks module');
+      expect(loadFails.stderr).toContain('tasks module exploded');
       const noTasksFlag = await currant(['run', fixture('greet.workflow'), '--db', db]);
       expect(noTasksFlag.code).toBe(2);
       expect(noTasksFlag.stderr).toContain("required option '--tasks <module>' not specified");
