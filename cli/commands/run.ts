@@ -105,7 +105,9 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     const existing = await engine.store.load(id);
     const started = await engine.start({ source, file }, input, { id });
     if (existing) {
-      if (!json) out.line(out.c.dim(`attached to existing instance ${id} (${existing.status})`));
+      if (!json) out.line(out.c.dim(`attached to existing instance ${id} (${existing.status}); its steps so far:`));
+      // Its history first, so that what happens from now on prints after it.
+      for (const s of started.steps) print(id, s);
       // An instance left unfinished by a process that stopped: pick its work up here.
       if (!isFinal(existing.status)) await engine.resumeAll();
     }
