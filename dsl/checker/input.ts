@@ -9,8 +9,9 @@
  *   //      { path: '$.amount', message: 'expected number, got string' },
  *   //      { path: '$.extra', message: "unknown parameter 'extra' (the workflow takes orderId, amount)" } ] }
  *
- * Decisions: a parameter may be left out only when its type accepts null (unannotated, `any`,
- * `T | null`), and then reads as null. Keys the workflow does not take are errors at the top level
+ * Decisions: stricter than the checker about null, because this is data from outside: a parameter
+ * may be left out or null only when its type accepts null (unannotated, `any`, `T | null`), and then
+ * reads as null; an optional field may be absent or null. Keys the workflow does not take are errors at the top level
  * (a typo there would otherwise silently become null); nested objects are structural like the
  * checker, so extra fields inside them are fine.
  */
@@ -77,9 +78,8 @@ function validate(env: TypeEnv, v: unknown, t: Type, path: string, errors: Input
     case 'number':
     case 'boolean': {
       const ok = typeof v === r.kind && (r.kind !== 'number' || Number.isFinite(v));
-      if (!ok && v !== null) errors.push({ path, message: `expected ${env.show(t)}, got ${kindOf(v)}` });
-      // null fits every type, as in the checker (it reads like a missing optional value)
-      return ok || v === null;
+      if (!ok) errors.push({ path, message: `expected ${env.show(t)}, got ${kindOf(v)}` });
+      return ok;
     }
     case 'null':
       if (v !== null) errors.push({ path, message: `expected null, got ${kindOf(v)}` });
@@ -88,11 +88,10 @@ function validate(env: TypeEnv, v: unknown, t: Type, path: string, errors: Input
       if (v !== null) errors.push({ path, message: `expected nothing (void), got ${kindOf(v)}` });
       return v === null;
     case 'literal':
-      if (v !== r.value && v !== null) errors.push({ path, message: `expected ${JSON.stringify(r.value)}, got ${JSON.stringify(v)}` });
-      return v === r.value || v === null;
+      if (v !== r.value) errors.push({ path, message: `expected ${JSON.stringify(r.value)}, got ${JSON.stringify(v)}` });
+      return v === r.value;
     case 'array':
     case 'tuple': {
-      if (v === null) return true;
       if (!Array.isArray(v)) {
         errors.push({ path, message: `expected ${env.show(t)}, got ${kindOf(v)}` });
         return false;
@@ -105,8 +104,7 @@ function validate(env: TypeEnv, v: unknown, t: Type, path: string, errors: Input
       return ok;
     }
     case 'object': {
-      if (v === null) return true;
-      if (typeof v !== 'object' || Array.isArray(v)) {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
         errors.push({ path, message: `expected ${env.show(t)}, got ${kindOf(v)}` });
         return false;
       }
@@ -114,7 +112,8 @@ function validate(env: TypeEnv, v: unknown, t: Type, path: string, errors: Input
       let ok = true;
       for (const [k, f] of Object.entries(r.fields)) {
         const p = `${path}${key(k)}`;
-        if (!Object.hasOwn(o, k) || o[k] === undefined) {
+        // an optional field may be absent or null (JSON senders write both)
+        if (!Object.hasOwn(o, k) || o[k] === undefined || (f.optional && o[k] === null)) {
           if (!f.optional) {
             errors.push({ path: p, message: `missing field '${k}' (${env.show(f.type)})` });
             ok = false;

@@ -37,6 +37,18 @@ describe('checkInput', () => {
     ]);
   });
 
+  it('null only where the type admits it (optional fields may be null)', () => {
+    const p = program('workflow w(a: number, b: number | null, c: { x?: string, y: string }) { return 1 }');
+    expect(checkInput(p, { a: 1, b: null, c: { x: null, y: 'y' } })).toEqual({ ok: true });
+    expect(checkInput(p, { a: null, b: 1, c: { y: null } })).toEqual({
+      ok: false,
+      errors: [
+        { path: '$.a', message: 'expected number, got null' },
+        { path: '$.c.y', message: 'expected string, got null' },
+      ],
+    });
+  });
+
   it('a required parameter that is missing', () => {
     const r = checkInput(program('workflow w(amount: number) { return amount }'), {});
     expect(r).toEqual({ ok: false, errors: [{ path: '$.amount', message: "missing parameter 'amount' (number)" }] });
