@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toDot, toGraph, toMermaid, type Graph, type GraphNode } from '../../dsl/graph.ts';
+import { compile } from '../../dsl/index.ts';
 import { parse } from '../../dsl/parser.ts';
 
 function graphOf(source: string, file = 'test.workflow'): Graph {
@@ -325,5 +326,41 @@ describe('toDot', () => {
     expect(text).toContain('"n1" [label="say \\"hi\\" \\\\ bye", shape=box, style=rounded];');
     expect(text).toContain('"n1" -> "n1" [label="a\\"b"];');
     expect(dotStatements(text)[2]![4]).toBe('"say "hi" \\ bye');
+  });
+});
+
+// ---- invariants over every program of the language corpus ------------------------------------------
+
+describe('toGraph invariants on the language corpus', async () => {
+  const { loadCases } = await import('./corpus/run.ts');
+  const programs = loadCases(new URL('./corpus', import.meta.url).pathname)
+    // Programs that pass the checker (diagnostic cases may put awaits where no await may stand).
+    .map((c) => ({ name: `${c.file}: ${c.name}`, program: compile(c.source, 'case.workflow').program }))
+    .filter((c) => c.program !== undefined);
+
+  it('covers a good part of the corpus', () => {
+    expect(programs.length).toBeGreaterThan(100);
+  });
+
+  it('every graph: one start, one end, unique ids, edges between known nodes, returns lead to the end', () => {
+    for (const { name, program } of programs) {
+      const g = toGraph(program!);
+      const ids = new Set(g.nodes.map((n) => n.id));
+      expect(ids.size, name).toBe(g.nodes.length);
+      expect(g.nodes.filter((n) => n.kind === 'start').map((n) => n.id), name).toEqual(['start']);
+      expect(g.nodes.filter((n) => n.kind === 'end').map((n) => n.id), name).toEqual(['end']);
+      for (const e of g.edges) expect(ids.has(e.from) && ids.has(e.to), `${name}: ${e.from} -> ${e.to}`).toBe(true);
+      expect(g.edges.some((e) => e.from === 'end'), name).toBe(false);
+      for (const r of g.nodes.filter((n) => n.kind === 'return')) {
+        expect(g.edges.filter((e) => e.from === r.id).map((e) => e.to), name).toEqual(['end']);
+      }
+      // Every await of the source is one node (a fan-out adds one for its task; Promise.all its elements).
+      const awaits = (program!.source.match(/\bawait\b/g) ?? []).length;
+      const awaitNodes = g.nodes.filter((n) => ['task', 'parallel', 'fanout', 'sleep', 'signal'].includes(n.kind) && !n.id.endsWith('_each'));
+      expect(awaitNodes.length, name).toBeGreaterThanOrEqual(awaits);
+      // Both renderings accept it.
+      expect(toMermaid(g).startsWith('flowchart TD\n'), name).toBe(true);
+      expect(dotStatements(toDot(g)).at(-1), name).toEqual(['}']);
+    }
   });
 });
