@@ -181,7 +181,7 @@ export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: b
     }
     // A scripted signal wins over its own timeout, whichever command came first.
     const signalled = new Set(
-      activation.commands.filter((x) => x.type === 'waitForSignal' && x.name in c.signals).map((x) => `${x.id}:timeout`),
+      activation.commands.flatMap((x) => (x.type === 'waitForSignal' && x.name in c.signals ? [`${x.id}:timeout`] : [])),
     );
     wave = wave.filter((e) => !(e.type === 'timerFired' && signalled.has(e.id)));
     if (c.order === 'reverse') wave.reverse();
