@@ -9,7 +9,7 @@
  * table's contents (definitions once by hash; the size of each instance item is reported).
  */
 import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ListQueuesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDefinition, decodeInstance, itemSize, writeUnits, type Item } from '../adapters/aws/item.ts';
@@ -258,5 +258,16 @@ describe('currant on the emulator', () => {
         report.push(`${i.workflow.padEnd(13)} ${i.id.padEnd(38)} ${i.status.padEnd(9)} ${String(size).padStart(6)} B  ${writeUnits(size)} WCU`);
       }
       process.stderr.write(`[infra] instance item sizes (final state):\n${report.sort().join('\n')}\n`);
+    }));
+
+  it('left nothing in any dead-letter queue (failures travel as data, not as poison messages)', () =>
+    step(async () => {
+      const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'CurrantExamples-' }));
+      const dlqs = QueueUrls.filter((u) => /Dlq/.test(u));
+      // the event DLQ and one per task (compared by name: the host part may be spelled differently)
+      const name = (u: string) => u.slice(u.lastIndexOf('/') + 1);
+      expect(dlqs.map(name)).toContain(name(out.EventDlqUrl!));
+      expect(dlqs.length).toBeGreaterThan(10);
+      for (const url of dlqs) expect(await queueDepth(url), url).toBe(0);
     }));
 });
