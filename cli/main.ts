@@ -60,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('keep every unfinished instance in the database moving until Ctrl-C / SIGTERM')
     .requiredOption('--tasks <module>', 'JS/TS module exporting the task functions')
     .addOption(dbOption())
+    .option('--takeover-after <ms>', 'take over instances started elsewhere once a timer is this overdue', '10000')
     .action(async (opts) => set(await workerCommand(opts)));
 
   program

@@ -55,9 +55,11 @@ export class ExternalWatch {
     private readonly onForeignSteps: (instance: Instance) => void = () => {},
   ) {}
 
-  /** Watches an instance; the signals it already has are not re-delivered. */
-  add(instance: Instance): void {
-    if (!this.known.has(instance.id)) this.known.set(instance.id, new Set(instance.seenEvents ?? []));
+  /** Watches an instance; the signals it already has are not re-delivered. True when it is new here. */
+  add(instance: Instance): boolean {
+    if (this.known.has(instance.id)) return false;
+    this.known.set(instance.id, new Set(instance.seenEvents ?? []));
+    return true;
   }
 
   /** Resolves when a poll sees the instance final (e.g. cancelled by another process). */

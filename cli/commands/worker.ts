@@ -5,22 +5,32 @@
  * new work starts; the database is closed after the current transitions), exit 0.
  *
  * It takes the instances that are unfinished when it starts (typically left by a `run` that was
- * interrupted or killed). Instances started later belong to the `run` that started them.
+ * interrupted or killed). Instances started later belong to the `run` that started them, until
+ * they look abandoned: a timer overdue by more than `--takeover-after` (default 10s) means no live
+ * process is running the instance (a live one fires its timers on time), so the worker fires that
+ * timer itself and takes the instance over. Every outstanding task attempt has a timeout timer, so
+ * an instance abandoned mid-task is taken over at the latest when that attempt's timeout passes
+ * (the attempt then counts as timed out and the retry policy runs it again here).
  *
  *   $ currant worker --tasks examples/order/tasks.ts
  *   worker: 2 unfinished instances in .currant/currant.db (Ctrl-C to stop)
  */
-import { createEngine } from '../../adapters/embedded/index.ts';
+import { createEngine, type Engine } from '../../adapters/embedded/index.ts';
 import type { StepLog } from '../../runtime/index.ts';
-import { EXIT, type ExitCode } from '../exit.ts';
+import { eventIds, type Instance } from '../../runtime/index.ts';
+import { CliError, EXIT, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, output } from '../io.ts';
 import { formatStep } from '../render.ts';
 import { loadTasks } from './run.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
 
 const POLL_MS = 500;
+/** How often to look for abandoned instances. */
+const SWEEP_MS = 2_000;
 
-export async function workerCommand(opts: { tasks: string; db?: string }): Promise<ExitCode> {
+export async function workerCommand(opts: { tasks: string; db?: string; takeoverAfter?: string }): Promise<ExitCode> {
+  const graceMs = Number(opts.takeoverAfter ?? 10_000);
+  if (!Number.isInteger(graceMs) || graceMs < 0) throw new CliError(EXIT.USAGE, `--takeover-after must be a number of milliseconds, got '${opts.takeoverAfter}'`);
   const tasks = await loadTasks(opts.tasks);
   const out = output(process.stdout);
   const printed = new Set<string>();
@@ -49,9 +59,33 @@ export async function workerCommand(opts: { tasks: string; db?: string }): Promi
       ` (${counts.tasks} task${counts.tasks === 1 ? '' : 's'} re-sent, ${counts.timers} timer${counts.timers === 1 ? '' : 's'} re-armed; Ctrl-C to stop)`,
   );
   watch.start(POLL_MS);
+  const takeover = (i: Instance) => {
+    for (const s of i.steps) printed.add(stepKey(i.id, s)); // its history was printed elsewhere
+    out.line(`${out.c.dim(i.id)} worker: taking over (a timer is overdue, nobody else is running it)`);
+  };
+  const sweeper = setInterval(() => void sweep(engine, watch, graceMs, takeover).catch(() => {}), SWEEP_MS);
   const signal = await stopped;
   out.line(`worker: ${signal}, shutting down`);
+  clearInterval(sweeper);
   watch.stop();
   await engine.close();
   return EXIT.OK;
+}
+
+/**
+ * Fires every timer overdue by more than `graceMs` in any unfinished instance. For an instance this
+ * worker runs that never happens (its timers are armed here); for one nobody runs, it moves the
+ * instance on and, from then on, its work is dispatched in this process. A timer that someone else
+ * fired in the meantime is a duplicate and changes nothing.
+ */
+async function sweep(engine: Engine, watch: ExternalWatch, graceMs: number, onTakeover: (i: Instance) => void): Promise<void> {
+  const cutoff = Date.now() - graceMs;
+  for (const id of engine.store.unfinished()) {
+    const instance = await engine.store.load(id);
+    if (!instance) continue;
+    const overdue = Object.entries(instance.timers).filter(([, t]) => Date.parse(t.fireAt) < cutoff);
+    if (overdue.length === 0) continue;
+    if (watch.add(instance)) onTakeover(instance);
+    for (const [timerId] of overdue) engine.deliver(id, { type: 'timerFired', id: eventIds.timer(timerId), timerId });
+  }
 }

@@ -87,3 +87,37 @@ describe('currant run, interrupted', { timeout: 90_000 }, () => {
     expect(readFileSync(counts, 'utf8').trim().split('\n').sort()).toEqual(['after:m', 'before:m']);
   });
 });
+
+describe('currant worker, taking over', { timeout: 90_000 }, () => {
+  it('takes over an instance started after it whose run died, once a timer is overdue', async () => {
+    const db = join(tmp.dir, 'takeover.db');
+    const counts = join(tmp.dir, 'takeover-counts.txt');
+    writeFileSync(counts, '');
+    const env = { CURRANT_TEST_COUNT_FILE: counts };
+    const worker = spawnCurrant(['worker', '--tasks', fixture('tasks.ts'), '--db', db, '--takeover-after', '300'], { env });
+    await eventually(async () => (/worker: 0 unfinished instances/.test(worker.stdout()) ? true : undefined), 20_000, 'the worker');
+    const run = spawnCurrant(['run', fixture('sleeps.workflow'), '--tasks', fixture('tasks.ts'), '--input', '{"name":"t"}', '--db', db, '--id', 't-1'], { env });
+    await eventually(async () => {
+      const s = await statusOf('t-1', db);
+      return s?.pending.timers.some((t: { purpose: string }) => t.purpose === 'sleep') ? s : undefined;
+    }, 20_000, 'the sleep to start');
+    run.child.kill('SIGKILL');
+    await run.done;
+    const done = await eventually(async () => {
+      const s = await statusOf('t-1', db);
+      return s?.status === 'completed' ? s : undefined;
+    }, 30_000, 'the worker to take t-1 over');
+    expect(done.result).toBe(2);
+    expect(readFileSync(counts, 'utf8').trim().split('\n').sort()).toEqual(['after:t', 'before:t']);
+    expect(worker.stdout()).toContain('t-1 worker: taking over');
+    expect(worker.stdout()).toMatch(/t-1 .*task count line 7: ok/);
+    worker.child.kill('SIGINT');
+    expect((await worker.done).code).toBe(0);
+  });
+
+  it('rejects a --takeover-after that is not a number of milliseconds (exit 2)', async () => {
+    const r = await spawnCurrant(['worker', '--tasks', fixture('tasks.ts'), '--db', join(tmp.dir, 'x.db'), '--takeover-after', '5s']).done;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--takeover-after must be a number of milliseconds');
+  });
+});
