@@ -23,8 +23,9 @@
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { advance, InstanceNotFoundError, type AdvanceResult, type RuntimeDeps } from '../runtime/index.ts';
-import { parseEventMessage } from '../adapters/aws/messages.ts';
+import { advance, eventIds, InstanceNotFoundError, isFinal, pendingCommands, VersionConflictError, type AdvanceResult, type RuntimeDeps } from '../runtime/index.ts';
+import { parseEventMessage, type WakeMessage } from '../adapters/aws/messages.ts';
+import { dueTimers, earliestFireAt, newWakeId, type AwsInstance, type Wake } from '../adapters/aws/wake.ts';
 import { currentMetrics, log, newMetrics, runtime } from './wiring.ts';
 
 /** A message that can never be processed (bad JSON, unknown type): fail it so it ends in the DLQ. */
@@ -38,13 +39,32 @@ export class PoisonMessageError extends Error {
 export type RecordOutcome =
   | { outcome: 'applied'; instanceId: string; event: string; version: number; status: string; commands: number }
   | { outcome: 'duplicate'; instanceId: string; event: string; reason: string; resent: number }
-  | { outcome: 'unknown-instance'; instanceId: string; event: string };
+  | { outcome: 'unknown-instance'; instanceId: string; event: string }
+  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'stale' | 'rearmed'; fired: number };
+
+/** What the wake-up path needs beyond the ports: DynamoStore's `setWake`, SqsDispatcher's `sendWake`. */
+export interface WakeCapable {
+  store: { setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void> };
+  dispatcher: { sendWake(instanceId: string, wake: Wake): Promise<void> };
+}
+
+/** Rounds of fire-due-timers / re-arm before the record is given back to SQS. */
+const MAX_WAKE_ROUNDS = 10;
+/** A wake-up this close to due is processed now (clocks of SQS and Lambda differ a little). */
+const WAKE_EARLY_TOLERANCE_MS = 1000;
+
+export interface RecordInfo {
+  /** SQS's ApproximateReceiveCount: above 1, an earlier delivery of this message did not finish. */
+  receiveCount?: number;
+}
 
 /** Processes one event-queue body. Throws to have the record redelivered. */
-export async function processBody(deps: RuntimeDeps, body: string): Promise<RecordOutcome> {
+export async function processBody(deps: RuntimeDeps, body: string, info: RecordInfo = {}): Promise<RecordOutcome> {
   const parsed = parseEventMessage(body);
   if (!parsed.ok) throw new PoisonMessageError(parsed.problems);
+  if (parsed.message.type === 'wake') return processWake(deps, parsed.message, info);
   const { instanceId, event } = parsed;
+  if (!event) throw new PoisonMessageError(['no event']);
   let r: AdvanceResult;
   try {
     r = await advance(deps, instanceId, event);
@@ -57,6 +77,64 @@ export async function processBody(deps: RuntimeDeps, body: string): Promise<Reco
   return r.duplicate
     ? { outcome: 'duplicate', instanceId, event: event.id, reason: r.reason, resent: r.resent.length }
     : { outcome: 'applied', instanceId, event: event.id, version: r.instance.version, status: r.instance.status, commands: r.commands.length };
+}
+
+/**
+ * An instance's wake-up (adapters/aws/wake.ts): not due yet → sent again with the time left (no
+ * read); stale (another wake-up replaced it, or the instance finished) → dropped; else the due
+ * timers are fired one by one through the runtime (`advance`, which decides what each means), then
+ * the wake-up is re-armed for the earliest timer left: the message first, then the conditional
+ * write — a crash between the two leaves a message that arrives stale, and SQS redelivers this one.
+ *
+ * Crash repair: a timer fired here is gone from the instance once saved, so if an earlier delivery
+ * of this (still current) wake-up died between such a save and its sends, nothing would name that
+ * timer again. A redelivered current wake-up (receive count above 1) therefore first re-sends all
+ * outstanding work (`pendingCommands`): at-least-once, like every resend.
+ */
+export async function processWake(deps: RuntimeDeps, msg: WakeMessage, info: RecordInfo = {}): Promise<RecordOutcome> {
+  const store = deps.store as unknown as Partial<WakeCapable['store']>;
+  const sender = deps.dispatcher as unknown as Partial<WakeCapable['dispatcher']>;
+  if (typeof store.setWake !== 'function' || typeof sender.sendWake !== 'function') {
+    throw new Error('wake-up messages need DynamoStore and SqsDispatcher');
+  }
+  const base = { outcome: 'wake' as const, instanceId: msg.instanceId, event: `wake:${msg.wakeId}` };
+  const nowMs = deps.clock.now().getTime();
+  if (Date.parse(msg.at) - nowMs > WAKE_EARLY_TOLERANCE_MS) {
+    await sender.sendWake(msg.instanceId, { id: msg.wakeId, at: msg.at });
+    return { ...base, result: 'early', fired: 0 };
+  }
+  let fired = 0;
+  let repaired = (info.receiveCount ?? 1) <= 1;
+  for (let round = 0; round < MAX_WAKE_ROUNDS; round++) {
+    const instance = (await deps.store.load(msg.instanceId)) as AwsInstance | undefined;
+    if (!instance) return { outcome: 'unknown-instance', instanceId: msg.instanceId, event: base.event };
+    if (isFinal(instance.status) || instance.wake?.id !== msg.wakeId) return { ...base, result: 'stale', fired };
+    if (!repaired) {
+      const tasks = pendingCommands(instance).filter((c) => c.type === 'sendTask');
+      if (tasks.length > 0) await deps.dispatcher.dispatch(tasks, instance);
+      repaired = true;
+    }
+    const due = dueTimers(instance.timers, deps.clock.now().getTime());
+    if (due.length > 0) {
+      // The saves these make keep this wake-up (it is not later than any timer), so the re-arm below sees it.
+      for (const timerId of due) {
+        await advance(deps, msg.instanceId, { type: 'timerFired', id: eventIds.timer(timerId), timerId });
+        fired++;
+      }
+      continue;
+    }
+    const at = earliestFireAt(instance.timers);
+    const next: Wake | undefined = at === undefined ? undefined : { id: newWakeId(), at };
+    if (next) await sender.sendWake(msg.instanceId, next);
+    try {
+      await store.setWake(instance, instance.version, next);
+    } catch (e) {
+      if (e instanceof VersionConflictError) continue;
+      throw e;
+    }
+    return { ...base, result: 'rearmed', fired };
+  }
+  throw new VersionConflictError(msg.instanceId, -1);
 }
 
 /**
@@ -97,11 +175,12 @@ export function instanceKey(body: string): string | undefined {
 
 async function stepRecord(record: SQSRecord): Promise<RecordOutcome> {
   const rt = runtime();
-  if (!rt.config.metrics) return logged(record, await processBody(rt.deps, record.body));
+  const info: RecordInfo = { receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1) };
+  if (!rt.config.metrics) return logged(record, await processBody(rt.deps, record.body, info));
   // Benchmark mode: attribute AWS calls and bytes written to this record, and time it.
   const m = newMetrics();
   const t0 = performance.now();
-  const out = await currentMetrics.run(m, () => processBody(rt.deps, record.body));
+  const out = await currentMetrics.run(m, () => processBody(rt.deps, record.body, info));
   const ms = performance.now() - t0;
   console.log(`CURRANT_METRICS ${JSON.stringify({ ...out, ms: Math.round(ms * 1000) / 1000, calls: m.calls, bytesWritten: m.bytesWritten })}`);
   return logged(record, out);
@@ -109,7 +188,7 @@ async function stepRecord(record: SQSRecord): Promise<RecordOutcome> {
 
 function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
   if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', { messageId: record.messageId, ...out });
-  else if (out.outcome === 'duplicate') log('info', 'duplicate event', { messageId: record.messageId, ...out });
+  else if (out.outcome === 'duplicate' || (out.outcome === 'wake' && out.result === 'stale')) log('info', 'duplicate event', { messageId: record.messageId, ...out });
   return out;
 }
 

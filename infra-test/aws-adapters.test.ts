@@ -11,6 +11,7 @@ import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
 import { ATTR } from '../adapters/aws/schema.ts';
 import { createTable } from './aws-setup.ts';
 import { DynamoStore } from '../adapters/aws/store.ts';
+import type { AwsInstance } from '../adapters/aws/wake.ts';
 import { InputError, VersionConflictError, type DispatchCommand } from '../runtime/index.ts';
 import { fakeInstance, storeContract } from '../test/runtime/store-contract.ts';
 import { REGION, startEmulator, type Emulator } from './emulator.ts';
@@ -55,7 +56,7 @@ describe('DynamoStore on DynamoDB', () => {
     expect((await s.load('race'))!.version).toBe(2);
   });
 
-  it('switches between the plain and the deflated document without leaving the other behind', async () => {
+  it('switches between the plain and the compressed document without leaving the other behind', async () => {
     const s = await freshStore();
     await s.create(fakeInstance('doc'));
     const big = fakeInstance('doc', {
@@ -71,6 +72,41 @@ describe('DynamoStore on DynamoDB', () => {
     await s.save(fakeInstance('doc', { version: 3 }), 2);
     expect(Object.keys(await raw())).toContain(ATTR.doc);
     expect(Object.keys(await raw())).not.toContain(ATTR.docz);
+  });
+
+  it('records one wake-up per instance: planned on create, kept for later timers, replaced for earlier ones', async () => {
+    const s = await freshStore();
+    const timer = (fireAt: string) => ({ fireAt, purpose: 'taskTimeout' as const, producedBy: 'start' });
+    const table = `currant-test-${tables}`;
+    const rawWake = async () => {
+      const it = (await ddb.send(new GetItemCommand({ TableName: table, Key: { id: { S: 'w' } }, ConsistentRead: true }))).Item!;
+      return it[ATTR.wakeId] ? { id: it[ATTR.wakeId]!.S, at: it[ATTR.wakeAt]!.S } : undefined;
+    };
+    const created = fakeInstance('w', { timers: { a: timer('2026-01-01T00:05:00.000Z') } }) as AwsInstance;
+    await s.create(created);
+    const first = await rawWake();
+    expect(first).toEqual({ id: expect.any(String), at: '2026-01-01T00:05:00.000Z' });
+    expect(created.wake).toEqual(first);
+    const loaded = (await s.load('w'))!;
+    expect(loaded.wake).toEqual(first);
+    // A later timer: covered by the wake-up in flight, nothing changes.
+    await s.save({ ...loaded, version: 2, timers: { b: timer('2026-01-01T00:06:00.000Z') } }, 1);
+    expect(await rawWake()).toEqual(first);
+    // An earlier one: a new wake-up, written with the transition.
+    const l2 = (await s.load('w'))!;
+    await s.save({ ...l2, version: 3, timers: { b: timer('2026-01-01T00:06:00.000Z'), c: timer('2026-01-01T00:01:00.000Z') } }, 2);
+    const second = await rawWake();
+    expect(second).toEqual({ id: expect.any(String), at: '2026-01-01T00:01:00.000Z' });
+    expect(second!.id).not.toBe(first!.id);
+    // Re-arming is conditional on the version and bumps it (a stale re-arm fails).
+    const l3 = (await s.load('w'))!;
+    await expect(s.setWake(l3, 2, undefined)).rejects.toBeInstanceOf(VersionConflictError);
+    await s.setWake(l3, 3, { id: 'w9', at: '2026-01-01T00:06:00.000Z' });
+    expect(await rawWake()).toEqual({ id: 'w9', at: '2026-01-01T00:06:00.000Z' });
+    expect((await s.load('w'))!.version).toBe(4);
+    await s.setWake((await s.load('w'))!, 4, undefined);
+    expect(await rawWake()).toBeUndefined();
+    expect((await s.load('w'))!.timers).toEqual(l3.timers); // the document is untouched
   });
 
   it('pages a filtered listing past short index pages and refuses foreign cursors', async () => {

@@ -20,8 +20,15 @@
  * process, against the same emulator, with the same warm clients. The call counts are the deployed
  * function's: the same code, the same middleware (functions/wiring.ts `countCalls`).
  */
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../adapters/embedded/index.ts';
@@ -34,6 +41,8 @@ import { CurrantApi } from './client.ts';
 import { bootstrap, deployStack, INFRA_DIR, REGION, restApiUrl, ROOT, startEmulator } from './emulator.ts';
 
 const AWAITS = Number(process.env.CURRANT_BENCH_AWAITS ?? 30);
+/** How long the simulated task works before answering: long enough that the chain outlives its 2 s task timeouts, so wake-ups arrive and re-arm during the run. */
+const TASK_MS = 100;
 const JSON_OUT = process.argv.includes('--json');
 /** Also deploy the examples stack (CURRANT_METRICS on) and read the deployed step function's own numbers. */
 const DEPLOYED = process.argv.includes('--deployed');
@@ -104,13 +113,14 @@ async function exampleItemSizes(): Promise<SizeRow[]> {
 // ---------------------------------------------------------------------------------------------
 
 interface Sample {
-  kind: 'result' | 'timer';
+  kind: 'result' | 'wake' | 'timer';
   outcome: string;
   ms: number;
   calls: Record<string, number>;
   bytesWritten: number;
 }
 
+const f2 = (x: number) => String(Math.round(x * 100) / 100);
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -135,6 +145,7 @@ async function sequentialAwaits() {
     await createTable(ddb, table);
     const eventQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'currant-bench-events' }))).QueueUrl!;
     const taskQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'currant-bench-work' }))).QueueUrl!;
+    const rawQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'currant-bench-raw' }))).QueueUrl!;
     // The step function's runtime, built the way functions/wiring.ts builds it in Lambda (metrics on).
     const rt = createRuntime({ table, eventQueueUrl, taskQueueUrls: { work: taskQueueUrl }, metrics: true });
 
@@ -145,17 +156,53 @@ async function sequentialAwaits() {
     await currentMetrics.run(startMetrics, () => startWorkflow(rt.deps, { source, file: 'chain.workflow' }, { n: AWAITS }, { id }));
     const startMs = performance.now() - t0;
 
+    // The same raw calls, made directly: GetItem (consistent), a conditional PutItem of an item of
+    // the instance's size, one SendMessage of a task message's size. Made right after each step
+    // record, so both see the same machine and emulator load.
+    const rawMs: number[] = [];
+    let rawVersion = 0;
+    const rawBody = JSON.stringify({ protocol: 'currant.task.v1', instanceId: id, taskId: 'n30.s17', task: 'work', args: [17], attempt: 1, timeoutMs: 2000, replyTo: eventQueueUrl });
+    const rawOnce = async () => {
+      // The instance as it is now (outside the timed part): the raw write has the step's size.
+      const rawItem: Record<string, AttributeValue> = { ...encodeInstance((await rt.store.load(id))!), id: { S: 'raw-bench' } };
+      const r0 = performance.now();
+      await ddb.send(new GetItemCommand({ TableName: table, Key: { id: { S: 'raw-bench' } }, ConsistentRead: true }));
+      await ddb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { ...rawItem, version: { N: String(rawVersion + 1) } },
+          ConditionExpression: 'attribute_not_exists(#id) OR #v = :expected',
+          ExpressionAttributeNames: { '#id': 'id', '#v': 'version' },
+          ExpressionAttributeValues: { ':expected': { N: String(rawVersion) } },
+        }),
+      );
+      await sqs.send(new SendMessageCommand({ QueueUrl: rawQueueUrl, MessageBody: rawBody }));
+      rawVersion++;
+      return performance.now() - r0;
+    };
+    for (let k = 0; k < 3; k++) await rawOnce(); // warm the connections
+
     const samples: Sample[] = [];
     const replyMs: number[] = [];
-    let timers = 0;
     let final: Instance | undefined;
     const deadline = Date.now() + 120_000;
-    while (!final || timers < AWAITS) {
-      if (Date.now() > deadline) throw new Error(`benchmark did not finish: ${samples.length} records, ${timers} timers`);
-      // The task Lambda: take each task message, answer with its result (i) on the event queue.
+    const queued = async (url: string) => {
+      const a = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      );
+      return Object.values(a.Attributes ?? {}).reduce((n, v) => n + Number(v), 0);
+    };
+    // Until the chain is done and the wake-ups it left have arrived (they find it finished: stale).
+    while (!final || (await queued(eventQueueUrl)) > 0) {
+      if (Date.now() > deadline) throw new Error(`benchmark did not finish: ${samples.length} records`);
+      // The task Lambda: take each task message, work for TASK_MS, answer with its result (i).
       const tasks = await sqs.send(new ReceiveMessageCommand({ QueueUrl: taskQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
       for (const m of tasks.Messages ?? []) {
         const t = JSON.parse(m.Body!);
+        await new Promise((r) => setTimeout(r, TASK_MS));
         const r0 = performance.now();
         await sqs.send(
           new SendMessageCommand({
@@ -169,13 +216,14 @@ async function sequentialAwaits() {
       // The event-queue poller: hand each record to the step code, one at a time (a sequential instance).
       const events = await sqs.send(new ReceiveMessageCommand({ QueueUrl: eventQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: tasks.Messages?.length ? 0 : 1 }));
       for (const m of events.Messages ?? []) {
-        const kind = JSON.parse(m.Body!).type === 'timer' ? 'timer' : 'result';
+        const type = JSON.parse(m.Body!).type;
+        const kind: Sample['kind'] = type === 'wake' ? 'wake' : type === 'timer' ? 'timer' : 'result';
         const metrics: Metrics = newMetrics();
         const s0 = performance.now();
         const out = await currentMetrics.run(metrics, () => processBody(rt.deps, m.Body!));
-        samples.push({ kind, outcome: out.outcome, ms: performance.now() - s0, calls: metrics.calls, bytesWritten: metrics.bytesWritten });
-        if (kind === 'timer') timers++;
+        samples.push({ kind, outcome: out.outcome === 'wake' ? `wake ${out.result}` : out.outcome, ms: performance.now() - s0, calls: metrics.calls, bytesWritten: metrics.bytesWritten });
         await sqs.send(new DeleteMessageCommand({ QueueUrl: eventQueueUrl, ReceiptHandle: m.ReceiptHandle! }));
+        if (kind === 'result') rawMs.push(await rawOnce());
       }
       if (!final) {
         const i = await rt.store.load(id);
@@ -186,26 +234,6 @@ async function sequentialAwaits() {
       throw new Error(`the chain ended ${final.status} with ${JSON.stringify(final.result ?? final.error)}`);
     }
 
-    // The same raw calls, made directly: GetItem (consistent), a conditional PutItem of the same
-    // item, one SendMessage of a task message's size.
-    const item = { ...encodeInstance(final), id: { S: 'raw-bench' } };
-    const body = JSON.stringify({ protocol: 'currant.task.v1', instanceId: id, taskId: 'n30.s17', task: 'work', args: [17], attempt: 1, timeoutMs: 4000, replyTo: eventQueueUrl });
-    const rawMs: number[] = [];
-    for (let k = 0; k < AWAITS + 3; k++) {
-      const r0 = performance.now();
-      await ddb.send(new GetItemCommand({ TableName: table, Key: { id: { S: 'raw-bench' } }, ConsistentRead: true }));
-      await ddb.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: { ...item, version: { N: String(k + 1) } },
-          ConditionExpression: 'attribute_not_exists(#id) OR #v = :expected',
-          ExpressionAttributeNames: { '#id': 'id', '#v': 'version' },
-          ExpressionAttributeValues: { ':expected': { N: String(k) } },
-        }),
-      );
-      await sqs.send(new SendMessageCommand({ QueueUrl: taskQueueUrl, MessageBody: body }));
-      if (k >= 3) rawMs.push(performance.now() - r0); // the first three warm the connections
-    }
     ddb.destroy();
     sqs.destroy();
     rt.dynamodb.destroy();
@@ -278,36 +306,30 @@ interface CostLine {
   dollarsPerMillion: number;
 }
 
-/**
- * `withoutTimeoutTimers` is a what-if, not a measurement of something built: the same run minus the
- * per-attempt timeout timer (its SendMessage, its delivery and its read-only step record), i.e. what
- * a single wake-up message per instance (instead of one timer message per task attempt) would save.
- */
-function costModel(r: Awaited<ReturnType<typeof sequentialAwaits>>, batch: number, withoutTimeoutTimers = false) {
+function costModel(r: Awaited<ReturnType<typeof sequentialAwaits>>, batch: number) {
   const results = r.samples.filter((s) => s.kind === 'result');
-  const timers = withoutTimeoutTimers ? [] : r.samples.filter((s) => s.kind === 'timer');
+  const others = r.samples.filter((s) => s.kind !== 'result'); // wake-ups (and per-timer messages, if any)
   const n = results.length;
-  const stepCalls = sumCalls([...results, ...timers]);
+  const stepCalls = sumCalls(r.samples);
   const gets = (stepCalls.GetItem ?? 0) / n;
   const itemBytes = Math.max(...results.map((s) => s.bytesWritten).filter((b) => b > 0));
-  const writes = results.reduce((w, s) => w + (s.bytesWritten > 0 ? writeUnits(s.bytesWritten) : 0), 0) / n;
-  const timerSends = withoutTimeoutTimers ? r.samples.filter((s) => s.kind === 'timer').length : 0;
-  const stepSends = ((stepCalls.SendMessage ?? 0) + (stepCalls.SendMessageBatch ?? 0) - timerSends) / n;
-  // Messages the Lambda pollers receive and delete per await: the task message, its result, the timeout timer.
-  const polled = (results.length + results.length + timers.length) / n;
-  const stepMs = median(results.slice(1).map((s) => s.ms)) + (timers.length > 0 ? (timers.length / n) * median(timers.map((s) => s.ms)) : 0);
+  const writes = r.samples.reduce((w, s) => w + (s.bytesWritten > 0 ? writeUnits(s.bytesWritten) : 0), 0) / n;
+  const stepSends = ((stepCalls.SendMessage ?? 0) + (stepCalls.SendMessageBatch ?? 0)) / n;
+  // Messages the Lambda pollers receive and delete per await: the task message, its result, and the wake-ups.
+  const polled = (2 * results.length + others.length) / n;
+  const stepMs = median(results.slice(1).map((s) => s.ms)) + others.reduce((t, s) => t + s.ms, 0) / n;
   const taskMs = median(r.replyMs);
   const lines: CostLine[] = [
-    { what: 'Lambda requests (step: result + timer; task)', perAwait: (results.length + timers.length) / n / batch + 1 / batch, dollarsPerMillion: 0 },
+    { what: `Lambda requests (step: ${f2((n + others.length) / n)} records; task: 1)`, perAwait: (n + others.length) / n / batch + 1 / batch, dollarsPerMillion: 0 },
     { what: `Lambda GB-s (${FUNCTION_GB} GB, arm64; step ${stepMs.toFixed(1)} ms + task reply ${taskMs.toFixed(1)} ms)`, perAwait: ((stepMs + taskMs) / 1000) * FUNCTION_GB, dollarsPerMillion: 0 },
     { what: `DynamoDB read units (GetItem strongly consistent, item ${itemBytes} B)`, perAwait: gets * readUnits(itemBytes), dollarsPerMillion: 0 },
-    { what: 'DynamoDB write units (UpdateItem, 1 per started KB)', perAwait: writes, dollarsPerMillion: 0 },
-    { what: 'SQS sends (step: task + timeout timer; task: result)', perAwait: stepSends + 1, dollarsPerMillion: 0 },
-    { what: `SQS receives + deletes by the Lambda pollers (${polled} messages, batches of ${batch})`, perAwait: (2 * polled) / batch, dollarsPerMillion: 0 },
+    { what: 'DynamoDB write units (UpdateItem, 1 per started KB; wake-up re-arms included)', perAwait: writes, dollarsPerMillion: 0 },
+    { what: 'SQS sends (step: tasks and wake-ups; task: result)', perAwait: stepSends + 1, dollarsPerMillion: 0 },
+    { what: `SQS receives + deletes by the Lambda pollers (${f2(polled)} messages, batches of ${batch})`, perAwait: (2 * polled) / batch, dollarsPerMillion: 0 },
   ];
   const price = [PRICES.lambdaRequest, PRICES.lambdaGbSecondArm, PRICES.dynamoReadUnit, PRICES.dynamoWriteUnit, PRICES.sqsRequest, PRICES.sqsRequest];
   lines.forEach((l, k) => (l.dollarsPerMillion = l.perAwait * price[k]! * 1e6));
-  return { batch, withoutTimeoutTimers, lines, total: lines.reduce((s, l) => s + l.dollarsPerMillion, 0) };
+  return { batch, lines, total: lines.reduce((s, l) => s + l.dollarsPerMillion, 0) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,22 +339,23 @@ async function main(): Promise<void> {
   const run = await sequentialAwaits();
   const deployed = DEPLOYED ? await deployedCrossCheck() : undefined;
   const results = run.samples.filter((s) => s.kind === 'result');
-  const timers = run.samples.filter((s) => s.kind === 'timer');
+  const others = run.samples.filter((s) => s.kind !== 'result');
   const warm = results.slice(1); // the first record compiles the program (cold cache)
   const stepMedian = median(warm.map((s) => s.ms));
   const rawMedian = median(run.rawMs);
-  const costs = [costModel(run, 1), costModel(run, 10), costModel(run, 1, true)];
+  const costs = [costModel(run, 1), costModel(run, 10)];
   const report = {
     awaits: results.length,
     sizes,
     start: { ms: run.startMs, calls: run.startCalls, bytesWritten: run.startBytes },
     perAwait: {
       stepCallsResult: perAwait(sumCalls(results), results.length),
-      stepCallsTimer: perAwait(sumCalls(timers), results.length),
+      stepCallsOther: perAwait(sumCalls(others), results.length),
+      otherRecords: Object.fromEntries([...new Set(others.map((s) => s.outcome))].map((o) => [o, others.filter((s) => s.outcome === o).length])),
       bytesWritten: warm.reduce((s, x) => s + x.bytesWritten, 0) / warm.length,
       bytesWrittenRange: [Math.min(...results.map((s) => s.bytesWritten)), Math.max(...results.map((s) => s.bytesWritten))],
       stepMs: { first: results[0]?.ms, median: stepMedian, p90: p90(warm.map((s) => s.ms)) },
-      timerMs: { median: median(timers.map((s) => s.ms)) },
+      otherMs: { median: median(others.map((s) => s.ms)) },
       rawMs: { median: rawMedian, p90: p90(run.rawMs) },
       ratio: stepMedian / rawMedian,
     },
@@ -356,9 +379,9 @@ async function main(): Promise<void> {
   out.push('', `## ${results.length} sequential awaits (infra-test/bench/chain.workflow)`, '');
   out.push(`start (api: definition + create + first sends): ${f(run.startMs)} ms, calls ${JSON.stringify(run.startCalls)}, ${run.startBytes} B written`);
   out.push(`AWS calls per await, step on the task result:  ${JSON.stringify(report.perAwait.stepCallsResult)}`);
-  out.push(`AWS calls per await, step on the timeout timer: ${JSON.stringify(report.perAwait.stepCallsTimer)} (arrives after the result: a duplicate, read only)`);
+  out.push(`wake-up records: ${JSON.stringify(report.perAwait.otherRecords)} (task timeout 2 s, each task ${TASK_MS} ms: the chain outlives several timeouts); their AWS calls per await: ${JSON.stringify(report.perAwait.stepCallsOther)}`);
   out.push(`bytes written to DynamoDB per await: ${f(report.perAwait.bytesWritten, 0)} (range ${report.perAwait.bytesWrittenRange.join('–')}; final item ${run.finalItemBytes})`);
-  out.push(`step time per await: median ${f(stepMedian)} ms, p90 ${f(report.perAwait.stepMs.p90)} ms (first, compiling the program: ${f(results[0]?.ms ?? NaN)} ms); timer record median ${f(report.perAwait.timerMs.median)} ms`);
+  out.push(`step time per await: median ${f(stepMedian)} ms, p90 ${f(report.perAwait.stepMs.p90)} ms (first, compiling the program: ${f(results[0]?.ms ?? NaN)} ms); wake-up record median ${f(report.perAwait.otherMs.median)} ms`);
   out.push(`raw calls (GetItem + conditional PutItem + SendMessage, sequential): median ${f(rawMedian)} ms, p90 ${f(report.perAwait.rawMs.p90)} ms`);
   out.push(`step / raw = ${f(report.perAwait.ratio, 2)} (target ≤ 1.5) ${report.perAwait.ratio <= 1.5 ? 'MET' : 'NOT MET'}`);
   if (deployed) {
@@ -367,11 +390,7 @@ async function main(): Promise<void> {
     for (const d of deployed) out.push(`| ${d.outcome} | ${d.records} | ${f(d.medianMs)} | ${JSON.stringify(d.callsPerRecord)} | ${f(d.bytesPerRecord, 0)} |`);
   }
   for (const c of costs) {
-    const title = c.withoutTimeoutTimers
-      ? 'what-if (not built): one record per invocation, without a timeout-timer message per task attempt (one wake-up per instance instead)'
-      : c.batch === 1
-        ? 'one record per Lambda invocation (a lone sequential instance)'
-        : `batches of ${c.batch} (many instances at once)`;
+    const title = c.batch === 1 ? 'one record per Lambda invocation (a lone sequential instance)' : `batches of ${c.batch} (many instances at once)`;
     out.push('', `## cost per million awaits, ${title}`, '');
     out.push('| item | per await | $ per million awaits |', '| --- | --- | --- |');
     for (const l of c.lines) out.push(`| ${l.what} | ${f(l.perAwait, 4)} | ${f(l.dollarsPerMillion, 3)} |`);

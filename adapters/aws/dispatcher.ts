@@ -5,8 +5,11 @@
  * queue URLs; carries out a transition's commands:
  *
  *   sendTask      → the task's queue: a `currant.task.v1` message with `replyTo` = the event queue
- *   scheduleTimer → the event queue: `{ type: 'timer', instanceId, timerId, fireAt }`, delayed by
- *                   min(900 s, time left); the step function re-sends it until it is due
+ *   scheduleTimer → covered by the instance's one wake-up (wake.ts): sent only when the store's
+ *                   save planned a new one, or again on a resend (a duplicate event); for an
+ *                   instance without a wake-up (not saved by DynamoStore) a message per timer:
+ *                   `{ type: 'timer', instanceId, timerId, fireAt }`. Delays are min(900 s, time
+ *                   left); the step function sends early messages again until they are due
  *   cancelTimer   → nothing: SQS cannot recall a delayed message, and a timer that is no longer
  *                   pending is a duplicate when it arrives
  *   finished      → nothing (no one waits in-process on AWS; clients poll GET /instances/{id})
@@ -22,7 +25,8 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DispatchCommand, Dispatcher, Instance } from '../../runtime/index.ts';
 import { assertNever } from '../../dsl/ast.ts';
-import { delaySeconds, taskMessage, timerMessage, type EventMessage } from './messages.ts';
+import { delaySeconds, MAX_DELAY_SECONDS, taskMessage, timerMessage, wakeMessage, type EventMessage } from './messages.ts';
+import { wakePlans, type AwsInstance, type Wake } from './wake.ts';
 
 export interface SqsDispatcherConfig {
   eventQueueUrl: string;
@@ -48,11 +52,17 @@ export class SqsDispatcher implements Dispatcher {
     private readonly config: SqsDispatcherConfig,
   ) {}
 
-  async dispatch(commands: DispatchCommand[], _instance?: Instance): Promise<void> {
-    const out = plan(commands, this.config, (this.config.nowMs ?? Date.now)());
+  async dispatch(commands: DispatchCommand[], instance?: Instance): Promise<void> {
+    const out = plan(commands, this.config, (this.config.nowMs ?? Date.now)(), timerMode(commands, instance));
     const byQueue = new Map<string, Outgoing[]>();
     for (const m of out) byQueue.set(m.queueUrl, [...(byQueue.get(m.queueUrl) ?? []), m]);
     await Promise.all([...byQueue.entries()].map(([url, msgs]) => this.sendAll(url, msgs)));
+  }
+
+  /** Sends an instance's wake-up (the step function's re-arm). */
+  async sendWake(instanceId: string, wake: Wake): Promise<void> {
+    const delay = delaySeconds(wake.at, (this.config.nowMs ?? Date.now)());
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.config.eventQueueUrl, MessageBody: JSON.stringify(wakeMessage(instanceId, wake)), DelaySeconds: delay }));
   }
 
   /** Puts one message on the event queue (the api's signals). */
@@ -83,9 +93,49 @@ export class SqsDispatcher implements Dispatcher {
   }
 }
 
+/**
+ * How timers leave: `perTimer` (a message per scheduleTimer), or `wake` (scheduleTimer commands
+ * are covered by the instance's wake-up; `send` is the wake-up to send now, if any).
+ */
+export type TimerMode = { kind: 'perTimer' } | { kind: 'wake'; instanceId: string; send?: Wake; graceSeconds?: number };
+
+/**
+ * Extra delay of a wake-up sent again on a resend. Why: the original is almost always in flight
+ * too, with the same id and due time; arriving together they would be processed side by side and
+ * the loser's duplicates would re-send fresh tasks. Arriving later, the copy finds the wake-up
+ * replaced and is dropped. The price: after a crash between a save and its send, timers fire up
+ * to this much late.
+ */
+export const RESEND_GRACE_SECONDS = 30;
+
+/**
+ * Decides the timer mode for a dispatch from what the store noted on the instance object:
+ * - saved just now by DynamoStore → its plan (send the new wake-up, or nothing: covered);
+ * - not saved just now but carrying a wake-up (a duplicate's resend, a repeated start) → send the
+ *   stored wake-up again if the commands name timers (a crash may have lost it; copies die stale);
+ * - no wake-up at all → a message per timer.
+ */
+export function timerMode(commands: DispatchCommand[], instance: Instance | undefined): TimerMode {
+  const inst = instance as AwsInstance | undefined;
+  if (!inst) return { kind: 'perTimer' };
+  const noted = wakePlans.get(inst);
+  if (noted) {
+    wakePlans.delete(inst);
+    return noted.send && inst.wake ? { kind: 'wake', instanceId: inst.id, send: inst.wake } : { kind: 'wake', instanceId: inst.id };
+  }
+  if (!inst.wake) return { kind: 'perTimer' };
+  return commands.some((c) => c.type === 'scheduleTimer')
+    ? { kind: 'wake', instanceId: inst.id, send: inst.wake, graceSeconds: RESEND_GRACE_SECONDS }
+    : { kind: 'wake', instanceId: inst.id };
+}
+
 /** The messages a list of commands becomes. Pure (the clock is passed in). */
-export function plan(commands: DispatchCommand[], config: SqsDispatcherConfig, nowMs: number): Outgoing[] {
+export function plan(commands: DispatchCommand[], config: SqsDispatcherConfig, nowMs: number, timers: TimerMode = { kind: 'perTimer' }): Outgoing[] {
   const out: Outgoing[] = [];
+  if (timers.kind === 'wake' && timers.send) {
+    const delay = Math.min(MAX_DELAY_SECONDS, delaySeconds(timers.send.at, nowMs) + (timers.graceSeconds ?? 0));
+    out.push({ queueUrl: config.eventQueueUrl, body: JSON.stringify(wakeMessage(timers.instanceId, timers.send)), delaySeconds: delay });
+  }
   for (const c of commands) {
     switch (c.type) {
       case 'sendTask': {
@@ -96,7 +146,9 @@ export function plan(commands: DispatchCommand[], config: SqsDispatcherConfig, n
         break;
       }
       case 'scheduleTimer':
-        out.push({ queueUrl: config.eventQueueUrl, body: JSON.stringify(timerMessage(c)), delaySeconds: delaySeconds(c.fireAt, nowMs) });
+        if (timers.kind === 'perTimer') {
+          out.push({ queueUrl: config.eventQueueUrl, body: JSON.stringify(timerMessage(c)), delaySeconds: delaySeconds(c.fireAt, nowMs) });
+        }
         break;
       case 'cancelTimer':
       case 'finished':

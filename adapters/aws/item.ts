@@ -11,13 +11,16 @@
  * Why one JSON document instead of a native DynamoDB map: workflow values are arbitrary JSON, and
  * native maps cap nesting at 32 levels, reject numbers outside ±1e125 and cost a type byte per
  * value; a string holds any JSON the interpreter accepts and (de)serialises in one call.
- * Why deflate above a threshold: a write costs one unit per started KB, and the step log (up to 200
- * near-identical entries) compresses several times over, so most saves stay at 1–2 write units.
+ * Why compress above a threshold: a write costs one unit per started KB, and the step log (up to
+ * 200 near-identical entries) compresses many times over, so most saves stay at 1–2 write units.
+ * Why brotli at quality 5: on these documents it is 5–30% smaller than deflate (the longer the step
+ * log, the more) for about 0.2 ms per 30 KB; qualities above 9 are smaller still but take 5–35 ms.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Definition, Instance, InstanceStatus } from '../../runtime/index.ts';
 import { ATTR, DEFINITION_PREFIX } from './schema.ts';
+import type { AwsInstance, Wake } from './wake.ts';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -28,9 +31,10 @@ export const COMPRESS_AT = 512;
 type TopLevel = 'id' | 'version' | 'workflow' | 'status' | 'createdAt' | 'updatedAt' | 'definitionHash';
 type Doc = Omit<Instance, TopLevel>;
 
-export function encodeInstance(i: Instance): Item {
-  const { id, version, workflow, status, createdAt, updatedAt, definitionHash, ...doc } = i;
+export function encodeInstance(i: AwsInstance): Item {
+  const { id, version, workflow, status, createdAt, updatedAt, definitionHash, wake, ...doc } = i;
   return {
+    ...(wake ? encodeWake(wake) : {}),
     [ATTR.id]: { S: id },
     [ATTR.kind]: { S: 'instance' },
     [ATTR.version]: { N: String(version) },
@@ -43,23 +47,37 @@ export function encodeInstance(i: Instance): Item {
   };
 }
 
-/** The document attribute: `doc` (JSON text) or `docz` (deflated JSON) — exactly one of them. */
+/** The document attribute: `doc` (JSON text) or `docz` (brotli-compressed JSON) — exactly one of them. */
 export function encodeDoc(doc: Doc): Item {
   const json = JSON.stringify(doc);
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes >= COMPRESS_AT) {
-    const z = deflateRawSync(json);
+    const z = brotliCompressSync(json, {
+      params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes, [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT },
+    });
     if (z.length < bytes) return { [ATTR.docz]: { B: new Uint8Array(z.buffer, z.byteOffset, z.length) } };
   }
   return { [ATTR.doc]: { S: json } };
 }
 
-export function decodeInstance(item: Item): Instance {
+export function encodeWake(w: Wake): Item {
+  return { [ATTR.wakeId]: { S: w.id }, [ATTR.wakeAt]: { S: w.at } };
+}
+
+/** The document of an instance: everything but the top-level attributes and the wake-up. */
+export function instanceDoc(i: AwsInstance): Doc {
+  const { id: _i, version: _v, workflow: _w, status: _s, createdAt: _c, updatedAt: _u, definitionHash: _h, wake: _k, ...doc } = i;
+  return doc;
+}
+
+export function decodeInstance(item: Item): AwsInstance {
   const z = item[ATTR.docz]?.B;
-  const json = z !== undefined ? inflateRawSync(z).toString('utf8') : item[ATTR.doc]?.S;
+  const json = z !== undefined ? brotliDecompressSync(z).toString('utf8') : item[ATTR.doc]?.S;
   if (json === undefined) throw new Error(`item ${str(item, ATTR.id)} has neither ${ATTR.doc} nor ${ATTR.docz}`);
   const doc = JSON.parse(json) as Doc;
-  return {
+  const wakeId = item[ATTR.wakeId]?.S;
+  const wakeAt = item[ATTR.wakeAt]?.S;
+  const out: AwsInstance = {
     id: str(item, ATTR.id),
     workflow: str(item, ATTR.workflow),
     definitionHash: str(item, ATTR.definitionHash),
@@ -69,6 +87,8 @@ export function decodeInstance(item: Item): Instance {
     version: Number(str(item, ATTR.version, 'N')),
     ...doc,
   };
+  if (wakeId !== undefined && wakeAt !== undefined) out.wake = { id: wakeId, at: wakeAt };
+  return out;
 }
 
 export function definitionKey(hash: string): string {

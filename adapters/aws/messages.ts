@@ -11,7 +11,8 @@
  *
  * Event queue messages:
  *   { "protocol": "currant.result.v1", "type": "taskResult", "instanceId", "taskId", "attempt", "ok", "result" | "error" }
- *   { "type": "timer",  "instanceId", "timerId", "fireAt" }
+ *   { "type": "wake",   "instanceId", "wakeId", "at" }          (one per instance, see wake.ts)
+ *   { "type": "timer",  "instanceId", "timerId", "fireAt" }       (one per timer: items without a wake-up)
  *   { "type": "signal", "instanceId", "name", "payload", "signalId" }
  *   { "type": "cancel", "instanceId", "reason"? }
  */
@@ -47,6 +48,14 @@ export interface TimerMessage {
   fireAt: string;
 }
 
+/** The instance's wake-up (wake.ts): fire the due timers, re-arm for the next one. */
+export interface WakeMessage {
+  type: 'wake';
+  instanceId: string;
+  wakeId: string;
+  at: string;
+}
+
 export interface SignalMessage {
   type: 'signal';
   instanceId: string;
@@ -61,7 +70,7 @@ export interface CancelMessage {
   reason?: string;
 }
 
-export type EventMessage = ResultMessage | TimerMessage | SignalMessage | CancelMessage;
+export type EventMessage = ResultMessage | TimerMessage | WakeMessage | SignalMessage | CancelMessage;
 
 export function taskMessage(cmd: Extract<DispatchCommand, { type: 'sendTask' }>, replyTo: string): TaskMessage {
   return {
@@ -80,6 +89,10 @@ export function timerMessage(cmd: Extract<DispatchCommand, { type: 'scheduleTime
   return { type: 'timer', instanceId: cmd.instanceId, timerId: cmd.timerId, fireAt: cmd.fireAt };
 }
 
+export function wakeMessage(instanceId: string, wake: { id: string; at: string }): WakeMessage {
+  return { type: 'wake', instanceId, wakeId: wake.id, at: wake.at };
+}
+
 /** SQS caps a message's delay at 15 minutes; longer timers are re-sent until due (step.ts). */
 export const MAX_DELAY_SECONDS = 900;
 
@@ -91,7 +104,8 @@ export function delaySeconds(fireAt: string, nowMs: number): number {
 }
 
 export type ParsedEventMessage =
-  | { ok: true; message: EventMessage; instanceId: string; event: RuntimeEvent }
+  | { ok: true; message: Exclude<EventMessage, WakeMessage>; instanceId: string; event: RuntimeEvent }
+  | { ok: true; message: WakeMessage; instanceId: string; event?: undefined }
   | { ok: false; problems: string[] };
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -142,6 +156,12 @@ export function parseEventMessage(body: string): ParsedEventMessage {
       const t = m as unknown as TimerMessage;
       return { ok: true, message: t, instanceId, event: { type: 'timerFired', id: eventIds.timer(t.timerId), timerId: t.timerId } };
     }
+    case 'wake': {
+      need(isText(m.wakeId), 'wakeId must be a non-empty string');
+      need(typeof m.at === 'string' && !Number.isNaN(Date.parse(m.at)), 'at must be an ISO time');
+      if (problems.length > 0) return { ok: false, problems };
+      return { ok: true, message: m as unknown as WakeMessage, instanceId };
+    }
     case 'signal': {
       need(isText(m.name), 'name must be a non-empty string');
       need(isText(m.signalId), 'signalId must be a non-empty string');
@@ -159,7 +179,7 @@ export function parseEventMessage(body: string): ParsedEventMessage {
       return { ok: true, message: c, instanceId, event };
     }
     default:
-      return { ok: false, problems: [...problems, `unknown message type ${JSON.stringify(m.type)} (expected taskResult, timer, signal or cancel)`] };
+      return { ok: false, problems: [...problems, `unknown message type ${JSON.stringify(m.type)} (expected taskResult, wake, timer, signal or cancel)`] };
   }
 }
 

@@ -26,8 +26,11 @@ export const ATTR = {
   definitionHash: 'definitionHash',
   /** The rest of the instance as JSON text (small instances). */
   doc: 'doc',
-  /** The rest of the instance as raw-deflated JSON bytes (larger instances). */
+  /** The rest of the instance as brotli-compressed JSON bytes (larger instances). */
   docz: 'docz',
+  /** The wake-up message in flight (wake.ts): its id and due time. */
+  wakeId: 'wakeId',
+  wakeAt: 'wakeAt',
   // definitions only
   hash: 'hash',
   /** The definition's workflow name (not `workflow`, so definitions stay out of `byWorkflow`). */

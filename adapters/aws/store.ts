@@ -19,6 +19,7 @@ import {
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
+  type AttributeValue,
   type DynamoDBClient,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -42,10 +43,12 @@ import {
   encodeDefinition,
   encodeDoc,
   encodeInstance,
+  instanceDoc,
   itemSize,
   type Item,
 } from './item.ts';
 import { ATTR } from './schema.ts';
+import { newWakeId, planWake, wakePlans, type AwsInstance, type Wake } from './wake.ts';
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 100;
@@ -54,7 +57,9 @@ const MAX_QUERY_PAGES = 5;
 
 export interface DynamoStoreOptions {
   /** Told the billed size of every item written (benchmark and metrics). */
-  onWrite?: (op: 'create' | 'save' | 'putDefinition', bytes: number) => void;
+  onWrite?: (op: 'create' | 'save' | 'putDefinition' | 'setWake', bytes: number) => void;
+  /** Ids for new wake-ups (default `newWakeId`). */
+  newId?: () => string;
 }
 
 export class DynamoStore implements Store {
@@ -96,8 +101,10 @@ export class DynamoStore implements Store {
     return decodeDefinition(out.Item);
   }
 
-  async create(instance: Instance): Promise<void> {
-    const item = encodeInstance(instance);
+  /** Creates the item (and plans the instance's first wake-up, see wake.ts). */
+  async create(instance: AwsInstance): Promise<void> {
+    const plan = planWake(undefined, instance.timers, this.options.newId ?? newWakeId);
+    const item = encodeInstance(plan.wake ? { ...instance, wake: plan.wake } : instance);
     try {
       await this.client.send(
         new PutItemCommand({
@@ -111,10 +118,12 @@ export class DynamoStore implements Store {
       if (isConditionFailed(e)) throw new InstanceConflictError(instance.id);
       throw e;
     }
+    if (plan.wake) instance.wake = plan.wake;
+    wakePlans.set(instance, { send: plan.send });
     this.options.onWrite?.('create', itemSize(item));
   }
 
-  async load(id: string): Promise<Instance | undefined> {
+  async load(id: string): Promise<AwsInstance | undefined> {
     const out = await this.client.send(
       new GetItemCommand({ TableName: this.table, Key: { [ATTR.id]: { S: id } }, ConsistentRead: true }),
     );
@@ -138,32 +147,44 @@ export class DynamoStore implements Store {
    * Without the condition B's write would silently erase A's transition (result 1 lost forever).
    * UpdateItem rather than PutItem: only the attributes that change are named, so the indexes
    * (which project none of them but `status`) are not rewritten on every step.
+   *
+   * The same write records a new wake-up when the instance now has a timer earlier than the one in
+   * flight (wake.ts); the dispatcher, handed this same object next, sends it.
    */
-  async save(instance: Instance, expectedVersion: number): Promise<void> {
-    const { id, version, status, updatedAt, workflow: _w, definitionHash: _h, createdAt: _c, ...doc } = instance;
-    const docAttr = encodeDoc(doc);
+  async save(instance: AwsInstance, expectedVersion: number): Promise<void> {
+    const { id, version, status, updatedAt } = instance;
+    const plan = planWake(instance.wake, instance.timers, this.options.newId ?? newWakeId);
+    const docAttr = encodeDoc(instanceDoc(instance));
     const [docName, other] = ATTR.doc in docAttr ? [ATTR.doc, ATTR.docz] : [ATTR.docz, ATTR.doc];
+    const names: Record<string, string> = {
+      '#version': ATTR.version,
+      '#status': ATTR.status,
+      '#updatedAt': ATTR.updatedAt,
+      '#doc': docName,
+      '#other': other,
+    };
+    const values: Record<string, AttributeValue> = {
+      ':next': { N: String(version) },
+      ':expected': { N: String(expectedVersion) },
+      ':status': { S: status },
+      ':updatedAt': { S: updatedAt },
+      ':doc': docAttr[docName]!,
+    };
+    let set = '#version = :next, #status = :status, #updatedAt = :updatedAt, #doc = :doc';
+    if (plan.send && plan.wake) {
+      set += ', #wakeId = :wakeId, #wakeAt = :wakeAt';
+      Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt });
+      Object.assign(values, { ':wakeId': { S: plan.wake.id }, ':wakeAt': { S: plan.wake.at } });
+    }
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { [ATTR.id]: { S: id } },
-          UpdateExpression: 'SET #version = :next, #status = :status, #updatedAt = :updatedAt, #doc = :doc REMOVE #other',
+          UpdateExpression: `SET ${set} REMOVE #other`,
           ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: {
-            '#version': ATTR.version,
-            '#status': ATTR.status,
-            '#updatedAt': ATTR.updatedAt,
-            '#doc': docName,
-            '#other': other,
-          },
-          ExpressionAttributeValues: {
-            ':next': { N: String(version) },
-            ':expected': { N: String(expectedVersion) },
-            ':status': { S: status },
-            ':updatedAt': { S: updatedAt },
-            ':doc': docAttr[docName]!,
-          },
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       );
     } catch (e) {
@@ -171,7 +192,41 @@ export class DynamoStore implements Store {
       if (isConditionFailed(e)) throw new VersionConflictError(id, expectedVersion);
       throw e;
     }
+    if (plan.send) instance.wake = plan.wake;
+    wakePlans.set(instance, { send: plan.send });
     this.options.onWrite?.('save', itemSize(encodeInstance(instance)));
+  }
+
+  /**
+   * Replaces the wake-up in flight (or removes it) and bumps the version, only if the version is
+   * still `expectedVersion`. Why bump: a transition that loaded the old wake-up and planned around
+   * it must fail its conditional save and plan again, or a timer it added could wait for a wake-up
+   * that no longer exists.
+   */
+  async setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void> {
+    const names = { '#version': ATTR.version, '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt };
+    const values: Record<string, AttributeValue> = { ':next': { N: String(expectedVersion + 1) }, ':expected': { N: String(expectedVersion) } };
+    let update = 'SET #version = :next REMOVE #wakeId, #wakeAt';
+    if (wake) {
+      update = 'SET #version = :next, #wakeId = :wakeId, #wakeAt = :wakeAt';
+      Object.assign(values, { ':wakeId': { S: wake.id }, ':wakeAt': { S: wake.at } });
+    }
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { [ATTR.id]: { S: instance.id } },
+          UpdateExpression: update,
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailed(e)) throw new VersionConflictError(instance.id, expectedVersion);
+      throw e;
+    }
+    this.options.onWrite?.('setWake', itemSize(encodeInstance({ ...instance, wake })));
   }
 
   /** Newest first. With a workflow (and maybe a status), by `byWorkflow`; by status, `byStatus`; else `byCreated`. */

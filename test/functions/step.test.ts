@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import type { SQSRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { instanceKey, PoisonMessageError, processBatch, processBody } from '../../functions/step.ts';
-import { MemoryStore, ProgramCache, RecordingDispatcher, startWorkflow, type DispatchCommand, type RuntimeDeps } from '../../runtime/index.ts';
+import type { AwsInstance, Wake } from '../../adapters/aws/wake.ts';
+import { MemoryStore, ProgramCache, RecordingDispatcher, startWorkflow, VersionConflictError, type DispatchCommand, type RuntimeDeps } from '../../runtime/index.ts';
 
 const order = readFileSync(new URL('../../examples/order/order.workflow', import.meta.url), 'utf8');
 const approval = readFileSync(new URL('../../examples/approval/approval.workflow', import.meta.url), 'utf8');
@@ -114,5 +115,104 @@ describe('processBatch', () => {
       return 'ok';
     });
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled']);
+  });
+});
+
+// The wake-up path with the reference store plus the two operations it needs (DynamoStore's
+// setWake semantics: conditional on the version, bumps it; on the emulator in infra-test/).
+class WakeStore extends MemoryStore {
+  async setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void> {
+    const stored = (await this.load(instance.id)) as AwsInstance | undefined;
+    if (!stored || stored.version !== expectedVersion) throw new VersionConflictError(instance.id, expectedVersion);
+    const next: AwsInstance = { ...stored, version: expectedVersion + 1 };
+    if (wake) next.wake = wake;
+    else delete next.wake;
+    this.instances.set(instance.id, JSON.stringify(next));
+  }
+}
+class WakeDispatcher extends RecordingDispatcher {
+  wakes: Wake[] = [];
+  async sendWake(_id: string, wake: Wake): Promise<void> {
+    this.wakes.push(wake);
+  }
+}
+
+describe('wake-ups', () => {
+  let wstore: WakeStore;
+  let wdispatcher: WakeDispatcher;
+  let wdeps: RuntimeDeps;
+
+  beforeEach(async () => {
+    wstore = new WakeStore();
+    wdispatcher = new WakeDispatcher();
+    let n = 0;
+    wdeps = { store: wstore, dispatcher: wdispatcher, programs: new ProgramCache(wstore), clock: { now: () => new Date(nowMs), uuid: () => `u${++n}` } };
+    await startWorkflow(wdeps, { source: order, file: 'order.workflow' }, { orderId: 'o1', amount: 5 }, { id: 'o1' });
+    // As DynamoStore would have planned it: the wake-up is the first attempt's timeout.
+    const i = (await wstore.load('o1')) as AwsInstance;
+    const [, timeout] = Object.entries(i.timers)[0]!;
+    i.wake = { id: 'w1', at: timeout.fireAt };
+    wstore.instances.set('o1', JSON.stringify(i));
+    wdispatcher.take();
+  });
+
+  const wakeBody = (id: string, at: string) => JSON.stringify({ type: 'wake', instanceId: 'o1', wakeId: id, at });
+
+  it('sends an early wake-up on with the time left, without reading the instance', async () => {
+    const i = (await wstore.load('o1')) as AwsInstance;
+    const loads: string[] = [];
+    const load = wstore.load.bind(wstore);
+    wstore.load = async (id) => (loads.push(id), load(id));
+    expect(await processBody(wdeps, wakeBody('w1', i.wake!.at))).toMatchObject({ outcome: 'wake', result: 'early' });
+    expect(wdispatcher.wakes).toEqual([i.wake]);
+    expect(loads).toEqual([]);
+  });
+
+  it('drops a stale wake-up (replaced, or the instance finished)', async () => {
+    const i = (await wstore.load('o1')) as AwsInstance;
+    nowMs = Date.parse(i.wake!.at);
+    expect(await processBody(wdeps, wakeBody('w0', i.wake!.at))).toMatchObject({ outcome: 'wake', result: 'stale' });
+    expect(wdispatcher.wakes).toEqual([]);
+    expect((await wstore.load('o1'))!.version).toBe(1);
+  });
+
+  it('fires the due timers through the runtime and re-arms for the earliest one left', async () => {
+    const i = (await wstore.load('o1')) as AwsInstance;
+    nowMs = Date.parse(i.wake!.at); // the first attempt's timeout is due: attempt 1 failed, a retry is scheduled
+    const out = await processBody(wdeps, wakeBody('w1', i.wake!.at));
+    expect(out).toMatchObject({ outcome: 'wake', result: 'rearmed', fired: 1 });
+    const after = (await wstore.load('o1')) as AwsInstance;
+    const retry = Object.entries(after.timers).find(([id]) => id.endsWith(':retry'))!;
+    expect(after.wake).toEqual({ id: expect.any(String), at: retry[1].fireAt });
+    expect(after.wake!.id).not.toBe('w1');
+    expect(wdispatcher.wakes).toEqual([after.wake]);
+    // The old wake-up, delivered again, is now stale.
+    expect(await processBody(wdeps, wakeBody('w1', i.wake!.at))).toMatchObject({ result: 'stale' });
+  });
+
+  it('re-sends outstanding tasks first when a current wake-up is delivered again (an earlier delivery died mid-way)', async () => {
+    const i = (await wstore.load('o1')) as AwsInstance;
+    nowMs = Date.parse(i.wake!.at) - 500; // within the tolerance: processed, nothing due yet
+    await processBody(wdeps, wakeBody('w1', i.wake!.at), { receiveCount: 2 });
+    expect(wdispatcher.take()).toEqual([expect.objectContaining({ type: 'sendTask', task: 'chargeCard', attempt: 1 })]);
+    // A first delivery does not.
+    const j = (await wstore.load('o1')) as AwsInstance;
+    nowMs = Date.parse(j.wake!.at) - 500;
+    await processBody(wdeps, wakeBody(j.wake!.id, j.wake!.at), { receiveCount: 1 });
+    expect(wdispatcher.take()).toEqual([]);
+  });
+
+  it('re-arms without firing when nothing is due (the timers it was for were cancelled)', async () => {
+    const i = (await wstore.load('o1')) as AwsInstance;
+    const charge = Object.keys(i.tasks)[0]!;
+    nowMs += 60_000; // the charge takes a minute
+    await processBody(wdeps, result({ instanceId: 'o1', taskId: charge, attempt: 1 }, { success: true, paymentId: 'p' }));
+    const mid = (await wstore.load('o1')) as AwsInstance;
+    expect(mid.wake).toEqual(i.wake); // carried through the transition
+    nowMs = Date.parse(i.wake!.at) + 10;
+    expect(await processBody(wdeps, wakeBody('w1', i.wake!.at))).toMatchObject({ result: 'rearmed', fired: 0 });
+    const after = (await wstore.load('o1')) as AwsInstance;
+    expect(after.wake!.at).toBe(Object.values(after.timers)[0]!.fireAt); // the ship attempt's timeout
+    expect(after.version).toBe(mid.version + 1);
   });
 });

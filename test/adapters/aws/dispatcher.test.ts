@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { batches, plan, type Outgoing } from '../../../adapters/aws/dispatcher.ts';
-import type { DispatchCommand } from '../../../runtime/index.ts';
+import { batches, plan, RESEND_GRACE_SECONDS, timerMode, type Outgoing } from '../../../adapters/aws/dispatcher.ts';
+import { wakePlans } from '../../../adapters/aws/wake.ts';
+import type { DispatchCommand, Instance } from '../../../runtime/index.ts';
+import { fakeInstance } from '../../runtime/store-contract.ts';
 
 const config = { eventQueueUrl: 'https://sqs/events', taskQueueUrls: { chargeCard: 'https://sqs/charge', shipOrder: 'https://sqs/ship' } };
 const now = Date.parse('2026-01-01T00:00:00.000Z');
@@ -28,6 +30,49 @@ describe('plan', () => {
     expect(() => plan([{ type: 'sendTask', instanceId: 'o1', taskId: 'n1.s1', task: 'nope', args: [], attempt: 1, timeoutMs: 1 }], config, now)).toThrow(
       /no queue configured for task 'nope'/,
     );
+  });
+});
+
+describe('timers as one wake-up per instance', () => {
+  const wake = { id: 'w7', at: '2026-01-01T00:05:00.000Z' };
+  const cmds: DispatchCommand[] = [
+    { type: 'sendTask', instanceId: 'o1', taskId: 'n1.s2', task: 'chargeCard', args: [], attempt: 1, timeoutMs: 300000 },
+    { type: 'scheduleTimer', instanceId: 'o1', timerId: 'n1.s2#1:timeout', fireAt: '2026-01-01T00:05:00.000Z' },
+  ];
+
+  it('sends the wake-up the save planned, and no message per timer', () => {
+    const i = { ...fakeInstance('o1'), wake };
+    wakePlans.set(i, { send: true });
+    const mode = timerMode(cmds, i);
+    expect(mode).toEqual({ kind: 'wake', instanceId: 'o1', send: wake });
+    const out = plan(cmds, config, now, mode);
+    expect(out.map((o) => [o.queueUrl, o.delaySeconds])).toEqual([
+      ['https://sqs/events', 300],
+      ['https://sqs/charge', 0],
+    ]);
+    expect(JSON.parse(out[0]!.body)).toEqual({ type: 'wake', instanceId: 'o1', wakeId: 'w7', at: wake.at });
+    // The note is used once: the same object handed over again (a resend) sends the stored wake-up.
+    expect(wakePlans.has(i)).toBe(false);
+  });
+
+  it('sends nothing for timers a wake-up in flight already covers', () => {
+    const i = { ...fakeInstance('o1'), wake };
+    wakePlans.set(i, { send: false });
+    expect(plan(cmds, config, now, timerMode(cmds, i)).map((o) => o.queueUrl)).toEqual(['https://sqs/charge']);
+  });
+
+  it('sends the stored wake-up again on a resend (the original may have been lost in a crash)', () => {
+    const loaded = { ...fakeInstance('o1'), wake } as Instance;
+    const mode = timerMode(cmds, loaded);
+    expect(mode).toEqual({ kind: 'wake', instanceId: 'o1', send: wake, graceSeconds: RESEND_GRACE_SECONDS });
+    // Later than the original (which is normally in flight too), so the copy arrives to find it replaced.
+    expect(plan(cmds, config, now, mode)[0]!.delaySeconds).toBe(300 + RESEND_GRACE_SECONDS);
+    expect(timerMode([cmds[0]!], loaded)).toEqual({ kind: 'wake', instanceId: 'o1' });
+  });
+
+  it('falls back to a message per timer for instances without a wake-up', () => {
+    expect(timerMode(cmds, fakeInstance('o1'))).toEqual({ kind: 'perTimer' });
+    expect(timerMode(cmds, undefined)).toEqual({ kind: 'perTimer' });
   });
 });
 

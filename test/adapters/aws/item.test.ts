@@ -1,4 +1,4 @@
-import { inflateRawSync } from 'node:zlib';
+import { brotliDecompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   COMPRESS_AT,
@@ -44,11 +44,11 @@ describe('instance items', () => {
     for (const i of cases) expect(decodeInstance(encodeInstance(i))).toEqual(i);
   });
 
-  it('deflates documents from the threshold on, and only when that is smaller', () => {
+  it('compresses documents from the threshold on, and only when that is smaller', () => {
     const big = encodeInstance(fakeInstance('big', { steps: steps(200) }));
     expect(big[ATTR.doc]).toBeUndefined();
     const z = big[ATTR.docz]!.B!;
-    const json = inflateRawSync(z).toString('utf8');
+    const json = brotliDecompressSync(z).toString('utf8');
     expect(Buffer.byteLength(json)).toBeGreaterThanOrEqual(COMPRESS_AT);
     expect(z.length * 4).toBeLessThan(Buffer.byteLength(json)); // the step log compresses several-fold
     // Below the threshold: JSON text, readable in the console.
@@ -59,6 +59,15 @@ describe('instance items', () => {
   it('keeps a 200-step instance within two write units', () => {
     const item = encodeInstance(fakeInstance('o1', { steps: steps(200) }));
     expect(writeUnits(itemSize(item))).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps the wake-up in flight as top-level attributes, outside the document', () => {
+    const i = { ...fakeInstance('o1'), wake: { id: 'w1', at: '2026-01-01T00:05:00.000Z' } };
+    const item = encodeInstance(i);
+    expect(item[ATTR.wakeId]).toEqual({ S: 'w1' });
+    expect(item[ATTR.wakeAt]).toEqual({ S: '2026-01-01T00:05:00.000Z' });
+    expect(item[ATTR.doc]!.S).not.toMatch(/wake/);
+    expect(decodeInstance(item)).toEqual(i);
   });
 
   it('rejects an item without a document', () => {

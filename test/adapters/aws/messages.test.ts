@@ -42,6 +42,12 @@ describe('parseEventMessage', () => {
     expect(p.ok && p.event).toEqual({ type: 'taskResult', id: 'n14.s1#2', taskId: 'n14.s1', attempt: 2, ok: false, error: { message: 'declined', type: 'CardDeclined', retryable: false } });
   });
 
+  it('parses wake-ups (no runtime event: the step function fires the due timers itself)', () => {
+    const w = parseEventMessage(JSON.stringify({ type: 'wake', instanceId: 'o1', wakeId: 'w1', at: '2026-01-01T00:05:00.000Z' }));
+    expect(w).toEqual({ ok: true, instanceId: 'o1', message: { type: 'wake', instanceId: 'o1', wakeId: 'w1', at: '2026-01-01T00:05:00.000Z' } });
+    expect(parseEventMessage(JSON.stringify({ type: 'wake', instanceId: 'o1', at: 'x' }))).toEqual({ ok: false, problems: ['wakeId must be a non-empty string', 'at must be an ISO time'] });
+  });
+
   it('maps signals (payload defaults to null) and cancels', () => {
     const s = parseEventMessage(JSON.stringify({ type: 'signal', instanceId: 'o1', name: 'approve', signalId: 'signal:k1' }));
     expect(s.ok && s.event).toEqual({ type: 'signal', id: 'signal:k1', name: 'approve', payload: null });
