@@ -11,9 +11,13 @@
  *      This process plays the two SQS pollers Lambda would run: it hands the step code each
  *      event-queue message and answers each task message like a task Lambda would. Per await: AWS
  *      calls by kind, bytes written, the step's time next to the same raw calls made directly
- *      (GetItem, conditional PutItem of the same item, SendMessage of the same size);
+ *      (GetItem, conditional PutItem of the same item, SendMessage of the same size), made right
+ *      after each step record so both see the same load; timers travel as one wake-up per instance
+ *      (adapters/aws/wake.ts), counted as records of their own and spread over the awaits;
  *   3. the cost per million awaits from AWS's published us-east-1 prices (cited in the output), for
- *      a sequential instance (one record per Lambda invocation) and under load (batches of 10).
+ *      a sequential instance (one record per Lambda invocation) and under load (batches of 10);
+ *   4. with `--deployed`: the examples stack deployed with CURRANT_METRICS=1, polling and order run
+ *      through the REST API, and the deployed step function's own per-record log lines summarised.
  *
  * Why in-process rather than timing the deployed Lambda: the comparison the target is about is
  * "our code + its AWS calls" against "the same AWS calls alone", so both sides run in the same
@@ -276,8 +280,8 @@ async function deployedCrossCheck(): Promise<DeployedRow[]> {
     for (const line of readFileSync(emu.logFile, 'utf8').split('\n')) {
       const m = /CURRANT_METRICS (\{.*\})\s*$/.exec(line);
       if (!m) continue;
-      const r = JSON.parse(m[1]!) as { outcome: string; ms: number; calls: Record<string, number>; bytesWritten: number; event: string };
-      const kind = `${r.outcome} ${r.event.startsWith('timer:') ? 'timer' : r.event.startsWith('signal') ? 'signal' : 'result'}`;
+      const r = JSON.parse(m[1]!) as { outcome: string; result?: string; ms: number; calls: Record<string, number>; bytesWritten: number; event: string };
+      const kind = r.outcome === 'wake' ? `wake-up (${r.result})` : `${r.outcome} ${r.event.startsWith('timer:') ? 'timer' : r.event.startsWith('signal') ? 'signal' : 'task result'}`;
       const row = rows.get(kind) ?? { ms: [], calls: {}, bytes: 0 };
       row.ms.push(r.ms);
       for (const [k, v] of Object.entries(r.calls)) row.calls[k] = (row.calls[k] ?? 0) + v;
