@@ -1,6 +1,6 @@
 /**
  * The step function: an SQS handler on the event queue. Each record is one event for one instance
- * (a task result, a timer, a signal, a cancel); the shared driver loads the instance, applies the
+ * (a task result, a wake-up, a signal, a cancel); the shared driver loads the instance, applies the
  * event, saves with a conditional write and only then sends what the transition produced.
  *
  * Takes an SQS batch; gives `{ batchItemFailures }` (middy's sqs-partial-batch-failure) so only
@@ -17,8 +17,11 @@
  * - concurrent delivery (fan-in): the conditional save fails for all but one writer; the driver
  *   reloads and re-applies (MAX_CONFLICT_RETRIES), then the record goes back to SQS.
  * - records of one instance in one batch run one after the other; different instances in parallel.
- * - early timers (SQS delays stop at 15 minutes): the runtime answers with a resend, and the
- *   dispatcher sends the timer again with the time left — so sleeps of a year are ~35,000 hops.
+ * - timers travel as one wake-up message per instance (adapters/aws/wake.ts, `processWake`): an
+ *   early one (SQS delays stop at 15 minutes) is sent on with the time left — a sleep of a year is
+ *   ~35,000 hops; a stale one is dropped; the current one fires the due timers and re-arms.
+ * - crash between any two calls: state is saved before anything is sent; the redelivered event
+ *   (or wake-up) resends what is outstanding.
  */
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
