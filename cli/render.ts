@@ -8,7 +8,7 @@
  *   finalJson(instance)     // { id, workflow, status, result?, error? }
  */
 import type { Instance, InstanceSummary, StepLog, Value, WorkflowError } from '../runtime/index.ts';
-import { isFinal } from '../runtime/index.ts';
+import { instanceView, isFinal, pendingOf } from '../runtime/index.ts';
 import type { Output } from './io.ts';
 
 /** The final instance as printed by `run --json`: only the public, stable fields. */
@@ -101,60 +101,9 @@ export function formatFinal(i: Instance, o: Output, file?: string): string {
 
 // ---- status ----------------------------------------------------------------------------------
 
-export interface PendingView {
-  tasks: { taskId: string; task: string; attempt: number; of: number; line: number; col: number; sentAt: string; retryAt?: string; lastError?: string }[];
-  timers: { timerId: string; purpose: string; fireAt: string; taskId?: string }[];
-  signals: { name: string; since: string; line?: number; timeout?: string }[];
-}
-
-/**
- * What the instance is waiting on. Tasks and timers are on the instance; the signal being awaited
- * is not (the interpreter's pending await is opaque), so it is read from the step log: the last
- * `waiting for "name"` step not followed by anything that ends the wait.
- */
-export function pendingOf(i: Instance): PendingView {
-  const tasks = Object.entries(i.tasks).map(([taskId, t]) => ({
-    taskId,
-    task: t.task,
-    attempt: t.attempt,
-    of: t.policy.retries + 1,
-    line: t.at.line,
-    col: t.at.col,
-    sentAt: t.sentAt,
-    ...(t.retryAt ? { retryAt: t.retryAt } : {}),
-    ...(t.lastError ? { lastError: t.lastError.message } : {}),
-  }));
-  const timers = Object.entries(i.timers).map(([timerId, t]) => ({
-    timerId,
-    purpose: t.purpose,
-    fireAt: t.fireAt,
-    ...(t.taskId ? { taskId: t.taskId } : {}),
-  }));
-  const signals: PendingView['signals'] = [];
-  if (!isFinal(i.status)) {
-    const last = i.steps[i.steps.length - 1];
-    const m = last && last.kind === 'signal' ? /^waiting for "(.*)"(?: \(timeout (.*)\))?$/.exec(last.outcome) : null;
-    if (m) signals.push({ name: m[1]!, since: last!.at, ...(last!.line !== undefined ? { line: last!.line } : {}), ...(m[2] ? { timeout: m[2] } : {}) });
-  }
-  return { tasks, timers, signals };
-}
-
+/** `status --json`: the same view the HTTP API gives, plus the file the workflow came from. */
 export function statusJson(i: Instance, file?: string) {
-  return {
-    id: i.id,
-    workflow: i.workflow,
-    ...(file ? { file } : {}),
-    definitionHash: i.definitionHash,
-    status: i.status,
-    input: i.input,
-    ...(i.result !== undefined ? { result: i.result } : {}),
-    ...(i.error !== undefined ? { error: i.error } : {}),
-    ...(i.state.at ? { at: i.state.at } : {}),
-    createdAt: i.createdAt,
-    updatedAt: i.updatedAt,
-    pending: pendingOf(i),
-    steps: i.steps,
-  };
+  return { ...(file ? { file } : {}), ...instanceView(i) };
 }
 
 export function statusColor(status: string, o: Output): string {

@@ -23,3 +23,4 @@ export {
   type StartOptions,
 } from './driver.ts';
 export { MemoryStore, RecordingDispatcher } from './memory.ts';
+export { instanceView, pendingOf, type InstanceView, type PendingView } from './view.ts';

@@ -10,7 +10,7 @@
  * old state. An event that does not apply (an id that is not pending, any event after the end) comes
  * back with `ignored` set, the very same state and no commands.
  */
-import type { Program } from '../ast.ts';
+import { assertNever, type Program } from '../ast.ts';
 import { matchEvent } from './awaits.ts';
 import type { Frame, Pending, Scope } from './frames.ts';
 import { Machine } from './machine.ts';
@@ -25,6 +25,44 @@ export { BUILTINS, NAMESPACES, PROPERTIES, lookupMethod, arityProblem } from './
 export type { Builtin, BuiltinParam, BuiltinContext } from './builtins.ts';
 export { DEFAULT_MAX_STEPS } from './machine.ts';
 export { upgradeState } from './state.ts';
+
+/** What a state waits for, in public terms (the pending await itself stays opaque). */
+export type Waiting =
+  | { kind: 'task'; id: string; task: string }
+  | { kind: 'all'; id: string; settled: boolean; total: number; done: number; inFlight: number }
+  | { kind: 'sleep'; id: string }
+  | { kind: 'signal'; id: string; name: string; timeoutMs?: number };
+
+/**
+ * The await a state is suspended on, or null when it is not waiting. For status views:
+ *
+ *   waitingFor(a.state) // => { kind: 'signal', id: 'n9.s2', name: 'approval', timeoutMs: 172800000 }
+ */
+export function waitingFor(state: ExecState): Waiting | null {
+  const p = state.status === 'waiting' ? (state.pending as Pending | null) : null;
+  if (!p) return null;
+  switch (p.t) {
+    case 'task':
+      return { kind: 'task', id: p.id, task: p.task };
+    case 'all':
+      return {
+        kind: 'all',
+        id: p.id,
+        settled: p.settled,
+        total: p.st.length,
+        done: p.st.filter((x) => x === 2).length,
+        inFlight: p.st.filter((x) => x === 1).length,
+      };
+    case 'sleep':
+      return { kind: 'sleep', id: p.id };
+    case 'signal':
+      return p.timeoutMs === undefined
+        ? { kind: 'signal', id: p.id, name: p.name }
+        : { kind: 'signal', id: p.id, name: p.name, timeoutMs: p.timeoutMs };
+    default:
+      return assertNever(p, 'pending await');
+  }
+}
 
 /** Starts a workflow with `input` keyed by parameter name (a missing parameter is null). */
 export function start(program: Program, input: Record<string, Value>, options: ExecOptions): Activation {

@@ -2,8 +2,9 @@
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
 import type { Output } from '../../cli/io.ts';
-import { finalJson, formatFinal, formatStatus, formatStep, pendingOf } from '../../cli/render.ts';
+import { finalJson, formatFinal, formatStatus, formatStep } from '../../cli/render.ts';
 import type { Instance, StepLog } from '../../runtime/index.ts';
+import { compile, start } from '../../dsl/index.ts';
 
 const plain: Output = { tty: false, c: pc.createColors(false), line: () => {}, write: () => {} };
 const tty: Output = { tty: true, c: pc.createColors(true), line: () => {}, write: () => {} };
@@ -58,46 +59,14 @@ describe('final output', () => {
   });
 });
 
-describe('pendingOf', () => {
-  it('lists tasks with their attempts and timers', () => {
-    const i = instance({
-      tasks: {
-        'n3.s1': {
-          task: 'charge',
-          args: [],
-          attempt: 2,
-          policy: { retries: 3, backoffMs: 100, backoffRate: 2, maxBackoffMs: 1000, timeoutMs: 1000 },
-          at: { line: 5, col: 3 },
-          sentAt: '2026-01-01T00:00:00.000Z',
-          producedBy: 'x',
-          retryAt: '2026-01-01T00:00:02.000Z',
-          lastError: { message: 'boom' },
-        },
-      },
-      timers: { 'n3.s1#2:retry': { fireAt: '2026-01-01T00:00:02.000Z', purpose: 'retry', taskId: 'n3.s1', attempt: 2, producedBy: 'x' } },
-    });
-    const p = pendingOf(i);
-    expect(p.tasks).toEqual([
-      { taskId: 'n3.s1', task: 'charge', attempt: 2, of: 4, line: 5, col: 3, sentAt: '2026-01-01T00:00:00.000Z', retryAt: '2026-01-01T00:00:02.000Z', lastError: 'boom' },
-    ]);
-    expect(p.timers).toEqual([{ timerId: 'n3.s1#2:retry', purpose: 'retry', fireAt: '2026-01-01T00:00:02.000Z', taskId: 'n3.s1' }]);
-    expect(p.signals).toEqual([]);
-  });
-
-  it('reads the awaited signal from the last step, and forgets it once received or finished', () => {
-    const waiting: StepLog = { at: '2026-01-01T00:00:00.000Z', kind: 'signal', line: 8, col: 3, outcome: 'waiting for "approve" (timeout 2d)' };
-    const i = instance({ status: 'waiting', steps: [waiting] });
-    expect(pendingOf(i).signals).toEqual([{ name: 'approve', since: waiting.at, line: 8, timeout: '2d' }]);
-    const received = instance({ steps: [waiting, { at: waiting.at, kind: 'signal', outcome: 'received "approve"' }] });
-    expect(pendingOf(received).signals).toEqual([]);
-    expect(pendingOf(instance({ status: 'cancelled', steps: [waiting] })).signals).toEqual([]);
-  });
-});
-
 describe('formatStatus', () => {
   it('shows status, position, input, pending work and the step log', () => {
+    // a real waiting state: the awaited signal comes from the interpreter (waitingFor), not the log
+    const program = compile('workflow w(x: number) {\n  let y = 1\n\n  await signal("go")\n}\n', 'w.workflow').program!;
+    const { state } = start(program, { x: 1 }, { now: () => new Date(0), uuid: () => 'u' });
     const i = instance({
       status: 'waiting',
+      state,
       steps: [{ at: '2026-01-01T00:00:00.000Z', kind: 'signal', line: 4, col: 3, outcome: 'waiting for "go"' }],
     });
     const text = formatStatus(i, plain, 'w.workflow');

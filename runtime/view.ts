@@ -1,0 +1,90 @@
+/**
+ * The public view of an instance: everything a status display needs (CLI `status`, the API's
+ * `GET /instances/{id}`), nothing interpreter-owned.
+ *
+ *   instanceView(i)
+ *   // => { id, workflow, status: 'waiting', at: { line: 9, col: 3 },
+ *   //      pending: { tasks: [], timers: [{ timerId: 'n9.s2:timeout', … }], signals: [{ name: 'approval', … }] },
+ *   //      steps: [{ at, kind: 'start', outcome: 'started processOrder' }, …], … }
+ *
+ * The awaited signal comes from the interpreter's `waitingFor(state)`, not from the step log text.
+ */
+import { formatDuration, waitingFor } from '../dsl/index.ts';
+import { isFinal } from './types.ts';
+import type { Instance, StepLog, Value, WorkflowError } from './types.ts';
+
+export interface PendingView {
+  tasks: { taskId: string; task: string; attempt: number; of: number; line: number; col: number; sentAt: string; retryAt?: string; lastError?: string }[];
+  timers: { timerId: string; purpose: string; fireAt: string; taskId?: string }[];
+  signals: { name: string; since: string; line?: number; timeout?: string }[];
+}
+
+export interface InstanceView {
+  id: string;
+  workflow: string;
+  definitionHash: string;
+  status: Instance['status'];
+  input: Record<string, Value>;
+  result?: Value;
+  error?: WorkflowError;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  /** The statement the workflow is at (null when unknown). */
+  at: { line: number; col: number } | null;
+  pending: PendingView;
+  steps: StepLog[];
+}
+
+export function instanceView(i: Instance): InstanceView {
+  const v: InstanceView = {
+    id: i.id,
+    workflow: i.workflow,
+    definitionHash: i.definitionHash,
+    status: i.status,
+    input: i.input,
+    createdAt: i.createdAt,
+    updatedAt: i.updatedAt,
+    version: i.version,
+    at: i.state.at ? { line: i.state.at.line, col: i.state.at.col } : null,
+    pending: pendingOf(i),
+    steps: i.steps,
+  };
+  if (i.result !== undefined) v.result = i.result;
+  if (i.error !== undefined) v.error = i.error;
+  return v;
+}
+
+/** Outstanding task attempts, timers and the awaited signal of an instance. */
+export function pendingOf(i: Instance): PendingView {
+  const tasks = Object.entries(i.tasks).map(([taskId, t]) => ({
+    taskId,
+    task: t.task,
+    attempt: t.attempt,
+    of: t.policy.retries + 1,
+    line: t.at.line,
+    col: t.at.col,
+    sentAt: t.sentAt,
+    ...(t.retryAt ? { retryAt: t.retryAt } : {}),
+    ...(t.lastError ? { lastError: t.lastError.message } : {}),
+  }));
+  const timers = Object.entries(i.timers).map(([timerId, t]) => ({
+    timerId,
+    purpose: t.purpose,
+    fireAt: t.fireAt,
+    ...(t.taskId ? { taskId: t.taskId } : {}),
+  }));
+  const signals: PendingView['signals'] = [];
+  const waiting = isFinal(i.status) ? null : waitingFor(i.state);
+  if (waiting?.kind === 'signal') {
+    // the wait began at the newest step that logged it; the log may be trimmed, so fall back
+    const began = [...i.steps].reverse().find((s) => s.kind === 'signal' && s.outcome.includes(`"${waiting.name}"`));
+    signals.push({
+      name: waiting.name,
+      since: began?.at ?? i.updatedAt,
+      ...(i.state.at ? { line: i.state.at.line } : {}),
+      ...(waiting.timeoutMs !== undefined ? { timeout: formatDuration(waiting.timeoutMs) } : {}),
+    });
+  }
+  return { tasks, timers, signals };
+}
