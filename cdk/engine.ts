@@ -15,7 +15,7 @@
  *
  * Construct ids are a contract: they name the physical table and queues. Do not rename them.
  */
-import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AuthorizationType, LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -26,7 +26,7 @@ import { Construct } from 'constructs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { TABLE } from '../adapters/aws/schema.ts';
-import { compile, diagnostic, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
+import { compile, declaredPolicy, diagnostic, formatDuration, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
 import { CurrantNodeFunction, fromRoot, ROOT } from './functions.ts';
 
 /** A workflow found in the folder and checked at synth time. */
@@ -205,6 +205,8 @@ export class CurrantEngine extends Construct {
     queue.grantSendMessages(this.apiFunction);
     const t = { queue, dlq, fn };
     this.taskQueues.set(name, t);
+    // Lambda's own default is 3 seconds when a function sets no timeout
+    if (fn instanceof LambdaFunction) this.warnOnShortTimeout(name, scope, timeout ?? Duration.seconds(3));
     return t;
   }
 
@@ -221,6 +223,24 @@ export class CurrantEngine extends Construct {
   /** Lets `grantee` call the REST API (execute-api:Invoke on every method of the deployed stage). */
   grantInvokeApi(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: [this.api.arnForExecuteApi()] });
+  }
+
+  /**
+   * A task attempt can run no longer than its Lambda: the task SDK ends it (type `Timeout`) before
+   * the Lambda's own limit. Warn at synth when a declaration's policy allows more than that.
+   */
+  private warnOnShortTimeout(name: string, scope: Construct, timeout: Duration): void {
+    const limitMs = timeout.toMilliseconds();
+    for (const w of this.workflows) {
+      if (!w.tasks.has(name)) continue;
+      const policyMs = declaredPolicy(w.program, name).timeoutMs;
+      if (policyMs <= limitMs) continue;
+      Annotations.of(scope).addWarningV2(
+        'currant:taskTimeout',
+        `task '${name}' may run ${formatDuration(policyMs)} per attempt in ${w.file}, but its Lambda times out after ${formatDuration(limitMs)}: ` +
+          `declare it 'with { timeout: "${formatDuration(limitMs)}" }' or less, or give the function a longer timeout`,
+      );
+    }
   }
 
   /** One rendered diagnostic per task a workflow calls that no `addTask` implements. */

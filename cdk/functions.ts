@@ -96,6 +96,12 @@ export class CurrantNodeFunction extends NodejsFunction {
   }
 }
 
+/**
+ * Default timeout of a task function: a task attempt may run as long as its policy allows (5 minutes
+ * unless declared), and the SDK ends it a second before the Lambda would be killed.
+ */
+export const TASK_FUNCTION_TIMEOUT = Duration.seconds(330);
+
 export interface NodeTasksFunctionProps {
   /** A module exporting the task functions (the same module the embedded engine loads). */
   tasksModule: string;
@@ -116,7 +122,7 @@ export class NodeTasksFunction extends CurrantNodeFunction {
     if (!existsSync(tasksModule)) throw new Error(`NodeTasksFunction ${id}: no tasks module at ${tasksModule}`);
     super(scope, id, {
       entry: generatedTaskEntry(tasksModule),
-      timeout: props.timeout ?? Duration.seconds(60),
+      timeout: props.timeout ?? TASK_FUNCTION_TIMEOUT,
       memorySize: props.memorySize,
       environment: props.environment,
       description: `currant tasks from ${basename(dirname(tasksModule))}/${basename(tasksModule)}`,
@@ -179,7 +185,7 @@ export class PythonTasksFunction extends LambdaFunction {
       architecture: Architecture.ARM_64,
       handler: `${moduleName}.handler`,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(60),
+      timeout: props.timeout ?? TASK_FUNCTION_TIMEOUT,
       description: `currant Python tasks from ${basename(dirname(tasksFile))}/${basename(tasksFile)}`,
       environment: props.environment,
       code: Code.fromAsset(dirname(tasksFile), {

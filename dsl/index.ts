@@ -15,7 +15,7 @@ export * from './diagnostics.ts';
 export * from './interpreter/types.ts';
 export { parse } from './parser.ts';
 export { check, checkInput } from './checker/index.ts';
-export { start, resume, waitingFor, upgradeState, type Waiting } from './interpreter/index.ts';
+export { start, resume, waitingFor, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
 export { parseDuration, formatDuration } from './duration.ts';
 export { toGraph, toMermaid, toDot } from './graph.ts';
 export { programHash } from './hash.ts';

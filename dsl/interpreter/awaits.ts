@@ -10,7 +10,7 @@
  * `signal(name)` and `signal(name, { timeout })`. Ids are `n<await node>.s<seq>`, fan-out children
  * append `.<index>`, a signal's timeout timer is `<id>:timeout`.
  */
-import type { Await, Call, Expression, ObjectLiteral, Span, SpreadElement } from '../ast.ts';
+import type { Await, Call, Expression, ObjectLiteral, Program, Span, SpreadElement } from '../ast.ts';
 import { parseDuration } from '../duration.ts';
 import type { ChildCall, Pending, PendingAll, PendingSignal } from './frames.ts';
 import { PositionedError, type AwaitStatement, type Machine } from './machine.ts';
@@ -242,6 +242,18 @@ function awaitSignal(m: Machine, node: Await, stmt: AwaitStatement, call: Call):
 // ---------------------------------------------------------------------------------------------
 // Task policies
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The policy a task's declaration gives (DEFAULT_POLICY ⊕ its `with {…}`), for tooling such as the
+ * CDK construct; a call's `with {…}` may still override it. Throws on an invalid policy (CT014).
+ *
+ *   declaredPolicy(program, 'chargeCard') // => { retries: 3, backoffMs: 1000, …, timeoutMs: 30000 }
+ */
+export function declaredPolicy(program: Program, task: string): TaskPolicy {
+  const decl = program.tasks.find((t) => t.name === task);
+  if (!decl) throw new Error(`no task '${task}' is declared in ${program.file}`);
+  return decl.policy ? applyPolicy(DEFAULT_POLICY, constant(decl.policy), task, decl.policy.span) : { ...DEFAULT_POLICY };
+}
 
 /** DEFAULT_POLICY ⊕ the declaration's `with {…}` ⊕ the call's `with {…}`. */
 function policyOf(m: Machine, task: string, callPolicy: ObjectLiteral | undefined): TaskPolicy {

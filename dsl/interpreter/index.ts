@@ -25,6 +25,7 @@ export { BUILTINS, NAMESPACES, PROPERTIES, lookupMethod, arityProblem } from './
 export type { Builtin, BuiltinParam, BuiltinContext } from './builtins.ts';
 export { DEFAULT_MAX_STEPS } from './machine.ts';
 export { upgradeState } from './state.ts';
+export { declaredPolicy } from './awaits.ts';
 
 /** What a state waits for, in public terms (the pending await itself stays opaque). */
 export type Waiting =

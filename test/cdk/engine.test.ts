@@ -6,7 +6,7 @@
  * Bundling is skipped (`aws:cdk:bundling-stacks: []`): these tests are about the template.
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
@@ -302,6 +302,18 @@ describe('CurrantEngine synth-time checks', { timeout: 60_000 }, () => {
     const engine = new CurrantEngine(stack, 'Engine', { workflows: workflowsDir({ 'w.workflow': text }) });
     engine.addTask('used', taskFn(stack, 'UsedFn'));
     expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+
+  it('warns when a task policy allows longer attempts than the task Lambda runs', () => {
+    const text = 'task slow(): number with { timeout: "10m" }\ntask quick(): number with { timeout: "2s" }\n\nworkflow w(): number {\n  await quick()\n  return await slow()\n}\n';
+    const stack = newStack();
+    const engine = new CurrantEngine(stack, 'Engine', { workflows: workflowsDir({ 'w.workflow': text }) });
+    engine.addTask('slow', taskFn(stack, 'SlowFn')); // inline functions default to a 3 s timeout
+    engine.addTask('quick', taskFn(stack, 'QuickFn'));
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('currant:taskTimeout|may run'));
+    const texts = warnings.map((w) => String(w.entry.data));
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toMatch(/task 'slow' may run 10m per attempt in .*w\.workflow, but its Lambda times out after 3s/);
   });
 
   it('counts a task passed to map (fan-out) as used', () => {
