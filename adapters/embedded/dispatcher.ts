@@ -6,27 +6,31 @@
  *   const d = new InProcessDispatcher({ tasks, clock, concurrency: 8, deliver: (id, ev) => engine.deliver(id, ev) });
  *   await d.dispatch([{ type: 'sendTask', instanceId: 'i-1', taskId: 'n3.s1', task: 'inc', args: [1], attempt: 1, timeoutMs: 30000 }]);
  *
+ * Each attempt runs through the task SDK's `invokeTask` (`sdk/node/core.ts`), the same runner a
+ * task Lambda uses: same context (with `deadline` and `signal`), timeout, error mapping, result
+ * conversion and `TaskNotFound`.
+ *
  * Timers are durable because the instance row holds them (`instance.timers`): this class only keeps
  * in-memory handles, and the engine re-arms every pending timer from the store on restart
  * (`resumeAll`). Commands are idempotent here too: the same attempt or the same timer dispatched
  * twice (a resend, a restart) runs or is armed once.
  */
 import type { Dispatcher } from '../../runtime/ports.ts';
-import { eventIds, idempotencyKey, type DispatchCommand, type Instance, type RuntimeEvent } from '../../runtime/types.ts';
-import { toResult, toTaskError, type AttemptOutcome, type TaskContext, type TaskRegistry } from './tasks.ts';
+import { eventIds, type DispatchCommand, type Instance, type RuntimeEvent } from '../../runtime/types.ts';
+import { invokeTask } from '../../sdk/node/core.ts';
+import type { AttemptOutcome, TaskRegistry } from './tasks.ts';
 
 type SendTask = Extract<DispatchCommand, { type: 'sendTask' }>;
 
-/** One attempt from dispatch to its outcome. Its deadline runs from dispatch, like the runtime's timeout timer. */
+/** One attempt from dispatch to its outcome. */
 interface Job {
   c: SendTask;
   key: string;
-  controller: AbortController;
-  deadline: NodeJS.Timeout;
-  /** Resolves (with undefined) when the deadline passes. */
-  expired: Promise<undefined>;
-  isExpired: boolean;
-  started: boolean;
+  /**
+   * Epoch ms (by `now`) the attempt must end by. It runs from dispatch, like the runtime's timeout
+   * timer, so time spent waiting for a slot counts; `invokeTask` gets it as `latestDeadline`.
+   */
+  deadlineAt: number;
 }
 
 export interface InProcessDispatcherOptions {
@@ -105,34 +109,18 @@ export class InProcessDispatcher implements Dispatcher {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t.handle);
     this.timers.clear();
-    for (const j of this.active.values()) clearTimeout(j.deadline);
     this.queue.length = 0;
   }
 
   private job(c: SendTask, key: string): Job {
-    let expire: (v: undefined) => void = () => {};
-    const job: Job = {
-      c,
-      key,
-      controller: new AbortController(),
-      expired: new Promise<undefined>((resolve) => (expire = resolve)),
-      isExpired: false,
-      started: false,
-      // Armed now, before the runtime's timeout timer for the same attempt (dispatched right after
-      // this sendTask with the same delay), so the task's signal is aborted before the runtime
-      // counts the attempt as timed out.
-      deadline: setTimeout(() => {
-        job.isExpired = true;
-        job.controller.abort(new Error(`task ${c.task} timed out after ${c.timeoutMs}ms`));
-        expire(undefined);
-        if (!job.started) this.forget(job); // never ran: it stays in the queue only as a tombstone
-      }, Math.min(c.timeoutMs, MAX_DELAY)),
-    };
-    return job;
+    return { c, key, deadlineAt: this.nowMs() + c.timeoutMs };
+  }
+
+  private nowMs(): number {
+    return this.opts.now().getTime();
   }
 
   private forget(job: Job): void {
-    clearTimeout(job.deadline);
     if (this.active.get(job.key) === job) this.active.delete(job.key);
     if (this.active.size === 0) for (const f of this.idle.splice(0)) f();
   }
@@ -141,8 +129,11 @@ export class InProcessDispatcher implements Dispatcher {
     const limit = this.opts.concurrency ?? 16;
     while (!this.closed && this.running < limit && this.queue.length > 0) {
       const job = this.queue.shift()!;
-      if (job.isExpired) continue;
-      job.started = true;
+      if (this.nowMs() >= job.deadlineAt) {
+        // Timed out while waiting for a slot: never run it; the runtime's timeout timer reports it.
+        this.forget(job);
+        continue;
+      }
       this.running++;
       // Why setImmediate: the caller (the driver) has just saved; running the task on a later turn
       // keeps dispatch non-blocking and keeps task code out of the driver's stack.
@@ -164,30 +155,11 @@ export class InProcessDispatcher implements Dispatcher {
 
   /** Runs one attempt; `undefined` when it timed out (the runtime's durable timeout timer reports it). */
   private async attempt(job: Job): Promise<AttemptOutcome | undefined> {
-    const { c } = job;
-    const fn = this.opts.tasks[c.task];
-    if (!fn) {
-      return {
-        ok: false,
-        error: { message: `no implementation for task '${c.task}' in the tasks module`, type: 'TaskNotFound', retryable: false },
-      };
-    }
-    const ctx: TaskContext = {
-      instanceId: c.instanceId,
-      taskId: c.taskId,
-      task: c.task,
-      idempotencyKey: idempotencyKey(c.instanceId, c.taskId),
-      attempt: c.attempt,
-      signal: job.controller.signal,
-    };
-    const work = (async (): Promise<AttemptOutcome> => {
-      try {
-        return toResult(await fn(...c.args, ctx));
-      } catch (e) {
-        return { ok: false, error: toTaskError(e) };
-      }
-    })();
-    return Promise.race([work, job.expired]);
+    const outcome = await invokeTask(this.opts.tasks, job.c, { now: () => this.nowMs(), latestDeadline: job.deadlineAt });
+    if (outcome.ok) return { ok: true, result: outcome.result };
+    // The runtime's own (durable) timeout timer for this attempt reports the timeout; reporting it
+    // here too would only race it. The task's signal has been aborted by invokeTask.
+    return outcome.timedOut ? undefined : { ok: false, error: outcome.error };
   }
 
   private arm(instanceId: string, timerId: string, fireAt: string): void {

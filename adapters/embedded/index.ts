@@ -12,8 +12,7 @@ export { InProcessDispatcher, type InProcessDispatcherOptions } from './dispatch
 export {
   loadTasksModule,
   NonRetryableError,
-  toResult,
-  toTaskError,
+  TaskError,
   type TaskContext,
   type TaskFn,
   type TaskRegistry,

@@ -38,14 +38,21 @@ describe('InProcessDispatcher tasks', () => {
   it('calls the task with its arguments and a context, and delivers the result', async () => {
     const seen: unknown[] = [];
     const { d, events, until } = setup({
-      add: async (a: number, b: number, ctx: { idempotencyKey: string; attempt: number; signal: AbortSignal }) => {
+      add: async (a: number, b: number, ctx: { idempotencyKey: string; attempt: number; deadline: number; signal: AbortSignal }) => {
         seen.push([ctx.idempotencyKey, ctx.attempt, ctx.signal.aborted]);
+        deadline = ctx.deadline;
         return a + b;
       },
     });
+    let deadline = 0;
+    const before = Date.now();
     await d.dispatch([send('n1.s1', 'add', [2, 3], 2)]);
+    const after = Date.now();
     await until(1);
     expect(seen).toEqual([['i-1/n1.s1', 2, false]]);
+    // The deadline runs from dispatch (timeoutMs 5000), as on Lambda it runs from the message.
+    expect(deadline).toBeGreaterThanOrEqual(before + 5000);
+    expect(deadline).toBeLessThanOrEqual(after + 5000);
     expect(events[0]).toEqual({
       instanceId: 'i-1',
       event: { type: 'taskResult', id: 'n1.s1#2', taskId: 'n1.s1', attempt: 2, ok: true, result: 5 },
@@ -65,7 +72,8 @@ describe('InProcessDispatcher tasks', () => {
     await until(3);
     const byTask = Object.fromEntries(events.map((e) => [(e.event as { taskId: string }).taskId, e.event]));
     expect(byTask.a).toMatchObject({ ok: false, error: { message: 'try again', type: 'Error' } });
-    expect((byTask.a as { error: { retryable?: boolean } }).error.retryable).toBeUndefined();
+    // The SDK's errorInfo (the same mapping a task Lambda uses) says retryable: true explicitly.
+    expect((byTask.a as { error: { retryable?: boolean } }).error.retryable).toBe(true);
     expect(byTask.b).toMatchObject({ ok: false, error: { message: 'card declined', type: 'CardDeclined', retryable: false } });
     expect(byTask.c).toMatchObject({ ok: false, error: { type: 'TaskNotFound', retryable: false } });
   });

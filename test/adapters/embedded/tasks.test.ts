@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadTasksModule, NonRetryableError, toResult, toTaskError } from '../../../adapters/embedded/tasks.ts';
+import { loadTasksModule, NonRetryableError, TaskError } from '../../../adapters/embedded/tasks.ts';
+import { errorInfo } from '../../../sdk/node/core.ts';
 
 describe('loadTasksModule', () => {
   it('returns the exported functions by name, named exports winning over the default object', async () => {
@@ -14,18 +15,11 @@ describe('loadTasksModule', () => {
   });
 });
 
-describe('toResult / toTaskError', () => {
-  it('turns return values into JSON results', () => {
-    expect(toResult(undefined)).toEqual({ ok: true, result: null });
-    expect(toResult({ a: 1, d: new Date(0), f: () => 1 })).toEqual({ ok: true, result: { a: 1, d: '1970-01-01T00:00:00.000Z' } });
-    expect(toResult(10n)).toMatchObject({ ok: false, error: { type: 'InvalidResult', retryable: false } });
-  });
-
-  it('treats thrown errors as retryable unless they say otherwise', () => {
-    expect(toTaskError(new TypeError('boom'))).toEqual({ message: 'boom', type: 'TypeError' });
-    expect(toTaskError(new NonRetryableError('declined', 'CardDeclined'))).toEqual({ message: 'declined', type: 'CardDeclined', retryable: false });
-    expect(toTaskError(Object.assign(new Error('x'), { nonRetryable: true }))).toMatchObject({ retryable: false });
-    expect(toTaskError(Object.assign(new Error('x'), { retryable: false }))).toMatchObject({ retryable: false });
-    expect(toTaskError('plain string')).toEqual({ message: 'plain string' });
+describe('NonRetryableError', () => {
+  // Result conversion and error mapping are the SDK's (test/sdk/node); this only pins the alias.
+  it('is the SDK TaskError with retryable false, typed by its second argument', () => {
+    expect(new NonRetryableError('declined', 'CardDeclined')).toBeInstanceOf(TaskError);
+    expect(errorInfo(new NonRetryableError('declined', 'CardDeclined'))).toEqual({ message: 'declined', type: 'CardDeclined', retryable: false });
+    expect(errorInfo(new NonRetryableError('declined'))).toEqual({ message: 'declined', type: 'NonRetryableError', retryable: false });
   });
 });
