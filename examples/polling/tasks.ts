@@ -1,24 +1,22 @@
 /**
- * Tasks for examples/polling: a simulated batch job that reports done on its third check
- * (counted per job id in this process).
+ * Tasks for examples/polling: a simulated batch job that reports done on its third check.
  *
  *   const id = await startJob('report') // => 'job-report'
- *   await checkJob(id)                   // => { done: false, progress: 33 }, then 66, then done
+ *   await checkJob(id, 1)                // => { done: false, progress: 33 }; (id, 2) → 66; (id, 3) → done
+ *
+ * The workflow passes the poll number, so the simulation keeps no state of its own: it gives the
+ * same answers whichever process (or Lambda worker) runs a check, and when a check runs twice
+ * (tasks run at least once).
  */
-const checks = new Map<string, number>();
 const CHECKS_UNTIL_DONE = 3;
 
 export async function startJob(name: string) {
-  const id = `job-${name}`;
-  checks.set(id, 0);
-  return id;
+  return `job-${name}`;
 }
 
-export async function checkJob(jobId: string) {
-  const n = (checks.get(jobId) ?? 0) + 1;
-  checks.set(jobId, n);
-  const done = n >= CHECKS_UNTIL_DONE;
-  return { done, progress: done ? 100 : Math.round((100 * n) / CHECKS_UNTIL_DONE) };
+export async function checkJob(jobId: string, poll: number) {
+  const done = poll >= CHECKS_UNTIL_DONE;
+  return { done, progress: done ? 100 : Math.round((100 * poll) / CHECKS_UNTIL_DONE) };
 }
 
 export async function fetchResult(jobId: string) {
