@@ -38,6 +38,7 @@ import {
 } from '../ast.ts';
 import { diagnostic, spanOf, type Diagnostic, type DiagnosticCode, type Severity } from '../diagnostics.ts';
 import { isDurationError, parseDuration } from '../duration.ts';
+import { constantScalar } from '../constant.ts';
 import { arityProblem } from '../interpreter/builtins.ts';
 import { builtinType, globalFn, isNamespace, methodOf, namespaceFn, propertyOf, BUILTINS, NAMESPACES, type Builtin } from './builtins.ts';
 import { Scope, type Binding } from './scope.ts';
@@ -214,7 +215,7 @@ class Checker {
       }
       if (seen.has(prop.key)) this.report('CT014', prop.span, `policy key '${prop.key}' is given twice`);
       seen.add(prop.key);
-      const v = constant(prop.value);
+      const v = constantScalar(prop.value);
       if (v === undefined) {
         const t = this.expr(prop.value);
         if (constantOnly) {
@@ -676,7 +677,7 @@ class Checker {
           case '==':
           case '!=':
             // two literals (`1 === 2`) are a deliberate constant, not a slip
-            if (!(constant(e.left) !== undefined && constant(e.right) !== undefined) && !this.overlaps(l, r)) {
+            if (!(constantScalar(e.left) !== undefined && constantScalar(e.right) !== undefined) && !this.overlaps(l, r)) {
               this.report('CT007', e.right.span, `this comparison is always ${e.op.startsWith('!') ? 'true' : 'false'}: ${this.show(l)} and ${this.show(r)} have no value in common`, {
                 hint: isStringLikeType(this.env, l) && isStringLikeType(this.env, r) ? 'check the spelling of the string' : '== compares strictly, without conversion',
               });
@@ -1106,7 +1107,7 @@ class Checker {
   /** A duration argument (sleep or signal timeout): a string like "5m" or milliseconds. */
   private duration(a: Expression, what: string): void {
     const t = this.expr(a);
-    const v = constant(a);
+    const v = constantScalar(a);
     if (typeof v === 'string' || typeof v === 'number') {
       const d = parseDuration(v);
       if (isDurationError(d)) this.report('CT020', a.span, `${what}: ${d.error}`);
@@ -1128,7 +1129,7 @@ class Checker {
     if (name) {
       const t = this.expr(name);
       if (this.definitelyNot(t, isStringLike)) this.report('CT007', name.span, `a signal name must be a string, got ${this.show(t)}`);
-      else if (constant(name) === '') this.report('CT007', name.span, 'a signal name must not be empty');
+      else if (constantScalar(name) === '') this.report('CT007', name.span, 'a signal name must not be empty');
     }
     rest.forEach((x) => this.expr(x));
     if (!opts) return ANY;
@@ -1250,7 +1251,7 @@ class Checker {
     for (const p of opts.properties) {
       if (p.kind === 'Property' && p.key === 'concurrency') {
         const t = this.expr(p.value);
-        const v = constant(p.value);
+        const v = constantScalar(p.value);
         if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1)) {
           this.report('CT015', p.value.span, `concurrency must be a whole number ≥ 1, got ${JSON.stringify(v)}`);
         } else if (this.definitelyNot(t, isNumberLike)) {
@@ -1283,27 +1284,9 @@ function widenIfLiteral(t: Type): Type {
   return t.kind === 'literal' ? widen(t) : t;
 }
 
-/** A constant literal value (`3`, `-1`, `"30s"`, `true`), or undefined. */
-function constant(e: Expression): string | number | boolean | null | undefined {
-  switch (e.kind) {
-    case 'NumberLiteral':
-    case 'StringLiteral':
-    case 'BooleanLiteral':
-      return e.value;
-    case 'NullLiteral':
-      return null;
-    case 'TemplateLiteral':
-      return e.expressions.length === 0 ? e.quasis[0] : undefined;
-    case 'Unary':
-      return e.op === '-' && e.argument.kind === 'NumberLiteral' ? -e.argument.value : undefined;
-    default:
-      return undefined;
-  }
-}
-
 /** `while (true)`, `while (1)`: a test that is a truthy literal. */
 function isConstantTrue(e: Expression): boolean {
-  const v = constant(e);
+  const v = constantScalar(e);
   return v !== undefined && v !== null && Boolean(v);
 }
 

@@ -11,11 +11,12 @@
  * append `.<index>`, a signal's timeout timer is `<id>:timeout`.
  */
 import type { Await, Call, Expression, ObjectLiteral, Program, Span, SpreadElement } from '../ast.ts';
+import { constantValue } from '../constant.ts';
 import { parseDuration } from '../duration.ts';
 import type { ChildCall, Pending, PendingAll, PendingSignal } from './frames.ts';
 import { PositionedError, type AwaitStatement, type Machine } from './machine.ts';
 import { DEFAULT_POLICY, type TaskFailure, type TaskPolicy, type Value, type WorkflowEvent } from './types.ts';
-import { copy, fromOutside, isObject, kindOf, RuntimeError, type ValueObject } from './values.ts';
+import { copy, fromOutside, isObject, kindOf, RuntimeError } from './values.ts';
 
 /** Longest sleep or signal timeout: ten years (dsl/README.md: 0 < d ≤ 3650 days). */
 export const MAX_WAIT_MS = 3650 * 86_400_000;
@@ -312,32 +313,9 @@ function applyPolicy(base: TaskPolicy, v: Value, task: string, span: Span): Task
 
 /** A declaration policy is constant: literals only (the checker enforces it; this is the runtime's view). */
 function constant(e: Expression): Value {
-  switch (e.kind) {
-    case 'NumberLiteral':
-    case 'StringLiteral':
-    case 'BooleanLiteral':
-      return e.value;
-    case 'NullLiteral':
-      return null;
-    case 'Unary':
-      if (e.op === '-') {
-        const v = constant(e.argument);
-        if (typeof v === 'number') return -v;
-      }
-      break;
-    case 'ObjectLiteral': {
-      const o: ValueObject = {};
-      for (const p of e.properties) {
-        if (p.kind !== 'Property') break;
-        o[p.key] = constant(p.value);
-      }
-      if (Object.keys(o).length === e.properties.length) return o;
-      break;
-    }
-    default:
-      break;
-  }
-  throw new PositionedError('CT014', 'a task declaration policy takes constant values only', e.span);
+  const v = constantValue(e);
+  if (v === undefined) throw new PositionedError('CT014', 'a task declaration policy takes constant values only', e.span);
+  return v;
 }
 
 // ---------------------------------------------------------------------------------------------
