@@ -75,20 +75,8 @@ export class DynamoStore implements Store {
   async putDefinition(def: Definition): Promise<void> {
     if (this.knownDefinitions.has(def.hash)) return;
     const item = encodeDefinition(def);
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: item,
-          // Content-addressed: if the hash is there, so is this exact text; keep the first write.
-          ConditionExpression: 'attribute_not_exists(#id)',
-          ExpressionAttributeNames: { '#id': ATTR.id },
-        }),
-      );
-      this.options.onWrite?.('putDefinition', itemSize(item));
-    } catch (e) {
-      if (!isConditionFailed(e)) throw e;
-    }
+    // Content-addressed: if the hash is there, so is this exact text; keep the first write.
+    if (await this.putIfAbsent(item)) this.options.onWrite?.('putDefinition', itemSize(item));
     this.knownDefinitions.add(def.hash);
   }
 
@@ -105,6 +93,14 @@ export class DynamoStore implements Store {
   async create(instance: AwsInstance): Promise<void> {
     const plan = planWake(undefined, instance.timers, this.options.newId ?? newWakeId);
     const item = encodeInstance(plan.wake ? { ...instance, wake: plan.wake } : instance);
+    if (!(await this.putIfAbsent(item))) throw new InstanceConflictError(instance.id);
+    if (plan.wake) instance.wake = plan.wake;
+    wakePlans.set(instance, { send: plan.send });
+    this.options.onWrite?.('create', itemSize(item));
+  }
+
+  /** Writes `item` unless an item with its key exists; false when one did (nothing written). */
+  private async putIfAbsent(item: Record<string, AttributeValue>): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
@@ -114,13 +110,11 @@ export class DynamoStore implements Store {
           ExpressionAttributeNames: { '#id': ATTR.id },
         }),
       );
+      return true;
     } catch (e) {
-      if (isConditionFailed(e)) throw new InstanceConflictError(instance.id);
+      if (isConditionFailed(e)) return false;
       throw e;
     }
-    if (plan.wake) instance.wake = plan.wake;
-    wakePlans.set(instance, { send: plan.send });
-    this.options.onWrite?.('create', itemSize(item));
   }
 
   async load(id: string): Promise<AwsInstance | undefined> {
