@@ -33,6 +33,7 @@ import {
 import { assertNever } from '../dsl/ast.ts';
 import { InputError, InstanceConflictError } from './errors.ts';
 import { backoffDelay } from './retry.ts';
+import { attemptToken, tokenMatches } from './tokens.ts';
 import {
   eventIds,
   isFinal,
@@ -47,6 +48,7 @@ import {
   type StepLog,
   type TaskAttempt,
   type TaskError,
+  type TaskResultEvent,
   type Transition,
   type Value,
   type WorkflowError,
@@ -91,6 +93,7 @@ export function startInstance(
     tasks: {},
     timers: {},
     steps: [],
+    secret: opts.uuid(),
   };
   const tx = new Tx(instance, eventIds.start, at, program, opts);
   tx.step({ kind: 'start', outcome: `started ${program.workflow.name}` });
@@ -141,6 +144,9 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
   const next = tx.next;
   switch (event.type) {
     case 'taskResult': {
+      // Checked first, outstanding or not: a forged replay of a finished attempt's result must not
+      // make the engine resend what that result produced.
+      if (instance.secret !== undefined && !tokenMatches(instance.secret, event.taskId, event.attempt, event.token)) return rejected(event);
       const t = next.tasks[event.taskId];
       if (!t || t.attempt !== event.attempt || t.retryAt !== undefined) {
         return duplicate(instance, event.id, `task ${event.taskId} attempt ${event.attempt} is not outstanding`);
@@ -220,6 +226,12 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
   return tx.done();
 }
 
+/** A task result that does not carry the attempt's token: dropped, nothing resent. */
+function rejected(event: TaskResultEvent): Transition {
+  const what = event.token === undefined ? 'has no token' : 'has the wrong token';
+  return { duplicate: true, rejected: 'token', reason: `task ${event.taskId} attempt ${event.attempt}: the result ${what}`, resend: [] };
+}
+
 function duplicate(instance: Instance, eventId: string, reason: string): Transition {
   return { duplicate: true, reason, resend: pendingCommands(instance, eventId) };
 }
@@ -234,7 +246,7 @@ export function pendingCommands(instance: Instance, producedBy?: string): Dispat
   if (isFinal(instance.status)) return out;
   for (const [taskId, t] of Object.entries(instance.tasks)) {
     if (t.retryAt !== undefined || (producedBy !== undefined && t.producedBy !== producedBy)) continue;
-    out.push(sendTaskCommand(instance.id, taskId, t));
+    out.push(sendTaskCommand(instance, taskId, t));
   }
   for (const [timerId, timer] of Object.entries(instance.timers)) {
     if (producedBy !== undefined && timer.producedBy !== producedBy) continue;
@@ -315,9 +327,17 @@ class Tx {
   }
 
   sendAttempt(taskId: string, t: Pick<TaskAttempt, 'task' | 'args' | 'policy' | 'at'>, attempt: number): void {
-    const sent: TaskAttempt = { task: t.task, args: t.args, attempt, policy: t.policy, at: t.at, sentAt: this.nowIso, producedBy: this.eventId };
+    const sent: TaskAttempt = {
+      task: t.task,
+      args: t.args,
+      attempt,
+      policy: t.policy,
+      at: t.at,
+      sentAt: this.nowIso,
+      producedBy: this.eventId,
+    };
     this.next.tasks[taskId] = sent;
-    this.commands.push(sendTaskCommand(this.next.id, taskId, sent));
+    this.commands.push(sendTaskCommand(this.next, taskId, sent));
     const timerId = timerIds.taskTimeout(taskId, attempt);
     const fireAt = new Date(this.nowMs + t.policy.timeoutMs).toISOString();
     this.next.timers[timerId] = { fireAt, purpose: 'taskTimeout', taskId, attempt, producedBy: this.eventId };
@@ -384,8 +404,10 @@ function taskFields(taskId: string, t: TaskAttempt): Pick<StepLog, 'task' | 'tas
   return { task: t.task, taskId, attempt: t.attempt, line: t.at.line, col: t.at.col };
 }
 
-function sendTaskCommand(instanceId: string, taskId: string, t: TaskAttempt): DispatchCommand {
-  return { type: 'sendTask', instanceId, taskId, task: t.task, args: t.args, attempt: t.attempt, timeoutMs: t.policy.timeoutMs };
+function sendTaskCommand(instance: Pick<Instance, 'id' | 'secret'>, taskId: string, t: TaskAttempt): DispatchCommand {
+  const c: DispatchCommand = { type: 'sendTask', instanceId: instance.id, taskId, task: t.task, args: t.args, attempt: t.attempt, timeoutMs: t.policy.timeoutMs };
+  if (instance.secret !== undefined) c.token = attemptToken(instance.secret, taskId, t.attempt);
+  return c;
 }
 
 function execOptions(opts: CoreOptions): ExecOptions {

@@ -59,7 +59,7 @@ export interface RuntimeDeps {
 
 export type AdvanceResult =
   | { duplicate: false; instance: Instance; commands: DispatchCommand[]; steps: StepLog[] }
-  | { duplicate: true; reason: string; instance: Instance; resent: DispatchCommand[] };
+  | { duplicate: true; reason: string; instance: Instance; resent: DispatchCommand[]; rejected?: 'token' };
 
 /** Applies one event to an instance. Throws `InstanceNotFoundError` for an unknown id. */
 export async function advance(deps: RuntimeDeps, instanceId: string, event: RuntimeEvent): Promise<AdvanceResult> {
@@ -71,7 +71,9 @@ export async function advance(deps: RuntimeDeps, instanceId: string, event: Runt
     const t = applyEvent(program, instance, event, { now: deps.clock.now, uuid: deps.clock.uuid, limits: deps.limits });
     if (t.duplicate) {
       if (t.resend.length > 0) await deps.dispatcher.dispatch(t.resend, instance);
-      return { duplicate: true, reason: t.reason, instance, resent: t.resend };
+      const r: AdvanceResult = { duplicate: true, reason: t.reason, instance, resent: t.resend };
+      if (t.rejected) r.rejected = t.rejected;
+      return r;
     }
     try {
       await deps.store.save(t.instance, instance.version);

@@ -11,6 +11,7 @@ export * from './errors.ts';
 export * from './ports.ts';
 export { startInstance, applyEvent, restartExisting, pendingCommands, validateInput, jsonEqual, type CoreOptions } from './core.ts';
 export { backoffDelay, maxAttempts } from './retry.ts';
+export { attemptToken, tokenMatches } from './tokens.ts';
 export {
   advance,
   startWorkflow,

@@ -63,6 +63,12 @@ export interface Instance {
   seenEvents?: string[];
   /** Id of the event whose transition finished the instance (to resend `finished` on redelivery). */
   finishedBy?: string;
+  /**
+   * The key of the instance's attempt tokens (tokens.ts): random, made at start, never shown in a
+   * view. Task results must carry their attempt's token. Absent on instances started before tokens
+   * existed: their results are accepted without one.
+   */
+  secret?: string;
 }
 
 /** One task attempt that is in flight (`retryAt` absent) or waiting for its retry timer. */
@@ -152,8 +158,8 @@ export interface TaskError {
  * caller's signal id (or a fresh uuid), cancel `cancel` (or a caller id).
  */
 export type RuntimeEvent =
-  | { type: 'taskResult'; id: string; taskId: string; attempt: number; ok: true; result: Value }
-  | { type: 'taskResult'; id: string; taskId: string; attempt: number; ok: false; error: TaskError }
+  | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; ok: true; result: Value }
+  | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; ok: false; error: TaskError }
   | { type: 'timerFired'; id: string; timerId: string }
   | { type: 'signal'; id: string; name: string; payload: Value }
   | { type: 'cancel'; id: string; reason?: string };
@@ -161,15 +167,19 @@ export type RuntimeEvent =
 export type TaskResultEvent = Extract<RuntimeEvent, { type: 'taskResult' }>;
 
 export type DispatchCommand =
-  | { type: 'sendTask'; instanceId: string; taskId: string; task: string; args: Value[]; attempt: number; timeoutMs: number }
+  | { type: 'sendTask'; instanceId: string; taskId: string; task: string; args: Value[]; attempt: number; timeoutMs: number; token?: string }
   | { type: 'scheduleTimer'; instanceId: string; timerId: string; fireAt: string }
   | { type: 'cancelTimer'; instanceId: string; timerId: string }
   | { type: 'finished'; instanceId: string; status: 'completed' | 'failed' | 'cancelled' };
 
-/** The result of a transition: the new instance (version + 1) and what to dispatch, or a duplicate. */
+/**
+ * The result of a transition: the new instance (version + 1) and what to dispatch, or a duplicate.
+ * A duplicate with `rejected` set was refused rather than repeated (a task result without the
+ * attempt's token): it resends nothing, and adapters count and log it.
+ */
 export type Transition =
   | { duplicate?: false; instance: Instance; commands: DispatchCommand[]; steps: StepLog[] }
-  | { duplicate: true; reason: string; resend: DispatchCommand[] };
+  | { duplicate: true; reason: string; resend: DispatchCommand[]; rejected?: 'token' };
 
 /** Injected clock and id source. */
 export interface Clock {

@@ -147,7 +147,7 @@ export class InProcessDispatcher implements Dispatcher {
     this.running--;
     this.forget(job);
     if (outcome && !this.closed) {
-      const base = { type: 'taskResult' as const, id: eventIds.taskResult(c.taskId, c.attempt), taskId: c.taskId, attempt: c.attempt };
+      const base = { type: 'taskResult' as const, id: eventIds.taskResult(c.taskId, c.attempt), taskId: c.taskId, attempt: c.attempt, token: c.token };
       this.opts.deliver(c.instanceId, outcome.ok ? { ...base, ok: true, result: outcome.result } : { ...base, ok: false, error: outcome.error });
     }
     this.pump();

@@ -3,6 +3,7 @@ import { applyEvent, pendingCommands } from '../../runtime/core.ts';
 import { advance, startWorkflow } from '../../runtime/driver.ts';
 import { DefinitionError, InputError, InstanceConflictError, InstanceNotFoundError, VersionConflictError } from '../../runtime/errors.ts';
 import { STEP_LOG_LIMIT, type Instance } from '../../runtime/types.ts';
+import { attemptToken } from '../../runtime/tokens.ts';
 import { compile } from '../../dsl/index.ts';
 import { Harness, type ScheduleTimer } from './harness.ts';
 
@@ -410,9 +411,50 @@ describe('conditional saves', () => {
     const i = await h.start(SEQ, { n: 1 });
     const [t] = h.sentTasks();
     const program = compile(SEQ).program!;
-    const tr = applyEvent(program, i, { type: 'taskResult', id: `${t!.taskId}#1`, taskId: t!.taskId, attempt: 1, ok: true, result: 2 }, h.deps.clock);
+    const tr = applyEvent(program, i, { type: 'taskResult', id: `${t!.taskId}#1`, taskId: t!.taskId, attempt: 1, token: await h.token(t!), ok: true, result: 2 }, h.deps.clock);
     if (tr.duplicate) throw new Error('unexpected duplicate');
     await h.store.save(tr.instance, 1);
     await expect(h.store.save({ ...tr.instance, version: 2 } as Instance, 1)).rejects.toBeInstanceOf(VersionConflictError);
+  });
+});
+
+describe('attempt tokens', () => {
+  it('sends each attempt with its own token and accepts only that token back', async () => {
+    const h = new Harness();
+    const i = await h.start(SEQ, { n: 1 });
+    expect(i.secret).toEqual(expect.any(String));
+    const [t] = h.sentTasks();
+    expect(t!.token).toBe(attemptToken(i.secret!, t!.taskId, 1));
+    expect(t!.token).not.toBe(attemptToken(i.secret!, t!.taskId, 2)); // each attempt its own
+    for (const token of [undefined, 'x', attemptToken('another-secret', t!.taskId, 1), attemptToken(i.secret!, t!.taskId, 2)]) {
+      const r = await h.complete({ ...t!, token: token ?? '' }, 99);
+      expect(r).toMatchObject({ duplicate: true, rejected: 'token', resent: [] });
+    }
+    expect((await h.load()).version).toBe(1);
+    expect(await h.complete(t!, 2)).toMatchObject({ duplicate: false });
+  });
+
+  it('refuses a forged replay of a finished attempt without resending what it produced', async () => {
+    const h = new Harness();
+    await h.start(SEQ, { n: 1 });
+    const [t] = h.sentTasks();
+    await h.complete(t!, 2);
+    h.take();
+    expect(await h.complete({ ...t!, token: 'guess' }, 2)).toMatchObject({ duplicate: true, rejected: 'token', resent: [] });
+    expect(h.take()).toEqual([]);
+    // The real redelivery still resends (crash repair).
+    expect((await h.complete(t!, 2)) as { resent: unknown[] }).toMatchObject({ duplicate: true, resent: [expect.objectContaining({ type: 'sendTask' }), expect.objectContaining({ type: 'scheduleTimer' })] });
+  });
+
+  it('accepts results without a token for instances saved before tokens existed', async () => {
+    const h = new Harness();
+    const i = await h.start(SEQ, { n: 1 });
+    const [t] = h.sentTasks();
+    const legacy: Instance = { ...i };
+    delete legacy.secret;
+    const program = compile(SEQ).program!;
+    const r = applyEvent(program, legacy, { type: 'taskResult', id: `${t!.taskId}#1`, taskId: t!.taskId, attempt: 1, ok: true, result: 2 }, h.deps.clock);
+    expect(r.duplicate).toBeFalsy();
+    expect(pendingCommands(legacy).find((c) => c.type === 'sendTask')).not.toHaveProperty('token');
   });
 });

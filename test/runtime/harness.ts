@@ -10,6 +10,7 @@
 import { expect } from 'vitest';
 import { advance, ProgramCache, startWorkflow, type AdvanceResult, type RuntimeDeps } from '../../runtime/driver.ts';
 import { MemoryStore, RecordingDispatcher } from '../../runtime/memory.ts';
+import { attemptToken } from '../../runtime/tokens.ts';
 import type { DispatchCommand, Instance, RuntimeEvent, TaskError, Value } from '../../runtime/types.ts';
 
 export type SendTask = Extract<DispatchCommand, { type: 'sendTask' }>;
@@ -55,12 +56,21 @@ export class Harness {
     return advance(this.deps, this.id, event);
   }
 
-  complete(t: Pick<SendTask, 'taskId' | 'attempt'>, result: Value): Promise<AdvanceResult> {
-    return this.send({ type: 'taskResult', id: `${t.taskId}#${t.attempt}`, taskId: t.taskId, attempt: t.attempt, ok: true, result });
+  /** Delivers a task result as the task would, echoing the token of the attempt it names. */
+  async complete(t: Pick<SendTask, 'taskId' | 'attempt'> & { token?: string }, result: Value): Promise<AdvanceResult> {
+    const token = t.token ?? (await this.token(t));
+    return this.send({ type: 'taskResult', id: `${t.taskId}#${t.attempt}`, taskId: t.taskId, attempt: t.attempt, token, ok: true, result });
   }
 
-  fail(t: Pick<SendTask, 'taskId' | 'attempt'>, error: TaskError): Promise<AdvanceResult> {
-    return this.send({ type: 'taskResult', id: `${t.taskId}#${t.attempt}`, taskId: t.taskId, attempt: t.attempt, ok: false, error });
+  async fail(t: Pick<SendTask, 'taskId' | 'attempt'> & { token?: string }, error: TaskError): Promise<AdvanceResult> {
+    const token = t.token ?? (await this.token(t));
+    return this.send({ type: 'taskResult', id: `${t.taskId}#${t.attempt}`, taskId: t.taskId, attempt: t.attempt, token, ok: false, error });
+  }
+
+  /** The token a task sent attempt `t` echoes. */
+  async token(t: Pick<SendTask, 'taskId' | 'attempt'>): Promise<string | undefined> {
+    const secret = (await this.load()).secret;
+    return secret === undefined ? undefined : attemptToken(secret, t.taskId, t.attempt);
   }
 
   /** Moves the clock to the timer's fire time and delivers it. */

@@ -1,6 +1,7 @@
 /** The public instance view: pending tasks with attempts, timers, and the awaited signal from the state. */
 import { describe, expect, it } from 'vitest';
 import { applyEvent, startInstance } from '../../runtime/core.ts';
+import { attemptToken } from '../../runtime/tokens.ts';
 import { instanceView, pendingOf } from '../../runtime/view.ts';
 import type { Instance } from '../../runtime/types.ts';
 import { compile, programHash } from '../../dsl/index.ts';
@@ -33,7 +34,7 @@ describe('pendingOf', () => {
   it('shows a failed attempt waiting for its retry, with the retry timer', () => {
     const i = started();
     const taskId = Object.keys(i.tasks)[0]!;
-    const tr = applyEvent(program, i, { type: 'taskResult', id: `${taskId}#1`, taskId, attempt: 1, ok: false, error: { message: 'boom' } }, opts);
+    const tr = applyEvent(program, i, { type: 'taskResult', id: `${taskId}#1`, taskId, attempt: 1, token: attemptToken(i.secret!, taskId, 1), ok: false, error: { message: 'boom' } }, opts);
     if (tr.duplicate) throw new Error('unexpected duplicate');
     const p = pendingOf(tr.instance);
     expect(p.tasks[0]).toMatchObject({ task: 'charge', attempt: 1, lastError: 'boom' });
@@ -43,7 +44,7 @@ describe('pendingOf', () => {
   it('names the awaited signal and its timeout, and forgets it once received', () => {
     const i = started();
     const taskId = Object.keys(i.tasks)[0]!;
-    const done = applyEvent(program, i, { type: 'taskResult', id: `${taskId}#1`, taskId, attempt: 1, ok: true, result: 'r' }, opts);
+    const done = applyEvent(program, i, { type: 'taskResult', id: `${taskId}#1`, taskId, attempt: 1, token: attemptToken(i.secret!, taskId, 1), ok: true, result: 'r' }, opts);
     if (done.duplicate) throw new Error('unexpected duplicate');
     const waiting = pendingOf(done.instance);
     expect(waiting.tasks).toEqual([]);
