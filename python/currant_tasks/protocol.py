@@ -26,7 +26,7 @@ class ParsedTaskMessage:
     ok: bool
     message: Optional[Dict[str, Any]] = None
     problems: List[str] = field(default_factory=list)
-    #: For a bad message that still says where to report: instanceId, taskId, attempt, replyTo.
+    #: For a bad message that still says where to report: instanceId, taskId, attempt, replyTo (+ token).
     reply_to: Optional[Dict[str, Any]] = None
 
 
@@ -76,6 +76,7 @@ def parse_task_message(body: Any) -> ParsedTaskMessage:
     need(_positive_int(m.get("attempt")), "attempt must be an integer >= 1")
     need(_positive_number(m.get("timeoutMs")), "timeoutMs must be a positive number")
     need(_non_empty_str(m.get("replyTo")), "replyTo must be a non-empty string (an SQS queue URL)")
+    need(m.get("token") is None or isinstance(m.get("token"), str), "token must be a string")
 
     if not problems:
         message = dict(m)
@@ -88,6 +89,8 @@ def parse_task_message(body: Any) -> ParsedTaskMessage:
     if replyable:
         reply_to = {"instanceId": m["instanceId"], "taskId": m["taskId"],
                     "attempt": int(m["attempt"]), "replyTo": m["replyTo"]}
+        if isinstance(m.get("token"), str):
+            reply_to["token"] = m["token"]
     return ParsedTaskMessage(ok=False, problems=problems, reply_to=reply_to)
 
 
@@ -101,6 +104,9 @@ def result_message(to: Dict[str, Any], outcome: Dict[str, Any]) -> Dict[str, Any
         "attempt": to["attempt"],
         "ok": outcome["ok"],
     }
+    # The attempt's secret, echoed: without it the engine drops the result (docs/protocol.md).
+    if isinstance(to.get("token"), str):
+        msg["token"] = to["token"]
     if outcome["ok"]:
         msg["result"] = outcome["result"]
     else:

@@ -17,6 +17,7 @@ def task_message(**over):
         "attempt": 1,
         "timeoutMs": 5000,
         "replyTo": QUEUE,
+        "token": "tok-abc",
     }
     m.update(over)
     return m

@@ -41,6 +41,7 @@ def test_success_sends_ok_result_with_ctx():
         "instanceId": "i-1",
         "taskId": "n12.s3",
         "attempt": 3,
+        "token": "tok-abc",  # echoed: without it the engine drops the result
         "ok": True,
         "result": {"success": True, "paymentId": "o1-10"},
     }
@@ -187,9 +188,20 @@ def test_malformed_message_with_reply_address_gets_bad_task_message():
     assert outcome.outcome == "sent"
     message = sent[0][1]
     assert (message["instanceId"], message["taskId"], message["attempt"], message["ok"]) == ("i-1", "n12.s3", 1, False)
+    assert message["token"] == "tok-abc"
     assert message["error"]["type"] == "BadTaskMessage" and message["error"]["retryable"] is False
     assert "args must be an array" in message["error"]["message"]
     assert "timeoutMs must be a positive number" in message["error"]["message"]
+
+
+def test_token_must_be_a_string_and_is_left_out_when_absent():
+    parsed = parse_task_message(task_message(token=5))
+    assert not parsed.ok and parsed.problems == ["token must be a string"]
+    no_token = task_message()
+    del no_token["token"]
+    rec = Recorder()
+    run_task_message({"chargeCard": lambda *a: 1}, json.dumps(no_token), rec)
+    assert "token" not in rec.sent[0][1]
 
 
 def test_failing_send_propagates():

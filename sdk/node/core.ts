@@ -44,6 +44,8 @@ export interface TaskMessage {
   timeoutMs: number;
   /** SQS queue URL the result message goes to. */
   replyTo: string;
+  /** The attempt's secret: echoed in the result, without which the engine drops it. */
+  token?: string;
 }
 
 /** A failure as data. `retryable` absent means true. */
@@ -59,6 +61,8 @@ interface ResultBase {
   instanceId: string;
   taskId: string;
   attempt: number;
+  /** The task message's `token`, echoed. */
+  token?: string;
   /** Wall time of the attempt in this worker (informational). */
   durationMs?: number;
 }
@@ -115,7 +119,7 @@ export class TaskError extends Error {
 // ---------------------------------------------------------------------------------------------
 
 /** The fields needed to send a result back; present even when the rest of a message is bad. */
-export type ReplyAddress = Pick<TaskMessage, 'instanceId' | 'taskId' | 'attempt' | 'replyTo'>;
+export type ReplyAddress = Pick<TaskMessage, 'instanceId' | 'taskId' | 'attempt' | 'replyTo' | 'token'>;
 
 export type ParsedTaskMessage =
   | { ok: true; message: TaskMessage }
@@ -157,6 +161,7 @@ export function parseTaskMessage(body: unknown): ParsedTaskMessage {
     'timeoutMs must be a positive number',
   );
   need(isNonEmptyString(m.replyTo), 'replyTo must be a non-empty string (an SQS queue URL)');
+  need(m.token === undefined || typeof m.token === 'string', 'token must be a string');
   if (problems.length === 0) return { ok: true, message: m as unknown as TaskMessage };
 
   const replyable =
@@ -168,7 +173,13 @@ export function parseTaskMessage(body: unknown): ParsedTaskMessage {
     ? {
         ok: false,
         problems,
-        replyTo: { instanceId: m.instanceId as string, taskId: m.taskId as string, attempt: m.attempt as number, replyTo: m.replyTo as string },
+        replyTo: {
+          instanceId: m.instanceId as string,
+          taskId: m.taskId as string,
+          attempt: m.attempt as number,
+          replyTo: m.replyTo as string,
+          ...(typeof m.token === 'string' ? { token: m.token } : {}),
+        },
       }
     : { ok: false, problems };
 }
@@ -390,6 +401,7 @@ function resultMessage(to: ReplyAddress, outcome: TaskOutcome): ResultMessage {
     attempt: to.attempt,
     durationMs: outcome.durationMs,
   };
+  if (to.token !== undefined) base.token = to.token;
   return outcome.ok ? { ...base, ok: true, result: outcome.result } : { ...base, ok: false, error: outcome.error };
 }
 
@@ -397,9 +409,10 @@ function resultMessage(to: ReplyAddress, outcome: TaskOutcome): ResultMessage {
 function fitResult(result: ResultMessage, task: string): ResultMessage {
   const bytes = Buffer.byteLength(JSON.stringify(result), 'utf8');
   if (bytes <= MAX_MESSAGE_BYTES) return result;
-  const { protocol, type, instanceId, taskId, attempt, durationMs } = result;
+  const { protocol, type, instanceId, taskId, attempt, token, durationMs } = result;
   return {
     protocol, type, instanceId, taskId, attempt, durationMs,
+    ...(token !== undefined ? { token } : {}),
     ok: false,
     error: {
       message: `the result message of task '${task}' is ${bytes} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit; store large data elsewhere and return a reference`,

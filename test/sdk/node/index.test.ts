@@ -29,6 +29,7 @@ function taskMessage(over: Record<string, unknown> = {}) {
     attempt: 1,
     timeoutMs: 5_000,
     replyTo: QUEUE,
+    token: 'tok-abc',
     ...over,
   };
 }
@@ -72,6 +73,7 @@ describe('runTaskMessage', () => {
       instanceId: 'i-1',
       taskId: 'n12.s3',
       attempt: 3,
+      token: 'tok-abc', // echoed: without it the engine drops the result
       ok: true,
       result: { success: true, paymentId: 'o1-10' },
     });
@@ -233,7 +235,7 @@ describe('runTaskMessage', () => {
     );
     expect(ran).toBe(false);
     expect(outcome.outcome).toBe('sent');
-    expect(sent[0]!.message).toMatchObject({ instanceId: 'i-1', taskId: 'n12.s3', attempt: 1, ok: false });
+    expect(sent[0]!.message).toMatchObject({ instanceId: 'i-1', taskId: 'n12.s3', attempt: 1, token: 'tok-abc', ok: false });
     const error = errorOf(sent[0]!.message);
     expect(error).toMatchObject({ type: 'BadTaskMessage', retryable: false });
     expect(error.message).toContain('args must be an array');
@@ -268,6 +270,13 @@ describe('parseTaskMessage', () => {
       'timeoutMs must be a positive number',
       'replyTo must be a non-empty string (an SQS queue URL)',
     ]);
+  });
+
+  it('refuses a token that is not a string, and sends no token when the message had none', async () => {
+    const bad = parseTaskMessage(taskMessage({ token: 5 }));
+    expect(!bad.ok && bad.problems).toEqual(['token must be a string']);
+    const { sent } = await run({ chargeCard: async () => 1 }, { token: undefined });
+    expect('token' in sent[0]!.message).toBe(false);
   });
 
   it('rejects JSON that is not an object', () => {

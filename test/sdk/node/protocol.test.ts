@@ -34,14 +34,14 @@ describe('docs/protocol.md', () => {
     const messages = docMessages('currant.result.v1');
     expect(messages.length).toBeGreaterThanOrEqual(4);
     for (const m of messages) {
-      const parsed = parseEventMessage(JSON.stringify(m));
+      const parsed = parseEventMessage(JSON.stringify(m), 'results');
       expect(parsed.ok, JSON.stringify(parsed)).toBe(true);
     }
   });
 });
 
 describe('SDK ↔ engine', () => {
-  const command = { type: 'sendTask' as const, instanceId: 'i-1', taskId: 'n3.s1.2', task: 'charge', args: ['o1', 5], attempt: 2, timeoutMs: 1000 };
+  const command = { type: 'sendTask' as const, instanceId: 'i-1', taskId: 'n3.s1.2', task: 'charge', args: ['o1', 5], attempt: 2, timeoutMs: 1000, token: 'tok-7' };
 
   it('accepts the task messages the engine builds', () => {
     expect(parseTaskMessage(JSON.stringify(taskMessage(command, 'https://q/events'))).ok).toBe(true);
@@ -61,11 +61,11 @@ describe('SDK ↔ engine', () => {
       body,
       send,
     );
-    const [ok, failed] = sent.map((m) => parseEventMessage(JSON.stringify(m)));
+    const [ok, failed] = sent.map((m) => parseEventMessage(JSON.stringify(m), 'results'));
     expect(ok).toMatchObject({
       ok: true,
       instanceId: 'i-1',
-      event: { type: 'taskResult', taskId: 'n3.s1.2', attempt: 2, ok: true, result: { id: 'o1', n: 5 } },
+      event: { type: 'taskResult', taskId: 'n3.s1.2', attempt: 2, token: 'tok-7', ok: true, result: { id: 'o1', n: 5 } },
     });
     expect(failed).toMatchObject({
       ok: true,
