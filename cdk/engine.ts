@@ -78,6 +78,9 @@ export class CurrantEngine extends Construct {
   readonly table: Table;
   readonly eventQueue: Queue;
   readonly eventDlq: Queue;
+  /** Where task functions send results: the only queue they may write to. */
+  readonly resultQueue: Queue;
+  readonly resultDlq: Queue;
   readonly stepFunction: CurrantNodeFunction;
   readonly apiFunction: CurrantNodeFunction;
   readonly api: RestApi;
@@ -115,6 +118,14 @@ export class CurrantEngine extends Construct {
       visibilityTimeout: Duration.seconds(60),
       deadLetterQueue: { queue: this.eventDlq, maxReceiveCount },
     });
+    // Task results come back on a queue of their own: task functions may send there and nowhere
+    // else, so no task can put a wake-up, a timer (or, before, a signal or cancel) on the event
+    // queue, which only the engine's functions may write (docs/protocol.md, "Who may send what").
+    this.resultDlq = new Queue(this, 'ResultDlq', { retentionPeriod: Duration.days(14) });
+    this.resultQueue = new Queue(this, 'ResultQueue', {
+      visibilityTimeout: Duration.seconds(60),
+      deadLetterQueue: { queue: this.resultDlq, maxReceiveCount },
+    });
     this.tasksScope = new Construct(this, 'Tasks');
 
     const taskQueueUrls = Lazy.string({
@@ -123,6 +134,7 @@ export class CurrantEngine extends Construct {
     const common = {
       CURRANT_TABLE_NAME: this.table.tableName,
       CURRANT_EVENT_QUEUE_URL: this.eventQueue.queueUrl,
+      CURRANT_RESULT_QUEUE_URL: this.resultQueue.queueUrl,
       CURRANT_TASK_QUEUE_URLS: taskQueueUrls,
       ...props.environment,
     };
@@ -140,13 +152,13 @@ export class CurrantEngine extends Construct {
       environment: common,
       extraFiles: grammarFiles,
     });
-    this.stepFunction.addEventSource(
-      new SqsEventSource(this.eventQueue, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }),
-    );
+    for (const q of [this.eventQueue, this.resultQueue]) {
+      this.stepFunction.addEventSource(new SqsEventSource(q, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }));
+    }
     this.table.grant(this.stepFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     this.eventQueue.grantSendMessages(this.stepFunction); // timers are delayed event messages
 
-    // --- api ----------------------------------------------------------------------------------
+    // --- api (applies signals and cancels itself: no queue a task can reach carries them) ------
     this.apiFunction = new CurrantNodeFunction(this, 'ApiHandler', {
       entry: props.apiEntry ?? 'functions/api.ts',
       description: 'currant api: start, inspect, list, signal and cancel instances',
@@ -184,7 +196,7 @@ export class CurrantEngine extends Construct {
 
   /**
    * Wires `fn` to the queue of task `name`: the queue (+ DLQ) is created here, `fn` consumes it
-   * with partial batch failures and may send results to the event queue. Nothing more is granted.
+   * with partial batch failures and may send results to the result queue. Nothing more is granted.
    */
   addTask(name: string, fn: IFunction): TaskQueue {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`CurrantEngine.addTask: '${name}' is not a task name`);
@@ -199,8 +211,7 @@ export class CurrantEngine extends Construct {
       deadLetterQueue: { queue: dlq, maxReceiveCount },
     });
     fn.addEventSource(new SqsEventSource(queue, { batchSize: this.props.taskBatchSize ?? 5, reportBatchItemFailures: true }));
-    this.eventQueue.grantSendMessages(fn);
-    if (fn instanceof LambdaFunction) fn.addEnvironment('CURRANT_EVENT_QUEUE_URL', this.eventQueue.queueUrl);
+    this.resultQueue.grantSendMessages(fn); // results go to message.replyTo, which is this queue
     queue.grantSendMessages(this.stepFunction);
     queue.grantSendMessages(this.apiFunction);
     const t = { queue, dlq, fn };

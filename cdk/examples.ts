@@ -94,6 +94,8 @@ export class ExamplesStack extends Stack {
       TableName: e.table.tableName,
       EventQueueUrl: e.eventQueue.queueUrl,
       EventDlqUrl: e.eventDlq.queueUrl,
+      ResultQueueUrl: e.resultQueue.queueUrl,
+      ResultDlqUrl: e.resultDlq.queueUrl,
       StepFunctionName: e.stepFunction.functionName,
       ApiFunctionName: e.apiFunction.functionName,
     };

@@ -8,7 +8,7 @@
  *   GET  /workflows                    the deployed workflows
  *   GET  /instances/{id}               status, result or error, current line, pending work, step log
  *   GET  /instances?workflow=&status=&limit=&cursor=   newest first, paginated
- *   POST /instances/{id}/signals/{name} body = payload (any JSON) → 202, delivered via the event queue
+ *   POST /instances/{id}/signals/{name} body = payload (any JSON) → 200 with the instance, applied here
  *   POST /instances/{id}/cancel        body {} or { "reason": "…" } → 200 with the cancelled instance
  *
  * Errors are `{ "error": { "code", "message", "problems"? } }`: 400 invalid JSON or input (problems
@@ -25,8 +25,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { programHash } from '../dsl/index.ts';
-import { cancelInstance, isFinal, startWorkflow, type RuntimeDeps, type Value } from '../runtime/index.ts';
-import type { EventMessage } from '../adapters/aws/messages.ts';
+import { cancelInstance, isFinal, signalInstance, startWorkflow, type RuntimeDeps, type Value } from '../runtime/index.ts';
 import {
   bodyLimit,
   cancelRequest,
@@ -44,8 +43,6 @@ import {
 } from './http.ts';
 import { instanceView } from './view.ts';
 
-/** SQS's message size limit (the classic 256 KiB every SQS and emulator accepts). */
-const MAX_MESSAGE_BYTES = 256 * 1024;
 import { log, runtime } from './wiring.ts';
 import { workflows, type WorkflowSource } from './workflows.ts';
 
@@ -53,7 +50,6 @@ import { workflows, type WorkflowSource } from './workflows.ts';
 export interface ApiServices {
   deps: RuntimeDeps;
   workflows: () => Map<string, WorkflowSource>;
-  sendEvent: (message: EventMessage) => Promise<void>;
 }
 
 export async function handle(services: ApiServices, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
@@ -82,20 +78,16 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       const id = instanceId(r.params.id);
       const name = signalName(r.params.name);
       const payload = jsonBody(event.body) as Value;
-      const instance = await deps.store.load(id);
-      if (!instance) throw new HttpError(404, 'INSTANCE_NOT_FOUND', `no instance '${id}'`);
-      if (isFinal(instance.status)) throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is ${instance.status}`);
       const key = idempotencyKey(event.headers);
       // Why a prefix: signal ids share the instance's event-id space with task results and timers.
       const signalId = key !== undefined ? `signal:${key}` : `signal:${deps.clock.uuid()}`;
-      const message: EventMessage = { type: 'signal', instanceId: id, name, payload, signalId };
-      // The body limit leaves room for the envelope, but a payload right at the limit could still
-      // make the message pass SQS's 256 KiB: refuse it here rather than fail with a 500.
-      if (Buffer.byteLength(JSON.stringify(message), 'utf8') > MAX_MESSAGE_BYTES) {
-        throw new HttpError(413, 'BODY_TOO_LARGE', `the signal message would exceed ${MAX_MESSAGE_BYTES} bytes`);
+      // Applied here, not queued: signals come only through this (IAM-authorised) API, never from
+      // a queue a task function can write to (docs/protocol.md, "Who may send what").
+      const result = await signalInstance(deps, id, name, payload, signalId);
+      if (result.duplicate && isFinal(result.instance.status)) {
+        throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is ${result.instance.status}`);
       }
-      await services.sendEvent(message);
-      return json(202, { instanceId: id, signal: name, signalId });
+      return json(200, { ...instanceView(result.instance), signal: name, signalId, duplicate: result.duplicate });
     }
     case 'cancel': {
       const id = instanceId(r.params.id);
@@ -130,5 +122,5 @@ export function createApiHandler(services: () => ApiServices) {
 
 export const handler = createApiHandler(() => {
   const rt = runtime();
-  return { deps: rt.deps, workflows, sendEvent: (m) => rt.dispatcher.sendEvent(m) };
+  return { deps: rt.deps, workflows };
 });

@@ -27,7 +27,7 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { advance, eventIds, InstanceNotFoundError, isFinal, pendingCommands, VersionConflictError, type AdvanceResult, type RuntimeDeps } from '../runtime/index.ts';
-import { parseEventMessage, type WakeMessage } from '../adapters/aws/messages.ts';
+import { parseEventMessage, type EventSource, type WakeMessage } from '../adapters/aws/messages.ts';
 import { dueTimers, earliestFireAt, newWakeId, type AwsInstance, type Wake } from '../adapters/aws/wake.ts';
 import { currentMetrics, log, newMetrics, runtime } from './wiring.ts';
 
@@ -43,7 +43,8 @@ export type RecordOutcome =
   | { outcome: 'applied'; instanceId: string; event: string; version: number; status: string; commands: number }
   | { outcome: 'duplicate'; instanceId: string; event: string; reason: string; resent: number }
   | { outcome: 'unknown-instance'; instanceId: string; event: string }
-  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'stale' | 'rearmed'; fired: number };
+  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'stale' | 'rearmed'; fired: number }
+  | Refused;
 
 /** What the wake-up path needs beyond the ports: DynamoStore's `setWake`, SqsDispatcher's `sendWake`. */
 export interface WakeCapable {
@@ -59,11 +60,21 @@ const WAKE_EARLY_TOLERANCE_MS = 1000;
 export interface RecordInfo {
   /** SQS's ApproximateReceiveCount: above 1, an earlier delivery of this message did not finish. */
   receiveCount?: number;
+  /**
+   * The queue the record came from (`sourceOf`): it decides which message types are accepted. The
+   * Lambda handler always sets it; absent (callers that made the body themselves), a task result
+   * counts as from the result queue and anything else as from the event queue.
+   */
+  source?: EventSource;
 }
+
+/** A message refused for its queue or its token: dropped (not retried), logged and counted. */
+export type Refused = { outcome: 'refused'; instanceId?: string; event?: string; reason: string };
 
 /** Processes one event-queue body. Throws to have the record redelivered. */
 export async function processBody(deps: RuntimeDeps, body: string, info: RecordInfo = {}): Promise<RecordOutcome> {
-  const parsed = parseEventMessage(body);
+  const parsed = parseEventMessage(body, info.source ?? (messageType(body) === 'taskResult' ? 'results' : 'events'));
+  if (!parsed.ok && parsed.refused) return { outcome: 'refused', instanceId: instanceKey(body), reason: parsed.problems.join('; ') };
   if (!parsed.ok) throw new PoisonMessageError(parsed.problems);
   if (parsed.message.type === 'wake') return processWake(deps, parsed.message, info);
   const { instanceId, event } = parsed;
@@ -77,6 +88,7 @@ export async function processBody(deps: RuntimeDeps, body: string, info: RecordI
     if (e instanceof InstanceNotFoundError) return { outcome: 'unknown-instance', instanceId, event: event.id };
     throw e;
   }
+  if (r.duplicate && r.rejected) return { outcome: 'refused', instanceId, event: event.id, reason: r.reason };
   return r.duplicate
     ? { outcome: 'duplicate', instanceId, event: event.id, reason: r.reason, resent: r.resent.length }
     : { outcome: 'applied', instanceId, event: event.id, version: r.instance.version, status: r.instance.status, commands: r.commands.length };
@@ -176,9 +188,27 @@ export function instanceKey(body: string): string | undefined {
   }
 }
 
+function messageType(body: string): unknown {
+  try {
+    return (JSON.parse(body) as { type?: unknown })?.type;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Which queue a record came from: the event queue when its source ARN names the configured event
+ * queue, else the result queue (the only other queue the step function consumes). Queue URLs end
+ * in the queue's name, as ARNs do.
+ */
+export function sourceOf(record: Pick<SQSRecord, 'eventSourceARN'>, eventQueueUrl: string): EventSource {
+  const name = (s: string, sep: string) => s.slice(s.lastIndexOf(sep) + 1);
+  return record.eventSourceARN && name(record.eventSourceARN, ':') === name(eventQueueUrl, '/') ? 'events' : 'results';
+}
+
 async function stepRecord(record: SQSRecord): Promise<RecordOutcome> {
   const rt = runtime();
-  const info: RecordInfo = { receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1) };
+  const info: RecordInfo = { receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1), source: sourceOf(record, rt.config.eventQueueUrl) };
   if (!rt.config.metrics) return logged(record, await processBody(rt.deps, record.body, info));
   // Benchmark mode: attribute AWS calls and bytes written to this record, and time it.
   const m = newMetrics();
@@ -190,7 +220,11 @@ async function stepRecord(record: SQSRecord): Promise<RecordOutcome> {
 }
 
 function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
-  if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', { messageId: record.messageId, ...out });
+  if (out.outcome === 'refused') {
+    // An embedded-metric-format line: CloudWatch counts RefusedMessages without a PutMetricData call.
+    const emf = { _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'currant', Dimensions: [[]], Metrics: [{ Name: 'RefusedMessages', Unit: 'Count' }] }] }, RefusedMessages: 1 };
+    log('warn', 'message refused and dropped (wrong queue for its type, or a task result without its attempt token)', { messageId: record.messageId, ...out, ...emf });
+  } else if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', { messageId: record.messageId, ...out });
   else if (out.outcome === 'duplicate' || (out.outcome === 'wake' && out.result === 'stale')) log('info', 'duplicate event', { messageId: record.messageId, ...out });
   return out;
 }

@@ -22,6 +22,7 @@ import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
 export interface Config {
   table: string;
   eventQueueUrl: string;
+  resultQueueUrl: string;
   taskQueueUrls: Record<string, string>;
   /** Count AWS calls and bytes written per record (CURRANT_METRICS=1). */
   metrics: boolean;
@@ -44,6 +45,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
   };
   const table = need('CURRANT_TABLE_NAME');
   const eventQueueUrl = need('CURRANT_EVENT_QUEUE_URL');
+  const resultQueueUrl = need('CURRANT_RESULT_QUEUE_URL');
   let taskQueueUrls: Record<string, string> = {};
   const raw = env.CURRANT_TASK_QUEUE_URLS;
   if (raw) {
@@ -57,7 +59,7 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { table, eventQueueUrl, taskQueueUrls, metrics: env.CURRANT_METRICS === '1' };
+  return { table, eventQueueUrl, resultQueueUrl, taskQueueUrls, metrics: env.CURRANT_METRICS === '1' };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +123,7 @@ export function createRuntime(config: Config): Runtime {
       if (m) m.bytesWritten += bytes;
     },
   });
-  const dispatcher = new SqsDispatcher(sqs, { eventQueueUrl: config.eventQueueUrl, taskQueueUrls: config.taskQueueUrls });
+  const dispatcher = new SqsDispatcher(sqs, { eventQueueUrl: config.eventQueueUrl, resultQueueUrl: config.resultQueueUrl, taskQueueUrls: config.taskQueueUrls });
   const deps: RuntimeDeps = {
     store,
     dispatcher,

@@ -132,7 +132,8 @@ describe('SqsDispatcher on SQS', () => {
     const url = async (n: string) => (await sqs.send(new CreateQueueCommand({ QueueName: n }))).QueueUrl!;
     const events = await url('events-1');
     const charge = await url('charge-1');
-    const d = new SqsDispatcher(sqs, { eventQueueUrl: events, taskQueueUrls: { chargeCard: charge } });
+    const results = await url('results-1');
+    const d = new SqsDispatcher(sqs, { eventQueueUrl: events, resultQueueUrl: results, taskQueueUrls: { chargeCard: charge } });
     const fireAt = new Date(Date.now() + 2_000).toISOString();
     const cmds: DispatchCommand[] = [
       ...Array.from({ length: 12 }, (_, k): DispatchCommand => ({ type: 'sendTask', instanceId: 'o1', taskId: `n5.s1.${k}`, task: 'chargeCard', args: [k], attempt: 1, timeoutMs: 1000 })),
@@ -154,7 +155,7 @@ describe('SqsDispatcher on SQS', () => {
     };
     const tasks = await drain(charge, 1);
     expect(tasks.map((t) => t.taskId).sort()).toEqual(cmds.slice(0, 12).map((c) => (c as { taskId: string }).taskId).sort());
-    expect(tasks[0]).toMatchObject({ protocol: 'currant.task.v1', replyTo: events });
+    expect(tasks[0]).toMatchObject({ protocol: 'currant.task.v1', replyTo: results });
     // The timer is delayed: not visible at once, visible after its delay.
     expect(await drain(events, 0)).toEqual([]);
     await new Promise((r) => setTimeout(r, 3_000));

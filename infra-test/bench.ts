@@ -154,7 +154,8 @@ async function sequentialAwaits() {
     const taskQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'currant-bench-work' }))).QueueUrl!;
     const rawQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'currant-bench-raw' }))).QueueUrl!;
     // The step function's runtime, built the way functions/wiring.ts builds it in Lambda (metrics on).
-    const rt = createRuntime({ table, eventQueueUrl, taskQueueUrls: { work: taskQueueUrl }, metrics: true });
+    // One queue for results and the engine's own events here (one poller); deployed, they are two.
+    const rt = createRuntime({ table, eventQueueUrl, resultQueueUrl: eventQueueUrl, taskQueueUrls: { work: taskQueueUrl }, metrics: true });
 
     const source = readFileSync(join(ROOT, 'infra-test', 'bench', 'chain.workflow'), 'utf8');
     const id = 'bench-chain';
@@ -214,7 +215,7 @@ async function sequentialAwaits() {
         await sqs.send(
           new SendMessageCommand({
             QueueUrl: t.replyTo,
-            MessageBody: JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: t.instanceId, taskId: t.taskId, attempt: t.attempt, ok: true, result: t.args[0] }),
+            MessageBody: JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: t.instanceId, taskId: t.taskId, attempt: t.attempt, token: t.token, ok: true, result: t.args[0] }),
           }),
         );
         replyMs.push(performance.now() - r0);

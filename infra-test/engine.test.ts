@@ -5,15 +5,17 @@
  *
  * Covers: Node tasks, a workflow with Node and Python tasks, a signal, a signal timeout, a sleep,
  * a parallel fan-out with a concurrency limit, a retry, cancel, API errors, listing, and a task
- * result delivered twice (and after the fact) that must not advance the instance twice, and the
+ * result delivered twice (and after the fact) that must not advance the instance twice, forged
+ * results, signals and cancels (as a task function could send them) that must change nothing, and the
  * table's contents (definitions once by hash; the size of each instance item is reported).
  */
-import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, ListQueuesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, GetItemCommand, paginateScan } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, ListQueuesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDefinition, decodeInstance, itemSize, writeUnits, type Item } from '../adapters/aws/item.ts';
 import { DEFINITION_PREFIX } from '../adapters/aws/schema.ts';
+import { attemptToken } from '../runtime/tokens.ts';
 import { CurrantApi, type InstanceView } from './client.ts';
 import { bootstrap, deployStack, REGION, restApiUrl, startEmulator, type Emulator } from './emulator.ts';
 
@@ -64,6 +66,23 @@ async function queueDepth(url: string): Promise<number> {
   return Number(r.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
+/** Waits (up to 20 s) until a queue holds no more than `ok` allows (default: nothing at all). */
+async function drained(url: string, ok: (n: number) => boolean = (n) => n === 0): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!ok(await queueDepth(url)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+}
+
+/** The instance as stored (with fields no view shows, like its token secret). */
+async function storedInstance(id: string) {
+  const r = await dynamo.send(new GetItemCommand({ TableName: out.TableName!, Key: { id: { S: id } }, ConsistentRead: true }));
+  return decodeInstance(r.Item as Item);
+}
+
+/** How many messages the step function logged as refused so far (its log lines are in the emulator's log). */
+async function refusedCount(): Promise<number> {
+  return readFileSync(emu!.logFile, 'utf8').split('\n').filter((l) => l.includes('"RefusedMessages":1')).length;
+}
+
 describe('currant on the emulator', () => {
   it('order: charges, ships and returns the tracking id (Node tasks)', () =>
     step(async () => {
@@ -105,7 +124,7 @@ describe('currant on the emulator', () => {
       const waiting = await api.waitFor(body.id, (i) => i.pending.signals.some((s) => s.name === 'approval'));
       expect(waiting.status).toBe('waiting');
       const sent = await api.signal(body.id, 'approval', { approved: true, by: 'ana' });
-      expect(sent.status).toBe(202);
+      expect(sent.status).toBe(200); // applied by the api itself
       const done = await api.waitForEnd(body.id);
       expect(done).toMatchObject({ status: 'completed', result: 'approved by ana' });
     }));
@@ -165,15 +184,17 @@ describe('currant on the emulator', () => {
       const [startJob, firstCheck] = taskSteps(sleeping);
       expect(startJob?.task).toBe('startJob');
       expect(firstCheck?.task).toBe('checkJob');
+      // Real duplicates carry the attempt's token, as the task function got it in its message.
+      const { secret } = await storedInstance(body.id);
       const resultMessage = (taskId: string, result: unknown) =>
-        JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: body.id, taskId, attempt: 1, ok: true, result });
+        JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: body.id, taskId, attempt: 1, token: attemptToken(secret!, taskId, 1), ok: true, result });
       const dupes = [
         resultMessage(startJob!.taskId!, 'job-dup'),
         resultMessage(startJob!.taskId!, 'job-dup'),
         resultMessage(firstCheck!.taskId!, { done: false, progress: 33 }),
         resultMessage(firstCheck!.taskId!, { done: false, progress: 33 }),
       ];
-      await Promise.all(dupes.map((MessageBody) => sqs.send(new SendMessageCommand({ QueueUrl: out.EventQueueUrl!, MessageBody }))));
+      await Promise.all(dupes.map((MessageBody) => sqs.send(new SendMessageCommand({ QueueUrl: out.ResultQueueUrl!, MessageBody }))));
 
       const done = await api.waitForEnd(body.id);
       // Had a duplicate advanced the loop, there would be an extra check (checks 4) or a second startJob.
@@ -182,13 +203,59 @@ describe('currant on the emulator', () => {
       expect(new Set(taskSteps(done).map((s) => s.taskId)).size).toBe(5);
 
       // And once more after the end: nothing changes, nothing fails into the DLQ.
-      await sqs.send(new SendMessageCommand({ QueueUrl: out.EventQueueUrl!, MessageBody: dupes[0]! }));
-      const deadline = Date.now() + 20_000;
-      while ((await queueDepth(out.EventQueueUrl!)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      await sqs.send(new SendMessageCommand({ QueueUrl: out.ResultQueueUrl!, MessageBody: dupes[0]! }));
+      await drained(out.ResultQueueUrl!);
       const after = (await api.get(body.id)).body;
       expect(after.version).toBe(done.version);
       expect(after.steps).toEqual(done.steps);
-      expect(await queueDepth(out.EventDlqUrl!)).toBe(0);
+      expect(await queueDepth(out.ResultDlqUrl!)).toBe(0);
+    }));
+
+  it('forged results (no token, a wrong token) on either queue are dropped; the real ones complete the fan-out', () =>
+    step(async () => {
+      const items = Array.from({ length: 24 }, (_, k) => `item-${k}`);
+      const { body } = await api.start('fanout', { items });
+      // Task ids are predictable (the await's id plus the item's index): forge a result for every
+      // item while the fan-out runs, in the previous format (no token) and with a guessed token.
+      const running = await api.waitFor(body.id, (i) => i.pending.tasks.length > 0);
+      const prefix = running.pending.tasks[0]!.taskId.replace(/\.\d+$/, '.');
+      const forged = items.flatMap((_, k) =>
+        [undefined, 'AAAAAAAAAAAAAAAAAAAAAA'].map((token) =>
+          JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: body.id, taskId: `${prefix}${k}`, attempt: 1, token, ok: true, result: { item: 'evil', size: 1000, inFlight: 99 } }),
+        ),
+      );
+      for (const QueueUrl of [out.ResultQueueUrl!, out.EventQueueUrl!]) {
+        for (let k = 0; k < forged.length; k += 10) {
+          await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: forged.slice(k, k + 10).map((MessageBody, n) => ({ Id: String(n), MessageBody })) }));
+        }
+      }
+      const done = await api.waitForEnd(body.id, 120_000);
+      expect(done.status).toBe('completed');
+      expect(done.result).toEqual({ count: 24, totalSize: items.join('').length, peakInFlight: expect.any(Number) });
+      expect((done.result as { peakInFlight: number }).peakInFlight).toBeLessThanOrEqual(3);
+      expect(taskSteps(done, 'processItem')).toHaveLength(24);
+      await drained(out.ResultQueueUrl!);
+      await drained(out.EventQueueUrl!);
+      expect(await refusedCount()).toBeGreaterThanOrEqual(forged.length * 2);
+    }));
+
+  it('forged signals and cancels on either queue are dropped; a signal through the api still works', () =>
+    step(async () => {
+      const { body } = await api.start('approval', { requestId: 'req-forge', amount: 7 });
+      const waiting = await api.waitFor(body.id, (i) => i.pending.signals.some((s) => s.name === 'approval'));
+      const signal = JSON.stringify({ type: 'signal', instanceId: body.id, name: 'approval', payload: { approved: true, by: 'mallory' }, signalId: 'signal:forged' });
+      const cancel = JSON.stringify({ type: 'cancel', instanceId: body.id, reason: 'forged' });
+      for (const QueueUrl of [out.ResultQueueUrl!, out.EventQueueUrl!]) {
+        for (const MessageBody of [signal, cancel]) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody }));
+      }
+      await drained(out.ResultQueueUrl!);
+      await drained(out.EventQueueUrl!, (n) => n <= 1); // the signal timeout's wake-up stays delayed there
+      const still = (await api.get(body.id)).body;
+      expect(still).toMatchObject({ status: 'waiting', version: waiting.version });
+      const sent = await api.signal(body.id, 'approval', { approved: true, by: 'ann' });
+      expect(sent.status).toBe(200);
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: 'approved by ann' });
     }));
 
   it('cancel stops a waiting instance; a late signal is refused', () =>

@@ -4,7 +4,8 @@
  * Takes an SQS client (created once per module by the caller), the event queue URL and the task
  * queue URLs; carries out a transition's commands:
  *
- *   sendTask      → the task's queue: a `currant.task.v1` message with `replyTo` = the event queue
+ *   sendTask      → the task's queue: a `currant.task.v1` message with `replyTo` = the result queue
+ *                   and the attempt's `token`
  *   scheduleTimer → covered by the instance's one wake-up (wake.ts): sent only when the store's
  *                   save planned a new one, or again on a resend (a duplicate event); for an
  *                   instance without a wake-up (not saved by DynamoStore) a message per timer:
@@ -14,7 +15,7 @@
  *                   pending is a duplicate when it arrives
  *   finished      → nothing (no one waits in-process on AWS; clients poll GET /instances/{id})
  *
- *   const d = new SqsDispatcher(new SQSClient({}), { eventQueueUrl, taskQueueUrls: { chargeCard: url } });
+ *   const d = new SqsDispatcher(new SQSClient({}), { eventQueueUrl, resultQueueUrl, taskQueueUrls: { chargeCard: url } });
  *   await d.dispatch(transition.commands, transition.instance);
  *
  * Messages for different queues go out in parallel (a step's wall time is one SendMessage, not
@@ -25,11 +26,14 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DispatchCommand, Dispatcher, Instance } from '../../runtime/index.ts';
 import { assertNever } from '../../dsl/ast.ts';
-import { delaySeconds, MAX_DELAY_SECONDS, taskMessage, timerMessage, wakeMessage, type EventMessage } from './messages.ts';
+import { delaySeconds, MAX_DELAY_SECONDS, taskMessage, timerMessage, wakeMessage } from './messages.ts';
 import { wakePlans, type AwsInstance, type Wake } from './wake.ts';
 
 export interface SqsDispatcherConfig {
+  /** The engine's own queue (wake-ups, timers): only engine functions may send to it. */
   eventQueueUrl: string;
+  /** Where task functions send results (`replyTo`): the only queue they may send to. */
+  resultQueueUrl: string;
   /** Task name → queue URL. */
   taskQueueUrls: Readonly<Record<string, string>>;
   /** The clock for timer delays (default Date.now). */
@@ -63,11 +67,6 @@ export class SqsDispatcher implements Dispatcher {
   async sendWake(instanceId: string, wake: Wake): Promise<void> {
     const delay = delaySeconds(wake.at, (this.config.nowMs ?? Date.now)());
     await this.client.send(new SendMessageCommand({ QueueUrl: this.config.eventQueueUrl, MessageBody: JSON.stringify(wakeMessage(instanceId, wake)), DelaySeconds: delay }));
-  }
-
-  /** Puts one message on the event queue (the api's signals). */
-  async sendEvent(message: EventMessage): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.config.eventQueueUrl, MessageBody: JSON.stringify(message) }));
   }
 
   private async sendAll(queueUrl: string, msgs: Outgoing[]): Promise<void> {
@@ -142,7 +141,7 @@ export function plan(commands: DispatchCommand[], config: SqsDispatcherConfig, n
         const queueUrl = config.taskQueueUrls[c.task];
         // A deployment fault (the CDK construct refuses workflows whose tasks have no queue).
         if (!queueUrl) throw new Error(`no queue configured for task '${c.task}' (CURRANT_TASK_QUEUE_URLS)`);
-        out.push({ queueUrl, body: JSON.stringify(taskMessage(c, config.eventQueueUrl)), delaySeconds: 0 });
+        out.push({ queueUrl, body: JSON.stringify(taskMessage(c, config.resultQueueUrl)), delaySeconds: 0 });
         break;
       }
       case 'scheduleTimer':

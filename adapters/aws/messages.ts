@@ -9,12 +9,13 @@
  *   // => { ok: true, message: { type: 'timer', … }, instanceId: 'o1',
  *   //      event: { type: 'timerFired', id: 'timer:n5.s2', timerId: 'n5.s2' } }
  *
- * Event queue messages:
- *   { "protocol": "currant.result.v1", "type": "taskResult", "instanceId", "taskId", "attempt", "ok", "result" | "error" }
- *   { "type": "wake",   "instanceId", "wakeId", "at" }          (one per instance, see wake.ts)
- *   { "type": "timer",  "instanceId", "timerId", "fireAt" }       (one per timer: items without a wake-up)
- *   { "type": "signal", "instanceId", "name", "payload", "signalId" }
- *   { "type": "cancel", "instanceId", "reason"? }
+ * Two queues, two kinds of sender (docs/protocol.md, "Who may send what"):
+ *   result queue (task functions may send; nothing else is accepted there)
+ *     { "protocol": "currant.result.v1", "type": "taskResult", "instanceId", "taskId", "attempt", "token", "ok", "result" | "error" }
+ *   event queue (only the engine's own functions may send)
+ *     { "type": "wake",   "instanceId", "wakeId", "at" }          (one per instance, see wake.ts)
+ *     { "type": "timer",  "instanceId", "timerId", "fireAt" }       (one per timer: items without a wake-up)
+ * Signals and cancels never travel on a queue: the api function applies them itself.
  */
 import { eventIds, type DispatchCommand, type RuntimeEvent, type TaskError, type Value } from '../../runtime/index.ts';
 
@@ -30,6 +31,8 @@ export interface TaskMessage {
   attempt: number;
   timeoutMs: number;
   replyTo: string;
+  /** The attempt's secret (runtime `TaskAttempt.token`): the result must echo it. */
+  token?: string;
 }
 
 export type ResultMessage = {
@@ -38,6 +41,8 @@ export type ResultMessage = {
   instanceId: string;
   taskId: string;
   attempt: number;
+  /** Echo of the task message's `token`. */
+  token?: string;
   durationMs?: number;
 } & ({ ok: true; result: Value } | { ok: false; error: TaskError });
 
@@ -56,24 +61,19 @@ export interface WakeMessage {
   at: string;
 }
 
-export interface SignalMessage {
-  type: 'signal';
-  instanceId: string;
-  name: string;
-  payload: Value;
-  signalId: string;
-}
+export type EventMessage = ResultMessage | TimerMessage | WakeMessage;
 
-export interface CancelMessage {
-  type: 'cancel';
-  instanceId: string;
-  reason?: string;
-}
+/** Which queue a body came from: it decides which message types are accepted. */
+export type EventSource = 'results' | 'events';
 
-export type EventMessage = ResultMessage | TimerMessage | WakeMessage | SignalMessage | CancelMessage;
+/** The message types each queue accepts; anything else there is refused (never applied). */
+export const ACCEPTED: Readonly<Record<EventSource, readonly string[]>> = {
+  results: ['taskResult'],
+  events: ['wake', 'timer'],
+};
 
 export function taskMessage(cmd: Extract<DispatchCommand, { type: 'sendTask' }>, replyTo: string): TaskMessage {
-  return {
+  const m: TaskMessage = {
     protocol: TASK_PROTOCOL,
     instanceId: cmd.instanceId,
     taskId: cmd.taskId,
@@ -83,6 +83,8 @@ export function taskMessage(cmd: Extract<DispatchCommand, { type: 'sendTask' }>,
     timeoutMs: cmd.timeoutMs,
     replyTo,
   };
+  if (cmd.token !== undefined) m.token = cmd.token;
+  return m;
 }
 
 export function timerMessage(cmd: Extract<DispatchCommand, { type: 'scheduleTimer' }>): TimerMessage {
@@ -103,16 +105,27 @@ export function delaySeconds(fireAt: string, nowMs: number): number {
   return Math.min(MAX_DELAY_SECONDS, Math.ceil(ms / 1000));
 }
 
+/**
+ * `ok: false` with `refused`: a well-formed message of a type its queue does not accept (a signal,
+ * cancel or wake-up sent by a task, a result on the event queue): dropped and counted, not retried.
+ * Without `refused`: malformed, a poison message.
+ */
 export type ParsedEventMessage =
   | { ok: true; message: Exclude<EventMessage, WakeMessage>; instanceId: string; event: RuntimeEvent }
   | { ok: true; message: WakeMessage; instanceId: string; event?: undefined }
-  | { ok: false; problems: string[] };
+  | { ok: false; problems: string[]; refused?: true };
+
+/** Longest token accepted (the engine's are 36-character UUIDs). */
+const MAX_TOKEN_CHARS = 128;
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isText = (x: unknown): x is string => typeof x === 'string' && x.length > 0;
 
-/** Validates an event-queue body and maps it to the runtime event it stands for. */
-export function parseEventMessage(body: string): ParsedEventMessage {
+/**
+ * Validates a body from the result queue or the event queue and maps it to the runtime event it
+ * stands for. A type the queue does not accept is refused before anything else is read.
+ */
+export function parseEventMessage(body: string, source: EventSource): ParsedEventMessage {
   let m: unknown;
   try {
     m = JSON.parse(body);
@@ -124,6 +137,10 @@ export function parseEventMessage(body: string): ParsedEventMessage {
   const need = (ok: boolean, problem: string) => {
     if (!ok) problems.push(problem);
   };
+  if (typeof m.type === 'string' && !ACCEPTED[source].includes(m.type) && KNOWN_TYPES.includes(m.type)) {
+    const where = source === 'results' ? 'the result queue' : 'the event queue';
+    return { ok: false, refused: true, problems: [`a ${m.type} message is not accepted on ${where} (accepted there: ${ACCEPTED[source].join(', ')})`] };
+  }
   need(isText(m.instanceId), 'instanceId must be a non-empty string');
   const instanceId = m.instanceId as string;
   switch (m.type) {
@@ -132,6 +149,7 @@ export function parseEventMessage(body: string): ParsedEventMessage {
       need(isText(m.taskId), 'taskId must be a non-empty string');
       need(Number.isInteger(m.attempt) && (m.attempt as number) >= 1, 'attempt must be an integer >= 1');
       need(typeof m.ok === 'boolean', 'ok must be a boolean');
+      need(m.token === undefined || (typeof m.token === 'string' && m.token.length <= MAX_TOKEN_CHARS), `token must be a string of at most ${MAX_TOKEN_CHARS} characters`);
       if (m.ok === true) need('result' in m, 'a successful result needs "result"');
       if (m.ok === false) {
         const err = m.error;
@@ -147,6 +165,7 @@ export function parseEventMessage(body: string): ParsedEventMessage {
       const event: RuntimeEvent = r.ok
         ? { type: 'taskResult', id, taskId: r.taskId, attempt: r.attempt, ok: true, result: r.result ?? null }
         : { type: 'taskResult', id, taskId: r.taskId, attempt: r.attempt, ok: false, error: taskError(r.error) };
+      if (r.token !== undefined) event.token = r.token;
       return { ok: true, message: r, instanceId, event };
     }
     case 'timer': {
@@ -162,26 +181,13 @@ export function parseEventMessage(body: string): ParsedEventMessage {
       if (problems.length > 0) return { ok: false, problems };
       return { ok: true, message: m as unknown as WakeMessage, instanceId };
     }
-    case 'signal': {
-      need(isText(m.name), 'name must be a non-empty string');
-      need(isText(m.signalId), 'signalId must be a non-empty string');
-      if (problems.length > 0) return { ok: false, problems };
-      const s = m as unknown as SignalMessage;
-      const payload = s.payload === undefined ? null : s.payload;
-      return { ok: true, message: { ...s, payload }, instanceId, event: { type: 'signal', id: s.signalId, name: s.name, payload } };
-    }
-    case 'cancel': {
-      need(m.reason === undefined || typeof m.reason === 'string', 'reason must be a string');
-      if (problems.length > 0) return { ok: false, problems };
-      const c = m as unknown as CancelMessage;
-      const event: RuntimeEvent = { type: 'cancel', id: 'cancel' };
-      if (c.reason !== undefined) event.reason = c.reason;
-      return { ok: true, message: c, instanceId, event };
-    }
     default:
-      return { ok: false, problems: [...problems, `unknown message type ${JSON.stringify(m.type)} (expected taskResult, wake, timer, signal or cancel)`] };
+      return { ok: false, problems: [...problems, `unknown message type ${JSON.stringify(m.type)} (expected ${ACCEPTED[source].join(', ')})`] };
   }
 }
+
+/** Types some queue accepts, or once did (signals and cancels travelled on the event queue before). */
+const KNOWN_TYPES: readonly string[] = ['taskResult', 'wake', 'timer', 'signal', 'cancel'];
 
 /** Only the fields the runtime knows, so a task cannot smuggle others into the instance. */
 function taskError(e: TaskError): TaskError {

@@ -142,12 +142,13 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
     }
   });
 
-  it('gives the event queue and every task queue a dead-letter queue', () => {
+  it('gives the event queue, the result queue and every task queue a dead-letter queue', () => {
     const { stack, engine, template } = helloEngine();
     const queues = template.findResources('AWS::SQS::Queue');
     const qid = (q: { node: { defaultChild?: unknown } }) => stack.getLogicalId(q.node.defaultChild as CfnQueue);
     const pairs = [
       [engine.eventQueue, engine.eventDlq],
+      [engine.resultQueue, engine.resultDlq],
       [engine.taskQueue('greet')!.queue, engine.taskQueue('greet')!.dlq],
       [engine.taskQueue('shout')!.queue, engine.taskQueue('shout')!.dlq],
     ] as const;
@@ -155,37 +156,40 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
       const redrive = queues[qid(queue)]!.Properties.RedrivePolicy;
       expect(redrive).toEqual({ deadLetterTargetArn: arnOf(qid(dlq)), maxReceiveCount: 5 });
     }
-    // 3 queues + 3 DLQs, nothing else
-    expect(Object.keys(queues)).toHaveLength(6);
+    // 4 queues + 4 DLQs, nothing else
+    expect(Object.keys(queues)).toHaveLength(8);
   });
 
   it('reports partial batch failures on every SQS event source, with small batches', () => {
     const { engine, template, id, stack } = helloEngine();
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties);
-    expect(mappings).toHaveLength(3); // step + two tasks
+    expect(mappings).toHaveLength(4); // step (events + results) + two tasks
     for (const m of mappings) {
       expect(m.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       expect(m.BatchSize).toBeLessThanOrEqual(10);
     }
-    const step = mappings.find((m) => m.FunctionName.Ref === id(engine.stepFunction));
-    expect(step?.EventSourceArn).toEqual(arnOf(stack.getLogicalId(engine.eventQueue.node.defaultChild as CfnQueue)));
+    const step = mappings.filter((m) => m.FunctionName.Ref === id(engine.stepFunction)).map((m) => m.EventSourceArn);
+    const arn = (q: { node: { defaultChild?: unknown } }) => arnOf(stack.getLogicalId(q.node.defaultChild as CfnQueue));
+    expect(step).toEqual([arn(engine.eventQueue), arn(engine.resultQueue)]);
   });
 
-  it('lets a task function consume only its own queue and send only to the event queue', () => {
+  it('lets a task function consume only its own queue and send only to the result queue (never the event queue)', () => {
     const { stack, engine, template, greetFn, id } = helloEngine();
     const q = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnQueue);
     const grants = grantsOf(template, id(greetFn));
     const own = q(engine.taskQueue('greet')!.queue);
-    const events = q(engine.eventQueue);
+    const results = q(engine.resultQueue);
     expect([...grants.keys()].sort()).toEqual([...new Set([...CONSUME, ...SEND])].sort());
     expect(grants.get('sqs:ReceiveMessage')).toEqual([own]);
     expect(grants.get('sqs:DeleteMessage')).toEqual([own]);
-    expect(grants.get('sqs:SendMessage')).toEqual([events]);
+    expect(grants.get('sqs:SendMessage')).toEqual([results]);
+    // wake-ups and timers travel on the event queue: a task must not reach it
+    expect(JSON.stringify([...grants.values()])).not.toContain(q(engine.eventQueue));
     // the other task's queue is out of reach
     expect(JSON.stringify([...grants.values()])).not.toContain(q(engine.taskQueue('shout')!.queue));
   });
 
-  it('gives the step function item reads/writes, the event queue, and sends to task queues only', () => {
+  it('gives the step function item reads/writes, both of its queues, and sends to task queues only', () => {
     const { stack, engine, template, id } = helloEngine();
     const q = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnQueue);
     const table = stack.getLogicalId(engine.table.node.defaultChild as CfnTable);
@@ -193,7 +197,7 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
     const dynamo = [...grants.keys()].filter((a) => a.startsWith('dynamodb:')).sort();
     expect(dynamo).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(grants.get('dynamodb:PutItem')).toContain(table);
-    expect(grants.get('sqs:ReceiveMessage')).toEqual([q(engine.eventQueue)]);
+    expect(grants.get('sqs:ReceiveMessage')).toEqual([q(engine.eventQueue), q(engine.resultQueue)].sort());
     expect(grants.get('sqs:SendMessage')).toEqual(
       [q(engine.eventQueue), q(engine.taskQueue('greet')!.queue), q(engine.taskQueue('shout')!.queue)].sort(),
     );
@@ -246,6 +250,7 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
       const env = fns[id(fn)]!.Properties.Environment.Variables;
       expect(env.CURRANT_TABLE_NAME).toEqual({ Ref: expect.stringMatching(/^EngineTable/) });
       expect(env.CURRANT_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^EngineEventQueue/) });
+      expect(env.CURRANT_RESULT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^EngineResultQueue/) });
       const urls = JSON.stringify(env.CURRANT_TASK_QUEUE_URLS);
       expect(urls).toContain('{\\"greet\\":\\"');
       expect(urls).toContain('\\"shout\\":\\"');

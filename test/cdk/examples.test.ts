@@ -41,10 +41,10 @@ describe('ExamplesStack', { timeout: 60_000 }, () => {
     // api + step + one per module
     expect(Object.keys(fns)).toHaveLength(2 + nodeFns + 1);
 
-    // a queue and a DLQ per task, plus the event queue and its DLQ
-    template.resourceCountIs('AWS::SQS::Queue', 2 * stack.engine.taskNames.length + 2);
+    // a queue and a DLQ per task, plus the event and result queues and their DLQs
+    template.resourceCountIs('AWS::SQS::Queue', 2 * stack.engine.taskNames.length + 4);
     const outputs = Object.keys(template.findOutputs('*'));
-    expect(outputs).toEqual(expect.arrayContaining(['ApiId', 'ApiStage', 'TableName', 'EventQueueUrl', 'EventDlqUrl']));
+    expect(outputs).toEqual(expect.arrayContaining(['ApiId', 'ApiStage', 'TableName', 'EventQueueUrl', 'EventDlqUrl', 'ResultQueueUrl', 'ResultDlqUrl']));
   });
 
   it('reads Python task names from the @task decorators', () => {

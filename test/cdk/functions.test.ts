@@ -80,6 +80,7 @@ describe('house functions', { timeout: 120_000 }, () => {
         AWS_SECRET_ACCESS_KEY: 'test',
         CURRANT_TABLE_NAME: 'unused',
         CURRANT_EVENT_QUEUE_URL: 'http://127.0.0.1:9/unused',
+        CURRANT_RESULT_QUEUE_URL: 'http://127.0.0.1:9/unused',
         CURRANT_TASK_QUEUE_URLS: '{}',
         CURRANT_WORKFLOWS_DIR: 'workflows',
       },

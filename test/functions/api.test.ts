@@ -5,8 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApiHandler, type ApiServices } from '../../functions/api.ts';
 import { indexWorkflows } from '../../functions/workflows.ts';
-import type { EventMessage } from '../../adapters/aws/messages.ts';
-import { advance, MemoryStore, ProgramCache, RecordingDispatcher } from '../../runtime/index.ts';
+import { advance, attemptToken, MemoryStore, ProgramCache, RecordingDispatcher, type RuntimeEvent } from '../../runtime/index.ts';
 
 const source = (p: string) => readFileSync(new URL(`../../examples/${p}`, import.meta.url), 'utf8');
 const registry = indexWorkflows([
@@ -16,25 +15,27 @@ const registry = indexWorkflows([
 
 let store: MemoryStore;
 let dispatcher: RecordingDispatcher;
-let sent: EventMessage[];
 let services: ApiServices;
 let n = 0;
 
 beforeEach(() => {
   store = new MemoryStore();
   dispatcher = new RecordingDispatcher();
-  sent = [];
   let t = Date.parse('2026-01-01T00:00:00.000Z');
   services = {
     deps: { store, dispatcher, programs: new ProgramCache(store), clock: { now: () => new Date((t += 1000)), uuid: () => `u${++n}` } },
     workflows: () => registry,
-    sendEvent: async (m) => {
-      sent.push(m);
-    },
   };
 });
 
 const handler = createApiHandler(() => services);
+
+/** The successful result of the instance's one outstanding task, as its task function would send it. */
+async function nextResult(id: string): Promise<RuntimeEvent> {
+  const i = (await store.load(id))!;
+  const [[taskId, t]] = Object.entries(i.tasks);
+  return { type: 'taskResult', id: `${taskId}#${t!.attempt}`, taskId: taskId!, attempt: t!.attempt, token: attemptToken(i.secret!, taskId!, t!.attempt), ok: true, result: null };
+}
 
 interface Req {
   body?: string | null;
@@ -150,11 +151,11 @@ describe('GET /instances/{id} and /instances', () => {
 
   it('shows the result once completed', async () => {
     await start('processOrder', { input: { orderId: 'o1', amount: 5 }, id: 'o1' });
-    const task = (id: string) => dispatcher.take().find((c) => c.type === 'sendTask' && c.instanceId === id) as { taskId: string; attempt: number };
+    const task = (id: string) => dispatcher.take().find((c) => c.type === 'sendTask' && c.instanceId === id) as { taskId: string; attempt: number; token: string };
     let t = task('o1');
-    await advance(services.deps, 'o1', { type: 'taskResult', id: `${t.taskId}#1`, taskId: t.taskId, attempt: 1, ok: true, result: { success: true, paymentId: 'p1' } });
+    await advance(services.deps, 'o1', { type: 'taskResult', id: `${t.taskId}#1`, taskId: t.taskId, attempt: 1, token: t.token, ok: true, result: { success: true, paymentId: 'p1' } });
     t = task('o1');
-    await advance(services.deps, 'o1', { type: 'taskResult', id: `${t.taskId}#1`, taskId: t.taskId, attempt: 1, ok: true, result: { success: true, trackingId: 'T-1' } });
+    await advance(services.deps, 'o1', { type: 'taskResult', id: `${t.taskId}#1`, taskId: t.taskId, attempt: 1, token: t.token, ok: true, result: { success: true, trackingId: 'T-1' } });
     const r = await call('GET', '/instances/o1');
     expect(r.body).toMatchObject({ status: 'completed', result: 'T-1', pending: { tasks: [], timers: [], signals: [] } });
   });
@@ -176,24 +177,29 @@ describe('GET /instances/{id} and /instances', () => {
 });
 
 describe('signals and cancel', () => {
-  it('puts a signal on the event queue (202), with an idempotency key when given', async () => {
+  it('applies a signal itself (200, nothing queued), once per idempotency key', async () => {
     await start('approval', { input: { requestId: 'r1', amount: 5 }, id: 'r1' });
-    const r = await call('POST', '/instances/r1/signals/approval', { body: JSON.stringify({ approved: true, by: 'ann' }), headers: { 'content-type': 'application/json', 'Idempotency-Key': 'k-1' } });
-    expect(r.status).toBe(202);
-    expect(sent).toEqual([{ type: 'signal', instanceId: 'r1', name: 'approval', payload: { approved: true, by: 'ann' }, signalId: 'signal:k-1' }]);
-    // A JSON string is a payload like any other; no body is a null payload.
-    await call('POST', '/instances/r1/signals/note', { body: '"hello"' });
-    await call('POST', '/instances/r1/signals/ping');
-    expect(sent.slice(1).map((m) => (m as { payload: unknown }).payload)).toEqual(['hello', null]);
+    dispatcher.take();
+    const headers = { 'content-type': 'application/json', 'Idempotency-Key': 'k-1' };
+    const r = await call('POST', '/instances/r1/signals/approval', { body: JSON.stringify({ approved: true, by: 'ann' }), headers });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id: 'r1', signal: 'approval', signalId: 'signal:k-1', duplicate: false });
+    expect((await store.load('r1'))!.steps.at(-1)).toMatchObject({ kind: 'signal', outcome: 'received "approval"' });
+    const again = await call('POST', '/instances/r1/signals/approval', { body: JSON.stringify({ approved: false }), headers });
+    expect(again.body).toMatchObject({ duplicate: true });
+    expect(dispatcher.take()).toEqual([]); // a buffered signal sends nothing
+    // The buffered signal is the one the workflow gets once its first task is done.
+    await advance(services.deps, 'r1', await nextResult('r1'));
+    const done = await advance(services.deps, 'r1', await nextResult('r1'));
+    expect(done.instance).toMatchObject({ status: 'completed', result: 'approved by ann' });
     expect((await call('POST', '/instances/nope/signals/approval')).status).toBe(404);
   });
 
-  it('refuses (413) a payload that fits the body limit but not an SQS message with its envelope', async () => {
+  it('takes a JSON string or no body as the payload', async () => {
     await start('approval', { input: { requestId: 'r1', amount: 5 }, id: 'r1' });
-    const payload = JSON.stringify('x'.repeat(256 * 1024 - 10));
-    const r = await call('POST', '/instances/r1/signals/approval', { body: payload });
-    expect(r.status).toBe(413);
-    expect(sent).toEqual([]);
+    expect((await call('POST', '/instances/r1/signals/note', { body: '"hello"' })).status).toBe(200);
+    expect((await call('POST', '/instances/r1/signals/ping')).status).toBe(200);
+    expect((await store.load('r1'))!.steps.slice(-2).map((s) => s.outcome)).toEqual(['received "note"', 'received "ping"']);
   });
 
   it('cancels (200), is idempotent, and refuses to cancel or signal a finished instance (409)', async () => {

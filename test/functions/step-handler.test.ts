@@ -7,6 +7,7 @@ describe('step handler', () => {
   it('reports exactly the failed records as batchItemFailures', async () => {
     vi.stubEnv('CURRANT_TABLE_NAME', 'currant-test');
     vi.stubEnv('CURRANT_EVENT_QUEUE_URL', 'http://127.0.0.1:9/events');
+    vi.stubEnv('CURRANT_RESULT_QUEUE_URL', 'http://127.0.0.1:9/results');
     vi.stubEnv('CURRANT_TASK_QUEUE_URLS', '{}');
     vi.stubEnv('AWS_REGION', 'us-east-1');
     const { handler } = await import('../../functions/step.ts');

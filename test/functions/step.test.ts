@@ -6,7 +6,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { instanceKey, PoisonMessageError, processBatch, processBody } from '../../functions/step.ts';
 import type { AwsInstance, Wake } from '../../adapters/aws/wake.ts';
-import { MemoryStore, ProgramCache, RecordingDispatcher, startWorkflow, VersionConflictError, type DispatchCommand, type RuntimeDeps } from '../../runtime/index.ts';
+import { attemptToken, MemoryStore, ProgramCache, RecordingDispatcher, startWorkflow, VersionConflictError, type DispatchCommand, type RuntimeDeps } from '../../runtime/index.ts';
 
 const order = readFileSync(new URL('../../examples/order/order.workflow', import.meta.url), 'utf8');
 const approval = readFileSync(new URL('../../examples/approval/approval.workflow', import.meta.url), 'utf8');
@@ -25,8 +25,8 @@ beforeEach(() => {
 });
 
 const sendTask = (cmds: DispatchCommand[]) => cmds.find((c) => c.type === 'sendTask') as Extract<DispatchCommand, { type: 'sendTask' }>;
-const result = (c: { instanceId: string; taskId: string; attempt: number }, value: unknown) =>
-  JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: c.instanceId, taskId: c.taskId, attempt: c.attempt, ok: true, result: value });
+const result = (c: { instanceId: string; taskId: string; attempt: number; token?: string }, value: unknown) =>
+  JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: c.instanceId, taskId: c.taskId, attempt: c.attempt, token: c.token, ok: true, result: value });
 
 describe('processBody', () => {
   it('applies a task result: the instance advances one version and the next task is dispatched', async () => {
@@ -62,18 +62,44 @@ describe('processBody', () => {
     expect((await store.load('o1'))!.tasks[timer.timerId.split('#')[0]!]).toMatchObject({ lastError: { type: 'Timeout' } });
   });
 
-  it('delivers signals once per signal id', async () => {
+  it('drops a result without the attempt token, or with a wrong one, and resends nothing', async () => {
+    await startWorkflow(deps, { source: order, file: 'order.workflow' }, { orderId: 'o1', amount: 5 }, { id: 'o1' });
+    const charge = sendTask(dispatcher.take());
+    expect(charge.token).toEqual(expect.any(String));
+    // The previous format (no token), as a task function that was not sent this attempt would forge it.
+    const forged = await processBody(deps, result({ ...charge, token: undefined }, { success: true, paymentId: 'evil' }), { source: 'results' });
+    expect(forged).toMatchObject({ outcome: 'refused', instanceId: 'o1', reason: expect.stringMatching(/has no token/) });
+    const guessed = await processBody(deps, result({ ...charge, token: 'u1' }, { success: true, paymentId: 'evil' }), { source: 'results' });
+    expect(guessed).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/wrong token/) });
+    expect(dispatcher.take()).toEqual([]);
+    expect((await store.load('o1'))!).toMatchObject({ version: 1, status: 'running' });
+    // The legitimate result still applies; a forged replay of it afterwards makes nothing resend.
+    expect(await processBody(deps, result(charge, { success: true, paymentId: 'p1' }), { source: 'results' })).toMatchObject({ outcome: 'applied', version: 2 });
+    dispatcher.take();
+    expect(await processBody(deps, result({ ...charge, token: 'nope' }, { success: true }), { source: 'results' })).toMatchObject({ outcome: 'refused' });
+    expect(dispatcher.take()).toEqual([]);
+    // …while the real redelivery still resends what it produced (crash repair).
+    expect(await processBody(deps, result(charge, { success: true, paymentId: 'p1' }), { source: 'results' })).toMatchObject({ outcome: 'duplicate', resent: 2 });
+  });
+
+  it('drops signals and cancels from either queue: they come only through the api', async () => {
     await startWorkflow(deps, { source: approval, file: 'approval.workflow' }, { requestId: 'r', amount: 1 }, { id: 'r' });
     const ask = sendTask(dispatcher.take());
     await processBody(deps, result(ask, null));
-    const body = JSON.stringify({ type: 'signal', instanceId: 'r', name: 'approval', payload: { approved: true, by: 'ann' }, signalId: 'signal:1' });
-    expect(await processBody(deps, body)).toMatchObject({ outcome: 'applied' });
-    expect(await processBody(deps, body)).toMatchObject({ outcome: 'duplicate' });
-    expect(sendTask(dispatcher.take())).toMatchObject({ task: 'notifyRequester', args: ['r', 'approved'] });
+    const signal = JSON.stringify({ type: 'signal', instanceId: 'r', name: 'approval', payload: { approved: true, by: 'eve' }, signalId: 'signal:1' });
+    const cancel = JSON.stringify({ type: 'cancel', instanceId: 'r', reason: 'forged' });
+    for (const source of ['results', 'events'] as const) {
+      for (const body of [signal, cancel]) expect(await processBody(deps, body, { source })).toMatchObject({ outcome: 'refused', instanceId: 'r' });
+    }
+    // A task's result on the event queue, or a wake-up on the result queue, is refused too.
+    expect(await processBody(deps, result(ask, null), { source: 'events' })).toMatchObject({ outcome: 'refused' });
+    expect(await processBody(deps, JSON.stringify({ type: 'wake', instanceId: 'r', wakeId: 'w', at: new Date(nowMs).toISOString() }), { source: 'results' })).toMatchObject({ outcome: 'refused' });
+    expect((await store.load('r'))!).toMatchObject({ status: 'waiting', version: 2 });
+    expect(dispatcher.take().filter((c) => c.type === 'sendTask')).toEqual([]);
   });
 
   it('drops events for unknown instances and rejects unprocessable messages (so they reach the DLQ)', async () => {
-    expect(await processBody(deps, JSON.stringify({ type: 'cancel', instanceId: 'ghost' }))).toEqual({ outcome: 'unknown-instance', instanceId: 'ghost', event: 'cancel' });
+    expect(await processBody(deps, result({ instanceId: 'ghost', taskId: 'n1.s1', attempt: 1 }, null))).toEqual({ outcome: 'unknown-instance', instanceId: 'ghost', event: 'n1.s1#1' });
     await expect(processBody(deps, 'not json')).rejects.toBeInstanceOf(PoisonMessageError);
     await expect(processBody(deps, JSON.stringify({ type: 'start', instanceId: 'x' }))).rejects.toThrow(/unknown message type "start"/);
   });
@@ -206,7 +232,7 @@ describe('wake-ups', () => {
     const i = (await wstore.load('o1')) as AwsInstance;
     const charge = Object.keys(i.tasks)[0]!;
     nowMs += 60_000; // the charge takes a minute
-    await processBody(wdeps, result({ instanceId: 'o1', taskId: charge, attempt: 1 }, { success: true, paymentId: 'p' }));
+    await processBody(wdeps, result({ instanceId: 'o1', taskId: charge, attempt: 1, token: attemptToken(i.secret!, charge, 1) }, { success: true, paymentId: 'p' }));
     const mid = (await wstore.load('o1')) as AwsInstance;
     expect(mid.wake).toEqual(i.wake); // carried through the transition
     nowMs = Date.parse(i.wake!.at) + 10;

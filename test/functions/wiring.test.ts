@@ -8,10 +8,10 @@ import { indexWorkflows, readWorkflowSources } from '../../functions/workflows.t
 import { DefinitionError } from '../../runtime/index.ts';
 
 describe('readConfig', () => {
-  const env = { CURRANT_TABLE_NAME: 't', CURRANT_EVENT_QUEUE_URL: 'https://q/e', CURRANT_TASK_QUEUE_URLS: '{"chargeCard":"https://q/c"}' };
+  const env = { CURRANT_TABLE_NAME: 't', CURRANT_EVENT_QUEUE_URL: 'https://q/e', CURRANT_RESULT_QUEUE_URL: 'https://q/r', CURRANT_TASK_QUEUE_URLS: '{"chargeCard":"https://q/c"}' };
 
   it('reads the names functions/README.md documents', () => {
-    expect(readConfig(env)).toEqual({ table: 't', eventQueueUrl: 'https://q/e', taskQueueUrls: { chargeCard: 'https://q/c' }, metrics: false });
+    expect(readConfig(env)).toEqual({ table: 't', eventQueueUrl: 'https://q/e', resultQueueUrl: 'https://q/r', taskQueueUrls: { chargeCard: 'https://q/c' }, metrics: false });
     expect(readConfig({ ...env, CURRANT_METRICS: '1' }).metrics).toBe(true);
     expect(readConfig({ ...env, CURRANT_TASK_QUEUE_URLS: undefined }).taskQueueUrls).toEqual({});
   });
@@ -25,6 +25,7 @@ describe('readConfig', () => {
       expect((e as ConfigError).problems).toEqual([
         'CURRANT_TABLE_NAME is not set',
         'CURRANT_EVENT_QUEUE_URL is not set',
+        'CURRANT_RESULT_QUEUE_URL is not set',
         'CURRANT_TASK_QUEUE_URLS must be a JSON object of task name → queue URL',
       ]);
     }

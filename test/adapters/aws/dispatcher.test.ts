@@ -4,7 +4,7 @@ import { wakePlans } from '../../../adapters/aws/wake.ts';
 import type { DispatchCommand, Instance } from '../../../runtime/index.ts';
 import { fakeInstance } from '../../runtime/store-contract.ts';
 
-const config = { eventQueueUrl: 'https://sqs/events', taskQueueUrls: { chargeCard: 'https://sqs/charge', shipOrder: 'https://sqs/ship' } };
+const config = { eventQueueUrl: 'https://sqs/events', resultQueueUrl: 'https://sqs/results', taskQueueUrls: { chargeCard: 'https://sqs/charge', shipOrder: 'https://sqs/ship' } };
 const now = Date.parse('2026-01-01T00:00:00.000Z');
 
 describe('plan', () => {
@@ -22,7 +22,7 @@ describe('plan', () => {
       ['https://sqs/events', 1],
       ['https://sqs/events', 900],
     ]);
-    expect(JSON.parse(out[0]!.body)).toMatchObject({ protocol: 'currant.task.v1', task: 'chargeCard', replyTo: 'https://sqs/events' });
+    expect(JSON.parse(out[0]!.body)).toMatchObject({ protocol: 'currant.task.v1', task: 'chargeCard', replyTo: 'https://sqs/results' });
     expect(JSON.parse(out[2]!.body)).toEqual({ type: 'timer', instanceId: 'o1', timerId: 'n9.s2', fireAt: '2026-03-01T00:00:00.000Z' });
   });
 

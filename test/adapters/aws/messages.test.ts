@@ -9,7 +9,7 @@ describe('task and timer messages', () => {
 
   it('builds timer messages that parse back to timerFired events', () => {
     const t = timerMessage({ type: 'scheduleTimer', instanceId: 'o1', timerId: 'n20.s2', fireAt: '2027-01-01T00:00:00.000Z' });
-    const p = parseEventMessage(JSON.stringify(t));
+    const p = parseEventMessage(JSON.stringify(t), 'events');
     expect(p).toMatchObject({ ok: true, instanceId: 'o1', event: { type: 'timerFired', id: 'timer:n20.s2', timerId: 'n20.s2' } });
   });
 
@@ -28,7 +28,7 @@ describe('parseEventMessage', () => {
   const result = { protocol: 'currant.result.v1', type: 'taskResult', instanceId: 'o1', taskId: 'n14.s1', attempt: 1 };
 
   it('maps a successful result to a taskResult event with the runtime event id', () => {
-    const p = parseEventMessage(JSON.stringify({ ...result, ok: true, result: { success: true }, durationMs: 5 }));
+    const p = parseEventMessage(JSON.stringify({ ...result, ok: true, result: { success: true }, durationMs: 5 }), 'results');
     expect(p).toEqual({
       ok: true,
       instanceId: 'o1',
@@ -38,28 +38,46 @@ describe('parseEventMessage', () => {
   });
 
   it('maps a failed result and keeps only the error fields the runtime knows', () => {
-    const p = parseEventMessage(JSON.stringify({ ...result, attempt: 2, ok: false, error: { message: 'declined', type: 'CardDeclined', retryable: false, stack: 'x' } }));
+    const p = parseEventMessage(JSON.stringify({ ...result, attempt: 2, ok: false, error: { message: 'declined', type: 'CardDeclined', retryable: false, stack: 'x' } }), 'results');
     expect(p.ok && p.event).toEqual({ type: 'taskResult', id: 'n14.s1#2', taskId: 'n14.s1', attempt: 2, ok: false, error: { message: 'declined', type: 'CardDeclined', retryable: false } });
   });
 
   it('parses wake-ups (no runtime event: the step function fires the due timers itself)', () => {
-    const w = parseEventMessage(JSON.stringify({ type: 'wake', instanceId: 'o1', wakeId: 'w1', at: '2026-01-01T00:05:00.000Z' }));
+    const w = parseEventMessage(JSON.stringify({ type: 'wake', instanceId: 'o1', wakeId: 'w1', at: '2026-01-01T00:05:00.000Z' }), 'events');
     expect(w).toEqual({ ok: true, instanceId: 'o1', message: { type: 'wake', instanceId: 'o1', wakeId: 'w1', at: '2026-01-01T00:05:00.000Z' } });
-    expect(parseEventMessage(JSON.stringify({ type: 'wake', instanceId: 'o1', at: 'x' }))).toEqual({ ok: false, problems: ['wakeId must be a non-empty string', 'at must be an ISO time'] });
+    expect(parseEventMessage(JSON.stringify({ type: 'wake', instanceId: 'o1', at: 'x' }), 'events')).toEqual({ ok: false, problems: ['wakeId must be a non-empty string', 'at must be an ISO time'] });
   });
 
-  it('maps signals (payload defaults to null) and cancels', () => {
-    const s = parseEventMessage(JSON.stringify({ type: 'signal', instanceId: 'o1', name: 'approve', signalId: 'signal:k1' }));
-    expect(s.ok && s.event).toEqual({ type: 'signal', id: 'signal:k1', name: 'approve', payload: null });
-    const c = parseEventMessage(JSON.stringify({ type: 'cancel', instanceId: 'o1', reason: 'user' }));
-    expect(c.ok && c.event).toEqual({ type: 'cancel', id: 'cancel', reason: 'user' });
+  it('carries the attempt token from the task message to the runtime event', () => {
+    const m = taskMessage({ type: 'sendTask', instanceId: 'o1', taskId: 'n14.s1', task: 'chargeCard', args: [], attempt: 1, timeoutMs: 1000, token: 'tok-1' }, 'https://q/results');
+    expect(m.token).toBe('tok-1');
+    const p = parseEventMessage(JSON.stringify({ ...result, token: 'tok-1', ok: true, result: 1 }), 'results');
+    expect(p.ok && p.event).toMatchObject({ type: 'taskResult', token: 'tok-1' });
+    expect(parseEventMessage(JSON.stringify({ ...result, token: 7, ok: true, result: 1 }), 'results')).toMatchObject({ ok: false, problems: [expect.stringMatching(/token must be a string/)] });
+    expect(parseEventMessage(JSON.stringify({ ...result, token: 'x'.repeat(129), ok: true, result: 1 }), 'results').ok).toBe(false);
+  });
+
+  it('refuses each message type on the queue that does not carry it: signals and cancels on neither', () => {
+    const signal = { type: 'signal', instanceId: 'o1', name: 'approve', payload: true, signalId: 'signal:k1' };
+    const cancel = { type: 'cancel', instanceId: 'o1', reason: 'user' };
+    const wake = { type: 'wake', instanceId: 'o1', wakeId: 'w1', at: '2026-01-01T00:05:00.000Z' };
+    const timer = { type: 'timer', instanceId: 'o1', timerId: 't', fireAt: '2026-01-01T00:05:00.000Z' };
+    const taskResult = { ...result, ok: true, result: 1 };
+    for (const m of [signal, cancel, wake, timer]) {
+      expect(parseEventMessage(JSON.stringify(m), 'results'), m.type).toMatchObject({ ok: false, refused: true, problems: [expect.stringMatching(/not accepted on the result queue/)] });
+    }
+    for (const m of [signal, cancel, taskResult]) {
+      expect(parseEventMessage(JSON.stringify(m), 'events'), m.type).toMatchObject({ ok: false, refused: true, problems: [expect.stringMatching(/not accepted on the event queue/)] });
+    }
+    expect(parseEventMessage(JSON.stringify(taskResult), 'results').ok).toBe(true);
+    expect(parseEventMessage(JSON.stringify(wake), 'events').ok).toBe(true);
   });
 
   it('lists every problem of a bad message', () => {
-    expect(parseEventMessage('{')).toMatchObject({ ok: false, problems: [expect.stringMatching(/not JSON/)] });
-    expect(parseEventMessage('[1]')).toEqual({ ok: false, problems: ['body is not a JSON object'] });
-    expect(parseEventMessage(JSON.stringify({ type: 'nope', instanceId: 'o1' }))).toMatchObject({ ok: false, problems: [expect.stringMatching(/unknown message type "nope"/)] });
-    const bad = parseEventMessage(JSON.stringify({ type: 'taskResult', protocol: 'x', attempt: 0, ok: false, error: 'boom' }));
+    expect(parseEventMessage('{', 'results')).toMatchObject({ ok: false, problems: [expect.stringMatching(/not JSON/)] });
+    expect(parseEventMessage('[1]', 'events')).toEqual({ ok: false, problems: ['body is not a JSON object'] });
+    expect(parseEventMessage(JSON.stringify({ type: 'nope', instanceId: 'o1' }), 'events')).toMatchObject({ ok: false, problems: [expect.stringMatching(/unknown message type "nope"/)] });
+    const bad = parseEventMessage(JSON.stringify({ type: 'taskResult', protocol: 'x', attempt: 0, ok: false, error: 'boom' }), 'results');
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.problems).toEqual([
       'instanceId must be a non-empty string',
@@ -68,7 +86,7 @@ describe('parseEventMessage', () => {
       'attempt must be an integer >= 1',
       'a failed result needs "error": { "message": string }',
     ]);
-    expect(parseEventMessage(JSON.stringify({ ...result, ok: true }))).toMatchObject({ ok: false, problems: ['a successful result needs "result"'] });
-    expect(parseEventMessage(JSON.stringify({ type: 'timer', instanceId: 'o1', timerId: 't', fireAt: 'soon' }))).toMatchObject({ ok: false, problems: ['fireAt must be an ISO time'] });
+    expect(parseEventMessage(JSON.stringify({ ...result, ok: true }), 'results')).toMatchObject({ ok: false, problems: ['a successful result needs "result"'] });
+    expect(parseEventMessage(JSON.stringify({ type: 'timer', instanceId: 'o1', timerId: 't', fireAt: 'soon' }), 'events')).toMatchObject({ ok: false, problems: ['fireAt must be an ISO time'] });
   });
 });
