@@ -147,7 +147,7 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
       // Checked first, outstanding or not: a forged replay of a finished attempt's result must not
       // make the engine resend what that result produced.
       if (instance.secret !== undefined && !tokenMatches(instance.secret, event.taskId, event.attempt, event.token)) return rejected(event);
-      const t = next.tasks[event.taskId];
+      const t = own(next.tasks, event.taskId);
       if (!t || t.attempt !== event.attempt || t.retryAt !== undefined) {
         return duplicate(instance, event.id, `task ${event.taskId} attempt ${event.attempt} is not outstanding`);
       }
@@ -163,7 +163,7 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
       break;
     }
     case 'timerFired': {
-      const timer = next.timers[event.timerId];
+      const timer = own(next.timers, event.timerId);
       if (!timer) return duplicate(instance, event.id, `timer ${event.timerId} is not pending`);
       if (tx.nowMs < Date.parse(timer.fireAt)) {
         // Early delivery (a queue's delay is capped, clocks differ): keep it and ask for it again.
@@ -230,6 +230,14 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
 function rejected(event: TaskResultEvent): Transition {
   const what = event.token === undefined ? 'has no token' : 'has the wrong token';
   return { duplicate: true, rejected: 'token', reason: `task ${event.taskId} attempt ${event.attempt}: the result ${what}`, resend: [] };
+}
+
+/**
+ * An entry of an id-keyed map, only if the map itself has it: ids in events come from outside, and
+ * `timers['__proto__']` or `tasks['constructor']` must not find Object's own members.
+ */
+function own<T>(map: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
 function duplicate(instance: Instance, eventId: string, reason: string): Transition {
@@ -367,7 +375,7 @@ class Tx {
   }
 
   cancelTimer(timerId: string): void {
-    if (!(timerId in this.next.timers)) return;
+    if (!Object.hasOwn(this.next.timers, timerId)) return;
     delete this.next.timers[timerId];
     this.commands.push({ type: 'cancelTimer', instanceId: this.next.id, timerId });
   }

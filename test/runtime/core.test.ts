@@ -458,3 +458,15 @@ describe('attempt tokens', () => {
     expect(pendingCommands(legacy).find((c) => c.type === 'sendTask')).not.toHaveProperty('token');
   });
 });
+
+describe('ids from outside', () => {
+  it('a result or timer named like an Object member is a duplicate, not a crash', async () => {
+    const h = new Harness();
+    await h.start(SEQ, { n: 1 });
+    for (const id of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(await h.send({ type: 'timerFired', id: `timer:${id}`, timerId: id })).toMatchObject({ duplicate: true });
+      expect(await h.complete({ taskId: id, attempt: 1 }, 1)).toMatchObject({ duplicate: true });
+    }
+    expect((await h.load()).version).toBe(1);
+  });
+});
