@@ -54,7 +54,9 @@ def sqs_send(queue_url: str, message: Dict[str, Any]) -> None:
     params: Dict[str, Any] = {"QueueUrl": queue_url, "MessageBody": encode(message)}
     if queue_url.endswith(".fifo"):
         params["MessageGroupId"] = message["instanceId"]
-        key = f'{message["instanceId"]}/{message["taskId"]}#{message["attempt"]}'
+        # The token is part of the id so that a forged result sent first cannot get the real one
+        # deduplicated away.
+        key = f'{message["instanceId"]}/{message["taskId"]}#{message["attempt"]}/{message.get("token") or ""}'
         params["MessageDeduplicationId"] = hashlib.sha256(key.encode("utf-8")).hexdigest()
     _sqs().send_message(**params)
 

@@ -154,13 +154,14 @@ def test_sqs_send_builds_send_message_and_fifo_ids(monkeypatch):
     fake = FakeClient()
     monkeypatch.setattr(aws_module, "_client", fake)
     message = {"protocol": "currant.result.v1", "type": "taskResult", "instanceId": "i-1",
-               "taskId": "n1.s1", "attempt": 2, "ok": True, "result": {"ü": 1}}
+               "taskId": "n1.s1", "attempt": 2, "token": "tok", "ok": True, "result": {"ü": 1}}
     aws_module.sqs_send("https://q/events", message)
     aws_module.sqs_send("https://q/events.fifo", message)
     assert json.loads(fake.calls[0]["MessageBody"]) == message
     assert "MessageGroupId" not in fake.calls[0]
     assert fake.calls[1]["MessageGroupId"] == "i-1"
-    assert fake.calls[1]["MessageDeduplicationId"] == hashlib.sha256(b"i-1/n1.s1#2").hexdigest()
+    # deduplicated per attempt and token: a forged result sent first cannot take the real one's id
+    assert fake.calls[1]["MessageDeduplicationId"] == hashlib.sha256(b"i-1/n1.s1#2/tok").hexdigest()
 
 
 def test_boto3_sender_honours_aws_endpoint_url(monkeypatch):

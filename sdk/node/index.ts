@@ -57,8 +57,9 @@ export const sqsSend: SendResult = async (queueUrl, message) => {
   const fifo = queueUrl.endsWith('.fifo')
     ? {
         MessageGroupId: message.instanceId,
-        // One result per attempt: a resend of the same attempt's result is dropped by SQS.
-        MessageDeduplicationId: createHash('sha256').update(`${message.instanceId}/${message.taskId}#${message.attempt}`).digest('hex'),
+        // One result per attempt: a resend of the same attempt's result is dropped by SQS. The token
+        // is part of the id so that a forged result sent first cannot get the real one deduplicated.
+        MessageDeduplicationId: createHash('sha256').update(`${message.instanceId}/${message.taskId}#${message.attempt}/${message.token ?? ''}`).digest('hex'),
       }
     : {};
   await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message), ...fifo }));

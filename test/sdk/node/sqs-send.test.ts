@@ -48,6 +48,7 @@ it('sends the result as the SendMessage body to AWS_ENDPOINT_URL, even when the 
     instanceId: 'i-1',
     taskId: 'n1.s1',
     attempt: 2,
+    token: 'tok',
     ok: true,
     result: { n: 1 },
   } as const;
@@ -59,7 +60,7 @@ it('sends the result as the SendMessage body to AWS_ENDPOINT_URL, even when the 
   expect(requests[0]!.body.QueueUrl).toBe(queueUrl);
   expect(JSON.parse(String(requests[0]!.body.MessageBody))).toEqual(message);
   expect(requests[0]!.body.MessageGroupId).toBeUndefined();
-  // FIFO: grouped by instance, deduplicated per attempt.
+  // FIFO: grouped by instance, deduplicated per attempt and token (a forgery cannot take the real one's id).
   expect(requests[1]!.body.MessageGroupId).toBe('i-1');
-  expect(requests[1]!.body.MessageDeduplicationId).toBe(createHash('sha256').update('i-1/n1.s1#2').digest('hex'));
+  expect(requests[1]!.body.MessageDeduplicationId).toBe(createHash('sha256').update('i-1/n1.s1#2/tok').digest('hex'));
 });
