@@ -21,7 +21,7 @@ import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/a
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { DeduplicationScope, FifoThroughputLimit, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -53,6 +53,8 @@ export interface CurrantEngineProps {
   removalPolicy?: RemovalPolicy;
   /** Records per step-function invocation (default 5: small batches keep fan-in conflicts cheap). */
   stepBatchSize?: number;
+  /** Task results per step-function invocation from the (FIFO) result queue (default 10, the most FIFO allows). */
+  resultBatchSize?: number;
   /** Records per task-function invocation (default 5). */
   taskBatchSize?: number;
   /** How many times a message is received before it moves to its DLQ (default 5). */
@@ -121,8 +123,16 @@ export class CurrantEngine extends Construct {
     // Task results come back on a queue of their own: task functions may send there and nowhere
     // else, so no task can put a wake-up, a timer (or, before, a signal or cancel) on the event
     // queue, which only the engine's functions may write (docs/protocol.md, "Who may send what").
-    this.resultDlq = new Queue(this, 'ResultDlq', { retentionPeriod: Duration.days(14) });
+    // FIFO, grouped by instance (the SDKs set MessageGroupId = instanceId): Lambda hands one
+    // instance's results to one invocation at a time, in batches the step function applies with one
+    // load and one save, so a fan-in of hundreds of results does not contend on the item. High
+    // throughput mode (deduplication and limits per group) lets many instances run side by side.
+    this.resultDlq = new Queue(this, 'ResultDlq', { fifo: true, retentionPeriod: Duration.days(14) });
     this.resultQueue = new Queue(this, 'ResultQueue', {
+      fifo: true,
+      contentBasedDeduplication: false,
+      deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
       visibilityTimeout: Duration.seconds(60),
       deadLetterQueue: { queue: this.resultDlq, maxReceiveCount },
     });
@@ -152,9 +162,9 @@ export class CurrantEngine extends Construct {
       environment: common,
       extraFiles: grammarFiles,
     });
-    for (const q of [this.eventQueue, this.resultQueue]) {
-      this.stepFunction.addEventSource(new SqsEventSource(q, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }));
-    }
+    this.stepFunction.addEventSource(new SqsEventSource(this.eventQueue, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }));
+    // Up to 10 (FIFO's maximum) results of one instance per invocation, applied in one save.
+    this.stepFunction.addEventSource(new SqsEventSource(this.resultQueue, { batchSize: props.resultBatchSize ?? 10, reportBatchItemFailures: true }));
     this.table.grant(this.stepFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     this.eventQueue.grantSendMessages(this.stepFunction); // timers are delayed event messages
 

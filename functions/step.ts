@@ -26,7 +26,7 @@
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { advance, eventIds, InstanceNotFoundError, isFinal, pendingCommands, VersionConflictError, type AdvanceResult, type RuntimeDeps } from '../runtime/index.ts';
+import { advance, advanceBatch, eventIds, InstanceNotFoundError, isFinal, pendingCommands, VersionConflictError, type AdvanceResult, type RuntimeDeps, type RuntimeEvent } from '../runtime/index.ts';
 import { parseEventMessage, type EventSource, type WakeMessage } from '../adapters/aws/messages.ts';
 import { dueTimers, earliestFireAt, newWakeId, type AwsInstance, type Wake } from '../adapters/aws/wake.ts';
 import { currentMetrics, log, newMetrics, runtime } from './wiring.ts';
@@ -88,6 +88,45 @@ export async function processBody(deps: RuntimeDeps, body: string, info: RecordI
     if (e instanceof InstanceNotFoundError) return { outcome: 'unknown-instance', instanceId, event: event.id };
     throw e;
   }
+  return outcomeOf(instanceId, event, r);
+}
+
+/**
+ * Task results for one instance, applied together: one load and one conditional save for all of
+ * them (`advanceBatch`), which is what keeps a fan-in of hundreds of results from contending on
+ * the item. Gives one settled outcome per body, in order; a body that does not parse (or is
+ * refused) settles alone, the rest share the batch's fate (a failed save fails them all, and SQS
+ * redelivers them as duplicates or as new results).
+ */
+export async function processResults(deps: RuntimeDeps, bodies: string[]): Promise<PromiseSettledResult<RecordOutcome>[]> {
+  const out: PromiseSettledResult<RecordOutcome>[] = new Array(bodies.length);
+  const batch: { idx: number; instanceId: string; event: RuntimeEvent }[] = [];
+  bodies.forEach((body, idx) => {
+    const parsed = parseEventMessage(body, 'results');
+    if (!parsed.ok && parsed.refused) out[idx] = { status: 'fulfilled', value: { outcome: 'refused', instanceId: instanceKey(body), reason: parsed.problems.join('; ') } };
+    else if (!parsed.ok) out[idx] = { status: 'rejected', reason: new PoisonMessageError(parsed.problems) };
+    else batch.push({ idx, instanceId: parsed.instanceId, event: parsed.event! });
+  });
+  // Grouped by instance id as parsed (the caller groups by the raw id already; this keeps it exact).
+  const byInstance = new Map<string, typeof batch>();
+  for (const b of batch) byInstance.set(b.instanceId, [...(byInstance.get(b.instanceId) ?? []), b]);
+  for (const [instanceId, items] of byInstance) {
+    try {
+      const results = await advanceBatch(deps, instanceId, items.map((b) => b.event));
+      items.forEach((b, k) => (out[b.idx] = { status: 'fulfilled', value: outcomeOf(instanceId, b.event, results[k]!) }));
+    } catch (e) {
+      for (const b of items) {
+        out[b.idx] =
+          e instanceof InstanceNotFoundError
+            ? { status: 'fulfilled', value: { outcome: 'unknown-instance', instanceId, event: b.event.id } }
+            : { status: 'rejected', reason: e };
+      }
+    }
+  }
+  return out;
+}
+
+function outcomeOf(instanceId: string, event: RuntimeEvent, r: AdvanceResult): RecordOutcome {
   if (r.duplicate && r.rejected) return { outcome: 'refused', instanceId, event: event.id, reason: r.reason };
   return r.duplicate
     ? { outcome: 'duplicate', instanceId, event: event.id, reason: r.reason, resent: r.resent.length }
@@ -229,8 +268,27 @@ function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
   return out;
 }
 
+/**
+ * One invocation's batch (one event source mapping, so one queue): result-queue batches are
+ * applied per instance in one load and save (`processResults`); event-queue records one by one.
+ */
 async function stepBatch(event: SQSEvent): Promise<PromiseSettledResult<RecordOutcome>[]> {
-  return processBatch(event.Records, stepRecord);
+  const rt = runtime();
+  const records = event.Records;
+  if (records.length === 0 || !records.every((r) => sourceOf(r, rt.config.eventQueueUrl) === 'results')) return processBatch(records, stepRecord);
+  const m = newMetrics();
+  const t0 = performance.now();
+  const settled = await currentMetrics.run(m, () => processResults(rt.deps, records.map((r) => r.body)));
+  if (rt.config.metrics) {
+    // Benchmark mode: the batch's calls, bytes and time, shared out over its records.
+    const share = (n: number) => Math.round((n / records.length) * 1000) / 1000;
+    const calls = Object.fromEntries(Object.entries(m.calls).map(([k, v]) => [k, share(v)]));
+    for (const r of settled) {
+      if (r.status === 'fulfilled') console.log(`CURRANT_METRICS ${JSON.stringify({ ...r.value, ms: share(performance.now() - t0), calls, bytesWritten: share(m.bytesWritten), batch: records.length })}`);
+    }
+  }
+  settled.forEach((r, k) => r.status === 'fulfilled' && logged(records[k]!, r.value));
+  return settled;
 }
 
 export const handler = middy(stepBatch).use(

@@ -11,6 +11,7 @@
  */
 import { DynamoDBClient, GetItemCommand, paginateScan } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ListQueuesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDefinition, decodeInstance, itemSize, writeUnits, type Item } from '../adapters/aws/item.ts';
@@ -64,6 +65,13 @@ async function queueDepth(url: string): Promise<number> {
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
   );
   return Number(r.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/** SendMessage params for a queue: FIFO queues (the result queue) need a group and a deduplication id. */
+function sendParams(QueueUrl: string, MessageBody: string) {
+  const fifo = QueueUrl.endsWith('.fifo');
+  const instanceId = (JSON.parse(MessageBody) as { instanceId?: string }).instanceId ?? 'none';
+  return { QueueUrl, MessageBody, ...(fifo ? { MessageGroupId: instanceId, MessageDeduplicationId: createHash('sha256').update(MessageBody + Math.random()).digest('hex') } : {}) };
 }
 
 /** Waits (up to 20 s) until a queue holds no more than `ok` allows (default: nothing at all). */
@@ -166,6 +174,22 @@ describe('currant on the emulator', () => {
       expect(taskSteps(done, 'processItem')).toHaveLength(8);
     }));
 
+  it('fanin: 300 results arriving together complete in seconds, each task run once, nothing in a DLQ', () =>
+    step(async () => {
+      const items = Array.from({ length: 300 }, (_, k) => k + 1);
+      const t0 = Date.now();
+      const { body } = await api.start('fanin', { items });
+      const done = await api.waitForEnd(body.id, 180_000);
+      const seconds = (Date.now() - t0) / 1000;
+      process.stderr.write(`[infra] fanin of 300: completed in ${seconds.toFixed(1)} s, version ${done.version}\n`);
+      expect(done).toMatchObject({ status: 'completed', result: { count: 300, sum: (300 * 301 * 601) / 6 } });
+      const squares = taskSteps(done, 'square');
+      expect(squares.every((s) => s.attempt === 1 && s.outcome === 'ok')).toBe(true); // no retry, no timeout
+      expect(done.steps.filter((s) => s.kind === 'retry')).toEqual([]);
+      expect(await queueDepth(out.ResultDlqUrl!)).toBe(0);
+      expect(await queueDepth(out.EventDlqUrl!)).toBe(0);
+    }));
+
   it('flaky: two failed attempts are retried with backoff, the third succeeds', () =>
     step(async () => {
       const symbol = `ACME${Date.now() % 100000}`;
@@ -194,7 +218,7 @@ describe('currant on the emulator', () => {
         resultMessage(firstCheck!.taskId!, { done: false, progress: 33 }),
         resultMessage(firstCheck!.taskId!, { done: false, progress: 33 }),
       ];
-      await Promise.all(dupes.map((MessageBody) => sqs.send(new SendMessageCommand({ QueueUrl: out.ResultQueueUrl!, MessageBody }))));
+      await Promise.all(dupes.map((MessageBody) => sqs.send(new SendMessageCommand(sendParams(out.ResultQueueUrl!, MessageBody)))));
 
       const done = await api.waitForEnd(body.id);
       // Had a duplicate advanced the loop, there would be an extra check (checks 4) or a second startJob.
@@ -203,7 +227,7 @@ describe('currant on the emulator', () => {
       expect(new Set(taskSteps(done).map((s) => s.taskId)).size).toBe(5);
 
       // And once more after the end: nothing changes, nothing fails into the DLQ.
-      await sqs.send(new SendMessageCommand({ QueueUrl: out.ResultQueueUrl!, MessageBody: dupes[0]! }));
+      await sqs.send(new SendMessageCommand(sendParams(out.ResultQueueUrl!, dupes[0]!)));
       await drained(out.ResultQueueUrl!);
       const after = (await api.get(body.id)).body;
       expect(after.version).toBe(done.version);
@@ -226,7 +250,7 @@ describe('currant on the emulator', () => {
       );
       for (const QueueUrl of [out.ResultQueueUrl!, out.EventQueueUrl!]) {
         for (let k = 0; k < forged.length; k += 10) {
-          await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: forged.slice(k, k + 10).map((MessageBody, n) => ({ Id: String(n), MessageBody })) }));
+          await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: forged.slice(k, k + 10).map((MessageBody, n) => ({ Id: String(n), ...sendParams(QueueUrl, MessageBody), QueueUrl: undefined })) }));
         }
       }
       const done = await api.waitForEnd(body.id, 120_000);
@@ -246,7 +270,7 @@ describe('currant on the emulator', () => {
       const signal = JSON.stringify({ type: 'signal', instanceId: body.id, name: 'approval', payload: { approved: true, by: 'mallory' }, signalId: 'signal:forged' });
       const cancel = JSON.stringify({ type: 'cancel', instanceId: body.id, reason: 'forged' });
       for (const QueueUrl of [out.ResultQueueUrl!, out.EventQueueUrl!]) {
-        for (const MessageBody of [signal, cancel]) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody }));
+        for (const MessageBody of [signal, cancel]) await sqs.send(new SendMessageCommand(sendParams(QueueUrl, MessageBody)));
       }
       await drained(out.ResultQueueUrl!);
       await drained(out.EventQueueUrl!, (n) => n <= 1); // the signal timeout's wake-up stays delayed there
@@ -311,7 +335,7 @@ describe('currant on the emulator', () => {
       const defs = items.filter((i) => i.id?.S?.startsWith(DEFINITION_PREFIX)).map(decodeDefinition);
       const instances = items.filter((i) => !i.id?.S?.startsWith(DEFINITION_PREFIX));
       // one definition per workflow started above, each under its own hash
-      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'fanout', 'flaky', 'mixed', 'polling', 'processOrder']);
+      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'fanin', 'fanout', 'flaky', 'mixed', 'polling', 'processOrder']);
       expect(new Set(defs.map((d) => d.hash)).size).toBe(defs.length);
       const sources = new Map(defs.map((d) => [d.hash, d.source]));
       const report: string[] = [];

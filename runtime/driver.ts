@@ -87,6 +87,57 @@ export async function advance(deps: RuntimeDeps, instanceId: string, event: Runt
   }
 }
 
+/**
+ * Applies several events to one instance with one load and one conditional save (fan-in: the
+ * results of a fan-out arriving together). Each event is applied to the state the previous one
+ * left, exactly as `advance` one by one would; duplicates among them resend what they produced.
+ * Gives one result per event, in order. A version conflict reloads and re-applies them all.
+ */
+export async function advanceBatch(deps: RuntimeDeps, instanceId: string, events: RuntimeEvent[]): Promise<AdvanceResult[]> {
+  if (events.length === 1) return [await advance(deps, instanceId, events[0]!)];
+  const max = deps.maxConflictRetries ?? 50;
+  for (let round = 0; ; round++) {
+    const loaded = await deps.store.load(instanceId);
+    if (!loaded) throw new InstanceNotFoundError(instanceId);
+    const program = await deps.programs.get(loaded.definitionHash);
+    const opts = { now: deps.clock.now, uuid: deps.clock.uuid, limits: deps.limits };
+    let current = loaded;
+    const results: AdvanceResult[] = [];
+    const commands: DispatchCommand[] = [];
+    const resend: DispatchCommand[] = [];
+    const steps: StepLog[] = [];
+    for (const event of events) {
+      const t = applyEvent(program, current, event, opts);
+      if (t.duplicate) {
+        resend.push(...t.resend);
+        const r: AdvanceResult = { duplicate: true, reason: t.reason, instance: current, resent: t.resend };
+        if (t.rejected) r.rejected = t.rejected;
+        results.push(r);
+        continue;
+      }
+      current = t.instance;
+      commands.push(...t.commands);
+      steps.push(...t.steps);
+      results.push({ duplicate: false, instance: t.instance, commands: t.commands, steps: t.steps });
+    }
+    if (current === loaded) {
+      if (resend.length > 0) await deps.dispatcher.dispatch(resend, loaded);
+      return results;
+    }
+    try {
+      await deps.store.save(current, loaded.version);
+    } catch (e) {
+      if (e instanceof VersionConflictError && round < max) continue;
+      throw e;
+    }
+    deps.onTransition?.(current, steps);
+    // The resends name work that is still outstanding in the saved instance (a duplicate's resend
+    // is what its event produced), so they go out with the new commands.
+    await deps.dispatcher.dispatch([...commands, ...resend], current);
+    return results;
+  }
+}
+
 export interface StartOptions {
   /** Caller-chosen instance id; a fresh uuid when absent. */
   id?: string;

@@ -14,6 +14,7 @@ export { backoffDelay, maxAttempts } from './retry.ts';
 export { attemptToken, tokenMatches } from './tokens.ts';
 export {
   advance,
+  advanceBatch,
   startWorkflow,
   signalInstance,
   cancelInstance,

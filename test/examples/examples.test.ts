@@ -36,7 +36,7 @@ const inputOf = (file: string) => JSON.parse(readFileSync(join(ROOT, 'examples',
 // Each CLI call starts node + tsx (about a second, more when test files run in parallel).
 describe('examples', { timeout: 90_000 }, () => {
   it('documents one command per example, the same in examples/README.md and the folder README', () => {
-    for (const name of ['order', 'approval', 'fanout', 'flaky', 'polling']) {
+    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling']) {
       const cmd = COMMANDS.find((c) => c[1] === `examples/${name}/${name}.workflow` && c.includes(`@examples/${name}/input.json`));
       expect(cmd, name).toBeDefined();
       const own = readFileSync(join(ROOT, 'examples', name, 'README.md'), 'utf8');
@@ -96,6 +96,13 @@ describe('examples', { timeout: 90_000 }, () => {
     expect(r.out.result.totalSize).toBe(items.reduce((s, i) => s + i.length, 0));
     expect(r.out.result.peakInFlight).toBeGreaterThanOrEqual(1);
     expect(r.out.result.peakInFlight).toBeLessThanOrEqual(3);
+  });
+
+  it('fanin: every item at once, every result summed', async () => {
+    const r = await runExample('fanin/input.json');
+    expect(r.code, r.stderr).toBe(0);
+    const { items } = inputOf('fanin/input.json') as { items: number[] };
+    expect(r.out).toMatchObject({ status: 'completed', result: { count: items.length, sum: items.reduce((s, n) => s + n * n, 0) } });
   });
 
   it('flaky: succeeds on the third attempt after two retries', async () => {
