@@ -123,7 +123,7 @@ export function resume(program: Program, saved: ExecState, event: WorkflowEvent,
   if (state.status !== 'waiting') return ignored(state, `the instance is ${state.status}`);
   const pending = state.pending as Pending | null;
   // Cheap rejection before copying the state: a task/timer event whose id cannot be pending.
-  if (event.type !== 'signal' && (!pending || !event.id.startsWith(pending.id))) {
+  if (event.type !== 'signal' && (!pending || typeof event.id !== 'string' || !event.id.startsWith(pending.id))) {
     return ignored(state, `${event.type} ${event.id} is not awaited${pending ? ` (pending: ${pending.id})` : ''}`);
   }
   // Why measure first: a saved state is ours, but one from an older version may hold a value too

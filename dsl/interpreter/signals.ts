@@ -47,7 +47,10 @@ export function takeBuffered(state: ExecState, name: string): { payload: Value }
 export function buffer(state: ExecState, name: string, payload: Value): void {
   const list = bufferOf(state, name);
   if (list) list.push(payload);
-  else setOwn(state.signals as Record<string, Value>, name, [payload]);
+  else {
+    if (typeof state.signals !== 'object' || state.signals === null || Array.isArray(state.signals)) state.signals = {};
+    setOwn(state.signals as Record<string, Value>, name, [payload]);
+  }
 }
 
 /** True when the state waits for a signal of this name right now (it would not be buffered). */

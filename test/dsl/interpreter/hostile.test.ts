@@ -64,6 +64,41 @@ workflow w(name: string) {
   });
 });
 
+describe('malformed events and states', () => {
+  const p = program(`task t(): any
+workflow w() {
+  await t()
+  return await signal("go")
+}`);
+
+  it('ignores a task event whose id is not a string and a signal whose name is not one', () => {
+    const o = options();
+    const a = start(p, {}, o);
+    const bad = resume(p, a.state, { type: 'taskCompleted', id: 5 as unknown as string, result: 1 }, o);
+    expect(bad.ignored).toBeDefined();
+    const noName = resume(p, a.state, { type: 'signal', name: { toString: 1 } as unknown as string, payload: 1 }, o);
+    expect(noName.ignored).toMatch(/SIGNAL_INVALID/);
+  });
+
+  it('buffers into a state whose signals field is missing (hand-made or damaged)', () => {
+    const o = options();
+    const a = start(p, {}, o);
+    const saved = roundTrip(a.state) as Partial<ExecState>;
+    delete saved.signals;
+    const b = resume(p, saved as ExecState, { type: 'signal', name: 'early', payload: 1 }, o);
+    expect(b.state.signals).toEqual({ early: [1] });
+  });
+
+  it('a task failure that is not an object fails CR007 with its text', () => {
+    const o = options();
+    const a = start(p, {}, o);
+    const id = (a.commands[0] as { id: string }).id;
+    const b = resume(p, a.state, { type: 'taskFailed', id, failure: 'boom' as never }, o);
+    expect(b.state.error).toMatchObject({ code: 'CR007' });
+    expect(b.state.error?.message).toMatch(/boom/);
+  });
+});
+
 describe('object keys from outside', () => {
   it('reads and copies prototype keys of input values as plain keys', () => {
     const p = program(`workflow w(o: any) {
