@@ -61,7 +61,7 @@ export const CODES = {
   CR002: 'operand of the wrong type',
   CR003: 'not a finite number (division by zero, overflow, NaN)',
   CR004: 'index out of range or not an integer',
-  CR005: 'statement budget exhausted (runaway loop?)',
+  CR005: 'step budget exhausted: statements plus built-in work (runaway loop?)',
   CR006: 'execution state too large',
   CR007: 'task failed permanently',
   CR008: 'invalid argument to a built-in',
@@ -69,6 +69,10 @@ export const CODES = {
   CR010: 'invalid sleep or signal argument',
   CR011: 'destructuring mismatch',
   CR012: 'invalid JSON',
+  CR013: 'value nested too deeply',
+  CR014: 'string or array too long',
+  CR015: 'memory budget of one activation exhausted',
+  CR016: 'time budget of one activation exhausted',
 } as const;
 
 export type DiagnosticCode = keyof typeof CODES;

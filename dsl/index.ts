@@ -16,6 +16,21 @@ export * from './interpreter/types.ts';
 export { parse } from './parser.ts';
 export { check, checkInput } from './checker/index.ts';
 export { start, resume, waitingFor, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
+export {
+  admitSignal,
+  MAX_DEPTH,
+  DEFAULT_MAX_STEPS,
+  DEFAULT_MAX_STATE_BYTES,
+  DEFAULT_MAX_STRING_LENGTH,
+  DEFAULT_MAX_ARRAY_LENGTH,
+  DEFAULT_MAX_ACTIVATION_BYTES,
+  DEFAULT_MAX_ACTIVATION_MS,
+  DEFAULT_MAX_BUFFERED_SIGNALS,
+  DEFAULT_MAX_BUFFERED_SIGNAL_BYTES,
+  type Admission,
+  type SignalLimits,
+  type SignalRefusal,
+} from './interpreter/index.ts';
 export { parseDuration, formatDuration } from './duration.ts';
 export { toGraph, toMermaid, toDot } from './graph.ts';
 export { programHash } from './hash.ts';

@@ -16,6 +16,7 @@ import {
   InputError,
   InstanceConflictError,
   InstanceNotFoundError,
+  SignalRejectedError,
   VersionConflictError,
   type InstanceStatus,
   type Value,
@@ -233,6 +234,10 @@ export function errorResponse(e: unknown): APIGatewayProxyResult | undefined {
   if (e instanceof InstanceConflictError) return json(409, body(e.code, e.message));
   // Lost every reload-and-retry round to concurrent writers: the client may simply retry.
   if (e instanceof VersionConflictError) return json(409, body(e.code, e.message));
+  // A signal refused at the door: too large (413), the instance's buffer is full (409), bad name (400).
+  if (e instanceof SignalRejectedError) {
+    return json(e.code === 'SIGNAL_TOO_LARGE' ? 413 : e.code === 'SIGNAL_BUFFER_FULL' ? 409 : 400, body(e.code, e.message));
+  }
   if (e instanceof CurrantError) return undefined; // DefinitionError, UnknownWorkflowError: deployment faults
   // @middy/http-json-body-parser reports malformed JSON as 415; it is a bad request.
   const m = e as { statusCode?: number; message?: string; cause?: { package?: string; message?: string } };

@@ -21,6 +21,7 @@
  * - Per-step work is O(state size): the step log is bounded and no history is kept in the state.
  */
 import {
+  admitSignal,
   checkInput,
   formatDuration,
   resume,
@@ -212,6 +213,13 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
       const seen = instance.seenEvents ?? [];
       if (seen.includes(event.id)) return duplicate(instance, event.id, `signal ${event.id} already received`);
       next.seenEvents = [...seen, event.id].slice(-SEEN_EVENTS_LIMIT);
+      // A signal past the buffer cap (one that got by the door, e.g. through a queue) is dropped
+      // and logged: it never fails the instance.
+      const door = admitSignal(instance.state, event.name, event.payload, opts.limits);
+      if (!door.ok) {
+        tx.step({ kind: 'signal', outcome: `refused "${event.name}": ${door.code}: ${door.message}` });
+        break;
+      }
       tx.step({ kind: 'signal', outcome: `received "${event.name}"` });
       tx.feed({ type: 'signal', name: event.name, payload: event.payload });
       break;
@@ -418,10 +426,23 @@ function sendTaskCommand(instance: Pick<Instance, 'id' | 'secret'>, taskId: stri
   return c;
 }
 
+const LIMIT_KEYS = [
+  'maxSteps',
+  'maxStateBytes',
+  'maxStringLength',
+  'maxArrayLength',
+  'maxActivationBytes',
+  'maxActivationMs',
+  'maxBufferedSignals',
+  'maxBufferedSignalBytes',
+] as const satisfies readonly (keyof Limits & keyof ExecOptions)[];
+
 function execOptions(opts: CoreOptions): ExecOptions {
   const o: ExecOptions = { now: opts.now, uuid: opts.uuid };
-  if (opts.limits?.maxSteps !== undefined) o.maxSteps = opts.limits.maxSteps;
-  if (opts.limits?.maxStateBytes !== undefined) o.maxStateBytes = opts.limits.maxStateBytes;
+  for (const k of LIMIT_KEYS) {
+    const v = opts.limits?.[k];
+    if (v !== undefined) o[k] = v;
+  }
   return o;
 }
 

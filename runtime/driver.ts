@@ -10,9 +10,16 @@
  *   const { instance } = await startWorkflow(deps, { source, file: 'order.workflow' }, { orderId: 'o1' }, { id: 'o1' });
  *   await advance(deps, 'o1', { type: 'taskResult', id: 'n3.s1#1', taskId: 'n3.s1', attempt: 1, ok: true, result: 5 });
  */
-import { compile, programHash, type Program } from '../dsl/index.ts';
+import { admitSignal, compile, programHash, type Program } from '../dsl/index.ts';
 import { applyEvent, restartExisting, startInstance } from './core.ts';
-import { DefinitionError, InstanceConflictError, InstanceNotFoundError, UnknownWorkflowError, VersionConflictError } from './errors.ts';
+import {
+  DefinitionError,
+  InstanceConflictError,
+  InstanceNotFoundError,
+  SignalRejectedError,
+  UnknownWorkflowError,
+  VersionConflictError,
+} from './errors.ts';
 import type { Dispatcher, Store } from './ports.ts';
 import type { Clock, DispatchCommand, Instance, Limits, RuntimeEvent, StepLog, Value } from './types.ts';
 
@@ -187,7 +194,11 @@ async function again(deps: RuntimeDeps, existing: Instance, workflow: string, in
   return existing;
 }
 
-/** Delivers a signal. `signalId` de-duplicates redeliveries (a fresh uuid when absent). */
+/**
+ * Delivers a signal. `signalId` de-duplicates redeliveries (a fresh uuid when absent). Throws
+ * `SignalRejectedError` (and changes nothing) when the signal is not admitted: nobody awaits that
+ * name and the instance's signal buffer is full, or the payload is too large or too deep.
+ */
 export async function signalInstance(
   deps: RuntimeDeps,
   instanceId: string,
@@ -195,6 +206,12 @@ export async function signalInstance(
   payload: Value,
   signalId?: string,
 ): Promise<AdvanceResult> {
+  const instance = await deps.store.load(instanceId);
+  if (!instance) throw new InstanceNotFoundError(instanceId);
+  // Why check here as well as in the interpreter: the interpreter drops a signal over the cap
+  // (so no path can fail the instance), but a caller at the door should hear that it was refused.
+  const door = admitSignal(instance.state, name, payload, deps.limits);
+  if (!door.ok) throw new SignalRejectedError(instanceId, name, door.code, door.message);
   return advance(deps, instanceId, { type: 'signal', id: signalId ?? `signal:${deps.clock.uuid()}`, name, payload });
 }
 

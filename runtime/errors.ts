@@ -15,7 +15,10 @@ export type CurrantErrorCode =
   | 'VERSION_CONFLICT'
   | 'INPUT_INVALID'
   | 'DEFINITION_INVALID'
-  | 'UNKNOWN_WORKFLOW';
+  | 'UNKNOWN_WORKFLOW'
+  | 'SIGNAL_BUFFER_FULL'
+  | 'SIGNAL_TOO_LARGE'
+  | 'SIGNAL_INVALID';
 
 export class CurrantError extends Error {
   readonly code: CurrantErrorCode;
@@ -72,6 +75,23 @@ export class DefinitionError extends CurrantError {
     readonly file: string,
   ) {
     super('DEFINITION_INVALID', renderDiagnostics(diagnostics.filter((d) => d.severity === 'error'), source, file));
+  }
+}
+
+/**
+ * A signal refused at the door (dsl `admitSignal`): the instance is unchanged. `SIGNAL_BUFFER_FULL`
+ * when nobody awaits that name and the instance already buffers the most signals or bytes it may;
+ * `SIGNAL_TOO_LARGE` for a payload over the buffer's byte limit or nested too deeply;
+ * `SIGNAL_INVALID` for an empty name.
+ */
+export class SignalRejectedError extends CurrantError {
+  constructor(
+    readonly instanceId: string,
+    readonly signal: string,
+    code: 'SIGNAL_BUFFER_FULL' | 'SIGNAL_TOO_LARGE' | 'SIGNAL_INVALID',
+    detail: string,
+  ) {
+    super(code, `instance '${instanceId}' refused the signal (${code}): ${detail}`);
   }
 }
 

@@ -187,10 +187,18 @@ export interface Clock {
   uuid: () => string;
 }
 
-/** Interpreter limits passed through to `start`/`resume`. */
+/** Interpreter limits passed through to `start`/`resume` (defaults and codes: docs/language.md, "Limits"). */
 export interface Limits {
   maxSteps?: number;
   maxStateBytes?: number;
+  maxStringLength?: number;
+  maxArrayLength?: number;
+  maxActivationBytes?: number;
+  maxActivationMs?: number;
+  /** Signals buffered per instance for names nobody awaits (default 100); more are refused. */
+  maxBufferedSignals?: number;
+  /** Bytes of buffered signal payloads per instance (default 65,536); more are refused. */
+  maxBufferedSignalBytes?: number;
 }
 
 /** Helpers for the event ids the runtime uses. */

@@ -14,9 +14,11 @@ import type { Await, Call, Expression, ObjectLiteral, Program, Span, SpreadEleme
 import { constantValue } from '../constant.ts';
 import { parseDuration } from '../duration.ts';
 import type { ChildCall, Pending, PendingAll, PendingSignal } from './frames.ts';
-import { PositionedError, type AwaitStatement, type Machine } from './machine.ts';
+import { PositionedError } from './errors.ts';
+import type { AwaitHost as Machine, AwaitStatement } from './host.ts';
+import { admitSignal, buffer, takeBuffered } from './signals.ts';
 import { DEFAULT_POLICY, type TaskFailure, type TaskPolicy, type Value, type WorkflowEvent } from './types.ts';
-import { copy, fromOutside, isObject, kindOf, RuntimeError } from './values.ts';
+import { copy, fromOutside, isObject, kindOf, outsideText, RuntimeError } from './values.ts';
 
 /** Longest sleep or signal timeout: ten years (dsl/README.md: 0 < d ≤ 3650 days). */
 export const MAX_WAIT_MS = 3650 * 86_400_000;
@@ -66,7 +68,7 @@ function nextId(m: Machine, node: Await): string {
 
 function awaitTask(m: Machine, node: Await, stmt: AwaitStatement, call: Call): BeginResult {
   const task = (call.callee as { name: string }).name;
-  const args = call.args.map((a) => copy(m.ev(a)));
+  const args = call.args.map((a) => copy(m.ev(a), m.meter));
   const policy = policyOf(m, task, call.policy);
   const id = nextId(m, node);
   m.state.pending = { t: 'task', id, a: node.id, s: stmt.id, task } satisfies Pending;
@@ -91,7 +93,7 @@ function awaitAll(m: Machine, node: Await, stmt: AwaitStatement, call: Call, set
         throw new PositionedError('CT015', `${what}([...]) takes task calls only, like ${what}([a(x), b(y)])`, el.span);
       }
       const task = (el.callee as { name: string }).name;
-      return { task, args: el.args.map((a) => copy(m.ev(a))), policy: policyOf(m, task, el.policy) };
+      return { task, args: el.args.map((a) => copy(m.ev(a), m.meter)), policy: policyOf(m, task, el.policy) };
     });
     lim = kids.length;
   } else if (
@@ -108,7 +110,7 @@ function awaitAll(m: Machine, node: Await, stmt: AwaitStatement, call: Call, set
       throw new PositionedError('CR002', `${what}(xs.map(${task})) needs an array, got ${kindOf(items)}`, call.span);
     }
     const policy = policyOf(m, task, undefined);
-    kids = items.map((item) => ({ task, args: [copy(item)], policy }));
+    kids = items.map((item) => ({ task, args: [copy(item, m.meter)], policy }));
     lim = DEFAULT_CONCURRENCY;
   } else {
     throw new PositionedError('CT015', `${what} takes [task calls…] or xs.map(task)`, list.span);
@@ -141,7 +143,7 @@ function concurrencyOf(m: Machine, e: Expression, what: string, span: Span): num
   for (const k of Object.keys(o)) {
     if (k !== 'concurrency') throw new PositionedError('CR008', `${what}: unknown option '${k}' (only concurrency)`, span);
   }
-  const c = o.concurrency ?? DEFAULT_CONCURRENCY;
+  const c = Object.hasOwn(o, 'concurrency') ? o.concurrency! : DEFAULT_CONCURRENCY;
   if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
     throw new PositionedError('CR008', `${what}: concurrency must be a positive integer, got ${JSON.stringify(c)}`, span);
   }
@@ -207,17 +209,16 @@ function awaitSignal(m: Machine, node: Await, stmt: AwaitStatement, call: Call):
   if (call.args.length === 2) {
     const o = m.ev(call.args[1]!);
     const span = call.span;
-    if (!isObject(o) || !('timeout' in o)) throw new PositionedError('CR010', 'signal options must be { timeout: "2d" }', span);
+    if (!isObject(o) || !Object.hasOwn(o, 'timeout')) throw new PositionedError('CR010', 'signal options must be { timeout: "2d" }', span);
     for (const k of Object.keys(o)) {
       if (k !== 'timeout') throw new PositionedError('CR010', `signal: unknown option '${k}' (only timeout)`, span);
     }
     timeoutMs = waitDuration(o.timeout!, 'signal timeout', span);
   }
   const id = nextId(m, node);
-  const buffered = m.state.signals[name];
-  if (buffered && buffered.length > 0) {
-    const payload = buffered.shift()!;
-    if (buffered.length === 0) delete m.state.signals[name];
+  const buffered = takeBuffered(m.state, name);
+  if (buffered) {
+    const payload = buffered.payload;
     return { immediate: true, value: timeoutMs === undefined ? payload : { timedOut: false, payload } };
   }
   const p: PendingSignal = { t: 'signal', id, a: node.id, s: stmt.id, name };
@@ -335,6 +336,9 @@ export type Match =
 export function matchEvent(m: Machine, event: WorkflowEvent): Match {
   const p = m.state.pending as Pending | null;
   if (event.type === 'signal') {
+    // Why ignore rather than fail: anyone allowed to signal must not be able to fail the instance.
+    const door = admitSignal(m.state, event.name, event.payload, m.options);
+    if (!door.ok) return { kind: 'ignored', why: `${door.code}: ${door.message}` };
     if (p && p.t === 'signal' && p.name === event.name) {
       const payload = fromOutside(event.payload);
       if (p.timeoutMs === undefined) return { kind: 'value', value: payload };
@@ -342,10 +346,14 @@ export function matchEvent(m: Machine, event: WorkflowEvent): Match {
       return { kind: 'value', value: { timedOut: false, payload } };
     }
     // Nobody waits for it yet: keep it, oldest first, for a later `await signal(name)`.
-    (m.state.signals[event.name] ??= []).push(fromOutside(event.payload));
+    buffer(m.state, event.name, fromOutside(event.payload));
     return { kind: 'waiting' };
   }
   if (!p) return { kind: 'ignored', why: `no await is pending (event for ${event.id})` };
+  if (event.type === 'taskFailed' && (typeof event.failure !== 'object' || event.failure === null)) {
+    // a failure that is not an object (a hand-made message): its text is the message
+    event = { ...event, failure: { message: outsideText(event.failure), attempts: 1 } };
+  }
   switch (event.type) {
     case 'timerFired':
       if (p.t === 'sleep' && event.id === p.id) return { kind: 'value', value: null };
@@ -414,8 +422,8 @@ function taskNameOf(m: Machine, p: PendingAll, i: number): string {
 
 function reason(task: string, f: TaskFailure): Value {
   return {
-    message: String(f.message ?? ''),
-    type: f.type ?? (f.timedOut ? 'Timeout' : 'Error'),
+    message: outsideText(f.message),
+    type: typeof f.type === 'string' ? f.type : f.timedOut === true ? 'Timeout' : 'Error',
     attempts: typeof f.attempts === 'number' ? f.attempts : 1,
     task,
   };
@@ -425,13 +433,13 @@ function taskFailed(m: Machine, task: string, f: TaskFailure, awaitNode: number)
   const span = (m.ix.nodes[awaitNode] as Await).span;
   m.cur = m.ix.nodes[(m.state.pending as Pending).s] as typeof m.cur;
   const attempts = typeof f.attempts === 'number' ? f.attempts : 1;
-  const how = f.timedOut ? 'timed out' : 'failed';
+  const how = f.timedOut === true ? 'timed out' : 'failed';
   m.fail({
     code: 'CR007',
     message:
       `task ${task} ${how} permanently after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
-      `(line ${span.line}, col ${span.col}): ${f.message}` +
-      (f.type ? ` [${f.type}]` : ''),
+      `(line ${span.line}, col ${span.col}): ${outsideText(f.message)}` +
+      (typeof f.type === 'string' && f.type !== '' ? ` [${f.type}]` : ''),
     line: span.line,
     col: span.col,
     task,

@@ -17,13 +17,16 @@
  * reading a variable or property gives its stored array, that is exactly "the variable or property
  * they are called on" (dsl/README.md).
  */
+import type { Meter } from './budget.ts';
 import type { Value } from './types.ts';
-import { copy, equals, fail, fromOutside, isObject, kindOf, toText, truthy, type ValueObject } from './values.ts';
+import { copy, equals, fail, fromOutside, isObject, kindOf, MAX_DEPTH, measure, toText, truthy, type ValueObject } from './values.ts';
 
-/** What built-ins may ask the host for (injected clock and ids). */
+/** What built-ins may ask the host for (injected clock and ids) and the activation's budget. */
 export interface BuiltinContext {
   now(): Date;
   uuid(): string;
+  /** Charged before a built-in creates a large value (budget.ts). */
+  meter: Meter;
 }
 
 export interface BuiltinParam {
@@ -47,6 +50,8 @@ export interface Builtin {
   mutates?: boolean;
   /** Only valid as `await name(...)`; handled by the interpreter, no `call`. */
   awaitOnly?: boolean;
+  /** Does not scan its receiver (`slice`, `push`): its work is its arguments and its result. */
+  light?: boolean;
   /** For methods `self` is the receiver; for functions it is null. Throws RuntimeError. */
   call?: (self: Value, args: Value[], ctx: BuiltinContext) => Value;
 }
@@ -54,7 +59,7 @@ export interface Builtin {
 type Call = NonNullable<Builtin['call']>;
 
 /** Builds an entry from a signature like `padStart(length: number, fill?: string): string`. */
-function def(signature: string, call?: Call, extra: { mutates?: boolean; awaitOnly?: boolean } = {}): Builtin {
+function def(signature: string, call?: Call, extra: { mutates?: boolean; awaitOnly?: boolean; light?: boolean } = {}): Builtin {
   const m = /^([\w.]+)\((.*)\): (.+)$/.exec(signature);
   if (!m) throw new Error(`bad built-in signature ${signature}`);
   const params: BuiltinParam[] = [];
@@ -100,11 +105,18 @@ function optNum(args: Value[], i: number, fn: string): number | undefined {
 function optStr(args: Value[], i: number, fn: string): string | undefined {
   return args[i] === undefined ? undefined : str(args, i, fn);
 }
-/** Guards against strings that would exhaust memory (`"x".repeat(1e12)`). */
-const MAX_STRING = 10_000_000;
-function sized(n: number, fn: string): number {
+/** Guards against strings that would exhaust memory (`"x".repeat(1e12)`), before they are made. */
+function sized(n: number, fn: string, ctx: BuiltinContext): number {
   if (!Number.isInteger(n) || n < 0) fail('CR008', `${fn}: count must be a non-negative integer, got ${n}`);
-  if (n > MAX_STRING) fail('CR008', `${fn}: result longer than ${MAX_STRING} characters`);
+  if (n > ctx.meter.maxStringLength) fail('CR008', `${fn}: result longer than ${ctx.meter.maxStringLength} characters`);
+  ctx.meter.string(n);
+  return n;
+}
+/** Occurrences of `search` in `text` (non-overlapping, as replaceAll and split count them). */
+function occurrences(text: string, search: string): number {
+  if (search === '') return text.length + 1;
+  let n = 0;
+  for (let i = text.indexOf(search); i >= 0; i = text.indexOf(search, i + search.length)) n++;
   return n;
 }
 function finiteResult(n: number, fn: string): number {
@@ -126,9 +138,13 @@ const stringMethods: Record<string, Builtin> = {
   toUpperCase: def('toUpperCase(): string', (x) => s(x).toUpperCase()),
   toLowerCase: def('toLowerCase(): string', (x) => s(x).toLowerCase()),
   trim: def('trim(): string', (x) => s(x).trim()),
-  split: def('split(separator: string, limit?: number): string[]', (x, a) =>
-    s(x).split(str(a, 0, 'split'), optNum(a, 1, 'split')),
-  ),
+  split: def('split(separator: string, limit?: number): string[]', (x, a, ctx) => {
+    const sep = str(a, 0, 'split');
+    const limit = optNum(a, 1, 'split');
+    const parts = sep === '' ? s(x).length : occurrences(s(x), sep) + 1;
+    ctx.meter.array(limit === undefined ? parts : Math.min(parts, Math.max(0, limit >>> 0)));
+    return s(x).split(sep, limit);
+  }),
   includes: def('includes(search: string, position?: number): boolean', (x, a) =>
     s(x).includes(str(a, 0, 'includes'), optNum(a, 1, 'includes')),
   ),
@@ -143,31 +159,37 @@ const stringMethods: Record<string, Builtin> = {
   ),
   slice: def('slice(start?: number, end?: number): string', (x, a) =>
     s(x).slice(optNum(a, 0, 'slice'), optNum(a, 1, 'slice')),
-  ),
+  { light: true }),
   substring: def('substring(start: number, end?: number): string', (x, a) =>
     s(x).substring(num(a, 0, 'substring'), optNum(a, 1, 'substring')),
-  ),
+  { light: true }),
   // Why a function replacement: the replacement text is literal (no `$&` patterns, no regexes).
-  replace: def('replace(search: string, replacement: string): string', (x, a) => {
+  replace: def('replace(search: string, replacement: string): string', (x, a, ctx) => {
     const r = str(a, 1, 'replace');
-    return s(x).replace(str(a, 0, 'replace'), () => r);
+    const search = str(a, 0, 'replace');
+    if (s(x).includes(search)) ctx.meter.string(s(x).length - search.length + r.length);
+    return s(x).replace(search, () => r);
   }),
-  replaceAll: def('replaceAll(search: string, replacement: string): string', (x, a) => {
+  replaceAll: def('replaceAll(search: string, replacement: string): string', (x, a, ctx) => {
     const r = str(a, 1, 'replaceAll');
-    return s(x).replaceAll(str(a, 0, 'replaceAll'), () => r);
+    const search = str(a, 0, 'replaceAll');
+    // Why count first: the result (10M occurrences × a long replacement) is refused before it is made.
+    const n = occurrences(s(x), search);
+    ctx.meter.string(s(x).length + n * (r.length - search.length));
+    return s(x).replaceAll(search, () => r);
   }),
-  padStart: def('padStart(length: number, fill?: string): string', (x, a) =>
-    s(x).padStart(sized(num(a, 0, 'padStart'), 'padStart'), optStr(a, 1, 'padStart')),
-  ),
-  padEnd: def('padEnd(length: number, fill?: string): string', (x, a) =>
-    s(x).padEnd(sized(num(a, 0, 'padEnd'), 'padEnd'), optStr(a, 1, 'padEnd')),
-  ),
-  repeat: def('repeat(count: number): string', (x, a) => {
+  padStart: def('padStart(length: number, fill?: string): string', (x, a, ctx) =>
+    s(x).padStart(sized(num(a, 0, 'padStart'), 'padStart', ctx), optStr(a, 1, 'padStart')),
+  { light: true }),
+  padEnd: def('padEnd(length: number, fill?: string): string', (x, a, ctx) =>
+    s(x).padEnd(sized(num(a, 0, 'padEnd'), 'padEnd', ctx), optStr(a, 1, 'padEnd')),
+  { light: true }),
+  repeat: def('repeat(count: number): string', (x, a, ctx) => {
     const n = num(a, 0, 'repeat');
-    sized(n, 'repeat');
-    sized(n * s(x).length, 'repeat');
+    if (!Number.isInteger(n) || n < 0) fail('CR008', `repeat: count must be a non-negative integer, got ${n}`);
+    sized(n * s(x).length, 'repeat', ctx);
     return s(x).repeat(n);
-  }),
+  }, { light: true }),
 };
 
 /** Order for `sort()`: all numbers (numeric) or all strings (code units); anything else is CR002. */
@@ -182,44 +204,87 @@ function sortValues(xs: Value[]): Value[] {
   return xs.sort((p, q) => ((p as string) < (q as string) ? -1 : (p as string) > (q as string) ? 1 : 0));
 }
 
-function flatten(xs: Value[], depth: number, out: Value[]): Value[] {
+function flatten(xs: Value[], depth: number, out: Value[], ctx: BuiltinContext): Value[] {
   for (const v of xs) {
-    if (Array.isArray(v) && depth > 0) flatten(v, depth - 1, out);
-    else out.push(v);
+    if (Array.isArray(v) && depth > 0) flatten(v, depth - 1, out, ctx);
+    else {
+      if (out.length >= ctx.meter.maxArrayLength) ctx.meter.array(out.length + 1);
+      out.push(v);
+    }
   }
+  ctx.meter.work(xs.length);
   return out;
 }
 
-function indexOfValue(xs: Value[], v: Value): number {
-  for (let i = 0; i < xs.length; i++) if (equals(xs[i]!, v)) return i;
-  return -1;
+function indexOfValue(xs: Value[], v: Value, ctx: BuiltinContext): number {
+  const work = { units: 0 };
+  try {
+    for (let i = 0; i < xs.length; i++) if (equals(xs[i]!, v, work)) return i;
+    return -1;
+  } finally {
+    ctx.meter.work(work.units);
+  }
+}
+
+/** `toText` that measures (and charges) an array or object before printing it. */
+function text(v: Value, ctx: BuiltinContext, indent?: number | string): string {
+  if (typeof v !== 'object' || v === null) return toText(v);
+  const size = measure(v);
+  if (size.depth > MAX_DEPTH) fail('CR013', `value nested deeper than ${MAX_DEPTH} levels`);
+  ctx.meter.work(size.nodes);
+  // an indent adds at most (indent + 1) characters per node
+  const pad = typeof indent === 'number' ? Math.min(10, Math.max(0, indent)) : typeof indent === 'string' ? Math.min(10, indent.length) : 0;
+  ctx.meter.string(size.bytes + (pad > 0 ? size.nodes * (pad * size.depth + 1) : 0));
+  return JSON.stringify(v, null, indent);
 }
 
 const arrayMethods: Record<string, Builtin> = {
-  push: def('push(...items: T[]): number', (x, a) => {
-    for (const v of a) arr(x).push(copy(v));
+  push: def('push(...items: T[]): number', (x, a, ctx) => {
+    ctx.meter.array(arr(x).length + a.length, false);
+    ctx.meter.alloc(8 * a.length);
+    for (const v of a) arr(x).push(copy(v, ctx.meter));
     return arr(x).length;
-  }, { mutates: true }),
-  pop: def('pop(): T | null', (x) => (arr(x).length ? arr(x).pop()! : null), { mutates: true }),
+  }, { mutates: true, light: true }),
+  pop: def('pop(): T | null', (x) => (arr(x).length ? arr(x).pop()! : null), { mutates: true, light: true }),
   shift: def('shift(): T | null', (x) => (arr(x).length ? arr(x).shift()! : null), { mutates: true }),
-  unshift: def('unshift(...items: T[]): number', (x, a) => arr(x).unshift(...a.map(copy)), { mutates: true }),
+  unshift: def('unshift(...items: T[]): number', (x, a, ctx) => {
+    ctx.meter.array(arr(x).length + a.length, false);
+    ctx.meter.alloc(8 * a.length);
+    return arr(x).unshift(...a.map((v) => copy(v, ctx.meter)));
+  }, { mutates: true }),
   reverse: def('reverse(): T[]', (x) => arr(x).reverse(), { mutates: true }),
-  sort: def('sort(): T[]', (x) => sortValues(arr(x)), { mutates: true }),
-  slice: def('slice(start?: number, end?: number): T[]', (x, a) =>
-    copy(arr(x).slice(optNum(a, 0, 'slice'), optNum(a, 1, 'slice'))),
-  ),
-  concat: def('concat(...items: any[]): T[]', (x, a) => copy(arr(x).concat(...a))),
-  includes: def('includes(item: T): boolean', (x, a) => indexOfValue(arr(x), a[0] ?? null) >= 0),
-  indexOf: def('indexOf(item: T): number', (x, a) => indexOfValue(arr(x), a[0] ?? null)),
+  sort: def('sort(): T[]', (x, _, ctx) => {
+    ctx.meter.work(arr(x).length * Math.ceil(Math.log2(arr(x).length + 1)));
+    return sortValues(arr(x));
+  }, { mutates: true }),
+  slice: def('slice(start?: number, end?: number): T[]', (x, a, ctx) =>
+    copy(arr(x).slice(optNum(a, 0, 'slice'), optNum(a, 1, 'slice')), ctx.meter),
+  { light: true }),
+  concat: def('concat(...items: any[]): T[]', (x, a, ctx) => {
+    let n = arr(x).length;
+    for (const v of a) n += Array.isArray(v) ? v.length : 1;
+    ctx.meter.array(n);
+    return copy(arr(x).concat(...a), ctx.meter);
+  }, { light: true }),
+  includes: def('includes(item: T): boolean', (x, a, ctx) => indexOfValue(arr(x), a[0] ?? null, ctx) >= 0),
+  indexOf: def('indexOf(item: T): number', (x, a, ctx) => indexOfValue(arr(x), a[0] ?? null, ctx)),
   // Why null → "": JavaScript's join does so, and `[a, null].join(",")` printing "a,null" would surprise.
-  join: def('join(separator?: string): string', (x, a) => {
+  join: def('join(separator?: string): string', (x, a, ctx) => {
     const sep = optStr(a, 0, 'join') ?? ',';
-    return arr(x).map((v) => (v === null ? '' : toText(v))).join(sep);
+    const parts: string[] = [];
+    let length = 0;
+    for (const v of arr(x)) {
+      const t = v === null ? '' : text(v, ctx);
+      length += t.length + (parts.length > 0 ? sep.length : 0);
+      ctx.meter.string(length);
+      parts.push(t);
+    }
+    return parts.join(sep);
   }),
-  flat: def('flat(depth?: number): any[]', (x, a) => {
+  flat: def('flat(depth?: number): any[]', (x, a, ctx) => {
     const d = optNum(a, 0, 'flat') ?? 1;
     if (!Number.isInteger(d) || d < 0) fail('CR008', `flat: depth must be a non-negative integer, got ${d}`);
-    return copy(flatten(arr(x), d, []));
+    return copy(flatten(arr(x), Math.min(d, MAX_DEPTH), [], ctx), ctx.meter);
   }),
 };
 
@@ -251,26 +316,30 @@ function obj(a: Value[], fn: string): ValueObject {
 
 const objectFns: Record<string, Builtin> = {
   keys: def('keys(o: any): string[]', (_, a) => Object.keys(obj(a, 'Object.keys'))),
-  values: def('values(o: any): any[]', (_, a) => copy(Object.values(obj(a, 'Object.values')))),
-  entries: def('entries(o: any): [string, any][]', (_, a) => copy(Object.entries(obj(a, 'Object.entries')))),
+  values: def('values(o: any): any[]', (_, a, ctx) => copy(Object.values(obj(a, 'Object.values')), ctx.meter)),
+  entries: def('entries(o: any): [string, any][]', (_, a, ctx) => copy(Object.entries(obj(a, 'Object.entries')), ctx.meter)),
 };
 
 const jsonFns: Record<string, Builtin> = {
-  stringify: def('stringify(value: any, replacer?: null, indent?: number): string', (_, a) => {
+  stringify: def('stringify(value: any, replacer?: null, indent?: number): string', (_, a, ctx) => {
     if (a.length > 1 && a[1] !== null) fail('CR008', 'JSON.stringify: the second argument must be null');
     const indent = a.length > 2 ? a[2] : undefined;
     if (indent !== undefined && typeof indent !== 'number' && typeof indent !== 'string') {
       fail('CR008', `JSON.stringify: indent must be a number or string, got ${kindOf(indent)}`);
     }
-    return JSON.stringify(a[0] ?? null, null, indent as number | string | undefined);
+    const v = a[0] ?? null;
+    if (typeof v !== 'object' || v === null) return JSON.stringify(v);
+    return text(v, ctx, indent as number | string | undefined);
   }),
   parse: def('parse(text: string): any', (_, a) => {
-    const text = str(a, 0, 'JSON.parse');
+    const source = str(a, 0, 'JSON.parse');
+    let parsed: unknown;
     try {
-      return fromOutside(JSON.parse(text));
+      parsed = JSON.parse(source);
     } catch (e) {
       return fail('CR012', `JSON.parse: ${(e as Error).message}`);
     }
+    return fromOutside(parsed); // CR013 when nested too deeply
   }),
 };
 
@@ -296,7 +365,7 @@ function toNumber(v: Value): Value {
 }
 
 const globalFns: Record<string, Builtin> = {
-  String: def('String(value: any): string', (_, a) => toText(a[0] ?? null)),
+  String: def('String(value: any): string', (_, a, ctx) => text(a[0] ?? null, ctx)),
   Number: def('Number(value: any): number | null', (_, a) => toNumber(a[0] ?? null)),
   Boolean: def('Boolean(value: any): boolean', (_, a) => truthy(a[0] ?? null)),
   now: def('now(): string', (_, __, ctx) => ctx.now().toISOString()),

@@ -17,13 +17,31 @@ import { Machine } from './machine.ts';
 import { indexProgram } from './program.ts';
 import { upgradeState } from './state.ts';
 import { STATE_VERSION, type Activation, type Command, type ExecOptions, type ExecState, type Value, type WorkflowEvent } from './types.ts';
-import { fromOutside, setOwn } from './values.ts';
+import { fromOutside, MAX_DEPTH, measure, RuntimeError, setOwn } from './values.ts';
 
 export const DEFAULT_MAX_STATE_BYTES = 262_144;
+/** A state holds values (≤ MAX_DEPTH) under a few levels of its own (frames, scopes, pending). */
+const STATE_DEPTH = MAX_DEPTH + 8;
 
 export { BUILTINS, NAMESPACES, PROPERTIES, lookupMethod, arityProblem } from './builtins.ts';
 export type { Builtin, BuiltinParam, BuiltinContext } from './builtins.ts';
-export { DEFAULT_MAX_STEPS } from './machine.ts';
+export {
+  DEFAULT_MAX_STEPS,
+  DEFAULT_MAX_STRING_LENGTH,
+  DEFAULT_MAX_ARRAY_LENGTH,
+  DEFAULT_MAX_ACTIVATION_BYTES,
+  DEFAULT_MAX_ACTIVATION_MS,
+  WORK_PER_STEP,
+} from './budget.ts';
+export { MAX_DEPTH } from './values.ts';
+export {
+  admitSignal,
+  DEFAULT_MAX_BUFFERED_SIGNALS,
+  DEFAULT_MAX_BUFFERED_SIGNAL_BYTES,
+  type Admission,
+  type SignalLimits,
+  type SignalRefusal,
+} from './signals.ts';
 export { upgradeState } from './state.ts';
 export { declaredPolicy } from './awaits.ts';
 
@@ -69,8 +87,15 @@ export function waitingFor(state: ExecState): Waiting | null {
 export function start(program: Program, input: Record<string, Value>, options: ExecOptions): Activation {
   const ix = indexProgram(program);
   const scope: Scope = {};
+  let bad: RuntimeError | undefined;
   for (const p of program.workflow.params) {
-    setOwn(scope, p.name, Object.hasOwn(input ?? {}, p.name) ? fromOutside(input[p.name]) : null);
+    try {
+      setOwn(scope, p.name, Object.hasOwn(input ?? {}, p.name) ? fromOutside(input[p.name]) : null);
+    } catch (e) {
+      if (!(e instanceof RuntimeError)) throw e;
+      bad ??= new RuntimeError(e.code, `input ${p.name}: ${e.message}`);
+      setOwn(scope, p.name, null);
+    }
   }
   const root: Frame = { k: 'L', n: program.workflow.body.id, i: 0, v: scope };
   const state: ExecState = {
@@ -83,7 +108,8 @@ export function start(program: Program, input: Record<string, Value>, options: E
     signals: {},
   };
   const m = new Machine(ix, state, options);
-  m.run();
+  if (bad) m.failFrom(bad);
+  else m.run();
   return finishActivation(m, options);
 }
 
@@ -97,12 +123,23 @@ export function resume(program: Program, saved: ExecState, event: WorkflowEvent,
   if (state.status !== 'waiting') return ignored(state, `the instance is ${state.status}`);
   const pending = state.pending as Pending | null;
   // Cheap rejection before copying the state: a task/timer event whose id cannot be pending.
-  if (event.type !== 'signal' && (!pending || !event.id.startsWith(pending.id))) {
+  if (event.type !== 'signal' && (!pending || typeof event.id !== 'string' || !event.id.startsWith(pending.id))) {
     return ignored(state, `${event.type} ${event.id} is not awaited${pending ? ` (pending: ${pending.id})` : ''}`);
   }
+  // Why measure first: a saved state is ours, but one from an older version may hold a value too
+  // deep to clone; it is refused with a clear error rather than a stack overflow.
+  if (measure(state, STATE_DEPTH).depth > STATE_DEPTH) throw new Error('state is nested too deeply to resume');
   const copy = structuredClone(state);
   const m = new Machine(ix, copy, options);
-  const r = matchEvent(m, event);
+  if (pending) m.cur = ix.nodes[pending.s] as typeof m.cur;
+  let r: ReturnType<typeof matchEvent>;
+  try {
+    r = matchEvent(m, event);
+  } catch (e) {
+    // a task result nested too deeply (CR013), or a budget exhausted by the event's own work
+    m.failFrom(e);
+    r = { kind: 'failed' };
+  }
   switch (r.kind) {
     case 'ignored':
       return ignored(state, r.why);
@@ -125,13 +162,21 @@ function ignored(state: ExecState, why: string): Activation {
 }
 
 function byteSize(state: ExecState): number {
-  return Buffer.byteLength(JSON.stringify(state), 'utf8');
+  return measure(state, Infinity).bytes;
 }
 
 /** Measures the state; a state over the limit fails the instance with CR006 (its commands dropped). */
 function finishActivation(m: Machine, options: ExecOptions): Activation {
   const limit = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
   if (m.cur) m.state.at = { line: m.cur.span.line, col: m.cur.span.col };
+  // Why a depth check here: values are at most MAX_DEPTH deep, but a literal around one
+  // (`[[[x]]]`) adds a level or so per statement; the saved state must stay safe to clone.
+  const size = measure(m.state, STATE_DEPTH);
+  if (size.depth > STATE_DEPTH && m.state.status !== 'failed') {
+    m.commands.length = 0;
+    m.state.signals = {};
+    m.fail({ code: 'CR013', message: `a value of the state is nested deeper than ${MAX_DEPTH} levels`, line: m.state.at?.line, col: m.state.at?.col });
+  }
   let bytes = byteSize(m.state);
   let commands: Command[] = m.commands;
   if (bytes > limit && m.state.status !== 'failed') {

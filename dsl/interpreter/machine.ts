@@ -30,22 +30,15 @@ import {
 } from '../ast.ts';
 import { arityProblem, BUILTINS, lookupMethod, NAMESPACES, type Builtin, type BuiltinContext } from './builtins.ts';
 import { beginAwait } from './awaits.ts';
+import { BYTES, Meter } from './budget.ts';
+import { PositionedError } from './errors.ts';
 import type { Frame, Pending, Scope } from './frames.ts';
+import type { AwaitHost, AwaitStatement } from './host.ts';
 import type { ProgramIndex } from './program.ts';
 import type { Command, ExecOptions, ExecState, Value, WorkflowError } from './types.ts';
-import { copy, equals, getOwn, isObject, kindOf, RuntimeError, setOwn, toText, truthy, typeOf, type ValueObject } from './values.ts';
+import { copy, equals, getOwn, isObject, kindOf, MAX_DEPTH, measure, RuntimeError, setOwn, toText, truthy, typeOf, type ValueObject } from './values.ts';
 
-/** A positioned runtime error: thrown anywhere in the machine, turned into a `fail` command by `run`. */
-export class PositionedError extends RuntimeError {
-  constructor(
-    code: RuntimeError['code'],
-    message: string,
-    readonly span: Span | undefined,
-    readonly extra: Partial<WorkflowError> = {},
-  ) {
-    super(code, message);
-  }
-}
+export { PositionedError };
 
 /** Returned by an optional chain (`a?.b.c`) that met null: the whole chain is null. */
 const SHORT: unique symbol = Symbol('short');
@@ -53,15 +46,13 @@ type Chained = Value | typeof SHORT;
 
 const globals = BUILTINS.global;
 
-export const DEFAULT_MAX_STEPS = 100_000;
-
-export class Machine {
+export class Machine implements AwaitHost {
   readonly frames: Frame[];
   /** In-memory view of the scopes in `frames`, innermost last (rebuilt on resume, never stored). */
   private readonly scopes: Scope[] = [];
   readonly commands: Command[] = [];
-  steps = 0;
-  private readonly maxSteps: number;
+  /** Steps, memory, string/array lengths and time of this activation (budget.ts). */
+  readonly meter: Meter;
   /** The statement being executed (for `state.at` and errors without a finer position). */
   cur: Statement | undefined;
   readonly ctx: BuiltinContext;
@@ -73,8 +64,13 @@ export class Machine {
   ) {
     this.frames = state.frames as Frame[];
     for (const f of this.frames) if (f.k !== 'W' && f.v) this.scopes.push(f.v);
-    this.maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
-    this.ctx = options;
+    this.meter = new Meter(options);
+    this.ctx = { now: options.now, uuid: options.uuid, meter: this.meter };
+  }
+
+  /** Steps used in this activation (statements plus charged work). */
+  get steps(): number {
+    return this.meter.steps;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -121,6 +117,7 @@ export class Machine {
     }
     // Why: a string or array grown past what the engine can hold, or expressions nested too deeply,
     // must fail the instance with a clear error rather than crash the host again at every retry.
+    // The budgets (budget.ts) catch these first; this is the last line.
     if (e instanceof RangeError) {
       const where = this.cur?.span;
       this.fail({ code: 'CR006', message: `value or expression too large: ${e.message}`, line: where?.line, col: where?.col });
@@ -150,13 +147,7 @@ export class Machine {
   }
 
   private tick(): void {
-    if (++this.steps > this.maxSteps) {
-      throw new PositionedError(
-        'CR005',
-        `statement budget of ${this.maxSteps} exhausted in one activation (a loop that never awaits?)`,
-        this.cur?.span,
-      );
-    }
+    this.meter.step();
   }
 
   private loop(): void {
@@ -220,7 +211,7 @@ export class Machine {
             break;
           }
           const item = f.xs[f.i++]!;
-          this.bind(node.target, copy(item), f.v);
+          this.bind(node.target, copy(item, this.meter), f.v);
           this.pushBody(node.body);
           break;
         }
@@ -310,8 +301,12 @@ export class Machine {
       case 'ForOf': {
         const list = this.ev(s.iterable);
         let xs: Value[];
-        if (Array.isArray(list)) xs = copy(list);
-        else if (typeof list === 'string') xs = Array.from(list);
+        if (Array.isArray(list)) xs = copy(list, this.meter);
+        else if (typeof list === 'string') {
+          this.meter.work(list.length);
+          this.meter.array(list.length);
+          xs = Array.from(list);
+        }
         else throw new PositionedError('CR002', `for...of needs an array or a string, got ${kindOf(list)}`, s.iterable.span);
         const v: Scope = {};
         this.pushFrame({ k: 'O', n: s.id, i: 0, xs, v }, v);
@@ -377,7 +372,10 @@ export class Machine {
           const e = els[i];
           if (e) this.bind(e, i < value.length ? value[i]! : null, scope);
         }
-        if (p.rest) setOwn(scope, p.rest.name, value.slice(els.length));
+        if (p.rest) {
+          this.meter.array(Math.max(0, value.length - els.length));
+          setOwn(scope, p.rest.name, value.slice(els.length));
+        }
         return;
       }
       case 'ObjectPattern': {
@@ -385,8 +383,10 @@ export class Machine {
         for (const prop of p.properties) this.bind(prop.value, getOwn(value, prop.key), scope);
         if (p.rest) {
           const taken = new Set(p.properties.map((x) => x.key));
+          const keys = Object.keys(value);
+          this.meter.alloc(BYTES.object(keys.length));
           const rest: ValueObject = {};
-          for (const k of Object.keys(value)) if (!taken.has(k)) setOwn(rest, k, value[k]!);
+          for (const k of keys) if (!taken.has(k)) setOwn(rest, k, value[k]!);
           setOwn(scope, p.rest.name, rest);
         }
         return;
@@ -470,6 +470,7 @@ export class Machine {
               t.span,
             );
           }
+          if (k === o.length) this.meter.array(k + 1, false);
           o[k] = f(k < o.length ? o[k]! : null);
           return;
         }
@@ -503,7 +504,7 @@ export class Machine {
       case 'ObjectLiteral':
         return v;
       default:
-        return copy(v);
+        return copy(v, this.meter);
     }
   }
 
@@ -536,10 +537,10 @@ export class Machine {
             return this.arith(e.op, l, r, e);
           case '===':
           case '==':
-            return l === r || equals(l, r);
+            return l === r || this.equal(l, r);
           case '!==':
           case '!=':
-            return !(l === r || equals(l, r));
+            return !(l === r || this.equal(l, r));
           case '<':
           case '<=':
           case '>':
@@ -581,28 +582,38 @@ export class Machine {
         return truthy(this.ev(e.test)) ? this.ev(e.consequent) : this.ev(e.alternate);
       case 'TemplateLiteral': {
         let out = e.quasis[0]!;
-        for (let i = 0; i < e.expressions.length; i++) out += toText(this.ev(e.expressions[i]!)) + e.quasis[i + 1]!;
+        for (let i = 0; i < e.expressions.length; i++) {
+          const part = this.text(this.ev(e.expressions[i]!));
+          const q = e.quasis[i + 1]!;
+          this.meter.string(out.length + part.length + q.length);
+          out += part + q;
+        }
         return out;
       }
       case 'ArrayLiteral': {
         const out: Value[] = [];
+        this.meter.array(e.elements.length);
         for (const el of e.elements) {
           if (el.kind === 'Spread') {
             const v = this.ev(el.argument);
             if (!Array.isArray(v)) throw new PositionedError('CR002', `only an array can be spread into an array, got ${kindOf(v)}`, el.span);
-            for (const x of v) out.push(copy(x));
+            this.meter.array(out.length + v.length);
+            for (const x of v) out.push(copy(x, this.meter));
           } else out.push(this.own(el, this.ev(el)));
         }
         return out;
       }
       case 'ObjectLiteral': {
         const out: ValueObject = {};
+        this.meter.alloc(BYTES.object(e.properties.length));
         for (const p of e.properties) {
           if (p.kind === 'Spread') {
             const v = this.ev(p.argument);
             if (v === null) continue;
             if (!isObject(v)) throw new PositionedError('CR002', `only an object can be spread into an object, got ${kindOf(v)}`, p.span);
-            for (const k of Object.keys(v)) setOwn(out, k, copy(v[k]!));
+            const keys = Object.keys(v);
+            this.meter.alloc(BYTES.object(keys.length));
+            for (const k of keys) setOwn(out, k, copy(v[k]!, this.meter));
           } else setOwn(out, p.key, this.own(p.value, this.ev(p.value)));
         }
         return out;
@@ -716,7 +727,20 @@ export class Machine {
     const args: Value[] = new Array(e.args.length);
     for (let i = 0; i < args.length; i++) args[i] = this.ev(e.args[i]!);
     try {
-      return b.call!(self, args, this.ctx);
+      // Why charge before the call: the work a built-in does is proportional to what it touches
+      // (replaceAll over 10M characters), so it counts against the step budget (budget.ts).
+      let touched = 1 + (b.light ? 0 : shallowSize(self));
+      for (const a of args) touched += shallowSize(a);
+      this.meter.work(touched);
+      const out = b.call!(self, args, this.ctx);
+      if (typeof out === 'string') {
+        this.meter.string(out.length);
+        this.meter.work(out.length);
+      } else if (Array.isArray(out) && out !== self) {
+        this.meter.array(out.length);
+        this.meter.work(out.length);
+      }
+      return out;
     } catch (err) {
       if (err instanceof RuntimeError && !(err instanceof PositionedError)) {
         throw new PositionedError(err.code, err.message, e.span);
@@ -735,7 +759,13 @@ export class Machine {
       // Why: -0 would turn into 0 at the next JSON round trip, so it never exists (`0 * -1` is 0)
       return n === 0 ? 0 : n;
     }
-    if (op === '+' && (typeof l === 'string' || typeof r === 'string')) return toText(l) + toText(r);
+    if (op === '+' && (typeof l === 'string' || typeof r === 'string')) {
+      const a = this.text(l);
+      const b = this.text(r);
+      // a concatenation is a rope in V8: only its length and a small cell are new
+      this.meter.string(a.length + b.length);
+      return a + b;
+    }
     throw new PositionedError('CR002', `cannot apply ${op} to ${kindOf(l)} and ${kindOf(r)}`, node.span);
   }
 
@@ -750,6 +780,26 @@ export class Machine {
   // For awaits.ts
   // -------------------------------------------------------------------------------------------
 
+  /** `toText` with a budget: an array or object is measured (and charged) before it is printed. */
+  private text(v: Value): string {
+    if (typeof v !== 'object' || v === null) return toText(v);
+    const size = measure(v);
+    if (size.depth > MAX_DEPTH) throw new RuntimeError('CR013', `value nested deeper than ${MAX_DEPTH} levels`);
+    this.meter.work(size.nodes);
+    this.meter.string(size.bytes);
+    return JSON.stringify(v);
+  }
+
+  /** Structural equality, charged by the nodes it compares. */
+  private equal(l: Value, r: Value): boolean {
+    const work = { units: 0 };
+    try {
+      return equals(l, r, work);
+    } finally {
+      this.meter.work(work.units);
+    }
+  }
+
   /** True when `name` is a local variable (so `Promise`/`Math` are not the built-ins). */
   isLocal(name: string): boolean {
     return this.hasVar(name);
@@ -758,7 +808,14 @@ export class Machine {
 
 type ExprStmt = Extract<Statement, { kind: 'ExprStmt' }>;
 
+/** Characters of a string, elements of an array, keys of an object: what a built-in touches at least. */
+function shallowSize(v: Value): number {
+  if (typeof v === 'string' || Array.isArray(v)) return v.length;
+  if (isObject(v)) return Object.keys(v).length;
+  return 0;
+}
+
 function compoundOp(op: Assign['op']): '+' | '-' | '*' | '/' {
   return op === '+=' ? '+' : op === '-=' ? '-' : op === '*=' ? '*' : '/';
 }
-export type AwaitStatement = VarDecl | Assign | ExprStmt | Return;
+export type { AwaitStatement };

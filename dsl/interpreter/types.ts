@@ -170,10 +170,25 @@ export interface ExecOptions {
   now: () => Date;
   /** Id source for `uuid()`. */
   uuid: () => string;
-  /** Statements allowed in one activation before CR005. Default 100_000. */
+  /**
+   * Steps allowed in one activation before CR005: each statement is one, and built-ins, copies and
+   * comparisons add one per 100 characters or elements they touch. Default 100_000.
+   */
   maxSteps?: number;
   /** Largest allowed size of the state after an activation, in UTF-8 bytes of `JSON.stringify(state)`, before CR006. Default 262_144. */
   maxStateBytes?: number;
+  /** Longest string a workflow may create, in characters, before CR014. Default 10_000_000. */
+  maxStringLength?: number;
+  /** Longest array a workflow may create, in elements, before CR014. Default 1_000_000. */
+  maxArrayLength?: number;
+  /** Estimated bytes of the values one activation may create before CR015. Default 67_108_864 (64 MiB). */
+  maxActivationBytes?: number;
+  /** Wall-clock time one activation may take (measured with `now`) before CR016. Default 10_000 ms. */
+  maxActivationMs?: number;
+  /** Signals buffered for names nobody awaits, per instance; more are refused. Default 100. */
+  maxBufferedSignals?: number;
+  /** UTF-8 bytes of the JSON payloads of all buffered signals, per instance; more are refused. Default 65_536. */
+  maxBufferedSignalBytes?: number;
 }
 
 /** What `start` and `resume` give. */

@@ -8,6 +8,7 @@
  *   toText([1, null])          // => '[1,null]'
  *   equals({ a: [1] }, { a: [1] }) // => true
  *   copy(x)                    // a deep copy: arrays and objects are values, never shared
+ *   measure(x)                 // { bytes, depth, nodes } without recursion (for limits)
  */
 import type { DiagnosticCode } from '../diagnostics.ts';
 import type { Value } from './types.ts';
@@ -67,35 +68,111 @@ export function toText(v: Value): string {
   return String(v);
 }
 
-/** Deep copy of a value (primitives are returned as they are). */
-export function copy<T extends Value>(v: T): T {
+/** Deepest nesting of one value (`[]` is 1, `[[]]` 2): deeper is CR013. Keeps every recursion shallow. */
+export const MAX_DEPTH = 128;
+
+/** What `copy` charges for the nodes it creates (the machine's `Meter` fits). */
+export interface CopyMeter {
+  alloc(bytes: number): void;
+  work(units: number): void;
+}
+
+function tooDeep(): never {
+  throw new RuntimeError('CR013', `value nested deeper than ${MAX_DEPTH} levels`);
+}
+
+/**
+ * Deep copy of a value (primitives are returned as they are). With a meter, each array and object
+ * is charged before it is created; a value deeper than MAX_DEPTH is CR013.
+ */
+export function copy<T extends Value>(v: T, meter?: CopyMeter, depth = 0): T {
   if (typeof v !== 'object' || v === null) return v;
+  if (depth >= MAX_DEPTH) tooDeep();
   if (Array.isArray(v)) {
+    if (meter) {
+      meter.alloc(32 + 8 * v.length);
+      meter.work(1 + v.length);
+    }
     const out = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = copy(v[i]!);
+    for (let i = 0; i < v.length; i++) out[i] = copy(v[i]!, meter, depth + 1);
     return out as T;
   }
+  const keys = Object.keys(v);
+  if (meter) {
+    meter.alloc(32 + 16 * keys.length);
+    meter.work(1 + keys.length);
+  }
   const out: ValueObject = {};
-  for (const k of Object.keys(v)) setOwn(out, k, copy((v as ValueObject)[k]!));
+  for (const k of keys) setOwn(out, k, copy((v as ValueObject)[k]!, meter, depth + 1));
   return out as T;
 }
 
-/** Structural (deep) equality: what `===`, `==`, `includes` and `indexOf` use. */
-export function equals(a: Value, b: Value): boolean {
+/** Structural (deep) equality: what `===`, `==`, `includes` and `indexOf` use. `work` counts nodes visited. */
+export function equals(a: Value, b: Value, work?: { units: number }, depth = 0): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (depth >= MAX_DEPTH) tooDeep();
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!equals(a[i]!, b[i]!)) return false;
+    if (work) work.units += 1 + a.length;
+    for (let i = 0; i < a.length; i++) if (!equals(a[i]!, b[i]!, work, depth + 1)) return false;
     return true;
   }
   if (Array.isArray(b)) return false;
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
+  if (work) work.units += 1 + ka.length;
   for (const k of ka) {
-    if (!Object.hasOwn(b, k) || !equals(a[k]!, b[k]!)) return false;
+    if (!Object.hasOwn(b, k) || !equals(a[k]!, b[k]!, work, depth + 1)) return false;
   }
   return true;
+}
+
+/**
+ * Size of a JSON value without recursion: UTF-8 bytes of `JSON.stringify(v)`, nesting depth and
+ * node count. Stops early (with
+ * `depth > limit`) as soon as the value is deeper than `limit`, so a hostile value costs at most
+ * its own size to refuse. Non-JSON leaves (undefined, functions) count as null.
+ */
+export function measure(v: unknown, limit = MAX_DEPTH): { bytes: number; depth: number; nodes: number } {
+  let bytes = 0;
+  let depth = 0;
+  let nodes = 0;
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    nodes++;
+    if (typeof x === 'string') {
+      bytes += Buffer.byteLength(JSON.stringify(x), 'utf8');
+      continue;
+    }
+    if (typeof x === 'number') {
+      bytes += Number.isFinite(x) ? String(x).length : 4;
+      continue;
+    }
+    if (typeof x === 'boolean') {
+      bytes += x ? 4 : 5;
+      continue;
+    }
+    if (typeof x !== 'object' || x === null) {
+      bytes += 4;
+      continue;
+    }
+    if (d + 1 > depth) depth = d + 1;
+    if (depth > limit) return { bytes, depth, nodes };
+    if (Array.isArray(x)) {
+      bytes += 2 + Math.max(0, x.length - 1);
+      for (let i = x.length - 1; i >= 0; i--) stack.push([x[i], d + 1]);
+    } else {
+      const keys = Object.keys(x);
+      bytes += 2 + Math.max(0, keys.length - 1);
+      for (const k of keys) {
+        bytes += Buffer.byteLength(JSON.stringify(k), 'utf8') + 1;
+        stack.push([(x as Record<string, unknown>)[k], d + 1]);
+      }
+    }
+  }
+  return { bytes, depth, nodes };
 }
 
 /** Own property or null: `o.toString` is a missing property, not Object.prototype's function. */
@@ -111,11 +188,25 @@ export function setOwn(o: ValueObject, key: string, v: Value): void {
 
 /**
  * Brings an outside value (task result, signal payload, input) into the workflow: a deep JSON copy.
- * `undefined` becomes null; non-finite numbers become null (as JSON would make them).
+ * `undefined` becomes null; non-finite numbers become null (as JSON would make them). A value
+ * nested deeper than MAX_DEPTH is CR013 (checked without recursion, before anything is copied).
  */
 export function fromOutside(v: unknown): Value {
   if (v === undefined) return null;
+  if (typeof v === 'object' && v !== null && measure(v).depth > MAX_DEPTH) tooDeep();
   return JSON.parse(JSON.stringify(v)) as Value;
+}
+
+/** Text of an outside value that should be a string (a task's error message): never throws. */
+export function outsideText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'object') return String(v);
+  try {
+    return measure(v).depth > MAX_DEPTH ? '[value nested too deeply]' : JSON.stringify(v);
+  } catch {
+    return '[unprintable value]';
+  }
 }
 
 /** A finite number or CR003. */

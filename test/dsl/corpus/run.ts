@@ -173,7 +173,7 @@ export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: b
           wave.push({ type: 'timerFired', id: cmd.id });
           break;
         case 'waitForSignal':
-          if (cmd.name in c.signals) wave.unshift({ type: 'signal', name: cmd.name, payload: c.signals[cmd.name]! });
+          if (Object.hasOwn(c.signals, cmd.name)) wave.unshift({ type: 'signal', name: cmd.name, payload: c.signals[cmd.name]! });
           break;
         case 'cancelTimer':
           break;
@@ -181,7 +181,7 @@ export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: b
     }
     // A scripted signal wins over its own timeout, whichever command came first.
     const signalled = new Set(
-      activation.commands.flatMap((x) => (x.type === 'waitForSignal' && x.name in c.signals ? [`${x.id}:timeout`] : [])),
+      activation.commands.flatMap((x) => (x.type === 'waitForSignal' && Object.hasOwn(c.signals, x.name) ? [`${x.id}:timeout`] : [])),
     );
     wave = wave.filter((e) => !(e.type === 'timerFired' && signalled.has(e.id)));
     if (c.order === 'reverse') wave.reverse();
