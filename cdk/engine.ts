@@ -2,7 +2,7 @@
  * `CurrantEngine`: everything currant needs on AWS, as one construct.
  *
  * Takes a folder of `.workflow` files (checked here, at synth time) and options; gives the table,
- * the event queue (+ DLQ), the step and api functions, the REST API, and `addTask(name, fn)` which
+ * the event queue (+ DLQ), the step, api and reconcile functions (the last on a schedule), the REST API, and `addTask(name, fn)` which
  * creates a task's queue (+ DLQ) and wires a task function to it.
  *
  *   const engine = new CurrantEngine(stack, 'Engine', { workflows: 'examples' });
@@ -22,12 +22,15 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { DeduplicationScope, FifoThroughputLimit, Queue } from 'aws-cdk-lib/aws-sqs';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { TABLE } from '../adapters/aws/schema.ts';
 import { compile, declaredPolicy, diagnostic, formatDuration, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
 import { CurrantNodeFunction, fromRoot, ROOT } from './functions.ts';
+import { grantsFor, type EngineFunction } from './permissions.ts';
 
 /** A workflow found in the folder and checked at synth time. */
 export interface CheckedWorkflow {
@@ -61,6 +64,13 @@ export interface CurrantEngineProps {
   maxReceiveCount?: number;
   /** Extra environment for the api and step functions (e.g. `CURRANT_METRICS: '1'`). */
   environment?: Record<string, string>;
+  /** How often the reconciler looks for lost wake-ups (default 1 minute, the least a schedule allows). */
+  reconcileEvery?: Duration;
+  /**
+   * How overdue a wake-up must be before the reconciler re-sends it (default 5 minutes: longer than
+   * an event's five deliveries at 60 s visibility, so a wake-up still being retried is left alone).
+   */
+  reconcileGrace?: Duration;
   /** Handler entry points (defaults `functions/api.ts`, `functions/step.ts`). */
   apiEntry?: string;
   stepEntry?: string;
@@ -85,6 +95,9 @@ export class CurrantEngine extends Construct {
   readonly resultDlq: Queue;
   readonly stepFunction: CurrantNodeFunction;
   readonly apiFunction: CurrantNodeFunction;
+  /** Runs every `reconcileEvery` (functions/reconcile.ts). */
+  readonly reconcileFunction: CurrantNodeFunction;
+  readonly reconcileRule: Rule;
   readonly api: RestApi;
   readonly workflows: readonly CheckedWorkflow[];
   private readonly taskQueues = new Map<string, TaskQueue>();
@@ -165,8 +178,7 @@ export class CurrantEngine extends Construct {
     this.stepFunction.addEventSource(new SqsEventSource(this.eventQueue, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }));
     // Up to 10 (FIFO's maximum) results of one instance per invocation, applied in one save.
     this.stepFunction.addEventSource(new SqsEventSource(this.resultQueue, { batchSize: props.resultBatchSize ?? 10, reportBatchItemFailures: true }));
-    this.table.grant(this.stepFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    this.eventQueue.grantSendMessages(this.stepFunction); // timers are delayed event messages
+    this.grant(this.stepFunction, 'step'); // timers are delayed event messages
 
     // --- api (applies signals and cancels itself: no queue a task can reach carries them) ------
     this.apiFunction = new CurrantNodeFunction(this, 'ApiHandler', {
@@ -179,16 +191,26 @@ export class CurrantEngine extends Construct {
         ...this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
       ],
     });
-    this.table.grant(
-      this.apiFunction,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:Query',
-      'dynamodb:Scan',
-      'dynamodb:BatchGetItem',
-    );
-    this.eventQueue.grantSendMessages(this.apiFunction);
+    this.grant(this.apiFunction, 'api');
+
+    // --- reconciler: re-sends wake-ups overdue in the byDue index (functions/reconcile.ts) -------
+    const reconcileEvery = props.reconcileEvery ?? Duration.minutes(1);
+    this.reconcileFunction = new CurrantNodeFunction(this, 'Reconcile', {
+      entry: 'functions/reconcile.ts',
+      description: 'currant reconciler: repairs instances whose wake-up was lost',
+      timeout: Duration.seconds(60),
+      environment: {
+        ...common,
+        CURRANT_RECONCILE_GRACE_SECONDS: String((props.reconcileGrace ?? Duration.minutes(5)).toSeconds()),
+      },
+      extraFiles: grammarFiles,
+    });
+    this.grant(this.reconcileFunction, 'reconcile');
+    this.reconcileRule = new Rule(this, 'ReconcileSchedule', {
+      description: 'currant: run the reconciler',
+      schedule: Schedule.rate(reconcileEvery),
+      targets: [new LambdaFunctionTarget(this.reconcileFunction, { retryAttempts: 0 })],
+    });
 
     const iamAuth = props.iamAuth ?? true;
     this.api = new RestApi(this, 'Api', {
@@ -221,14 +243,35 @@ export class CurrantEngine extends Construct {
       deadLetterQueue: { queue: dlq, maxReceiveCount },
     });
     fn.addEventSource(new SqsEventSource(queue, { batchSize: this.props.taskBatchSize ?? 5, reportBatchItemFailures: true }));
-    this.resultQueue.grantSendMessages(fn); // results go to message.replyTo, which is this queue
-    queue.grantSendMessages(this.stepFunction);
-    queue.grantSendMessages(this.apiFunction);
     const t = { queue, dlq, fn };
     this.taskQueues.set(name, t);
+    this.grant(fn, 'task'); // results go to message.replyTo, which is the result queue
+    // The engine functions send to every task queue: their grants name each queue as it is added.
+    for (const f of [this.stepFunction, this.apiFunction]) this.grantOn(f, 'sqs:SendMessage', [queue.queueArn]);
     // Lambda's own default is 3 seconds when a function sets no timeout
     if (fn instanceof LambdaFunction) this.warnOnShortTimeout(name, scope, timeout ?? Duration.seconds(3));
     return t;
+  }
+
+  /**
+   * Grants `grantee` exactly the actions cdk/permissions.ts lists for `fn`, on named resources
+   * only (task queues are granted as `addTask` creates them).
+   */
+  private grant(grantee: IGrantable, fn: EngineFunction): void {
+    for (const { action, on } of grantsFor(fn)) {
+      const arns = on.flatMap((r): string[] => {
+        if (r === 'table') return [this.table.tableArn];
+        if (r.startsWith('index:')) return [`${this.table.tableArn}/index/${r.slice('index:'.length)}`];
+        if (r === 'eventQueue') return [this.eventQueue.queueArn];
+        if (r === 'resultQueue') return [this.resultQueue.queueArn];
+        return []; // taskQueues: in addTask
+      });
+      if (arns.length > 0) this.grantOn(grantee, action, arns);
+    }
+  }
+
+  private grantOn(grantee: IGrantable, action: string, resourceArns: string[]): void {
+    Grant.addToPrincipal({ grantee, actions: [action], resourceArns });
   }
 
   /** The queues of a task added with `addTask`. */

@@ -12,7 +12,7 @@
  * with one set of dependencies; each task still has its own queue and DLQ, so tasks scale and fail
  * separately. `examples/<name>/tasks.ts` becomes a Node Lambda, `examples/<name>/tasks.py` a Python one.
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type Duration, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,6 +62,8 @@ export interface ExamplesStackProps extends StackProps {
   iamAuth?: boolean;
   /** Sets `CURRANT_METRICS=1` on the api and step functions (the benchmark reads it). */
   metrics?: boolean;
+  /** The reconciler's grace (CurrantEngineProps.reconcileGrace; the emulator tests use seconds). */
+  reconcileGrace?: Duration;
 }
 
 export class ExamplesStack extends Stack {
@@ -75,6 +77,7 @@ export class ExamplesStack extends Stack {
       // Example data only: deleting the stack deletes the table.
       removalPolicy: RemovalPolicy.DESTROY,
       environment: props.metrics ? { CURRANT_METRICS: '1' } : undefined,
+      reconcileGrace: props.reconcileGrace,
     });
     for (const m of props.examples) {
       // Construct ids from folder names: `order` → `OrderTasks`, `mixed` (Python) → `MixedPyTasks`.
@@ -98,6 +101,7 @@ export class ExamplesStack extends Stack {
       ResultDlqUrl: e.resultDlq.queueUrl,
       StepFunctionName: e.stepFunction.functionName,
       ApiFunctionName: e.apiFunction.functionName,
+      ReconcileFunctionName: e.reconcileFunction.functionName,
     };
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
   }

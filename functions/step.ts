@@ -28,7 +28,7 @@ import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { advance, advanceBatch, eventIds, InstanceNotFoundError, isFinal, pendingCommands, VersionConflictError, type AdvanceResult, type RuntimeDeps, type RuntimeEvent } from '../runtime/index.ts';
 import { parseEventMessage, type EventSource, type WakeMessage } from '../adapters/aws/messages.ts';
-import { dueTimers, earliestFireAt, newWakeId, type AwsInstance, type Wake } from '../adapters/aws/wake.ts';
+import { dueTimers, earliestFireAt, newWakeId, type AwsInstance, type Wake, type WakePort } from '../adapters/aws/wake.ts';
 import { currentMetrics, log, newMetrics, runtime } from './wiring.ts';
 
 /** A message that can never be processed (bad JSON, unknown type): fail it so it ends in the DLQ. */
@@ -43,13 +43,13 @@ export type RecordOutcome =
   | { outcome: 'applied'; instanceId: string; event: string; version: number; status: string; commands: number }
   | { outcome: 'duplicate'; instanceId: string; event: string; reason: string; resent: number }
   | { outcome: 'unknown-instance'; instanceId: string; event: string }
-  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'stale' | 'rearmed'; fired: number }
+  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'stale' | 'rearmed'; fired: number; repair?: true }
   | Refused;
 
-/** What the wake-up path needs beyond the ports: DynamoStore's `setWake`, SqsDispatcher's `sendWake`. */
-export interface WakeCapable {
-  store: { setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void> };
-  dispatcher: { sendWake(instanceId: string, wake: Wake): Promise<void> };
+/** The step function's dependencies: the runtime's, plus the wake-up port (adapters/aws/wake.ts). */
+export interface StepDeps extends RuntimeDeps {
+  /** Needed for wake-up messages only; results and timers work without it. */
+  wakes?: WakePort;
 }
 
 /** Rounds of fire-due-timers / re-arm before the record is given back to SQS. */
@@ -72,7 +72,7 @@ export interface RecordInfo {
 export type Refused = { outcome: 'refused'; instanceId?: string; event?: string; reason: string };
 
 /** Processes one event-queue body. Throws to have the record redelivered. */
-export async function processBody(deps: RuntimeDeps, body: string, info: RecordInfo = {}): Promise<RecordOutcome> {
+export async function processBody(deps: StepDeps, body: string, info: RecordInfo = {}): Promise<RecordOutcome> {
   const parsed = parseEventMessage(body, info.source ?? (messageType(body) === 'taskResult' ? 'results' : 'events'));
   if (!parsed.ok && parsed.refused) return { outcome: 'refused', instanceId: instanceKey(body), reason: parsed.problems.join('; ') };
   if (!parsed.ok) throw new PoisonMessageError(parsed.problems);
@@ -143,22 +143,21 @@ function outcomeOf(instanceId: string, event: RuntimeEvent, r: AdvanceResult): R
  * Crash repair: a timer fired here is gone from the instance once saved, so if an earlier delivery
  * of this (still current) wake-up died between such a save and its sends, nothing would name that
  * timer again. A redelivered current wake-up (receive count above 1) therefore first re-sends all
- * outstanding work (`pendingCommands`): at-least-once, like every resend.
+ * outstanding work (`pendingCommands`): at-least-once, like every resend. So does a wake-up the
+ * reconciler sent (`repair`), found overdue in the index because its message was lost.
  */
-export async function processWake(deps: RuntimeDeps, msg: WakeMessage, info: RecordInfo = {}): Promise<RecordOutcome> {
-  const store = deps.store as unknown as Partial<WakeCapable['store']>;
-  const sender = deps.dispatcher as unknown as Partial<WakeCapable['dispatcher']>;
-  if (typeof store.setWake !== 'function' || typeof sender.sendWake !== 'function') {
-    throw new Error('wake-up messages need DynamoStore and SqsDispatcher');
-  }
-  const base = { outcome: 'wake' as const, instanceId: msg.instanceId, event: `wake:${msg.wakeId}` };
+export async function processWake(deps: StepDeps, msg: WakeMessage, info: RecordInfo = {}): Promise<RecordOutcome> {
+  if (!deps.wakes) throw new Error('wake-up messages need the wake-up port (StepDeps.wakes: DynamoStore + SqsDispatcher)');
+  const { store, sender } = deps.wakes;
+  const base = { outcome: 'wake' as const, instanceId: msg.instanceId, event: `wake:${msg.wakeId}`, ...(msg.repair ? { repair: true as const } : {}) };
   const nowMs = deps.clock.now().getTime();
   if (Date.parse(msg.at) - nowMs > WAKE_EARLY_TOLERANCE_MS) {
     await sender.sendWake(msg.instanceId, { id: msg.wakeId, at: msg.at });
     return { ...base, result: 'early', fired: 0 };
   }
   let fired = 0;
-  let repaired = (info.receiveCount ?? 1) <= 1;
+  // A redelivery, or a repair sent by the reconciler: outstanding work may have been lost too.
+  let repaired = (info.receiveCount ?? 1) <= 1 && !msg.repair;
   for (let round = 0; round < MAX_WAKE_ROUNDS; round++) {
     const instance = (await deps.store.load(msg.instanceId)) as AwsInstance | undefined;
     if (!instance) return { outcome: 'unknown-instance', instanceId: msg.instanceId, event: base.event };
@@ -263,6 +262,8 @@ function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
     // An embedded-metric-format line: CloudWatch counts RefusedMessages without a PutMetricData call.
     const emf = { _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'currant', Dimensions: [[]], Metrics: [{ Name: 'RefusedMessages', Unit: 'Count' }] }] }, RefusedMessages: 1 };
     log('warn', 'message refused and dropped (wrong queue for its type, or a task result without its attempt token)', { messageId: record.messageId, ...out, ...emf });
+  } else if (out.outcome === 'wake' && out.repair && out.result !== 'early') {
+    log('warn', out.result === 'stale' ? 'repair wake-up not needed (the instance had moved on)' : 'instance repaired: the reconciler re-sent its lost wake-up', { messageId: record.messageId, ...out });
   } else if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', { messageId: record.messageId, ...out });
   else if (out.outcome === 'duplicate' || (out.outcome === 'wake' && out.result === 'stale')) log('info', 'duplicate event', { messageId: record.messageId, ...out });
   return out;

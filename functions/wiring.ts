@@ -18,6 +18,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { ProgramCache, type RuntimeDeps } from '../runtime/index.ts';
 import { DynamoStore } from '../adapters/aws/store.ts';
 import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
+import type { WakePort } from '../adapters/aws/wake.ts';
 
 export interface Config {
   table: string;
@@ -26,6 +27,8 @@ export interface Config {
   taskQueueUrls: Record<string, string>;
   /** Count AWS calls and bytes written per record (CURRANT_METRICS=1). */
   metrics: boolean;
+  /** How overdue a wake-up must be before the reconciler re-sends it (CURRANT_RECONCILE_GRACE_SECONDS, default 300). */
+  reconcileGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -34,6 +37,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** The reconciler's default grace: longer than an event's five deliveries at 60 s visibility. */
+export const DEFAULT_RECONCILE_GRACE_SECONDS = 300;
 
 /** Reads and checks the configuration. Pure: pass the environment in. */
 export function readConfig(env: Record<string, string | undefined>): Config {
@@ -58,8 +64,14 @@ export function readConfig(env: Record<string, string | undefined>): Config {
       problems.push('CURRANT_TASK_QUEUE_URLS is not valid JSON');
     }
   }
+  let reconcileGraceMs = DEFAULT_RECONCILE_GRACE_SECONDS * 1000;
+  const grace = env.CURRANT_RECONCILE_GRACE_SECONDS;
+  if (grace !== undefined && grace !== '') {
+    if (!/^\d{1,7}$/.test(grace)) problems.push(`CURRANT_RECONCILE_GRACE_SECONDS must be a whole number of seconds, got '${grace}'`);
+    else reconcileGraceMs = Number(grace) * 1000;
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { table, eventQueueUrl, resultQueueUrl, taskQueueUrls, metrics: env.CURRANT_METRICS === '1' };
+  return { table, eventQueueUrl, resultQueueUrl, taskQueueUrls, metrics: env.CURRANT_METRICS === '1', reconcileGraceMs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,7 +116,8 @@ export interface Runtime {
   sqs: SQSClient;
   store: DynamoStore;
   dispatcher: SqsDispatcher;
-  deps: RuntimeDeps;
+  /** The runtime's dependencies plus the wake-up port (functions/step.ts `StepDeps`). */
+  deps: RuntimeDeps & { wakes: WakePort };
 }
 
 /** How many times a step reloads and re-applies after a conditional-write conflict before giving the record back to SQS. */
@@ -124,9 +137,10 @@ export function createRuntime(config: Config): Runtime {
     },
   });
   const dispatcher = new SqsDispatcher(sqs, { eventQueueUrl: config.eventQueueUrl, resultQueueUrl: config.resultQueueUrl, taskQueueUrls: config.taskQueueUrls });
-  const deps: RuntimeDeps = {
+  const deps: Runtime['deps'] = {
     store,
     dispatcher,
+    wakes: { store, sender: dispatcher },
     programs: new ProgramCache(store),
     clock: { now: () => new Date(), uuid: randomUUID },
     maxConflictRetries: MAX_CONFLICT_RETRIES,

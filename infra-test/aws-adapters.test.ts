@@ -109,6 +109,35 @@ describe('DynamoStore on DynamoDB', () => {
     expect((await s.load('w'))!.timers).toEqual(l3.timers); // the document is untouched
   });
 
+  it('finds overdue wake-ups through the byDue index across its shards; a finished instance leaves it', async () => {
+    const s = await freshStore();
+    const timer = (fireAt: string) => ({ fireAt, purpose: 'taskTimeout' as const, producedBy: 'start' });
+    // 20 ids spread over the shards; wake-ups one minute apart from 00:00.
+    for (let k = 0; k < 20; k++) {
+      const at = `2026-01-01T00:${String(k).padStart(2, '0')}:00.000Z`;
+      await s.create(fakeInstance(`d${k}`, { timers: { t: timer(at) } }));
+    }
+    const ids = (xs: { instanceId: string }[]) => xs.map((x) => x.instanceId).sort();
+    const before = await s.overdueWakes('2026-01-01T00:10:00.000Z', 100);
+    expect(ids(before)).toEqual(Array.from({ length: 10 }, (_, k) => `d${k}`).sort());
+    expect(before.every((w) => w.wake.at < '2026-01-01T00:10:00.000Z' && w.wake.id.length > 0)).toBe(true);
+    expect(await s.overdueWakes('2026-01-01T00:10:00.000Z', 4)).toHaveLength(4);
+    // Finishing removes the wake-up: the item leaves the index.
+    const d3 = (await s.load('d3'))!;
+    await s.save({ ...d3, version: 2, status: 'completed', timers: {} }, 1);
+    const raw = (await ddb.send(new GetItemCommand({ TableName: `currant-test-${tables}`, Key: { id: { S: 'd3' } }, ConsistentRead: true }))).Item!;
+    expect(raw[ATTR.wakeId]).toBeUndefined();
+    expect(raw[ATTR.wakeAt]).toBeUndefined();
+    expect((await s.load('d3'))!.wake).toBeUndefined();
+    // GSIs are eventually consistent: give the index a moment.
+    let after = await s.overdueWakes('2026-01-01T00:10:00.000Z', 100);
+    for (let k = 0; k < 20 && ids(after).includes('d3'); k++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await s.overdueWakes('2026-01-01T00:10:00.000Z', 100);
+    }
+    expect(ids(after)).toEqual(ids(before).filter((id) => id !== 'd3'));
+  });
+
   it('pages a filtered listing past short index pages and refuses foreign cursors', async () => {
     const s = await freshStore();
     for (let k = 0; k < 12; k++) {

@@ -155,7 +155,7 @@ async function sequentialAwaits() {
     const rawQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'currant-bench-raw' }))).QueueUrl!;
     // The step function's runtime, built the way functions/wiring.ts builds it in Lambda (metrics on).
     // One queue for results and the engine's own events here (one poller); deployed, they are two.
-    const rt = createRuntime({ table, eventQueueUrl, resultQueueUrl: eventQueueUrl, taskQueueUrls: { work: taskQueueUrl }, metrics: true });
+    const rt = createRuntime({ table, eventQueueUrl, resultQueueUrl: eventQueueUrl, taskQueueUrls: { work: taskQueueUrl }, metrics: true, reconcileGraceMs: 300_000 });
 
     const source = readFileSync(join(ROOT, 'infra-test', 'bench', 'chain.workflow'), 'utf8');
     const id = 'bench-chain';

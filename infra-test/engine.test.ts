@@ -7,9 +7,10 @@
  * a parallel fan-out with a concurrency limit, a retry, cancel, API errors, listing, and a task
  * result delivered twice (and after the fact) that must not advance the instance twice, forged
  * results, signals and cancels (as a task function could send them) that must change nothing, and the
- * table's contents (definitions once by hash; the size of each instance item is reported).
+ * table's contents (definitions once by hash; the size of each instance item is reported), and a
+ * lost wake-up repaired by the scheduled reconciler.
  */
-import { DynamoDBClient, GetItemCommand, paginateScan } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, paginateScan, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ListQueuesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -30,7 +31,8 @@ let failed = false;
 beforeAll(async () => {
   emu = await startEmulator();
   await bootstrap(emu);
-  out = await deployStack(emu, { stack: 'CurrantExamples' });
+  // A reconciler grace of 2 s (default 5 min) so the lost-wake-up test is done within a schedule tick.
+  out = await deployStack(emu, { stack: 'CurrantExamples', context: { 'currant:reconcileGraceSeconds': '2' } });
   api = new CurrantApi(restApiUrl(emu, out.ApiId!, out.ApiStage!), { region: REGION });
   const client = { endpoint: emu.endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   sqs = new SQSClient(client);
@@ -144,6 +146,35 @@ describe('currant on the emulator', () => {
       expect(done).toMatchObject({ status: 'completed', result: 'expired: nobody answered in time' });
       expect(done.steps.some((s) => s.kind === 'timer' && /timed out/.test(s.outcome))).toBe(true);
     }));
+
+  it('a lost wake-up: the scheduled reconciler finds it overdue and the instance moves on', () =>
+    step(async () => {
+      const { body } = await api.start('approval', { requestId: 'req-lost', amount: 10 });
+      const waiting = await api.waitFor(body.id, (i) => i.pending.signals.some((s) => s.name === 'approval'));
+      // The wake-up now in flight is for the signal's 5 s timeout. Lose it: give the item another
+      // wake-up id (as setWake would, bumping the version), so the real message arrives stale and
+      // is dropped. Nothing else will ever move this instance: only the reconciler can.
+      const item = await storedInstance(body.id);
+      expect(item.wake?.at).toBeDefined();
+      await dynamo.send(
+        new UpdateItemCommand({
+          TableName: out.TableName!,
+          Key: { id: { S: body.id } },
+          UpdateExpression: 'SET wakeId = :lost, version = :next',
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':lost': { S: 'lost-wake' }, ':v': { N: String(item.version) }, ':next': { N: String(item.version + 1) } },
+        }),
+      );
+      expect(waiting.status).toBe('waiting');
+      const reconcilerRuns = () => readFileSync(emu!.logFile, 'utf8').split('\n').filter((l) => l.includes('instance repaired: the reconciler re-sent its lost wake-up') && l.includes(body.id)).length;
+      expect(reconcilerRuns()).toBe(0);
+      // The schedule runs every minute; the grace is 2 s after the 5 s timeout.
+      const done = await api.waitForEnd(body.id, 100_000);
+      expect(done).toMatchObject({ status: 'completed', result: 'expired: nobody answered in time' });
+      expect(reconcilerRuns()).toBeGreaterThan(0);
+      const final = await storedInstance(body.id);
+      expect(final.wake).toBeUndefined(); // finished: out of the byDue index
+    }), 120_000);
 
   it('polling: durable sleeps between checks (timers on the event queue)', () =>
     step(async () => {

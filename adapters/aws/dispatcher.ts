@@ -27,7 +27,7 @@ import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aw
 import type { DispatchCommand, Dispatcher, Instance } from '../../runtime/index.ts';
 import { assertNever } from '../../dsl/ast.ts';
 import { delaySeconds, MAX_DELAY_SECONDS, taskMessage, timerMessage, wakeMessage } from './messages.ts';
-import { wakePlans, type AwsInstance, type Wake } from './wake.ts';
+import { wakePlans, type AwsInstance, type Wake, type WakeSender } from './wake.ts';
 
 export interface SqsDispatcherConfig {
   /** The engine's own queue (wake-ups, timers): only engine functions may send to it. */
@@ -50,7 +50,7 @@ export interface Outgoing {
 /** Largest batch payload we build (SQS's classic 256 KiB limit for a batch's total). */
 const MAX_BATCH_BYTES = 256 * 1024;
 
-export class SqsDispatcher implements Dispatcher {
+export class SqsDispatcher implements Dispatcher, WakeSender {
   constructor(
     private readonly client: SQSClient,
     private readonly config: SqsDispatcherConfig,
@@ -64,9 +64,10 @@ export class SqsDispatcher implements Dispatcher {
   }
 
   /** Sends an instance's wake-up (the step function's re-arm). */
-  async sendWake(instanceId: string, wake: Wake): Promise<void> {
+  async sendWake(instanceId: string, wake: Wake, opts: { repair?: boolean } = {}): Promise<void> {
     const delay = delaySeconds(wake.at, (this.config.nowMs ?? Date.now)());
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.config.eventQueueUrl, MessageBody: JSON.stringify(wakeMessage(instanceId, wake)), DelaySeconds: delay }));
+    const body = JSON.stringify(wakeMessage(instanceId, wake, opts));
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.config.eventQueueUrl, MessageBody: body, DelaySeconds: delay }));
   }
 
   private async sendAll(queueUrl: string, msgs: Outgoing[]): Promise<void> {

@@ -19,7 +19,7 @@
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Definition, Instance, InstanceStatus } from '../../runtime/index.ts';
-import { ATTR, DEFINITION_PREFIX } from './schema.ts';
+import { ATTR, DEFINITION_PREFIX, dueShard } from './schema.ts';
 import type { AwsInstance, Wake } from './wake.ts';
 
 export type Item = Record<string, AttributeValue>;
@@ -34,7 +34,7 @@ type Doc = Omit<Instance, TopLevel>;
 export function encodeInstance(i: AwsInstance): Item {
   const { id, version, workflow, status, createdAt, updatedAt, definitionHash, wake, ...doc } = i;
   return {
-    ...(wake ? encodeWake(wake) : {}),
+    ...(wake ? encodeWake(id, wake) : {}),
     [ATTR.id]: { S: id },
     [ATTR.kind]: { S: 'instance' },
     [ATTR.version]: { N: String(version) },
@@ -60,8 +60,9 @@ export function encodeDoc(doc: Doc): Item {
   return { [ATTR.doc]: { S: json } };
 }
 
-export function encodeWake(w: Wake): Item {
-  return { [ATTR.wakeId]: { S: w.id }, [ATTR.wakeAt]: { S: w.at } };
+/** The wake-up's attributes, with the `byDue` shard that indexes it (schema.ts). */
+export function encodeWake(id: string, w: Wake): Item {
+  return { [ATTR.wakeId]: { S: w.id }, [ATTR.wakeAt]: { S: w.at }, [ATTR.dueShard]: { S: dueShard(id) } };
 }
 
 /** The document of an instance: everything but the top-level attributes and the wake-up. */

@@ -13,7 +13,7 @@
  *   result queue (task functions may send; nothing else is accepted there)
  *     { "protocol": "currant.result.v1", "type": "taskResult", "instanceId", "taskId", "attempt", "token", "ok", "result" | "error" }
  *   event queue (only the engine's own functions may send)
- *     { "type": "wake",   "instanceId", "wakeId", "at" }          (one per instance, see wake.ts)
+ *     { "type": "wake",   "instanceId", "wakeId", "at", "repair"? }  (one per instance, see wake.ts)
  *     { "type": "timer",  "instanceId", "timerId", "fireAt" }       (one per timer: items without a wake-up)
  * Signals and cancels never travel on a queue: the api function applies them itself.
  */
@@ -59,6 +59,11 @@ export interface WakeMessage {
   instanceId: string;
   wakeId: string;
   at: string;
+  /**
+   * Sent by the reconciler for a wake-up overdue in the index (functions/reconcile.ts): the step
+   * function also re-sends the instance's outstanding task attempts, as for a redelivered wake-up.
+   */
+  repair?: true;
 }
 
 export type EventMessage = ResultMessage | TimerMessage | WakeMessage;
@@ -91,8 +96,10 @@ export function timerMessage(cmd: Extract<DispatchCommand, { type: 'scheduleTime
   return { type: 'timer', instanceId: cmd.instanceId, timerId: cmd.timerId, fireAt: cmd.fireAt };
 }
 
-export function wakeMessage(instanceId: string, wake: { id: string; at: string }): WakeMessage {
-  return { type: 'wake', instanceId, wakeId: wake.id, at: wake.at };
+export function wakeMessage(instanceId: string, wake: { id: string; at: string }, opts: { repair?: boolean } = {}): WakeMessage {
+  const m: WakeMessage = { type: 'wake', instanceId, wakeId: wake.id, at: wake.at };
+  if (opts.repair) m.repair = true;
+  return m;
 }
 
 /** SQS caps a message's delay at 15 minutes; longer timers are re-sent until due (step.ts). */
@@ -178,8 +185,10 @@ export function parseEventMessage(body: string, source: EventSource): ParsedEven
     case 'wake': {
       need(isText(m.wakeId), 'wakeId must be a non-empty string');
       need(typeof m.at === 'string' && !Number.isNaN(Date.parse(m.at)), 'at must be an ISO time');
+      need(m.repair === undefined || m.repair === true, 'repair must be true when present');
       if (problems.length > 0) return { ok: false, problems };
-      return { ok: true, message: m as unknown as WakeMessage, instanceId };
+      const w = wakeMessage(instanceId, { id: m.wakeId as string, at: m.at as string }, { repair: m.repair === true });
+      return { ok: true, message: w, instanceId };
     }
     default:
       return { ok: false, problems: [...problems, `unknown message type ${JSON.stringify(m.type)} (expected ${ACCEPTED[source].join(', ')})`] };

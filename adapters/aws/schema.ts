@@ -11,6 +11,12 @@
  * `doc`/`docz`, `version`, `updatedAt` and sometimes `status`, none of which (except `status`) an
  * index holds, so a step that does not change the status writes the base item only. Listing reads
  * the ids from an index and then the items themselves (BatchGetItem).
+ *
+ * `byDue` is sparse: only items with a wake-up in flight (`wakeAt`) are in it, keyed by
+ * `dueShard` (a hash of the id, DUE_SHARDS partitions so no one index partition takes every
+ * wake-up write) and sorted by `wakeAt`. The reconciler (functions/reconcile.ts) asks each shard
+ * for wake-ups due before a cutoff: the instances whose wake-up message was lost. Its entries change
+ * only when the wake-up does (not on every step), and a finished instance drops out of it.
  */
 
 /** Attribute names on the items (one place, so the construct and the store cannot drift). */
@@ -31,6 +37,8 @@ export const ATTR = {
   /** The wake-up message in flight (wake.ts): its id and due time. */
   wakeId: 'wakeId',
   wakeAt: 'wakeAt',
+  /** Which `byDue` partition the instance's wake-up is indexed under (`dueShard(id)`). */
+  dueShard: 'dueShard',
   // definitions only
   hash: 'hash',
   /** The definition's workflow name (not `workflow`, so definitions stay out of `byWorkflow`). */
@@ -63,5 +71,20 @@ export const TABLE = {
     { name: 'byStatus', partitionKey: ATTR.status, sortKey: ATTR.createdAt, projection: 'KEYS_ONLY' },
     // list (no filter): kind = 'instance', newest first
     { name: 'byCreated', partitionKey: ATTR.kind, sortKey: ATTR.createdAt, projection: 'KEYS_ONLY' },
+    // the reconciler: wake-ups due before a cutoff, per shard (wakeId projected: it re-sends them as they are)
+    { name: 'byDue', partitionKey: ATTR.dueShard, sortKey: ATTR.wakeAt, projection: 'INCLUDE', include: [ATTR.wakeId] },
   ] satisfies IndexSpec[],
 };
+
+/** Partitions of the `byDue` index: the reconciler reads them all, writes spread over them. */
+export const DUE_SHARDS = 8;
+
+/** The `byDue` partition of an instance id: FNV-1a of its UTF-16 code units, modulo DUE_SHARDS. */
+export function dueShard(id: string): string {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < id.length; k++) {
+    h ^= id.charCodeAt(k);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return String(h % DUE_SHARDS);
+}

@@ -26,6 +26,7 @@ import {
 import {
   InputError,
   InstanceConflictError,
+  isFinal,
   VersionConflictError,
   summarize,
   type Definition,
@@ -47,8 +48,8 @@ import {
   itemSize,
   type Item,
 } from './item.ts';
-import { ATTR } from './schema.ts';
-import { newWakeId, planWake, wakePlans, type AwsInstance, type Wake } from './wake.ts';
+import { ATTR, DUE_SHARDS, dueShard } from './schema.ts';
+import { newWakeId, planWake, wakePlans, type AwsInstance, type Wake, type WakeStore } from './wake.ts';
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 100;
@@ -62,7 +63,7 @@ export interface DynamoStoreOptions {
   newId?: () => string;
 }
 
-export class DynamoStore implements Store {
+export class DynamoStore implements Store, WakeStore {
   /** Hashes known to be stored: definitions are immutable, so one write per hash per process. */
   private readonly knownDefinitions = new Set<string>();
 
@@ -165,17 +166,23 @@ export class DynamoStore implements Store {
       ':doc': docAttr[docName]!,
     };
     let set = '#version = :next, #status = :status, #updatedAt = :updatedAt, #doc = :doc';
-    if (plan.send && plan.wake) {
-      set += ', #wakeId = :wakeId, #wakeAt = :wakeAt';
+    let remove = '#other';
+    const final = isFinal(status);
+    if (final) {
+      // A finished instance needs no wake-up: its item leaves the byDue index (the reconciler's).
+      remove += ', #wakeId, #wakeAt';
       Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt });
-      Object.assign(values, { ':wakeId': { S: plan.wake.id }, ':wakeAt': { S: plan.wake.at } });
+    } else if (plan.send && plan.wake) {
+      set += ', #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard';
+      Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#dueShard': ATTR.dueShard });
+      Object.assign(values, { ':wakeId': { S: plan.wake.id }, ':wakeAt': { S: plan.wake.at }, ':dueShard': { S: dueShard(id) } });
     }
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { [ATTR.id]: { S: id } },
-          UpdateExpression: `SET ${set} REMOVE #other`,
+          UpdateExpression: `SET ${set} REMOVE ${remove}`,
           ConditionExpression: '#version = :expected',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -186,8 +193,9 @@ export class DynamoStore implements Store {
       if (isConditionFailed(e)) throw new VersionConflictError(id, expectedVersion);
       throw e;
     }
-    if (plan.send) instance.wake = plan.wake;
-    wakePlans.set(instance, { send: plan.send });
+    if (final) delete instance.wake;
+    else if (plan.send) instance.wake = plan.wake;
+    wakePlans.set(instance, { send: !final && plan.send });
     this.options.onWrite?.('save', itemSize(encodeInstance(instance)));
   }
 
@@ -198,12 +206,13 @@ export class DynamoStore implements Store {
    * that no longer exists.
    */
   async setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void> {
-    const names = { '#version': ATTR.version, '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt };
+    const names: Record<string, string> = { '#version': ATTR.version, '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt };
     const values: Record<string, AttributeValue> = { ':next': { N: String(expectedVersion + 1) }, ':expected': { N: String(expectedVersion) } };
     let update = 'SET #version = :next REMOVE #wakeId, #wakeAt';
     if (wake) {
-      update = 'SET #version = :next, #wakeId = :wakeId, #wakeAt = :wakeAt';
-      Object.assign(values, { ':wakeId': { S: wake.id }, ':wakeAt': { S: wake.at } });
+      update = 'SET #version = :next, #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard';
+      Object.assign(names, { '#dueShard': ATTR.dueShard });
+      Object.assign(values, { ':wakeId': { S: wake.id }, ':wakeAt': { S: wake.at }, ':dueShard': { S: dueShard(instance.id) } });
     }
     try {
       await this.client.send(
@@ -221,6 +230,40 @@ export class DynamoStore implements Store {
       throw e;
     }
     this.options.onWrite?.('setWake', itemSize(encodeInstance({ ...instance, wake })));
+  }
+
+  /**
+   * Wake-ups due before `beforeIso` (the reconciler's question), read from the sparse `byDue` index:
+   * one query per shard, each earliest first, `limit` in all. Eventually consistent like any index
+   * read — a wake-up re-armed a moment ago may still show its old time; re-sending it is harmless
+   * (a wake-up whose id is no longer the stored one is dropped on arrival).
+   */
+  async overdueWakes(beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]> {
+    const out: { instanceId: string; wake: Wake }[] = [];
+    for (let shard = 0; shard < DUE_SHARDS && out.length < limit; shard++) {
+      let start: Item | undefined;
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: 'byDue',
+            KeyConditionExpression: '#shard = :shard AND #at < :before',
+            ExpressionAttributeNames: { '#shard': ATTR.dueShard, '#at': ATTR.wakeAt },
+            ExpressionAttributeValues: { ':shard': { S: String(shard) }, ':before': { S: beforeIso } },
+            Limit: limit - out.length,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const it of page.Items ?? []) {
+          const instanceId = it[ATTR.id]?.S;
+          const id = it[ATTR.wakeId]?.S;
+          const at = it[ATTR.wakeAt]?.S;
+          if (instanceId && id && at) out.push({ instanceId, wake: { id, at } });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start && out.length < limit);
+    }
+    return out;
   }
 
   /** Newest first. With a workflow (and maybe a status), by `byWorkflow`; by status, `byStatus`; else `byCreated`. */

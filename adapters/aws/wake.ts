@@ -36,6 +36,26 @@ export interface Wake {
 /** An instance as the AWS adapter carries it: the runtime's fields plus the wake-up in flight. */
 export type AwsInstance = Instance & { wake?: Wake };
 
+/**
+ * The wake-up port: what the wake-up path (functions/step.ts `processWake`) and the reconciler
+ * (functions/reconcile.ts) need beyond the runtime's `Store` and `Dispatcher`. `DynamoStore`
+ * implements the store half, `SqsDispatcher` the sender; tests give in-memory ones.
+ */
+export interface WakeStore {
+  /** Replaces (or removes) the wake-up in flight; conditional on the version, which it bumps (VersionConflictError). */
+  setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void>;
+  /** Unfinished instances whose wake-up is due before `beforeIso`, earliest first per shard, at most `limit`. */
+  overdueWakes(beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]>;
+}
+export interface WakeSender {
+  /** Sends the wake-up message (delayed until `wake.at`, at most SQS's 15 minutes). `repair`: see WakeMessage. */
+  sendWake(instanceId: string, wake: Wake, opts?: { repair?: boolean }): Promise<void>;
+}
+export interface WakePort {
+  store: WakeStore;
+  sender: WakeSender;
+}
+
 /** The earliest `fireAt` among the timers, or undefined when there are none. */
 export function earliestFireAt(timers: Record<string, PendingTimer>): string | undefined {
   let best: string | undefined;

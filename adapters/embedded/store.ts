@@ -24,9 +24,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InstanceConflictError, VersionConflictError } from '../../runtime/errors.ts';
 import { summarize, type Store } from '../../runtime/ports.ts';
-import { STEP_LOG_LIMIT, type Definition, type Instance, type InstanceStatus, type InstanceSummary, type ListFilter, type StepLog } from '../../runtime/types.ts';
+import { isFinal, STEP_LOG_LIMIT, type Definition, type Instance, type InstanceStatus, type InstanceSummary, type ListFilter, type StepLog } from '../../runtime/types.ts';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS instances (
   updated_at TEXT NOT NULL,
   summary TEXT NOT NULL,
   step_count INTEGER NOT NULL DEFAULT 0,
-  doc TEXT NOT NULL
+  doc TEXT NOT NULL,
+  due_at TEXT
 );
 CREATE TABLE IF NOT EXISTS steps (
   instance_id TEXT NOT NULL, n INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (instance_id, n)
@@ -75,12 +76,12 @@ export class SqliteStore implements Store {
       ),
       getDef: this.db.prepare(`SELECT hash, workflow, file, source, created_at AS createdAt FROM definitions WHERE hash = ?`),
       create: this.db.prepare(
-        `INSERT OR IGNORE INTO instances (id, workflow, definition_hash, status, version, created_at, updated_at, summary, step_count, doc)
-         VALUES (@id, @workflow, @definitionHash, @status, @version, @createdAt, @updatedAt, @summary, 0, @doc)`,
+        `INSERT OR IGNORE INTO instances (id, workflow, definition_hash, status, version, created_at, updated_at, summary, step_count, doc, due_at)
+         VALUES (@id, @workflow, @definitionHash, @status, @version, @createdAt, @updatedAt, @summary, 0, @doc, @dueAt)`,
       ),
       load: this.db.prepare(`SELECT doc, step_count AS stepCount FROM instances WHERE id = ?`),
       save: this.db.prepare(
-        `UPDATE instances SET status = @status, version = @version, updated_at = @updatedAt, summary = @summary, doc = @doc
+        `UPDATE instances SET status = @status, version = @version, updated_at = @updatedAt, summary = @summary, doc = @doc, due_at = @dueAt
          WHERE id = @id AND version = @expectedVersion`,
       ),
       stepCount: this.db.prepare(`SELECT step_count AS stepCount FROM instances WHERE id = ?`),
@@ -90,6 +91,7 @@ export class SqliteStore implements Store {
       clearSteps: this.db.prepare(`DELETE FROM steps WHERE instance_id = ?`),
       lastSteps: this.db.prepare(`SELECT doc FROM steps WHERE instance_id = ? ORDER BY n DESC LIMIT ?`),
       unfinished: this.db.prepare(`SELECT id FROM instances WHERE status IN ('running', 'waiting') ORDER BY created_at, id`),
+      overdue: this.db.prepare(`SELECT id FROM instances WHERE due_at IS NOT NULL AND due_at < ? ORDER BY due_at LIMIT ?`),
     };
     const write = (instance: Instance, expectedVersion: number | undefined, steps: 'append' | 'replace'): void => {
       const r = row(instance);
@@ -108,6 +110,14 @@ export class SqliteStore implements Store {
   private migrate(): void {
     const cols = (this.db.prepare(`PRAGMA table_info(instances)`).all() as { name: string }[]).map((c) => c.name);
     this.db.transaction(() => {
+      if (!cols.includes('due_at')) {
+        // Schema 3: the earliest pending timer of each unfinished instance, indexed (the sweep's question).
+        this.db.exec(`ALTER TABLE instances ADD COLUMN due_at TEXT`);
+        const rows = this.db.prepare(`SELECT id, status, doc FROM instances WHERE status IN ('running', 'waiting')`).all() as { id: string; status: InstanceStatus; doc: string }[];
+        const update = this.db.prepare(`UPDATE instances SET due_at = ? WHERE id = ?`);
+        for (const r of rows) update.run(dueAt({ ...(JSON.parse(r.doc) as Instance), status: r.status }), r.id);
+      }
+      this.db.exec(`CREATE INDEX IF NOT EXISTS instances_by_due ON instances (due_at) WHERE due_at IS NOT NULL`);
       if (!cols.includes('step_count')) {
         this.db.exec(`ALTER TABLE instances ADD COLUMN step_count INTEGER NOT NULL DEFAULT 0`);
         const rows = this.db.prepare(`SELECT id, doc FROM instances`).all() as { id: string; doc: string }[];
@@ -220,6 +230,14 @@ export class SqliteStore implements Store {
     return (this.stmts.unfinished.all() as { id: string }[]).map((r) => r.id);
   }
 
+  /**
+   * Unfinished instances whose earliest pending timer is due before `beforeIso`, earliest first, at
+   * most `limit`: the worker's sweep asks this (an index read) instead of loading every instance.
+   */
+  overdue(beforeIso: string, limit: number): string[] {
+    return (this.stmts.overdue.all(beforeIso, limit) as { id: string }[]).map((r) => r.id);
+  }
+
   /** Counts by status (for status views and tests). */
   counts(): Partial<Record<InstanceStatus, number>> {
     const rows = this.db.prepare(`SELECT status, COUNT(*) AS n FROM instances GROUP BY status`).all() as { status: InstanceStatus; n: number }[];
@@ -244,5 +262,14 @@ function row(i: Instance) {
     updatedAt: i.updatedAt,
     summary: JSON.stringify(summarize(i)),
     doc: JSON.stringify(doc),
+    dueAt: dueAt(i),
   };
+}
+
+/** When the instance's earliest pending timer is due (normalised ISO, so text order is time order); null when finished or none. */
+function dueAt(i: Pick<Instance, 'status' | 'timers'>): string | null {
+  if (isFinal(i.status)) return null;
+  let best = Infinity;
+  for (const t of Object.values(i.timers ?? {})) best = Math.min(best, Date.parse(t.fireAt));
+  return Number.isFinite(best) ? new Date(best).toISOString() : null;
 }

@@ -27,6 +27,8 @@ import { ExternalWatch, stepKey } from './shared.ts';
 const POLL_MS = 500;
 /** How often to look for abandoned instances. */
 const SWEEP_MS = 2_000;
+/** Instances repaired per sweep at most (the rest at the next sweep, 2 s later). */
+const SWEEP_LIMIT = 500;
 
 export async function workerCommand(opts: { tasks: string; db?: string; takeoverAfter?: string }): Promise<ExitCode> {
   const graceMs = Number(opts.takeoverAfter ?? 10_000);
@@ -73,14 +75,17 @@ export async function workerCommand(opts: { tasks: string; db?: string; takeover
 }
 
 /**
- * Fires every timer overdue by more than `graceMs` in any unfinished instance. For an instance this
- * worker runs that never happens (its timers are armed here); for one nobody runs, it moves the
- * instance on and, from then on, its work is dispatched in this process. A timer that someone else
- * fired in the meantime is a duplicate and changes nothing.
+ * The embedded reconciler: fires every timer overdue by more than `graceMs` in any unfinished
+ * instance. For an instance this worker runs that never happens (its timers are armed here); for
+ * one nobody runs (its process died, or a CLI `signal`/`start` armed a timer in a process that then
+ * exited), it moves the instance on and, from then on, its work is dispatched in this process. Every
+ * outstanding task attempt has a timeout timer, so lost task work is caught the same way. A timer
+ * that someone else fired in the meantime is a duplicate and changes nothing.
  */
 async function sweep(engine: Engine, watch: ExternalWatch, graceMs: number, onTakeover: (i: Instance) => void): Promise<void> {
   const cutoff = Date.now() - graceMs;
-  for (const id of engine.store.unfinished()) {
+  // An index read (SqliteStore.overdue): a sweep costs the same with 10 or 100,000 instances waiting.
+  for (const id of engine.store.overdue(new Date(cutoff).toISOString(), SWEEP_LIMIT)) {
     const instance = await engine.store.load(id);
     if (!instance) continue;
     const overdue = Object.entries(instance.timers).filter(([, t]) => Date.parse(t.fireAt) < cutoff);

@@ -38,8 +38,8 @@ describe('ExamplesStack', { timeout: 60_000 }, () => {
     expect(pyFn.Properties.Runtime).toMatch(/^python3\./);
     expect(pyFn.Properties.Handler).toBe('tasks.handler');
     const nodeFns = examples.filter((e) => e.language === 'node').length;
-    // api + step + one per module
-    expect(Object.keys(fns)).toHaveLength(2 + nodeFns + 1);
+    // api + step + reconcile + one per module
+    expect(Object.keys(fns)).toHaveLength(3 + nodeFns + 1);
 
     // a queue and a DLQ per task, plus the event and result queues and their DLQs
     template.resourceCountIs('AWS::SQS::Queue', 2 * stack.engine.taskNames.length + 4);

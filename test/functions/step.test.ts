@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { SQSRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { instanceKey, PoisonMessageError, processBatch, processBody } from '../../functions/step.ts';
-import type { AwsInstance, Wake } from '../../adapters/aws/wake.ts';
+import { instanceKey, PoisonMessageError, processBatch, processBody, type StepDeps } from '../../functions/step.ts';
+import type { AwsInstance } from '../../adapters/aws/wake.ts';
+import { WakeDispatcher, WakeStore } from './wake-fakes.ts';
 import { attemptToken, MemoryStore, ProgramCache, RecordingDispatcher, startWorkflow, VersionConflictError, type DispatchCommand, type RuntimeDeps } from '../../runtime/index.ts';
 
 const order = readFileSync(new URL('../../examples/order/order.workflow', import.meta.url), 'utf8');
@@ -144,35 +145,16 @@ describe('processBatch', () => {
   });
 });
 
-// The wake-up path with the reference store plus the two operations it needs (DynamoStore's
-// setWake semantics: conditional on the version, bumps it; on the emulator in infra-test/).
-class WakeStore extends MemoryStore {
-  async setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void> {
-    const stored = (await this.load(instance.id)) as AwsInstance | undefined;
-    if (!stored || stored.version !== expectedVersion) throw new VersionConflictError(instance.id, expectedVersion);
-    const next: AwsInstance = { ...stored, version: expectedVersion + 1 };
-    if (wake) next.wake = wake;
-    else delete next.wake;
-    this.instances.set(instance.id, JSON.stringify(next));
-  }
-}
-class WakeDispatcher extends RecordingDispatcher {
-  wakes: Wake[] = [];
-  async sendWake(_id: string, wake: Wake): Promise<void> {
-    this.wakes.push(wake);
-  }
-}
-
 describe('wake-ups', () => {
   let wstore: WakeStore;
   let wdispatcher: WakeDispatcher;
-  let wdeps: RuntimeDeps;
+  let wdeps: StepDeps;
 
   beforeEach(async () => {
     wstore = new WakeStore();
     wdispatcher = new WakeDispatcher();
     let n = 0;
-    wdeps = { store: wstore, dispatcher: wdispatcher, programs: new ProgramCache(wstore), clock: { now: () => new Date(nowMs), uuid: () => `u${++n}` } };
+    wdeps = { store: wstore, dispatcher: wdispatcher, wakes: { store: wstore, sender: wdispatcher }, programs: new ProgramCache(wstore), clock: { now: () => new Date(nowMs), uuid: () => `u${++n}` } };
     await startWorkflow(wdeps, { source: order, file: 'order.workflow' }, { orderId: 'o1', amount: 5 }, { id: 'o1' });
     // As DynamoStore would have planned it: the wake-up is the first attempt's timeout.
     const i = (await wstore.load('o1')) as AwsInstance;
@@ -190,7 +172,7 @@ describe('wake-ups', () => {
     const load = wstore.load.bind(wstore);
     wstore.load = async (id) => (loads.push(id), load(id));
     expect(await processBody(wdeps, wakeBody('w1', i.wake!.at))).toMatchObject({ outcome: 'wake', result: 'early' });
-    expect(wdispatcher.wakes).toEqual([i.wake]);
+    expect(wdispatcher.wakes).toEqual([{ ...i.wake, instanceId: 'o1' }]);
     expect(loads).toEqual([]);
   });
 
@@ -211,7 +193,7 @@ describe('wake-ups', () => {
     const retry = Object.entries(after.timers).find(([id]) => id.endsWith(':retry'))!;
     expect(after.wake).toEqual({ id: expect.any(String), at: retry[1].fireAt });
     expect(after.wake!.id).not.toBe('w1');
-    expect(wdispatcher.wakes).toEqual([after.wake]);
+    expect(wdispatcher.wakes).toEqual([{ ...after.wake, instanceId: 'o1' }]);
     // The old wake-up, delivered again, is now stale.
     expect(await processBody(wdeps, wakeBody('w1', i.wake!.at))).toMatchObject({ result: 'stale' });
   });

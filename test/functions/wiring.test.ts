@@ -11,8 +11,10 @@ describe('readConfig', () => {
   const env = { CURRANT_TABLE_NAME: 't', CURRANT_EVENT_QUEUE_URL: 'https://q/e', CURRANT_RESULT_QUEUE_URL: 'https://q/r', CURRANT_TASK_QUEUE_URLS: '{"chargeCard":"https://q/c"}' };
 
   it('reads the names functions/README.md documents', () => {
-    expect(readConfig(env)).toEqual({ table: 't', eventQueueUrl: 'https://q/e', resultQueueUrl: 'https://q/r', taskQueueUrls: { chargeCard: 'https://q/c' }, metrics: false });
+    expect(readConfig(env)).toEqual({ table: 't', eventQueueUrl: 'https://q/e', resultQueueUrl: 'https://q/r', taskQueueUrls: { chargeCard: 'https://q/c' }, metrics: false, reconcileGraceMs: 300_000 });
     expect(readConfig({ ...env, CURRANT_METRICS: '1' }).metrics).toBe(true);
+    expect(readConfig({ ...env, CURRANT_RECONCILE_GRACE_SECONDS: '2' }).reconcileGraceMs).toBe(2000);
+    expect(() => readConfig({ ...env, CURRANT_RECONCILE_GRACE_SECONDS: '-1' })).toThrow(/whole number of seconds/);
     expect(readConfig({ ...env, CURRANT_TASK_QUEUE_URLS: undefined }).taskQueueUrls).toEqual({});
   });
 

@@ -38,6 +38,41 @@ describe('SqliteStore', () => {
   });
 });
 
+describe('SqliteStore due index (the worker sweep)', () => {
+  const timer = (fireAt: string) => ({ fireAt, purpose: 'sleep' as const, producedBy: 'start' });
+
+  it('answers which unfinished instances have a timer due before a time, earliest first, by index', async () => {
+    const s = new SqliteStore(':memory:');
+    await s.create(fakeInstance('late', { status: 'waiting', timers: { a: timer('2026-01-01T00:09:00.000Z'), b: timer('2026-01-01T00:03:00.000Z') } }));
+    await s.create(fakeInstance('early', { status: 'waiting', timers: { a: timer('2026-01-01T00:01:00.000Z') } }));
+    await s.create(fakeInstance('future', { status: 'waiting', timers: { a: timer('2026-01-01T01:00:00.000Z') } }));
+    await s.create(fakeInstance('none', { status: 'waiting', timers: {} }));
+    expect(s.overdue('2026-01-01T00:05:00.000Z', 10)).toEqual(['early', 'late']);
+    expect(s.overdue('2026-01-01T00:05:00.000Z', 1)).toEqual(['early']);
+    // A save moves it; finishing takes it out.
+    await s.save(fakeInstance('early', { version: 2, status: 'completed', timers: { a: timer('2026-01-01T00:01:00.000Z') } }), 1);
+    await s.save(fakeInstance('future', { version: 2, status: 'waiting', timers: { a: timer('2026-01-01T00:02:00.000Z') } }), 1);
+    expect(s.overdue('2026-01-01T00:05:00.000Z', 10)).toEqual(['future', 'late']);
+    const plan = s.db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM instances WHERE due_at IS NOT NULL AND due_at < ? ORDER BY due_at LIMIT ?`).all('x', 1) as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX instances_by_due/);
+    s.close();
+  });
+
+  it('migrates a schema-2 file (no due_at column): unfinished instances get their due time', async () => {
+    const path = join(dir, 'v2', 'currant.db');
+    const mk = new SqliteStore(path);
+    await mk.create(fakeInstance('w', { status: 'waiting', timers: { a: timer('2026-01-01T00:01:00.000Z') } }));
+    await mk.create(fakeInstance('c', { status: 'completed', timers: { a: timer('2026-01-01T00:01:00.000Z') } }));
+    mk.close();
+    const db = new Database(path);
+    db.exec('DROP INDEX instances_by_due; ALTER TABLE instances DROP COLUMN due_at;');
+    db.close();
+    const s = new SqliteStore(path);
+    expect(s.overdue('2026-01-01T00:05:00.000Z', 10)).toEqual(['w']);
+    s.close();
+  });
+});
+
 describe('SqliteStore step log', () => {
   const step = (k: number): StepLog => ({ at: new Date(k * 1000).toISOString(), kind: 'task', outcome: `ok ${k}` });
 

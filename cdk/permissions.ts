@@ -1,0 +1,75 @@
+/**
+ * Least privilege, as data: every AWS action each engine function is granted, on which resource,
+ * and the code that calls it. `CurrantEngine` grants exactly these (nothing from a CDK `grant*`
+ * helper, which adds actions no code here calls, such as `dynamodb:Scan`, `sqs:GetQueueUrl`, or
+ * resources like `table/index/*`), and test/cdk/engine.test.ts checks the synthesized policies
+ * against this table and each entry against its code: a new AWS call needs a line here, and a line
+ * whose code is gone fails the test.
+ *
+ *   grantsFor('reconcile') // => [{ action: 'dynamodb:Query', on: ['index:byDue'], … }, { action: 'sqs:SendMessage', on: ['eventQueue'], … }]
+ *
+ * Not listed: what an SQS event source mapping needs to consume its queue (ReceiveMessage,
+ * DeleteMessage, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl), which CDK's
+ * `SqsEventSource` grants on that queue only: the Lambda service calls those, not our code.
+ */
+
+/** What a grant is on: the table, one of its indexes, or a queue (every task queue for `taskQueues`). */
+export type Resource = 'table' | `index:${string}` | 'eventQueue' | 'resultQueue' | 'taskQueues';
+
+export interface Permission {
+  action: string;
+  on: Resource[];
+  /** Where the call is made: a file (from the repository root) and the functions or methods in it. */
+  file: string;
+  in: string[];
+  /** The AWS SDK command those functions construct (`new <command>(`). */
+  command: string;
+}
+
+export type EngineFunction = 'api' | 'step' | 'reconcile' | 'task';
+
+const STORE = 'adapters/aws/store.ts';
+const DISPATCHER = 'adapters/aws/dispatcher.ts';
+
+/** Reads and writes both the api and the step function make through DynamoStore and SqsDispatcher. */
+const ADVANCE: Permission[] = [
+  { action: 'dynamodb:GetItem', on: ['table'], file: STORE, in: ['load', 'getDefinition'], command: 'GetItemCommand' },
+  { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['save'], command: 'UpdateItemCommand' },
+  // SendMessageBatch is authorized by sqs:SendMessage.
+  { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageCommand' },
+  { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageBatchCommand' },
+];
+
+export const PERMISSIONS: Record<EngineFunction, Permission[]> = {
+  // start (create, putDefinition), inspect, list, signal, cancel
+  api: [
+    ...ADVANCE,
+    { action: 'dynamodb:PutItem', on: ['table'], file: STORE, in: ['putIfAbsent'], command: 'PutItemCommand' },
+    { action: 'dynamodb:Query', on: ['index:byWorkflow', 'index:byStatus', 'index:byCreated'], file: STORE, in: ['list'], command: 'QueryCommand' },
+    { action: 'dynamodb:BatchGetItem', on: ['table'], file: STORE, in: ['batchLoad'], command: 'BatchGetItemCommand' },
+  ],
+  // task results, wake-ups (fire due timers, re-arm)
+  step: [
+    ...ADVANCE,
+    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['setWake'], command: 'UpdateItemCommand' },
+    { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
+  ],
+  // overdue wake-ups from the byDue index, re-sent as repairs
+  reconcile: [
+    { action: 'dynamodb:Query', on: ['index:byDue'], file: STORE, in: ['overdueWakes'], command: 'QueryCommand' },
+    { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
+  ],
+  // a task function (either SDK) sends its results to the result queue, nothing else
+  task: [{ action: 'sqs:SendMessage', on: ['resultQueue'], file: 'sdk/node/index.ts', in: ['sqsSend'], command: 'SendMessageCommand' }],
+};
+
+/** The grants of one function, merged: one entry per action with every resource it is on. */
+export function grantsFor(fn: EngineFunction): { action: string; on: Resource[] }[] {
+  const byAction = new Map<string, Set<Resource>>();
+  for (const p of PERMISSIONS[fn]) {
+    const set = byAction.get(p.action) ?? new Set<Resource>();
+    for (const r of p.on) set.add(r);
+    byAction.set(p.action, set);
+  }
+  return [...byAction].map(([action, on]) => ({ action, on: [...on] }));
+}

@@ -1,0 +1,35 @@
+// The wake-up port over the runtime's reference store and recording dispatcher, for unit tests of
+// the wake-up path and the reconciler. DynamoStore's semantics (on the emulator in infra-test/):
+// setWake is conditional on the version and bumps it; overdueWakes lists unfinished instances whose
+// wake-up is due before the cutoff, earliest first.
+import type { AwsInstance, Wake, WakePort } from '../../adapters/aws/wake.ts';
+import { isFinal, MemoryStore, RecordingDispatcher, VersionConflictError } from '../../runtime/index.ts';
+
+export class WakeStore extends MemoryStore {
+  async setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void> {
+    const stored = (await this.load(instance.id)) as AwsInstance | undefined;
+    if (!stored || stored.version !== expectedVersion) throw new VersionConflictError(instance.id, expectedVersion);
+    const next: AwsInstance = { ...stored, version: expectedVersion + 1 };
+    if (wake) next.wake = wake;
+    else delete next.wake;
+    this.instances.set(instance.id, JSON.stringify(next));
+  }
+
+  async overdueWakes(beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]> {
+    const all = [...this.instances.values()].map((j) => JSON.parse(j) as AwsInstance);
+    return all
+      .filter((i) => i.wake && !isFinal(i.status) && i.wake.at < beforeIso)
+      .sort((a, b) => a.wake!.at.localeCompare(b.wake!.at))
+      .slice(0, limit)
+      .map((i) => ({ instanceId: i.id, wake: i.wake! }));
+  }
+}
+
+export class WakeDispatcher extends RecordingDispatcher {
+  wakes: (Wake & { instanceId: string; repair?: boolean })[] = [];
+  async sendWake(instanceId: string, wake: Wake, opts: { repair?: boolean } = {}): Promise<void> {
+    this.wakes.push({ ...wake, instanceId, ...(opts.repair ? { repair: true } : {}) });
+  }
+}
+
+export const wakePort = (store: WakeStore, sender: WakeDispatcher): WakePort => ({ store, sender });
