@@ -50,7 +50,7 @@ async function workerMain(job: Job): Promise<void> {
         type: 'finding',
         seed,
         path: out.counterexamplePath ?? undefined,
-        counterexample: fc.stringify(out.counterexample).slice(0, 4000),
+        counterexample: printable(out.counterexample),
         error: String((out.errorInstance as Error)?.stack ?? out.errorInstance).slice(0, 4000),
         runs: done,
       } satisfies FromWorker);
@@ -102,7 +102,7 @@ async function replay(spec: string): Promise<number> {
     console.log(`${target}: no failure at seed ${seed}${path.length ? ` path ${path.join(':')}` : ''}`);
     return 0;
   }
-  console.log(`${target}: counterexample ${fc.stringify(out.counterexample)}\n${(out.errorInstance as Error)?.stack ?? out.errorInstance}`);
+  console.log(`${target}: counterexample ${printable(out.counterexample)}\n${(out.errorInstance as Error)?.stack ?? out.errorInstance}`);
   return 1;
 }
 
@@ -228,6 +228,19 @@ async function main(): Promise<number> {
   }
   console.log(`| all | ${sum('tried').toLocaleString('en')} | ${sum('findings')} | ${sum('hangs')} | ${sum('crashes')} | ${((Date.now() - t0) / 1000).toFixed(1)} wall |`);
   return sum('findings') + sum('hangs') + sum('crashes') > 0 ? 1 : 0;
+}
+
+/** A counterexample as text, at most 4,000 characters; deep values overflow fast-check's printer. */
+function printable(v: unknown): string {
+  try {
+    return fc.stringify(v).slice(0, 4000);
+  } catch {
+    try {
+      return `(too deep to print in full) ${JSON.stringify(v, (_k, x) => (typeof x === 'string' && x.length > 200 ? `${x.slice(0, 200)}…` : x)).slice(0, 4000)}`;
+    } catch {
+      return '(too deep to print: replay it with --replay)';
+    }
+  }
 }
 
 function send(m: FromWorker): void {
