@@ -470,3 +470,62 @@ describe('ids from outside', () => {
     expect((await h.load()).version).toBe(1);
   });
 });
+
+describe('bounded by construction (issue 7)', () => {
+  const BIG_ARGS = `
+task store(a: string, b: string): string
+
+workflow big(n: number): any {
+  const blob = "x".repeat(n)
+  const [r] = await Promise.allSettled([store(blob, blob)])
+  if (r.status === "rejected") {
+    return r.reason
+  }
+  return r.value
+}
+`;
+
+  it('fails a call whose arguments are over the task-args limit like a task failure, catchable, and sends nothing', async () => {
+    const h = new Harness();
+    const i = await h.start(BIG_ARGS, { n: 150_000 });
+    expect(h.sentTasks()).toEqual([]);
+    expect(i.status).toBe('completed');
+    expect(i.result).toMatchObject({ type: 'TASK_ARGS_TOO_LARGE', attempts: 0 });
+    expect(JSON.stringify(i).length).toBeLessThan(50_000);
+  });
+
+  it('still sends a call whose arguments fit', async () => {
+    const h = new Harness();
+    await h.start(BIG_ARGS, { n: 1000 });
+    expect(h.sentTasks()).toHaveLength(1);
+  });
+
+  it('truncates long error text in lastError, the step log and the workflow error, with a visible marker', async () => {
+    const h = new Harness();
+    await h.start(FLAKY, { id: 'p' });
+    const [t] = h.sentTasks();
+    await h.fail(t!, { message: 'e'.repeat(120_000), type: 'Boom' });
+    const i = await h.load();
+    const task = Object.values(i.tasks)[0]!;
+    expect(task.lastError!.message.length).toBeLessThan(5000);
+    expect(task.lastError!.message).toMatch(/… \[truncated 11\d,\d{3} chars\]$/);
+    expect(JSON.stringify(i.steps).length).toBeLessThan(5000);
+    expect(JSON.stringify(i).length).toBeLessThan(20_000);
+  });
+
+  it('bounds the step log in bytes, dropping the oldest entries', async () => {
+    const h = new Harness();
+    await h.start(FLAKY, { id: 'p' });
+    for (let k = 0; k < 4; k++) {
+      const i = await h.load();
+      const [taskId, t] = Object.entries(i.tasks)[0]!;
+      if (t.retryAt !== undefined) {
+        await h.fire(`${taskId}#${t.attempt}:retry`);
+        continue;
+      }
+      await h.fail({ taskId, attempt: t.attempt }, { message: 'e'.repeat(120_000) });
+    }
+    const i = await h.load();
+    expect(JSON.stringify(i).length).toBeLessThan(64 * 1024 + 20_000);
+  });
+});
