@@ -157,7 +157,12 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
       }
       tx.cancelTimer(timerIds.taskTimeout(event.taskId, t.attempt));
       const durationMs = tx.nowMs - Date.parse(t.sentAt);
-      if (event.ok) {
+      // A result nested too deeply or too large for the instance is a failed attempt (the task's
+      // retry policy applies), not a poison message: RESULT_TOO_DEEP / RESULT_TOO_LARGE.
+      const fits = event.ok ? checkValue(event.result, LIMITS.taskResult, `the result of ${t.task}`) : undefined;
+      if (fits && !fits.ok) {
+        tx.failAttempt(event.taskId, t, { message: fits.message, type: fits.code === 'VALUE_TOO_DEEP' ? 'RESULT_TOO_DEEP' : 'RESULT_TOO_LARGE' }, durationMs);
+      } else if (event.ok) {
         delete next.tasks[event.taskId];
         tx.step({ kind: 'task', ...taskFields(event.taskId, t), outcome: 'ok', durationMs });
         tx.feed({ type: 'taskCompleted', id: event.taskId, result: event.result });
@@ -494,16 +499,27 @@ function execOptions(opts: CoreOptions): ExecOptions {
 
 /** Structural equality of JSON values (object key order does not matter). */
 export function jsonEqual(a: Value | undefined, b: Value | undefined): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as Value[];
-    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
+  // Iterative (no recursion): inputs come from outside and may be nested arbitrarily deep.
+  const stack: [Value | undefined, Value | undefined][] = [[a, b]];
+  while (stack.length > 0) {
+    const [x, y] = stack.pop()!;
+    if (x === y) continue;
+    if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return false;
+    if (Array.isArray(x) !== Array.isArray(y)) return false;
+    if (Array.isArray(x)) {
+      const yy = y as Value[];
+      if (x.length !== yy.length) return false;
+      for (let k = 0; k < x.length; k++) stack.push([x[k], yy[k]]);
+      continue;
+    }
+    const xo = x as Record<string, Value>;
+    const yo = y as Record<string, Value>;
+    const xk = Object.keys(xo);
+    if (xk.length !== Object.keys(yo).length) return false;
+    for (const k of xk) {
+      if (!Object.prototype.hasOwnProperty.call(yo, k)) return false;
+      stack.push([xo[k], yo[k]]);
+    }
   }
-  const ao = a as Record<string, Value>;
-  const bo = b as Record<string, Value>;
-  const ak = Object.keys(ao);
-  if (ak.length !== Object.keys(bo).length) return false;
-  return ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual(ao[k], bo[k]));
+  return true;
 }

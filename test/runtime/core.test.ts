@@ -529,3 +529,45 @@ workflow big(n: number): any {
     expect(JSON.stringify(i).length).toBeLessThan(64 * 1024 + 20_000);
   });
 });
+
+describe('hostile task results (issue 7)', () => {
+  const ONE = `
+task get(): any with { retries: 0 }
+
+workflow one(): any {
+  const [r] = await Promise.allSettled([get()])
+  return r
+}
+`;
+  const deep = (n: number): unknown => JSON.parse('['.repeat(n) + ']'.repeat(n));
+
+  it('turns a result nested 3,000 deep into a failed attempt (RESULT_TOO_DEEP), catchable', async () => {
+    const h = new Harness();
+    await h.start(ONE, {});
+    const [t] = h.sentTasks();
+    await h.complete(t!, deep(3000) as never);
+    const i = await h.load();
+    expect(i.status).toBe('completed');
+    expect(i.result).toMatchObject({ status: 'rejected', reason: { type: 'RESULT_TOO_DEEP' } });
+  });
+
+  it('turns a result over 256 KiB into a failed attempt (RESULT_TOO_LARGE)', async () => {
+    const h = new Harness();
+    await h.start(ONE, {});
+    const [t] = h.sentTasks();
+    await h.complete(t!, 'x'.repeat(300_000));
+    const i = await h.load();
+    expect(i.result).toMatchObject({ status: 'rejected', reason: { type: 'RESULT_TOO_LARGE' } });
+  });
+});
+
+describe('jsonEqual on deep values (issue 7)', () => {
+  it('compares values nested 100,000 deep without a RangeError', async () => {
+    const { jsonEqual } = await import('../../runtime/core.ts');
+    const deep = (n: number, leaf: number) => JSON.parse('['.repeat(n) + leaf + ']'.repeat(n));
+    expect(jsonEqual(deep(100_000, 1), deep(100_000, 1))).toBe(true);
+    expect(jsonEqual(deep(100_000, 1), deep(100_000, 2))).toBe(false);
+    expect(jsonEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] })).toBe(true);
+    expect(jsonEqual({ a: 1 }, { b: 1 })).toBe(false);
+  });
+});
