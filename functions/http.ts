@@ -208,7 +208,8 @@ export function listRequest(query: Record<string, string | undefined> | null | u
         break;
       }
       case 'cursor':
-        if (v !== '') out.cursor = v;
+        if (v.length > 2048 || (v !== '' && !/^[A-Za-z0-9_-]+$/.test(v))) problems.push('cursor must be the opaque text of a previous page (base64url, at most 2,048 characters)');
+        else if (v !== '') out.cursor = v;
         break;
       default:
         problems.push(`unknown query parameter '${k}' (workflow, status, limit, cursor)`);

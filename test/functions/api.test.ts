@@ -279,3 +279,13 @@ describe('hostile input at the api (issue 7)', () => {
     expect((await store.load('deep-3'))!.status).not.toBe('cancelled');
   });
 });
+
+describe('forged list cursors (issue 7)', () => {
+  it('answers 400 for a cursor that is not base64url or too long', async () => {
+    for (const cursor of ['{"q":"byCreated"}', 'x'.repeat(3000), 'a b']) {
+      const res = await call('GET', '/instances', { query: { cursor } });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('INPUT_INVALID');
+    }
+  });
+});
