@@ -126,6 +126,8 @@ export function restartExisting(existing: Instance, workflow: string, input: unk
 
 /** Checks the input against the workflow's parameters (the checker's `checkInput`). */
 export function validateInput(program: Program, input: unknown): Record<string, Value> {
+  const fits = checkValue(input, LIMITS.input, 'the input');
+  if (!fits.ok) throw new InputError([`${fits.code}: ${fits.message}`], [{ path: '$', message: `${fits.code}: ${fits.message}` }]);
   const r = checkInput(program, input);
   if (!r.ok) throw new InputError(r.errors.map((e) => `${e.path}: ${e.message}`), r.errors);
   return input as Record<string, Value>;

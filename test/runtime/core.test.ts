@@ -571,3 +571,13 @@ describe('jsonEqual on deep values (issue 7)', () => {
     expect(jsonEqual({ a: 1 }, { b: 1 })).toBe(false);
   });
 });
+
+describe('validateInput limits (issue 7)', () => {
+  it('refuses an input nested 3,000 deep with an InputError naming VALUE_TOO_DEEP', async () => {
+    const { validateInput } = await import('../../runtime/core.ts');
+    const program = compile(SEQ);
+    const input = { n: JSON.parse('['.repeat(3000) + ']'.repeat(3000)) };
+    expect(() => validateInput(program as never, input)).toThrowError(InputError);
+    expect(() => validateInput(program as never, input)).toThrowError(/VALUE_TOO_DEEP/);
+  });
+});
