@@ -5,6 +5,7 @@
  *   const input = readJsonArg('@examples/order/input.json', '--input') // parsed JSON or CliError(2)
  *   const out = output(process.stdout); out.line(out.c.green('ok'))
  */
+import { checkValue, LIMITS } from '../runtime/limits.ts';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pc from 'picocolors';
@@ -30,12 +31,17 @@ export function readText(path: string, what: string): string {
 export function readJsonArg(arg: string, what: string): unknown {
   const fromFile = arg.startsWith('@');
   const text = fromFile ? readText(arg.slice(1), `${what} file`) : arg;
+  const where = fromFile ? `${what} file '${arg.slice(1)}'` : what;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
-    const where = fromFile ? `${what} file '${arg.slice(1)}'` : what;
     throw new CliError(EXIT.USAGE, `invalid JSON in ${where}: ${(e as Error).message}`);
   }
+  // The same limits as the api (runtime/limits.ts): too deep or too large is exit 2, nothing changed.
+  const fits = checkValue(value, LIMITS.input, `the ${where}`);
+  if (!fits.ok) throw new CliError(EXIT.USAGE, `${fits.code}: ${fits.message}`);
+  return value;
 }
 
 /** Checks that a module path exists before anything is created (a typo is exit 2, not a crash later). */

@@ -12,7 +12,11 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import {
+  checkValue,
   CurrantError,
+  LIMITS,
+  MAX_CANCEL_REASON,
+  type ValueLimits,
   InputError,
   InstanceConflictError,
   InstanceNotFoundError,
@@ -107,6 +111,15 @@ export function normalizePath(p: string): string {
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/**
+ * Refuses a value from outside that is nested too deeply (400 VALUE_TOO_DEEP) or too large (413
+ * VALUE_TOO_LARGE), before any recursive code sees it (runtime `checkValue`).
+ */
+export function refuseHostile(value: unknown, limits: ValueLimits, what: string): void {
+  const c = checkValue(value, limits, what);
+  if (!c.ok) throw new HttpError(c.code === 'VALUE_TOO_DEEP' ? 400 : 413, c.code, c.message);
+}
+
 /** The body after the JSON middlewares: a parsed JSON value, or `null` when there was none. */
 export function jsonBody(body: unknown): unknown {
   return body === undefined ? null : body;
@@ -130,6 +143,7 @@ export function startRequest(body: unknown): StartRequest {
     if (k !== 'input' && k !== 'id') problems.push(`unknown field '${k}' (the body is { "input": { … }, "id": "…" }; put workflow parameters inside "input")`);
   }
   const input = body.input ?? {};
+  refuseHostile(input, LIMITS.input, '"input"');
   if (!isObject(input)) problems.push('"input" must be a JSON object keyed by parameter name');
   if (body.id !== undefined && (typeof body.id !== 'string' || !ID_PATTERN.test(body.id))) {
     problems.push(`"id" must match ${ID_PATTERN.source} (letters, digits and ._:@-, at most 128 characters)`);
@@ -194,7 +208,8 @@ export function listRequest(query: Record<string, string | undefined> | null | u
         break;
       }
       case 'cursor':
-        if (v !== '') out.cursor = v;
+        if (v.length > 2048 || (v !== '' && !/^[A-Za-z0-9_-]+$/.test(v))) problems.push('cursor must be the opaque text of a previous page (base64url, at most 2,048 characters)');
+        else if (v !== '') out.cursor = v;
         break;
       default:
         problems.push(`unknown query parameter '${k}' (workflow, status, limit, cursor)`);
@@ -207,6 +222,10 @@ export function listRequest(query: Record<string, string | undefined> | null | u
 /** `POST /instances/{id}/cancel` body: nothing, or `{ "reason": "…" }`. */
 export function cancelRequest(body: unknown): { reason?: string } {
   if (body === null) return {};
+  refuseHostile(body, { maxDepth: 2 }, 'the cancel body');
+  if (isObject(body) && typeof body.reason === 'string' && body.reason.length > MAX_CANCEL_REASON) {
+    throw new HttpError(400, 'VALUE_TOO_LARGE', `the cancel reason has ${body.reason.length} characters, over the limit of ${MAX_CANCEL_REASON}`);
+  }
   if (!isObject(body) || Object.keys(body).some((k) => k !== 'reason') || (body.reason !== undefined && typeof body.reason !== 'string')) {
     throw new HttpError(400, 'INPUT_INVALID', 'the cancel body is empty or { "reason": "text" }');
   }

@@ -33,6 +33,7 @@ import {
 } from '../dsl/index.ts';
 import { assertNever } from '../dsl/ast.ts';
 import { InputError, InstanceConflictError } from './errors.ts';
+import { checkValue, LIMITS, truncateText } from './limits.ts';
 import { backoffDelay } from './retry.ts';
 import { attemptToken, tokenMatches } from './tokens.ts';
 import {
@@ -40,6 +41,8 @@ import {
   isFinal,
   SEEN_EVENTS_LIMIT,
   STEP_LOG_LIMIT,
+  STEP_LOG_MAX_BYTES,
+  MAX_STEP_OUTCOME,
   timerIds,
   type Clock,
   type DispatchCommand,
@@ -123,6 +126,8 @@ export function restartExisting(existing: Instance, workflow: string, input: unk
 
 /** Checks the input against the workflow's parameters (the checker's `checkInput`). */
 export function validateInput(program: Program, input: unknown): Record<string, Value> {
+  const fits = checkValue(input, LIMITS.input, 'the input');
+  if (!fits.ok) throw new InputError([`${fits.code}: ${fits.message}`], [{ path: '$', message: `${fits.code}: ${fits.message}` }]);
   const r = checkInput(program, input);
   if (!r.ok) throw new InputError(r.errors.map((e) => `${e.path}: ${e.message}`), r.errors);
   return input as Record<string, Value>;
@@ -154,7 +159,12 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
       }
       tx.cancelTimer(timerIds.taskTimeout(event.taskId, t.attempt));
       const durationMs = tx.nowMs - Date.parse(t.sentAt);
-      if (event.ok) {
+      // A result nested too deeply or too large for the instance is a failed attempt (the task's
+      // retry policy applies), not a poison message: RESULT_TOO_DEEP / RESULT_TOO_LARGE.
+      const fits = event.ok ? checkValue(event.result, LIMITS.taskResult, `the result of ${t.task}`) : undefined;
+      if (fits && !fits.ok) {
+        tx.failAttempt(event.taskId, t, { message: fits.message, type: fits.code === 'VALUE_TOO_DEEP' ? 'RESULT_TOO_DEEP' : 'RESULT_TOO_LARGE' }, durationMs);
+      } else if (event.ok) {
         delete next.tasks[event.taskId];
         tx.step({ kind: 'task', ...taskFields(event.taskId, t), outcome: 'ok', durationMs });
         tx.feed({ type: 'taskCompleted', id: event.taskId, result: event.result });
@@ -296,7 +306,7 @@ class Tx {
   }
 
   step(s: Omit<StepLog, 'at'>): void {
-    this.steps.push({ at: this.nowIso, ...s });
+    this.steps.push({ at: this.nowIso, ...s, outcome: truncateText(s.outcome, MAX_STEP_OUTCOME) });
   }
 
   /** Feeds one event to the interpreter and applies the activation's commands. */
@@ -307,11 +317,20 @@ class Tx {
   activation(a: Activation): void {
     if (a.ignored !== undefined) return; // the interpreter did not apply it: state and commands unchanged
     this.next.state = a.state;
+    // Calls whose arguments are over the limit are never sent (nor stored): they fail like a task
+    // that failed permanently, after this activation's other commands are applied.
+    const refused: { id: string; task: string; at: { line: number; col: number }; message: string }[] = [];
     for (const c of a.commands) {
       switch (c.type) {
-        case 'scheduleTask':
+        case 'scheduleTask': {
+          const fits = checkValue(c.args, LIMITS.taskArgs, `the arguments of ${c.task}`);
+          if (!fits.ok) {
+            refused.push({ id: c.id, task: c.task, at: c.at, message: fits.message });
+            break;
+          }
           this.sendAttempt(c.id, { task: c.task, args: c.args, policy: c.policy, at: c.at }, 1);
           break;
+        }
         case 'startTimer':
           this.next.timers[c.id] = { fireAt: c.fireAt, purpose: c.purpose, producedBy: this.eventId };
           this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId: c.id, fireAt: c.fireAt });
@@ -340,6 +359,11 @@ class Tx {
           assertNever(c, 'command');
       }
     }
+    for (const r of refused) {
+      if (isFinal(this.next.status)) break;
+      this.step({ kind: 'task', task: r.task, taskId: r.id, attempt: 0, line: r.at.line, col: r.at.col, outcome: `not sent: ${r.message} [TASK_ARGS_TOO_LARGE]` });
+      this.feed({ type: 'taskFailed', id: r.id, failure: { message: r.message, type: 'TASK_ARGS_TOO_LARGE', attempts: 0 } });
+    }
   }
 
   sendAttempt(taskId: string, t: Pick<TaskAttempt, 'task' | 'args' | 'policy' | 'at'>, attempt: number): void {
@@ -360,7 +384,8 @@ class Tx {
     this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId, fireAt });
   }
 
-  failAttempt(taskId: string, t: TaskAttempt, error: TaskError, durationMs: number): void {
+  failAttempt(taskId: string, t: TaskAttempt, outside: TaskError, durationMs: number): void {
+    const error = boundTaskError(outside);
     const attempts = t.policy.retries + 1;
     const what = error.timedOut ? error.message : `failed: ${error.message}`;
     if (error.retryable !== false && t.attempt < attempts) {
@@ -392,6 +417,7 @@ class Tx {
     const next = this.next;
     next.status = status;
     if (result !== undefined) next.result = result;
+    if (error !== undefined) error = { ...error, message: truncateText(String(error.message)) };
     if (error !== undefined) next.error = error;
     for (const timerId of Object.keys(next.timers)) this.cancelTimer(timerId);
     // Attempts still in flight cannot be recalled; their results arrive as duplicates.
@@ -410,10 +436,37 @@ class Tx {
     if (!isFinal(next.status)) next.status = Object.keys(next.tasks).length > 0 ? 'running' : 'waiting';
     if (this.steps.length > 0) {
       const all = next.steps.concat(this.steps);
-      next.steps = all.length > STEP_LOG_LIMIT ? all.slice(all.length - STEP_LOG_LIMIT) : all;
+      next.steps = boundSteps(all.length > STEP_LOG_LIMIT ? all.slice(all.length - STEP_LOG_LIMIT) : all);
     }
     return { instance: next, commands: this.commands, steps: this.steps };
   }
+}
+
+/** A task error from outside with its text cut to MAX_ERROR_TEXT (message) and 256 (type). */
+function boundTaskError(e: TaskError): TaskError {
+  const out: TaskError = { ...e, message: truncateText(typeof e.message === 'string' ? e.message : String(e.message)) };
+  if (typeof e.type === 'string') out.type = truncateText(e.type, 256);
+  return out;
+}
+
+/**
+ * The step log cut to STEP_LOG_MAX_BYTES of JSON, dropping the oldest entries; the first kept
+ * entry then says how many were dropped (on top of the STEP_LOG_LIMIT count).
+ */
+function boundSteps(steps: StepLog[]): StepLog[] {
+  let bytes = 0;
+  let keep = steps.length;
+  for (let k = steps.length - 1; k >= 0; k--) {
+    const b = JSON.stringify(steps[k]).length + 1;
+    if (bytes + b > STEP_LOG_MAX_BYTES - 256) break;
+    bytes += b;
+    keep = k;
+  }
+  if (keep === 0) return steps;
+  const kept = steps.slice(keep);
+  const marker: StepLog = { at: kept[0]?.at ?? steps[steps.length - 1]!.at, kind: 'start', outcome: `… ${keep} older step${keep === 1 ? '' : 's'} dropped (step log over ${STEP_LOG_MAX_BYTES} bytes)` };
+  if (kept.length > 0 && kept[0]!.outcome.startsWith('… ')) kept.shift();
+  return [marker, ...kept];
 }
 
 function taskFields(taskId: string, t: TaskAttempt): Pick<StepLog, 'task' | 'taskId' | 'attempt' | 'line' | 'col'> {
@@ -448,16 +501,27 @@ function execOptions(opts: CoreOptions): ExecOptions {
 
 /** Structural equality of JSON values (object key order does not matter). */
 export function jsonEqual(a: Value | undefined, b: Value | undefined): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as Value[];
-    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
+  // Iterative (no recursion): inputs come from outside and may be nested arbitrarily deep.
+  const stack: [Value | undefined, Value | undefined][] = [[a, b]];
+  while (stack.length > 0) {
+    const [x, y] = stack.pop()!;
+    if (x === y) continue;
+    if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return false;
+    if (Array.isArray(x) !== Array.isArray(y)) return false;
+    if (Array.isArray(x)) {
+      const yy = y as Value[];
+      if (x.length !== yy.length) return false;
+      for (let k = 0; k < x.length; k++) stack.push([x[k], yy[k]]);
+      continue;
+    }
+    const xo = x as Record<string, Value>;
+    const yo = y as Record<string, Value>;
+    const xk = Object.keys(xo);
+    if (xk.length !== Object.keys(yo).length) return false;
+    for (const k of xk) {
+      if (!Object.prototype.hasOwnProperty.call(yo, k)) return false;
+      stack.push([xo[k], yo[k]]);
+    }
   }
-  const ao = a as Record<string, Value>;
-  const bo = b as Record<string, Value>;
-  const ak = Object.keys(ao);
-  if (ak.length !== Object.keys(bo).length) return false;
-  return ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual(ao[k], bo[k]));
+  return true;
 }

@@ -115,6 +115,10 @@ export interface StepLog {
 }
 
 export const STEP_LOG_LIMIT = 200;
+/** The step log is also cut to this many bytes of JSON (oldest entries dropped, with a marker). */
+export const STEP_LOG_MAX_BYTES = 64 * 1024;
+/** Characters of one step's `outcome` (longer text is cut with "… [truncated N chars]"). */
+export const MAX_STEP_OUTCOME = 1024;
 /** How many recent signal/cancel event ids an instance remembers for de-duplication. */
 export const SEEN_EVENTS_LIMIT = 100;
 

@@ -175,18 +175,49 @@ export function encodeCursor(q: string, lastKey: Item): string {
   return Buffer.from(JSON.stringify({ q, k } satisfies CursorState), 'utf8').toString('base64url');
 }
 
-/** The key to resume from, or undefined when the cursor is malformed or from another listing. */
+/** Longest cursor accepted (a real one is about 200 characters). */
+export const MAX_CURSOR_CHARS = 2048;
+/** Longest key value accepted inside a cursor. */
+const MAX_CURSOR_VALUE = 1024;
+
+/** The key attributes of the index a listing tag reads (exactly these, no others, may be in a cursor). */
+function cursorKeys(q: string): { names: string[]; partition: string } | undefined {
+  if (q.startsWith('byWorkflow:')) return { names: [ATTR.id, ATTR.workflow, ATTR.createdAt], partition: ATTR.workflow };
+  if (q.startsWith('byStatus:')) return { names: [ATTR.id, ATTR.status, ATTR.createdAt], partition: ATTR.status };
+  if (q === 'byCreated') return { names: [ATTR.id, ATTR.kind, ATTR.createdAt], partition: ATTR.kind };
+  return undefined;
+}
+
+/**
+ * The key to resume from, or undefined when the cursor is malformed or from another listing:
+ * base64url of `{ q, k }` where `k` has exactly the key attributes of that listing's index (string
+ * values of at most 1,024 characters, `createdAt` an ISO time, the partition value the listing's
+ * own). Anything else is refused here, before it can reach a DynamoDB query.
+ */
 export function decodeCursor(q: string, cursor: string): Item | undefined {
+  if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > MAX_CURSOR_CHARS || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  const keys = cursorKeys(q);
+  if (!keys) return undefined;
+  let c: unknown;
   try {
-    const c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorState;
-    if (!c || c.q !== q || typeof c.k !== 'object' || c.k === null) return undefined;
-    const out: Item = {};
-    for (const [name, v] of Object.entries(c.k)) {
-      if (typeof v !== 'string') return undefined;
-      out[name] = { S: v };
-    }
-    return Object.keys(out).length > 0 ? out : undefined;
+    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     return undefined;
   }
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return undefined;
+  const { q: cq, k } = c as { q?: unknown; k?: unknown };
+  if (cq !== q || typeof k !== 'object' || k === null || Array.isArray(k)) return undefined;
+  const names = Object.keys(k);
+  if (names.length !== keys.names.length || !keys.names.every((n) => Object.hasOwn(k, n))) return undefined;
+  const out: Item = {};
+  for (const name of keys.names) {
+    const v = (k as Record<string, unknown>)[name];
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_CURSOR_VALUE) return undefined;
+    out[name] = { S: v };
+  }
+  const kv = k as Record<string, string>;
+  if (Number.isNaN(Date.parse(kv[ATTR.createdAt]!))) return undefined;
+  const p = kv[keys.partition]!;
+  if (keys.partition === ATTR.kind ? p !== 'instance' : keys.partition === ATTR.status ? q !== `byStatus:${p}` : !q.startsWith(`byWorkflow:${p}:`)) return undefined;
+  return out;
 }

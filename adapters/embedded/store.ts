@@ -22,7 +22,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InstanceConflictError, VersionConflictError } from '../../runtime/errors.ts';
+import { InputError, InstanceConflictError, VersionConflictError } from '../../runtime/errors.ts';
 import { summarize, type Store } from '../../runtime/ports.ts';
 import { isFinal, STEP_LOG_LIMIT, type Definition, type Instance, type InstanceStatus, type InstanceSummary, type ListFilter, type StepLog } from '../../runtime/types.ts';
 
@@ -206,7 +206,7 @@ export class SqliteStore implements Store {
     }
     if (filter.cursor) {
       // Keyset pagination, newest first: rows strictly after the last one of the previous page.
-      const [createdAt, id] = JSON.parse(Buffer.from(filter.cursor, 'base64url').toString('utf8')) as [string, string];
+      const [createdAt, id] = decodeCursor(filter.cursor);
       where.push('(created_at < @cAt OR (created_at = @cAt AND id < @cId))');
       params.cAt = createdAt;
       params.cId = id;
@@ -272,4 +272,22 @@ function dueAt(i: Pick<Instance, 'status' | 'timers'>): string | null {
   let best = Infinity;
   for (const t of Object.values(i.timers ?? {})) best = Math.min(best, Date.parse(t.fireAt));
   return Number.isFinite(best) ? new Date(best).toISOString() : null;
+}
+
+/**
+ * `[createdAt, id]` from a list cursor (base64url JSON of two strings, as `list` makes them); a
+ * forged or garbled cursor is an InputError (400 INPUT_INVALID / CLI exit 2), never a SQL error.
+ */
+export function decodeCursor(cursor: string): [string, string] {
+  const bad = () => new InputError(['invalid cursor (it must come from a previous page of the same listing)']);
+  if (cursor.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
+  let c: unknown;
+  try {
+    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(c) || c.length !== 2 || !c.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 1024)) throw bad();
+  if (Number.isNaN(Date.parse(c[0] as string))) throw bad();
+  return c as [string, string];
 }

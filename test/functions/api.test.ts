@@ -243,3 +243,49 @@ describe('routing', () => {
     expect(JSON.stringify(r.body)).not.toMatch(/disk/);
   });
 });
+
+describe('hostile input at the api (issue 7)', () => {
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+
+  it('refuses a start input nested 3,000 deep with 400 VALUE_TOO_DEEP and creates nothing', async () => {
+    const res = await call('POST', '/workflows/processOrder/instances', { body: `{"id":"deep-1","input":{"orderId":${deep(3000)}}}` });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALUE_TOO_DEEP');
+    expect(await store.load('deep-1')).toBeUndefined();
+  });
+
+  it('refuses a start input over 256 KiB with 413 VALUE_TOO_LARGE', async () => {
+    // Under the 256 KiB body limit the input alone cannot be larger; check through the limit helper.
+    const { checkValue, LIMITS } = await import('../../runtime/index.ts');
+    expect(checkValue({ s: 'x'.repeat(300_000) }, LIMITS.input)).toMatchObject({ ok: false, code: 'VALUE_TOO_LARGE' });
+  });
+
+  it('refuses a signal payload nested 3,000 deep with 4xx and a code', async () => {
+    const s = await start('approval', { id: 'deep-2', input: { requestId: 'r', amount: 5 } });
+    expect(s.status).toBeLessThan(300);
+    const res = await call('POST', '/instances/deep-2/signals/approval', { body: deep(3000) });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(['VALUE_TOO_DEEP', 'SIGNAL_TOO_LARGE']).toContain(res.body.error.code);
+  });
+
+  it('refuses a cancel body nested 3,000 deep and an over-long reason with 400', async () => {
+    await start('approval', { id: 'deep-3', input: { requestId: 'r', amount: 5 } });
+    const deepRes = await call('POST', '/instances/deep-3/cancel', { body: `{"reason":${deep(3000)}}` });
+    expect(deepRes.status).toBe(400);
+    const longRes = await call('POST', '/instances/deep-3/cancel', { body: JSON.stringify({ reason: 'x'.repeat(5000) }) });
+    expect(longRes.status).toBe(400);
+    expect(longRes.body.error.code).toBe('VALUE_TOO_LARGE');
+    expect((await store.load('deep-3'))!.status).not.toBe('cancelled');
+  });
+});
+
+describe('forged list cursors (issue 7)', () => {
+  it('answers 400 for a cursor that is not base64url or too long', async () => {
+    for (const cursor of ['{"q":"byCreated"}', 'x'.repeat(3000), 'a b']) {
+      const res = await call('GET', '/instances', { query: { cursor } });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('INPUT_INVALID');
+    }
+  });
+});

@@ -470,3 +470,114 @@ describe('ids from outside', () => {
     expect((await h.load()).version).toBe(1);
   });
 });
+
+describe('bounded by construction (issue 7)', () => {
+  const BIG_ARGS = `
+task store(a: string, b: string): string
+
+workflow big(n: number): any {
+  const blob = "x".repeat(n)
+  const [r] = await Promise.allSettled([store(blob, blob)])
+  if (r.status === "rejected") {
+    return r.reason
+  }
+  return r.value
+}
+`;
+
+  it('fails a call whose arguments are over the task-args limit like a task failure, catchable, and sends nothing', async () => {
+    const h = new Harness();
+    const i = await h.start(BIG_ARGS, { n: 150_000 });
+    expect(h.sentTasks()).toEqual([]);
+    expect(i.status).toBe('completed');
+    expect(i.result).toMatchObject({ type: 'TASK_ARGS_TOO_LARGE', attempts: 0 });
+    expect(JSON.stringify(i).length).toBeLessThan(50_000);
+  });
+
+  it('still sends a call whose arguments fit', async () => {
+    const h = new Harness();
+    await h.start(BIG_ARGS, { n: 1000 });
+    expect(h.sentTasks()).toHaveLength(1);
+  });
+
+  it('truncates long error text in lastError, the step log and the workflow error, with a visible marker', async () => {
+    const h = new Harness();
+    await h.start(FLAKY, { id: 'p' });
+    const [t] = h.sentTasks();
+    await h.fail(t!, { message: 'e'.repeat(120_000), type: 'Boom' });
+    const i = await h.load();
+    const task = Object.values(i.tasks)[0]!;
+    expect(task.lastError!.message.length).toBeLessThan(5000);
+    expect(task.lastError!.message).toMatch(/… \[truncated 11\d,\d{3} chars\]$/);
+    expect(JSON.stringify(i.steps).length).toBeLessThan(5000);
+    expect(JSON.stringify(i).length).toBeLessThan(20_000);
+  });
+
+  it('bounds the step log in bytes, dropping the oldest entries', async () => {
+    const h = new Harness();
+    await h.start(FLAKY, { id: 'p' });
+    for (let k = 0; k < 4; k++) {
+      const i = await h.load();
+      const [taskId, t] = Object.entries(i.tasks)[0]!;
+      if (t.retryAt !== undefined) {
+        await h.fire(`${taskId}#${t.attempt}:retry`);
+        continue;
+      }
+      await h.fail({ taskId, attempt: t.attempt }, { message: 'e'.repeat(120_000) });
+    }
+    const i = await h.load();
+    expect(JSON.stringify(i).length).toBeLessThan(64 * 1024 + 20_000);
+  });
+});
+
+describe('hostile task results (issue 7)', () => {
+  const ONE = `
+task get(): any with { retries: 0 }
+
+workflow one(): any {
+  const [r] = await Promise.allSettled([get()])
+  return r
+}
+`;
+  const deep = (n: number): unknown => JSON.parse('['.repeat(n) + ']'.repeat(n));
+
+  it('turns a result nested 3,000 deep into a failed attempt (RESULT_TOO_DEEP), catchable', async () => {
+    const h = new Harness();
+    await h.start(ONE, {});
+    const [t] = h.sentTasks();
+    await h.complete(t!, deep(3000) as never);
+    const i = await h.load();
+    expect(i.status).toBe('completed');
+    expect(i.result).toMatchObject({ status: 'rejected', reason: { type: 'RESULT_TOO_DEEP' } });
+  });
+
+  it('turns a result over 256 KiB into a failed attempt (RESULT_TOO_LARGE)', async () => {
+    const h = new Harness();
+    await h.start(ONE, {});
+    const [t] = h.sentTasks();
+    await h.complete(t!, 'x'.repeat(300_000));
+    const i = await h.load();
+    expect(i.result).toMatchObject({ status: 'rejected', reason: { type: 'RESULT_TOO_LARGE' } });
+  });
+});
+
+describe('jsonEqual on deep values (issue 7)', () => {
+  it('compares values nested 100,000 deep without a RangeError', async () => {
+    const { jsonEqual } = await import('../../runtime/core.ts');
+    const deep = (n: number, leaf: number) => JSON.parse('['.repeat(n) + leaf + ']'.repeat(n));
+    expect(jsonEqual(deep(100_000, 1), deep(100_000, 1))).toBe(true);
+    expect(jsonEqual(deep(100_000, 1), deep(100_000, 2))).toBe(false);
+    expect(jsonEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] })).toBe(true);
+    expect(jsonEqual({ a: 1 }, { b: 1 })).toBe(false);
+  });
+});
+
+describe('validateInput limits (issue 7)', () => {
+  it('refuses an input nested 3,000 deep with an InputError naming VALUE_TOO_DEEP', async () => {
+    const { validateInput } = await import('../../runtime/core.ts');
+    const program = compile(SEQ);
+    const input = { n: JSON.parse('['.repeat(3000) + ']'.repeat(3000)) };
+    expect(() => validateInput(program as never, input)).toThrowError(InputError);
+    expect(() => validateInput(program as never, input)).toThrowError(/VALUE_TOO_DEEP/);
+  });
+});

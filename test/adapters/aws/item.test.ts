@@ -122,4 +122,20 @@ describe('cursors', () => {
     expect(decodeCursor('byWorkflow:w:', 'not a cursor')).toBeUndefined();
     expect(decodeCursor('x', Buffer.from(JSON.stringify({ q: 'x', k: { id: 5 } })).toString('base64url'))).toBeUndefined();
   });
+
+  it('are refused when forged: other attribute names, extra or missing keys, non-strings, another partition, huge (issue 7)', () => {
+    const forge = (q: string, k: unknown) => Buffer.from(JSON.stringify({ q, k }), 'utf8').toString('base64url');
+    const q = 'byWorkflow:w:';
+    expect(decodeCursor(q, forge(q, { ...Object.fromEntries(Object.entries(key).map(([n, v]) => [n, v.S])) }))).toEqual(key);
+    expect(decodeCursor(q, forge(q, { id: 'i3', workflow: 'w', createdAt: '2026-01-01T00:00:03.000Z', 'x;DROP': 'y' }))).toBeUndefined();
+    expect(decodeCursor(q, forge(q, { id: 'i3', workflow: 'w' }))).toBeUndefined();
+    expect(decodeCursor(q, forge(q, { id: 'i3', wf: 'w', createdAt: '2026-01-01T00:00:03.000Z' }))).toBeUndefined();
+    expect(decodeCursor(q, forge(q, { id: 'i3', workflow: 'other', createdAt: '2026-01-01T00:00:03.000Z' }))).toBeUndefined();
+    expect(decodeCursor(q, forge(q, { id: 'i3', workflow: 'w', createdAt: 'not a time' }))).toBeUndefined();
+    expect(decodeCursor(q, forge(q, { id: { S: 'i3' }, workflow: 'w', createdAt: '2026-01-01T00:00:03.000Z' }))).toBeUndefined();
+    expect(decodeCursor(q, forge(q, ['i3']))).toBeUndefined();
+    expect(decodeCursor('byCreated', forge('byCreated', { id: 'i3', kind: 'definition', createdAt: '2026-01-01T00:00:03.000Z' }))).toBeUndefined();
+    expect(decodeCursor('byCreated', forge('byCreated', { id: 'i3', kind: 'instance', createdAt: '2026-01-01T00:00:03.000Z' }))).toBeDefined();
+    expect(decodeCursor(q, 'A'.repeat(5000))).toBeUndefined();
+  });
 });

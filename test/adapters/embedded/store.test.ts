@@ -125,3 +125,15 @@ describe('SqliteStore step log', () => {
     s.close();
   });
 });
+
+describe('SqliteStore cursors (issue 7)', () => {
+  it('refuses forged or garbled cursors with an InputError and lists nothing', async () => {
+    const { InputError } = await import('../../../runtime/errors.ts');
+    const s = new SqliteStore(join(dir, `cursor${n++}`, 'currant.db'));
+    const forge = (v: unknown) => Buffer.from(JSON.stringify(v), 'utf8').toString('base64url');
+    for (const cursor of ['not a cursor', forge({ a: 1 }), forge([1, 2]), forge(['x']), forge(['not a time', 'i']), forge([{}, 'i']), 'A'.repeat(5000), forge('x')]) {
+      await expect(s.list({ cursor })).rejects.toBeInstanceOf(InputError);
+    }
+    await expect(s.list({ cursor: forge(['2026-01-01T00:00:00.000Z', 'i1']) })).resolves.toMatchObject({ items: [] });
+  });
+});
