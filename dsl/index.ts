@@ -7,13 +7,13 @@
  */
 import type { Program } from './ast.ts';
 import { check } from './checker/index.ts';
-import { hasErrors, type Diagnostic } from './diagnostics.ts';
+import { diagnostic, hasErrors, type Diagnostic } from './diagnostics.ts';
 import { parse } from './parser.ts';
 
 export type * from './ast.ts';
 export * from './diagnostics.ts';
 export * from './interpreter/types.ts';
-export { parse } from './parser.ts';
+export { parse, MAX_SOURCE_LENGTH, MAX_NESTING } from './parser.ts';
 export { check, checkInput } from './checker/index.ts';
 export { start, resume, waitingFor, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
 export {
@@ -41,8 +41,21 @@ export interface Compiled {
   diagnostics: Diagnostic[];
 }
 
-/** Parse and check in one go: the program only when it has no error. */
+/**
+ * Parse and check in one go: the program only when it has no error. Never throws: the parser and
+ * the checker bound their input (CS005 size, CS006 nesting); an exception past those is a bug,
+ * reported as CS007 at 1:1 rather than thrown at the caller.
+ */
 export function compile(source: string, file = 'workflow.workflow'): Compiled {
+  try {
+    return compileUnsafe(source, file);
+  } catch (e) {
+    const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return { diagnostics: [diagnostic('CS007', { start: 0, end: 0, line: 1, col: 1 }, `internal checker error, please report: ${detail}`)] };
+  }
+}
+
+function compileUnsafe(source: string, file: string): Compiled {
   const parsed = parse(source, file);
   if (!parsed.program) return { diagnostics: parsed.diagnostics };
   const diagnostics = [...parsed.diagnostics, ...check(parsed.program)];

@@ -748,20 +748,30 @@ function childNodes(value: unknown, out: A.Node[]): void {
   }
 }
 
-/** Numbers every node in pre-order with children sorted by their start offset; returns the count. */
-function numberNodes(root: A.Node): number {
+/**
+ * Numbers every node in pre-order with children sorted by their start offset; returns the count,
+ * and the first node (in pre-order) deeper than `MAX_NESTING`, if any.
+ */
+function numberNodes(root: A.Node): { count: number; tooDeep?: A.Node } {
   let next = 0;
+  let tooDeep: A.Node | undefined;
   // An explicit stack, not recursion: deep nesting must not overflow here.
   const stack: A.Node[] = [root];
+  const depths: number[] = [1];
   while (stack.length > 0) {
     const node = stack.pop()!;
+    const depth = depths.pop()!;
+    if (depth > MAX_NESTING && !tooDeep) tooDeep = node;
     node.id = next++;
     const kids: A.Node[] = [];
     for (const [k, v] of Object.entries(node)) if (k !== 'span' && k !== 'source') childNodes(v, kids);
     kids.sort((a, b) => a.span.start - b.span.start);
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+    for (let i = kids.length - 1; i >= 0; i--) {
+      stack.push(kids[i]!);
+      depths.push(depth + 1);
+    }
   }
-  return next;
+  return { count: next, tooDeep };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -893,8 +903,32 @@ function syntaxError(match: ohm.MatchResult, source: string): Diagnostic {
 // Entry point
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The largest source accepted, in UTF-16 code units (`source.length`; 256 KiB of ASCII). Checked
+ * before parsing: parse time and memory grow with the size (see `npm run bench`), and the largest
+ * example is under 10 KB. Over it: CS005 at 1:1.
+ */
+export const MAX_SOURCE_LENGTH = 256 * 1024;
+
+/**
+ * The deepest syntax tree accepted: levels of nodes from the program down (a workflow body is 3,
+ * each `+` of a left-deep `a + b + c …` chain, each `.y` of `x.y.y…`, each call, `!`, bracket,
+ * block or `if` one more). The checker and the interpreter walk the tree recursively; this bound
+ * keeps them far from the stack limit (they survive well over 2,000 levels). A 400-term
+ * concatenation fits. Over it: CS006 at the first node too deep.
+ */
+export const MAX_NESTING = 512;
+
 /** Parses a `.workflow` source. Never throws. */
 export function parse(source: string, file = 'workflow.workflow'): ParseResult {
+  if (typeof source !== 'string') source = String(source);
+  if (source.length > MAX_SOURCE_LENGTH) {
+    return {
+      diagnostics: [
+        diagnostic('CS005', { start: 0, end: 0, line: 1, col: 1 }, `the source is ${source.length} characters long; the limit is ${MAX_SOURCE_LENGTH} (256 KiB): split the workflow or move data into its input`),
+      ],
+    };
+  }
   const saved = ctx;
   ctx = { source, lineStarts: lineStartsOf(source), diagnostics: [] };
   try {
@@ -905,13 +939,18 @@ export function parse(source: string, file = 'workflow.workflow'): ParseResult {
     if (ctx.diagnostics.length > 0) {
       return { diagnostics: ctx.diagnostics.sort((a, b) => a.span.start - b.span.start) };
     }
-    program.nodeCount = numberNodes(program);
+    const numbered = numberNodes(program);
+    if (numbered.tooDeep) {
+      const at = numbered.tooDeep.span;
+      return { diagnostics: [diagnostic('CS006', span(at.start, Math.min(at.end, at.start + 1)), `the program is nested more than ${MAX_NESTING} levels deep here: split the expression with intermediate variables`)] };
+    }
+    program.nodeCount = numbered.count;
     return { program, diagnostics: [] };
   } catch (e) {
     // Deep nesting overflows ohm's recursive matcher; anything else here is a parser bug, still
     // reported as a diagnostic rather than thrown (callers rely on `parse` never throwing).
-    const message = e instanceof RangeError ? MESSAGES.tooDeep : `internal parser error: ${(e as Error)?.message ?? String(e)}`;
-    return { diagnostics: [diagnostic('CS001', span(0, 0), message)] };
+    if (e instanceof RangeError) return { diagnostics: [diagnostic('CS006', span(0, 0), MESSAGES.tooDeep)] };
+    return { diagnostics: [diagnostic('CS007', span(0, 0), `internal parser error, please report: ${(e as Error)?.message ?? String(e)}`)] };
   } finally {
     ctx = saved;
   }
