@@ -47,6 +47,23 @@ def _positive_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
 
 
+MAX_DEPTH = 128
+"""Nesting levels of a value the engine accepts (runtime/limits.ts)."""
+MAX_BODY_BYTES = 262_144
+
+
+def _too_deep(v: Any, limit: int) -> bool:
+    """True when v is nested deeper than limit levels (iterative: no RecursionError)."""
+    stack = [(v, 0)]
+    while stack:
+        x, d = stack.pop()
+        if isinstance(x, (list, dict)):
+            if d + 1 > limit:
+                return True
+            stack.extend((y, d + 1) for y in (x.values() if isinstance(x, dict) else x))
+    return False
+
+
 def parse_task_message(body: Any) -> ParsedTaskMessage:
     """Validates a task message given as the SQS body (str/bytes) or an already-parsed dict.
 
@@ -54,8 +71,12 @@ def parse_task_message(body: Any) -> ParsedTaskMessage:
     """
     m = body
     if isinstance(body, (str, bytes, bytearray)):
+        if len(body) > MAX_BODY_BYTES * 4:
+            return ParsedTaskMessage(ok=False, problems=[f"body is over the SQS limit of {MAX_BODY_BYTES} bytes"])
         try:
             m = json.loads(body)
+        except RecursionError:
+            return ParsedTaskMessage(ok=False, problems=[f"body is nested too deeply (limit {MAX_DEPTH} levels)"])
         except ValueError as e:
             return ParsedTaskMessage(ok=False, problems=[f"body is not JSON: {e}"])
     if not isinstance(m, dict):
@@ -73,6 +94,8 @@ def parse_task_message(body: Any) -> ParsedTaskMessage:
     need(_non_empty_str(m.get("taskId")), "taskId must be a non-empty string")
     need(_non_empty_str(m.get("task")), "task must be a non-empty string")
     need(isinstance(m.get("args"), list), "args must be an array")
+    need(not isinstance(m.get("args"), list) or not _too_deep(m["args"], MAX_DEPTH + 1),
+         f"args are nested deeper than {MAX_DEPTH} levels")
     need(_positive_int(m.get("attempt")), "attempt must be an integer >= 1")
     need(_positive_number(m.get("timeoutMs")), "timeoutMs must be a positive number")
     need(_non_empty_str(m.get("replyTo")), "replyTo must be a non-empty string (an SQS queue URL)")

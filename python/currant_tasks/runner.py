@@ -143,7 +143,7 @@ def invoke_task(tasks: Mapping[str, Callable[..., Any]], req: Mapping[str, Any],
         return {"ok": False, "durationMs": duration_ms, "error": error_info(box["error"])}
     try:
         result = _to_json(box.get("value"))
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, RecursionError) as e:
         return {"ok": False, "durationMs": duration_ms, "error": {
             "message": f"task '{name}' returned a value that is not JSON: {e}",
             "type": "InvalidResult", "retryable": False}}

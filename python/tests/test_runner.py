@@ -244,3 +244,35 @@ def test_string_type_attribute_wins_over_the_class_name():
     e = RuntimeError("declined")
     e.type = "CardDeclined"
     assert error_info(e)["type"] == "CardDeclined"
+
+
+def nested(depth):
+    v = 0
+    for _ in range(depth):
+        v = [v]
+    return v
+
+
+def test_args_nested_too_deeply_are_answered_as_a_bad_message():
+    assert parse_task_message(task_message(args=[nested(128)])).ok
+    outcome, sent = run({"chargeCard": lambda *a: 1}, args=[nested(129)])
+    assert outcome.outcome == "sent"
+    error = sent[0][1]["error"]
+    assert error["type"] == "BadTaskMessage" and error["retryable"] is False
+    assert "args are nested deeper than 128 levels" in error["message"]
+
+
+def test_a_body_too_deep_for_the_json_parser_or_far_too_large_is_refused_not_raised():
+    deep = '{"args": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    parsed = parse_task_message(deep)
+    assert not parsed.ok and parsed.problems == ["body is nested too deeply (limit 128 levels)"]
+    huge = json.dumps(task_message(args=["x" * (MAX_MESSAGE_BYTES * 4)]))
+    parsed = parse_task_message(huge)
+    assert not parsed.ok and "over the SQS limit" in parsed.problems[0]
+
+
+def test_a_result_too_deep_to_serialise_is_a_failed_attempt_not_a_crash():
+    outcome, sent = run({"chargeCard": lambda *a: nested(100_000)})
+    assert outcome.outcome == "sent"
+    message = sent[0][1]
+    assert message["ok"] is False and message["error"]["type"] == "InvalidResult"

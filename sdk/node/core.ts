@@ -131,6 +131,21 @@ const isObject = (x: unknown): x is Record<string, unknown> =>
 const isNonEmptyString = (x: unknown): x is string => typeof x === 'string' && x.length > 0;
 const isPositiveInteger = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 1;
 
+/** Nesting levels a value may have (the engine's limit, `runtime/limits.ts`); the engine never sends deeper. */
+export const MAX_VALUE_DEPTH = 128;
+
+/** Whether `value` nests deeper than `limit` arrays/objects. Iterative: a hostile body cannot overflow the stack. */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (depth + 1 > limit) return true;
+    for (const y of Array.isArray(x) ? x : Object.values(x)) stack.push([y, depth + 1]);
+  }
+  return false;
+}
+
 /**
  * Validates a task message given as the SQS body string or as an already-parsed object.
  * Unknown extra fields are ignored (newer engines may add some).
@@ -138,6 +153,8 @@ const isPositiveInteger = (x: unknown): x is number => Number.isInteger(x) && (x
 export function parseTaskMessage(body: unknown): ParsedTaskMessage {
   let m: unknown = body;
   if (typeof body === 'string') {
+    // SQS bodies are at most 256 KiB; anything far past it did not come from the engine.
+    if (body.length > MAX_MESSAGE_BYTES * 4) return { ok: false, problems: [`body is over the SQS limit of ${MAX_MESSAGE_BYTES} bytes`] };
     try {
       m = JSON.parse(body);
     } catch (e) {
@@ -155,6 +172,7 @@ export function parseTaskMessage(body: unknown): ParsedTaskMessage {
   need(isNonEmptyString(m.taskId), 'taskId must be a non-empty string');
   need(isNonEmptyString(m.task), 'task must be a non-empty string');
   need(Array.isArray(m.args), 'args must be an array');
+  need(!Array.isArray(m.args) || !deeperThan(m.args, MAX_VALUE_DEPTH + 1), `args are nested deeper than ${MAX_VALUE_DEPTH} levels`);
   need(isPositiveInteger(m.attempt), 'attempt must be an integer >= 1');
   need(
     typeof m.timeoutMs === 'number' && Number.isFinite(m.timeoutMs) && m.timeoutMs > 0,

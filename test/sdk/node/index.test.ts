@@ -282,6 +282,36 @@ describe('parseTaskMessage', () => {
   it('rejects JSON that is not an object', () => {
     expect(parseTaskMessage('[1,2]')).toEqual({ ok: false, problems: ['body is not a JSON object'] });
   });
+
+  const nested = (depth: number): unknown => {
+    let v: unknown = 0;
+    for (let i = 0; i < depth; i++) v = [v];
+    return v;
+  };
+
+  it('answers args nested past 128 levels as a bad message, and takes 128', async () => {
+    expect(parseTaskMessage(taskMessage({ args: [nested(128)] })).ok).toBe(true);
+    const { outcome, sent } = await run({ chargeCard: async () => 1 }, { args: [nested(129)] });
+    expect(outcome.outcome).toBe('sent');
+    const error = (sent[0]!.message as { error: { type: string; message: string; retryable: boolean } }).error;
+    expect(error).toMatchObject({ type: 'BadTaskMessage', retryable: false });
+    expect(error.message).toContain('args are nested deeper than 128 levels');
+  });
+
+  it('refuses a body far over the SQS limit without parsing it, and a 100,000-deep body without overflowing', () => {
+    const huge = JSON.stringify(taskMessage({ args: ['x'.repeat(MAX_MESSAGE_BYTES * 4)] }));
+    const parsed = parseTaskMessage(huge);
+    expect(!parsed.ok && parsed.problems[0]).toContain('over the SQS limit');
+    const deep = `{"args": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    expect(() => parseTaskMessage(deep)).not.toThrow();
+    expect(parseTaskMessage(deep).ok).toBe(false);
+  });
+
+  it('a result too deep to serialise is a failed attempt, not a crash', async () => {
+    const { outcome, sent } = await run({ chargeCard: async () => nested(100_000) });
+    expect(outcome.outcome).toBe('sent');
+    expect(sent[0]!.message).toMatchObject({ ok: false, error: { type: 'InvalidResult' } });
+  });
 });
 
 describe('invokeTask', () => {
