@@ -97,7 +97,7 @@ async function replay(spec: string): Promise<number> {
   const [target, seed, ...path] = spec.split(':');
   if (!target || !TARGETS[target] || !seed || !/^\d+$/.test(seed)) throw new Error(`--replay wants target:seed[:path], e.g. interpreter:123:4:2 (targets: ${Object.keys(TARGETS).join(', ')})`);
   const property = await TARGETS[target]!.property();
-  const out = await fc.check(property as fc.IAsyncProperty<never>, { seed: Number(seed), path: path.length ? path.join(':') : undefined, numRuns: path.length ? 1 : 100 });
+  const out = await fc.check(property as fc.IAsyncProperty<never>, { seed: Number(seed), path: path.length ? path.join(':') : undefined, numRuns: path.length ? 1 : whole(process.argv.includes('--chunk') ? process.argv[process.argv.indexOf('--chunk') + 1] : undefined, 'chunk', 500) });
   if (!out.failed) {
     console.log(`${target}: no failure at seed ${seed}${path.length ? ` path ${path.join(':')}` : ''}`);
     return 0;
