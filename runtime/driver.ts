@@ -26,6 +26,10 @@ import type { Clock, DispatchCommand, Instance, Limits, RuntimeEvent, StepLog, V
 /** Compiled programs by definition hash; definitions are immutable, so entries never go stale. */
 export interface ProgramSource {
   get(hash: string): Promise<Program>;
+  /** A program already compiled here and stored, without I/O (lets a start skip compile and the definition write). */
+  peek?(hash: string): Program | undefined;
+  /** Remembers a program whose definition has been stored. */
+  put?(hash: string, program: Program): void;
 }
 
 export class ProgramCache implements ProgramSource {
@@ -46,8 +50,19 @@ export class ProgramCache implements ProgramSource {
     return program;
   }
 
+  peek(hash: string): Program | undefined {
+    const hit = this.cache.get(hash);
+    if (hit) {
+      // least recently used goes first: a hit moves to the back
+      this.cache.delete(hash);
+      this.cache.set(hash, hit);
+    }
+    return hit;
+  }
+
   put(hash: string, program: Program): void {
-    if (this.cache.size >= this.max) this.cache.delete(this.cache.keys().next().value as string);
+    if (this.cache.has(hash)) this.cache.delete(hash);
+    else if (this.cache.size >= this.max) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(hash, program);
   }
 }
@@ -55,7 +70,7 @@ export class ProgramCache implements ProgramSource {
 export interface RuntimeDeps {
   store: Store;
   dispatcher: Dispatcher;
-  programs: ProgramSource & { put?(hash: string, program: Program): void };
+  programs: ProgramSource;
   clock: Clock;
   limits?: Limits;
   /** How many times to reload and re-apply after a version conflict (default 50). */
@@ -151,7 +166,9 @@ export interface StartOptions {
 }
 
 /**
- * Stores the definition (by hash) and starts an instance. Throws `DefinitionError` when the source
+ * Stores the definition (by hash) and starts an instance. A source compiled and stored before by
+ * this process is neither compiled nor written again (the cache is keyed by the source's hash, so
+ * a changed source is a new entry). Throws `DefinitionError` when the source
  * has errors, `InputError` for a bad input, `InstanceConflictError` when the id exists with another
  * input. The same id with the same input gives the existing instance (`created: false`) and
  * resends what its first activation produced and is still outstanding.
@@ -162,12 +179,17 @@ export async function startWorkflow(
   input: unknown,
   opts: StartOptions = {},
 ): Promise<{ instance: Instance; created: boolean }> {
-  const { program, diagnostics } = compile(definition.source, definition.file);
-  if (!program) throw new DefinitionError(diagnostics, definition.source, definition.file);
   const hash = programHash(definition.source);
-  deps.programs.put?.(hash, program);
+  let program = deps.programs.peek?.(hash);
+  if (!program) {
+    const compiled = compile(definition.source, definition.file);
+    if (!compiled.program) throw new DefinitionError(compiled.diagnostics, definition.source, definition.file);
+    program = compiled.program;
+    await deps.store.putDefinition({ hash, workflow: program.workflow.name, file: definition.file, source: definition.source, createdAt: deps.clock.now().toISOString() });
+    // only once stored: a cached program promises its definition is in the store
+    deps.programs.put?.(hash, program);
+  }
   const workflow = program.workflow.name;
-  await deps.store.putDefinition({ hash, workflow, file: definition.file, source: definition.source, createdAt: deps.clock.now().toISOString() });
 
   const id = opts.id ?? deps.clock.uuid();
   const existing = opts.id !== undefined ? await deps.store.load(id) : undefined;
