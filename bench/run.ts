@@ -4,10 +4,13 @@
  * awaits. Prints a report and exits 1 when a target is missed (this is a benchmark, not a test:
  * run it on a quiet machine).
  *
- * Targets: ≥ 1,000,000 DSL statements per second; step 10,000 costs ≤ 1.2 × step 10.
+ * Targets: ≥ 1,000,000 DSL statements per second; step 10,000 costs ≤ 1.2 × step 10; compiling a
+ * source four times larger costs ≤ 6 × (linear, with room for noise), for every source shape.
  */
+import { benchCompile, FAMILIES } from './compile.ts';
 import { benchEmbedded } from './embedded.ts';
 import { benchInterpreter, exampleStateSizes } from './interpreter.ts';
+import { compile, MAX_SOURCE_LENGTH } from '../dsl/index.ts';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const misses: string[] = [];
@@ -36,6 +39,20 @@ if (big && small) {
   const vsTen = big.msPerStepLast10 / small.msPerStepFirst10;
   console.log(`\nstep 10,000 vs step 10: ${fmt(big.msPerStepLast10, 3)} ms / ${fmt(small.msPerStepFirst10, 3)} ms = ${fmt(vsTen, 2)} (same run: ${fmt(big.ratio, 2)})`);
   if (big.ratio > 1.2) misses.push(`embedded: step 10,000 costs ${fmt(big.ratio, 2)}x step 10 (> 1.2)`);
+}
+
+console.log('\n## Compile (parse + check) by source shape: n and 4n characters side by side\n');
+console.log('| source | chars | ms (best of 3) | ms/KB | heap MB | time 4n / time n |\n| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const r of benchCompile()) {
+  console.log(`| ${r.family} | ${fmt(r.bytes)} | ${fmt(r.ms, 1)} | ${fmt(r.msPerKb, 1)} | ${fmt(r.heapMb)} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} |`);
+  if (r.ratio !== undefined && r.ratio > 6) misses.push(`compile: ${r.family} at 4x the size costs ${fmt(r.ratio, 2)}x (> 6, not linear)`);
+}
+{
+  const src = FAMILIES.workflow!(MAX_SOURCE_LENGTH - 400);
+  const t = performance.now();
+  const ok = compile(src).program !== undefined;
+  console.log(`\nthe largest source accepted (${fmt(src.length)} chars, MAX_SOURCE_LENGTH): ${fmt(performance.now() - t)} ms${ok ? '' : ' (did not compile!)'}`);
+  if (!ok) misses.push('compile: the largest realistic source did not compile');
 }
 
 console.log(misses.length ? `\nTARGETS MISSED:\n- ${misses.join('\n- ')}` : '\nAll targets met.');

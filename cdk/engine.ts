@@ -32,6 +32,13 @@ import { compile, declaredPolicy, diagnostic, formatDuration, hasErrors, program
 import { CurrantNodeFunction, fromRoot, ROOT } from './functions.ts';
 import { grantsFor, type EngineFunction } from './permissions.ts';
 
+/**
+ * Memory of the functions that compile workflow sources (step on a cold definition, api on start):
+ * the largest source accepted (64 KiB, dsl/parser.ts MAX_SOURCE_LENGTH) peaks at ~700 MB while
+ * ohm parses it (`npm run bench`, "Compile"). Task functions keep their own 512 MB default.
+ */
+export const COMPILING_FUNCTION_MB = 1024;
+
 /** A workflow found in the folder and checked at synth time. */
 export interface CheckedWorkflow {
   /** The workflow's name (`workflow processOrder(…)`), which the API starts it by. */
@@ -172,6 +179,7 @@ export class CurrantEngine extends Construct {
       entry: props.stepEntry ?? 'functions/step.ts',
       description: 'currant step: advances instances from the event queue',
       timeout: Duration.seconds(30),
+      memorySize: COMPILING_FUNCTION_MB,
       environment: common,
       extraFiles: grammarFiles,
     });
@@ -185,6 +193,7 @@ export class CurrantEngine extends Construct {
       entry: props.apiEntry ?? 'functions/api.ts',
       description: 'currant api: start, inspect, list, signal and cancel instances',
       timeout: Duration.seconds(29), // API Gateway's integration limit
+      memorySize: COMPILING_FUNCTION_MB,
       environment: { ...common, CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR },
       extraFiles: [
         ...grammarFiles,

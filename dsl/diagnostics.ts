@@ -33,7 +33,7 @@ export const CODES = {
   CS002: 'unsupported construct (function, arrow, class, import/export, try/catch/throw, new, this, …)',
   CS003: 'the file must declare exactly one workflow',
   CS004: 'invalid literal (number, string, template)',
-  CS005: 'source file too large (over MAX_SOURCE_LENGTH, 256 KiB)',
+  CS005: 'source file too large (over MAX_SOURCE_LENGTH, 64 KiB)',
   CS006: 'program nested too deeply (over MAX_NESTING levels of the syntax tree)',
   CS007: 'internal compiler error (a bug in currant: please report it)',
   // check

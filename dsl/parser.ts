@@ -904,11 +904,13 @@ function syntaxError(match: ohm.MatchResult, source: string): Diagnostic {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The largest source accepted, in UTF-16 code units (`source.length`; 256 KiB of ASCII). Checked
- * before parsing: parse time and memory grow with the size (see `npm run bench`), and the largest
- * example is under 10 KB. Over it: CS005 at 1:1.
+ * The largest source accepted, in UTF-16 code units (`source.length`; 64 KiB of ASCII). Checked
+ * before parsing: parse time and memory grow linearly with the size but steeply (ohm's memo table:
+ * ~25 ms and ~5 MB per KB of statements, twice that for long argument lists; see `npm run bench`),
+ * so the largest source accepted compiles in ~4 s within ~700 MB, which the engine's 1,024 MB
+ * functions hold. The largest example is under 10 KB. Over it: CS005 at 1:1.
  */
-export const MAX_SOURCE_LENGTH = 256 * 1024;
+export const MAX_SOURCE_LENGTH = 64 * 1024;
 
 /**
  * The deepest syntax tree accepted: levels of nodes from the program down (a workflow body is 3,
@@ -925,7 +927,7 @@ export function parse(source: string, file = 'workflow.workflow'): ParseResult {
   if (source.length > MAX_SOURCE_LENGTH) {
     return {
       diagnostics: [
-        diagnostic('CS005', { start: 0, end: 0, line: 1, col: 1 }, `the source is ${source.length} characters long; the limit is ${MAX_SOURCE_LENGTH} (256 KiB): split the workflow or move data into its input`),
+        diagnostic('CS005', { start: 0, end: 0, line: 1, col: 1 }, `the source is ${source.length} characters long; the limit is ${MAX_SOURCE_LENGTH} (64 KiB): split the workflow or move data into its input`),
       ],
     };
   }

@@ -62,8 +62,9 @@ export const PRICES = {
   dynamoReadUnit: 0.125 / 1e6, // same page — $0.125 per 1M read request units (strongly consistent read ≤ 4 KB = 1)
   sqsRequest: 0.4 / 1e6, // https://aws.amazon.com/sqs/pricing/ — standard queue, $0.40 per 1M requests (64 KB chunks)
 };
-/** Memory of the step and task functions as the CDK construct configures them (cdk/functions.ts). */
-const FUNCTION_GB = 0.5;
+/** Memory of the step function (cdk/engine.ts COMPILING_FUNCTION_MB) and of task functions (cdk/functions.ts). */
+const STEP_GB = 1;
+const TASK_GB = 0.5;
 
 // ---------------------------------------------------------------------------------------------
 // 1. Item sizes of the example instances (embedded engine, no emulator)
@@ -329,7 +330,7 @@ function costModel(r: Awaited<ReturnType<typeof sequentialAwaits>>, batch: numbe
   const taskMs = median(r.replyMs);
   const lines: CostLine[] = [
     { what: `Lambda requests (step: ${f2((n + others.length) / n)} records; task: 1)`, perAwait: (n + others.length) / n / batch + 1 / batch, dollarsPerMillion: 0 },
-    { what: `Lambda GB-s (${FUNCTION_GB} GB, arm64; step ${stepMs.toFixed(1)} ms + task reply ${taskMs.toFixed(1)} ms)`, perAwait: ((stepMs + taskMs) / 1000) * FUNCTION_GB, dollarsPerMillion: 0 },
+    { what: `Lambda GB-s (arm64; step ${stepMs.toFixed(1)} ms at ${STEP_GB} GB + task reply ${taskMs.toFixed(1)} ms at ${TASK_GB} GB)`, perAwait: (stepMs / 1000) * STEP_GB + (taskMs / 1000) * TASK_GB, dollarsPerMillion: 0 },
     { what: `DynamoDB read units (GetItem strongly consistent, item ${itemBytes} B)`, perAwait: gets * readUnits(itemBytes), dollarsPerMillion: 0 },
     { what: 'DynamoDB write units (UpdateItem, 1 per started KB; wake-up re-arms included)', perAwait: writes, dollarsPerMillion: 0 },
     { what: 'SQS sends (step: tasks and wake-ups; task: result)', perAwait: stepSends + 1, dollarsPerMillion: 0 },

@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { apiRequests, apiWorld, checkApi } from './api.ts';
 import { checkRun, interpreterRuns } from './interpreter.ts';
+import { checkSource, sources } from './source.ts';
 import { checkEventParser, checkStep, checkTaskParser, eventBodies, stepBodies, stepWorld, taskBodies } from './protocol.ts';
 
 export interface Target {
@@ -44,6 +45,11 @@ export const TARGETS: Record<string, Target> = {
       const world = await apiWorld();
       return fc.asyncProperty(apiRequests, (r) => checkApi(world, r)) as never;
     },
+  },
+  source: {
+    about: 'mutated corpus programs, token soup, deep and unclosed constructs → compile() and the diagnostic renderer',
+    weight: 2,
+    property: async () => fc.property(sources, (s) => void checkSource(s)) as never,
   },
   interpreter: {
     about: 'corpus programs with mutated literals, hostile inputs, results, failures and signals → the interpreter',

@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TABLE } from '../../adapters/aws/schema.ts';
-import { CurrantEngine, usedTasks } from '../../cdk/engine.ts';
+import { COMPILING_FUNCTION_MB, CurrantEngine, usedTasks } from '../../cdk/engine.ts';
 import { ROOT } from '../../cdk/functions.ts';
 import { grantsFor, PERMISSIONS, type EngineFunction, type Resource } from '../../cdk/permissions.ts';
-import { compile } from '../../dsl/index.ts';
+import { compile, MAX_SOURCE_LENGTH } from '../../dsl/index.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -321,6 +321,14 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
     }
     expect(fns[id(engine.apiFunction)]!.Properties.Environment.Variables.CURRANT_WORKFLOWS_DIR).toBe('workflows');
     expect(fns[id(engine.apiFunction)]!.Properties.Runtime).toBe('nodejs22.x');
+  });
+
+  it('gives the functions that compile sources room for the largest one accepted (64 KiB peaks at ~700 MB)', () => {
+    const { engine, template, id } = helloEngine();
+    const fns = template.findResources('AWS::Lambda::Function');
+    expect(MAX_SOURCE_LENGTH).toBe(64 * 1024); // the figure COMPILING_FUNCTION_MB was measured for
+    for (const fn of [engine.apiFunction, engine.stepFunction]) expect(fns[id(fn)]!.Properties.MemorySize).toBe(COMPILING_FUNCTION_MB);
+    expect(COMPILING_FUNCTION_MB).toBeGreaterThanOrEqual(1024);
   });
 
   it('refuses to wire the same task twice', () => {
