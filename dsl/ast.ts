@@ -134,7 +134,9 @@ export type Statement =
   | Continue
   | Return
   | ExprStmt
-  | Block;
+  | Block
+  | Try
+  | Throw;
 
 /** `{ … }` */
 export interface Block extends NodeBase {
@@ -213,6 +215,23 @@ export interface Continue extends NodeBase {
 export interface Return extends NodeBase {
   kind: 'Return';
   argument?: Expression;
+}
+/**
+ * `try { block } catch (param) { handler } finally { finalizer }`: a handler, a finalizer or both.
+ * Awaits may stand in any of the three blocks.
+ */
+export interface Try extends NodeBase {
+  kind: 'Try';
+  block: Block;
+  /** The catch binding (`catch (e)`, `catch ({ message })`); absent for `catch { … }`. */
+  param?: Pattern;
+  handler?: Block;
+  finalizer?: Block;
+}
+/** `throw argument`: any value (`throw new Error("…")` gives `{ name: "Error", message }`). */
+export interface Throw extends NodeBase {
+  kind: 'Throw';
+  argument: Expression;
 }
 /** An expression used as a statement, typically `await task(x)`. */
 export interface ExprStmt extends NodeBase {

@@ -76,6 +76,7 @@ export const CODES = {
   CR014: 'string or array too long',
   CR015: 'memory budget of one activation exhausted',
   CR016: 'time budget of one activation exhausted',
+  CR017: 'uncaught throw (a value thrown by the workflow that no catch took)',
 } as const;
 
 export type DiagnosticCode = keyof typeof CODES;

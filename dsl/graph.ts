@@ -35,6 +35,7 @@ import {
   type Program,
   type Span,
   type Statement,
+  type Try,
 } from './ast.ts';
 
 export type GraphNodeKind =
@@ -47,6 +48,10 @@ export type GraphNodeKind =
   | 'branch'
   | 'loop'
   | 'return'
+  | 'try'
+  | 'catch'
+  | 'finally'
+  | 'throw'
   | 'end';
 
 export interface GraphNode {
@@ -96,6 +101,10 @@ export function toGraph(program: Program): Graph {
   const seenEdges = new Set<string>();
   const loops: LoopContext[] = [];
   const returns: Dangling[] = [];
+  /** Catch nodes of the `try` blocks being drawn, innermost last (where a `throw` goes). */
+  const catches: string[] = [];
+  /** Throws no catch takes: edges to the end, labelled `fails`. */
+  const uncaught: Dangling[] = [];
   const wf = program.workflow;
 
   const text = (span: Span) => excerpt(program.source.slice(span.start, span.end));
@@ -237,9 +246,49 @@ export function toGraph(program: Program): Graph {
         returns.push({ from: id });
         return [];
       }
+      case 'Try':
+        return tryNodes(s, incoming);
+      case 'Throw': {
+        const id = addNode(`n${s.id}`, 'throw', `throw ${text(s.argument.span)}`, s.span.line);
+        connect(incoming, id);
+        const handler = catches[catches.length - 1];
+        if (handler) addEdge(id, handler, 'throw');
+        else uncaught.push({ from: id, label: 'fails' });
+        return [];
+      }
       default:
         return assertNever(s, 'statement');
     }
+  }
+
+  /**
+   * `try`: a try node, its block, a catch node it reaches on `error` (a failed await or a runtime
+   * error anywhere in the block; `throw`s inside go there too), a finally node both join. Returns
+   * inside still go straight to the end (the finally block that runs first is not drawn twice).
+   */
+  function tryNodes(s: Try, incoming: Dangling[]): Dangling[] {
+    if (!isInteresting(s)) return incoming;
+    const id = addNode(`n${s.id}`, 'try', 'try', s.span.line);
+    connect(incoming, id);
+    let handler: string | undefined;
+    if (s.handler) {
+      const param = s.param ? ` (${text(s.param.span)})` : '';
+      handler = addNode(`n${s.id}_catch`, 'catch', `catch${param}`, s.handler.span.line);
+      catches.push(handler);
+    }
+    let out = block(s.block.body, [{ from: id }]);
+    if (handler) {
+      catches.pop();
+      addEdge(id, handler, 'error');
+      out = [...out, ...block(s.handler!.body, [{ from: handler }])];
+    }
+    if (s.finalizer) {
+      const fin = addNode(`n${s.id}_finally`, 'finally', 'finally', s.finalizer.span.line);
+      connect(out, fin);
+      if (!handler) addEdge(id, fin, 'error');
+      out = block(s.finalizer.body, [{ from: fin }]);
+    }
+    return out;
   }
 
   function ifNodes(s: If, incoming: Dangling[]): Dangling[] {
@@ -274,6 +323,7 @@ export function toGraph(program: Program): Graph {
   const end = addNode('end', 'end', 'end', lineAt(wf.body.span.end));
   connect(returns, end);
   connect(fallThrough, end);
+  connect(uncaught, end);
   return { name: wf.name, nodes, edges };
 }
 
@@ -330,9 +380,12 @@ function isInteresting(s: Statement): boolean {
       );
     case 'ForOf':
       return isInteresting((s as ForOf).body);
+    case 'Try':
+      return isInteresting(s.block) || (s.handler !== undefined && isInteresting(s.handler)) || (s.finalizer !== undefined && isInteresting(s.finalizer));
     case 'Break':
     case 'Continue':
     case 'Return':
+    case 'Throw':
       return true;
     default:
       return assertNever(s, 'statement');
@@ -387,6 +440,13 @@ function mermaidShape(kind: GraphNodeKind, label: string): string {
       return `{{${t}}}`;
     case 'return':
       return `(${t})`;
+    case 'try':
+    case 'finally':
+      return `[/${t}\\]`;
+    case 'catch':
+      return `[\\${t}/]`;
+    case 'throw':
+      return `((${t}))`;
     default:
       return assertNever(kind, 'node kind');
   }
@@ -430,6 +490,13 @@ function dotShape(kind: GraphNodeKind): string {
       return 'shape=hexagon';
     case 'return':
       return 'shape=box, style="rounded,bold"';
+    case 'try':
+    case 'finally':
+      return 'shape=trapezium';
+    case 'catch':
+      return 'shape=invtrapezium';
+    case 'throw':
+      return 'shape=doublecircle';
     default:
       return assertNever(kind, 'node kind');
   }

@@ -35,9 +35,7 @@ export const MESSAGES = {
   function: 'workflows have no functions: move logic into a task or inline it',
   class: 'workflows have no classes: use object literals and `type` aliases, and put behaviour in tasks',
   module: 'a workflow file is self-contained: declare tasks with `task name(...)`',
-  tryCatch:
-    'tasks return status objects: check `result.success`; use Promise.allSettled to receive a permanent failure as a value',
-  new: '`new` is not supported: use object and array literals, and built-ins such as `now()`',
+  new: '`new` is not supported (`new Error(message)` is the one exception): use object and array literals, and built-ins such as `now()`',
   this: '`this` is not supported: use variables',
   var: '`var` is not supported: use `let` or `const`',
   switch: '`switch` is not supported: use `if` / `else if` / `else`',
@@ -450,11 +448,29 @@ semantics.addOperation('ast', {
   Statement_assign(a, _sc) {
     return a.ast();
   },
-  Statement_throw_reject(kw, _e, _sc) {
-    return reject(this, MESSAGES.tryCatch, kw);
+  Statement_throw(_kw, _sp, e, sc) {
+    return untilTerminator(mk('Throw', this, { argument: e.ast() }), sc);
   },
-  Statement_try_reject(kw, _b, _catch, _lp, _binding, _rp, _cb, _finally, _fb) {
-    return reject(this, MESSAGES.tryCatch, kw);
+  Try_catch(_try, block, c, f) {
+    const { param, handler } = c.ast() as { param?: A.Pattern; handler: A.Block };
+    const node: A.Try = mk('Try', this, { block: block.ast() as A.Block, handler });
+    if (param) node.param = param;
+    const fin = opt(f) as A.Block | undefined;
+    if (fin) node.finalizer = fin;
+    return node;
+  },
+  Try_finally(_try, block, f) {
+    return mk('Try', this, { block: block.ast() as A.Block, finalizer: f.ast() as A.Block });
+  },
+  Catch(_catch, param, block) {
+    return { param: opt(param), handler: block.ast() };
+  },
+  CatchParam(_l, binding, _colon, _type, _r) {
+    // The annotation (`catch (e: unknown)`) is accepted and ignored: a caught value is `any`.
+    return binding.ast();
+  },
+  Finally(_finally, block) {
+    return block.ast();
   },
   Statement_switch_reject(kw, _lp, _e, _rp, _body) {
     return reject(this, MESSAGES.switch, kw);
@@ -624,6 +640,10 @@ semantics.addOperation('ast', {
     const start = head.source.startIdx;
     for (const op of ops.children) node = postfixOp(op, node, span(start, op.source.endIdx));
     return node;
+  },
+  PostfixHead_newError(_new, name, args) {
+    // `new Error(message)` is the one `new`: the same as calling the built-in `Error(message)`.
+    return mk('Call', this, { callee: mk('Identifier', name, { name: 'Error' }), args: args.ast() });
   },
   PostfixHead_new_reject(kw, _e) {
     return reject(this, MESSAGES.new, kw);

@@ -34,6 +34,7 @@ import {
   type Statement,
   type TaskDecl,
   type TypeNode,
+  type Try,
   type VarDecl,
 } from '../ast.ts';
 import { diagnostic, spanOf, type Diagnostic, type DiagnosticCode, type Severity } from '../diagnostics.ts';
@@ -273,6 +274,7 @@ class Checker {
           s.kind === 'Return' ? ' after return'
           : s.kind === 'Break' ? ' after break'
           : s.kind === 'Continue' ? ' after continue'
+          : s.kind === 'Throw' ? ' after throw'
           : ': the statement above never completes';
       }
     }
@@ -356,6 +358,11 @@ class Checker {
       case 'Return':
         this.returnStmt(s.argument, s.span);
         return false;
+      case 'Throw':
+        this.expr(s.argument);
+        return false;
+      case 'Try':
+        return this.tryStmt(s);
       default:
         return assertNever(s, 'statement');
     }
@@ -380,6 +387,28 @@ class Checker {
       });
     }
     return !endless || ctx.broke;
+  }
+
+  /**
+   * `try`: completes when the try block or the catch block does (anything in the try block may
+   * throw, so the catch is always reachable) and, with a finally, when that does too. The catch
+   * binding is `any`, in a scope of its own around the catch block.
+   */
+  private tryStmt(s: Try): boolean {
+    const tried = this.block(s.block);
+    let caught = false;
+    if (s.handler) {
+      const saved = this.scope;
+      this.scope = new Scope(saved);
+      try {
+        if (s.param) this.bind(s.param, ANY, 'let');
+        caught = this.block(s.handler);
+      } finally {
+        this.scope = saved;
+      }
+    }
+    const completes = tried || caught;
+    return s.finalizer ? this.block(s.finalizer) && completes : completes;
   }
 
   private varDecl(s: VarDecl): void {
@@ -1339,7 +1368,10 @@ function hasWayOut(s: Statement, depth: number): boolean {
     case 'Continue':
       return false;
     case 'Return':
+    case 'Throw':
       return true;
+    case 'Try':
+      return hasWayOut(s.block, depth) || (s.handler !== undefined && hasWayOut(s.handler, depth)) || (s.finalizer !== undefined && hasWayOut(s.finalizer, depth));
     default:
       return assertNever(s, 'statement');
   }

@@ -17,7 +17,7 @@ import type { ChildCall, Pending, PendingAll, PendingSignal } from './frames.ts'
 import { PositionedError } from './errors.ts';
 import type { AwaitHost as Machine, AwaitStatement } from './host.ts';
 import { admitSignal, buffer, takeBuffered } from './signals.ts';
-import { DEFAULT_POLICY, type TaskFailure, type TaskPolicy, type Value, type WorkflowEvent } from './types.ts';
+import { DEFAULT_POLICY, type TaskFailure, type TaskPolicy, type Value, type WorkflowError, type WorkflowEvent } from './types.ts';
 import { copy, fromOutside, isObject, kindOf, outsideText, RuntimeError } from './values.ts';
 
 /** Longest sleep or signal timeout: ten years (dsl/README.md: 0 < d ≤ 3650 days). */
@@ -330,7 +330,9 @@ export type Match =
   /** The event applied but the await still waits (a fan-out child, a buffered signal). */
   | { kind: 'waiting' }
   /** The workflow failed (the machine has emitted `fail`). */
-  | { kind: 'failed' };
+  | { kind: 'failed' }
+  /** The await throws `value` (a task failed permanently): a `catch` may take it, else the instance fails with `uncaught`. */
+  | { kind: 'throw'; value: Value; uncaught: WorkflowError };
 
 /** Applies `event` to the waiting state; resolves, advances or fails the pending await. */
 export function matchEvent(m: Machine, event: WorkflowEvent): Match {
@@ -366,8 +368,7 @@ export function matchEvent(m: Machine, event: WorkflowEvent): Match {
       if (p.t === 'task') {
         if (event.id !== p.id) return { kind: 'ignored', why: `task ${event.id} is not awaited (pending: ${p.id})` };
         if (event.type === 'taskCompleted') return { kind: 'value', value: fromOutside(event.result) };
-        taskFailed(m, p.task, event.failure, p.a);
-        return { kind: 'failed' };
+        return taskFailed(m, p.task, event.failure, p.a);
       }
       if (p.t === 'all') return childEvent(m, p, event);
       return { kind: 'ignored', why: `task ${event.id} is not awaited (pending: ${p.id})` };
@@ -399,8 +400,8 @@ function childEvent(
   } else if (p.settled) {
     p.res[i] = { status: 'rejected', reason: reason(task, event.failure) };
   } else {
-    taskFailed(m, task, event.failure, p.a);
-    return { kind: 'failed' };
+    // the first failure of Promise.all throws; the other children's results will be ignored
+    return taskFailed(m, task, event.failure, p.a);
   }
   if (p.st.every((s) => s === 2)) return { kind: 'value', value: p.res };
   fillWave(m, p, undefined, at(node.span));
@@ -429,12 +430,30 @@ function reason(task: string, f: TaskFailure): Value {
   };
 }
 
-function taskFailed(m: Machine, task: string, f: TaskFailure, awaitNode: number): void {
+/**
+ * A task's permanent failure as a throw at its await: the caught value is
+ * `{ name, type, message, code: 'CR007', task, attempts, timedOut, line, col }` (`name` = `type` =
+ * the task's error type, or `Timeout` / `Error`, as in an allSettled reason); uncaught, the
+ * instance fails with CR007 and the long message below.
+ */
+function taskFailed(m: Machine, task: string, f: TaskFailure, awaitNode: number): Match {
   const span = (m.ix.nodes[awaitNode] as Await).span;
   m.cur = m.ix.nodes[(m.state.pending as Pending).s] as typeof m.cur;
   const attempts = typeof f.attempts === 'number' ? f.attempts : 1;
   const how = f.timedOut === true ? 'timed out' : 'failed';
-  m.fail({
+  const r = reason(task, f) as { message: string; type: string };
+  const value: Value = {
+    name: r.type,
+    type: r.type,
+    message: r.message,
+    code: 'CR007',
+    task,
+    attempts,
+    timedOut: f.timedOut === true,
+    line: span.line,
+    col: span.col,
+  };
+  const uncaught: WorkflowError = {
     code: 'CR007',
     message:
       `task ${task} ${how} permanently after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
@@ -444,5 +463,6 @@ function taskFailed(m: Machine, task: string, f: TaskFailure, awaitNode: number)
     col: span.col,
     task,
     attempts,
-  });
+  };
+  return { kind: 'throw', value, uncaught };
 }

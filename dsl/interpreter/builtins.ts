@@ -370,6 +370,8 @@ const globalFns: Record<string, Builtin> = {
   Boolean: def('Boolean(value: any): boolean', (_, a) => truthy(a[0] ?? null)),
   now: def('now(): string', (_, __, ctx) => ctx.now().toISOString()),
   uuid: def('uuid(): string', (_, __, ctx) => ctx.uuid()),
+  // `new Error(m)` parses to this call: an error is a plain object, so it survives the saved state.
+  Error: def('Error(message?: any): any', (_, a, ctx) => ({ name: 'Error', message: a.length === 0 || a[0] === null ? '' : text(a[0]!, ctx) })),
   sleep: def('sleep(duration: string | number): null', undefined, { awaitOnly: true }),
   signal: def('signal(name: string, options?: any): any', undefined, { awaitOnly: true }),
 };

@@ -5,11 +5,12 @@
  *    { k: 'F', n: 20, p: 2, v: { i: 4 } },                            // a for loop, body running
  *    { k: 'L', n: 31, i: 0 }]                                          // the loop body (declares nothing)
  *
- * Frames name AST nodes by id (`n`) and hold locals (`v`, one object per block scope that declares
+ * A `try` adds `{ k: 'T', n, p }` below the block it runs (and its pending return or throw while
+ * its `finally` runs). Frames name AST nodes by id (`n`) and hold locals (`v`, one object per block scope that declares
  * something). Nothing here is a closure or an object pointer, so `JSON.parse(JSON.stringify(frames))`
  * resumes identically.
  */
-import type { TaskPolicy, Value } from './types.ts';
+import type { TaskPolicy, Value, WorkflowError } from './types.ts';
 
 export type Scope = { [name: string]: Value };
 
@@ -41,7 +42,20 @@ export interface ForOfFrame {
   v: Scope;
 }
 
-export type Frame = ListFrame | WhileFrame | ForFrame | ForOfFrame;
+/**
+ * A `try` statement. `p`: 0 = the try block runs, 1 = the catch block runs, 2 = the finally block
+ * runs. `c` is what the finally block interrupted and carries on with when it ends normally: a
+ * throw, a return, a break or a continue (absent: it was entered by falling off the try or catch).
+ */
+export interface TryFrame {
+  k: 'T';
+  n: number;
+  p: 0 | 1 | 2;
+  c?: Completion;
+}
+export type Completion = { t: 'throw'; v: Value; u: WorkflowError } | { t: 'return'; v: Value } | { t: 'break' } | { t: 'continue' };
+
+export type Frame = ListFrame | WhileFrame | ForFrame | ForOfFrame | TryFrame;
 
 /** One child of a fan-out, as it will be scheduled. */
 export interface ChildCall {

@@ -136,8 +136,11 @@ export function resume(program: Program, saved: ExecState, event: WorkflowEvent,
   try {
     r = matchEvent(m, event);
   } catch (e) {
-    // a task result nested too deeply (CR013), or a budget exhausted by the event's own work
-    m.failFrom(e);
+    // a task result nested too deeply (CR013, catchable at the await), or a budget exhausted by
+    // the event's own work (not catchable)
+    copy.pending = null;
+    copy.status = 'running';
+    if (m.raiseFrom(e)) m.run();
     r = { kind: 'failed' };
   }
   switch (r.kind) {
@@ -149,6 +152,9 @@ export function resume(program: Program, saved: ExecState, event: WorkflowEvent,
       return finishActivation(m, options);
     case 'value':
       m.deliver(copy.pending as Pending, r.value);
+      return finishActivation(m, options);
+    case 'throw':
+      m.deliverThrow(copy.pending as Pending, r.value, r.uncaught);
       return finishActivation(m, options);
     default: {
       const never: never = r;

@@ -25,6 +25,7 @@ import {
   type Return,
   type Span,
   type Statement,
+  type Try,
   type Update,
   type VarDecl,
 } from '../ast.ts';
@@ -32,7 +33,7 @@ import { arityProblem, BUILTINS, lookupMethod, NAMESPACES, type Builtin, type Bu
 import { beginAwait } from './awaits.ts';
 import { BYTES, Meter } from './budget.ts';
 import { PositionedError } from './errors.ts';
-import type { Frame, Pending, Scope } from './frames.ts';
+import type { Completion, Frame, Pending, Scope } from './frames.ts';
 import type { AwaitHost, AwaitStatement } from './host.ts';
 import type { ProgramIndex } from './program.ts';
 import type { Command, ExecOptions, ExecState, Value, WorkflowError } from './types.ts';
@@ -45,6 +46,36 @@ const SHORT: unique symbol = Symbol('short');
 type Chained = Value | typeof SHORT;
 
 const globals = BUILTINS.global;
+
+/**
+ * Runtime errors a `catch` never sees: the activation's budgets (steps, state size, memory, time).
+ * Catching them would let a workflow spin on past the bound that protects the engine.
+ */
+export const UNCATCHABLE: ReadonlySet<string> = new Set(['CR005', 'CR006', 'CR015', 'CR016']);
+
+/** A `throw` on its way to the nearest `try` (never leaves the machine). */
+class Thrown {
+  constructor(
+    readonly value: Value,
+    readonly uncaught: WorkflowError,
+  ) {}
+}
+
+/**
+ * How an uncaught thrown value fails the instance: its `message` (or its text) at the `throw`;
+ * code CR017, or the value's own `CR…` code when it is a caught error thrown again (with its task
+ * and attempts).
+ */
+function uncaughtError(v: Value, span: Span): WorkflowError {
+  const o = isObject(v) ? v : undefined;
+  const code = typeof o?.code === 'string' && /^CR\d{3}$/.test(o.code) ? o.code : 'CR017';
+  const message = typeof o?.message === 'string' ? o.message : toText(v);
+  const name = typeof o?.name === 'string' && o.name !== '' && o.name !== 'Error' && o.name !== 'RuntimeError' ? `${o.name}: ` : '';
+  const err: WorkflowError = { code, message: name + message, line: span.line, col: span.col };
+  if (typeof o?.task === 'string') err.task = o.task;
+  if (typeof o?.attempts === 'number') err.attempts = o.attempts;
+  return err;
+}
 
 export class Machine implements AwaitHost {
   readonly frames: Frame[];
@@ -63,7 +94,7 @@ export class Machine implements AwaitHost {
     readonly options: ExecOptions,
   ) {
     this.frames = state.frames as Frame[];
-    for (const f of this.frames) if (f.k !== 'W' && f.v) this.scopes.push(f.v);
+    for (const f of this.frames) if ((f.k === 'L' || f.k === 'F' || f.k === 'O') && f.v) this.scopes.push(f.v);
     this.meter = new Meter(options);
     this.ctx = { now: options.now, uuid: options.uuid, meter: this.meter };
   }
@@ -77,12 +108,18 @@ export class Machine implements AwaitHost {
   // Driving
   // -------------------------------------------------------------------------------------------
 
-  /** Runs until the state is no longer 'running'. Runtime errors become a `fail` command. */
+  /**
+   * Runs until the state is no longer 'running'. A `throw` or a runtime error goes to the nearest
+   * enclosing `try` (`raise`); with none, or for an uncatchable error, it becomes a `fail` command.
+   */
   run(): void {
-    try {
-      this.loop();
-    } catch (e) {
-      this.failFrom(e);
+    for (;;) {
+      try {
+        this.loop();
+        break;
+      } catch (e) {
+        if (!this.raiseFrom(e)) break;
+      }
     }
     if (this.cur) this.state.at = { line: this.cur.span.line, col: this.cur.span.col };
   }
@@ -96,23 +133,101 @@ export class Machine implements AwaitHost {
     try {
       this.completeStatement(stmt, value);
     } catch (e) {
-      this.failFrom(e);
-      return;
+      if (!this.raiseFrom(e)) return;
     }
     this.run();
   }
 
+  /** Throws `value` at the pending await (a task's permanent failure) and continues in its catch or finally. */
+  deliverThrow(pending: Pending, value: Value, uncaught: WorkflowError): void {
+    this.state.pending = null;
+    this.state.status = 'running';
+    this.cur = this.ix.nodes[pending.s] as Statement;
+    if (this.raise(value, uncaught)) this.run();
+  }
+
+  /**
+   * An exception of the machine as a throw the workflow may catch: a `throw` statement's value, or
+   * a catchable runtime error as `{ name: 'RuntimeError', code, message, line, col }`. The
+   * activation's budgets (UNCATCHABLE) and anything that is not a runtime error fail the instance.
+   * True when a `catch` or `finally` took it and the machine should run on.
+   */
+  raiseFrom(e: unknown): boolean {
+    if (e instanceof Thrown) return this.raise(e.value, e.uncaught);
+    if (e instanceof RuntimeError && e.code.startsWith('CR') && !UNCATCHABLE.has(e.code)) {
+      const err = this.errorOf(e);
+      const value: ValueObject = { name: 'RuntimeError', code: err.code, message: err.message };
+      if (err.line !== undefined) value.line = err.line;
+      if (err.col !== undefined) value.col = err.col;
+      if (err.task !== undefined) value.task = err.task;
+      if (err.attempts !== undefined) value.attempts = err.attempts;
+      return this.raise(value, err);
+    }
+    this.failFrom(e);
+    return false;
+  }
+
+  /**
+   * Throws `value` from the top of the frame stack: frames are popped up to the nearest `try`
+   * whose catch (from its try block) or finally (from its try or catch block) can take it. With
+   * none, the instance fails with `uncaught`. True when a handler took it.
+   */
+  raise(value: Value, uncaught: WorkflowError): boolean {
+    const frames = this.frames;
+    for (;;) {
+      const f = frames[frames.length - 1];
+      if (f === undefined) {
+        this.fail(uncaught);
+        return false;
+      }
+      if (f.k === 'T') {
+        const node = this.ix.nodes[f.n] as Try;
+        if (f.p === 0 && node.handler) {
+          f.p = 1;
+          this.state.status = 'running';
+          const v: Scope = {};
+          this.pushFrame({ k: 'L', n: node.handler.id, i: 0, v }, v);
+          if (!node.param) return true;
+          try {
+            this.bind(node.param, value, v);
+            return true;
+          } catch (e) {
+            // `catch ({ a: [x] })` that does not fit the value: a throw from inside the catch block
+            return this.raiseFrom(e);
+          }
+        }
+        if (f.p < 2 && node.finalizer) {
+          f.p = 2;
+          f.c = { t: 'throw', v: value, u: uncaught };
+          this.state.status = 'running';
+          this.pushBody(node.finalizer);
+          return true;
+        }
+      }
+      this.popFrame();
+    }
+  }
+
+  /** The failure a runtime error means, at its node or the current statement. */
+  private errorOf(e: RuntimeError): WorkflowError {
+    const span = e instanceof PositionedError ? e.span : undefined;
+    const where = span ?? this.cur?.span;
+    const err: WorkflowError = { code: e.code, message: e.message };
+    if (where) {
+      err.line = where.line;
+      err.col = where.col;
+    }
+    if (e instanceof PositionedError) Object.assign(err, e.extra);
+    return err;
+  }
+
   failFrom(e: unknown): void {
     if (e instanceof RuntimeError) {
-      const span = e instanceof PositionedError ? e.span : undefined;
-      const where = span ?? this.cur?.span;
-      const err: WorkflowError = { code: e.code, message: e.message };
-      if (where) {
-        err.line = where.line;
-        err.col = where.col;
-      }
-      if (e instanceof PositionedError) Object.assign(err, e.extra);
-      this.fail(err);
+      this.fail(this.errorOf(e));
+      return;
+    }
+    if (e instanceof Thrown) {
+      this.fail(e.uncaught);
       return;
     }
     // Why: a string or array grown past what the engine can hold, or expressions nested too deeply,
@@ -215,9 +330,83 @@ export class Machine implements AwaitHost {
           this.pushBody(node.body);
           break;
         }
+        case 'T': {
+          const node = ix.nodes[f.n] as Try;
+          if (f.p < 2 && node.finalizer) {
+            // the try or catch block ended normally: run the finally block
+            f.p = 2;
+            this.pushBody(node.finalizer);
+            break;
+          }
+          const c = f.c;
+          this.popFrame();
+          if (c) this.carryOn(c, node);
+          break;
+        }
         default:
           assertNever(f, 'frame');
       }
+    }
+  }
+
+  /** A finally block ended normally: what it interrupted goes on (a throw, return, break or continue). */
+  private carryOn(c: Completion, node: Try): void {
+    switch (c.t) {
+      case 'throw':
+        this.raise(c.v, c.u);
+        return;
+      case 'return':
+        this.doReturn(c.v);
+        return;
+      case 'break':
+      case 'continue':
+        this.jump(c.t === 'break' ? 'Break' : 'Continue', node.span);
+        return;
+      default:
+        assertNever(c, 'completion');
+    }
+  }
+
+  /** `return value`: through the finally blocks of the enclosing `try`s, then the workflow ends. */
+  private doReturn(value: Value): void {
+    const frames = this.frames;
+    for (let i = frames.length - 1; i >= 0; i--) {
+      const f = frames[i]!;
+      if (f.k === 'T' && f.p < 2) {
+        const fin = (this.ix.nodes[f.n] as Try).finalizer;
+        if (!fin) continue;
+        while (frames.length - 1 > i) this.popFrame();
+        f.p = 2;
+        f.c = { t: 'return', v: value };
+        this.pushBody(fin);
+        return;
+      }
+    }
+    this.finish(value);
+  }
+
+  /** `break` / `continue`: pops to the innermost loop, running the finally blocks on the way. */
+  private jump(kind: 'Break' | 'Continue', span: Span): void {
+    for (;;) {
+      const f = this.frames[this.frames.length - 1];
+      if (f === undefined) throw new PositionedError('CT016', `${kind.toLowerCase()} outside a loop`, span);
+      if (f.k === 'L') {
+        this.popFrame();
+        continue;
+      }
+      if (f.k === 'T') {
+        const fin = (this.ix.nodes[f.n] as Try).finalizer;
+        if (f.p < 2 && fin) {
+          f.p = 2;
+          f.c = { t: kind === 'Break' ? 'break' : 'continue' };
+          this.pushBody(fin);
+          return;
+        }
+        this.popFrame();
+        continue;
+      }
+      if (kind === 'Break') this.popFrame();
+      return;
     }
   }
 
@@ -236,7 +425,7 @@ export class Machine implements AwaitHost {
 
   private popFrame(): void {
     const f = this.frames.pop()!;
-    if (f.k !== 'W' && f.v) this.scopes.pop();
+    if ((f.k === 'L' || f.k === 'F' || f.k === 'O') && f.v) this.scopes.pop();
   }
 
   /** Pushes a loop or branch body: a Block gets a scope if it declares something. */
@@ -277,10 +466,18 @@ export class Machine implements AwaitHost {
         else this.ev(s.expression);
         return;
       case 'Return':
-        if (s.argument === undefined) this.finish(null);
+        if (s.argument === undefined) this.doReturn(null);
         else if (s.argument.kind === 'Await') this.await(s.argument, s);
-        else this.finish(this.own(s.argument, this.ev(s.argument)));
+        else this.doReturn(this.own(s.argument, this.ev(s.argument)));
         return;
+      case 'Try':
+        this.frames.push({ k: 'T', n: s.id, p: 0 });
+        this.pushBody(s.block);
+        return;
+      case 'Throw': {
+        const v = this.own(s.argument, this.ev(s.argument));
+        throw new Thrown(v, uncaughtError(v, s.span));
+      }
       case 'If':
         if (truthy(this.ev(s.test))) this.pushBody(s.consequent);
         else if (s.alternate) this.pushBody(s.alternate);
@@ -313,18 +510,9 @@ export class Machine implements AwaitHost {
         return;
       }
       case 'Break':
-      case 'Continue': {
-        for (;;) {
-          const f = this.frames[this.frames.length - 1];
-          if (f === undefined) throw new PositionedError('CT016', `${s.kind.toLowerCase()} outside a loop`, s.span);
-          if (f.k === 'L') {
-            this.popFrame();
-            continue;
-          }
-          if (s.kind === 'Break') this.popFrame();
-          return;
-        }
-      }
+      case 'Continue':
+        this.jump(s.kind, s.span);
+        return;
       default:
         assertNever(s, 'statement');
     }
@@ -350,7 +538,7 @@ export class Machine implements AwaitHost {
         this.assign(s, value);
         return;
       case 'Return':
-        this.finish(value);
+        this.doReturn(value);
         return;
       case 'ExprStmt':
         return;

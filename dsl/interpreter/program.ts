@@ -75,6 +75,8 @@ function build(program: Program): ProgramIndex {
       case 'Continue':
       case 'Return':
       case 'ExprStmt':
+      case 'Try':
+      case 'Throw':
         lists[n.id] = [n];
         break;
       default:

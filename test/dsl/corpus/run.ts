@@ -19,6 +19,7 @@ import {
   type Diagnostic,
   type ExecOptions,
   type Program,
+  type TaskFailure,
   type Value,
   type WorkflowEvent,
 } from '../../../dsl/index.ts';
@@ -162,7 +163,9 @@ export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: b
             throw new Error(`${c.file}:${c.line} (${c.name}): no scripted result left for task ${cmd.task}`);
           }
           if (next !== null && typeof next === 'object' && !Array.isArray(next) && '$fail' in next) {
-            wave.push({ type: 'taskFailed', id: cmd.id, failure: { message: String(next.$fail), attempts: 3 } });
+            const failure: TaskFailure = { message: String(next.$fail), attempts: 3 };
+            if (typeof next.$type === 'string') failure.type = next.$type;
+            wave.push({ type: 'taskFailed', id: cmd.id, failure });
           } else {
             wave.push({ type: 'taskCompleted', id: cmd.id, result: next });
           }

@@ -15,7 +15,7 @@ describe('the built-in table', () => {
     );
     expect(Object.keys(BUILTINS.Object).sort()).toEqual(['entries', 'keys', 'values']);
     expect(Object.keys(BUILTINS.JSON).sort()).toEqual(['parse', 'stringify']);
-    expect(Object.keys(BUILTINS.global).sort()).toEqual(['Boolean', 'Number', 'String', 'now', 'signal', 'sleep', 'uuid']);
+    expect(Object.keys(BUILTINS.global).sort()).toEqual(['Boolean', 'Error', 'Number', 'String', 'now', 'signal', 'sleep', 'uuid']);
     expect(BUILTINS.string.padStart).toMatchObject({
       minArgs: 1,
       maxArgs: 2,
