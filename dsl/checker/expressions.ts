@@ -1,0 +1,282 @@
+/**
+ * Expressions: literals, names (CT001, CT002), operators and their gradual types (CT007), `await`
+ * inside a larger expression (CT009), and where a call goes when it is not directly awaited (to
+ * calls.ts, or to awaits.ts for an await-only built-in called bare: CT021).
+ */
+import { assertNever, type Call, type Expression, type Span } from '../ast.ts';
+import { constantScalar } from '../constant.ts';
+import { globalFn, isNamespace, namespaceFn, NAMESPACES } from './builtins.ts';
+import { args, builtinCall, methodCall, taskCall, unknownCall } from './calls.ts';
+import { awaited, promiseCall, signalCall, sleepCall } from './awaits.ts';
+import { definitelyNot, isNumberLike, isStringLike, isStringLikeType, propertySpan, report, show, type Ctx } from './context.ts';
+import { badPolicy } from './policies.ts';
+import { index, member } from './properties.ts';
+import { ANY, BOOLEAN, NULL, NUMBER, STRING, arrayOf, didYouMean, union, type Type } from './types.ts';
+
+/** An expression in a position where `await` is allowed. */
+export function valueOf(ctx: Ctx, e: Expression): Type {
+  return e.kind === 'Await' ? awaited(ctx, e) : expr(ctx, e);
+}
+
+export function expr(ctx: Ctx, e: Expression): Type {
+  switch (e.kind) {
+    case 'NumberLiteral':
+    case 'StringLiteral':
+    case 'BooleanLiteral':
+      return { kind: 'literal', value: e.value };
+    case 'NullLiteral':
+      return NULL;
+    case 'TemplateLiteral':
+      e.expressions.forEach((x) => expr(ctx, x));
+      return STRING;
+    case 'ArrayLiteral': {
+      const parts: Type[] = [];
+      let anyPart = false;
+      for (const el of e.elements) {
+        if (el.kind === 'Spread') {
+          const t = expr(ctx, el.argument);
+          const ms = ctx.env.members(ctx.env.nonNull(t));
+          if (ms.some((m) => m.kind === 'any')) anyPart = true;
+          else if (ms.every((m) => m.kind === 'array' || m.kind === 'tuple')) {
+            for (const m of ms) parts.push(...(m.kind === 'array' ? [m.element] : m.kind === 'tuple' ? m.elements : []));
+          } else {
+            report(ctx, 'CT007', el.argument.span, `cannot spread ${show(ctx, t)} into an array`, { hint: 'only arrays can be spread into arrays' });
+            anyPart = true;
+          }
+        } else parts.push(expr(ctx, el));
+      }
+      return arrayOf(anyPart || parts.length === 0 ? ANY : union(parts));
+    }
+    case 'ObjectLiteral': {
+      const fields: Record<string, { type: Type; optional: boolean }> = {};
+      let open = false;
+      for (const p of e.properties) {
+        if (p.kind === 'Spread') {
+          const t = expr(ctx, p.argument);
+          const ms = ctx.env.members(ctx.env.nonNull(t));
+          if (ms.length === 1 && ms[0]!.kind === 'object') Object.assign(fields, ms[0]!.fields);
+          else if (ms.some((m) => m.kind === 'any' || m.kind === 'object' || m.kind === 'null')) open = true;
+          else {
+            report(ctx, 'CT007', p.argument.span, `cannot spread ${show(ctx, t)} into an object`, { hint: 'only objects can be spread into objects' });
+            open = true;
+          }
+        } else {
+          fields[p.key] = { type: expr(ctx, p.value), optional: false };
+        }
+      }
+      return open ? ANY : { kind: 'object', fields };
+    }
+    case 'Identifier':
+      return identifier(ctx, e.name, e.span);
+    case 'Member':
+      return member(ctx, e);
+    case 'Index':
+      return index(ctx, e);
+    case 'Call':
+      return call(ctx, e);
+    case 'Unary': {
+      const t = expr(ctx, e.argument);
+      switch (e.op) {
+        case '!':
+          return BOOLEAN;
+        case '-':
+          if (definitelyNot(ctx, t, isNumberLike)) report(ctx, 'CT007', e.argument.span, `unary - needs a number, got ${show(ctx, t)}`);
+          return NUMBER;
+        case '+':
+          return NUMBER;
+        case 'typeof':
+          return union(['string', 'number', 'boolean', 'object'].map((value) => ({ kind: 'literal', value }) as Type));
+        default:
+          return assertNever(e, 'unary expression');
+      }
+    }
+    case 'Binary': {
+      const l = expr(ctx, e.left);
+      const r = expr(ctx, e.right);
+      switch (e.op) {
+        case '+':
+        case '-':
+        case '*':
+        case '/':
+        case '%':
+          return arithmetic(ctx, e.op, l, r, e.left, e.right);
+        case '<':
+        case '<=':
+        case '>':
+        case '>=':
+          comparison(ctx, e.op, l, r, e.left, e.right);
+          return BOOLEAN;
+        case '===':
+        case '!==':
+        case '==':
+        case '!=':
+          // two literals (`1 === 2`) are a deliberate constant, not a slip
+          if (!(constantScalar(e.left) !== undefined && constantScalar(e.right) !== undefined) && !overlaps(ctx, l, r)) {
+            report(ctx, 'CT007', e.right.span, `this comparison is always ${e.op.startsWith('!') ? 'true' : 'false'}: ${show(ctx, l)} and ${show(ctx, r)} have no value in common`, {
+              hint: isStringLikeType(ctx.env, l) && isStringLikeType(ctx.env, r) ? 'check the spelling of the string' : '== compares strictly, without conversion',
+            });
+          }
+          return BOOLEAN;
+        default:
+          return assertNever(e, 'binary expression');
+      }
+    }
+    case 'Logical': {
+      const l = expr(ctx, e.left);
+      const r = expr(ctx, e.right);
+      if (e.op === '&&') return union([...ctx.env.members(l).filter(canBeFalsy), r]);
+      return union([ctx.env.nonNull(l), r]);
+    }
+    case 'Conditional':
+      expr(ctx, e.test);
+      return union([expr(ctx, e.consequent), expr(ctx, e.alternate)]);
+    case 'Await':
+      report(ctx, 'CT009', e.span, 'await cannot be part of a larger expression', {
+        hint: 'await only as a statement, a declaration (const r = await …), an assignment or a return; use the variable afterwards',
+      });
+      return awaited(ctx, e);
+    default:
+      return assertNever(e, 'expression');
+  }
+}
+
+export function identifier(ctx: Ctx, name: string, span: Span): Type {
+  const found = ctx.scope.lookup(name);
+  if (found.state === 'declared') return found.binding.type;
+  if (found.state === 'later') {
+    report(ctx, 'CT002', span, `'${name}' is used before its declaration`, { hint: `move the declaration of '${name}' above this line` });
+    return ANY;
+  }
+  if (ctx.tasks.has(name)) {
+    report(ctx, 'CT001', span, `'${name}' is a task, not a variable`, { hint: `call it: await ${name}(…)` });
+    return ANY;
+  }
+  if (isNamespace(name) || globalFn(name)) {
+    report(ctx, 'CT001', span, `'${name}' is a built-in and can only be called`, { hint: isNamespace(name) ? `use ${name}.fn(…)` : `call it: ${name}(…)` });
+    return ANY;
+  }
+  const near = didYouMean(name, ctx.scope.visible());
+  report(ctx, 'CT001', span, `undeclared variable '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, {
+    hint: near ? undefined : `declare it with const ${name} = … or let ${name} = …`,
+  });
+  return ANY;
+}
+
+export function arithmetic(ctx: Ctx, op: '+' | '-' | '*' | '/' | '%', l: Type, r: Type, le: Expression, re: Expression): Type {
+  const all = (t: Type, ok: (m: Type) => boolean) => {
+    const ms = ctx.env.members(ctx.env.nonNull(t));
+    return ms.length > 0 && ms.every(ok);
+  };
+  if (op === '+') {
+    if (all(l, isStringLike) || all(r, isStringLike)) return STRING;
+    if (ctx.env.isAny(l) || ctx.env.isAny(r)) return ANY;
+    if (all(l, isNumberLike) && all(r, isNumberLike)) return NUMBER;
+    const some = (t: Type) => ctx.env.members(t).some(isStringLike);
+    if (some(l) || some(r)) return union([STRING, NUMBER]);
+    const bad = definitelyNot(ctx, l, isNumberLike) ? le : re;
+    const bt = bad === le ? l : r;
+    if (definitelyNot(ctx, l, isNumberLike) || definitelyNot(ctx, r, isNumberLike)) {
+      report(ctx, 'CT007', bad.span, `'+' needs two numbers or a string, got ${show(ctx, l)} + ${show(ctx, r)}`, {
+        hint: bt === l || bt === r ? 'convert with String(x) to concatenate, or Number(x) to add' : undefined,
+      });
+      return ANY;
+    }
+    return union([STRING, NUMBER]);
+  }
+  for (const [t, x] of [[l, le], [r, re]] as const) {
+    if (definitelyNot(ctx, t, isNumberLike)) {
+      report(ctx, 'CT007', x.span, `'${op}' needs numbers, got ${show(ctx, t)}`, { hint: isStringLikeType(ctx.env, t) ? 'convert with Number(x) first' : undefined });
+      return ANY;
+    }
+  }
+  return NUMBER;
+}
+
+function comparison(ctx: Ctx, op: string, l: Type, r: Type, le: Expression, re: Expression): void {
+  const ordered = (m: Type) => isNumberLike(m) || isStringLike(m);
+  for (const [t, x] of [[l, le], [r, re]] as const) {
+    if (definitelyNot(ctx, t, ordered)) {
+      report(ctx, 'CT007', x.span, `'${op}' compares two numbers or two strings, got ${show(ctx, t)}`);
+      return;
+    }
+  }
+  const nums = (t: Type) => !ctx.env.isAny(t) && ctx.env.members(ctx.env.nonNull(t)).every(isNumberLike);
+  const strs = (t: Type) => !ctx.env.isAny(t) && ctx.env.members(ctx.env.nonNull(t)).every(isStringLike);
+  if ((nums(l) && strs(r)) || (strs(l) && nums(r))) {
+    report(ctx, 'CT007', re.span, `'${op}' compares two numbers or two strings, got ${show(ctx, l)} and ${show(ctx, r)}`, {
+      hint: 'convert one side with Number(x) or String(x)',
+    });
+  }
+}
+
+/**
+ * Can two values of these types ever be equal? Only primitives and literal types are judged
+ * (`mode === "fsat"` where mode is "fast" | "slow"; a number against a string); anything with
+ * `any`, `null`, objects or arrays is assumed to overlap.
+ */
+function overlaps(ctx: Ctx, l: Type, r: Type): boolean {
+  const lm = ctx.env.members(l);
+  const rm = ctx.env.members(r);
+  const simple = (m: Type) => m.kind === 'string' || m.kind === 'number' || m.kind === 'boolean' || m.kind === 'literal';
+  if (!lm.every(simple) || !rm.every(simple)) return true;
+  return lm.some((a) => rm.some((b) => ctx.env.assignable(a, b) || ctx.env.assignable(b, a)));
+}
+
+/** A call that is not directly awaited. */
+export function call(ctx: Ctx, c: Call): Type {
+  const callee = c.callee;
+  if (callee.kind === 'Identifier') {
+    const name = callee.name;
+    const task = ctx.tasks.get(name);
+    if (task && !globalFn(name)) {
+      report(ctx, 'CT021', c.span, `task '${name}' must be awaited`, { hint: `write await ${name}(…)` });
+      return taskCall(ctx, c, task);
+    }
+    if (c.policy) badPolicy(ctx, c);
+    const local = ctx.scope.lookup(name);
+    if (local.state === 'declared') {
+      report(ctx, 'CT005', callee.span, `'${name}' is a variable, not a task or function`, { hint: 'only declared tasks and built-in functions can be called' });
+      args(ctx, c.args);
+      return ANY;
+    }
+    const g = globalFn(name);
+    if (g?.awaitOnly) {
+      report(ctx, 'CT021', c.span, `${name}(…) must be awaited`, { hint: `write await ${name}(…)` });
+      return name === 'sleep' ? sleepCall(ctx, c) : signalCall(ctx, c);
+    }
+    if (g) return builtinCall(ctx, c, g, name, ANY);
+    return unknownCall(ctx, c, name, callee.span);
+  }
+  if (c.policy) badPolicy(ctx, c);
+  if (callee.kind === 'Member') {
+    const obj = callee.object;
+    if (obj.kind === 'Identifier' && isNamespace(obj.name) && ctx.scope.lookup(obj.name).state === 'missing') {
+      const fn = namespaceFn(obj.name, callee.property);
+      const full = `${obj.name}.${callee.property}`;
+      if (!fn) {
+        const near = didYouMean(callee.property, Object.keys(NAMESPACES[obj.name]!));
+        report(ctx, 'CT008', propertySpan(ctx, callee), `${obj.name} has no function '${callee.property}'${near ? ` (did you mean '${near}'?)` : ''}`, {
+          hint: near ? undefined : `${obj.name} has: ${Object.keys(NAMESPACES[obj.name]!).join(', ')}`,
+        });
+        args(ctx, c.args);
+        return ANY;
+      }
+      if (fn.awaitOnly) {
+        report(ctx, 'CT021', c.span, `${full}(…) must be awaited`, { hint: `write await ${full}(…)` });
+        return promiseCall(ctx, c, callee.property === 'allSettled');
+      }
+      return builtinCall(ctx, c, fn, full, ANY);
+    }
+    const recv = expr(ctx, obj);
+    const t = methodCall(ctx, c, callee, recv);
+    return callee.optional ? union([t, NULL]) : t;
+  }
+  expr(ctx, callee);
+  report(ctx, 'CT005', c.span, 'only declared tasks and built-in functions can be called');
+  args(ctx, c.args);
+  return ANY;
+}
+
+function canBeFalsy(m: Type): boolean {
+  return m.kind !== 'array' && m.kind !== 'tuple' && m.kind !== 'object' && !(m.kind === 'literal' && Boolean(m.value));
+}
