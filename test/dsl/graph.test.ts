@@ -113,6 +113,36 @@ describe('toGraph on the examples', () => {
 });
 
 describe('toGraph on small programs', () => {
+  it('try/catch/finally: an error edge to the catch, throws inside going there, both joining the finally', () => {
+    const g = graphOf(`
+task a(): number
+task undo(): void
+task close(): void
+workflow w(n: number): number {
+  try {
+    if (n > 1) throw "big"
+    await a()
+  } catch (e) {
+    await undo()
+    throw e
+  } finally {
+    await close()
+  }
+  return 1
+}`);
+    const t = node(g, 'try', 'try');
+    const c = node(g, 'catch', 'catch (e)');
+    const f = node(g, 'finally', 'finally');
+    expect(out(g, t)).toContain('error->catch (e)');
+    expect(out(g, node(g, 'throw', 'throw "big"'))).toEqual(['throw->catch (e)']);
+    expect(out(g, c)).toEqual(['->undo']);
+    // the rethrow in the catch has no catch around it: it fails the workflow
+    expect(out(g, node(g, 'throw', 'throw e'))).toEqual(['fails->end']);
+    expect(incoming(g, f)).toEqual(['a->']);
+    expect(out(g, f)).toEqual(['->close']);
+    for (const text of [toMermaid(g), toDot(g)]) expect(text).toContain('catch (e)');
+  });
+
   it('Promise.all of a fixed list: a parallel node, one node per task, all joining the next step', () => {
     const g = graphOf(`
 task a(x: number): number
