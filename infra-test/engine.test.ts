@@ -231,6 +231,14 @@ describe('currant on the emulator', () => {
       expect(taskSteps(done, 'fetchQuote').map((s) => s.attempt)).toEqual([1, 2, 3]);
     }));
 
+  it('saga: a permanent task failure is caught, the hotel cancelled, and the instance fails at its throw', () =>
+    step(async () => {
+      const { body } = await api.start('bookTrip', { trip: 't9', to: 'Atlantis' });
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'failed', error: { code: 'CR017', message: 'trip t9 not booked (NoSeats: no seats to Atlantis)', line: 20 } });
+      expect(taskSteps(done).map((s) => s.task)).toEqual(['bookHotel', 'bookFlight', 'cancelHotel']);
+    }));
+
   it('a task result delivered twice (and again later) advances the instance once', () =>
     step(async () => {
       const { body } = await api.start('polling', { name: 'dup' });

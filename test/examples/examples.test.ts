@@ -36,7 +36,7 @@ const inputOf = (file: string) => JSON.parse(readFileSync(join(ROOT, 'examples',
 // Each CLI call starts node + tsx (about a second, more when test files run in parallel).
 describe('examples', { timeout: 90_000 }, () => {
   it('documents one command per example, the same in examples/README.md and the folder README', () => {
-    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling']) {
+    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga']) {
       const cmd = COMMANDS.find((c) => c[1] === `examples/${name}/${name}.workflow` && c.includes(`@examples/${name}/input.json`));
       expect(cmd, name).toBeDefined();
       const own = readFileSync(join(ROOT, 'examples', name, 'README.md'), 'utf8');
@@ -111,6 +111,22 @@ describe('examples', { timeout: 90_000 }, () => {
     expect(r.out).toMatchObject({ status: 'completed', result: `${inputOf('flaky/input.json').symbol} at 101.5 (attempt 3)` });
     const { steps } = await statusOf(r.out.id, r.db);
     expect(steps.filter((s: { kind: string }) => s.kind === 'retry')).toHaveLength(2);
+  });
+
+  it('saga: every booking made, nothing cancelled', async () => {
+    const r = await runExample('saga/input.json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.out).toMatchObject({ status: 'completed', result: { hotel: 'hotel-t1', flight: 'flight-t1', car: 'car-t1' } });
+    expect(r.stderr).not.toContain('cancelled');
+  });
+
+  it('saga: no seats — the hotel is cancelled, then the instance fails saying why, at the throw', async () => {
+    const r = await runExample('saga/input-noseats.json');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatchObject({ status: 'failed', error: { code: 'CR017', message: 'trip t2 not booked (NoSeats: no seats to Atlantis)', line: 20 } });
+    expect(r.stderr).toContain('cancelled hotel-t2');
+    const { steps } = await statusOf(r.out.id, r.db);
+    expect(steps.filter((s: { kind: string }) => s.kind === 'task').map((s: { task: string }) => s.task)).toEqual(['bookHotel', 'bookFlight', 'cancelHotel']);
   });
 
   it('polling: checks until the job is done, sleeping between checks', async () => {
