@@ -9,6 +9,7 @@
  */
 import type { Instance, InstanceSummary, StepLog, Value, WorkflowError } from '../runtime/index.ts';
 import { instanceView, isFinal, pendingOf } from '../runtime/index.ts';
+import { variablesOf } from '../dsl/index.ts';
 import type { Output } from './io.ts';
 
 /** The final instance as printed by `run --json`: only the public, stable fields. */
@@ -136,6 +137,16 @@ export function formatStatus(i: Instance, o: Output, file?: string): string {
   if (i.error) row('error', formatError(i.error, file));
   row('started', i.createdAt);
   row('updated', i.updatedAt);
+  if (!isFinal(i.status)) {
+    const vars = Object.entries(variablesOf(i.state));
+    if (vars.length > 0) {
+      rows.push(c.bold('variables'));
+      for (const [k, x] of vars) {
+        const text = JSON.stringify(x) ?? 'null';
+        rows.push(`  ${k} = ${text.length > 120 ? `${text.slice(0, 119)}…` : text}`);
+      }
+    }
+  }
   if (p.tasks.length + p.timers.length + p.signals.length > 0) {
     rows.push(c.bold('pending'));
     for (const t of p.tasks) {

@@ -15,7 +15,7 @@ export * from './diagnostics.ts';
 export * from './interpreter/types.ts';
 export { parse, MAX_SOURCE_LENGTH, MAX_NESTING } from './parser.ts';
 export { check, checkInput } from './checker/index.ts';
-export { start, resume, waitingFor, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
+export { start, resume, waitingFor, variablesOf, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
 export {
   admitSignal,
   MAX_DEPTH,

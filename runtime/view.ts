@@ -3,13 +3,13 @@
  * `GET /instances/{id}`), nothing interpreter-owned.
  *
  *   instanceView(i)
- *   // => { id, workflow, status: 'waiting', at: { line: 9, col: 3 },
+ *   // => { id, workflow, status: 'waiting', at: { line: 9, col: 3 }, variables: { orderId: 'o1', payment: {…} },
  *   //      pending: { tasks: [], timers: [{ timerId: 'n9.s2:timeout', … }], signals: [{ name: 'approval', … }] },
  *   //      steps: [{ at, kind: 'start', outcome: 'started processOrder' }, …], … }
  *
  * The awaited signal comes from the interpreter's `waitingFor(state)`, not from the step log text.
  */
-import { formatDuration, waitingFor } from '../dsl/index.ts';
+import { formatDuration, variablesOf, waitingFor } from '../dsl/index.ts';
 import { isFinal } from './types.ts';
 import type { Instance, StepLog, Value, WorkflowError } from './types.ts';
 
@@ -32,6 +32,8 @@ export interface InstanceView {
   version: number;
   /** The statement the workflow is at (null when unknown). */
   at: { line: number; col: number } | null;
+  /** The workflow's variables as they are now (parameters included); null once it has ended. */
+  variables: Record<string, Value> | null;
   pending: PendingView;
   steps: StepLog[];
 }
@@ -47,6 +49,7 @@ export function instanceView(i: Instance): InstanceView {
     updatedAt: i.updatedAt,
     version: i.version,
     at: i.state.at ? { line: i.state.at.line, col: i.state.at.col } : null,
+    variables: isFinal(i.status) ? null : variablesOf(i.state),
     pending: pendingOf(i),
     steps: i.steps,
   };

@@ -83,6 +83,22 @@ export function waitingFor(state: ExecState): Waiting | null {
   }
 }
 
+/**
+ * The workflow's variables as they are now, innermost declaration winning (a loop variable shadows
+ * an outer one of the same name), parameters included: for status views ("query the state"
+ * without extra code). Empty for a finished state (it keeps no frames).
+ *
+ *   variablesOf(a.state) // => { orderId: 'o1', amount: 25, payment: { success: true, … } }
+ */
+export function variablesOf(state: ExecState): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  for (const f of (state.frames ?? []) as Frame[]) {
+    const v = (f.k === 'L' || f.k === 'F' || f.k === 'O') && f.v ? f.v : undefined;
+    if (v) for (const [k, x] of Object.entries(v)) setOwn(out, k, x);
+  }
+  return out;
+}
+
 /** Starts a workflow with `input` keyed by parameter name (a missing parameter is null). */
 export function start(program: Program, input: Record<string, Value>, options: ExecOptions): Activation {
   const ix = indexProgram(program);

@@ -76,5 +76,15 @@ describe('formatStatus', () => {
     expect(text).toMatch(/^input +\{"x":1\}$/m);
     expect(text).toMatch(/^ {2}signal {2}"go" line 4, waiting since 2026-01-01T00:00:00.000Z$/m);
     expect(text).toMatch(/^ {2}00:00:00.000 signal line 4: waiting for "go"$/m);
+    // the variables as they are now, parameters included
+    expect(text).toMatch(/^variables\n {2}x = 1\n {2}y = 1$/m);
+  });
+
+  it('cuts a long variable to one line and shows no variables once the instance ended', () => {
+    const program = compile('workflow w(x: any) {\n  const big = x\n  await signal("go")\n}\n', 'w.workflow').program!;
+    const { state } = start(program, { x: 'z'.repeat(500) }, { now: () => new Date(0), uuid: () => 'u' });
+    const text = formatStatus(instance({ status: 'waiting', state }), plain);
+    expect(text).toMatch(/^ {2}big = "z{118}…$/m);
+    expect(formatStatus(instance({ status: 'completed', state: { ...state, status: 'completed', frames: [] }, result: 1 }), plain)).not.toContain('variables');
   });
 });

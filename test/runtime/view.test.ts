@@ -53,6 +53,25 @@ describe('pendingOf', () => {
     if (got.duplicate) throw new Error('unexpected duplicate');
     expect(got.instance.status).toBe('completed');
     expect(pendingOf(got.instance).signals).toEqual([]);
-    expect(instanceView(got.instance)).toMatchObject({ status: 'completed', result: { timedOut: false, payload: true } });
+    expect(instanceView(got.instance)).toMatchObject({ status: 'completed', result: { timedOut: false, payload: true }, variables: null });
+  });
+
+  it('shows the variables as they are now, innermost first, with names from outside kept as data', () => {
+    const src = `
+task t(x: any): any
+workflow w(id: string) {
+  const total = 3
+  for (const item of [1, 2]) {
+    const __proto__ = { item }
+    await t(__proto__)
+  }
+}
+`;
+    const p = compile(src, 'v.workflow').program!;
+    const i = startInstance(p, programHash(src), { id: 'o9' }, { ...opts, id: 'i-2' }).instance;
+    const v = instanceView(i).variables!;
+    expect(v).toEqual({ id: 'o9', total: 3, item: 1, ['__proto__']: { item: 1 } });
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.hasOwn(v, '__proto__')).toBe(true);
   });
 });
