@@ -68,6 +68,70 @@ export function benchInterpreter(iterations = 2_000_000, rounds = 5): Interprete
   };
 }
 
+/** Loops of the same shape as LOOP with the error constructs in the body, by name. */
+export const CONSTRUCT_LOOPS: Record<string, string> = {
+  'plain loop': LOOP,
+  'try/finally around the body': `
+workflow compute(n: number): number {
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    try { sum += i % 7 } finally { sum += 0 }
+  }
+  return sum
+}
+`,
+  'throw and catch each iteration': `
+workflow compute(n: number): number {
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    try { throw i % 7 } catch (e) { sum += e }
+  }
+  return sum
+}
+`,
+  'catch a runtime error each iteration': `
+workflow compute(n: number): number {
+  let sum = 0
+  const o: any = null
+  for (let i = 0; i < n; i++) {
+    try { sum += o.x } catch (e) { sum += 1 }
+  }
+  return sum
+}
+`,
+};
+
+export interface ConstructCost {
+  name: string;
+  iterations: number;
+  /** Nanoseconds per loop iteration, best of the rounds. */
+  nsPerIteration: number;
+  /** That over the plain loop's, measured in the same run. */
+  vsPlain: number;
+}
+
+/** Cost per iteration of each loop of CONSTRUCT_LOOPS, side by side in one run. */
+export function benchConstructs(iterations = 200_000, rounds = 3): ConstructCost[] {
+  const rows: ConstructCost[] = [];
+  for (const [name, src] of Object.entries(CONSTRUCT_LOOPS)) {
+    const { program, diagnostics } = compile(src, 'bench.workflow');
+    if (!program) throw new Error(`${name}: ${diagnostics.map((d) => d.message).join('\n')}`);
+    start(program, { n: 1_000 }, options(1e9));
+    let best = Infinity;
+    for (let r = 0; r < rounds; r++) {
+      const t0 = process.hrtime.bigint();
+      const a = start(program, { n: iterations }, options(1e9));
+      const dt = Number(process.hrtime.bigint() - t0);
+      if (a.commands[0]?.type !== 'complete') throw new Error(`${name} did not complete: ${JSON.stringify(a.commands)}`);
+      best = Math.min(best, dt);
+    }
+    rows.push({ name, iterations, nsPerIteration: best / iterations, vsPlain: 0 });
+  }
+  const plain = rows[0]!.nsPerIteration;
+  for (const r of rows) r.vsPlain = r.nsPerIteration / plain;
+  return rows;
+}
+
 export interface StateSize {
   example: string;
   bytesAtFirstAwait: number;

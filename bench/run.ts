@@ -9,7 +9,7 @@
  */
 import { benchCompile, FAMILIES } from './compile.ts';
 import { benchEmbedded } from './embedded.ts';
-import { benchInterpreter, exampleStateSizes } from './interpreter.ts';
+import { benchConstructs, benchInterpreter, exampleStateSizes } from './interpreter.ts';
 import { compile, MAX_SOURCE_LENGTH } from '../dsl/index.ts';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -22,6 +22,10 @@ console.log(`DSL:  ${fmt(interp.statements)} statements in ${fmt(interp.seconds 
 console.log(`JS:   the same loop = ${fmt(interp.jsIterationsPerSecond)} iterations/s (${fmt(interp.jsIterationsPerSecond / interp.dslStatementsPerSecond, 1)}x the DSL)`);
 console.log('(the interpreter counts each executed statement; the loop test and update are not counted)');
 if (interp.dslStatementsPerSecond < 1_000_000) misses.push(`interpreter: ${fmt(interp.dslStatementsPerSecond)} statements/s < 1,000,000`);
+
+console.log('\n## Error constructs: the same loop with try/catch/finally in its body\n');
+console.log('| loop body | ns per iteration | vs plain |\n| --- | ---: | ---: |');
+for (const r of benchConstructs()) console.log(`| ${r.name} | ${fmt(r.nsPerIteration)} | ${fmt(r.vsPlain, 2)} |`);
 
 console.log('\n## Serialised state size at the first await\n');
 console.log('| example | bytes |\n| --- | ---: |');
