@@ -4,6 +4,7 @@
  *
  *   constantScalar(parseExpr('-3'))                      // => -3
  *   constantValue(parseExpr('{ retries: 3, timeout: "30s" }')) // => { retries: 3, timeout: '30s' }
+ *   constantValue(parseExpr('["A", "B"]'))              // => ['A', 'B']
  *   constantValue(parseExpr('x + 1'))                    // => undefined (not a constant)
  */
 import type { Expression } from './ast.ts';
@@ -27,8 +28,18 @@ export function constantScalar(e: Expression): string | number | boolean | null 
   }
 }
 
-/** A constant scalar, or an object literal whose every property is one; else undefined. */
+/** A constant scalar, or an array or object literal of constants (no spread); else undefined. */
 export function constantValue(e: Expression): Value | undefined {
+  if (e.kind === 'ArrayLiteral') {
+    const a: Value[] = [];
+    for (const el of e.elements) {
+      if (el.kind === 'Spread') return undefined;
+      const v = constantValue(el);
+      if (v === undefined) return undefined;
+      a.push(v);
+    }
+    return a;
+  }
   if (e.kind !== 'ObjectLiteral') return constantScalar(e);
   const o: { [key: string]: Value } = {};
   for (const p of e.properties) {

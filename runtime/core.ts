@@ -14,7 +14,8 @@
  * - A task attempt is outstanding from `sendTask` until its first result or its timeout timer; any
  *   other result for it is a duplicate. A failed retryable attempt with attempts left schedules a
  *   `retry` timer (backoff · rate^(attempt-1), capped); when it fires the next attempt is sent.
- *   Out of attempts (or `retryable: false`) the interpreter gets `taskFailed`.
+ *   Out of attempts (or `retryable: false`, or a type the policy's `nonRetryable` lists / its
+ *   `retryOn` does not) the interpreter gets `taskFailed` at once.
  * - Every new outstanding task/timer records `producedBy` = the event id whose transition made it; a
  *   redelivered (duplicate) event gets `resend` = the commands for what it produced that is still
  *   outstanding, so a crash between save and dispatch loses nothing.
@@ -34,7 +35,7 @@ import {
 import { assertNever } from '../dsl/ast.ts';
 import { InputError, InstanceConflictError } from './errors.ts';
 import { checkValue, LIMITS, truncateText } from './limits.ts';
-import { backoffDelay } from './retry.ts';
+import { backoffDelay, notRetriedBecause } from './retry.ts';
 import { attemptToken, tokenMatches } from './tokens.ts';
 import {
   eventIds,
@@ -388,7 +389,8 @@ class Tx {
     const error = boundTaskError(outside);
     const attempts = t.policy.retries + 1;
     const what = error.timedOut ? error.message : `failed: ${error.message}`;
-    if (error.retryable !== false && t.attempt < attempts) {
+    const permanent = notRetriedBecause(t.policy, error);
+    if (permanent === undefined && t.attempt < attempts) {
       const delay = backoffDelay(t.policy, t.attempt);
       const retryAt = new Date(this.nowMs + delay).toISOString();
       this.next.tasks[taskId] = { ...t, retryAt, lastError: error, producedBy: this.eventId };
@@ -399,7 +401,7 @@ class Tx {
       return;
     }
     delete this.next.tasks[taskId];
-    const why = error.retryable === false ? 'not retryable' : `gave up after ${t.attempt} attempt${t.attempt === 1 ? '' : 's'}`;
+    const why = permanent ?? `gave up after ${t.attempt} attempt${t.attempt === 1 ? '' : 's'}`;
     this.step({ kind: 'task', ...taskFields(taskId, t), outcome: `${what} (${why})`, durationMs });
     const failure = { message: error.message, attempts: t.attempt } as { message: string; attempts: number; type?: string; timedOut?: boolean };
     if (error.type !== undefined) failure.type = error.type;

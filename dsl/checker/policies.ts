@@ -2,18 +2,20 @@
  * Task policies `with { … }` (CT014): on a task declaration (constant literals only), on an awaited
  * task call (computed values allowed, their types checked), and nowhere else.
  */
-import type { Call, ObjectLiteral } from '../ast.ts';
+import type { Call, Expression, ObjectLiteral, ObjectProperty } from '../ast.ts';
 import { isDurationError, parseDuration } from '../duration.ts';
 import { constantScalar } from '../constant.ts';
 import { definitelyNot, isNumberLike, isStringLike, report, show, type Ctx } from './context.ts';
+import { POLICY_TYPE_LIMITS } from '../interpreter/types.ts';
 import { didYouMean, type Type } from './types.ts';
 
 /** Policy keys a task declaration or call may set (see dsl/interpreter/types.ts TaskPolicy). */
-const POLICY_KEYS = ['retries', 'backoff', 'backoffRate', 'maxBackoff', 'timeout'] as const;
+const POLICY_KEYS = ['retries', 'backoff', 'backoffRate', 'maxBackoff', 'timeout', 'nonRetryable', 'retryOn'] as const;
 
 /**
  * A task policy `with { … }`: known keys and valid values (CT014). A declaration's values must be
- * constant literals; a call's may be computed (the interpreter evaluates them), so only their
+ * constant literals (a list of string literals for `nonRetryable` / `retryOn`, which exclude each
+ * other); a call's may be computed (the interpreter evaluates them), so only their
  * types are checked, and literal ones as in a declaration.
  */
 export function policy(ctx: Ctx, o: ObjectLiteral, constantOnly: boolean): void {
@@ -24,7 +26,10 @@ export function policy(ctx: Ctx, o: ObjectLiteral, constantOnly: boolean): void 
       continue;
     }
     if (!(POLICY_KEYS as readonly string[]).includes(prop.key)) {
-      const near = didYouMean(prop.key, POLICY_KEYS);
+      // Suggest by the value's shape too: `retry: 3` means retries, `retry: ["X"]` retryOn.
+      const lists = ['nonRetryable', 'retryOn'];
+      const shaped = POLICY_KEYS.filter((k) => lists.includes(k) === (prop.value.kind === 'ArrayLiteral'));
+      const near = didYouMean(prop.key, shaped) ?? didYouMean(prop.key, POLICY_KEYS);
       report(ctx, 'CT014', prop.span, `unknown task policy key '${prop.key}'${near ? ` (did you mean '${near}'?)` : ''}`, {
         hint: `policy keys are ${POLICY_KEYS.join(', ')}`,
       });
@@ -32,6 +37,15 @@ export function policy(ctx: Ctx, o: ObjectLiteral, constantOnly: boolean): void 
     }
     if (seen.has(prop.key)) report(ctx, 'CT014', prop.span, `policy key '${prop.key}' is given twice`);
     seen.add(prop.key);
+    if (prop.key === 'nonRetryable' || prop.key === 'retryOn') {
+      if (seen.has(prop.key === 'retryOn' ? 'nonRetryable' : 'retryOn')) {
+        report(ctx, 'CT014', prop.span, 'use one of nonRetryable or retryOn, not both', {
+          hint: 'nonRetryable lists the error types that fail at once; retryOn lists the only ones that are retried',
+        });
+      }
+      errorTypes(ctx, prop, constantOnly);
+      continue;
+    }
     const v = constantScalar(prop.value);
     if (v === undefined) {
       const t = ctx.expr(prop.value);
@@ -68,6 +82,49 @@ export function policy(ctx: Ctx, o: ObjectLiteral, constantOnly: boolean): void 
         break;
       }
     }
+  }
+}
+
+/** A `nonRetryable` / `retryOn` list: non-empty strings, bounded; constant in a declaration. */
+function errorTypes(ctx: Ctx, prop: ObjectProperty, constantOnly: boolean): void {
+  const { entries, chars } = POLICY_TYPE_LIMITS;
+  const hint = `write a list of error types like ${prop.key}: ["CardDeclined"]`;
+  const e = prop.value;
+  if (e.kind !== 'ArrayLiteral') {
+    const t = ctx.expr(e);
+    if (constantOnly) {
+      report(ctx, 'CT014', e.span, `policy value '${prop.key}' of a task declaration must be a constant list of strings`, { hint });
+    } else if (definitelyNot(ctx, t, (m) => m.kind === 'array' || m.kind === 'tuple')) {
+      report(ctx, 'CT014', e.span, `policy ${prop.key} must be a list of error types (strings), got ${show(ctx, t)}`, { hint });
+    }
+    return;
+  }
+  if (e.elements.length > entries) {
+    report(ctx, 'CT014', e.span, `policy ${prop.key} lists ${e.elements.length} error types; at most ${entries}`);
+  }
+  for (const el of e.elements) {
+    if (el.kind === 'Spread' || constantScalar(el) === undefined) {
+      const t = ctx.expr(el.kind === 'Spread' ? el.argument : el);
+      if (constantOnly) {
+        report(ctx, 'CT014', el.span, `policy value '${prop.key}' of a task declaration must be a constant list of strings`, { hint });
+      } else if (el.kind !== 'Spread' && definitelyNot(ctx, t, isStringLike)) {
+        report(ctx, 'CT014', el.span, `an error type in ${prop.key} must be a string, got ${show(ctx, t)}`);
+      }
+      continue;
+    }
+    errorType(ctx, prop.key, el);
+  }
+}
+
+function errorType(ctx: Ctx, key: string, el: Expression): void {
+  const v = constantScalar(el);
+  const { chars } = POLICY_TYPE_LIMITS;
+  if (typeof v !== 'string') {
+    report(ctx, 'CT014', el.span, `an error type in ${key} must be a string, got ${JSON.stringify(v)}`, { hint: `quote it: "${String(v)}"` });
+  } else if (v === '') {
+    report(ctx, 'CT014', el.span, `an error type in ${key} cannot be empty`);
+  } else if (v.length > chars) {
+    report(ctx, 'CT014', el.span, `an error type in ${key} has ${v.length} characters; at most ${chars}`);
   }
 }
 

@@ -17,7 +17,7 @@ import type { ChildCall, Pending, PendingAll, PendingSignal } from './frames.ts'
 import { PositionedError } from './errors.ts';
 import type { AwaitHost as Machine, AwaitStatement } from './host.ts';
 import { admitSignal, buffer, takeBuffered } from './signals.ts';
-import { DEFAULT_POLICY, type TaskFailure, type TaskPolicy, type Value, type WorkflowError, type WorkflowEvent } from './types.ts';
+import { DEFAULT_POLICY, POLICY_TYPE_LIMITS, type TaskFailure, type TaskPolicy, type Value, type WorkflowError, type WorkflowEvent } from './types.ts';
 import { copy, fromOutside, isObject, kindOf, outsideText, RuntimeError } from './values.ts';
 
 /** Longest sleep or signal timeout: ten years (dsl/README.md: 0 < d ≤ 3650 days). */
@@ -254,7 +254,7 @@ function awaitSignal(m: Machine, node: Await, stmt: AwaitStatement, call: Call):
 export function declaredPolicy(program: Program, task: string): TaskPolicy {
   const decl = program.tasks.find((t) => t.name === task);
   if (!decl) throw new Error(`no task '${task}' is declared in ${program.file}`);
-  return decl.policy ? applyPolicy(DEFAULT_POLICY, constant(decl.policy), task, decl.policy.span) : { ...DEFAULT_POLICY };
+  return decl.policy ? applyPolicy(DEFAULT_POLICY, constant(decl.policy), task, decl.policy.span) : clonePolicy(DEFAULT_POLICY);
 }
 
 /** DEFAULT_POLICY ⊕ the declaration's `with {…}` ⊕ the call's `with {…}`. */
@@ -271,13 +271,21 @@ function policyOf(m: Machine, task: string, callPolicy: ObjectLiteral | undefine
     m.ix.policies.set(task, base);
   }
   if (base instanceof RuntimeError) throw base;
-  if (!callPolicy) return { ...base };
+  if (!callPolicy) return clonePolicy(base);
   return applyPolicy(base, m.ev(callPolicy), task, callPolicy.span);
+}
+
+/** A copy that shares no list with the cached declaration policy (commands and states own theirs). */
+function clonePolicy(p: TaskPolicy): TaskPolicy {
+  const c = { ...p };
+  if (p.nonRetryable) c.nonRetryable = [...p.nonRetryable];
+  if (p.retryOn) c.retryOn = [...p.retryOn];
+  return c;
 }
 
 function applyPolicy(base: TaskPolicy, v: Value, task: string, span: Span): TaskPolicy {
   if (!isObject(v)) throw new PositionedError('CT014', `policy of ${task} must be an object`, span);
-  const p = { ...base };
+  const p = clonePolicy(base);
   const duration = (k: string, x: Value, min: number): number => {
     const ms = typeof x === 'string' || typeof x === 'number' ? parseDuration(x) : { error: `expected a duration, got ${kindOf(x)}` };
     if (typeof ms !== 'number') throw new PositionedError('CT014', `policy ${k} of ${task}: ${ms.error}`, span);
@@ -305,11 +313,36 @@ function applyPolicy(base: TaskPolicy, v: Value, task: string, span: Span): Task
       case 'timeout':
         p.timeoutMs = duration(k, x, 1);
         break;
+      case 'nonRetryable':
+      case 'retryOn':
+        if (Object.hasOwn(v, k === 'retryOn' ? 'nonRetryable' : 'retryOn')) {
+          throw new PositionedError('CT014', `policy of ${task}: use one of nonRetryable or retryOn, not both`, span);
+        }
+        // A list replaces the base's rule by error type, whichever form that was.
+        delete p.nonRetryable;
+        delete p.retryOn;
+        p[k] = errorTypes(k, x, task, span);
+        break;
       default:
-        throw new PositionedError('CT014', `unknown policy key '${k}' (retries, backoff, backoffRate, maxBackoff, timeout)`, span);
+        throw new PositionedError('CT014', `unknown policy key '${k}' (${POLICY_KEYS.join(', ')})`, span);
     }
   }
   return p;
+}
+
+const POLICY_KEYS = ['retries', 'backoff', 'backoffRate', 'maxBackoff', 'timeout', 'nonRetryable', 'retryOn'];
+
+/** A `nonRetryable` / `retryOn` list: at most 50 non-empty strings of at most 100 characters, copied. */
+function errorTypes(k: string, x: Value, task: string, span: Span): string[] {
+  const { entries, chars } = POLICY_TYPE_LIMITS;
+  if (!Array.isArray(x)) throw new PositionedError('CT014', `policy ${k} of ${task} must be a list of error types (strings), got ${kindOf(x)}`, span);
+  if (x.length > entries) throw new PositionedError('CT014', `policy ${k} of ${task} lists ${x.length} error types; at most ${entries}`, span);
+  for (const t of x) {
+    if (typeof t !== 'string' || t === '' || t.length > chars) {
+      throw new PositionedError('CT014', `policy ${k} of ${task}: each error type must be a non-empty string of at most ${chars} characters, got ${typeof t === 'string' ? JSON.stringify(t.slice(0, 40)) : kindOf(t)}`, span);
+    }
+  }
+  return [...new Set(x as string[])];
 }
 
 /** A declaration policy is constant: literals only (the checker enforces it; this is the runtime's view). */

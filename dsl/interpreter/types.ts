@@ -26,7 +26,18 @@ export interface TaskPolicy {
   maxBackoffMs: number;
   /** Time limit for one attempt, ms. Default 300000 (5 minutes). */
   timeoutMs: number;
+  /**
+   * Error types that are not retried: a failed attempt whose `type` is listed fails the task at
+   * once, as `retryable: false` does. Absent (the default, and in states saved before it existed)
+   * means every type is retried. At most one of `nonRetryable` and `retryOn` is set.
+   */
+  nonRetryable?: string[];
+  /** The allow-list form: only these error types are retried; any other fails the task at once. */
+  retryOn?: string[];
 }
+
+/** Bounds on a `nonRetryable` / `retryOn` list (CT014 beyond them). */
+export const POLICY_TYPE_LIMITS = { entries: 50, chars: 100 } as const;
 
 export const DEFAULT_POLICY: TaskPolicy = {
   retries: 2,

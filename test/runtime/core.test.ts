@@ -138,6 +138,98 @@ describe('tasks', () => {
     expect(await h.load()).toMatchObject({ status: 'failed', error: { code: 'CR007', attempts: 1, task: 'charge' } });
   });
 
+  const BY_TYPE = (rule: string) => `
+task charge(id: string): string with { retries: 3, backoff: "1s", ${rule} }
+
+workflow pay(id: string): string {
+  const r = await charge(id)
+  return r
+}
+`;
+
+  /** Fails every attempt with `type` until the task fails for good; gives the attempts made and the step outcomes. */
+  async function failUntilDone(source: string, type: string | undefined, extra: { retryable?: boolean } = {}) {
+    const h = new Harness();
+    await h.start(source, { id: 'o1' });
+    let attempts = 0;
+    for (;;) {
+      const [t] = h.sentTasks();
+      attempts++;
+      const r = await h.fail(t!, { message: `boom ${attempts}`, ...(type === undefined ? {} : { type }), ...extra });
+      const retry = timersOf(r.duplicate ? [] : r.commands).find((c) => c.timerId.endsWith(':retry'));
+      h.take();
+      if (!retry) break;
+      await h.fire(retry.timerId);
+    }
+    const i = await h.load();
+    return { attempts, instance: i, outcomes: i.steps.filter((s) => s.kind === 'task').map((s) => s.outcome) };
+  }
+
+  it('fails a type listed in nonRetryable after 1 attempt, and retries other types per policy', async () => {
+    const src = BY_TYPE('nonRetryable: ["CardDeclined", "Fraud"]');
+    const declined = await failUntilDone(src, 'CardDeclined');
+    expect(declined.attempts).toBe(1);
+    expect(declined.instance).toMatchObject({ status: 'failed', error: { code: 'CR007', task: 'charge', attempts: 1, line: 5 } });
+    expect(declined.outcomes).toEqual(['failed: boom 1 (not retried: CardDeclined is nonRetryable)']);
+    // The policy wins over the SDK's explicit retryable: true.
+    expect((await failUntilDone(src, 'Fraud', { retryable: true })).attempts).toBe(1);
+    const flaky = await failUntilDone(src, 'Throttled');
+    expect(flaky.attempts).toBe(4);
+    expect(flaky.outcomes.at(-1)).toBe('failed: boom 4 (gave up after 4 attempts)');
+    expect((await failUntilDone(src, undefined)).attempts).toBe(4);
+    // retryable: false is permanent whatever the lists say
+    expect((await failUntilDone(src, 'Throttled', { retryable: false })).outcomes).toEqual(['failed: boom 1 (not retryable)']);
+  });
+
+  it('retries only the types listed in retryOn; others (untyped counts as Error) fail at once', async () => {
+    const src = BY_TYPE('retryOn: ["Throttled", "Error"]');
+    expect((await failUntilDone(src, 'Throttled')).attempts).toBe(4);
+    expect((await failUntilDone(src, undefined)).attempts).toBe(4);
+    const declined = await failUntilDone(src, 'CardDeclined');
+    expect(declined.attempts).toBe(1);
+    expect(declined.outcomes).toEqual(['failed: boom 1 (not retried: CardDeclined is not in retryOn)']);
+    expect(declined.instance.error).toMatchObject({ code: 'CR007', attempts: 1 });
+  });
+
+  it('matches a timed-out attempt as type Timeout', async () => {
+    const h = new Harness();
+    await h.start(BY_TYPE('timeout: "10s", retryOn: ["Throttled"]'), { id: 'o1' });
+    const [t] = h.sentTasks();
+    await h.fire(`${t!.taskId}#1:timeout`);
+    const i = await h.load();
+    expect(i).toMatchObject({ status: 'failed', error: { code: 'CR007', attempts: 1 } });
+    expect(i.steps.find((s) => s.kind === 'task')!.outcome).toBe('timed out after 10s (not retried: Timeout is not in retryOn)');
+  });
+
+  it('takes a call policy list over the declaration one', async () => {
+    const src = `
+task charge(id: string): string with { retries: 2, backoff: "1s", nonRetryable: ["CardDeclined"] }
+
+workflow pay(id: string): string {
+  const r = await charge(id) with { retryOn: ["CardDeclined"] }
+  return r
+}
+`;
+    expect((await failUntilDone(src, 'CardDeclined')).attempts).toBe(3);
+    expect((await failUntilDone(src, 'Throttled')).attempts).toBe(1);
+  });
+
+  it('resumes an attempt saved before policies had type lists (every type retried)', async () => {
+    const h = new Harness();
+    const src = BY_TYPE('nonRetryable: ["CardDeclined"]');
+    await h.start(src, { id: 'o1' });
+    const [t] = h.sentTasks();
+    const saved = structuredClone(await h.load());
+    const attempt = saved.tasks[t!.taskId]!;
+    expect(attempt.policy.nonRetryable).toEqual(['CardDeclined']);
+    delete attempt.policy.nonRetryable; // what an older version saved
+    const event = { type: 'taskResult' as const, id: 'e-old', taskId: t!.taskId, attempt: 1, token: await h.token(t!), ok: false as const, error: { message: 'no', type: 'CardDeclined' } };
+    const r = applyEvent(compile(src).program!, saved, event, h.deps.clock);
+    if (r.duplicate) throw new Error(`duplicate: ${r.reason}`);
+    expect(r.instance.status).toBe('running');
+    expect(r.instance.tasks[t!.taskId]!.retryAt).toBeDefined();
+  });
+
   it('counts a timed-out attempt as failed and ignores its late result', async () => {
     const h = new Harness();
     await h.start(FLAKY, { id: 'o1' });

@@ -298,6 +298,26 @@ describe('each diagnostic code', () => {
     expectOne('workflow w() { await sleep("1s") with { retries: 1 } }', 'CT014', '1:39', 'only applies to a task call');
   });
 
+  it('CT014 nonRetryable / retryOn: lists of non-empty strings, bounded, one of the two', () => {
+    expect(codes('task t(): void with { nonRetryable: ["CardDeclined", "Fraud"] }\nworkflow w() { await t() with { retryOn: ["Throttled"] } }')).toEqual([]);
+    expect(codes('task t(): void\nworkflow w(xs: string[], x: string) { await t() with { retryOn: xs }\n await t() with { nonRetryable: [x, "A"] } }')).toEqual([]);
+    const both = expectOne('task t(): void with { nonRetryable: ["A"], retryOn: ["B"] }\nworkflow w() { await t() }', 'CT014', '1:44', 'use one of nonRetryable or retryOn, not both');
+    expect(both.hint).toContain('retryOn lists the only ones that are retried');
+    expectOne('task t(): void\nworkflow w() { await t() with { retryOn: ["B"], nonRetryable: [] } }', 'CT014', '2:49', 'use one of nonRetryable or retryOn');
+    expectOne('task t(): void with { nonRetryable: "CardDeclined" }\nworkflow w() { await t() }', 'CT014', '1:37', 'must be a constant list of strings');
+    expectOne('task t(): void with { nonRetryable: [1] }\nworkflow w() { await t() }', 'CT014', '1:38', 'an error type in nonRetryable must be a string, got 1');
+    expectOne('task t(): void with { retryOn: [""] }\nworkflow w() { await t() }', 'CT014', '1:33', 'cannot be empty');
+    expectOne(`task t(): void with { retryOn: ["${'x'.repeat(101)}"] }\nworkflow w() { await t() }`, 'CT014', '1:33', 'has 101 characters; at most 100');
+    const many = JSON.stringify(Array.from({ length: 51 }, (_, i) => `E${i}`));
+    expectOne(`task t(): void with { retryOn: ${many} }\nworkflow w() { await t() }`, 'CT014', '1:32', 'lists 51 error types; at most 50');
+    expectOne('task t(): void with { retryOn: ["A" + "B"] }\nworkflow w() { await t() }', 'CT014', '1:33', 'must be a constant list of strings');
+    expectOne('task t(): void\nworkflow w(n: number) { await t() with { nonRetryable: n } }', 'CT014', '2:56', 'policy nonRetryable must be a list of error types (strings), got number');
+    expectOne('task t(): void\nworkflow w(n: number) { await t() with { retryOn: [n] } }', 'CT014', '2:52', 'an error type in retryOn must be a string, got number');
+    expectOne('task t(): void with { retry: ["A"] }\nworkflow w() { await t() }', 'CT014', '1:23', "(did you mean 'retryOn'?)");
+    const unknown = expectOne('task t(): void with { retryon: ["A"] }\nworkflow w() { await t() }', 'CT014', '1:23', "unknown task policy key 'retryon' (did you mean 'retryOn'?)");
+    expect(unknown.hint).toBe('policy keys are retries, backoff, backoffRate, maxBackoff, timeout, nonRetryable, retryOn');
+  });
+
   it('CT015 await of something that is not an await form', () => {
     expectOne('workflow w() {\n  const x = await 5\n}', 'CT015', '2:19', 'only a task call');
     expectOne('task t(x: number): number\nworkflow w(xs: number[]) {\n  return await Promise.all(xs)\n}', 'CT015', '3:16', 'Promise.all takes a list of task calls');

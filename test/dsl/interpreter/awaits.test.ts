@@ -88,6 +88,50 @@ workflow w() { return await t() }`);
     expect(ofType(a.commands, 'fail')[0]!.error.code).toBe('CT014');
   });
 
+  it('carries nonRetryable / retryOn in scheduleTask; a call list replaces the declaration rule', () => {
+    const p = program(`task t(): number with { nonRetryable: ["CardDeclined", "Fraud", "Fraud"] }
+workflow w() {
+  const a = await t()
+  const b = await t() with { retryOn: ["Throttled"] }
+  const c = await t() with { retries: 1 }
+  return a + b + c
+}`);
+    let r = start(p, {}, opts);
+    const policies: unknown[] = [];
+    for (let k = 0; k < 3; k++) {
+      const cmd = ofType(r.commands, 'scheduleTask')[0]!;
+      policies.push(cmd.policy);
+      r = resume(p, r.state, { type: 'taskCompleted', id: cmd.id, result: 1 }, opts);
+    }
+    expect(policies).toEqual([
+      { ...DEFAULT_POLICY, nonRetryable: ['CardDeclined', 'Fraud'] },
+      { ...DEFAULT_POLICY, retryOn: ['Throttled'] },
+      { ...DEFAULT_POLICY, retries: 1, nonRetryable: ['CardDeclined', 'Fraud'] },
+    ]);
+    expect(ofType(r.commands, 'complete')[0]!.result).toBe(3);
+    expect(DEFAULT_POLICY).not.toHaveProperty('nonRetryable');
+  });
+
+  it('rejects an invalid computed nonRetryable / retryOn at run time with CT014', () => {
+    const cases: [unknown, string][] = [
+      ['CardDeclined', 'must be a list of error types (strings), got a string'],
+      [[''], 'each error type must be a non-empty string of at most 100 characters'],
+      [[3], 'each error type must be a non-empty string'],
+      [['x'.repeat(101)], 'at most 100 characters'],
+      [Array.from({ length: 51 }, (_, i) => `E${i}`), 'lists 51 error types; at most 50'],
+    ];
+    for (const [types, message] of cases) {
+      const p = program(`task t(): number
+workflow w(types: any) { return await t() with { nonRetryable: types } }`);
+      const err = ofType(start(p, { types } as never, opts).commands, 'fail')[0]!.error;
+      expect(err).toMatchObject({ code: 'CT014', line: 2 });
+      expect(err.message).toContain(message);
+    }
+    const p = program(`task t(): number
+workflow w(a: any) { return await t() with { nonRetryable: a, retryOn: a } }`);
+    expect(ofType(start(p, { a: ['X'] } as never, opts).commands, 'fail')[0]!.error.message).toContain('use one of nonRetryable or retryOn');
+  });
+
   it('supports await as a statement, an assignment (also compound) and a return', () => {
     const p = program(`task next(n: number): number
 workflow w() {
