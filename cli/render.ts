@@ -5,6 +5,7 @@
  *
  *   formatStep(step, out)   // '✔ task chargeCard  line 10  ok  52ms'   (terminal)
  *                           // '21:45:01.123 task chargeCard line 10: ok (52ms)'   (plain)
+ *                           // '21:45:01.124 log warn line 12: card expires soon'   (console.warn)
  *   finalJson(instance)     // { id, workflow, status, result?, error? }
  */
 import type { Instance, InstanceSummary, StepLog, Value, WorkflowError } from '../runtime/index.ts';
@@ -54,12 +55,15 @@ function symbol(step: StepLog, o: Output): string {
       return c.red(c.bold('✖'));
     case 'cancel':
       return c.yellow(c.bold('■'));
+    case 'log':
+      return step.level === 'error' ? c.red('●') : step.level === 'warn' ? c.yellow('●') : c.dim('●');
   }
 }
 
 /** One step as one line. */
 export function formatStep(step: StepLog, o: Output): string {
-  const what = step.kind + (step.task ? ` ${step.task}` : '');
+  // a log line: `log line 3: text`, `log warn line 7: text` (console.log and console.info are info)
+  const what = step.kind + (step.task ? ` ${step.task}` : '') + (step.kind === 'log' && step.level && step.level !== 'info' ? ` ${step.level}` : '');
   // A task step's attempt matters once there were retries; retry steps say it in their outcome.
   const attempt = step.kind === 'task' && step.attempt !== undefined && step.attempt > 1 ? ` attempt ${step.attempt}` : '';
   const where = step.line !== undefined ? `line ${step.line}${attempt}` : attempt.trim();

@@ -19,6 +19,8 @@ export { start, resume, waitingFor, variablesOf, upgradeState, declaredPolicy, t
 export {
   admitSignal,
   MAX_DEPTH,
+  MAX_LOG_LINES,
+  MAX_LOG_MESSAGE,
   DEFAULT_MAX_STEPS,
   DEFAULT_MAX_STATE_BYTES,
   DEFAULT_MAX_STRING_LENGTH,

@@ -43,7 +43,7 @@ import {
 } from './http.ts';
 import { instanceView } from './view.ts';
 
-import { log, runtime } from './wiring.ts';
+import { log, logAdvance, logWorkflowLines, runtime } from './wiring.ts';
 import { workflows, type WorkflowSource } from './workflows.ts';
 
 /** What the operations need; the Lambda builds it from the environment, tests from memory. */
@@ -65,6 +65,7 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       if (!def) throw new HttpError(404, 'UNKNOWN_WORKFLOW', `no deployed workflow '${r.params.name}'`);
       const req = startRequest(jsonBody(event.body));
       const { instance, created } = await startWorkflow(deps, def, req.input, req.id === undefined ? {} : { id: req.id });
+      if (created) logWorkflowLines(instance, instance.steps);
       return json(created ? 201 : 200, instanceView(instance), { Location: `/instances/${encodeURIComponent(instance.id)}` });
     }
     case 'get': {
@@ -83,7 +84,7 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       const signalId = key !== undefined ? `signal:${key}` : `signal:${deps.clock.uuid()}`;
       // Applied here, not queued: signals come only through this (IAM-authorised) API, never from
       // a queue a task function can write to (docs/protocol.md, "Who may send what").
-      const result = await signalInstance(deps, id, name, payload, signalId);
+      const result = logAdvance(await signalInstance(deps, id, name, payload, signalId));
       if (result.duplicate && isFinal(result.instance.status)) {
         throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is ${result.instance.status}`);
       }
@@ -92,7 +93,7 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
     case 'cancel': {
       const id = instanceId(r.params.id);
       const { reason } = cancelRequest(jsonBody(event.body));
-      const result = await cancelInstance(deps, id, reason);
+      const result = logAdvance(await cancelInstance(deps, id, reason));
       if (result.duplicate && result.instance.status !== 'cancelled') {
         throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is already ${result.instance.status}`);
       }

@@ -22,6 +22,8 @@
  *   ~35,000 hops; a stale one is dropped; the current one fires the due timers and re-arms.
  * - crash between any two calls: state is saved before anything is sent; the redelivered event
  *   (or wake-up) resends what is outstanding.
+ * - the workflow's `console.log` lines of each saved transition are written as JSON log lines with
+ *   the instance id (`logWorkflowLines`, wiring.ts); a duplicate writes none.
  */
 import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
@@ -29,7 +31,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { advance, advanceBatch, eventIds, InstanceNotFoundError, isFinal, pendingCommands, VersionConflictError, type AdvanceResult, type RuntimeDeps, type RuntimeEvent } from '../runtime/index.ts';
 import { parseEventMessage, type EventSource, type WakeMessage } from '../adapters/aws/messages.ts';
 import { dueTimers, earliestFireAt, newWakeId, type AwsInstance, type Wake, type WakePort } from '../adapters/aws/wake.ts';
-import { currentMetrics, log, newMetrics, runtime } from './wiring.ts';
+import { currentMetrics, log, logAdvance, newMetrics, runtime } from './wiring.ts';
 
 /** A message that can never be processed (bad JSON, unknown type): fail it so it ends in the DLQ. */
 export class PoisonMessageError extends Error {
@@ -81,7 +83,7 @@ export async function processBody(deps: StepDeps, body: string, info: RecordInfo
   if (!event) throw new PoisonMessageError(['no event']);
   let r: AdvanceResult;
   try {
-    r = await advance(deps, instanceId, event);
+    r = logAdvance(await advance(deps, instanceId, event));
   } catch (e) {
     // Instances are created before anything about them is sent, so an event for an unknown id
     // can never apply (a hand-made message, a deleted instance): retrying would not help.
@@ -113,6 +115,7 @@ export async function processResults(deps: RuntimeDeps, bodies: string[]): Promi
   for (const [instanceId, items] of byInstance) {
     try {
       const results = await advanceBatch(deps, instanceId, items.map((b) => b.event));
+      results.forEach(logAdvance);
       items.forEach((b, k) => (out[b.idx] = { status: 'fulfilled', value: outcomeOf(instanceId, b.event, results[k]!) }));
     } catch (e) {
       for (const b of items) {
@@ -171,7 +174,7 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
     if (due.length > 0) {
       // The saves these make keep this wake-up (it is not later than any timer), so the re-arm below sees it.
       for (const timerId of due) {
-        await advance(deps, msg.instanceId, { type: 'timerFired', id: eventIds.timer(timerId), timerId });
+        logAdvance(await advance(deps, msg.instanceId, { type: 'timerFired', id: eventIds.timer(timerId), timerId }));
         fired++;
       }
       continue;

@@ -15,7 +15,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ProgramCache, type RuntimeDeps } from '../runtime/index.ts';
+import { ProgramCache, type AdvanceResult, type RuntimeDeps, type StepLog } from '../runtime/index.ts';
 import { DynamoStore } from '../adapters/aws/store.ts';
 import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
 import type { WakePort } from '../adapters/aws/wake.ts';
@@ -162,4 +162,23 @@ export function log(level: 'info' | 'warn' | 'error', msg: string, fields: Recor
   if (level === 'error') console.error(line);
   else if (level === 'warn') console.warn(line);
   else console.log(line);
+}
+
+/**
+ * The workflow's own log lines (`console.log/info/warn/error`, steps of kind `log`) of one
+ * transition, written as one structured JSON line each, after the transition was saved:
+ *
+ *   {"level":"warn","msg":"card expires soon","source":"workflow","instanceId":"o1","workflow":"order","line":12,"col":3}
+ */
+export function logWorkflowLines(instance: { id: string; workflow: string }, steps: readonly StepLog[]): void {
+  for (const s of steps) {
+    if (s.kind !== 'log') continue;
+    log(s.level ?? 'info', s.outcome, { source: 'workflow', instanceId: instance.id, workflow: instance.workflow, line: s.line, col: s.col });
+  }
+}
+
+/** `logWorkflowLines` of an applied transition (a duplicate logs nothing: it changed nothing). */
+export function logAdvance(r: AdvanceResult): AdvanceResult {
+  if (!r.duplicate) logWorkflowLines(r.instance, r.steps);
+  return r;
 }

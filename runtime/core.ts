@@ -29,6 +29,7 @@ import {
   start,
   type Activation,
   type ExecOptions,
+  type LogCommand,
   type Program,
   type WorkflowEvent,
 } from '../dsl/index.ts';
@@ -43,6 +44,7 @@ import {
   SEEN_EVENTS_LIMIT,
   STEP_LOG_LIMIT,
   STEP_LOG_MAX_BYTES,
+  MAX_LOG_OUTCOME,
   MAX_STEP_OUTCOME,
   timerIds,
   type Clock,
@@ -290,6 +292,8 @@ class Tx {
   readonly next: Instance;
   readonly commands: DispatchCommand[] = [];
   readonly steps: StepLog[] = [];
+  /** Log lines recorded in this transition (numbers `seq` of log steps). */
+  private logs = 0;
   readonly nowIso: string;
   readonly nowMs: number;
 
@@ -308,6 +312,12 @@ class Tx {
 
   step(s: Omit<StepLog, 'at'>): void {
     this.steps.push({ at: this.nowIso, ...s, outcome: truncateText(s.outcome, MAX_STEP_OUTCOME) });
+  }
+
+  /** A line the workflow logged; it goes through the step log's bounds like any step. */
+  log(c: LogCommand): void {
+    const seq = ++this.logs;
+    this.steps.push({ at: this.nowIso, kind: 'log', level: c.level, line: c.at.line, col: c.at.col, seq, outcome: truncateText(String(c.message), MAX_LOG_OUTCOME) });
   }
 
   /** Feeds one event to the interpreter and applies the activation's commands. */
@@ -349,6 +359,9 @@ class Tx {
             col: c.at.col,
             outcome: `waiting for "${c.name}"` + (c.timeoutMs !== undefined ? ` (timeout ${formatDuration(c.timeoutMs)})` : ''),
           });
+          break;
+        case 'log':
+          this.log(c);
           break;
         case 'complete':
           this.finish('completed', c.result, undefined);
@@ -455,7 +468,7 @@ function boundTaskError(e: TaskError): TaskError {
  * The step log cut to STEP_LOG_MAX_BYTES of JSON, dropping the oldest entries; the first kept
  * entry then says how many were dropped (on top of the STEP_LOG_LIMIT count).
  */
-function boundSteps(steps: StepLog[]): StepLog[] {
+export function boundSteps(steps: StepLog[]): StepLog[] {
   let bytes = 0;
   let keep = steps.length;
   for (let k = steps.length - 1; k >= 0; k--) {
@@ -467,7 +480,8 @@ function boundSteps(steps: StepLog[]): StepLog[] {
   if (keep === 0) return steps;
   const kept = steps.slice(keep);
   const marker: StepLog = { at: kept[0]?.at ?? steps[steps.length - 1]!.at, kind: 'start', outcome: `… ${keep} older step${keep === 1 ? '' : 's'} dropped (step log over ${STEP_LOG_MAX_BYTES} bytes)` };
-  if (kept.length > 0 && kept[0]!.outcome.startsWith('… ')) kept.shift();
+  // an older marker (kind 'start', never a logged line that happens to start with '… ') is replaced
+  if (kept.length > 0 && kept[0]!.kind === 'start' && kept[0]!.outcome.startsWith('… ')) kept.shift();
   return [marker, ...kept];
 }
 

@@ -98,7 +98,7 @@ export interface PendingTimer {
   producedBy: string;
 }
 
-export type StepKind = 'start' | 'task' | 'retry' | 'sleep' | 'signal' | 'timer' | 'complete' | 'fail' | 'cancel';
+export type StepKind = 'start' | 'task' | 'retry' | 'sleep' | 'signal' | 'timer' | 'complete' | 'fail' | 'cancel' | 'log';
 
 /** One line of an instance's history for status views. Bounded: only the last STEP_LOG_LIMIT are kept. */
 export interface StepLog {
@@ -109,7 +109,11 @@ export interface StepLog {
   task?: string;
   taskId?: string;
   attempt?: number;
-  /** Short human text: `ok`, `failed: card declined (retry in 2s)`, `timed out after 30s`, … */
+  /** For `log` steps (`console.log/info/warn/error` in the workflow): the level. */
+  level?: 'info' | 'warn' | 'error';
+  /** For `log` steps: the line's number among the log lines of its transition (1, 2, …), so equal lines stay distinct. */
+  seq?: number;
+  /** Short human text: `ok`, `failed: card declined (retry in 2s)`, `timed out after 30s`, …; for `log` steps the logged text. */
   outcome: string;
   durationMs?: number;
 }
@@ -119,6 +123,8 @@ export const STEP_LOG_LIMIT = 200;
 export const STEP_LOG_MAX_BYTES = 64 * 1024;
 /** Characters of one step's `outcome` (longer text is cut with "… [truncated N chars]"). */
 export const MAX_STEP_OUTCOME = 1024;
+/** Characters of a `log` step's text: the interpreter's MAX_LOG_MESSAGE (1,024) plus room for its truncation marker. */
+export const MAX_LOG_OUTCOME = MAX_STEP_OUTCOME + 64;
 /** How many recent signal/cancel event ids an instance remembers for de-duplication. */
 export const SEEN_EVENTS_LIMIT = 100;
 

@@ -23,6 +23,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError, InstanceConflictError, VersionConflictError } from '../../runtime/errors.ts';
+import { boundSteps } from '../../runtime/core.ts';
 import { summarize, type Store } from '../../runtime/ports.ts';
 import { isFinal, STEP_LOG_LIMIT, type Definition, type Instance, type InstanceStatus, type InstanceSummary, type ListFilter, type StepLog } from '../../runtime/types.ts';
 
@@ -189,6 +190,8 @@ export class SqliteStore implements Store {
     if (withSteps && r.stepCount > 0) {
       const rows = this.stmts.lastSteps.all(id, STEP_LOG_LIMIT) as { doc: string }[];
       for (let k = rows.length - 1; k >= 0; k--) instance.steps.push(JSON.parse(rows[k]!.doc) as StepLog);
+      // the table keeps STEP_LOG_LIMIT rows; the byte bound (STEP_LOG_MAX_BYTES) applies when read
+      instance.steps = boundSteps(instance.steps);
     }
     return instance;
   }

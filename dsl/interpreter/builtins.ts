@@ -11,7 +11,7 @@
  *   lookupMethod('hi', 'toUpperCase')!.call(['hi'] ...)
  *
  * Groups: `string` and `array` (methods, receiver first), `Math`, `Object`, `JSON`, `Array`,
- * `Promise` (namespaces), `global` (plain functions). `awaitOnly` entries (`sleep`, `signal`,
+ * `Promise`, `console` (namespaces; `console.*` entries carry `log` and no `call`), `global` (plain functions). `awaitOnly` entries (`sleep`, `signal`,
  * `Promise.all`, `Promise.allSettled`) have no `call`: the interpreter treats them as await points.
  * Mutating array methods (`mutates: true`) change the array they are called on in place; because
  * reading a variable or property gives its stored array, that is exactly "the variable or property
@@ -52,6 +52,8 @@ export interface Builtin {
   awaitOnly?: boolean;
   /** Does not scan its receiver (`slice`, `push`): its work is its arguments and its result. */
   light?: boolean;
+  /** A `console` function: the machine formats the arguments into a `log` command of this level. */
+  log?: 'info' | 'warn' | 'error';
   /** For methods `self` is the receiver; for functions it is null. Throws RuntimeError. */
   call?: (self: Value, args: Value[], ctx: BuiltinContext) => Value;
 }
@@ -59,7 +61,7 @@ export interface Builtin {
 type Call = NonNullable<Builtin['call']>;
 
 /** Builds an entry from a signature like `padStart(length: number, fill?: string): string`. */
-function def(signature: string, call?: Call, extra: { mutates?: boolean; awaitOnly?: boolean; light?: boolean } = {}): Builtin {
+function def(signature: string, call?: Call, extra: { mutates?: boolean; awaitOnly?: boolean; light?: boolean; log?: Builtin['log'] } = {}): Builtin {
   const m = /^([\w.]+)\((.*)\): (.+)$/.exec(signature);
   if (!m) throw new Error(`bad built-in signature ${signature}`);
   const params: BuiltinParam[] = [];
@@ -376,6 +378,15 @@ const globalFns: Record<string, Builtin> = {
   signal: def('signal(name: string, options?: any): any', undefined, { awaitOnly: true }),
 };
 
+// `console.*` writes a line to the instance's step log (a `log` command, made by the machine:
+// machine.ts `log`); it returns null and never suspends.
+const consoleFns: Record<string, Builtin> = {
+  log: def('log(...values: any[]): null', undefined, { log: 'info' }),
+  info: def('info(...values: any[]): null', undefined, { log: 'info' }),
+  warn: def('warn(...values: any[]): null', undefined, { log: 'warn' }),
+  error: def('error(...values: any[]): null', undefined, { log: 'error' }),
+};
+
 export const BUILTINS = {
   string: stringMethods,
   array: arrayMethods,
@@ -384,6 +395,7 @@ export const BUILTINS = {
   JSON: jsonFns,
   Array: arrayFns,
   Promise: promiseFns,
+  console: consoleFns,
   global: globalFns,
 } as const;
 
@@ -394,6 +406,7 @@ export const NAMESPACES: Record<string, Record<string, Builtin>> = {
   JSON: jsonFns,
   Array: arrayFns,
   Promise: promiseFns,
+  console: consoleFns,
 };
 
 /** Properties (not methods) of strings and arrays. */

@@ -34,6 +34,7 @@ export {
   WORK_PER_STEP,
 } from './budget.ts';
 export { MAX_DEPTH } from './values.ts';
+export { MAX_LOG_LINES, MAX_LOG_MESSAGE } from './machine.ts';
 export {
   admitSignal,
   DEFAULT_MAX_BUFFERED_SIGNALS,
@@ -195,7 +196,10 @@ function finishActivation(m: Machine, options: ExecOptions): Activation {
   // (`[[[x]]]`) adds a level or so per statement; the saved state must stay safe to clone.
   const size = measure(m.state, STATE_DEPTH);
   if (size.depth > STATE_DEPTH && m.state.status !== 'failed') {
+    // the lines logged before the failure stay (they are not state, and say what happened)
+    const logs = m.commands.filter((c) => c.type === 'log');
     m.commands.length = 0;
+    m.commands.push(...logs);
     m.state.signals = {};
     m.fail({ code: 'CR013', message: `a value of the state is nested deeper than ${MAX_DEPTH} levels`, line: m.state.at?.line, col: m.state.at?.col });
   }
@@ -203,7 +207,7 @@ function finishActivation(m: Machine, options: ExecOptions): Activation {
   let commands: Command[] = m.commands;
   if (bytes > limit && m.state.status !== 'failed') {
     // Why drop the other commands: the instance is failing, so its new tasks and timers must not run.
-    commands = commands.filter((c) => c.type === 'cancelTimer');
+    commands = commands.filter((c) => c.type === 'cancelTimer' || c.type === 'log');
     m.commands.length = 0;
     m.state.signals = {};
     m.fail({

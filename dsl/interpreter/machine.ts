@@ -36,7 +36,7 @@ import { PositionedError } from './errors.ts';
 import type { Completion, Frame, Pending, Scope } from './frames.ts';
 import type { AwaitHost, AwaitStatement } from './host.ts';
 import type { ProgramIndex } from './program.ts';
-import type { Command, ExecOptions, ExecState, Value, WorkflowError } from './types.ts';
+import type { Command, ExecOptions, ExecState, LogCommand, Value, WorkflowError } from './types.ts';
 import { copy, equals, getOwn, isObject, kindOf, MAX_DEPTH, measure, RuntimeError, setOwn, toText, truthy, typeOf, type ValueObject } from './values.ts';
 
 export { PositionedError };
@@ -46,6 +46,11 @@ const SHORT: unique symbol = Symbol('short');
 type Chained = Value | typeof SHORT;
 
 const globals = BUILTINS.global;
+
+/** Characters of one log line's text; more is cut with `… [truncated N chars]`. */
+export const MAX_LOG_MESSAGE = 1024;
+/** Log lines one activation may write; the rest are counted in one `… N more log lines dropped` line. */
+export const MAX_LOG_LINES = 100;
 
 /**
  * Runtime errors a `catch` never sees: the activation's budgets (steps, state size, memory, time).
@@ -87,6 +92,10 @@ export class Machine implements AwaitHost {
   /** The statement being executed (for `state.at` and errors without a finer position). */
   cur: Statement | undefined;
   readonly ctx: BuiltinContext;
+  /** Log lines written in this activation, and the marker line standing for those dropped after. */
+  private logLines = 0;
+  private droppedLogs = 0;
+  private dropMarker: LogCommand | undefined;
 
   constructor(
     readonly ix: ProgramIndex,
@@ -909,6 +918,7 @@ export class Machine implements AwaitHost {
   }
 
   private callBuiltin(b: Builtin, name: string, self: Value, e: Call): Value {
+    if (b.log) return this.log(b.log, e);
     if (b.awaitOnly) throw new PositionedError('CT009', `${name}(…) must be awaited: await ${name}(…)`, e.span);
     const problem = arityProblem(b, e.args.length, name);
     if (problem) throw new PositionedError('CT006', problem, e.span);
@@ -935,6 +945,43 @@ export class Machine implements AwaitHost {
       }
       throw err;
     }
+  }
+
+  /**
+   * `console.log(a, b)` and friends: a `log` command with the arguments printed as templates do
+   * (strings as-is, arrays and objects as JSON), joined by spaces, cut to MAX_LOG_MESSAGE. The
+   * arguments are always evaluated; past MAX_LOG_LINES a line is only counted (not formatted).
+   */
+  private log(level: LogCommand['level'], e: Call): null {
+    const values: Value[] = new Array(e.args.length);
+    for (let i = 0; i < values.length; i++) values[i] = this.ev(e.args[i]!);
+    const at = { line: e.span.line, col: e.span.col };
+    if (this.logLines >= MAX_LOG_LINES) {
+      const n = ++this.droppedLogs;
+      if (!this.dropMarker) {
+        this.dropMarker = { type: 'log', level: 'warn', message: '', at };
+        this.commands.push(this.dropMarker);
+      }
+      this.dropMarker.message = `… ${n} more log line${n === 1 ? '' : 's'} dropped (over ${MAX_LOG_LINES} in one activation)`;
+      return null;
+    }
+    this.logLines++;
+    const parts: string[] = new Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (typeof v === 'object' && v !== null) {
+        // Why not `text`: a big value is measured and charged, but logging it must not fail the
+        // workflow for the length of a string that is cut to 1,024 characters right after.
+        const size = measure(v);
+        this.meter.work(size.nodes);
+        this.meter.alloc(BYTES.string(size.bytes));
+        parts[i] = JSON.stringify(v);
+      } else parts[i] = toText(v);
+    }
+    const text = parts.join(' ');
+    this.meter.work(1 + text.length);
+    this.commands.push({ type: 'log', level, message: cutLog(text), at });
+    return null;
   }
 
   /** `+ - * / %` per dsl/README.md: numbers, or `+` with a string side concatenates. */
@@ -995,6 +1042,12 @@ export class Machine implements AwaitHost {
 }
 
 type ExprStmt = Extract<Statement, { kind: 'ExprStmt' }>;
+
+/** A log line's text cut to MAX_LOG_MESSAGE characters, with the project's usual marker. */
+function cutLog(text: string): string {
+  if (text.length <= MAX_LOG_MESSAGE) return text;
+  return `${text.slice(0, MAX_LOG_MESSAGE)}… [truncated ${(text.length - MAX_LOG_MESSAGE).toLocaleString('en-US')} chars]`;
+}
 
 /** Characters of a string, elements of an array, keys of an object: what a built-in touches at least. */
 function shallowSize(v: Value): number {

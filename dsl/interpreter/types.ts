@@ -85,7 +85,8 @@ export type Command =
   | CancelTimerCommand
   | WaitForSignalCommand
   | CompleteCommand
-  | FailCommand;
+  | FailCommand
+  | LogCommand;
 
 /** Run `task(args)`; report back with `taskCompleted`/`taskFailed` carrying the same `id`. */
 export interface ScheduleTaskCommand {
@@ -122,6 +123,20 @@ export interface WaitForSignalCommand {
   name: string;
   /** Present when the wait has a timeout; a `startTimer` with `${id}:timeout` accompanies it. */
   timeoutMs?: number;
+  at: SourcePoint;
+}
+
+/**
+ * A line the workflow logged (`console.log/info/warn/error`): for the instance's step log only. It
+ * never suspends and is not in the state. `message` is at most MAX_LOG_MESSAGE characters plus a
+ * `… [truncated N chars]` marker; at most MAX_LOG_LINES per activation, then one `warn` line
+ * `… N more log lines dropped` stands for the rest.
+ */
+export interface LogCommand {
+  type: 'log';
+  /** `console.log` and `console.info` are `info`. */
+  level: 'info' | 'warn' | 'error';
+  message: string;
   at: SourcePoint;
 }
 

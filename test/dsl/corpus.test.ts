@@ -37,6 +37,7 @@ describe('language corpus', () => {
         expect(straight.error).toBe(c.error);
       }
       if (c.calls) expect(straight.calls).toEqual(c.calls);
+      if (c.logs) expect(straight.logs).toEqual(c.logs);
       if (!c.result && !c.error && !c.diagnostics) throw new Error('case expects nothing: add --- result, --- error or --- diagnostics');
     });
   }

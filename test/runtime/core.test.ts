@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyEvent, pendingCommands } from '../../runtime/core.ts';
 import { advance, startWorkflow } from '../../runtime/driver.ts';
 import { DefinitionError, InputError, InstanceConflictError, InstanceNotFoundError, VersionConflictError } from '../../runtime/errors.ts';
-import { STEP_LOG_LIMIT, type Instance } from '../../runtime/types.ts';
+import { STEP_LOG_LIMIT, STEP_LOG_MAX_BYTES, type Instance } from '../../runtime/types.ts';
 import { attemptToken } from '../../runtime/tokens.ts';
 import { compile } from '../../dsl/index.ts';
 import { Harness, type ScheduleTimer } from './harness.ts';
@@ -671,5 +671,65 @@ describe('validateInput limits (issue 7)', () => {
     const input = { n: JSON.parse('['.repeat(3000) + ']'.repeat(3000)) };
     expect(() => validateInput(program as never, input)).toThrowError(InputError);
     expect(() => validateInput(program as never, input)).toThrowError(/VALUE_TOO_DEEP/);
+  });
+});
+
+describe('workflow log lines (console.*)', () => {
+  const LOGGING = `
+task inc(n: number): number
+
+workflow w(n: number): number {
+  console.log("start", n)
+  const x = await inc(n)
+  console.warn("got", { x })
+  console.log("got", { x })
+  console.log("got", { x })
+  return x
+}
+`;
+
+  it('become log steps with level, line and col, in order among the other steps', async () => {
+    const h = new Harness();
+    const started = await h.start(LOGGING, { n: 1 });
+    expect(started.steps.map((s) => [s.kind, s.outcome])).toEqual([
+      ['start', 'started w'],
+      ['log', 'start 1'],
+    ]);
+    expect(started.steps[1]).toMatchObject({ kind: 'log', level: 'info', line: 5, col: 3, seq: 1 });
+    const [t] = h.sentTasks();
+    const r = await h.complete(t!, 2);
+    expect(r.duplicate).toBe(false);
+    const logs = (r.duplicate ? [] : r.steps).filter((s) => s.kind === 'log');
+    expect(logs).toMatchObject([
+      { level: 'warn', line: 7, col: 3, outcome: 'got {"x":2}', seq: 1 },
+      { level: 'info', line: 8, outcome: 'got {"x":2}', seq: 2 },
+      { level: 'info', line: 9, outcome: 'got {"x":2}', seq: 3 }, // equal lines stay distinct
+    ]);
+    const done = await h.load();
+    expect(done.status).toBe('completed');
+    expect(done.steps.map((s) => s.kind)).toEqual(['start', 'log', 'task', 'log', 'log', 'log', 'complete']);
+    expect(JSON.stringify(done.state)).not.toContain('got'); // logs are not state
+  });
+
+  it('go through the step log bounds: STEP_LOG_LIMIT entries and STEP_LOG_MAX_BYTES, oldest dropped with a marker', async () => {
+    const h = new Harness();
+    await h.start('task t(i: number): number\nworkflow w(n: number): number {\n  for (let i = 0; i < n; i++) {\n    console.log(i, "x".repeat(2000))\n    await t(i)\n  }\n  return n\n}', { n: 60 });
+    const done = await h.drive((_t, [i]) => i as number);
+    expect(done.status).toBe('completed');
+    expect(JSON.stringify(done.steps).length).toBeLessThanOrEqual(STEP_LOG_MAX_BYTES);
+    expect(done.steps[0]).toMatchObject({ kind: 'start' });
+    expect(done.steps[0]!.outcome).toMatch(/^… \d+ older steps dropped/);
+    const logs = done.steps.filter((s) => s.kind === 'log');
+    expect(logs.at(-1)!.outcome).toMatch(/^59 x{1021}… \[truncated 979 chars\]$/);
+    expect(logs.at(-1)).toMatchObject({ line: 4, col: 5 });
+  });
+
+  it('an activation over 100 lines keeps 100 and a marker step', async () => {
+    const h = new Harness();
+    const i = await h.start('workflow w(): number {\n  for (let i = 0; i < 150; i++) { console.log(i) }\n  return 1\n}', {});
+    const logs = i.steps.filter((s) => s.kind === 'log');
+    expect(logs).toHaveLength(101);
+    expect(logs.at(-1)).toMatchObject({ level: 'warn', outcome: '… 50 more log lines dropped (over 100 in one activation)' });
+    expect(i.steps.at(-1)!.kind).toBe('complete');
   });
 });

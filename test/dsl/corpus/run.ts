@@ -37,6 +37,8 @@ export interface Case {
   error?: string;
   diagnostics?: string[];
   calls?: string[];
+  /** Expected log lines, `level line:col message` each, in order. */
+  logs?: string[];
   options?: Partial<ExecOptions>;
 }
 
@@ -46,10 +48,12 @@ export interface Outcome {
   error?: string;
   errorMessage?: string;
   calls: string[];
+  /** The `log` commands as `level line:col message`. */
+  logs: string[];
   commands: Command[];
 }
 
-const SECTIONS = new Set(['source', 'input', 'tasks', 'signals', 'order', 'result', 'error', 'diagnostics', 'calls', 'options']);
+const SECTIONS = new Set(['source', 'input', 'tasks', 'signals', 'order', 'result', 'error', 'diagnostics', 'calls', 'logs', 'options']);
 
 export function loadCases(dir: string): Case[] {
   const cases: Case[] = [];
@@ -92,6 +96,7 @@ export function parseCases(text: string, file: string): Case[] {
     if (get('error')) c.error = get('error');
     if (current.sections.has('diagnostics')) c.diagnostics = (get('diagnostics') ?? '').split('\n').map((s) => s.trim()).filter(Boolean);
     if (current.sections.has('calls')) c.calls = (get('calls') ?? '').split('\n').map((s) => s.trim()).filter(Boolean);
+    if (current.sections.has('logs')) c.logs = (get('logs') ?? '').split('\n').map((s) => s.trim()).filter(Boolean);
     if (get('options')) c.options = json('options');
     out.push(c);
   };
@@ -137,6 +142,7 @@ function options(c: Case): ExecOptions {
 export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: boolean }): Outcome {
   const scripts = new Map(Object.entries(c.tasks).map(([k, v]) => [k, [...v]]));
   const calls: string[] = [];
+  const logs: string[] = [];
   const commands: Command[] = [];
   const opts = options(c);
   let activation: Activation = start(program, structuredClone(c.input), opts);
@@ -147,13 +153,14 @@ export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: b
     for (const cmd of activation.commands) {
       switch (cmd.type) {
         case 'complete':
-          return { status: 'completed', result: cmd.result, calls, commands };
+          return { status: 'completed', result: cmd.result, calls, logs, commands };
         case 'fail':
           return {
             status: 'failed',
             error: `${cmd.error.code} ${cmd.error.line ?? '?'}:${cmd.error.col ?? '?'}`,
             errorMessage: cmd.error.message,
             calls,
+            logs,
             commands,
           };
         case 'scheduleTask': {
@@ -180,6 +187,9 @@ export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: b
           break;
         case 'cancelTimer':
           break;
+        case 'log':
+          logs.push(`${cmd.level} ${cmd.at.line}:${cmd.at.col} ${cmd.message}`.trim());
+          break;
       }
     }
     // A scripted signal wins over its own timeout, whichever command came first.
@@ -190,7 +200,7 @@ export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: b
     if (c.order === 'reverse') wave.reverse();
     queue.push(...wave);
     const event = queue.shift();
-    if (!event) return { status: 'stuck', calls, commands };
+    if (!event) return { status: 'stuck', calls, logs, commands };
     const state = roundTrip ? JSON.parse(JSON.stringify(activation.state)) : activation.state;
     const next = resume(program, state, event, opts);
     if (next.ignored) {
