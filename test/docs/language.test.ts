@@ -1,7 +1,7 @@
 /**
  * Runs every example of docs/language.md: each ```workflow block must compile (or give the
  * diagnostics its `<!-- diagnostics: … -->` comment names) and each `<!-- run: … -->` comment after
- * it is executed with the corpus driver and must give its result or error.
+ * it is executed with the corpus driver and must give its result or error (and its `logs`, when named).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ const doc = readFileSync(join(import.meta.dirname, '../../docs/language.md'), 'u
 interface Example {
   line: number;
   source: string;
-  runs: { input?: Record<string, never>; tasks?: Record<string, never[]>; signals?: Record<string, never>; result?: unknown; error?: string }[];
+  runs: { input?: Record<string, never>; tasks?: Record<string, never[]>; signals?: Record<string, never>; result?: unknown; error?: string; logs?: string[] }[];
   diagnostics?: string[];
 }
 
@@ -59,6 +59,7 @@ describe('docs/language.md examples', () => {
           expect(outcome.error ? `${outcome.error}: ${outcome.errorMessage}` : outcome.status).toBe('completed');
           expect(outcome.result).toEqual(run.result);
         }
+        if (run.logs) expect(outcome.logs).toEqual(run.logs);
       }
     });
   }

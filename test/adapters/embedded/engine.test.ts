@@ -117,6 +117,27 @@ describe('createEngine', () => {
     expect(done).toMatchObject({ status: 'failed', error: { code: 'CR007', task: 'chargeCard', attempts: 1, line: 7 } });
   });
 
+  it('does not retry a Node task error whose name the policy lists in nonRetryable; retries other names', async () => {
+    const attempts: string[] = [];
+    const e = await engine({
+      tasks: {
+        charge: async (kind: string, ctx: TaskContext) => {
+          attempts.push(`${kind}#${ctx.attempt}`);
+          const err = new Error(`${kind} ${ctx.attempt}`);
+          err.name = kind; // the SDK reports err.name as the failure's type
+          throw err;
+        },
+      },
+    });
+    const src = 'task charge(kind: string): string with { retries: 2, backoff: "1ms", nonRetryable: ["CardDeclined"] }\nworkflow w(kind: string): string { const r = await charge(kind)\n return r }';
+    const declined = await e.run(def(src), { kind: 'CardDeclined' });
+    expect(declined).toMatchObject({ status: 'failed', error: { code: 'CR007', task: 'charge', attempts: 1 } });
+    expect(declined.steps.filter((s) => s.kind === 'task').map((s) => s.outcome)).toEqual(['failed: CardDeclined 1 (not retried: CardDeclined is nonRetryable)']);
+    const flaky = await e.run(def(src), { kind: 'Throttled' });
+    expect(flaky).toMatchObject({ status: 'failed', error: { code: 'CR007', attempts: 3 } });
+    expect(attempts).toEqual(['CardDeclined#1', 'Throttled#1', 'Throttled#2', 'Throttled#3']);
+  });
+
   it('respects the concurrency limit for a fan-out', async () => {
     let running = 0;
     let peak = 0;
