@@ -280,7 +280,13 @@ export function redriveRefusal(instance: Instance): { code: 'INSTANCE_NOT_FAILED
 /**
  * Resumes a failed instance from the await whose task failed: the interpreter state at that await
  * comes back, the failed task is sent again as attempt 1 with a fresh retry budget, work that was
- * outstanding beside it is sent or armed again, and the status is running. Throws
+ * outstanding beside it is sent or armed again, and the status is running.
+ *
+ * The tasks go out through a `retry` timer due at once (attempt 0 backing off, so the timer sends
+ * attempt 1), not a `sendTask` in this transition. Why: a redrive is often saved by a process that
+ * runs no tasks (the CLI, the viewer); a due timer is what every runner picks up promptly (the
+ * embedded worker adopts an instance whose timer is overdue, AWS delivers a wake-up), whereas an
+ * attempt recorded as sent would wait for its timeout and then count as timed out. One extra hop. Throws
  * `RedriveRefusedError` when the instance cannot be redriven (see `redriveRefusal`). `eventId`
  * (`redrive:<key>`) makes it idempotent: the same id again is a duplicate that resends what the
  * first redrive produced. The attempt tokens' key is renewed, so a late result of an attempt from
@@ -303,7 +309,7 @@ export function redriveTransition(program: Program, instance: Instance, eventId:
   next.seenEvents = [...(instance.seenEvents ?? []), eventId].slice(-SEEN_EVENTS_LIMIT);
   if (next.secret !== undefined) next.secret = opts.uuid();
   const { task, at } = point.task;
-  tx.step({ kind: 'redrive', task, taskId: point.taskId, attempt: 1, line: at.line, col: at.col, outcome: `redriven: ${task} sent again (attempt 1 of ${point.task.policy.retries + 1})` });
+  tx.step({ kind: 'redrive', task, taskId: point.taskId, attempt: 1, line: at.line, col: at.col, outcome: `redriven: ${task} to be sent again (attempt 1 of ${point.task.policy.retries + 1})` });
   // Timers first (an attempt's timeout timer is made anew when it is sent), then the tasks.
   for (const [timerId, timer] of Object.entries(point.timers)) {
     if (timer.purpose === 'taskTimeout') continue;
@@ -312,9 +318,9 @@ export function redriveTransition(program: Program, instance: Instance, eventId:
   }
   for (const [taskId, t] of Object.entries(point.tasks)) {
     if (t.retryAt !== undefined) next.tasks[taskId] = { ...t, producedBy: eventId };
-    else tx.sendAttempt(taskId, t, t.attempt);
+    else tx.sendSoon(taskId, t, t.attempt);
   }
-  tx.sendAttempt(point.taskId, point.task, 1);
+  tx.sendSoon(point.taskId, { ...point.task, sentAt: point.failedAt }, 1);
   return tx.done();
 }
 
@@ -469,6 +475,17 @@ class Tx {
     this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId, fireAt });
   }
 
+  /**
+   * Schedules `attempt` of a task through a `retry` timer due now (the task backs off with attempt
+   * `attempt - 1`; when the timer fires, `attempt` is sent). See `redriveTransition` for why.
+   */
+  sendSoon(taskId: string, t: Omit<TaskAttempt, 'attempt' | 'retryAt' | 'producedBy'> & { lastError?: TaskError }, attempt: number): void {
+    const timerId = timerIds.retry(taskId, attempt - 1);
+    this.next.tasks[taskId] = { ...t, attempt: attempt - 1, retryAt: this.nowIso, producedBy: this.eventId };
+    this.next.timers[timerId] = { fireAt: this.nowIso, purpose: 'retry', taskId, attempt: attempt - 1, producedBy: this.eventId };
+    this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId, fireAt: this.nowIso });
+  }
+
   failAttempt(taskId: string, t: TaskAttempt, outside: TaskError, durationMs: number): void {
     const error = boundTaskError(outside);
     const attempts = t.policy.retries + 1;
@@ -496,7 +513,7 @@ class Tx {
     const before = { state: this.next.state, tasks: { ...this.next.tasks }, timers: { ...this.next.timers } };
     this.feed({ type: 'taskFailed', id: taskId, failure });
     if (this.next.status === 'failed' && this.next.error?.code === 'CR007') {
-      this.next.redrive = { taskId, task: { task: t.task, args: t.args, policy: t.policy, at: t.at }, ...before, failedAt: this.nowIso };
+      this.next.redrive = { taskId, task: { task: t.task, args: t.args, policy: t.policy, at: t.at, lastError: error }, ...before, failedAt: this.nowIso };
     }
   }
 

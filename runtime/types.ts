@@ -84,7 +84,8 @@ export interface Instance {
  */
 export interface RedrivePoint {
   taskId: string;
-  task: Pick<TaskAttempt, 'task' | 'args' | 'policy' | 'at'>;
+  /** The failed task (its last error too, which views show until the new attempt answers). */
+  task: Pick<TaskAttempt, 'task' | 'args' | 'policy' | 'at' | 'lastError'>;
   state: ExecState;
   tasks: Record<string, TaskAttempt>;
   timers: Record<string, PendingTimer>;

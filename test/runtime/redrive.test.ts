@@ -41,6 +41,12 @@ describe('redrive', () => {
 
     const r = await redriveInstance(h.deps, h.id);
     expect(r.duplicate).toBe(false);
+    // handed over through a retry timer due at once (a runner picks that up promptly), then sent as attempt 1
+    expect(h.take()).toEqual([{ type: 'scheduleTimer', instanceId: h.id, timerId: `${failedAttempt.taskId}#0:retry`, fireAt: new Date(h.nowMs).toISOString() }]);
+    expect(instanceView(await h.load()).pending.tasks).toEqual([
+      expect.objectContaining({ task: 'charge', attempt: 0, of: 2, retryAt: new Date(h.nowMs).toISOString(), lastError: 'card declined again' }),
+    ]);
+    await h.fire(`${failedAttempt.taskId}#0:retry`);
     const sent = h.take();
     const [again] = sent.filter((c) => c.type === 'sendTask');
     expect(again).toMatchObject({ task: 'charge', taskId: failedAttempt.taskId, attempt: 1, args: ['o1', 42] });
@@ -51,7 +57,10 @@ describe('redrive', () => {
     expect(running.redrive).toBeUndefined();
     expect(instanceView(running).variables).toMatchObject({ id: 'o1', amount: 42 });
     expect(instanceView(running).redrive).toBeUndefined();
-    expect(running.steps.at(-1)).toMatchObject({ kind: 'redrive', task: 'charge', attempt: 1, line: 7, outcome: 'redriven: charge sent again (attempt 1 of 2)' });
+    expect(running.steps.slice(-2)).toMatchObject([
+      { kind: 'redrive', task: 'charge', attempt: 1, line: 7, outcome: 'redriven: charge to be sent again (attempt 1 of 2)' },
+      { kind: 'retry', task: 'charge', attempt: 1, outcome: 'attempt 1 of 2' },
+    ]);
 
     // a fresh budget: attempt 1 fails and is retried as attempt 2
     await h.fail(again as never, { message: 'still declined' });
@@ -68,6 +77,7 @@ describe('redrive', () => {
     const before = await failedAtCharge(h);
     const oldSecret = (await h.load()).secret!;
     await redriveInstance(h.deps, h.id);
+    await h.fire(`${before.taskId}#0:retry`);
     h.take();
     const late = await h.send({
       type: 'taskResult',
@@ -133,6 +143,7 @@ workflow w(): number[] {
     expect((await h.load()).status).toBe('failed');
     h.take();
     await redriveInstance(h.deps, h.id);
+    for (const t of [tb!, tc!]) await h.fire(`${t.taskId}#0:retry`);
     const sent = h.sentTasks();
     // b again as attempt 1, and c — in flight when b failed — sent again
     expect(sent.map((t) => [t.task, t.attempt]).sort()).toEqual([
@@ -200,8 +211,9 @@ workflow w(): number {
 
   it('a redriven instance that fails again can be redriven again', async () => {
     const h = new Harness();
-    await failedAtCharge(h);
+    const c = await failedAtCharge(h);
     await redriveInstance(h.deps, h.id);
+    await h.fire(`${c.taskId}#0:retry`);
     for (let k = 1; k <= 2; k++) {
       const [t] = h.sentTasks();
       await h.fail(t!, { message: `no ${k}` });
@@ -209,6 +221,7 @@ workflow w(): number {
     }
     expect((await h.load()).status).toBe('failed');
     await redriveInstance(h.deps, h.id);
+    await h.fire(`${c.taskId}#0:retry`);
     const [t] = h.sentTasks();
     await h.complete(t!, 'third time');
     expect(await h.load()).toMatchObject({ status: 'completed', result: 'third time for 42' });
