@@ -13,6 +13,7 @@ import { cancelCommand } from './commands/cancel.ts';
 import { checkCommand } from './commands/check.ts';
 import { graphCommand } from './commands/graph.ts';
 import { listCommand } from './commands/list.ts';
+import { redriveCommand } from './commands/redrive.ts';
 import { runCommand } from './commands/run.ts';
 import { signalCommand } from './commands/signal.ts';
 import { statusCommand } from './commands/status.ts';
@@ -95,6 +96,15 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<id>', 'instance id')
     .addOption(dbOption())
     .action(async (id: string, opts) => set(await cancelCommand(id, opts)));
+
+  program
+    .command('redrive')
+    .description('resume a failed instance from the await whose task failed (that task runs again as attempt 1)')
+    .argument('<id>', 'instance id')
+    .option('--tasks <module>', 'run it here with this tasks module (else a running worker takes it over)')
+    .addOption(dbOption())
+    .option('--json', 'print the instance as JSON')
+    .action(async (id: string, opts) => set(await redriveCommand(id, opts)));
 
   program
     .command('graph')
