@@ -54,6 +54,8 @@ export interface EngineOptions {
   concurrency?: number;
   /** Interpreter limits (statement budget, state size). */
   limits?: Limits;
+  /** Versions per instance kept for step history (SqliteStore `history`; default 200, 0 = none). */
+  history?: number;
 }
 
 export interface Engine {
@@ -102,7 +104,7 @@ class EmbeddedEngine implements Engine {
     private readonly opts: EngineOptions,
     readonly tasks: TaskRegistry,
   ) {
-    this.store = new SqliteStore(opts.dbPath ?? '.currant/currant.db');
+    this.store = new SqliteStore(opts.dbPath ?? '.currant/currant.db', opts.history === undefined ? {} : { history: opts.history });
     const now = opts.clock?.now ?? (() => new Date());
     const uuid = opts.clock?.uuid ?? randomUUID;
     this.dispatcher = new InProcessDispatcher({
