@@ -17,6 +17,7 @@ import { redriveCommand } from './commands/redrive.ts';
 import { runCommand } from './commands/run.ts';
 import { signalCommand } from './commands/signal.ts';
 import { statusCommand } from './commands/status.ts';
+import { uiCommand } from './commands/ui.ts';
 import { workerCommand } from './commands/worker.ts';
 import { CliError, EXIT, type ExitCode } from './exit.ts';
 import { DEFAULT_DB, output } from './io.ts';
@@ -105,6 +106,16 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(dbOption())
     .option('--json', 'print the instance as JSON')
     .action(async (id: string, opts) => set(await redriveCommand(id, opts)));
+
+  program
+    .command('ui')
+    .description('serve the web viewer on 127.0.0.1 (instances, graphs, step history, signal/cancel/redrive)')
+    .addOption(dbOption())
+    .option('--port <n>', 'port on 127.0.0.1 (0: any free one)', '7480')
+    .option('--api <url>', "a deployed engine's API URL instead of a database (requests signed with your AWS credentials)")
+    .option('--region <region>', 'AWS region for signing (default: AWS_REGION, else from the URL)')
+    .option('--unsigned', 'send API requests unsigned (an emulator deployed without IAM authorization)')
+    .action(async (opts) => set(await uiCommand(opts)));
 
   program
     .command('graph')

@@ -74,6 +74,16 @@ export interface SqliteStoreOptions {
   history?: number;
 }
 
+/** `list` filters only this store has (the viewer's time range and id search). */
+export interface SqliteListFilter extends ListFilter {
+  /** Instances created at or after this ISO time. */
+  createdFrom?: string;
+  /** Instances created before this ISO time. */
+  createdTo?: string;
+  /** Instances whose id starts with this text. */
+  idPrefix?: string;
+}
+
 /** One saved version of an instance, as the history table keeps it (no step log, no secret). */
 export interface HistoryEntry {
   version: number;
@@ -274,9 +284,20 @@ export class SqliteStore implements Store {
     return instance;
   }
 
-  async list(filter: ListFilter): Promise<{ items: InstanceSummary[]; cursor?: string }> {
+  async list(filter: SqliteListFilter): Promise<{ items: InstanceSummary[]; cursor?: string }> {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
+    for (const [key, op] of [['createdFrom', '>='], ['createdTo', '<']] as const) {
+      const t = filter[key];
+      if (t === undefined) continue;
+      if (Number.isNaN(Date.parse(t))) throw new InputError([`${key} must be an ISO time, got '${String(t).slice(0, 100)}'`]);
+      where.push(`created_at ${op} @${key}`);
+      params[key] = new Date(t).toISOString();
+    }
+    if (filter.idPrefix !== undefined && filter.idPrefix !== '') {
+      where.push('substr(id, 1, length(@idPrefix)) = @idPrefix');
+      params.idPrefix = filter.idPrefix;
+    }
     if (filter.workflow !== undefined) {
       where.push('workflow = @workflow');
       params.workflow = filter.workflow;
@@ -319,10 +340,19 @@ export class SqliteStore implements Store {
     return (this.stmts.overdue.all(beforeIso, limit) as { id: string }[]).map((r) => r.id);
   }
 
-  /** Counts by status (for status views and tests). */
-  counts(): Partial<Record<InstanceStatus, number>> {
-    const rows = this.db.prepare(`SELECT status, COUNT(*) AS n FROM instances GROUP BY status`).all() as { status: InstanceStatus; n: number }[];
+  /** Counts by status (for status views and tests), of one workflow's instances when given. */
+  counts(workflow?: string): Partial<Record<InstanceStatus, number>> {
+    const rows = (
+      workflow === undefined
+        ? this.db.prepare(`SELECT status, COUNT(*) AS n FROM instances GROUP BY status`).all()
+        : this.db.prepare(`SELECT status, COUNT(*) AS n FROM instances WHERE workflow = ? GROUP BY status`).all(workflow)
+    ) as { status: InstanceStatus; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  /** The workflow names that have instances, sorted. */
+  workflows(): string[] {
+    return (this.db.prepare(`SELECT DISTINCT workflow FROM instances ORDER BY workflow`).all() as { workflow: string }[]).map((r) => r.workflow);
   }
 
   close(): void {
