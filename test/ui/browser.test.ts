@@ -166,7 +166,7 @@ describe('currant ui in Chromium', { timeout: 120_000 }, () => {
     await expect.poll(() => page.locator('h1 .id').textContent()).toBe(HOSTILE_ID);
     expect(await page.locator('table.timeline').textContent()).toContain(`claim of 5 by ${HOSTILE_NAME} waits for approval`);
     expect(await page.getByTestId('variables').textContent()).toContain(HOSTILE_NAME);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
     expect(await page.locator('img[src=x], main script').count()).toBe(0);
     expect(dialogs).toEqual([]);
   });
