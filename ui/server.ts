@@ -104,7 +104,7 @@ export async function startViewer(opts: ViewerOptions): Promise<Viewer> {
       }
     }
     if (method === 'POST' && parts.length === 3 && parts[0] === 'instances') {
-      checkWrite(req, port, token);
+      checkWrite(req, token);
       const body = await jsonBody(req);
       const instanceId = id(parts[1]!);
       const key = idempotencyKey(req);
@@ -155,7 +155,7 @@ function checkHost(req: IncomingMessage, port: number): void {
   if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) throw new Reject(403, 'FORBIDDEN_HOST', 'the viewer answers only requests for 127.0.0.1 or localhost');
 }
 
-function checkWrite(req: IncomingMessage, port: number, token: string): void {
+function checkWrite(req: IncomingMessage, token: string): void {
   const type = header(req, 'content-type') ?? '';
   if (!/^application\/json($|;)/i.test(type)) throw new Reject(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with Content-Type: application/json');
   const origin = header(req, 'origin');
@@ -166,7 +166,6 @@ function checkWrite(req: IncomingMessage, port: number, token: string): void {
   const given = Buffer.from(header(req, 'x-currant-token') ?? '');
   const want = Buffer.from(token);
   if (given.length !== want.length || !timingSafeEqual(given, want)) throw new Reject(403, 'FORBIDDEN_TOKEN', 'missing or wrong X-Currant-Token (reload the page)');
-  void port;
 }
 
 function decode(s: string): string {
