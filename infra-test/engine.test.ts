@@ -231,7 +231,7 @@ describe('currant on the emulator', () => {
       expect(taskSteps(done, 'fetchQuote').map((s) => s.attempt)).toEqual([1, 2, 3]);
     }));
 
-  it('redrive: a task failure resumes from its await through the API, once per key; a runtime error is refused', () =>
+  it('redrive: a task failure resumes from its await through the API, once per key; a second redrive is refused (409)', () =>
     step(async () => {
       // fetchQuote fails the first two calls per symbol; quoteOnce allows two attempts, so it fails
       const symbol = `RDRV${Date.now() % 100000}`;
