@@ -53,9 +53,18 @@ export function regionOf(url: string): string | undefined {
 }
 
 async function makeSigner(region: string, opts: RemoteOptions): Promise<Signer> {
-  // Loaded only for --api: the embedded viewer needs no AWS packages.
-  const { SignatureV4 } = await import('@smithy/signature-v4');
-  const credentials = opts.credentials ?? (await import('@aws-sdk/credential-provider-node')).defaultProvider();
+  // Loaded only for --api: the embedded viewer needs no AWS packages (they are the deploying
+  // side's: devDependencies here, next to aws-cdk-lib and the SDK clients).
+  let sig: typeof import('@smithy/signature-v4');
+  let chain: typeof import('@aws-sdk/credential-provider-node') | undefined;
+  try {
+    sig = await import('@smithy/signature-v4');
+    if (!opts.credentials) chain = await import('@aws-sdk/credential-provider-node');
+  } catch {
+    throw new ApiError(400, 'MISSING_PACKAGE', 'signing needs @smithy/signature-v4 and @aws-sdk/credential-provider-node: npm install them (or pass --unsigned for an emulator)');
+  }
+  const { SignatureV4 } = sig;
+  const credentials = opts.credentials ?? chain!.defaultProvider();
   return new SignatureV4({ service: 'execute-api', region, credentials, sha256: Sha256 }) as unknown as Signer;
 }
 
