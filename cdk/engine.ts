@@ -30,6 +30,7 @@ import { basename, join, relative } from 'node:path';
 import { TABLE } from '../adapters/aws/schema.ts';
 import { compile, declaredPolicy, diagnostic, formatDuration, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
 import { CurrantNodeFunction, fromRoot, ROOT } from './functions.ts';
+import { EngineObservability, type ObservabilityProps } from './observability.ts';
 import { grantsFor, type EngineFunction } from './permissions.ts';
 
 /**
@@ -81,6 +82,12 @@ export interface CurrantEngineProps {
   /** Handler entry points (defaults `functions/api.ts`, `functions/step.ts`). */
   apiEntry?: string;
   stepEntry?: string;
+  /**
+   * Logs, metrics, alarms and the dashboard (cdk/observability.ts; all on by default), e.g.
+   * `{ alarms: { action: new SnsAction(topic) }, dashboard: false }`. The log groups follow
+   * `removalPolicy`.
+   */
+  observability?: ObservabilityProps;
 }
 
 /** The queue pair of one task. */
@@ -106,6 +113,8 @@ export class CurrantEngine extends Construct {
   readonly reconcileFunction: CurrantNodeFunction;
   readonly reconcileRule: Rule;
   readonly api: RestApi;
+  /** Log groups, alarms, dashboard and the engine's metrics (`observability.metric(…)`). */
+  readonly observability: EngineObservability;
   readonly workflows: readonly CheckedWorkflow[];
   private readonly taskQueues = new Map<string, TaskQueue>();
   private readonly tasksScope: Construct;
@@ -158,6 +167,9 @@ export class CurrantEngine extends Construct {
     });
     this.tasksScope = new Construct(this, 'Tasks');
 
+    // Before the functions: their log groups and logger/metrics settings come from here.
+    this.observability = new EngineObservability(this, 'Observability', { ...props.observability, removalPolicy: props.removalPolicy });
+
     const taskQueueUrls = Lazy.string({
       produce: () => Stack.of(this).toJsonString(Object.fromEntries([...this.taskQueues].map(([name, t]) => [name, t.queue.queueUrl]))),
     });
@@ -166,6 +178,7 @@ export class CurrantEngine extends Construct {
       CURRANT_EVENT_QUEUE_URL: this.eventQueue.queueUrl,
       CURRANT_RESULT_QUEUE_URL: this.resultQueue.queueUrl,
       CURRANT_TASK_QUEUE_URLS: taskQueueUrls,
+      ...this.observability.environment,
       ...props.environment,
     };
 
@@ -182,6 +195,7 @@ export class CurrantEngine extends Construct {
       memorySize: COMPILING_FUNCTION_MB,
       environment: common,
       extraFiles: grammarFiles,
+      logGroup: this.observability.logGroup('Step'),
     });
     this.stepFunction.addEventSource(new SqsEventSource(this.eventQueue, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }));
     // Up to 10 (FIFO's maximum) results of one instance per invocation, applied in one save.
@@ -195,6 +209,7 @@ export class CurrantEngine extends Construct {
       timeout: Duration.seconds(29), // API Gateway's integration limit
       memorySize: COMPILING_FUNCTION_MB,
       environment: { ...common, CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR },
+      logGroup: this.observability.logGroup('ApiHandler'),
       extraFiles: [
         ...grammarFiles,
         ...this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
@@ -213,6 +228,7 @@ export class CurrantEngine extends Construct {
         CURRANT_RECONCILE_GRACE_SECONDS: String((props.reconcileGrace ?? Duration.minutes(5)).toSeconds()),
       },
       extraFiles: grammarFiles,
+      logGroup: this.observability.logGroup('Reconcile'),
     });
     this.grant(this.reconcileFunction, 'reconcile');
     this.reconcileRule = new Rule(this, 'ReconcileSchedule', {
@@ -231,6 +247,17 @@ export class CurrantEngine extends Construct {
     const integration = new LambdaIntegration(this.apiFunction);
     this.api.root.addMethod('ANY', integration);
     this.api.root.addProxy({ defaultIntegration: integration, anyMethod: true });
+
+    this.observability.watchEngine({
+      step: this.stepFunction,
+      api: this.apiFunction,
+      reconcile: this.reconcileFunction,
+      eventQueue: this.eventQueue,
+      eventDlq: this.eventDlq,
+      resultQueue: this.resultQueue,
+      resultDlq: this.resultDlq,
+      workflows: this.workflows.map((w) => w.name),
+    });
 
     this.node.addValidation({ validate: () => this.missingTasks() });
   }
@@ -254,6 +281,7 @@ export class CurrantEngine extends Construct {
     fn.addEventSource(new SqsEventSource(queue, { batchSize: this.props.taskBatchSize ?? 5, reportBatchItemFailures: true }));
     const t = { queue, dlq, fn };
     this.taskQueues.set(name, t);
+    this.observability.watchTask(name, t);
     this.grant(fn, 'task'); // results go to message.replyTo, which is the result queue
     // The engine functions send to every task queue: their grants name each queue as it is added.
     for (const f of [this.stepFunction, this.apiFunction]) this.grantOn(f, 'sqs:SendMessage', [queue.queueArn]);

@@ -105,7 +105,7 @@ def _default_log(entry: Dict[str, Any]) -> None:
             "service": os.environ.get(SERVICE_ENV) or DEFAULT_SERVICE}
     line.update((k, v) for k, v in entry.items() if k not in ("level", "message"))
     stream = sys.stderr if level == "ERROR" else sys.stdout
-    print(json.dumps(line, default=str), file=stream, flush=True)
+    print(json.dumps(line, default=str, separators=(",", ":")), file=stream, flush=True)
 
 
 _cold_start = True
@@ -155,8 +155,9 @@ def make_handler(tasks: Optional[Mapping[str, Callable[..., Any]]] = None,
 
     def process(record: Dict[str, Any], latest_deadline: Optional[float], context_fields: Dict[str, Any]) -> bool:
         """True when the record is done (acknowledge), False when SQS should deliver it again."""
+        receive_count = (record.get("attributes") or {}).get("ApproximateReceiveCount")
         about = {"messageId": record.get("messageId"),
-                 "receiveCount": record.get("attributes", {}).get("ApproximateReceiveCount"),
+                 "receiveCount": int(receive_count) if str(receive_count).isdigit() else receive_count,
                  "event": "task", "task": _task_name(record.get("body"))}
         try:
             run = run_task_message(registry, record.get("body"), sender, latest_deadline=latest_deadline)

@@ -99,7 +99,7 @@ def test_default_lines_carry_the_engine_fields_and_the_lambda_context(capsys, mo
         "level": "INFO", "message": "task succeeded", "service": "orders", "instanceId": "i-1", "task": "chargeCard",
         "event": "task", "outcome": "succeeded", "messageId": "m1", "function_name": "tasks-fn",
         "function_request_id": "req-9"}
-    assert ok["timestamp"].endswith("Z") and isinstance(ok["durationMs"], (int, float))
+    assert ok["timestamp"].endswith("Z") and isinstance(ok["durationMs"], (int, float)) and ok["receiveCount"] == 1
     assert failed["level"] == "ERROR" and failed["outcome"] == "failed" and failed["task"] == "refund"
     assert failed["error"]["message"]
 
