@@ -284,7 +284,7 @@ function withDuration(out: RecordOutcome, t0: number): RecordOutcome {
  * refused message also counts `RefusedMessages`.
  */
 function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
-  const fields = { messageId: record.messageId, receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1), ...out };
+  const fields = { messageId: record.messageId, receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1), ...out, instanceId: clip(out.instanceId) };
   if (out.outcome === 'refused') {
     tally.countEngine(ENGINE_METRICS.refusedMessages);
     log('warn', 'message refused and dropped (wrong queue for its type, or a task result without its attempt token)', fields);
@@ -295,6 +295,11 @@ function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
   else if (out.outcome === 'applied') log('info', 'event applied', fields);
   else log('info', out.result === 'early' ? 'wake-up not due yet: sent on' : 'wake-up: due timers fired', fields);
   return out;
+}
+
+/** An id as logged: a refused or failed message's id was never validated, so it is cut to a sane length. */
+function clip(id: string | undefined): string | undefined {
+  return id !== undefined && id.length > 256 ? `${id.slice(0, 256)}… (${id.length} chars)` : id;
 }
 
 /** StepDuration per saved transition: once per instance for a batch of results applied together. */
@@ -344,7 +349,7 @@ export const handler = middy(stepBatch)
         log('error', 'event failed; SQS will redeliver it', {
           messageId: record.messageId,
           receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
-          instanceId: instanceKey(record.body),
+          instanceId: clip(instanceKey(record.body)),
           outcome: 'failed',
           error: String((reason as Error)?.stack ?? reason),
         });

@@ -184,7 +184,9 @@ describe('the step function: a line per record, StepErrors and RefusedMessages',
       ({ messageId, body, eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:events', attributes: { ApproximateReceiveCount: '2' } }) as unknown as SQSRecord;
     // A task result on the event queue is refused (only the engine writes there): dropped, never applied.
     const forged = JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: 'i9', taskId: 'n1', attempt: 1, ok: true, result: null });
-    const event: SQSEvent = { Records: [rec('m1', 'not json'), rec('m2', JSON.stringify({ type: 'nope', instanceId: 'i7' })), rec('m3', forged)] };
+    // A hostile id (never validated: the message is refused) is cut in the log line.
+    const huge = JSON.stringify({ protocol: 'currant.result.v1', type: 'taskResult', instanceId: 'x'.repeat(100_000), taskId: 'n1', attempt: 1, ok: true, result: null });
+    const event: SQSEvent = { Records: [rec('m1', 'not json'), rec('m2', JSON.stringify({ type: 'nope', instanceId: 'i7' })), rec('m3', forged), rec('m4', huge)] };
     const out = captureLogs();
     const res = await handler(event, { functionName: 'currant-step', awsRequestId: 'req-2' } as unknown as Context);
     out.restore();
@@ -198,6 +200,9 @@ describe('the step function: a line per record, StepErrors and RefusedMessages',
     ]);
     expect(failed[1]).toMatchObject({ instanceId: 'i7', function_name: 'currant-step', function_request_id: 'req-2' });
     expect(lines.find((l) => l.messageId === 'm3')).toMatchObject({ level: 'WARN', outcome: 'refused', instanceId: 'i9' });
-    expect(emfLines(lines)).toEqual([expect.objectContaining({ StepErrors: 2, RefusedMessages: 1, service: 'currant' })]);
+    const hostile = lines.find((l) => l.messageId === 'm4')!;
+    expect(hostile).toMatchObject({ outcome: 'refused', instanceId: `${'x'.repeat(256)}… (100000 chars)` });
+    expect(JSON.stringify(hostile).length).toBeLessThan(2_000);
+    expect(emfLines(lines)).toEqual([expect.objectContaining({ StepErrors: 2, RefusedMessages: 2, service: 'currant' })]);
   });
 });
