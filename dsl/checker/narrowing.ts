@@ -20,11 +20,17 @@
 import { constantScalar } from '../constant.ts';
 import type { Expression } from '../ast.ts';
 import { isNumberLike, isStringLike, type Ctx, type Facts } from './context.ts';
-import { ANY, NULL, NUMBER, arrayOf, union, type Type } from './types.ts';
+import { ANY, NULL, NUMBER, arrayOf, typeKey, union, type Type } from './types.ts';
 
 export const NO_FACTS: Facts = new Map();
 
 const SEP = '\u0000';
+
+/**
+ * Per check, each refined reference's type before any refinement: a join that gives back all of it
+ * is no refinement (`if (x === null) log() ` leaves `x` as declared, `string | null`, not `null | string`).
+ */
+const bases = new WeakMap<Ctx, Map<string, Type>>();
 
 /** Refines one member of a type: the member as the condition leaves it, or undefined if ruled out. */
 type Pred = (m: Type) => Type | undefined;
@@ -65,12 +71,12 @@ export function assume(ctx: Ctx, cond: Expression, sense: boolean, facts: Facts 
       if (cond.op === '&&') {
         const left = assume(ctx, cond.left, true, facts);
         if (sense) return assume(ctx, cond.right, true, left);
-        return join(assume(ctx, cond.left, false, facts), assume(ctx, cond.right, false, left));
+        return join(ctx, assume(ctx, cond.left, false, facts), assume(ctx, cond.right, false, left));
       }
       if (cond.op === '||') {
         const left = assume(ctx, cond.left, false, facts);
         if (!sense) return assume(ctx, cond.right, false, left);
-        return join(assume(ctx, cond.left, true, facts), assume(ctx, cond.right, true, left));
+        return join(ctx, assume(ctx, cond.left, true, facts), assume(ctx, cond.right, true, left));
       }
       break;
     case 'Binary':
@@ -91,15 +97,34 @@ export function assume(ctx: Ctx, cond: Expression, sense: boolean, facts: Facts 
   return refine(ctx, facts, cond, sense ? truthyPred : falsyPred);
 }
 
-/** Facts that hold after either of two paths: a key both know, with the union of their types. */
-export function join(a: Facts, b: Facts): Facts {
+/**
+ * Facts that hold after either of two paths: a key both know, with the union of their types (none
+ * when that union is the whole unrefined type).
+ */
+export function join(ctx: Ctx, a: Facts, b: Facts): Facts {
   if (a === b) return a;
   const out = new Map<string, Type>();
+  const base = bases.get(ctx);
   for (const [k, t] of a) {
     const u = b.get(k);
-    if (u !== undefined) out.set(k, t === u ? t : union([t, u]));
+    if (u === undefined) continue;
+    if (t === u) {
+      out.set(k, t);
+      continue;
+    }
+    const joined = union([t, u]);
+    const was = base?.get(k);
+    if (was && sameMembers(ctx, joined, was)) continue;
+    out.set(k, joined);
   }
   return out;
+}
+
+/** Do two types have the same members (in any order)? */
+function sameMembers(ctx: Ctx, a: Type, b: Type): boolean {
+  const am = ctx.env.members(a).map(typeKey);
+  const bm = new Set(ctx.env.members(b).map(typeKey));
+  return am.length === bm.size && am.every((k) => bm.has(k));
 }
 
 /** Drops what is known about variable `name` (as seen from here) and its property paths. */
@@ -198,6 +223,7 @@ function refine(ctx: Ctx, facts: Facts, ref: Expression, pred: Pred, empty?: Typ
   if (changed && (kept.length > 0 || empty)) {
     out = new Map(facts);
     out.set(key, kept.length > 0 ? union(kept) : empty!);
+    remember(ctx, key, t, facts);
   }
   const prop = ref.kind === 'Member' || ref.kind === 'Index' ? propertyOf(ref) : undefined;
   if (prop !== undefined && (ref.kind === 'Member' || ref.kind === 'Index')) {
@@ -209,10 +235,19 @@ function refine(ctx: Ctx, facts: Facts, ref: Expression, pred: Pred, empty?: Typ
       if (keptParent.length > 0 && keptParent.length < pms.length) {
         out ??= new Map(facts);
         out.set(parentKey, union(keptParent));
+        remember(ctx, parentKey, pt, facts);
       }
     }
   }
   return out ?? facts;
+}
+
+/** Records the unrefined type of `key` (`t`, when no fact refined it yet) for `join`. */
+function remember(ctx: Ctx, key: string, t: Type, facts: Facts): void {
+  if (facts.has(key)) return;
+  let m = bases.get(ctx);
+  if (!m) bases.set(ctx, (m = new Map()));
+  if (!m.has(key)) m.set(key, t);
 }
 
 /** The property a Member or an Index with a constant key names. */

@@ -76,7 +76,7 @@ function statement(ctx: Ctx, s: Statement): boolean {
       const b = s.alternate ? statement(ctx, s.alternate) : true;
       const afterB = ctx.flow;
       // what holds after the if: what holds at the end of each branch that completes
-      ctx.flow = a && b ? join(afterA, afterB) : a ? afterA : b ? afterB : before;
+      ctx.flow = a && b ? join(ctx, afterA, afterB) : a ? afterA : b ? afterB : before;
       return a || b;
     }
     case 'While': {

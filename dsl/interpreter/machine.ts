@@ -689,7 +689,6 @@ export class Machine implements AwaitHost, CallbackHost {
     if (this.depth >= MAX_CALL_DEPTH) {
       throw new PositionedError('CR035', `helpers and callbacks nested more than ${MAX_CALL_DEPTH} deep (a helper calling itself?)`, fn.span);
     }
-    this.meter.step();
     const scope: Scope = {};
     const written = writtenNames(this.ix, fn);
     let borrowed: Set<string> | undefined;
@@ -715,6 +714,7 @@ export class Machine implements AwaitHost, CallbackHost {
     let result: Value;
     let resultOwned: boolean;
     try {
+      this.meter.step(); // the call itself (an expression body is its one statement)
       const body = fn.body;
       if (body.kind !== 'Block') {
         this.scopes.push(scope);
@@ -730,9 +730,10 @@ export class Machine implements AwaitHost, CallbackHost {
         resultOwned = this.fnOwned && !borrowed?.has('*');
       }
     } catch (e) {
-      // a budget met inside the function points at the statement it was running
+      // a budget met inside the function points at the statement it was running (or the arrow
+      // function's body); one met by a helper's call itself, at the calling statement
       if (e instanceof RuntimeError && !(e instanceof PositionedError)) {
-        const at = this.cur !== saved.cur ? this.cur?.span : fn.body.kind === 'Block' ? undefined : fn.body.span;
+        const at = this.cur !== saved.cur ? this.cur?.span : fn.kind === 'ArrowFunction' ? (fn.body.kind === 'Block' ? fn.span : fn.body.span) : undefined;
         if (at) throw new PositionedError(e.code, e.message, at);
       }
       throw e;
