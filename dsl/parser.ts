@@ -10,7 +10,7 @@
  * Two stages, as in Shopify's liquid-html-parser: ohm's match tree → our AST (semantic action `ast`),
  * then one pass that numbers the nodes in source order (pre-order), so ids are a pure function of
  * the text. `parse` never throws: a syntax error gives one CS001 at ohm's rightmost failure; rejected
- * constructs (functions, classes, try/catch, …) are parsed by grammar alternatives that exist only to
+ * constructs (classes, nested or async functions, switch, …) are parsed by grammar alternatives that exist only to
  * be reported as CS002 with what to do instead; literal problems are CS004; a missing or second
  * `workflow` is CS003. `program` is present only when there is no diagnostic at all.
  */
