@@ -63,36 +63,51 @@ export function narrowedPath(ctx: Ctx, e: Expression): Type | undefined {
 
 /** The facts that hold where `cond` is truthy (`sense`) or falsy, on top of `facts` (default: here). */
 export function assume(ctx: Ctx, cond: Expression, sense: boolean, facts: Facts = ctx.flow): Facts {
+  return both(ctx, cond, facts)[sense ? 0 : 1];
+}
+
+/**
+ * What holds where `cond` is truthy and where it is falsy, in one walk: each operand of `&&`, `||`
+ * and `!` is visited once (asking for one sense at a time would visit the left operand of a chain
+ * like `((a || b) && c) || d` twice per level, exponentially often).
+ */
+function both(ctx: Ctx, cond: Expression, facts: Facts): [Facts, Facts] {
   switch (cond.kind) {
     case 'Unary':
-      if (cond.op === '!') return assume(ctx, cond.argument, !sense, facts);
+      if (cond.op === '!') {
+        const [t, f] = both(ctx, cond.argument, facts);
+        return [f, t];
+      }
       break;
     case 'Logical':
       if (cond.op === '&&') {
-        const left = assume(ctx, cond.left, true, facts);
-        if (sense) return assume(ctx, cond.right, true, left);
-        return join(ctx, assume(ctx, cond.left, false, facts), assume(ctx, cond.right, false, left));
+        const [lt, lf] = both(ctx, cond.left, facts);
+        const [rt, rf] = both(ctx, cond.right, lt);
+        return [rt, join(ctx, lf, rf)];
       }
       if (cond.op === '||') {
-        const left = assume(ctx, cond.left, false, facts);
-        if (!sense) return assume(ctx, cond.right, false, left);
-        return join(ctx, assume(ctx, cond.left, true, facts), assume(ctx, cond.right, true, left));
+        const [lt, lf] = both(ctx, cond.left, facts);
+        const [rt, rf] = both(ctx, cond.right, lf);
+        return [join(ctx, lt, rt), rf];
       }
       break;
-    case 'Binary':
-      return binary(ctx, cond.op, cond.left, cond.right, sense, facts);
-    case 'Call': {
-      const c = cond.callee;
-      if (
-        c.kind === 'Member' && c.object.kind === 'Identifier' && c.object.name === 'Array' && c.property === 'isArray' &&
-        cond.args.length === 1 && ctx.scope.lookup('Array').state === 'missing'
-      ) {
-        return refine(ctx, facts, cond.args[0]!, sense ? isArrayPred : notArrayPred);
-      }
-      break;
-    }
     default:
       break;
+  }
+  return [atom(ctx, cond, true, facts), atom(ctx, cond, false, facts)];
+}
+
+/** A condition that is not `!`, `&&` or `||`: a comparison, a test call, or a value's truthiness. */
+function atom(ctx: Ctx, cond: Expression, sense: boolean, facts: Facts): Facts {
+  if (cond.kind === 'Binary') return binary(ctx, cond.op, cond.left, cond.right, sense, facts);
+  if (cond.kind === 'Call') {
+    const c = cond.callee;
+    if (
+      c.kind === 'Member' && c.object.kind === 'Identifier' && c.object.name === 'Array' && c.property === 'isArray' &&
+      cond.args.length === 1 && ctx.scope.lookup('Array').state === 'missing'
+    ) {
+      return refine(ctx, facts, cond.args[0]!, sense ? isArrayPred : notArrayPred);
+    }
   }
   return refine(ctx, facts, cond, sense ? truthyPred : falsyPred);
 }

@@ -160,6 +160,17 @@ workflow w(x: A | B, y: number | number[]): any {
     expect(typesOf(src, 'inLoop')).toEqual(['string | number']);
   });
 
+  it('a long alternating && / || chain is walked once per operand (it was exponential)', () => {
+    // ((((x0 || x1) && x2) || x0) && …): asking each sense of the left operand separately doubled
+    // the work per level; 60 levels would not finish. Both senses now come from one walk.
+    let cond = 'a !== null';
+    for (let i = 1; i < 60; i++) cond = `(${cond}) ${i % 2 ? '||' : '&&'} ${i % 3 ? 'b' : 'a !== null'}`;
+    const src = `workflow w(a: string | null, b: boolean): any {\n  if (${cond}) { const t = a } else { const f = a }\n  return null\n}`;
+    expect(typesOf(src, 't')).toEqual(['string | null']);
+    expect(typesOf(src, 'f')).toEqual(['string | null']);
+    expect(typesOf('workflow w(a: string | null, b: boolean): any {\n  if ((a !== null || b) && a !== null) { const t = a }\n  return null\n}', 't')).toEqual(['string']);
+  });
+
   it('a narrowing in a branch does not leak past the if when both branches complete', () => {
     const src = `workflow w(x: string | null): any {
   if (x === null) { console.log("none") }
