@@ -30,6 +30,7 @@ import type { Ctx } from './context.ts';
 import { checkProgram, createContext } from './declarations.ts';
 import { call, expr } from './expressions.ts';
 import { checkArrow } from './functions.ts';
+import { BUILTINS } from './builtins.ts';
 import { TypeEnv, type Type } from './types.ts';
 
 export { checkInput } from './input.ts';
@@ -49,20 +50,35 @@ export interface Analysis {
    * and code the checker did not reach.
    */
   typeOf(nodeId: number): string | undefined;
+  /**
+   * What may follow `.` after that node, for completion: the fields of its object types, the
+   * methods (and `length`) of strings and arrays, sorted; undefined when the type is unknown (any).
+   */
+  propertiesOf(nodeId: number): string[] | undefined;
 }
 
 /** `check`, keeping the type of every expression and declared name (for hover in an editor). */
 export function analyze(program: Program): Analysis {
   const types = new Map<number, Type>();
   const diagnostics = run(program, types);
-  let env: TypeEnv | undefined;
+  let cached: TypeEnv | undefined;
+  const env = () => (cached ??= new TypeEnv(new Map(program.types.map((a) => [a.name, { type: a.type, span: a.span }])), () => {}));
   return {
     diagnostics,
     typeOf(id) {
       const t = types.get(id);
-      if (!t) return undefined;
-      env ??= new TypeEnv(new Map(program.types.map((a) => [a.name, { type: a.type, span: a.span }])), () => {});
-      return env.show(t);
+      return t ? env().show(t) : undefined;
+    },
+    propertiesOf(id) {
+      const t = types.get(id);
+      if (!t || env().isAny(t)) return undefined;
+      const names = new Set<string>();
+      for (const m of env().members(t)) {
+        if (m.kind === 'object') Object.keys(m.fields).forEach((k) => names.add(k));
+        else if (m.kind === 'string' || (m.kind === 'literal' && typeof m.value === 'string')) [...Object.keys(BUILTINS.string), 'length'].forEach((k) => names.add(k));
+        else if (m.kind === 'array' || m.kind === 'tuple') [...Object.keys(BUILTINS.array), 'length'].forEach((k) => names.add(k));
+      }
+      return [...names].sort();
     },
   };
 }

@@ -268,6 +268,23 @@ workflow w(): any {
   });
 });
 
+describe('analyze, for editors', () => {
+  it('gives what may follow a dot: fields of objects, methods of strings and arrays, narrowed', () => {
+    const src = `type R = { kind: "a", x: number } | { kind: "b", y: string[] }
+workflow w(r: R, n: any): any {
+  if (r.kind === "b") return r.y
+  return n
+}`;
+    const parsed = parse(src, 'p.workflow');
+    const a = analyze(parsed.program!);
+    const at = (text: string, nth = 0) => nodes(parsed.program!).filter((n) => src.slice(n.span.start, n.span.end) === text && a.typeOf(n.id) !== undefined).sort((p, q) => p.span.start - q.span.start)[nth]!;
+    expect(a.propertiesOf(at('r', 0).id)).toEqual(['kind', 'x', 'y']);
+    expect(a.propertiesOf(at('r', 1).id)).toEqual(['kind', 'y']);
+    expect(a.propertiesOf(at('r.y').id)).toContain('map');
+    expect(a.propertiesOf(at('n').id)).toBeUndefined();
+  });
+});
+
 describe('helper and callback diagnostics say what to write instead', () => {
   it('CT050–CT056', () => {
     const src = `task t(x: number): number
