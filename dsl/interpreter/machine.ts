@@ -765,6 +765,16 @@ export class Machine implements AwaitHost, CallbackHost {
     }
   }
 
+  /** Runs `f`; a runtime error without a position (a budget met by a built-in) gets the call's. */
+  private withPosition(e: Call, f: () => Value): Value {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof RuntimeError && !(err instanceof PositionedError)) throw new PositionedError(err.code, err.message, e.span);
+      throw err;
+    }
+  }
+
   /** `f(a, b)` of a top-level helper: arguments are evaluated left to right; missing ones are null. */
   private callHelper(fn: FunctionDecl, e: Call): Value {
     const args: Value[] = new Array(e.args.length);
@@ -1083,7 +1093,7 @@ export class Machine implements AwaitHost, CallbackHost {
       const m = lookupMethod(self, callee.property);
       if (!m) throw new PositionedError('CR002', `${kindOf(self)} has no method '${callee.property}'`, e.span);
       if (m.mutates) this.writable(callee.object);
-      if (m.callback && (e.args.length > 0 || !m.call)) return callbackMethod(this, m, callee.property, self as Value[], e);
+      if (m.callback && (e.args.length > 0 || !m.call)) return this.withPosition(e, () => callbackMethod(this, m, callee.property, self as Value[], e));
       return this.callBuiltin(m, callee.property, self, e);
     }
     throw new PositionedError('CT005', 'only tasks and built-ins can be called', e.span);

@@ -50,6 +50,28 @@ describe('recursion in an unchecked program', () => {
   });
 });
 
+describe('budgets count the work of callbacks and helpers', () => {
+  it('steps: each call is one, plus the statements of a block body', () => {
+    const src = 'workflow w(xs: number[]) {\n  return xs.map((x) => { const y = x + 1\n return y })\n}';
+    // 1 statement + 3 calls × (1 + 2 statements) = 10 steps
+    expect(start(program(src), { xs: [1, 2, 3] }, options({ maxSteps: 10 })).state.status).toBe('completed');
+    expect(start(program(src), { xs: [1, 2, 3] }, options({ maxSteps: 9 })).state.error).toMatchObject({ code: 'CR005', line: 3, col: 2 });
+  });
+
+  it('array and string lengths (CR014) and bytes (CR015) of what callbacks build', () => {
+    expect(failure('workflow w() {\n  return "x".repeat(60).split("").flatMap((c) => [c, c])\n}', {}, { maxArrayLength: 100 })).toBe('CR014 2:10');
+    expect(failure('workflow w() {\n  return [1, 2].map((i) => "ab".repeat(300) + "cd".repeat(300))\n}', {}, { maxStringLength: 1000 })).toBe('CR014 2:28');
+    expect(failure('workflow w(xs: number[]) {\n  return xs.map((x) => [x, x, x, x, x, x, x, x])\n}', { xs: Array.from({ length: 60 }, (_, i) => i) }, { maxActivationBytes: 5000 })).toBe('CR015 2:24');
+  });
+
+  it('wall clock (CR016), looked at as steps go by, inside a helper too', () => {
+    let t = Date.UTC(2026, 0, 1);
+    const now = () => new Date((t += 1000));
+    const a = start(program('function spin(): number {\n  let i = 0\n  while (true) { i++ }\n}\nworkflow w() {\n  return spin()\n}'), {}, options({ now, maxActivationMs: 2000 }));
+    expect(a.state.error).toMatchObject({ code: 'CR016', line: 3, col: 18 });
+  });
+});
+
 describe('the saved state never holds a callback', () => {
   it('an await after callbacks that returned, threw and failed inside try blocks saves only workflow frames', () => {
     const src = `task t(x: any): number
