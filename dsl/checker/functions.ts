@@ -105,9 +105,12 @@ function tooDeep(ctx: Ctx): void {
     });
     return max;
   };
+  // one walk in the usual case; only a chain too deep is looked for call by call, to point at it
+  if (bodyDepth(ctx.program.workflow.body) <= MAX_CALL_DEPTH) return;
   let reported = false;
   walk(ctx.program.workflow.body, (n) => {
-    if (reported || n.kind !== 'Call') return;
+    if (reported) return false;
+    if (n.kind !== 'Call') return;
     const d = bodyDepth(n);
     if (d > MAX_CALL_DEPTH) {
       reported = true;
@@ -118,7 +121,7 @@ function tooDeep(ctx: Ctx): void {
   });
 }
 
-/** Visits `root` and every node below it in source order; `visit` returning false skips a node's children. */
+/** Visits `root` and every node below it in field order; `visit` returning false skips a node's children. */
 function walk(root: Node, visit: (n: Node) => boolean | void): void {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
@@ -130,8 +133,13 @@ function walk(root: Node, visit: (n: Node) => boolean | void): void {
     if (typeof x !== 'object' || x === null) continue;
     const o = x as Record<string, unknown>;
     if (typeof o.kind === 'string' && typeof o.id === 'number' && visit(o as unknown as Node) === false) continue;
-    const kids = Object.entries(o).filter(([k]) => k !== 'span');
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]![1]);
+    const at = stack.length;
+    for (const k in o) {
+      const v = o[k];
+      if (k !== 'span' && typeof v === 'object' && v !== null) stack.push(v);
+    }
+    // the fields were pushed in order: reverse them so the first is visited first
+    for (let i = at, j = stack.length - 1; i < j; i++, j--) [stack[i], stack[j]] = [stack[j], stack[i]];
   }
 }
 
