@@ -200,7 +200,15 @@ export class PythonTasks implements TaskProcess {
     }, this.opts.startTimeoutMs ?? 30_000);
 
     child.stdin.on('error', () => {}); // EPIPE after a crash: the exit handler reports it
-    child.stderr.setEncoding('utf8').on('data', (d: string) => this.onStderr(d));
+    // Until ready, stderr is held back: a failed start shows its end in the error, not twice.
+    let held = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (isReady) this.onStderr(d);
+      else {
+        held = (held + d).slice(-STDERR_TAIL_CHARS);
+        this.stderrTail = held;
+      }
+    });
     let buf: Buffer = Buffer.alloc(0);
     const maxLine = this.opts.maxLineBytes ?? 1_048_576;
     child.stdout.on('data', (chunk: Buffer) => {
@@ -219,6 +227,7 @@ export class PythonTasks implements TaskProcess {
           }
           isReady = true;
           clearTimeout(startTimer);
+          if (held) this.onStderr(held);
           readyResolve(names);
           continue;
         }
@@ -239,7 +248,7 @@ export class PythonTasks implements TaskProcess {
       live.dead = true;
       exitedResolve();
       if (!wasDead && isReady && !this.closing) {
-        this.failAll(live, 'TaskProcessCrashed', `the Python tasks process for ${this.label} ${why} while the attempt ran${this.tail()}`);
+        this.failAll(live, 'TaskProcessCrashed', `the Python tasks process for ${this.label} ${why} while the attempt ran${this.tail(3)}`);
       }
     };
     child.on('error', (e: NodeJS.ErrnoException) =>
@@ -257,9 +266,9 @@ export class PythonTasks implements TaskProcess {
   }
 
   /** The last lines of the process's stderr, for error messages. */
-  private tail(): string {
-    const lines = this.stderrTail.trimEnd().split('\n').slice(-5).join('\n').trim();
-    return lines ? `; its stderr ended with:\n${lines}` : '';
+  private tail(lines = 12): string {
+    const text = this.stderrTail.trimEnd().split('\n').slice(-lines).join('\n').trim();
+    return text ? `; its stderr ended with:\n${text}` : '';
   }
 
   private onLine(live: Live, line: string): void {

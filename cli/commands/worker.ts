@@ -21,7 +21,7 @@ import { eventIds, type Instance } from '../../runtime/index.ts';
 import { CliError, EXIT, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, output } from '../io.ts';
 import { formatStep } from '../render.ts';
-import { loadTasks } from './run.ts';
+import { loadTaskModules } from './run.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
 
 const POLL_MS = 500;
@@ -30,10 +30,10 @@ const SWEEP_MS = 2_000;
 /** Instances repaired per sweep at most (the rest at the next sweep, 2 s later). */
 const SWEEP_LIMIT = 500;
 
-export async function workerCommand(opts: { tasks: string; db?: string; takeoverAfter?: string }): Promise<ExitCode> {
+export async function workerCommand(opts: { tasks: string | string[]; python?: string; db?: string; takeoverAfter?: string }): Promise<ExitCode> {
   const graceMs = Number(opts.takeoverAfter ?? 10_000);
   if (!Number.isInteger(graceMs) || graceMs < 0) throw new CliError(EXIT.USAGE, `--takeover-after must be a number of milliseconds, got '${opts.takeoverAfter}'`);
-  const tasks = await loadTasks(opts.tasks);
+  const loaded = await loadTaskModules(opts.tasks, undefined, opts.python);
   const out = output(process.stdout);
   const printed = new Set<string>();
   const print = (id: string, step: StepLog) => {
@@ -42,7 +42,15 @@ export async function workerCommand(opts: { tasks: string; db?: string; takeover
     printed.add(key);
     out.line(`${out.c.dim(id)} ${formatStep(step, out)}`);
   };
-  const engine = await createEngine({ dbPath: dbPathForWrite(opts.db), tasks, onStep: (i, s) => print(i.id, s) });
+  const engine = await createEngine({
+    dbPath: dbPathForWrite(opts.db),
+    tasks: loaded.tasks,
+    taskProcesses: loaded.processes,
+    onStep: (i, s) => print(i.id, s),
+  }).catch(async (e) => {
+    await loaded.close();
+    throw e;
+  });
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -6,11 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { resume, start } from '../../../dsl/interpreter/index.ts';
 import { failure, options, program, runSync } from './helpers.ts';
 
+/**
+ * Runs `f`, measuring the CPU time this process spent (not wall time: other processes on a loaded
+ * machine must not fail the test; a runaway still spends seconds of its own CPU) and the heap growth.
+ */
 function timed<T>(f: () => T): { value: T; ms: number; heapMb: number } {
   const heap0 = process.memoryUsage().heapUsed;
-  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const value = f();
-  return { value, ms: performance.now() - t0, heapMb: (process.memoryUsage().heapUsed - heap0) / 1e6 };
+  const cpu = process.cpuUsage(cpu0);
+  return { value, ms: (cpu.user + cpu.system) / 1000, heapMb: (process.memoryUsage().heapUsed - heap0) / 1e6 };
 }
 
 describe('memory (default limits)', () => {
