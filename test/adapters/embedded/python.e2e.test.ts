@@ -3,11 +3,13 @@
  * speaking the task protocol over stdin/stdout, and stand-ins that crash, hang, write garbage or
  * huge lines, or forge a token — each must fail its attempt clearly and never wedge the engine.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createEngine, PythonTasks, PythonTasksError, type Engine, type EngineOptions } from '../../../adapters/embedded/index.ts';
 import type { StepLog } from '../../../runtime/types.ts';
+import { cli } from '../../cli/helpers.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -142,5 +144,37 @@ describe('Python tasks on the embedded engine', { timeout: 30_000 }, () => {
     await py.close();
     expect(await pending).toBeUndefined();
     expect(Date.now() - t0).toBeLessThan(8_000); // the task itself would take 10 s
+  });
+
+  describe('the CLI: --tasks a.ts --tasks b.py', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'currant-py-cli-'));
+    afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+    const MIXED = ['run', join(ROOT, 'examples/mixed/mixed.workflow'), '--input', `@${join(ROOT, 'examples/mixed/input.json')}`];
+
+    it('runs the mixed example; the Python tasks count for the declared-task check', async () => {
+      const db = join(tmp, 'ok.db');
+      const r = await cli([...MIXED, '--tasks', join(ROOT, 'examples/mixed/tasks.ts'), '--tasks', join(ROOT, 'examples/mixed/tasks.py'), '--db', db, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', result: { words: 5, letters: 30 } });
+    });
+
+    it('a missing task, a .py that cannot start, a task in two modules: exit 2, nothing created', async () => {
+      const db = join(tmp, 'bad.db');
+      const onlyNode = await cli([...MIXED, '--tasks', join(ROOT, 'examples/mixed/tasks.ts'), '--db', db]);
+      expect(onlyNode.code).toBe(2);
+      expect(onlyNode.stderr).toMatch(/does not export 'countWords' \(declared in the workflow\)/);
+      const broken = await cli([...MIXED, '--tasks', join(ROOT, 'examples/mixed/tasks.ts'), '--tasks', join(FIXTURES, 'py_broken.py'), '--db', db]);
+      expect(broken.code).toBe(2);
+      expect(broken.stderr).toMatch(/cannot start Python tasks '.*py_broken\.py': py_broken\.py: exited with code 3; its stderr ended with:\n(.|\n)*ZeroDivisionError/);
+      const dup = join(tmp, 'dup.py');
+      writeFileSync(dup, 'from currant_tasks import task\n\n@task("normalize")\ndef normalize(text):\n    return text\n\n@task("countWords")\ndef count_words(text):\n    return {"unit": "words", "count": 0}\n');
+      const twice = await cli([...MIXED, '--tasks', join(ROOT, 'examples/mixed/tasks.ts'), '--tasks', dup, '--db', db]);
+      expect(twice.code).toBe(2);
+      expect(twice.stderr).toMatch(/task 'normalize' is exported by both '.*tasks\.ts' and '.*dup\.py'; keep one/);
+      const noPython = await cli([...MIXED, '--tasks', join(ROOT, 'examples/mixed/tasks.ts'), '--tasks', join(ROOT, 'examples/mixed/tasks.py'), '--python', '/nonexistent/python3', '--db', db]);
+      expect(noPython.code).toBe(2);
+      expect(noPython.stderr).toContain("cannot run '/nonexistent/python3' (not found): install Python 3.9+ or pass --python <path>");
+      expect(existsSync(db)).toBe(false);
+    });
   });
 });
