@@ -156,7 +156,14 @@ export class InProcessDispatcher implements Dispatcher {
     this.running--;
     this.forget(job);
     if (outcome && !this.closed) {
-      const base = { type: 'taskResult' as const, id: eventIds.taskResult(c.taskId, c.attempt), taskId: c.taskId, attempt: c.attempt, token: c.token };
+      const base = {
+        type: 'taskResult' as const,
+        id: eventIds.taskResult(c.taskId, c.attempt),
+        taskId: c.taskId,
+        attempt: c.attempt,
+        token: c.token,
+        ...(outcome.durationMs !== undefined ? { durationMs: outcome.durationMs } : {}),
+      };
       this.opts.deliver(c.instanceId, outcome.ok ? { ...base, ok: true, result: outcome.result } : { ...base, ok: false, error: outcome.error });
     }
     this.pump();
@@ -167,10 +174,10 @@ export class InProcessDispatcher implements Dispatcher {
     const external = this.external.get(job.c.task);
     if (external && !Object.hasOwn(this.opts.tasks, job.c.task)) return external.run(job.c, job.deadlineAt);
     const outcome = await invokeTask(this.opts.tasks, job.c, { now: () => this.nowMs(), latestDeadline: job.deadlineAt });
-    if (outcome.ok) return { ok: true, result: outcome.result };
+    if (outcome.ok) return { ok: true, result: outcome.result, durationMs: outcome.durationMs };
     // The runtime's own (durable) timeout timer for this attempt reports the timeout; reporting it
     // here too would only race it. The task's signal has been aborted by invokeTask.
-    return outcome.timedOut ? undefined : { ok: false, error: outcome.error };
+    return outcome.timedOut ? undefined : { ok: false, error: outcome.error, durationMs: outcome.durationMs };
   }
 
   private arm(instanceId: string, timerId: string, fireAt: string): void {

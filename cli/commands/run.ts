@@ -16,6 +16,7 @@ import { isFinal, validateInput, type StepLog } from '../../runtime/index.ts';
 import { createEngine, loadTasksModule, PythonTasks, PythonTasksError, type TaskProcess, type TaskRegistry } from '../../adapters/embedded/index.ts';
 import { CliError, EXIT, exitForStatus, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, existingFile, output, readJsonArg, readText } from '../io.ts';
+import { Progress, progressEveryMs } from '../progress.ts';
 import { finalJson, formatFinal, formatStep } from '../render.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
 
@@ -139,29 +140,38 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
   // Each step is printed once, whether this process made it (onStep) or another one did (the
   // watch sees it in the stored log, e.g. a signal's "received" step).
   const printed = new Set<string>();
+  // What is running between the steps: a status line on a terminal, plain lines otherwise.
+  const progress = new Progress(out, { plainEveryMs: progressEveryMs() });
   const print = (instanceId: string, step: StepLog) => {
     const key = stepKey(instanceId, step);
     if (json || instanceId !== id || printed.has(key)) return;
     printed.add(key);
-    out.line(formatStep(step, out));
+    progress.line(formatStep(step, out), instanceId);
     const waiting = step.kind === 'signal' ? /^waiting for "(.*)"/.exec(step.outcome) : null;
     if (waiting && out.tty) {
-      out.line(out.c.dim(`   send it from another terminal: currant signal ${id} ${waiting[1]} '<json>'${dbFlag}`));
+      progress.line(out.c.dim(`   send it from another terminal: currant signal ${id} ${waiting[1]} '<json>'${dbFlag}`));
     }
   };
   const engine = await createEngine({
     dbPath: dbPathForWrite(opts.db),
     tasks: loaded.tasks,
     taskProcesses: loaded.processes,
-    onStep: (i, step) => print(i.id, step),
+    onStep: (i, step) => {
+      if (i.id === id) progress.update(i);
+      print(i.id, step);
+    },
   }).catch(async (e) => {
     await loaded.close();
     throw e;
   });
-  const watch = new ExternalWatch(engine, (i) => i.steps.forEach((s) => print(i.id, s)));
+  const watch = new ExternalWatch(engine, (i) => {
+    if (i.id === id) progress.update(i);
+    i.steps.forEach((s) => print(i.id, s));
+  });
   let interrupted = false;
   const stop = () => {
     interrupted = true;
+    progress.stop();
     watch.stop();
     void engine.close().finally(() => {
       output(process.stderr).line(`interrupted: instance ${id} stays in the database; continue it with \`currant worker ${tasksFlags(opts.tasks)}${dbFlag}\``);
@@ -182,15 +192,21 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     }
     watch.add(started);
     watch.start(POLL_MS);
+    if (!json) {
+      progress.update(await engine.get(id));
+      progress.start();
+    }
     const waited = engine.waitFor(id);
     waited.catch(() => {}); // the race below handles it; closing the engine later rejects it again
     const final = await Promise.race([waited, watch.whenFinal(id)]);
+    progress.stop();
     if (interrupted) return EXIT.INTERRUPTED;
     if (json) process.stdout.write(JSON.stringify(finalJson(final)) + '\n');
     else out.line(formatFinal(final, out, file));
     return exitForStatus(final.status);
   } finally {
     console.log = consoleLog;
+    progress.stop();
     watch.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -127,3 +127,20 @@ describe('currant run', { timeout: 90_000 }, () => {
     expect(existsSync(db)).toBe(false);
   });
 });
+
+describe('currant run: progress while a task runs', () => {
+  it('not on a terminal: plain, timestamped progress lines while the steps are quiet', async () => {
+    const dir = join(tmp.dir, 'progress');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'tasks.ts'), 'export async function slow() { await new Promise((r) => setTimeout(r, 800)); return 1 }\n');
+    writeFileSync(join(dir, 'slow.workflow'), 'task slow(): number\nworkflow slowly(): number {\n  return await slow()\n}\n');
+    const r = await cli(['run', join(dir, 'slow.workflow'), '--tasks', join(dir, 'tasks.ts'), '--db', freshDb()], { env: { CURRANT_PROGRESS_EVERY_MS: '150' } });
+    expect(r.code, r.stderr).toBe(0);
+    const progress = r.stdout.split('\n').filter((l) => l.includes('progress:'));
+    expect(progress.length, r.stdout).toBeGreaterThanOrEqual(1);
+    for (const l of progress) expect(l).toMatch(/^\d\d:\d\d:\d\d\.\d{3} progress: slow running (\d+ms|\d+\.\d+s) \(line 3\)$/);
+    // The step itself says how long the task took (about 800ms), after the progress lines.
+    expect(r.stdout).toMatch(/task slow line 3: ok \((\d+ms|\d+\.\d+s)\)\n(.*\n)?.*complete/);
+  });
+});
