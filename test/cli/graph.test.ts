@@ -46,4 +46,19 @@ describe('currant graph', { timeout: 90_000 }, () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such file');
   });
+
+  it('exits 1 with the diagnostics when the file has check errors, and still prints the graph', async () => {
+    const file = join(tmp.dir, 'typo.workflow');
+    writeFileSync(file, 'task greet(name: string): string\nworkflow w(name: string): string {\n  return await greett(name)\n}\n');
+    const r = await cli(['graph', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/typo\.workflow:3:\d+ error CT005 .*greett/);
+    expect(r.stdout.startsWith('flowchart TD\n')).toBe(true);
+    // Warnings alone are exit 0 (as with check).
+    const warn = join(tmp.dir, 'warn.workflow');
+    writeFileSync(warn, 'task t(): number\nworkflow w(): number {\n  const x = await t()\n  return x\n  const y = 1\n}\n');
+    const w = await cli(['graph', warn]);
+    expect(w.code).toBe(0);
+    expect(w.stderr).toMatch(/warning CT010/);
+  });
 });
