@@ -18,6 +18,7 @@ import { CliError, EXIT, exitForStatus, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, existingFile, output, readJsonArg, readText } from '../io.ts';
 import { Progress, progressEveryMs } from '../progress.ts';
 import { finalJson, formatFinal, formatStep } from '../render.ts';
+import { announce } from './presence.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
 
 /** How often `run` looks at the database for what other processes did (signal, cancel). */
@@ -152,8 +153,9 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
       progress.line(out.c.dim(`   send it from another terminal: currant signal ${id} ${waiting[1]} '<json>'${dbFlag}`));
     }
   };
+  const dbPath = dbPathForWrite(opts.db);
   const engine = await createEngine({
-    dbPath: dbPathForWrite(opts.db),
+    dbPath,
     tasks: loaded.tasks,
     taskProcesses: loaded.processes,
     onStep: (i, step) => {
@@ -168,9 +170,12 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     if (i.id === id) progress.update(i);
     i.steps.forEach((s) => print(i.id, s));
   });
+  // So that `currant signal` can tell whether anybody runs the instance (presence.ts).
+  const here = announce(dbPath, { kind: 'run', instanceId: id, tasks: Array.isArray(opts.tasks) ? opts.tasks : [opts.tasks], ...(opts.db ? { db: opts.db } : {}) });
   let interrupted = false;
   const stop = () => {
     interrupted = true;
+    here.release();
     progress.stop();
     watch.stop();
     void engine.close().finally(() => {
@@ -188,7 +193,10 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
       // Its history first, so that what happens from now on prints after it.
       for (const s of started.steps) print(id, s);
       // An instance left unfinished by a process that stopped: pick its work up here.
-      if (!isFinal(existing.status)) await engine.resumeAll();
+      if (!isFinal(existing.status)) {
+        await engine.resumeAll();
+        here.update({ instanceId: undefined }); // it runs every unfinished instance now
+      }
     }
     watch.add(started);
     watch.start(POLL_MS);
@@ -205,6 +213,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     else out.line(formatFinal(final, out, file));
     return exitForStatus(final.status);
   } finally {
+    here.release();
     console.log = consoleLog;
     progress.stop();
     watch.stop();

@@ -23,6 +23,7 @@ import { DEFAULT_DB, dbPathForWrite, output } from '../io.ts';
 import { Progress, progressEveryMs } from '../progress.ts';
 import { formatStep } from '../render.ts';
 import { loadTaskModules } from './run.ts';
+import { announce } from './presence.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
 
 const POLL_MS = 500;
@@ -44,8 +45,9 @@ export async function workerCommand(opts: { tasks: string | string[]; python?: s
     printed.add(key);
     progress.line(`${out.c.dim(id)} ${formatStep(step, out)}`, id);
   };
+  const dbPath = dbPathForWrite(opts.db);
   const engine = await createEngine({
-    dbPath: dbPathForWrite(opts.db),
+    dbPath,
     tasks: loaded.tasks,
     taskProcesses: loaded.processes,
     onStep: (i, s) => {
@@ -56,6 +58,7 @@ export async function workerCommand(opts: { tasks: string | string[]; python?: s
     await loaded.close();
     throw e;
   });
+  const here = announce(dbPath, { kind: 'worker', tasks: Array.isArray(opts.tasks) ? opts.tasks : [opts.tasks], ...(opts.db ? { db: opts.db } : {}) });
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -90,6 +93,7 @@ export async function workerCommand(opts: { tasks: string | string[]; python?: s
   clearInterval(sweeper);
   watch.stop();
   await engine.close();
+  here.release();
   return EXIT.OK;
 }
 

@@ -41,6 +41,7 @@ describe('status, list, signal, cancel next to a waiting run', { timeout: 90_000
     const sent = await cli(['signal', 'w-1', 'go', '{"who":"bob"}', '--db', db]);
     expect(sent.code, sent.stderr).toBe(0);
     expect(sent.stdout).toContain('signal "go" sent to w-1');
+    expect(sent.stderr).not.toContain('note:'); // the waiting run announced itself: it will act on it
 
     const done = await run.done;
     expect(done.code, done.stderr).toBe(0);
