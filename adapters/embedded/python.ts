@@ -335,7 +335,7 @@ function preview(line: string): string {
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** The task names of a ready line, or what is wrong with it. */
-function readyLine(line: string): string[] | string {
+export function readyLine(line: string): string[] | string {
   let m: unknown;
   try {
     m = JSON.parse(line);
@@ -347,7 +347,7 @@ function readyLine(line: string): string[] | string {
   return m.tasks as string[];
 }
 
-interface ParsedResult {
+export interface ParsedResult {
   instanceId: string;
   taskId: string;
   attempt: number;
@@ -356,7 +356,7 @@ interface ParsedResult {
 }
 
 /** A result line, checked like the step function checks a result message, or what is wrong with it. */
-function resultLine(line: string): ParsedResult | string {
+export function resultLine(line: string): ParsedResult | string {
   let m: unknown;
   try {
     m = JSON.parse(line);
