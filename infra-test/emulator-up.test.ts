@@ -3,7 +3,7 @@
  *
  * - a SIGTERM to the process running emulator.ts alone, while the stack deploys, stops everything
  *   it started (the emulator and its Lambda workers, npx / cdk / bundlers), and so does a SIGINT to
- *   the `npx` at the top of the chain once it is up. Every process of a run carries a marker in
+ *   it once the stack is up. Every process of a run carries a marker in
  *   its environment, so the test finds all of them, whatever process group or session they moved
  *   to (the emulator and each cdklocal run have their own groups);
  * - the API URL it prints answers the signed curl calls it prints (IAM is on, as on AWS), while an
@@ -99,11 +99,11 @@ describe('emulator.ts up', () => {
     }
   });
 
-  it('prints the local API URL and signed calls that work; a SIGINT to npx stops everything', async () => {
+  it('prints the local API URL and signed calls that work; a SIGINT to its own process stops everything', async () => {
     const tag = `up-${process.pid}-${Date.now()}`;
     const { child, out } = up(tag);
     try {
-      await until('the stack to be up', () => out().includes('Ctrl-C stops the emulator.'), 480_000);
+      await until('the stack to be up', () => out().includes('Ctrl-C stops the emulator (or: kill '), 480_000);
       const text = out();
       expect(text).not.toContain('amazonaws.com');
       const api = /^API: (http:\/\/127\.0\.0\.1:\d+\/restapis\/\S+\/_user_request_)$/m.exec(text)?.[1];
@@ -120,7 +120,11 @@ describe('emulator.ts up', () => {
       // Without a signature IAM refuses it; without a Content-Type the API would answer 415.
       expect(curl(['-X', 'POST', '-H', 'Content-Type: application/json', `${api}/workflows/processOrder/instances`, '-d', '{"input": {}}']).status).toBe(403);
 
-      process.kill(child.pid!, 'SIGINT'); // the top of `npx tsx …`, as a terminal's Ctrl-C would not: alone
+      // To the process running emulator.ts alone (not its group, as a terminal's Ctrl-C would):
+      // `npx` runs tsx through `sh -c`, which forwards no signal, so that is the process to signal.
+      const pid = Number(/Ctrl-C stops the emulator \(or: kill (\d+)\)/.exec(text)![1]);
+      expect(pid).toBe(scriptProcess(tag));
+      process.kill(pid, 'SIGINT');
       await until('every process of the run to stop', () => marked(tag).length === 0, 30_000).catch((e) => {
         throw new Error(`${(e as Error).message}; still running:\n${marked(tag).map((p) => `${p.pid} ${p.cmd}`).join('\n')}`);
       });

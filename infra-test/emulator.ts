@@ -359,9 +359,12 @@ export function restApiUrl(emu: Pick<Emulator, 'endpoint'>, apiId: string, stage
   return `${emu.endpoint}/restapis/${apiId}/${stage}/_user_request_`;
 }
 
-/** The stack outputs worth printing locally (`ApiUrl` is the AWS-style URL, which does not answer here). */
+/**
+ * The stack outputs worth printing locally: not the AWS-style API addresses (`ApiUrl`, and the
+ * endpoint output the RestApi construct adds), which do not answer on the emulator.
+ */
 export function localOutputs(outputs: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(outputs).filter(([k]) => k !== 'ApiUrl'));
+  return Object.fromEntries(Object.entries(outputs).filter(([k, v]) => k !== 'ApiUrl' && !/\.execute-api\.[^/]*amazonaws\.com/.test(v)));
 }
 
 /** The signed calls that work against the harness's API (IAM authorization is on, as on AWS). */
@@ -375,7 +378,7 @@ export function curlExamples(api: string): string[] {
 
 // CLI: `npx tsx infra-test/emulator.ts up` keeps an emulator running with the example app deployed
 // until Ctrl-C (prints the API URL and signed curl calls); handy for trying the REST API by hand.
-// SIGINT, SIGTERM or SIGHUP to this process — whichever process of `npx tsx …` gets it — stops
+// SIGINT, SIGTERM or SIGHUP to this process (alone, or with the terminal's group on Ctrl-C) stops
 // the emulator and anything still deploying, then exits 130/143/129.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const cmd = process.argv[2] ?? 'up';
@@ -405,7 +408,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
         for (const line of curlExamples(api)) console.log(`  ${line}`);
       }
       console.log(`export ${Object.entries(emu.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-      console.log('Ctrl-C stops the emulator.');
+      console.log(`Ctrl-C stops the emulator (or: kill ${process.pid}).`);
     } catch (e) {
       if (!stopping) {
         console.error(e);
