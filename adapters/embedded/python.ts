@@ -124,6 +124,7 @@ export class PythonTasks implements TaskProcess {
       return failure('TaskProcessCrashed', `the Python tasks process for ${this.label} could not be started: ${(e as Error).message}`);
     }
     if (this.closing) return undefined;
+    if (live.dead) return failure('TaskProcessCrashed', `the Python tasks process for ${this.label} stopped before the attempt was sent${this.tail(3)}`);
     const key = keyOf(command.instanceId, command.taskId, command.attempt);
     const remaining = Math.max(1, Math.ceil(deadlineAt - Date.now()));
     const message: TaskMessage = {
