@@ -8,7 +8,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSEvent, SQ
 import { describe, expect, it, vi } from 'vitest';
 import { createApiHandler, type ApiServices } from '../../functions/api.ts';
 import { ENGINE_METRICS, WORKFLOW_METRICS } from '../../functions/metric-names.ts';
-import { MetricTally, observeTransition } from '../../functions/observability.ts';
+import { flushMetrics, MetricTally, observeTransition } from '../../functions/observability.ts';
 import { indexWorkflows } from '../../functions/workflows.ts';
 import { advance, attemptToken, MemoryStore, ProgramCache, RecordingDispatcher, type StepLog, type Value } from '../../runtime/index.ts';
 import { captureLogs } from '../capture-logs.ts';
@@ -20,6 +20,13 @@ interface Emf {
   [key: string]: unknown;
 }
 const emfLines = (lines: Record<string, unknown>[]) => lines.filter((l): l is Emf => typeof l._aws === 'object');
+
+/** Writes (and drops) whatever this process counted before (the unit project shares modules between files). */
+function discardPendingMetrics(): void {
+  const out = captureLogs();
+  flushMetrics();
+  out.restore();
+}
 
 describe('observeTransition: what one saved transition counts, per workflow', () => {
   it('a start counts WorkflowsStarted, every later transition one Awaits, endings and redrives their own', () => {
@@ -116,6 +123,7 @@ describe('the api function: one request line each, metrics at the end of the inv
     ) as Promise<APIGatewayProxyResult>;
 
   it('a start: the request line names the instance, workflow, operation and outcome; WorkflowsStarted is written', async () => {
+    discardPendingMetrics();
     const out = captureLogs();
     const res = await call('POST', '/workflows/processOrder/instances', { input: { orderId: 'o1', amount: 5 }, id: 'o1' });
     out.restore();
@@ -180,6 +188,7 @@ describe('the step function: a line per record, StepErrors and RefusedMessages',
     vi.stubEnv('CURRANT_TASK_QUEUE_URLS', '{}');
     vi.stubEnv('AWS_REGION', 'us-east-1');
     const { handler } = await import('../../functions/step.ts');
+    discardPendingMetrics();
     const rec = (messageId: string, body: string) =>
       ({ messageId, body, eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:events', attributes: { ApproximateReceiveCount: '2' } }) as unknown as SQSRecord;
     // A task result on the event queue is refused (only the engine writes there): dropped, never applied.
