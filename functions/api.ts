@@ -88,6 +88,11 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       if (result.duplicate && isFinal(result.instance.status)) {
         throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is ${result.instance.status}`);
       }
+      // A timer due before the signal arrived (its wait's timeout) fired first and ended the
+      // instance: saved, but the signal itself was not delivered (runtime/core.ts, event order).
+      if (!result.duplicate && result.undelivered !== undefined) {
+        throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is ${result.instance.status}: ${result.undelivered}`);
+      }
       return json(200, { ...instanceView(result.instance), signal: name, signalId, duplicate: result.duplicate });
     }
     case 'cancel': {

@@ -80,7 +80,7 @@ export interface RuntimeDeps {
 }
 
 export type AdvanceResult =
-  | { duplicate: false; instance: Instance; commands: DispatchCommand[]; steps: StepLog[] }
+  | { duplicate: false; instance: Instance; commands: DispatchCommand[]; steps: StepLog[]; undelivered?: string }
   | { duplicate: true; reason: string; instance: Instance; resent: DispatchCommand[]; rejected?: 'token' };
 
 /** Applies one event to an instance. Throws `InstanceNotFoundError` for an unknown id. */
@@ -105,7 +105,9 @@ export async function advance(deps: RuntimeDeps, instanceId: string, event: Runt
     }
     deps.onTransition?.(t.instance, t.steps);
     await deps.dispatcher.dispatch(t.commands, t.instance);
-    return { duplicate: false, instance: t.instance, commands: t.commands, steps: t.steps };
+    const r: AdvanceResult = { duplicate: false, instance: t.instance, commands: t.commands, steps: t.steps };
+    if (t.undelivered !== undefined) r.undelivered = t.undelivered;
+    return r;
   }
 }
 
@@ -228,13 +230,16 @@ export async function signalInstance(
   payload: Value,
   signalId?: string,
 ): Promise<AdvanceResult> {
+  // Stamped once, where the signal is accepted (not at each conflict retry): timers due by then
+  // fire first (runtime/core.ts), so a late signal loses to its timeout whatever ran when.
+  const receivedAt = deps.clock.now().toISOString();
   const instance = await deps.store.load(instanceId);
   if (!instance) throw new InstanceNotFoundError(instanceId);
   // Why check here as well as in the interpreter: the interpreter drops a signal over the cap
   // (so no path can fail the instance), but a caller at the door should hear that it was refused.
   const door = admitSignal(instance.state, name, payload, deps.limits);
   if (!door.ok) throw new SignalRejectedError(instanceId, name, door.code, door.message);
-  return advance(deps, instanceId, { type: 'signal', id: signalId ?? `signal:${deps.clock.uuid()}`, name, payload });
+  return advance(deps, instanceId, { type: 'signal', id: signalId ?? `signal:${deps.clock.uuid()}`, name, payload, receivedAt });
 }
 
 /** Cancels an instance: outstanding timers are cancelled, late task results ignored. */
