@@ -71,7 +71,11 @@ export interface CurrantEngineProps {
   maxReceiveCount?: number;
   /** Extra environment for the api and step functions (e.g. `CURRANT_METRICS: '1'`). */
   environment?: Record<string, string>;
-  /** How often the reconciler looks for lost wake-ups (default 1 minute, the least a schedule allows). */
+  /**
+   * How often the reconciler runs (default 1 minute, the least a schedule allows; at most 10
+   * minutes): it sends the parked wake-ups of long timers coming due within 14 minutes and repairs
+   * lost ones.
+   */
   reconcileEvery?: Duration;
   /**
    * How overdue a wake-up must be before the reconciler re-sends it (default 5 minutes: longer than
@@ -204,9 +208,14 @@ export class CurrantEngine extends Construct {
 
     // --- reconciler: re-sends wake-ups overdue in the byDue index (functions/reconcile.ts) -------
     const reconcileEvery = props.reconcileEvery ?? Duration.minutes(1);
+    // The sweep sends parked wake-ups 14 minutes ahead (adapters/aws/wake.ts SWEEP_AHEAD_MS): a run
+    // every 10 minutes at most still catches each one in time, with a run to spare.
+    if (reconcileEvery.toSeconds() < 60 || reconcileEvery.toSeconds() > 600) {
+      throw new Error(`CurrantEngine: reconcileEvery must be between 1 and 10 minutes (it sends long timers' wake-ups 14 minutes ahead), got ${reconcileEvery.toHumanString()}`);
+    }
     this.reconcileFunction = new CurrantNodeFunction(this, 'Reconcile', {
       entry: 'functions/reconcile.ts',
-      description: 'currant reconciler: repairs instances whose wake-up was lost',
+      description: 'currant reconciler: sends parked wake-ups coming due, repairs lost ones',
       timeout: Duration.seconds(60),
       environment: {
         ...common,

@@ -6,7 +6,7 @@
  * against this table and each entry against its code: a new AWS call needs a line here, and a line
  * whose code is gone fails the test.
  *
- *   grantsFor('reconcile') // => [{ action: 'dynamodb:Query', on: ['index:byDue'], … }, { action: 'sqs:SendMessage', on: ['eventQueue'], … }]
+ *   grantsFor('reconcile') // => [{ action: 'dynamodb:Query', on: ['index:byDue', 'index:byPark'], … }, …, { action: 'sqs:SendMessage', on: ['eventQueue'], … }]
  *
  * Not listed: what an SQS event source mapping needs to consume its queue (ReceiveMessage,
  * DeleteMessage, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl), which CDK's
@@ -48,15 +48,16 @@ export const PERMISSIONS: Record<EngineFunction, Permission[]> = {
     { action: 'dynamodb:Query', on: ['index:byWorkflow', 'index:byStatus', 'index:byCreated'], file: STORE, in: ['list'], command: 'QueryCommand' },
     { action: 'dynamodb:BatchGetItem', on: ['table'], file: STORE, in: ['batchLoad'], command: 'BatchGetItemCommand' },
   ],
-  // task results, wake-ups (fire due timers, re-arm)
+  // task results, wake-ups (fire due timers, re-arm; park one that arrives too early for one SQS delay)
   step: [
     ...ADVANCE,
-    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['setWake'], command: 'UpdateItemCommand' },
+    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['setWake', 'conditionalWakeUpdate'], command: 'UpdateItemCommand' },
     { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
   ],
-  // overdue wake-ups from the byDue index, re-sent as repairs
+  // parked wake-ups coming due (byPark: taken out, then sent); overdue ones from byDue, re-sent as repairs
   reconcile: [
-    { action: 'dynamodb:Query', on: ['index:byDue'], file: STORE, in: ['overdueWakes'], command: 'QueryCommand' },
+    { action: 'dynamodb:Query', on: ['index:byDue', 'index:byPark'], file: STORE, in: ['dueBefore'], command: 'QueryCommand' },
+    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['conditionalWakeUpdate'], command: 'UpdateItemCommand' },
     { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
   ],
   // a task function (either SDK) sends its results to the result queue, nothing else

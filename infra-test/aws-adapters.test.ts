@@ -11,7 +11,7 @@ import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
 import { ATTR } from '../adapters/aws/schema.ts';
 import { createTable } from './aws-setup.ts';
 import { DynamoStore } from '../adapters/aws/store.ts';
-import type { AwsInstance } from '../adapters/aws/wake.ts';
+import { wakePlans, type AwsInstance } from '../adapters/aws/wake.ts';
 import { InputError, VersionConflictError, type DispatchCommand } from '../runtime/index.ts';
 import { fakeInstance, storeContract } from '../test/runtime/store-contract.ts';
 import { REGION, startEmulator, type Emulator } from './emulator.ts';
@@ -136,6 +136,66 @@ describe('DynamoStore on DynamoDB', () => {
       after = await s.overdueWakes('2026-01-01T00:10:00.000Z', 100);
     }
     expect(ids(after)).toEqual(ids(before).filter((id) => id !== 'd3'));
+  });
+
+  it('parks a wake-up due beyond 15 minutes in byPark (no message); unpark and park are conditional; finishing leaves the index', async () => {
+    const name = `currant-test-${++tables}`;
+    await createTable(ddb, name);
+    const now = Date.parse('2026-01-01T00:00:00.000Z');
+    const s = new DynamoStore(ddb, name, { nowMs: () => now });
+    const timer = (fireAt: string) => ({ fireAt, purpose: 'sleep' as const, producedBy: 'start' });
+    const raw = async (id: string) => (await ddb.send(new GetItemCommand({ TableName: name, Key: { id: { S: id } }, ConsistentRead: true }))).Item!;
+    // A 30-day sleep and a 10-minute one: the first is parked, the second goes as a message.
+    const far = fakeInstance('far', { status: 'waiting', timers: { s: timer('2026-01-31T00:00:00.000Z') } }) as AwsInstance;
+    const near = fakeInstance('near', { status: 'waiting', timers: { s: timer('2026-01-01T00:10:00.000Z') } }) as AwsInstance;
+    await s.create(far);
+    await s.create(near);
+    expect(far.wake).toEqual({ id: expect.any(String), at: '2026-01-31T00:00:00.000Z', parked: true });
+    expect(wakePlans.get(far)).toEqual({ send: false });
+    expect(wakePlans.get(near)).toEqual({ send: true });
+    expect((await raw('far'))[ATTR.parkAt]).toEqual({ S: '2026-01-31T00:00:00.000Z' });
+    expect((await raw('near'))[ATTR.parkAt]).toBeUndefined();
+    expect((await s.load('far'))!.wake).toEqual(far.wake);
+    // The sweep's question: parked wake-ups due before a horizon (only `far`, and only once near).
+    const eventually = async (before: string, want: string[]) => {
+      let got: string[] = [];
+      for (let k = 0; k < 30; k++) {
+        got = (await s.parkedWakes(before, 100)).map((f) => f.instanceId).sort();
+        if (JSON.stringify(got) === JSON.stringify(want)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(got).toEqual(want);
+    };
+    await eventually('2026-01-30T23:46:00.000Z', []);
+    await eventually('2026-01-31T00:00:01.000Z', ['far']);
+    expect((await s.parkedWakes('2026-01-31T00:00:01.000Z', 100))[0]!.wake).toEqual(far.wake);
+    // Taken out once: a second take (another run, a stale read) and a stale id are refused.
+    expect(await s.unpark('far', { id: 'other', at: far.wake!.at })).toBe(false);
+    expect(await s.unpark('far', far.wake!)).toBe(true);
+    expect(await s.unpark('far', far.wake!)).toBe(false);
+    expect((await raw('far'))[ATTR.parkAt]).toBeUndefined();
+    expect((await raw('far'))[ATTR.wakeId]).toEqual({ S: far.wake!.id }); // still the wake-up in flight (byDue)
+    expect((await s.load('far'))!.version).toBe(1); // no version bump
+    await eventually('2026-01-31T00:00:01.000Z', []);
+    // Parked again (a failed send); a copy cannot park it twice; a stale id never parks.
+    expect(await s.park('far', { id: far.wake!.id, at: far.wake!.at })).toBe(true);
+    expect(await s.park('far', { id: far.wake!.id, at: far.wake!.at })).toBe(false);
+    expect(await s.park('near', { id: 'stale', at: '2026-01-01T00:10:00.000Z' })).toBe(false);
+    // A transition that replaces the wake-up with a near one sends it and takes the item out of byPark.
+    const f2 = (await s.load('far'))!;
+    await s.save({ ...f2, version: 2, timers: { ...f2.timers, t: timer('2026-01-01T00:05:00.000Z') } }, 1);
+    expect((await raw('far'))[ATTR.parkAt]).toBeUndefined();
+    expect((await raw('far'))[ATTR.wakeAt]).toEqual({ S: '2026-01-01T00:05:00.000Z' });
+    // setWake parks a far re-arm; finishing removes everything.
+    const f3 = (await s.load('far'))!;
+    await s.setWake(f3, 2, { id: 'w-far', at: '2026-01-31T00:00:00.000Z', parked: true });
+    expect((await raw('far'))[ATTR.parkAt]).toEqual({ S: '2026-01-31T00:00:00.000Z' });
+    const f4 = (await s.load('far'))!;
+    expect(f4.wake).toEqual({ id: 'w-far', at: '2026-01-31T00:00:00.000Z', parked: true });
+    await s.save({ ...f4, version: 4, status: 'completed', timers: {} }, 3);
+    const done = await raw('far');
+    expect([done[ATTR.parkAt], done[ATTR.wakeId], done[ATTR.wakeAt]]).toEqual([undefined, undefined, undefined]);
+    await eventually('2026-12-31T00:00:00.000Z', []);
   });
 
   it('pages a filtered listing past short index pages and refuses foreign cursors', async () => {

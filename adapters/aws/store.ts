@@ -58,9 +58,11 @@ const MAX_QUERY_PAGES = 5;
 
 export interface DynamoStoreOptions {
   /** Told the billed size of every item written (benchmark and metrics). */
-  onWrite?: (op: 'create' | 'save' | 'putDefinition' | 'setWake', bytes: number) => void;
+  onWrite?: (op: 'create' | 'save' | 'putDefinition' | 'setWake' | 'park' | 'unpark', bytes: number) => void;
   /** Ids for new wake-ups (default `newWakeId`). */
   newId?: () => string;
+  /** The clock that decides whether a new wake-up is sent or parked (default Date.now). */
+  nowMs?: () => number;
 }
 
 export class DynamoStore implements Store, WakeStore {
@@ -92,7 +94,7 @@ export class DynamoStore implements Store, WakeStore {
 
   /** Creates the item (and plans the instance's first wake-up, see wake.ts). */
   async create(instance: AwsInstance): Promise<void> {
-    const plan = planWake(undefined, instance.timers, this.options.newId ?? newWakeId);
+    const plan = this.plan(undefined, instance);
     const item = encodeInstance(plan.wake ? { ...instance, wake: plan.wake } : instance);
     if (!(await this.putIfAbsent(item))) throw new InstanceConflictError(instance.id);
     if (plan.wake) instance.wake = plan.wake;
@@ -148,7 +150,7 @@ export class DynamoStore implements Store, WakeStore {
    */
   async save(instance: AwsInstance, expectedVersion: number): Promise<void> {
     const { id, version, status, updatedAt } = instance;
-    const plan = planWake(instance.wake, instance.timers, this.options.newId ?? newWakeId);
+    const plan = this.plan(instance.wake, instance);
     const docAttr = encodeDoc(instanceDoc(instance));
     const [docName, other] = ATTR.doc in docAttr ? [ATTR.doc, ATTR.docz] : [ATTR.docz, ATTR.doc];
     const names: Record<string, string> = {
@@ -169,13 +171,16 @@ export class DynamoStore implements Store, WakeStore {
     let remove = '#other';
     const final = isFinal(status);
     if (final) {
-      // A finished instance needs no wake-up: its item leaves the byDue index (the reconciler's).
-      remove += ', #wakeId, #wakeAt';
-      Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt });
-    } else if (plan.send && plan.wake) {
+      // A finished instance needs no wake-up: its item leaves the byDue and byPark indexes.
+      remove += ', #wakeId, #wakeAt, #parkAt';
+      Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#parkAt': ATTR.parkAt });
+    } else if (plan.changed && plan.wake) {
       set += ', #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard';
-      Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#dueShard': ATTR.dueShard });
+      Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#dueShard': ATTR.dueShard, '#parkAt': ATTR.parkAt });
       Object.assign(values, { ':wakeId': { S: plan.wake.id }, ':wakeAt': { S: plan.wake.at }, ':dueShard': { S: dueShard(id) } });
+      // Parked (due beyond SQS's 15-minute delay): in the byPark index, no message. Sent: out of it.
+      if (plan.wake.parked) set += ', #parkAt = :wakeAt';
+      else remove += ', #parkAt';
     }
     try {
       await this.client.send(
@@ -194,9 +199,14 @@ export class DynamoStore implements Store, WakeStore {
       throw e;
     }
     if (final) delete instance.wake;
-    else if (plan.send) instance.wake = plan.wake;
+    else if (plan.changed) instance.wake = plan.wake;
     wakePlans.set(instance, { send: !final && plan.send });
     this.options.onWrite?.('save', itemSize(encodeInstance(instance)));
+  }
+
+  /** The wake-up plan for a write of `instance` (wake.ts `planWake`), on this store's clock. */
+  private plan(current: Wake | undefined, instance: AwsInstance) {
+    return planWake(current, instance.timers, this.options.newId ?? newWakeId, (this.options.nowMs ?? Date.now)());
   }
 
   /**
@@ -206,11 +216,11 @@ export class DynamoStore implements Store, WakeStore {
    * that no longer exists.
    */
   async setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void> {
-    const names: Record<string, string> = { '#version': ATTR.version, '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt };
+    const names: Record<string, string> = { '#version': ATTR.version, '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#parkAt': ATTR.parkAt };
     const values: Record<string, AttributeValue> = { ':next': { N: String(expectedVersion + 1) }, ':expected': { N: String(expectedVersion) } };
-    let update = 'SET #version = :next REMOVE #wakeId, #wakeAt';
+    let update = 'SET #version = :next REMOVE #wakeId, #wakeAt, #parkAt';
     if (wake) {
-      update = 'SET #version = :next, #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard';
+      update = `SET #version = :next, #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard${wake.parked ? ', #parkAt = :wakeAt' : ' REMOVE #parkAt'}`;
       Object.assign(names, { '#dueShard': ATTR.dueShard });
       Object.assign(values, { ':wakeId': { S: wake.id }, ':wakeAt': { S: wake.at }, ':dueShard': { S: dueShard(instance.id) } });
     }
@@ -239,6 +249,19 @@ export class DynamoStore implements Store, WakeStore {
    * (a wake-up whose id is no longer the stored one is dropped on arrival).
    */
   async overdueWakes(beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]> {
+    return this.dueBefore('byDue', ATTR.wakeAt, beforeIso, limit);
+  }
+
+  /**
+   * Parked wake-ups due before `beforeIso` (the sweep's question), from the sparse `byPark` index:
+   * one query per shard, earliest first, `limit` in all. Eventually consistent: an entry just
+   * taken out may still show; `unpark`'s condition then refuses it, so it is not sent twice.
+   */
+  async parkedWakes(beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]> {
+    return (await this.dueBefore('byPark', ATTR.parkAt, beforeIso, limit)).map((f) => ({ instanceId: f.instanceId, wake: { ...f.wake, parked: true } }));
+  }
+
+  private async dueBefore(index: 'byDue' | 'byPark', sortKey: string, beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]> {
     const out: { instanceId: string; wake: Wake }[] = [];
     for (let shard = 0; shard < DUE_SHARDS && out.length < limit; shard++) {
       let start: Item | undefined;
@@ -246,9 +269,9 @@ export class DynamoStore implements Store, WakeStore {
         const page = await this.client.send(
           new QueryCommand({
             TableName: this.table,
-            IndexName: 'byDue',
+            IndexName: index,
             KeyConditionExpression: '#shard = :shard AND #at < :before',
-            ExpressionAttributeNames: { '#shard': ATTR.dueShard, '#at': ATTR.wakeAt },
+            ExpressionAttributeNames: { '#shard': ATTR.dueShard, '#at': sortKey },
             ExpressionAttributeValues: { ':shard': { S: String(shard) }, ':before': { S: beforeIso } },
             Limit: limit - out.length,
             ...(start ? { ExclusiveStartKey: start } : {}),
@@ -257,13 +280,56 @@ export class DynamoStore implements Store, WakeStore {
         for (const it of page.Items ?? []) {
           const instanceId = it[ATTR.id]?.S;
           const id = it[ATTR.wakeId]?.S;
-          const at = it[ATTR.wakeAt]?.S;
+          const at = it[sortKey]?.S;
           if (instanceId && id && at) out.push({ instanceId, wake: { id, at } });
         }
         start = page.LastEvaluatedKey;
       } while (start && out.length < limit);
     }
     return out;
+  }
+
+  /**
+   * Takes a parked wake-up out of `byPark` before the sweep sends its message. No version bump: the
+   * wake-up itself does not change, only whether a message carries it.
+   *
+   *   sweep A                         sweep B (overlapping run, or a stale index read)
+   *   unpark if parkAt = T  ✓         unpark if parkAt = T  ✗ → sends nothing
+   *   send wake (delay until T)
+   *
+   * A transition that replaced the wake-up meanwhile changed `wakeId`: the condition fails and the
+   * old one is not sent.
+   */
+  async unpark(instanceId: string, wake: Wake): Promise<boolean> {
+    return this.conditionalWakeUpdate(instanceId, wake, 'REMOVE #parkAt', '#wakeId = :wakeId AND #parkAt = :at', 'unpark');
+  }
+
+  /** Parks the stored wake-up (sets `parkAt`) if it is still `wake` and not parked already. */
+  async park(instanceId: string, wake: Wake): Promise<boolean> {
+    return this.conditionalWakeUpdate(instanceId, wake, 'SET #parkAt = :at', '#wakeId = :wakeId AND #wakeAt = :at AND attribute_not_exists(#parkAt)', 'park');
+  }
+
+  private async conditionalWakeUpdate(instanceId: string, wake: Wake, update: string, condition: string, op: 'park' | 'unpark'): Promise<boolean> {
+    const names: Record<string, string> = { '#wakeId': ATTR.wakeId, '#parkAt': ATTR.parkAt };
+    if (condition.includes('#wakeAt')) names['#wakeAt'] = ATTR.wakeAt;
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { [ATTR.id]: { S: instanceId } },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':wakeId': { S: wake.id }, ':at': { S: wake.at } },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (out.Attributes) this.options.onWrite?.(op, itemSize(out.Attributes));
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
   }
 
   /** Newest first. With a workflow (and maybe a status), by `byWorkflow`; by status, `byStatus`; else `byCreated`. */

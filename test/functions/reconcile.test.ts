@@ -4,7 +4,7 @@
 // (The byDue index query and the schedule: infra-test/engine.test.ts on the emulator.)
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { reconcile } from '../../functions/reconcile.ts';
+import { reconcile, sweepAll, sweepParked } from '../../functions/reconcile.ts';
 import { processBody, type StepDeps } from '../../functions/step.ts';
 import type { AwsInstance, WakePort } from '../../adapters/aws/wake.ts';
 import { attemptToken, ProgramCache, startWorkflow, type DispatchCommand } from '../../runtime/index.ts';
@@ -12,6 +12,8 @@ import { WakeDispatcher, WakeStore } from './wake-fakes.ts';
 
 const order = readFileSync(new URL('../../examples/order/order.workflow', import.meta.url), 'utf8');
 const GRACE = 300_000;
+/** The sweep's half of the port, for tests of the repair alone. */
+const NO_PARKING = { parkedWakes: async () => [], unpark: async () => false, park: async () => false };
 
 describe('reconcile', () => {
   it('re-sends, as repairs, exactly the wake-ups due before now minus the grace', async () => {
@@ -19,6 +21,7 @@ describe('reconcile', () => {
     const sent: unknown[] = [];
     const port: WakePort = {
       store: {
+        ...NO_PARKING,
         setWake: async () => {},
         overdueWakes: async (before, limit) => {
           asked.push({ before, limit });
@@ -42,6 +45,7 @@ describe('reconcile', () => {
   it('counts failed sends and carries on; says when more were overdue than it may send', async () => {
     const port: WakePort = {
       store: {
+        ...NO_PARKING,
         setWake: async () => {},
         overdueWakes: async (_b, limit) => Array.from({ length: limit }, (_, k) => ({ instanceId: `i${k}`, wake: { id: `w${k}`, at: '2026-01-01T00:00:00.000Z' } })),
       },
@@ -53,6 +57,84 @@ describe('reconcile', () => {
     };
     const report = await reconcile(port, { graceMs: 0, limit: 3, now: () => new Date('2026-01-01T00:01:00.000Z') });
     expect(report).toMatchObject({ overdue: 3, resent: 2, failed: 1, truncated: true });
+  });
+});
+
+describe('sweepParked', () => {
+  const NOW = new Date('2026-01-01T00:00:00.000Z');
+  const parked = (id: string, at: string) => ({ instanceId: id, wake: { id: `w-${id}`, at, parked: true as const } });
+
+  it('takes the parked wake-ups due within 14 minutes out of the index, then sends each (not as a repair)', async () => {
+    const asked: string[] = [];
+    const calls: string[] = [];
+    const port: WakePort = {
+      store: {
+        setWake: async () => {},
+        overdueWakes: async () => [],
+        parkedWakes: async (before) => (asked.push(before), [parked('a', '2026-01-01T00:10:00.000Z'), parked('b', '2026-01-01T00:13:59.000Z')]),
+        unpark: async (id) => (calls.push(`unpark ${id}`), true),
+        park: async () => false,
+      },
+      sender: { sendWake: async (id, wake, opts) => void calls.push(`send ${id} ${JSON.stringify(wake)} ${JSON.stringify(opts ?? {})}`) },
+    };
+    const r = await sweepParked(port, { now: () => NOW });
+    expect(asked).toEqual(['2026-01-01T00:14:00.000Z']);
+    expect(r).toEqual({ due: 2, sent: 2, skipped: 0, failed: 0, truncated: false, instanceIds: ['a', 'b'] });
+    // Take-out before send, and the message carries the wake-up as it is (same id, not parked).
+    expect(calls.indexOf('unpark a')).toBeLessThan(calls.findIndex((c) => c.startsWith('send a')));
+    expect(calls).toContain('send a {"id":"w-a","at":"2026-01-01T00:10:00.000Z"} {}');
+  });
+
+  it('sends nothing for one another run took first (or that was replaced); parks again one whose send failed', async () => {
+    const parkedAgain: string[] = [];
+    const sent: string[] = [];
+    const port: WakePort = {
+      store: {
+        setWake: async () => {},
+        overdueWakes: async () => [],
+        parkedWakes: async () => [parked('taken', '2026-01-01T00:01:00.000Z'), parked('throttled', '2026-01-01T00:02:00.000Z'), parked('ok', '2026-01-01T00:03:00.000Z')],
+        unpark: async (id) => id !== 'taken',
+        park: async (id) => (parkedAgain.push(id), true),
+      },
+      sender: {
+        sendWake: async (id) => {
+          if (id === 'throttled') throw new Error('throttled');
+          sent.push(id);
+        },
+      },
+    };
+    const r = await sweepParked(port, { now: () => NOW });
+    expect(r).toMatchObject({ due: 3, sent: 1, skipped: 1, failed: 1, instanceIds: ['ok'] });
+    expect(sent).toEqual(['ok']);
+    expect(parkedAgain).toEqual(['throttled']);
+  });
+
+  it('sweeps on while pages come back full (a burst of wake-ups due together)', async () => {
+    let left = 25;
+    const port: WakePort = {
+      store: {
+        setWake: async () => {},
+        overdueWakes: async () => [],
+        parkedWakes: async (_b, limit) => Array.from({ length: Math.min(limit, left) }, (_, k) => parked(`i${left - k}`, '2026-01-01T00:05:00.000Z')),
+        unpark: async () => (left--, true),
+        park: async () => false,
+      },
+      sender: { sendWake: async () => {} },
+    };
+    const r = await sweepAll(port, { now: () => NOW, limit: 10 });
+    expect(r).toMatchObject({ due: 25, sent: 25, truncated: false });
+    expect(left).toBe(0);
+  });
+
+  it('the repair skips instances the sweep just sent', async () => {
+    const sent: string[] = [];
+    const port: WakePort = {
+      store: { ...NO_PARKING, setWake: async () => {}, overdueWakes: async () => [parked('a', '2025-12-31T00:00:00.000Z'), parked('b', '2025-12-31T00:00:00.000Z')] },
+      sender: { sendWake: async (id) => void sent.push(id) },
+    };
+    const r = await reconcile(port, { graceMs: GRACE, now: () => NOW, skip: new Set(['a']) });
+    expect(r).toMatchObject({ overdue: 1, resent: 1, instanceIds: ['b'] });
+    expect(sent).toEqual(['b']);
   });
 });
 

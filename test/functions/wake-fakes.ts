@@ -1,7 +1,8 @@
 // The wake-up port over the runtime's reference store and recording dispatcher, for unit tests of
 // the wake-up path and the reconciler. DynamoStore's semantics (on the emulator in infra-test/):
 // setWake is conditional on the version and bumps it; overdueWakes lists unfinished instances whose
-// wake-up is due before the cutoff, earliest first.
+// wake-up is due before the cutoff, earliest first; parkedWakes the parked ones; unpark and park are
+// conditional on the stored wake-up and do not bump the version.
 import type { AwsInstance, Wake, WakePort } from '../../adapters/aws/wake.ts';
 import { isFinal, MemoryStore, RecordingDispatcher, VersionConflictError } from '../../runtime/index.ts';
 
@@ -22,6 +23,27 @@ export class WakeStore extends MemoryStore {
       .sort((a, b) => a.wake!.at.localeCompare(b.wake!.at))
       .slice(0, limit)
       .map((i) => ({ instanceId: i.id, wake: i.wake! }));
+  }
+
+  async parkedWakes(beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]> {
+    return (await this.overdueWakes(beforeIso, Number.MAX_SAFE_INTEGER)).filter((f) => f.wake.parked).slice(0, limit);
+  }
+
+  /** Like DynamoStore.unpark: only the stored, still parked wake-up; no version bump. */
+  async unpark(instanceId: string, wake: Wake): Promise<boolean> {
+    return this.updateWake(instanceId, (w) => w.id === wake.id && w.at === wake.at && w.parked === true, (w) => ({ id: w.id, at: w.at }));
+  }
+
+  /** Like DynamoStore.park: only the stored wake-up, not parked yet; no version bump. */
+  async park(instanceId: string, wake: Wake): Promise<boolean> {
+    return this.updateWake(instanceId, (w) => w.id === wake.id && w.at === wake.at && !w.parked, (w) => ({ id: w.id, at: w.at, parked: true }));
+  }
+
+  private async updateWake(instanceId: string, ok: (w: Wake) => boolean, next: (w: Wake) => Wake): Promise<boolean> {
+    const stored = (await this.load(instanceId)) as AwsInstance | undefined;
+    if (!stored?.wake || !ok(stored.wake)) return false;
+    this.instances.set(instanceId, JSON.stringify({ ...stored, wake: next(stored.wake) }));
+    return true;
   }
 }
 
