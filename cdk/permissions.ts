@@ -51,14 +51,18 @@ export const PERMISSIONS: Record<EngineFunction, Permission[]> = {
   // task results, wake-ups (fire due timers, re-arm; park one that arrives too early for one SQS delay)
   step: [
     ...ADVANCE,
-    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['setWake', 'conditionalWakeUpdate'], command: 'UpdateItemCommand' },
+    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['setWake', 'park'], command: 'UpdateItemCommand' },
     { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
   ],
-  // parked wake-ups coming due (byPark: taken out, then sent); overdue ones from byDue, re-sent as repairs
+  // parked wake-ups coming due (byPark from the sweep's marks, claimed, then sent); overdue ones from byDue, re-sent as repairs
   reconcile: [
-    { action: 'dynamodb:Query', on: ['index:byDue', 'index:byPark'], file: STORE, in: ['dueBefore'], command: 'QueryCommand' },
-    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['conditionalWakeUpdate'], command: 'UpdateItemCommand' },
+    { action: 'dynamodb:Query', on: ['index:byDue'], file: STORE, in: ['overdueWakes'], command: 'QueryCommand' },
+    { action: 'dynamodb:Query', on: ['index:byPark'], file: STORE, in: ['parkedWakes'], command: 'QueryCommand' },
+    { action: 'dynamodb:GetItem', on: ['table'], file: STORE, in: ['sweepMarks'], command: 'GetItemCommand' },
+    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['claimSweep'], command: 'UpdateItemCommand' },
     { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
+    // the sweep's pages (SendMessageBatch is authorized by sqs:SendMessage)
+    { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageBatchCommand' },
   ],
   // a task function (either SDK) sends its results to the result queue, nothing else
   task: [{ action: 'sqs:SendMessage', on: ['resultQueue'], file: 'sdk/node/index.ts', in: ['sqsSend'], command: 'SendMessageCommand' }],

@@ -3,9 +3,11 @@
  *
  * 1. The sweep (`sweepParked`): wake-ups due more than 15 minutes ahead are parked in the sparse
  *    `byPark` index instead of travelling as SQS messages re-sent every 15 minutes (adapters/aws/
- *    wake.ts). Each run takes the parked wake-ups due within `SWEEP_AHEAD_MS` (14 minutes) out of the
- *    index — a conditional write, so two overlapping runs never both send one — and sends each,
- *    delayed until due. Per long timer: one index entry, one conditional write, one message.
+ *    wake.ts). Each run reads every shard of the index from its high-water mark up to
+ *    `SWEEP_AHEAD_MS` (14 minutes) ahead, claims what it read by moving the mark (a conditional
+ *    write per page of 100, so overlapping runs never both send one) and sends it in batches of ten,
+ *    delayed until due. Per long timer: an index entry written and removed, a tenth of a
+ *    SendMessageBatch and a share of one query; per run: a read of the marks and 8 queries.
  *
  * 2. The repair (`reconcile`): instances whose wake-up message was lost. Guarantee
  *    (docs/operations.md): a waiting instance whose next timer —
@@ -57,77 +59,83 @@ export interface ReconcileReport {
 export interface SweepOptions {
   /** Parked wake-ups due before now + this are sent (default SWEEP_AHEAD_MS). */
   aheadMs?: number;
-  limit?: number;
+  /** Wake-ups read, claimed and sent together (default 100). */
+  pageSize?: number;
+  /** How long a run may go on sweeping full pages (default 30 s; the function's timeout is 60 s). */
+  budgetMs?: number;
   now?: () => Date;
 }
 
 export interface SweepReport {
-  /** Parked wake-ups due within the horizon found in the index. */
+  /** Parked wake-ups due within the horizon that this run read. */
   due: number;
-  /** Taken out of the index and sent. */
+  /** Claimed by this run and sent. */
   sent: number;
-  /** Already taken (another run, a stale index read) or replaced: nothing sent. */
+  /** Read but claimed by another run first (an overlapping invocation): not sent here. */
   skipped: number;
-  /** Sends that failed (put back into the index for the next run, or left to the repair). */
+  /** Claimed but their send failed: the repair re-sends them once overdue by the grace. */
   failed: number;
-  /** More were due than `limit`: the next run takes the rest. */
+  /** The run stopped at its time budget with more to read: the next run goes on from the marks. */
   truncated: boolean;
   /** The instances whose wake-up was sent (the repair skips them in the same run). */
   instanceIds: string[];
 }
 
 /**
- * One sweep: the parked wake-ups due within the horizon, each taken out of `byPark` (conditional)
- * and then sent, delayed until due. Take-out first, so that overlapping runs or a stale index read
- * never send one twice; if the send then fails the wake-up is parked again (and if even that fails,
- * it stays in `byDue` and the repair re-sends it once it is overdue by the grace).
+ * One sweep of the parked wake-ups (adapters/aws/wake.ts): each `byPark` shard is read from its
+ * high-water mark to now + `aheadMs`, a page at a time; a page is claimed by moving the mark to its
+ * last key (a conditional write on the small state item) and then sent in batches of ten, each
+ * delayed until due. Claim first, send second: overlapping runs never both send a page. The price of
+ * that order: a run that dies between its claim and its send leaves those wake-ups to the repair,
+ * which re-sends them once they are overdue by the grace (they stay in `byDue`).
+ *
+ * A mark only moves forward and entries are parked only more than 15 minutes ahead, so every parked
+ * wake-up is read by exactly one claimed page, however many runs fail or overlap; a run that missed
+ * its minute (or a stopped schedule) leaves a wider window to the next one, which sends the overdue
+ * ones at once.
  */
 export async function sweepParked(wakes: WakePort, opts: SweepOptions = {}): Promise<SweepReport> {
   const nowMs = (opts.now ?? (() => new Date()))().getTime();
-  const limit = opts.limit ?? RECONCILE_LIMIT;
-  const found = await wakes.store.parkedWakes(new Date(nowMs + (opts.aheadMs ?? SWEEP_AHEAD_MS)).toISOString(), limit + 1);
-  const todo = found.slice(0, limit);
-  const report: SweepReport = { due: todo.length, sent: 0, skipped: 0, failed: 0, truncated: found.length > limit, instanceIds: [] };
-  await inParallel(todo, async (f) => {
-    if (!(await wakes.store.unpark(f.instanceId, f.wake))) {
-      report.skipped++;
-      return;
-    }
-    const wake = { id: f.wake.id, at: f.wake.at };
-    try {
-      await wakes.sender.sendWake(f.instanceId, wake);
-      report.sent++;
-      report.instanceIds.push(f.instanceId);
-    } catch (e) {
-      report.failed++;
-      const parkedAgain = await wakes.store.park(f.instanceId, wake).catch(() => false);
-      log('warn', 'sweep: could not send a parked wake-up', { instanceId: f.instanceId, parkedAgain, error: String(e) });
-    }
-  });
+  const before = new Date(nowMs + (opts.aheadMs ?? SWEEP_AHEAD_MS)).toISOString();
+  const pageSize = opts.pageSize ?? SWEEP_PAGE;
+  const until = Date.now() + (opts.budgetMs ?? SWEEP_BUDGET_MS);
+  const report: SweepReport = { due: 0, sent: 0, skipped: 0, failed: 0, truncated: false, instanceIds: [] };
+  const marks = await wakes.store.sweepMarks();
+  // The shards side by side: each has its own mark, so they never contend.
+  await Promise.all(
+    marks.map(async (mark, shard) => {
+      let from = mark;
+      for (;;) {
+        if (Date.now() > until) {
+          report.truncated = true;
+          return;
+        }
+        const page = await wakes.store.parkedWakes(shard, from, before, pageSize);
+        if (page.length === 0) return;
+        report.due += page.length;
+        const to = page[page.length - 1]!.key;
+        if (!(await wakes.store.claimSweep(shard, from, to))) {
+          report.skipped += page.length;
+          return; // another run holds this shard: it sends the rest
+        }
+        try {
+          await wakes.sender.sendWakes(page.map((p) => ({ instanceId: p.instanceId, wake: { id: p.wake.id, at: p.wake.at } })));
+          report.sent += page.length;
+          for (const p of page) report.instanceIds.push(p.instanceId);
+        } catch (e) {
+          report.failed += page.length;
+          log('warn', 'sweep: could not send claimed wake-ups; the repair re-sends them once overdue', { shard, count: page.length, error: String(e) });
+        }
+        from = to;
+        if (page.length < pageSize) return;
+      }
+    }),
+  );
   return report;
 }
 
-/**
- * Sweeps page after page while a page comes back full, for at most `budgetMs` (a burst of wake-ups
- * due together, e.g. a million instances started in the same minute, is spread over the 14 minutes
- * of look-ahead and over later runs instead of ending a run at the first 5,000).
- */
-export async function sweepAll(wakes: WakePort, opts: SweepOptions & { budgetMs?: number } = {}): Promise<SweepReport> {
-  const t0 = Date.now();
-  const total: SweepReport = { due: 0, sent: 0, skipped: 0, failed: 0, truncated: false, instanceIds: [] };
-  for (;;) {
-    const r = await sweepParked(wakes, opts);
-    total.due += r.due;
-    total.sent += r.sent;
-    total.skipped += r.skipped;
-    total.failed += r.failed;
-    total.instanceIds.push(...r.instanceIds);
-    total.truncated = r.truncated;
-    // A page of nothing but skips (a stale index still showing taken entries) would repeat itself.
-    if (!r.truncated || r.sent === 0 || Date.now() - t0 > (opts.budgetMs ?? SWEEP_BUDGET_MS)) return total;
-  }
-}
-
+/** Wake-ups per page of a sweep: read in one query, claimed in one write, sent in ten batches. */
+const SWEEP_PAGE = 100;
 /** How long one run may keep sweeping full pages (the function's timeout is 60 s; the repair runs after). */
 const SWEEP_BUDGET_MS = 30_000;
 
@@ -168,7 +176,7 @@ export async function reconcile(wakes: WakePort, opts: ReconcileOptions & { skip
 
 export async function handler(): Promise<ReconcileReport & { sweep: SweepReport }> {
   const rt = runtime();
-  const sweep = await sweepAll(rt.deps.wakes);
+  const sweep = await sweepParked(rt.deps.wakes);
   if (sweep.due > 0) log('info', 'sweep: sent parked wake-ups coming due', { ...sweep, instanceIds: sweep.instanceIds.slice(0, 20) });
   const report = await reconcile(rt.deps.wakes, { graceMs: rt.config.reconcileGraceMs, skip: new Set(sweep.instanceIds) });
   // An embedded-metric-format line: CloudWatch graphs (and can alarm on) the repairs.

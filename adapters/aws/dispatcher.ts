@@ -71,6 +71,17 @@ export class SqsDispatcher implements Dispatcher, WakeSender {
     await this.client.send(new SendMessageCommand({ QueueUrl: this.config.eventQueueUrl, MessageBody: body, DelaySeconds: delay }));
   }
 
+  /** Sends the sweep's page of wake-ups, ten to a SendMessageBatch call, each delayed until due. */
+  async sendWakes(wakes: { instanceId: string; wake: Wake }[]): Promise<void> {
+    const now = (this.config.nowMs ?? Date.now)();
+    const msgs = wakes.map(({ instanceId, wake }) => ({
+      queueUrl: this.config.eventQueueUrl,
+      body: JSON.stringify(wakeMessage(instanceId, wake)),
+      delaySeconds: delaySeconds(wake.at, now),
+    }));
+    if (msgs.length > 0) await this.sendAll(this.config.eventQueueUrl, msgs);
+  }
+
   private async sendAll(queueUrl: string, msgs: Outgoing[]): Promise<void> {
     if (msgs.length === 1) {
       const m = msgs[0]!;

@@ -18,10 +18,10 @@
  * for wake-ups due before a cutoff: the instances whose wake-up message was lost. Its entries change
  * only when the wake-up does (not on every step), and a finished instance drops out of it.
  *
- * `byPark` is sparser still: only items whose wake-up is parked (`parkAt`: due more than 15 minutes
- * ahead when planned, so no SQS message carries it, wake.ts). Same shards, sorted by `parkAt`; the
- * reconciler's sweep asks each shard for the parked wake-ups due within its horizon and takes them
- * out (removing `parkAt`) as it sends them.
+ * `byPark` is sparser still: only items whose wake-up is parked (`parkAt` = `<due>#<id>`: due more
+ * than 15 minutes ahead when planned, so no SQS message carries it, wake.ts). Same shards, sorted by
+ * `parkAt`; the reconciler's sweep reads each shard from its high-water mark (kept on the
+ * `SWEEP_STATE_ID` item) to its horizon. An entry leaves the index when its wake-up changes.
  */
 
 /** Attribute names on the items (one place, so the construct and the store cannot drift). */
@@ -44,8 +44,10 @@ export const ATTR = {
   wakeAt: 'wakeAt',
   /** Which `byDue` (and `byPark`) partition the instance's wake-up is indexed under (`dueShard(id)`). */
   dueShard: 'dueShard',
-  /** Set (= `wakeAt`) while the wake-up is parked: no message in flight, the sweep sends it (wake.ts). */
+  /** Set (`<wakeAt>#<id>`, wake.ts `parkKey`) while the wake-up is parked: no message carries it, the sweep sends it. */
   parkAt: 'parkAt',
+  /** On the sweep's state item (`SWEEP_STATE_ID`): the high-water mark of byPark shard N is `m<N>`. */
+  sweepMark: 'm',
   // definitions only
   hash: 'hash',
   /** The definition's workflow name (not `workflow`, so definitions stay out of `byWorkflow`). */
@@ -56,6 +58,9 @@ export const ATTR = {
 
 /** Prefix of definition items' ids (`def#sha256:…`); instance ids cannot contain `#`. */
 export const DEFINITION_PREFIX = 'def#';
+
+/** The sweep's state item: one small item holding each byPark shard's high-water mark. */
+export const SWEEP_STATE_ID = 'sweep#byPark';
 
 export interface IndexSpec {
   name: string;

@@ -48,8 +48,8 @@ import {
   itemSize,
   type Item,
 } from './item.ts';
-import { ATTR, DUE_SHARDS, dueShard } from './schema.ts';
-import { newWakeId, planWake, wakePlans, type AwsInstance, type Wake, type WakeStore } from './wake.ts';
+import { ATTR, DUE_SHARDS, dueShard, SWEEP_STATE_ID } from './schema.ts';
+import { newWakeId, parkKey, planWake, wakePlans, type AwsInstance, type ParkedWake, type Wake, type WakeStore } from './wake.ts';
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 100;
@@ -58,7 +58,7 @@ const MAX_QUERY_PAGES = 5;
 
 export interface DynamoStoreOptions {
   /** Told the billed size of every item written (benchmark and metrics). */
-  onWrite?: (op: 'create' | 'save' | 'putDefinition' | 'setWake' | 'park' | 'unpark', bytes: number) => void;
+  onWrite?: (op: 'create' | 'save' | 'putDefinition' | 'setWake' | 'park' | 'claimSweep', bytes: number) => void;
   /** Ids for new wake-ups (default `newWakeId`). */
   newId?: () => string;
   /** The clock that decides whether a new wake-up is sent or parked (default Date.now). */
@@ -179,8 +179,10 @@ export class DynamoStore implements Store, WakeStore {
       Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#dueShard': ATTR.dueShard, '#parkAt': ATTR.parkAt });
       Object.assign(values, { ':wakeId': { S: plan.wake.id }, ':wakeAt': { S: plan.wake.at }, ':dueShard': { S: dueShard(id) } });
       // Parked (due beyond SQS's 15-minute delay): in the byPark index, no message. Sent: out of it.
-      if (plan.wake.parked) set += ', #parkAt = :wakeAt';
-      else remove += ', #parkAt';
+      if (plan.wake.parked) {
+        set += ', #parkAt = :parkAt';
+        values[':parkAt'] = { S: parkKey(id, plan.wake.at) };
+      } else remove += ', #parkAt';
     }
     try {
       await this.client.send(
@@ -220,9 +222,10 @@ export class DynamoStore implements Store, WakeStore {
     const values: Record<string, AttributeValue> = { ':next': { N: String(expectedVersion + 1) }, ':expected': { N: String(expectedVersion) } };
     let update = 'SET #version = :next REMOVE #wakeId, #wakeAt, #parkAt';
     if (wake) {
-      update = `SET #version = :next, #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard${wake.parked ? ', #parkAt = :wakeAt' : ' REMOVE #parkAt'}`;
+      update = `SET #version = :next, #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard${wake.parked ? ', #parkAt = :parkAt' : ' REMOVE #parkAt'}`;
       Object.assign(names, { '#dueShard': ATTR.dueShard });
       Object.assign(values, { ':wakeId': { S: wake.id }, ':wakeAt': { S: wake.at }, ':dueShard': { S: dueShard(instance.id) } });
+      if (wake.parked) values[':parkAt'] = { S: parkKey(instance.id, wake.at) };
     }
     try {
       await this.client.send(
@@ -249,19 +252,6 @@ export class DynamoStore implements Store, WakeStore {
    * (a wake-up whose id is no longer the stored one is dropped on arrival).
    */
   async overdueWakes(beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]> {
-    return this.dueBefore('byDue', ATTR.wakeAt, beforeIso, limit);
-  }
-
-  /**
-   * Parked wake-ups due before `beforeIso` (the sweep's question), from the sparse `byPark` index:
-   * one query per shard, earliest first, `limit` in all. Eventually consistent: an entry just
-   * taken out may still show; `unpark`'s condition then refuses it, so it is not sent twice.
-   */
-  async parkedWakes(beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]> {
-    return (await this.dueBefore('byPark', ATTR.parkAt, beforeIso, limit)).map((f) => ({ instanceId: f.instanceId, wake: { ...f.wake, parked: true } }));
-  }
-
-  private async dueBefore(index: 'byDue' | 'byPark', sortKey: string, beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]> {
     const out: { instanceId: string; wake: Wake }[] = [];
     for (let shard = 0; shard < DUE_SHARDS && out.length < limit; shard++) {
       let start: Item | undefined;
@@ -269,9 +259,9 @@ export class DynamoStore implements Store, WakeStore {
         const page = await this.client.send(
           new QueryCommand({
             TableName: this.table,
-            IndexName: index,
+            IndexName: 'byDue',
             KeyConditionExpression: '#shard = :shard AND #at < :before',
-            ExpressionAttributeNames: { '#shard': ATTR.dueShard, '#at': sortKey },
+            ExpressionAttributeNames: { '#shard': ATTR.dueShard, '#at': ATTR.wakeAt },
             ExpressionAttributeValues: { ':shard': { S: String(shard) }, ':before': { S: beforeIso } },
             Limit: limit - out.length,
             ...(start ? { ExclusiveStartKey: start } : {}),
@@ -280,7 +270,7 @@ export class DynamoStore implements Store, WakeStore {
         for (const it of page.Items ?? []) {
           const instanceId = it[ATTR.id]?.S;
           const id = it[ATTR.wakeId]?.S;
-          const at = it[sortKey]?.S;
+          const at = it[ATTR.wakeAt]?.S;
           if (instanceId && id && at) out.push({ instanceId, wake: { id, at } });
         }
         start = page.LastEvaluatedKey;
@@ -290,41 +280,93 @@ export class DynamoStore implements Store, WakeStore {
   }
 
   /**
-   * Takes a parked wake-up out of `byPark` before the sweep sends its message. No version bump: the
-   * wake-up itself does not change, only whether a message carries it.
-   *
-   *   sweep A                         sweep B (overlapping run, or a stale index read)
-   *   unpark if parkAt = T  ✓         unpark if parkAt = T  ✗ → sends nothing
-   *   send wake (delay until T)
-   *
-   * A transition that replaced the wake-up meanwhile changed `wakeId`: the condition fails and the
-   * old one is not sent.
+   * One page of a `byPark` shard (the sweep's question): keys after `after`, due before `beforeIso`,
+   * in key order. Eventually consistent like any index read; that is safe here because a wake-up is
+   * parked only when due more than 15 minutes ahead, while a sweep reads (and moves its mark) at most
+   * 14 minutes ahead: an entry is long in the index before any sweep reaches its key.
    */
-  async unpark(instanceId: string, wake: Wake): Promise<boolean> {
-    return this.conditionalWakeUpdate(instanceId, wake, 'REMOVE #parkAt', '#wakeId = :wakeId AND #parkAt = :at', 'unpark');
+  async parkedWakes(shard: number, after: string | undefined, beforeIso: string, limit: number): Promise<ParkedWake[]> {
+    // BETWEEN is inclusive: a space sorts below every character an id or an ISO time can hold, so
+    // `after + " "` is above `after` and below every key after it (wake.ts parkKey).
+    const lo = after === undefined ? '0' : `${after} `;
+    if (lo > beforeIso) return [];
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'byPark',
+        KeyConditionExpression: '#shard = :shard AND #key BETWEEN :lo AND :hi',
+        ExpressionAttributeNames: { '#shard': ATTR.dueShard, '#key': ATTR.parkAt },
+        ExpressionAttributeValues: { ':shard': { S: String(shard) }, ':lo': { S: lo }, ':hi': { S: beforeIso } },
+        Limit: limit,
+      }),
+    );
+    const out: ParkedWake[] = [];
+    for (const it of page.Items ?? []) {
+      const instanceId = it[ATTR.id]?.S;
+      const id = it[ATTR.wakeId]?.S;
+      const key = it[ATTR.parkAt]?.S;
+      const at = key?.slice(0, key.indexOf('#'));
+      if (instanceId && id && key && at) out.push({ instanceId, wake: { id, at, parked: true }, key });
+    }
+    return out;
   }
 
-  /** Parks the stored wake-up (sets `parkAt`) if it is still `wake` and not parked already. */
+  /** Each byPark shard's high-water mark, from the sweep's state item (strongly consistent). */
+  async sweepMarks(): Promise<(string | undefined)[]> {
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [ATTR.id]: { S: SWEEP_STATE_ID } }, ConsistentRead: true }));
+    return Array.from({ length: DUE_SHARDS }, (_, k) => out.Item?.[`${ATTR.sweepMark}${k}`]?.S);
+  }
+
+  /**
+   * Claims a page for the sweep: moves shard `shard`'s mark from `from` to `to`, only if it is still
+   * `from`. One small item, so a claim costs one write unit however many wake-ups the page holds.
+   *
+   *   sweep A                              sweep B (an overlapping run)
+   *   read shard 3 after m3 → page P       read shard 3 after m3 → page P
+   *   claim m3: from → last key of P  ✓    claim m3: from → last key of P  ✗ → sends nothing
+   *   send P
+   */
+  async claimSweep(shard: number, from: string | undefined, to: string): Promise<boolean> {
+    const mark = `${ATTR.sweepMark}${shard}`;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { [ATTR.id]: { S: SWEEP_STATE_ID } },
+          UpdateExpression: 'SET #m = :to',
+          ConditionExpression: from === undefined ? 'attribute_not_exists(#m)' : '#m = :from',
+          ExpressionAttributeNames: { '#m': mark },
+          ExpressionAttributeValues: { ':to': { S: to }, ...(from === undefined ? {} : { ':from': { S: from } }) },
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
+    this.options.onWrite?.('claimSweep', 100);
+    return true;
+  }
+
+  /**
+   * Parks the stored wake-up if it is still `wake` and not parked yet (an older version's hop
+   * arriving early). No version bump: the wake-up itself does not change, only whether a message
+   * carries it. Rare by construction (only wake-ups sent before parking existed), so the write of the
+   * whole item it costs does not matter.
+   */
   async park(instanceId: string, wake: Wake): Promise<boolean> {
-    return this.conditionalWakeUpdate(instanceId, wake, 'SET #parkAt = :at', '#wakeId = :wakeId AND #wakeAt = :at AND attribute_not_exists(#parkAt)', 'park');
-  }
-
-  private async conditionalWakeUpdate(instanceId: string, wake: Wake, update: string, condition: string, op: 'park' | 'unpark'): Promise<boolean> {
-    const names: Record<string, string> = { '#wakeId': ATTR.wakeId, '#parkAt': ATTR.parkAt };
-    if (condition.includes('#wakeAt')) names['#wakeAt'] = ATTR.wakeAt;
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { [ATTR.id]: { S: instanceId } },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':wakeId': { S: wake.id }, ':at': { S: wake.at } },
+          UpdateExpression: 'SET #parkAt = :key',
+          ConditionExpression: '#wakeId = :wakeId AND #wakeAt = :at AND attribute_not_exists(#parkAt)',
+          ExpressionAttributeNames: { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#parkAt': ATTR.parkAt },
+          ExpressionAttributeValues: { ':wakeId': { S: wake.id }, ':at': { S: wake.at }, ':key': { S: parkKey(instanceId, wake.at) } },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      if (out.Attributes) this.options.onWrite?.(op, itemSize(out.Attributes));
+      if (out.Attributes) this.options.onWrite?.('park', itemSize(out.Attributes));
       return true;
     } catch (e) {
       if (isConditionFailed(e)) return false;

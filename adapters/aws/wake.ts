@@ -21,11 +21,13 @@
  *
  * Long timers are parked, not hopped. SQS holds a message back at most 15 minutes, so a wake-up
  * due later than that (`DIRECT_WAKE_MS`) is not sent at all: the save records it with `parkAt`
- * (= its due time), which puts the item in the sparse `byPark` index (schema.ts). The reconciler
- * (functions/reconcile.ts, every minute) takes the parked wake-ups due within `SWEEP_AHEAD_MS` out of
- * the index (a conditional write removing `parkAt`) and only then sends each, delayed until due. A
- * 30-day sleep thus costs one index entry, one conditional write and one message, where hopping
- * cost a send, a receive, a delete and a Lambda invocation every 15 minutes (~2,900 of each).
+ * (`<due time>#<instance id>`: unique, in time order), which puts the item in the sparse `byPark`
+ * index (schema.ts). The reconciler (functions/reconcile.ts, every minute) reads each shard of that
+ * index from the shard's high-water mark up to now + `SWEEP_AHEAD_MS`, claims the page it read by
+ * moving the mark (one conditional write on a small state item, per page, not per timer) and then
+ * sends the page's wake-ups in batches, each delayed until due. A 30-day sleep thus costs an index
+ * entry written and removed and a tenth of a SendMessageBatch, whatever the instance's size, where
+ * hopping cost a send, a receive, a delete and a Lambda invocation every 15 minutes (~2,900 of each).
  *
  *   planWake(undefined, { t: { fireAt: <in 30 days> } }, uuid, now) // => { wake: { id, at, parked: true }, send: false }
  */
@@ -80,25 +82,48 @@ export interface WakeStore {
   setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void>;
   /** Unfinished instances whose wake-up is due before `beforeIso`, earliest first per shard, at most `limit`. */
   overdueWakes(beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]>;
-  /** Parked wake-ups due before `beforeIso` (the `byPark` index), earliest first per shard, at most `limit`. */
-  parkedWakes(beforeIso: string, limit: number): Promise<{ instanceId: string; wake: Wake }[]>;
   /**
-   * Takes a parked wake-up out of the index before its message is sent: removes `parkAt` only if
-   * the stored wake-up is still this one and still parked. False when it was not (replaced, already
-   * taken by another sweep, or the instance finished): then nothing must be sent.
+   * One page of shard `shard` of the `byPark` index: parked wake-ups whose key (`parkKey`) is after
+   * `after` (exclusive; from the start when undefined) and whose due time is before `beforeIso`, in
+   * key order (= time order), at most `limit`.
    */
-  unpark(instanceId: string, wake: Wake): Promise<boolean>;
+  parkedWakes(shard: number, after: string | undefined, beforeIso: string, limit: number): Promise<ParkedWake[]>;
+  /** The sweep's high-water mark of each `byPark` shard (undefined: never swept). */
+  sweepMarks(): Promise<(string | undefined)[]>;
+  /**
+   * Moves shard `shard`'s mark from `from` to `to` only if it is still `from`: claims the page up
+   * to `to` for this sweep. False when another run moved it first (then it sends nothing).
+   */
+  claimSweep(shard: number, from: string | undefined, to: string): Promise<boolean>;
   /**
    * Parks the stored wake-up `wake` (sets `parkAt`) if it is still the stored one and not parked
-   * yet. The step function parks a wake-up message that arrives with more than `DIRECT_WAKE_MS` to
-   * go (sent by an older version that hopped); the sweep puts back one whose send failed. False
-   * when it was stale or already parked: the message is then dropped, so copies die.
+   * yet: the step function does so with a wake-up message that arrives with more than
+   * `DIRECT_WAKE_MS` to go (an older version's hop). False when it was stale or already parked: the
+   * message is then dropped, so copies die.
    */
   park(instanceId: string, wake: Wake): Promise<boolean>;
+}
+
+/** A parked wake-up as `byPark` lists it; `key` is its `parkAt`. */
+export interface ParkedWake {
+  instanceId: string;
+  wake: Wake;
+  key: string;
+}
+
+/**
+ * The `parkAt` of a parked wake-up: its due time, then the instance id. Unique and in time order, so
+ * a sweep can resume exactly after the last key it claimed. (Instance ids use `[A-Za-z0-9._:@-]`,
+ * all above the space that `parkedWakes` appends to a mark to make it exclusive.)
+ */
+export function parkKey(instanceId: string, at: string): string {
+  return `${at}#${instanceId}`;
 }
 export interface WakeSender {
   /** Sends the wake-up message (delayed until `wake.at`, at most SQS's 15 minutes). `repair`: see WakeMessage. */
   sendWake(instanceId: string, wake: Wake, opts?: { repair?: boolean }): Promise<void>;
+  /** Sends several wake-ups (the sweep's page) in SendMessageBatch calls of ten; throws if any is refused. */
+  sendWakes(wakes: { instanceId: string; wake: Wake }[]): Promise<void>;
 }
 export interface WakePort {
   store: WakeStore;
