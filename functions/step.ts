@@ -173,8 +173,11 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
   let fired = 0;
   // A redelivery, or a repair sent by the reconciler: outstanding work may have been lost too.
   let repaired = (info.receiveCount ?? 1) <= 1 && !msg.repair;
+  // The instance as the last firing saved (or found) it: the next round needs no read of its own.
+  let known: AwsInstance | undefined;
   for (let round = 0; round < MAX_WAKE_ROUNDS; round++) {
-    const instance = (await deps.store.load(msg.instanceId)) as AwsInstance | undefined;
+    const instance = known ?? ((await deps.store.load(msg.instanceId)) as AwsInstance | undefined);
+    known = undefined;
     if (!instance) return { outcome: 'unknown-instance', instanceId: msg.instanceId, event: base.event };
     if (isFinal(instance.status) || instance.wake?.id !== msg.wakeId) return { ...base, result: 'stale', fired };
     if (!repaired) {
@@ -186,7 +189,7 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
     if (due.length > 0) {
       // The saves these make keep this wake-up (it is not later than any timer), so the re-arm below sees it.
       for (const timerId of due) {
-        logAdvance(await advance(deps, msg.instanceId, { type: 'timerFired', id: eventIds.timer(timerId), timerId }));
+        known = logAdvance(await advance(deps, msg.instanceId, { type: 'timerFired', id: eventIds.timer(timerId), timerId })).instance as AwsInstance;
         fired++;
       }
       continue;
