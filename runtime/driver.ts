@@ -165,6 +165,12 @@ export async function advanceBatch(deps: RuntimeDeps, instanceId: string, events
 export interface StartOptions {
   /** Caller-chosen instance id; a fresh uuid when absent. */
   id?: string;
+  /**
+   * When the id exists (same workflow and input): resend what its first activation produced and is
+   * still outstanding (default true: a client retrying a start may be repairing a crash), or leave it
+   * alone (false: a schedule's firing that another worker already started and runs).
+   */
+  resendExisting?: boolean;
 }
 
 /**
@@ -195,7 +201,7 @@ export async function startWorkflow(
 
   const id = opts.id ?? deps.clock.uuid();
   const existing = opts.id !== undefined ? await deps.store.load(id) : undefined;
-  if (existing) return { instance: await again(deps, existing, workflow, input), created: false };
+  if (existing) return { instance: await again(deps, existing, workflow, input, opts.resendExisting ?? true), created: false };
 
   const t = startInstance(program, hash, input, { id, now: deps.clock.now, uuid: deps.clock.uuid, limits: deps.limits });
   try {
@@ -205,16 +211,16 @@ export async function startWorkflow(
     // Lost a race with a concurrent start of the same id.
     const other = await deps.store.load(id);
     if (!other) throw e;
-    return { instance: await again(deps, other, workflow, input), created: false };
+    return { instance: await again(deps, other, workflow, input, opts.resendExisting ?? true), created: false };
   }
   deps.onTransition?.(t.instance, t.steps);
   await deps.dispatcher.dispatch(t.commands, t.instance);
   return { instance: t.instance, created: true };
 }
 
-async function again(deps: RuntimeDeps, existing: Instance, workflow: string, input: unknown): Promise<Instance> {
+async function again(deps: RuntimeDeps, existing: Instance, workflow: string, input: unknown, resend: boolean): Promise<Instance> {
   const t = restartExisting(existing, workflow, input);
-  if (t.duplicate && t.resend.length > 0) await deps.dispatcher.dispatch(t.resend, existing);
+  if (resend && t.duplicate && t.resend.length > 0) await deps.dispatcher.dispatch(t.resend, existing);
   return existing;
 }
 

@@ -18,3 +18,4 @@ export {
   type TaskRegistry,
   type AttemptOutcome,
 } from './tasks.ts';
+export { loadSchedulesFile, ScheduleRunner, SchedulesFileError, type LoadedSchedule, type FiringOutcome, type ScheduleRunnerOptions } from './schedules.ts';
