@@ -26,7 +26,7 @@ export interface Permission {
   command: string;
 }
 
-export type EngineFunction = 'api' | 'step' | 'reconcile' | 'task';
+export type EngineFunction = 'api' | 'step' | 'reconcile' | 'schedule' | 'task';
 
 const STORE = 'adapters/aws/store.ts';
 const DISPATCHER = 'adapters/aws/dispatcher.ts';
@@ -63,6 +63,13 @@ export const PERMISSIONS: Record<EngineFunction, Permission[]> = {
     { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
     // the sweep's pages (SendMessageBatch is authorized by sqs:SendMessage)
     { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageBatchCommand' },
+  ],
+  // a schedule's firing: start (definition, create, first sends), or find the instance it started
+  schedule: [
+    { action: 'dynamodb:GetItem', on: ['table'], file: STORE, in: ['load', 'getDefinition'], command: 'GetItemCommand' },
+    { action: 'dynamodb:PutItem', on: ['table'], file: STORE, in: ['putIfAbsent'], command: 'PutItemCommand' },
+    { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageCommand' },
+    { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageBatchCommand' },
   ],
   // a task function (either SDK) sends its results to the result queue, nothing else
   task: [{ action: 'sqs:SendMessage', on: ['resultQueue'], file: 'sdk/node/index.ts', in: ['sqsSend'], command: 'SendMessageCommand' }],

@@ -57,7 +57,8 @@ export type Route =
   | { op: 'list'; params: Record<string, never> }
   | { op: 'get'; params: { id: string } }
   | { op: 'signal'; params: { id: string; name: string } }
-  | { op: 'cancel'; params: { id: string } };
+  | { op: 'cancel'; params: { id: string } }
+  | { op: 'listSchedules'; params: Record<string, never> };
 
 const ROUTES: { method: string; pattern: RegExp; make: (m: string[]) => Route }[] = [
   { method: 'GET', pattern: /^\/workflows$/, make: () => ({ op: 'listWorkflows', params: {} }) },
@@ -66,6 +67,7 @@ const ROUTES: { method: string; pattern: RegExp; make: (m: string[]) => Route }[
   { method: 'GET', pattern: /^\/instances\/([^/]+)$/, make: (m) => ({ op: 'get', params: { id: m[0]! } }) },
   { method: 'POST', pattern: /^\/instances\/([^/]+)\/signals\/([^/]+)$/, make: (m) => ({ op: 'signal', params: { id: m[0]!, name: m[1]! } }) },
   { method: 'POST', pattern: /^\/instances\/([^/]+)\/cancel$/, make: (m) => ({ op: 'cancel', params: { id: m[0]! } }) },
+  { method: 'GET', pattern: /^\/schedules$/, make: () => ({ op: 'listSchedules', params: {} }) },
 ];
 
 /**

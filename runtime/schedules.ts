@@ -60,6 +60,8 @@ export interface Schedule {
 }
 
 export const SCHEDULE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** What EventBridge Scheduler replaces, in a schedule target's input, with each firing's time (`2026-01-02T01:00:00Z`). */
+export const SCHEDULED_TIME = '<aws.scheduler.scheduled-time>';
 /** Largest input a schedule carries (it travels inside the EventBridge schedule's target). */
 export const MAX_SCHEDULE_INPUT_BYTES = 8 * 1024;
 
