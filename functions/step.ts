@@ -281,7 +281,10 @@ function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
     const emf = { _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'currant', Dimensions: [[]], Metrics: [{ Name: 'RefusedMessages', Unit: 'Count' }] }] }, RefusedMessages: 1 };
     log('warn', 'message refused and dropped (wrong queue for its type, or a task result without its attempt token)', { messageId: record.messageId, ...out, ...emf });
   } else if (out.outcome === 'wake' && out.repair && out.result !== 'early' && out.result !== 'parked') {
-    log('warn', out.result === 'stale' ? 'repair wake-up not needed (the instance had moved on)' : 'instance repaired: the reconciler re-sent its lost wake-up', { messageId: record.messageId, ...out });
+    // A repair that fired timers repaired the instance, even if it then found it moved on (finished
+    // by what those timers started) before it could re-arm.
+    const needed = out.result !== 'stale' || out.fired > 0;
+    log('warn', needed ? 'instance repaired: the reconciler re-sent its lost wake-up' : 'repair wake-up not needed (the instance had moved on)', { messageId: record.messageId, ...out });
   } else if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', { messageId: record.messageId, ...out });
   else if (out.outcome === 'duplicate' || (out.outcome === 'wake' && out.result === 'stale')) log('info', 'duplicate event', { messageId: record.messageId, ...out });
   return out;

@@ -114,7 +114,7 @@ describe('long sleeps on the emulator', () => {
       expect((await counted(sweeps, () => sweepParked(rt.deps.wakes, { now: clock.now }))).due).toBe(0);
     }
     expect(await depth(eventQueueUrl)).toBe(0);
-    // 3 s before due (inside the horizon): taken out of the index and sent, delayed until due.
+    // 3 s before due (inside the horizon): claimed by the sweep and sent, delayed until due.
     clock.nowMs = due - 3_000;
     expect(await sweepAt(rt, perTimer, (n) => n === 1)).toBe(1);
     // A later sweep (or an overlapping one) sends nothing more.
