@@ -87,7 +87,7 @@ export interface EngineParts {
 }
 
 /** The engine functions that get a log group (construct ids under `Logs/`). */
-export type EngineFunctionId = 'Step' | 'ApiHandler' | 'Reconcile';
+export type EngineFunctionId = 'Step' | 'ApiHandler' | 'Reconcile' | 'ScheduleHandler';
 
 const FIVE_MINUTES = Duration.minutes(5);
 
@@ -105,6 +105,7 @@ export class EngineObservability extends Construct {
   private readonly alarmsOn: AlarmsOptions | undefined;
   private readonly removalPolicy: RemovalPolicy;
   private dlqGraph?: GraphWidget;
+  private functionsGraph?: GraphWidget;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps & { removalPolicy?: RemovalPolicy } = {}) {
     super(scope, id);
@@ -173,10 +174,16 @@ export class EngineObservability extends Construct {
       ['Api', parts.api],
       ['Reconcile', parts.reconcile],
     ];
-    for (const [name, fn] of fns) {
-      this.alarm(`${name}FunctionErrors`, fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), `the ${name.toLowerCase()} function failed (a crash, a timeout, out of memory)`);
-    }
-    if (this.dashboard) this.fillDashboard(this.dashboard, parts, fns);
+    if (this.dashboard) this.fillDashboard(this.dashboard, parts);
+    for (const [name, fn] of fns) this.watchFunction(name, fn);
+  }
+
+  /** An engine function's error alarm and its lines in the functions graph (the schedule function is made with the first schedule). */
+  watchFunction(name: string, fn: IFunction): void {
+    this.alarm(`${name}FunctionErrors`, fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), `the ${name.toLowerCase()} function failed (a crash, a timeout, out of memory)`);
+    this.functionsGraph?.addLeftMetric(fn.metricErrors({ label: `${name} errors`, period: FIVE_MINUTES }));
+    this.functionsGraph?.addLeftMetric(fn.metricThrottles({ label: `${name} throttles`, period: FIVE_MINUTES }));
+    this.functionsGraph?.addRightMetric(fn.metricDuration({ label: `${name} p99 (ms)`, statistic: 'p99', period: FIVE_MINUTES }));
   }
 
   /** The DLQ alarm and dashboard line of a task's queue (from `addTask`). */
@@ -204,7 +211,7 @@ export class EngineObservability extends Construct {
     this.alarms.push(alarm);
   }
 
-  private fillDashboard(d: Dashboard, parts: EngineParts, fns: [string, IFunction][]): void {
+  private fillDashboard(d: Dashboard, parts: EngineParts): void {
     const perWorkflow = (title: string, names: WorkflowMetric[], width = 6) =>
       new GraphWidget({
         title,
@@ -236,6 +243,8 @@ export class EngineObservability extends Construct {
       );
     }
     this.dlqGraph = new GraphWidget({ title: 'Dead-letter queues (messages)', width: 8, left: [dlqDepth(parts.eventDlq, 'event queue'), dlqDepth(parts.resultDlq, 'result queue')] });
+    // Errors and throttles left, duration p99 right: one set per engine function (watchFunction).
+    this.functionsGraph = new GraphWidget({ title: 'Engine functions', width: 8 });
     d.addWidgets(
       this.dlqGraph,
       new GraphWidget({
@@ -244,12 +253,7 @@ export class EngineObservability extends Construct {
         left: [parts.eventQueue, parts.resultQueue].map((q, k) => q.metricApproximateNumberOfMessagesVisible({ label: `${k === 0 ? 'event' : 'result'} queue backlog`, period: Duration.minutes(1), statistic: 'Maximum' })),
         right: [parts.eventQueue, parts.resultQueue].map((q, k) => q.metricApproximateAgeOfOldestMessage({ label: `${k === 0 ? 'event' : 'result'} queue oldest (s)`, period: Duration.minutes(1), statistic: 'Maximum' })),
       }),
-      new GraphWidget({
-        title: 'Engine functions',
-        width: 8,
-        left: fns.flatMap(([name, fn]) => [fn.metricErrors({ label: `${name} errors`, period: FIVE_MINUTES }), fn.metricThrottles({ label: `${name} throttles`, period: FIVE_MINUTES })]),
-        right: fns.map(([name, fn]) => fn.metricDuration({ label: `${name} p99 (ms)`, statistic: 'p99', period: FIVE_MINUTES })),
-      }),
+      this.functionsGraph,
     );
     // The live list: dead-letter queue alarms of tasks added later appear too (read at synth).
     if (this.alarmsOn) d.addWidgets(new AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }));

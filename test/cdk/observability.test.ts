@@ -172,6 +172,22 @@ describe('CurrantEngine observability', { timeout: 60_000 }, () => {
     expect(alarmWidget.properties.alarms).toHaveLength(alarms(template).length);
   });
 
+  it('gives the schedule function (made with the first schedule) the same: log group, settings, error alarm, dashboard lines', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Sched');
+    const engine = new CurrantEngine(stack, 'Engine', { workflows: dir });
+    engine.addTask('greet', new LambdaFunction(stack, 'GreetFn', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler=async()=>({})') }));
+    engine.addSchedule('hourly-hello', { workflow: 'hello', rate: '1h', input: { name: 'world' } });
+    const t = Template.fromStack(stack);
+    const fnId = stack.getLogicalId(engine.scheduleFunction!.node.defaultChild as CfnFunction);
+    const fn = t.findResources('AWS::Lambda::Function')[fnId] as Resource;
+    const group = engine.observability.logGroups.get('ScheduleHandler')!;
+    expect(fn.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: stack.getLogicalId(group.node.defaultChild as never) } });
+    expect(fn.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'Sched', POWERTOOLS_LOG_LEVEL: 'INFO' });
+    expect(alarms(t).filter((a) => a.Properties.Namespace === 'AWS/Lambda').map((a) => a.Properties.Dimensions[0].Value.Ref)).toContain(fnId);
+    expect(graphedMetrics(dashboardBody(t))).toContainEqual(['AWS/Lambda', 'Errors', 'FunctionName', `\${${fnId}}`, expect.objectContaining({ label: 'Schedule errors' })]);
+  });
+
   it('turns each part off', () => {
     const noLogs = build({ logs: false });
     expect(noLogs.template.findResources('AWS::Logs::LogGroup')).toEqual({});
