@@ -240,7 +240,7 @@ export function call(ctx: Ctx, c: Call): Type {
       return ANY;
     }
     const g = globalFn(name);
-    if (g?.awaitOnly) {
+    if (g?.handle) {
       report(ctx, 'CT021', c.span, `${name}(…) must be awaited`, { hint: `write await ${name}(…)` });
       return name === 'sleep' ? sleepCall(ctx, c) : signalCall(ctx, c);
     }
@@ -261,7 +261,7 @@ export function call(ctx: Ctx, c: Call): Type {
         args(ctx, c.args);
         return ANY;
       }
-      if (fn.awaitOnly) {
+      if (fn.handle) {
         report(ctx, 'CT021', c.span, `${full}(…) must be awaited`, { hint: `write await ${full}(…)` });
         return promiseCall(ctx, c, callee.property === 'allSettled');
       }

@@ -6,6 +6,7 @@
  */
 import type { Statement, VarDecl, Assign, Return, Expression } from '../ast.ts';
 import type { Meter } from './budget.ts';
+import type { HandleTable } from './handles.ts';
 import type { ProgramIndex } from './program.ts';
 import type { Command, ExecOptions, ExecState, Value, WorkflowError } from './types.ts';
 
@@ -20,6 +21,8 @@ export interface AwaitHost {
   readonly options: ExecOptions;
   readonly commands: Command[];
   readonly meter: Meter;
+  /** The handle table of `state` (handles.ts). */
+  readonly handles: HandleTable;
   /** The statement being executed (errors without a finer position point at it). */
   cur: Statement | undefined;
   ev(e: Expression): Value;
