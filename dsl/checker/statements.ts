@@ -8,6 +8,8 @@ import { bind, declaredNames, elementOf, patternNames } from './bindings.ts';
 import { definitelyNot, isNumberLike, report, show, type Ctx } from './context.ts';
 import { arithmetic, expr, identifier, valueOf } from './expressions.ts';
 import { hasWayOut, isConstantTrue } from './flow.ts';
+import { floating, plainValue, reservedKey } from './handles.ts';
+import { constantScalar } from '../constant.ts';
 import { Scope, type Binding } from './scope.ts';
 import { ANY, widen, type Type } from './types.ts';
 
@@ -57,9 +59,11 @@ function statement(ctx: Ctx, s: Statement): boolean {
     case 'Update':
       update(ctx, s.target, s.op, s.span);
       return true;
-    case 'ExprStmt':
-      valueOf(ctx, s.expression);
+    case 'ExprStmt': {
+      const t = valueOf(ctx, s.expression);
+      if (s.expression.kind !== 'Await') floating(ctx, s.expression, t);
       return true;
+    }
     case 'Block':
       return block(ctx, s);
     case 'If': {
@@ -204,6 +208,8 @@ function lvalue(ctx: Ctx, target: Expression): Binding | undefined {
 }
 
 function assign(ctx: Ctx, target: Expression, op: '=' | '+=' | '-=' | '*=' | '/=', value: Expression, span: Span): void {
+  if (target.kind === 'Member') reservedKey(ctx, target.property, target.span);
+  if (target.kind === 'Index' && typeof constantScalar(target.index) === 'string') reservedKey(ctx, constantScalar(target.index) as string, target.span);
   const root = lvalue(ctx, target);
   if (root && target.kind === 'Identifier' && root.kind === 'const') {
     report(ctx, 'CT003', span, `cannot assign to '${root.name}': it is a const`, { hint: `declare it with let ${root.name} = … if it must change` });
@@ -250,6 +256,7 @@ function returnStmt(ctx: Ctx, arg: Expression | undefined, span: Span): void {
     return;
   }
   const t = valueOf(ctx, arg);
+  if (!plainValue(ctx, t, arg.span, 'the result of the workflow')) return;
   if (!declared) return;
   const d = ctx.env.resolve(declared);
   if (d.kind === 'void') {

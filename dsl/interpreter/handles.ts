@@ -190,7 +190,7 @@ export class HandleTable {
 /** The failure a rejection value means uncaught, when none was recorded with it. */
 function uncaughtOf(v: Value | undefined): WorkflowError {
   const o = isObject(v ?? null) ? (v as Record<string, Value>) : undefined;
-  const code = typeof o?.code === 'string' && /^CR\d{3}$/.test(o.code) ? o.code : 'CR017';
+  const code = typeof o?.code === 'string' && (/^CR\d{3}$/.test(o.code) || o.code === 'CANCELLED') ? o.code : 'CR017';
   return { code, message: typeof o?.message === 'string' ? o.message : JSON.stringify(v ?? null) };
 }
 

@@ -75,9 +75,10 @@ class Thrown {
  */
 function uncaughtError(v: Value, span: Span): WorkflowError {
   const o = isObject(v) ? v : undefined;
-  const code = typeof o?.code === 'string' && /^CR\d{3}$/.test(o.code) ? o.code : 'CR017';
+  // a caught error thrown again keeps its code (a task failure CR007, a cancellation CANCELLED)
+  const code = typeof o?.code === 'string' && (/^CR\d{3}$/.test(o.code) || o.code === 'CANCELLED') ? o.code : 'CR017';
   const message = typeof o?.message === 'string' ? o.message : toText(v);
-  const name = typeof o?.name === 'string' && o.name !== '' && o.name !== 'Error' && o.name !== 'RuntimeError' ? `${o.name}: ` : '';
+  const name = typeof o?.name === 'string' && o.name !== '' && o.name !== 'Error' && o.name !== 'RuntimeError' && code !== 'CANCELLED' ? `${o.name}: ` : '';
   const err: WorkflowError = { code, message: name + message, line: span.line, col: span.col };
   if (typeof o?.task === 'string') err.task = o.task;
   if (typeof o?.attempts === 'number') err.attempts = o.attempts;
