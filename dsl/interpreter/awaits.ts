@@ -134,7 +134,14 @@ function nextId(m: Machine, node: number): string {
 
 function add(m: Machine, id: string, h: Handle, anonymous: boolean): string {
   if (!anonymous) h.o = 1;
-  m.handles.add(id, h);
+  try {
+    m.handles.add(id, h);
+  } catch (e) {
+    // CR021 at the call that made one handle too many
+    const span = m.ix.nodes[h.a]?.span;
+    if (e instanceof RuntimeError && span) throw new PositionedError(e.code, e.message, span);
+    throw e;
+  }
   return id;
 }
 
