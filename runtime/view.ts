@@ -7,7 +7,7 @@
  *   //      pending: { tasks: [], timers: [{ timerId: 'n9.s2:timeout', … }], signals: [{ name: 'approval', … }] },
  *   //      steps: [{ at, kind: 'start', outcome: 'started processOrder' }, …], … }
  *
- * The awaited signal comes from the interpreter's `waitingFor(state)`, not from the step log text.
+ * The signal waits come from the interpreter's `signalWaits(state)` (awaited now or kept as handles), not from the step log text.
  */
 import { formatDuration, signalWaits, variablesOf } from '../dsl/index.ts';
 import { isFinal } from './types.ts';
