@@ -10,6 +10,7 @@
  * The signal waits come from the interpreter's `signalWaits(state)` (awaited now or kept as handles), not from the step log text.
  */
 import { formatDuration, signalWaits, variablesOf } from '../dsl/index.ts';
+import { redriveRefusal } from './core.ts';
 import { isFinal } from './types.ts';
 import type { Instance, StepLog, Value, WorkflowError } from './types.ts';
 
@@ -39,6 +40,11 @@ export interface InstanceView {
   cancelling?: { at: string; reason: string; until: string };
   pending: PendingView;
   steps: StepLog[];
+  /**
+   * Failed instances only: whether `redrive` can resume it (the task that failed, its line) or why
+   * not (a runtime error in the workflow text is not redriven).
+   */
+  redrive?: { possible: true; task: string; taskId: string; line: number } | { possible: false; code: string; reason: string };
 }
 
 export function instanceView(i: Instance): InstanceView {
@@ -59,6 +65,12 @@ export function instanceView(i: Instance): InstanceView {
   if (i.result !== undefined) v.result = i.result;
   if (i.error !== undefined) v.error = i.error;
   if (i.cancelling !== undefined) v.cancelling = i.cancelling;
+  if (i.status === 'failed') {
+    const no = redriveRefusal(i);
+    v.redrive = no
+      ? { possible: false, code: no.code, reason: no.reason }
+      : { possible: true, task: i.redrive!.task.task, taskId: i.redrive!.taskId, line: i.redrive!.task.at.line };
+  }
   return v;
 }
 
