@@ -56,7 +56,12 @@ export const AWAIT_FORMS: Record<string, string> = {
 }`,
 };
 
-const options = (): ExecOptions => ({ now: () => new Date(0), uuid: () => '00000000-0000-4000-8000-000000000000', maxSteps: 1e9 });
+const options = (): ExecOptions => ({
+  now: () => new Date(0),
+  uuid: () => '00000000-0000-4000-8000-000000000000',
+  maxSteps: 1e9,
+  instance: { id: 'bench', startedAt: new Date(0).toISOString() },
+});
 
 function compiled(name: string, src: string): Program {
   const { program, diagnostics } = compile(src, 'bench.workflow');

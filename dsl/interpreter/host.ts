@@ -1,6 +1,6 @@
 /**
- * What the await points (awaits.ts) need from the machine that runs them, as an interface, so
- * that awaits.ts does not import machine.ts (machine.ts imports awaits.ts).
+ * What the await points and events (awaits.ts, events.ts, handles.ts) need from the machine that
+ * runs them, as an interface, so that they do not import machine.ts (machine.ts imports awaits.ts).
  *
  *   function awaitSleep(m: AwaitHost, …) { const ms = m.ev(call.args[0]); m.commands.push(…) }
  */

@@ -11,7 +11,8 @@
  * back with `ignored` set, the very same state and no commands.
  */
 import { assertNever, type Program } from '../ast.ts';
-import { canCompensate, cancelHandles, matchEvent, outcome } from './awaits.ts';
+import { outcome } from './awaits.ts';
+import { canCompensate, cancelHandles, matchEvent } from './events.ts';
 import type { ComboOp, Frame, Handle, Pending, Scope } from './frames.ts';
 import { fanCounts, HandleTable, route, sweep } from './handles.ts';
 import { Machine } from './machine.ts';
