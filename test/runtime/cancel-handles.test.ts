@@ -4,7 +4,8 @@
  * from the instance record, and the view while compensating.
  */
 import { describe, expect, it } from 'vitest';
-import { cancelInstance } from '../../runtime/driver.ts';
+import { cancelInstance, signalInstance } from '../../runtime/driver.ts';
+import { InputError, SignalRejectedError } from '../../runtime/errors.ts';
 import { instanceView } from '../../runtime/view.ts';
 import { DEFAULT_CANCEL_GRACE_MS, timerIds } from '../../runtime/types.ts';
 import { Harness } from './harness.ts';
@@ -49,6 +50,16 @@ describe('handles in the runtime core', () => {
     expect(i.steps.at(-1)).toMatchObject({ kind: 'task', task: 'quote', outcome: 'ok' });
     const done = await h.signal('go', null);
     expect(done.duplicate ? undefined : done.instance).toMatchObject({ status: 'completed', result: null });
+  });
+
+  it('refuses the reserved key $handle at the doors: a start input (InputError) and a signal payload (SIGNAL_INVALID)', async () => {
+    const h = new Harness();
+    await expect(h.start('workflow w(x: any) {\n  return await signal("go")\n}', { x: { deep: [{ $handle: 'n1.s1' }] } })).rejects.toBeInstanceOf(InputError);
+    await h.start('workflow w(x: any) {\n  return await signal("go")\n}', { x: 1 });
+    const refused = signalInstance(h.deps, h.id, 'go', { $handle: 'n5.s1' });
+    await expect(refused).rejects.toBeInstanceOf(SignalRejectedError);
+    await expect(refused).rejects.toMatchObject({ code: 'SIGNAL_INVALID' });
+    expect((await h.load()).status).toBe('waiting');
   });
 
   it('instance.id and instance.startedAt come from the instance record', async () => {
