@@ -17,4 +17,7 @@ export {
   type TaskFn,
   type TaskRegistry,
   type AttemptOutcome,
+  type TaskAttemptCommand,
+  type TaskProcess,
 } from './tasks.ts';
+export { PythonTasks, PythonTasksError, pythonCommand, LOCAL_PROTOCOL, type PythonTasksOptions } from './python.ts';
