@@ -12,7 +12,7 @@ import { constantScalar } from '../constant.ts';
 import { parseTime } from '../interpreter/time.ts';
 import { globalFn } from './builtins.ts';
 import { elementOfQuiet, mapTask, taskCall } from './calls.ts';
-import { definitelyNot, isNumberLike, isStringLike, report, show, type Ctx } from './context.ts';
+import { awaitInFunction, definitelyNot, isNumberLike, isStringLike, report, show, type Ctx } from './context.ts';
 import { awaitedValue, unwrap } from './handles.ts';
 import { badPolicy } from './policies.ts';
 import { ANY, BOOLEAN, NULL, NUMBER, STRING, arrayOf, objectOf, union, type Type } from './types.ts';
@@ -34,6 +34,7 @@ function settled(value: Type): Type {
 /** `await X`: a handle made right there, a handle value, or any other value (which it gives as it is). */
 export function awaited(ctx: Ctx, aw: Await): Type {
   const t = aw.argument;
+  if (ctx.fn) awaitInFunction(ctx, aw.span, 'await');
   if (t.kind === 'Await') {
     report(ctx, 'CT015', t.span, 'await of an await', { hint: 'one await is enough' });
     return awaited(ctx, t);
@@ -276,6 +277,13 @@ function fanOut(ctx: Ctx, list: Expression, isSettled: boolean): Type | undefine
   }
   if (list.kind === 'Call' && list.callee.kind === 'Member' && list.callee.property === 'map') {
     const arg = list.args[0];
+    if (list.args.length === 1 && arg?.kind === 'ArrowFunction') {
+      ctx.expr(list.callee.object);
+      report(ctx, 'CT015', arg.span, `${fn}(items.map(…)) takes the name of a task, not a function`, {
+        hint: `declare a task of one parameter and write ${fn}(items.map(task)); to shape its argument first: const args = items.map(x => …), then ${fn}(args.map(task))`,
+      });
+      return arrayOf(ANY);
+    }
     if (list.args.length !== 1 || !arg || arg.kind !== 'Identifier') {
       ctx.expr(list.callee.object);
       // a task name among the arguments is not "a task used as a variable" here

@@ -108,6 +108,11 @@ describe('CT030–CT036', () => {
     expectOne('workflow w() {\n  const o: any = {}\n  o["$handle"] = "x"\n}', 'CT036', '3:3', 'reserved');
   });
 
+  it('CT051 a handle started in a helper or callback (they run to completion at once)', () => {
+    expectOne('workflow w(xs: number[]) {\n  const hs = xs.map((x) => sleep(x))\n}', 'CT051', '2:28', 'makes a handle');
+    expectOne(`${TASKS}function f(s: string): any { return price(s) }\nworkflow w() {\n  return f("a")\n}`, 'CT051', '3:37', "cannot call task 'price'");
+  });
+
   it('options of combinators (CT015)', () => {
     expectOne(`${TASKS}workflow w() {\n  const h = price("a")\n  await Promise.all([h], { concurrency: 2 })\n}`, 'CT015', '5:28', 'already running');
     expectOne(`${TASKS}workflow w() {\n  await Promise.race([price("a")], { first: true })\n}`, 'CT015', '4:38', 'take only index');

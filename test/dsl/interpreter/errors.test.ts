@@ -47,7 +47,7 @@ describe('runtime errors carry a code and line:col', () => {
     expect(failure(`workflow w() {\n  return nope\n}`)).toBe('CT001 2:10');
     expect(failure(`workflow w() {\n  return frobnicate(1)\n}`)).toBe('CT005 2:10');
     expect(failure(`workflow w() {\n  return Math.max()\n}`)).toBe('CT006 2:10');
-    expect(failure(`task t(): number\nworkflow w(xs: any) {\n  return xs.map(String)\n}`, { xs: [1] })).toBe('CT015 3:10');
+    expect(failure(`task t(): number\nworkflow w(xs: any) {\n  return xs.map(String)\n}`, { xs: [1] })).toBe('CT056 3:17');
     expect(failure(`workflow w() {\n  return { $handle: "n1.s1" }\n}`)).toBe('CR020 2:12');
   });
 });

@@ -160,6 +160,16 @@ workflow w() {
   });
 });
 
+describe('helpers and callbacks', () => {
+  it('cannot start a handle (unchecked programs fail with CT051 at the call)', () => {
+    const p = program('task t(x: number): number\nworkflow w(xs: number[]) {\n  return xs.map((x) => t(x))\n}');
+    expect(start(p, { xs: [1] }, opts).commands).toEqual([{ type: 'fail', error: expect.objectContaining({ code: 'CT051', line: 3, col: 24 }) }]);
+    const q = program('workflow w(xs: number[]) {\n  return xs.map((x) => sleep(x))\n}');
+    expect(start(q, { xs: [1] }, opts).commands[0]).toMatchObject({ type: 'fail', error: { code: 'CT051' } });
+    expect(start(q, { xs: [1] }, opts).state.h).toBeUndefined();
+  });
+});
+
 describe('cancel', () => {
   it('without a try: one cancelled command, nothing else', () => {
     const p = program('task t(): void\nworkflow w() {\n  await t()\n}');
