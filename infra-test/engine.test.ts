@@ -8,7 +8,9 @@
  * result delivered twice (and after the fact) that must not advance the instance twice, forged
  * results, signals and cancels (as a task function could send them) that must change nothing, and the
  * table's contents (definitions once by hash; the size of each instance item is reported), and a
- * lost wake-up repaired by the scheduled reconciler.
+ * lost wake-up repaired by the scheduled reconciler; handles (a timer racing a task, a quorum of task
+ * handles) and a cancel with compensation (the catch's task runs, then the instance ends cancelled;
+ * a second cancel ends it at once).
  */
 import { CloudWatchClient, GetDashboardCommand, paginateDescribeAlarms, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, paginateFilterLogEvents, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
@@ -383,6 +385,52 @@ describe('currant on the emulator', () => {
       expect((await api.get(body.id)).body.status).toBe('cancelled');
     }));
 
+  it('reservation: a cancel throws at the await, the catch releases the reservation (a task), then the instance ends cancelled', () =>
+    step(async () => {
+      const { body } = await api.start('holdItem', { item: 'lamp' });
+      await api.waitFor(body.id, (i) => i.status === 'waiting' && i.pending.signals.some((s) => s.name === 'confirm'));
+      const r = await api.cancel(body.id, 'customer left');
+      expect(r.status).toBe(200);
+      // the answer is the instance compensating: the release task is already sent
+      expect(r.body.status).toBe('running');
+      expect(r.body.cancelling).toMatchObject({ reason: 'customer left' });
+      expect(r.body.pending.tasks.map((t) => t.task)).toEqual(['release']);
+      expect(r.body.variables).toMatchObject({ reservation: 'res-lamp', e: { name: 'CancelledError', code: 'CANCELLED', message: 'customer left' } });
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED', message: 'customer left' } });
+      expect(done.cancelling).toBeUndefined();
+      expect(taskSteps(done).map((s) => `${s.task} ${s.outcome}`)).toEqual(['reserve ok', 'release ok']);
+      expect(done.steps.filter((s) => s.kind === 'log').map((s) => s.outcome)).toEqual(['CancelledError: customer left; releasing res-lamp']);
+      // nothing left behind: the grace timer was cancelled with the end
+      expect(done.pending).toEqual({ tasks: [], timers: [], signals: [] });
+    }));
+
+  it('reservation: a second cancel while the release runs ends it at once', () =>
+    step(async () => {
+      const { body } = await api.start('holdItem', { item: 'sofa' });
+      await api.waitFor(body.id, (i) => i.status === 'waiting' && i.pending.signals.length > 0);
+      const first = await api.cancel(body.id, 'first');
+      expect(first.body.cancelling).toBeDefined();
+      const second = await api.cancel(body.id, 'second');
+      expect(second.status).toBe(200);
+      expect(second.body).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED', message: 'first (cancelled again while compensating)' } });
+    }));
+
+  it('race: a slow supplier loses to the timer; its late quote is accepted and ignored', () =>
+    step(async () => {
+      const { body } = await api.start('bestPrice', { supplier: 'slow', sku: 'sku-9' });
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: { price: 15, from: 'list' } });
+      expect(done.steps.filter((s) => s.kind === 'log').map((s) => s.outcome)).toEqual(['slow did not answer within 1s; using the list price']);
+    }));
+
+  it('quorum: five task handles raced one answer at a time; approved at 3 yes', () =>
+    step(async () => {
+      const { body } = await api.start('quorum', { request: 'q-1', approvers: ['yes-300', 'no-50', 'yes-100', 'away', 'yes-200'], needed: 3 });
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: { decision: 'approved', yes: 3, no: 1 } });
+    }));
+
   it('answers bad requests with JSON 4xx errors', () =>
     step(async () => {
       const unknown = await api.start('noSuchWorkflow', {});
@@ -422,7 +470,7 @@ describe('currant on the emulator', () => {
       const defs = items.filter((i) => i.id?.S?.startsWith(DEFINITION_PREFIX)).map(decodeDefinition);
       const instances = items.filter((i) => !i.id?.S?.startsWith(DEFINITION_PREFIX));
       // one definition per workflow started above, each under its own hash
-      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bookTrip', 'fanin', 'fanout', 'flaky', 'mixed', 'polling', 'processOrder', 'quoteOnce']);
+      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bestPrice', 'bookTrip', 'fanin', 'fanout', 'flaky', 'holdItem', 'mixed', 'polling', 'processOrder', 'quorum', 'quoteOnce']);
       expect(new Set(defs.map((d) => d.hash)).size).toBe(defs.length);
       const sources = new Map(defs.map((d) => [d.hash, d.source]));
       const report: string[] = [];
