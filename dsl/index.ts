@@ -7,7 +7,7 @@
  *   if (!program) console.error(renderDiagnostics(diagnostics, source, 'order.workflow'));
  */
 import type { Program } from './ast.ts';
-import { check } from './checker/index.ts';
+import { check, type CheckOptions } from './checker/index.ts';
 import { diagnostic, hasErrors, type Diagnostic } from './diagnostics.ts';
 import { parse } from './parser.ts';
 
@@ -15,7 +15,7 @@ export type * from './ast.ts';
 export * from './diagnostics.ts';
 export * from './interpreter/types.ts';
 export { parse, MAX_SOURCE_LENGTH, MAX_NESTING } from './parser.ts';
-export { analyze, check, checkInput, type Analysis } from './checker/index.ts';
+export { analyze, check, checkInput, deploymentOf, signatureOf, type Analysis, type CheckOptions, type Deployment, type WorkflowSignature } from './checker/index.ts';
 export { start, resume, waitingFor, signalWaits, variablesOf, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
 export {
   admitSignal,
@@ -52,19 +52,19 @@ export interface Compiled {
  * the checker bound their input (CS005 size, CS006 nesting); an exception past those is a bug,
  * reported as CS007 at 1:1 rather than thrown at the caller.
  */
-export function compile(source: string, file = 'workflow.workflow'): Compiled {
+export function compile(source: string, file = 'workflow.workflow', options: CheckOptions = {}): Compiled {
   try {
-    return compileUnsafe(source, file);
+    return compileUnsafe(source, file, options);
   } catch (e) {
     const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return { diagnostics: [diagnostic('CS007', { start: 0, end: 0, line: 1, col: 1 }, `internal checker error, please report: ${detail}`)] };
   }
 }
 
-function compileUnsafe(source: string, file: string): Compiled {
+function compileUnsafe(source: string, file: string, options: CheckOptions): Compiled {
   const parsed = parse(source, file);
   if (!parsed.program) return { diagnostics: parsed.diagnostics };
-  const diagnostics = [...parsed.diagnostics, ...check(parsed.program)];
+  const diagnostics = [...parsed.diagnostics, ...check(parsed.program, options)];
   diagnostics.sort((a, b) => a.span.start - b.span.start);
   return hasErrors(diagnostics) ? { diagnostics } : { program: parsed.program, diagnostics };
 }

@@ -11,6 +11,7 @@ import { isDurationError, parseDuration } from '../duration.ts';
 import { constantScalar } from '../constant.ts';
 import { parseTime } from '../interpreter/time.ts';
 import { globalFn } from './builtins.ts';
+import { childCall, isChildCall } from './children.ts';
 import { elementOfQuiet, mapTask, taskCall } from './calls.ts';
 import { awaitInFunction, definitelyNot, isNumberLike, isStringLike, report, show, type Ctx } from './context.ts';
 import { awaitedValue, unwrap } from './handles.ts';
@@ -64,6 +65,7 @@ export function handleCall(ctx: Ctx, c: Call, awaited: boolean): Type | undefine
     if (c.policy) badPolicy(ctx, c);
     return maker(ctx, c);
   }
+  if (isChildCall(ctx, c)) return childCall(ctx, c);
   if (
     callee.kind === 'Member' &&
     callee.object.kind === 'Identifier' &&
