@@ -11,7 +11,8 @@
  *   $ currant run examples/order/order.workflow --tasks examples/order/tasks.ts --input @examples/order/input.json
  */
 import { randomUUID } from 'node:crypto';
-import { compile, renderDiagnostic, type Program } from '../../dsl/index.ts';
+import { compile, deploymentOf, renderDiagnostic, type Program } from '../../dsl/index.ts';
+import { workflowFilesBeside } from '../deployment.ts';
 import { isFinal, validateInput, type StepLog } from '../../runtime/index.ts';
 import { createEngine, loadTasksModule, PythonTasks, PythonTasksError, type TaskProcess, type TaskRegistry } from '../../adapters/embedded/index.ts';
 import { CliError, EXIT, exitForStatus, type ExitCode } from '../exit.ts';
@@ -38,7 +39,8 @@ export interface RunOptions {
 /** Compiles a workflow file, printing its diagnostics on stderr; null when it has errors. */
 export function compileFile(file: string): { program: Program; source: string } | null {
   const source = readText(file, 'workflow file');
-  const { program, diagnostics } = compile(source, file);
+  // the .workflow files beside it are the deployment child starts may name (cli/deployment.ts)
+  const { program, diagnostics } = compile(source, file, { workflows: deploymentOf(workflowFilesBeside(file)) });
   const err = output(process.stderr);
   const paint = { error: err.c.red, warning: err.c.yellow, dim: err.c.dim };
   // Warnings do not stop a run, but they are worth seeing (on stderr, so --json stays clean).
@@ -143,11 +145,14 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
   const printed = new Set<string>();
   // What is running between the steps: a status line on a terminal, plain lines otherwise.
   const progress = new Progress(out, { plainEveryMs: progressEveryMs() });
-  const print = (instanceId: string, step: StepLog) => {
+  // Child workflows of this instance (and theirs) print their steps too, prefixed by their id.
+  const family = new Set<string>([id]);
+  const print = (instanceId: string, step: StepLog, parent?: string) => {
     const key = stepKey(instanceId, step);
-    if (json || instanceId !== id || printed.has(key)) return;
+    if (parent !== undefined && family.has(parent)) family.add(instanceId);
+    if (json || !family.has(instanceId) || printed.has(key)) return;
     printed.add(key);
-    progress.line(formatStep(step, out), instanceId);
+    progress.line(instanceId === id ? formatStep(step, out) : `${out.c.dim(instanceId)} ${formatStep(step, out)}`, instanceId);
     const waiting = step.kind === 'signal' ? /^waiting for "(.*)"/.exec(step.outcome) : null;
     if (waiting && out.tty) {
       progress.line(out.c.dim(`   send it from another terminal: currant signal ${id} ${waiting[1]} '<json>'${dbFlag}`));
@@ -158,9 +163,10 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     dbPath,
     tasks: loaded.tasks,
     taskProcesses: loaded.processes,
+    workflows: workflowFilesBeside(file),
     onStep: (i, step) => {
       if (i.id === id) progress.update(i);
-      print(i.id, step);
+      print(i.id, step, i.parent?.id);
     },
   }).catch(async (e) => {
     await loaded.close();
