@@ -572,6 +572,7 @@ class Tx {
     // Calls whose arguments are over the limit are never sent (nor stored): they fail like a task
     // that failed permanently, after this activation's other commands are applied.
     const refused: { id: string; task: string; at: { line: number; col: number }; message: string }[] = [];
+    const refusedChildren: { c: StartChildCommand; message: string }[] = [];
     for (const c of a.commands) {
       switch (c.type) {
         case 'scheduleTask': {
@@ -613,9 +614,16 @@ class Tx {
         case 'cancelled':
           this.finish('cancelled', c.result, c.error);
           break;
-        case 'startChild':
+        case 'startChild': {
+          // the input travels in a message and is stored with the child: bounded like task arguments
+          const fits = checkValue(c.input, LIMITS.taskArgs, `the input of workflow ${c.workflow}`);
+          if (!fits.ok) {
+            refusedChildren.push({ c, message: fits.message });
+            break;
+          }
           this.startChild(c);
           break;
+        }
         default:
           assertNever(c, 'command');
       }
@@ -624,6 +632,11 @@ class Tx {
       if (isFinal(this.next.status)) break;
       this.step({ kind: 'task', task: r.task, taskId: r.id, attempt: 0, line: r.at.line, col: r.at.col, outcome: `not sent: ${r.message} [TASK_ARGS_TOO_LARGE]` });
       this.feed({ type: 'taskFailed', id: r.id, failure: { message: r.message, type: 'TASK_ARGS_TOO_LARGE', attempts: 0 } });
+    }
+    for (const { c, message } of refusedChildren) {
+      if (isFinal(this.next.status)) break;
+      this.step({ kind: 'child', line: c.at.line, col: c.at.col, outcome: `not started: workflow ${c.workflow}: ${message} [CR042]` });
+      if (!c.detached) this.feed({ type: 'childFailed', id: c.id, failure: { status: 'failed', code: 'CR042', message } });
     }
   }
 

@@ -2,15 +2,15 @@
  * Tasks of the child workflows example, one module for the whole deployment (order, charge,
  * notify). Amounts over 1000 are declined: a permanent failure of type `CardDeclined`.
  */
-export async function chargeCard(orderId: string, amount: number, ctx: { attempt: number }): Promise<string> {
+export async function payOrder(orderId: string, amount: number, ctx: { attempt: number }): Promise<string> {
   if (amount > 1000) throw Object.assign(new Error(`card declined for ${amount}`), { name: 'CardDeclined', retryable: false });
   return `pay-${orderId}-${ctx.attempt}`;
 }
 
-export async function shipOrder(orderId: string): Promise<string> {
+export async function shipParcel(orderId: string): Promise<string> {
   return `track-${orderId}`;
 }
 
-export async function sendEmail(orderId: string, text: string): Promise<void> {
+export async function sendMail(orderId: string, text: string): Promise<void> {
   console.error(`mail for ${orderId}: ${text}`);
 }

@@ -164,3 +164,14 @@ describe('child workflows on the embedded engine', () => {
     expect((await b.list({ workflow: 'slow' })).items).toHaveLength(1);
   });
 });
+
+describe('child workflow limits', () => {
+  it('an input over the task-argument limit is not started: CR042 at the await', async () => {
+    const e = await engine();
+    const P = { file: 'big.workflow', source: `workflow big(): any {
+  try { return await workflows.slow({ name: "x".repeat(300000) }) } catch (e) { return e.type }
+}` };
+    expect((await e.run(P, {}, { id: 'big1' })).result).toBe('CR042');
+    expect((await e.list({ workflow: 'slow' })).items).toHaveLength(0);
+  });
+});
