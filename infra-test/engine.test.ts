@@ -289,6 +289,33 @@ describe('currant on the emulator', () => {
       expect(taskSteps(done).map((s) => s.task)).toEqual(['bookHotel', 'bookFlight', 'cancelHotel']);
     }));
 
+  it('children: the order pays through a child workflow (its own instance) and mails through a detached one', () =>
+    step(async () => {
+      const { body } = await api.start('order', { orderId: 'c-1', amount: 25 }, 'kids-1');
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: { paymentId: 'pay-c-1-1', tracking: 'track-c-1', mail: 'mail-c-1' } });
+      const charge = done.children!.find((c) => c.workflow === 'charge')!;
+      expect(charge).toMatchObject({ status: 'completed', line: 8 });
+      expect(charge.id).toMatch(/^kids-1:n\d+\.s\d+$/);
+      expect(done.children!.find((c) => c.workflow === 'notify')).toMatchObject({ id: 'mail-c-1', status: 'detached' });
+      const child = (await api.get(charge.id)).body;
+      expect(child).toMatchObject({ workflow: 'charge', status: 'completed', parent: { id: 'kids-1', awaited: true }, result: { paymentId: 'pay-c-1-1' } });
+      // the detached child runs to its end on its own
+      const mail = await api.waitForEnd('mail-c-1');
+      expect(mail).toMatchObject({ status: 'completed', parent: { id: 'kids-1', awaited: false } });
+      expect(taskSteps(mail).map((s) => s.task)).toEqual(['sendMail']);
+    }));
+
+  it('children: a declined card fails the child; the parent catches CR040 and fails at its throw', () =>
+    step(async () => {
+      const { body } = await api.start('order', { orderId: 'c-2', amount: 5000 }, 'kids-2');
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'failed', error: { code: 'CR017', message: 'order c-2 not paid (CR007)' } });
+      const charge = done.children!.find((c) => c.workflow === 'charge')!;
+      expect(charge.status).toBe('failed');
+      expect((await api.get(charge.id)).body).toMatchObject({ status: 'failed', error: { code: 'CR007' } });
+    }));
+
   it('a task result delivered twice (and again later) advances the instance once', () =>
     step(async () => {
       const { body } = await api.start('polling', { name: 'dup' });
