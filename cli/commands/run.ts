@@ -11,10 +11,11 @@
  *   $ currant run examples/order/order.workflow --tasks examples/order/tasks.ts --input @examples/order/input.json
  */
 import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
 import { compile, deploymentOf, renderDiagnostic, type Program } from '../../dsl/index.ts';
 import { workflowFilesBeside } from '../deployment.ts';
-import { isFinal, validateInput, type StepLog } from '../../runtime/index.ts';
-import { createEngine, loadTasksModule, PythonTasks, PythonTasksError, type TaskProcess, type TaskRegistry } from '../../adapters/embedded/index.ts';
+import { isFinal, validateInput, type Instance, type StepLog } from '../../runtime/index.ts';
+import { createEngine, loadTasksModule, PythonTasks, PythonTasksError, type Engine, type TaskProcess, type TaskRegistry } from '../../adapters/embedded/index.ts';
 import { CliError, EXIT, exitForStatus, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, existingFile, output, readJsonArg, readText } from '../io.ts';
 import { Progress, progressEveryMs } from '../progress.ts';
@@ -215,6 +216,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     const final = await Promise.race([waited, watch.whenFinal(id)]);
     progress.stop();
     if (interrupted) return EXIT.INTERRUPTED;
+    await detachedChildren(engine, final, file, opts, dbFlag);
     if (json) process.stdout.write(JSON.stringify(finalJson(final)) + '\n');
     else out.line(formatFinal(final, out, file));
     return exitForStatus(final.status);
@@ -226,6 +228,27 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     if (!interrupted) await engine.close();
+  }
+}
+
+/** How long `run` lets detached children it started finish their work in progress before it exits. */
+const DETACHED_GRACE_MS = 5000;
+
+/**
+ * Detached children this run started: their work in progress (a task) may finish here for up to
+ * DETACHED_GRACE_MS; one still unfinished then is named on stderr, with how to continue it.
+ */
+async function detachedChildren(engine: Engine, final: Instance, file: string, opts: RunOptions, dbFlag: string): Promise<void> {
+  const kids = Object.values(final.children ?? {}).filter((c) => c.detached);
+  if (kids.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([engine.settled(), new Promise<void>((r) => (timer = setTimeout(r, DETACHED_GRACE_MS)))]);
+  clearTimeout(timer);
+  for (const k of kids) {
+    const child = await engine.store.load(k.id);
+    if (child && !isFinal(child.status)) {
+      output(process.stderr).line(`note: detached child ${k.id} (${k.workflow}) is still ${child.status}; continue it with \`currant worker ${tasksFlags(opts.tasks)} --workflows ${dirname(file)}${dbFlag}\``);
+    }
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * Tasks of the child workflows example, one module for the whole deployment (order, charge,
- * notify). Amounts over 1000 are declined: a permanent failure of type `CardDeclined`.
+ * review, notify). Cards of orders whose id starts with `stolen` are declined: a permanent failure
+ * of type `CardDeclined`.
  */
 export async function payOrder(orderId: string, amount: number, ctx: { attempt: number }): Promise<string> {
-  if (amount > 1000) throw Object.assign(new Error(`card declined for ${amount}`), { name: 'CardDeclined', retryable: false });
+  if (orderId.startsWith('stolen')) throw Object.assign(new Error(`card declined for ${amount}`), { name: 'CardDeclined', retryable: false });
   return `pay-${orderId}-${ctx.attempt}`;
 }
 
