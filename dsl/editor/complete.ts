@@ -10,6 +10,7 @@
  *   // => { from: 79, how: 'parse', items: [{ label: 'code', kind: 'property' }, { label: 'ok', kind: 'property' }] }
  *
  * How, in order (the text being typed rarely parses: `r.` is a syntax error):
+ *   0. `document`: when the text parses and a name is being typed there, the document's program.
  *   1. `parse`: the text with a placeholder name where the word is (`r.__currant_complete__`),
  *      then also with the rest of the line cut and its brackets closed (`if (r.__…__)`), then both
  *      with other broken lines blanked (document.ts); the placeholder's node says what is expected.
@@ -121,6 +122,11 @@ export function completeAt(doc: EditorDocument, offset: number, lastGood?: Edito
   const from = wordStart(source, offset);
   if (inCommentOrString(source, from)) return { items: [], from, how: 'none' };
   try {
+    // The text parses and a name is being typed (`const x = pay|`): its own program answers.
+    if (doc.program && !doc.partial && from < offset) {
+      const own = atName(doc.program, doc.analysis, from, (name, start) => start === from && name.length >= offset - from);
+      if (own) return { items: dedupe(own), from, how: 'document' };
+    }
     const parsed = fromPatchedText(doc, from, offset);
     if (parsed) return { items: dedupe(parsed), from, how: 'parse' };
     const dot = chainBeforeDot(source, from);
@@ -166,12 +172,21 @@ function fromPatchedText(doc: EditorDocument, from: number, offset: number): Com
  * gets nothing.
  */
 function atPlaceholder(program: Program, analysis: Analysis, from: number): Completion[] {
+  return atName(program, analysis, from, (name) => name.startsWith(PLACEHOLDER)) ?? [];
+}
+
+/**
+ * The items for the name that starts at `from` in `program` and passes `isIt`; undefined when no
+ * such name is there (an Identifier, a property after `.`, a type reference or a new binding).
+ */
+function atName(program: Program, analysis: Analysis | undefined, from: number, isIt: (name: string, start: number) => boolean): Completion[] | undefined {
   const path = nodePathAt(program, from);
   const node = path[path.length - 1]!;
-  if (node.kind === 'Identifier' && node.name.startsWith(PLACEHOLDER)) return expressionItems(program, analysis, from);
-  if (node.kind === 'Member' && node.property.startsWith(PLACEHOLDER)) return memberItems(program, analysis, node.object, from);
-  if (node.kind === 'TypeRef' && node.name.startsWith(PLACEHOLDER)) return typeItems(program);
-  return [];
+  if (node.kind === 'Identifier' && isIt(node.name, node.span.start)) return expressionItems(program, analysis, from);
+  if (node.kind === 'Member' && isIt(node.property, node.span.end - node.property.length)) return memberItems(program, analysis, node.object, from);
+  if (node.kind === 'TypeRef' && isIt(node.name, node.span.start)) return typeItems(program);
+  if (node.kind === 'IdentifierPattern' && isIt(node.name, node.span.start)) return [];
+  return undefined;
 }
 
 function bindingItem(program: Program, analysis: Analysis | undefined, b: Binding): Completion {

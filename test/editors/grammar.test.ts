@@ -148,6 +148,13 @@ describe('TextMate grammar', () => {
     expect(scopeOf(t, '?', { line: 18 })).toBe('keyword.operator.ternary.currant');
   });
 
+  it('tells a spread from a property access', () => {
+    const t = tokenize('const b = [...kept, a.b]');
+    expect(scopeOf(t, '...', { line: 1 })).toBe('keyword.operator.spread.currant');
+    expect(scopeOf(t, 'kept', { line: 1 })).toBe('variable.other.readwrite.currant');
+    expect(scopeOf(t, 'b]', { line: 1 })).toBe('variable.other.property.currant');
+  });
+
   it('ends every region: the line after a workflow is plain code again', () => {
     const t = tokenize(`${SAMPLE}\nconst after = 1`);
     expect(scopesAt(t, t.lines.length, 'after')).toEqual(['source.currant', 'variable.other.constant.currant']);

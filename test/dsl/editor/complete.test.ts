@@ -98,6 +98,14 @@ describe('completeAt at the start of an expression', () => {
     expect(r.kind('chargeCard')).toBe('task');
   });
 
+  it('answers from the document itself when the text parses with the word typed (no second parse)', () => {
+    const r = complete('  const x = pay', AFTER_PAYMENT);
+    expect(r.how).toBe('document');
+    expect(r.labels[0]).toBe('payment');
+    expect(r.from).toBe(typing('  const x = pay', AFTER_PAYMENT).offset - 3);
+    expect(complete('  const x = payment.succ', AFTER_PAYMENT)).toMatchObject({ how: 'document', labels: ['error', 'paymentId', 'success'] });
+  });
+
   it('in a callback: the callback parameters, no tasks and no awaits', () => {
     const base = ORDER.replace('.map((l) => l.sku.toUpperCase())', '.map((l) => l.sku.toUpperCase() + )');
     const i = base.indexOf('+ )') + 2;
