@@ -111,8 +111,10 @@ export function startServer(connection: Connection): void {
 
   // Opening a file checks it at once; edits wait for a pause in typing.
   documents.onDidOpen((e) => guarded('diagnostics', () => publish(e.document.uri), undefined));
+  // Also fired right after onDidOpen, for the version just published: only a new version is checked.
   documents.onDidChangeContent((e) => {
-    if (analysed.has(e.document.uri)) schedule(e.document.uri);
+    const state = analysed.get(e.document.uri);
+    if (state && state.version !== e.document.version) schedule(e.document.uri);
   });
   documents.onDidClose((e) => {
     clearTimeout(timers.get(e.document.uri));

@@ -68,6 +68,14 @@ describe('diagnostics as you type', () => {
     expect(where(d!.range)).toBe('6:25-6:35');
   });
 
+  it('publishes once per version: opening a document is one check', async () => {
+    client.open(URI, ORDER);
+    await client.diagnostics(URI);
+    await client.hover(URI, { line: 0, character: 0 }); // a round trip: the server has handled the open
+    await new Promise((r) => setTimeout(r, 200)); // well past the debounce of 30 ms
+    expect(client.allPublished).toEqual([]);
+  });
+
   it('re-checks after an incremental change: the fix clears the diagnostic', async () => {
     client.open(URI, ORDER);
     await client.diagnostics(URI);
