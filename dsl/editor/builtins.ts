@@ -3,7 +3,7 @@
  * and array methods, each with its signature, all read from the one built-in table
  * (dsl/interpreter/builtins.ts), so an editor offers exactly what the checker accepts.
  *
- *   builtinGlobals().find((b) => b.name === 'sleep')   // => { name: 'sleep', signature: 'sleep(duration: string | number): null', awaitOnly: true }
+ *   builtinGlobals().find((b) => b.name === 'sleep')   // => { name: 'sleep', signature: 'sleep(duration: string | number): null', handle: true }
  *   namespaceMembers('Math')[0]                        // => { name: 'abs', signature: 'abs(x: number): number' }
  */
 import { BUILTINS, NAMESPACES, PROPERTIES, type Builtin } from '../interpreter/builtins.ts';
@@ -11,14 +11,14 @@ import { BUILTINS, NAMESPACES, PROPERTIES, type Builtin } from '../interpreter/b
 export interface BuiltinEntry {
   name: string;
   signature: string;
-  /** Only as `await name(…)` (`sleep`, `signal`, `Promise.all`). */
-  awaitOnly?: boolean;
+  /** Makes a handle (`sleep`, `signal`, `Promise.all`): awaited, or kept and awaited later; never in a helper or callback. */
+  handle?: boolean;
   /** A property (`length`), not a method. */
   property?: boolean;
 }
 
 function entries(table: Record<string, Builtin>): BuiltinEntry[] {
-  return Object.entries(table).map(([name, b]) => (b.awaitOnly ? { name, signature: b.signature, awaitOnly: true } : { name, signature: b.signature }));
+  return Object.entries(table).map(([name, b]) => (b.handle ? { name, signature: b.signature, handle: true } : { name, signature: b.signature }));
 }
 
 /** Plain global functions: `String`, `Number`, `now`, `uuid`, `sleep`, `signal`, … */

@@ -211,7 +211,7 @@ function expressionItems(program: Program, analysis: Analysis | undefined, at: n
     if (d.kind === 'task' && !inFunction) items.push({ label: d.name, kind: 'task', detail: declarationText(program, d) });
     if (d.kind === 'function' && !(ownHelper?.kind === 'FunctionDecl' && ownHelper.name === d.name)) items.push({ label: d.name, kind: 'function', detail: declarationText(program, d) });
   }
-  for (const g of builtinGlobals()) if (!(inFunction && g.awaitOnly)) items.push({ label: g.name, kind: 'builtin', detail: g.signature });
+  for (const g of builtinGlobals()) if (!(inFunction && g.handle)) items.push({ label: g.name, kind: 'builtin', detail: g.signature });
   for (const ns of builtinNamespaces()) items.push({ label: ns, kind: 'namespace' });
   for (const k of KEYWORDS) items.push({ label: k, kind: 'keyword' });
   return items;

@@ -78,7 +78,7 @@ export function hoverAt(program: Program, analysis: Analysis | undefined, offset
       return { span: node.span, code: `namespace ${node.name}`, doc: namespaceMembers(node.name).map((m) => m.name).join(', ') };
     }
     const g = builtinGlobal(node.name);
-    if (g) return { span: node.span, code: `function ${g.signature}`, doc: g.awaitOnly ? `Only as \`await ${node.name}(…)\`: the instance waits durably.` : undefined };
+    if (g) return { span: node.span, code: `function ${g.signature}`, doc: g.handle ? `Makes a handle: \`await\` it (the instance waits durably) or keep it and await it later.` : undefined };
     return undefined;
   }
   if (node.kind === 'Member' && !(node.object.span.start <= offset && offset <= node.object.span.end)) return memberHover(program, analysis, node, parent, offset);
