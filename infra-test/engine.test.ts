@@ -526,7 +526,7 @@ describe('currant on the emulator', () => {
       const defs = items.filter((i) => i.id?.S?.startsWith(DEFINITION_PREFIX)).map(decodeDefinition);
       const instances = items.filter((i) => !i.id?.S?.startsWith(DEFINITION_PREFIX));
       // one definition per workflow started above, each under its own hash
-      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bestPrice', 'bookTrip', 'fanin', 'fanout', 'flaky', 'holdItem', 'mixed', 'polling', 'processOrder', 'quorum', 'quoteOnce']);
+      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bestPrice', 'bookTrip', 'charge', 'fanin', 'fanout', 'flaky', 'holdItem', 'mixed', 'notify', 'order', 'polling', 'processOrder', 'quorum', 'quoteOnce', 'review']);
       expect(new Set(defs.map((d) => d.hash)).size).toBe(defs.length);
       const sources = new Map(defs.map((d) => [d.hash, d.source]));
       const report: string[] = [];
