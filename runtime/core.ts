@@ -382,6 +382,12 @@ export function redriveRefusal(instance: Instance): { code: 'INSTANCE_NOT_FAILED
   if (instance.redrive) return undefined;
   const e = instance.error;
   const where = e?.line !== undefined ? ` at line ${e.line}` : '';
+  if (e?.code === 'CR040') {
+    return {
+      code: 'NOT_REDRIVABLE',
+      reason: `it failed because a child workflow failed${where} (CR040); only a task failure is redriven: redrive or fix the child's cause and start a new instance of this one`,
+    };
+  }
   if (e?.code !== 'CR007') {
     return {
       code: 'NOT_REDRIVABLE',

@@ -175,3 +175,13 @@ describe('child workflow limits', () => {
     expect((await e.list({ workflow: 'slow' })).items).toHaveLength(0);
   });
 });
+
+describe('a parent failed by its child', () => {
+  it('is not redriven, and says why', async () => {
+    const e = await engine();
+    const P = { file: 'rd.workflow', source: 'workflow rd(): any { return await workflows.charge({ orderId: "z", amount: 500 }) }' };
+    const failed = await e.run(P, {}, { id: 'rd1' });
+    expect(failed.error?.code).toBe('CR040');
+    await expect(e.redrive('rd1')).rejects.toThrow(/a child workflow failed at line 1 \(CR040\)/);
+  });
+});
