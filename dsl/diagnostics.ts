@@ -30,7 +30,7 @@ export interface Diagnostic {
 export const CODES = {
   // syntax (parser)
   CS001: 'syntax error',
-  CS002: 'unsupported construct (function, arrow, class, import/export, try/catch/throw, new, this, …)',
+  CS002: 'unsupported construct (function, arrow, class, import/export, enum, generics, bitwise operators, new, this, …)',
   CS003: 'the file must declare exactly one workflow',
   CS004: 'invalid literal (number, string, template)',
   CS005: 'source file too large (over MAX_SOURCE_LENGTH, 64 KiB)',
@@ -59,6 +59,12 @@ export const CODES = {
   CT020: 'invalid duration',
   CT021: 'task call without await',
   CT022: 'circular type alias',
+  CT040: 'type assertion between types that do not overlap (`x as T`)',
+  CT041: 'a JavaScript or Node.js global that workflows do not have (with what to write instead)',
+  CT042: 'write to something readonly (a readonly array, tuple or field)',
+  CT043: 'type arguments where none are taken (only signal<T>(name) takes one)',
+  CT044: 'unknown label, or continue to a label that is not a loop',
+  CT045: 'one signal name awaited with two different payload types',
   // runtime
   CR001: 'property access on null',
   CR002: 'operand of the wrong type',

@@ -1,14 +1,15 @@
 /**
  * Awaits: the shapes `await` accepts, exactly the interpreter's (dsl/interpreter/awaits.ts) (CT015),
- * and the await-only built-ins — `sleep` and `signal` with their durations (CT006, CT020), and
- * `Promise.all` / `Promise.allSettled` fan-outs with their options (CT005–CT007, CT015).
+ * and the await-only built-ins — `sleep` and `signal` with their durations (CT006, CT020), typed
+ * signals `signal<T>(name)` (one payload type per name: CT045), and `Promise.all` /
+ * `Promise.allSettled` fan-outs with their options (CT005–CT007, CT015).
  */
 import type { Await, Call, Expression } from '../ast.ts';
 import { isDurationError, parseDuration } from '../duration.ts';
 import { constantScalar } from '../constant.ts';
 import { globalFn } from './builtins.ts';
 import { taskCall, unknownCall } from './calls.ts';
-import { definitelyNot, isNumberLike, isStringLike, report, show, type Ctx } from './context.ts';
+import { definitelyNot, isNumberLike, isStringLike, noTypeArgs, report, show, type Ctx } from './context.ts';
 import { badPolicy } from './policies.ts';
 import { ANY, BOOLEAN, NULL, NUMBER, STRING, arrayOf, didYouMean, objectOf, union, type Type } from './types.ts';
 
@@ -43,10 +44,16 @@ export function awaited(ctx: Ctx, aw: Await): Type {
   // A call by a task's name is the task even where a variable has that name (as in the
   // interpreter: calls resolve to tasks, variables are never callable).
   const task = callee.kind === 'Identifier' ? ctx.tasks.get(callee.name) : undefined;
-  if (task) return taskCall(ctx, t, task);
+  if (task) {
+    noTypeArgs(ctx, t, `task '${task.decl.name}'`);
+    return taskCall(ctx, t, task);
+  }
   if (callee.kind === 'Identifier' && ctx.scope.lookup(callee.name).state !== 'declared') {
     if (t.policy) badPolicy(ctx, t);
-    if (callee.name === 'sleep') return sleepCall(ctx, t);
+    if (callee.name === 'sleep') {
+      noTypeArgs(ctx, t, 'sleep(…)');
+      return sleepCall(ctx, t);
+    }
     if (callee.name === 'signal') return signalCall(ctx, t);
     if (!globalFn(callee.name)) return unknownCall(ctx, t, callee.name, callee.span);
   }
@@ -58,6 +65,7 @@ export function awaited(ctx: Ctx, aw: Await): Type {
     ctx.scope.lookup('Promise').state === 'missing'
   ) {
     if (t.policy) badPolicy(ctx, t);
+    noTypeArgs(ctx, t, `Promise.${callee.property}(…)`);
     return promiseCall(ctx, t, callee.property === 'allSettled');
   }
   ctx.call(t);
@@ -90,23 +98,46 @@ function duration(ctx: Ctx, a: Expression, what: string): void {
   }
 }
 
-/** `signal(name)` gives the payload; `signal(name, { timeout })` gives `{ timedOut, payload }`. */
+/**
+ * `signal(name)` gives the payload; `signal(name, { timeout })` gives `{ timedOut, payload }`.
+ * `signal<T>(name)` types the payload as T, and the engine checks each payload sent to that name
+ * against T when it arrives (dsl/interpreter/signals.ts `checkSignal`): so one constant name has one
+ * payload type in a workflow (CT045).
+ */
 export function signalCall(ctx: Ctx, c: Call): Type {
   if (c.args.length < 1 || c.args.length > 2) {
     report(ctx, 'CT006', c.span, `signal takes 1 or 2 arguments, got ${c.args.length}`, { hint: 'signal("approve") or signal("approve", { timeout: "2d" })' });
   }
+  let payload: Type = ANY;
+  if (c.typeArgs) {
+    if (c.typeArgs.length !== 1) {
+      report(ctx, 'CT043', c.typeArgs[0]!.span, `signal takes one type argument (the payload type), got ${c.typeArgs.length}`, { hint: 'signal<Decision>("decision")' });
+    }
+    payload = ctx.env.fromNode(c.typeArgs[0]!);
+    c.typeArgs.slice(1).forEach((t) => ctx.env.fromNode(t));
+  }
   const [name, opts, ...rest] = c.args;
   if (name) {
     const t = ctx.expr(name);
+    const constant = constantScalar(name);
     if (definitelyNot(ctx, t, isStringLike)) report(ctx, 'CT007', name.span, `a signal name must be a string, got ${show(ctx, t)}`);
-    else if (constantScalar(name) === '') report(ctx, 'CT007', name.span, 'a signal name must not be empty');
+    else if (constant === '') report(ctx, 'CT007', name.span, 'a signal name must not be empty');
+    else if (c.typeArgs && typeof constant === 'string') {
+      const seen = ctx.signals.get(constant);
+      if (!seen) ctx.signals.set(constant, { type: payload, span: c.typeArgs[0]!.span });
+      else if (!(ctx.env.assignable(seen.type, payload) && ctx.env.assignable(payload, seen.type))) {
+        report(ctx, 'CT045', c.typeArgs[0]!.span, `signal "${constant}" is awaited with payload ${show(ctx, payload)} here and ${show(ctx, seen.type)} at line ${seen.span.line}`, {
+          hint: 'a payload is checked against its name\'s type when it arrives: give one name one type (or use two names)',
+        });
+      }
+    }
   }
   rest.forEach((x) => ctx.expr(x));
-  if (!opts) return ANY;
+  if (!opts) return payload;
   if (opts.kind !== 'ObjectLiteral') {
     ctx.expr(opts);
     report(ctx, 'CT015', opts.span, 'the second argument of signal must be written as { timeout: … }');
-    return objectOf({ timedOut: BOOLEAN, payload: ANY });
+    return objectOf({ timedOut: BOOLEAN, payload: union([payload, NULL]) });
   }
   let timeout = false;
   if (!opts.properties.some((p) => p.kind === 'Property' && p.key === 'timeout')) {
@@ -122,7 +153,7 @@ export function signalCall(ctx: Ctx, c: Call): Type {
       report(ctx, 'CT015', p.span, `signal options take only timeout`, { hint: 'signal("name", { timeout: "2d" })' });
     }
   }
-  return timeout ? objectOf({ timedOut: BOOLEAN, payload: ANY }) : ANY;
+  return timeout ? objectOf({ timedOut: BOOLEAN, payload: union([payload, NULL]) }) : payload;
 }
 
 /** `Promise.all([t1(x), t2(y)])` or `Promise.all(xs.map(task), { concurrency: n })` (and allSettled). */

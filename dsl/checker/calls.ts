@@ -1,13 +1,15 @@
 /**
- * Calls: of tasks (CT006, CT007, policies), of built-in functions and methods (CT006, CT007, CT008),
- * and of names that are neither (CT005, CT013); `xs.map(task)` outside a fan-out (CT015).
+ * Calls: of tasks (CT006, CT007, policies), of built-in functions and methods (CT006, CT007, CT008;
+ * a mutating method on a readonly array: CT042), and of names that are neither (CT005, CT013; a
+ * JavaScript global: CT041); `xs.map(task)` outside a fan-out (CT015).
  */
 import type { Call, Expression, Member, Span } from '../ast.ts';
 import { arityProblem } from '../interpreter/builtins.ts';
 import { builtinType, methodOf, BUILTINS, type Builtin } from './builtins.ts';
 import { propertySpan, report, shortShow, show, type Ctx, type TaskInfo } from './context.ts';
+import { jsGlobal } from './javascript.ts';
 import { policy } from './policies.ts';
-import { ANY, didYouMean, union, type Type } from './types.ts';
+import { ANY, didYouMean, isReadonly, union, type Type } from './types.ts';
 
 /** Array methods people reach for that take functions; none exist here. */
 const FUNCTION_METHODS = new Set(['map', 'filter', 'forEach', 'reduce', 'find', 'findIndex', 'some', 'every', 'flatMap']);
@@ -18,6 +20,11 @@ export function args(ctx: Ctx, args: Expression[]): Type[] {
 
 export function unknownCall(ctx: Ctx, c: Call, name: string, span: Span): Type {
   args(ctx, c.args);
+  const js = jsGlobal(name);
+  if (js) {
+    report(ctx, 'CT041', span, `${js.what} is not available in a workflow`, { hint: js.instead });
+    return ANY;
+  }
   if (name === ctx.program.workflow.name) {
     report(ctx, 'CT013', c.span, `a workflow cannot call a workflow ('${name}' is this workflow)`, {
       hint: 'loop inside the workflow instead, or move the work into a task',
@@ -34,10 +41,17 @@ export function unknownCall(ctx: Ctx, c: Call, name: string, span: Span): Type {
 
 export function taskCall(ctx: Ctx, c: Call, task: TaskInfo): Type {
   const name = task.decl.name;
+  if (task.decl.recovered) {
+    // a declaration that did not parse (its syntax error is reported): nothing to check against
+    args(ctx, c.args);
+    return ANY;
+  }
   const n = task.params.length;
-  if (c.args.length !== n) {
-    report(ctx, 'CT006', c.span, `task '${name}' takes ${n} argument${n === 1 ? '' : 's'}, got ${c.args.length}`, {
-      hint: `declared as task ${name}(${task.decl.params.map((p) => p.name).join(', ')})`,
+  const required = task.decl.params.filter((p) => !p.optional).length;
+  if (c.args.length < required || c.args.length > n) {
+    const want = required === n ? `${n}` : `${required} to ${n}`;
+    report(ctx, 'CT006', c.span, `task '${name}' takes ${want} argument${want === '1' ? '' : 's'}, got ${c.args.length}`, {
+      hint: `declared as task ${name}(${task.decl.params.map((p) => p.name + (p.optional ? '?' : '')).join(', ')})`,
     });
   }
   c.args.forEach((a, i) => {
@@ -73,11 +87,18 @@ export function builtinCall(ctx: Ctx, c: Call, b: Builtin, name: string, element
 
 export function methodCall(ctx: Ctx, c: Call, callee: Member, recv: Type): Type {
   const ms = ctx.env.members(recv).filter((m) => m.kind !== 'null' && m.kind !== 'void');
-  if (ms.length === 0 || ms.some((m) => m.kind === 'any')) {
+  // an argument that did not parse (a rejected callback, say): its error is reported already
+  if (ms.length === 0 || ms.some((m) => m.kind === 'any') || c.args.some((a) => a.kind === 'Invalid')) {
     args(ctx, c.args);
     return ANY;
   }
   const name = callee.property;
+  const mutator = methodOf('array', name)?.mutates === true;
+  if (mutator && ms.some((m) => (m.kind === 'array' || m.kind === 'tuple') && isReadonly(m))) {
+    report(ctx, 'CT042', propertySpan(ctx, callee), `'${name}' changes the array, but ${shortShow(ctx, recv)} is readonly`, {
+      hint: `make a changed copy instead, e.g. [...xs, item] or xs.slice(), or drop readonly from the type`,
+    });
+  }
   for (const m of ms) {
     if (m.kind === 'string' || (m.kind === 'literal' && typeof m.value === 'string')) {
       const b = methodOf('string', name);

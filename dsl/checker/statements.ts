@@ -1,13 +1,26 @@
 /**
- * Statements: declarations and assignments (CT003, CT007, CT017), blocks and their scopes, returns
- * (CT007, CT012), and control flow — unreachable code (CT010), loops that spin (CT011), break and
- * continue outside a loop (CT016).
+ * Statements: declarations and assignments (CT003, CT007, CT017; readonly targets: CT042;
+ * destructuring assignments), blocks and their scopes, returns (CT007, CT012), and control flow —
+ * unreachable code (CT010), loops that spin (CT011), `switch`, labels, and break and continue
+ * outside a loop or switch (CT016) or to a label that is not there (CT044).
  */
-import { assertNever, type Block, type Expression, type Span, type Statement, type Try, type VarDecl } from '../ast.ts';
-import { bind, declaredNames, elementOf, patternNames } from './bindings.ts';
-import { definitelyNot, isNumberLike, report, show, type Ctx } from './context.ts';
-import { arithmetic, expr, identifier, valueOf } from './expressions.ts';
+import {
+  assertNever,
+  type Assign,
+  type AssignTarget,
+  type Block,
+  type Expression,
+  type Span,
+  type Statement,
+  type Switch,
+  type Try,
+  type VarDecl,
+} from '../ast.ts';
+import { arrayMembers, bind, declaredNames, elementAt, elementOf, fieldOrNull, objectRest, patternNames, restAfter } from './bindings.ts';
+import { definitelyNot, isNumberLike, report, show, type Breakable, type Ctx } from './context.ts';
+import { arithmetic, expr, identifier, overlaps, valueOf } from './expressions.ts';
 import { hasWayOut, isConstantTrue } from './flow.ts';
+import { writeTarget } from './properties.ts';
 import { Scope, type Binding } from './scope.ts';
 import { ANY, widen, type Type } from './types.ts';
 
@@ -45,14 +58,28 @@ function block(ctx: Ctx, b: Block): boolean {
   }
 }
 
-/** Gives whether the statement can complete normally (fall through to the next one). */
-function statement(ctx: Ctx, s: Statement): boolean {
+/**
+ * Gives whether the statement can complete normally (fall through to the next one). `labels` are
+ * the labels written right before it (`a: b: while …`).
+ */
+function statement(ctx: Ctx, s: Statement, labels: string[] = []): boolean {
+  if (labels.length > 0 && s.kind !== 'While' && s.kind !== 'For' && s.kind !== 'ForOf' && s.kind !== 'Switch' && s.kind !== 'Labeled') {
+    // `label: { … break label … }`: a break to the label goes on after the statement
+    const frame: Breakable = { broke: false, kind: 'label', labels };
+    ctx.loops.push(frame);
+    try {
+      return statement(ctx, s) || frame.broke;
+    } finally {
+      ctx.loops.pop();
+    }
+  }
   switch (s.kind) {
     case 'VarDecl':
       varDecl(ctx, s);
       return true;
     case 'Assign':
-      assign(ctx, s.target, s.op, s.value, s.span);
+      if (s.target.kind === 'ArrayAssignPattern' || s.target.kind === 'ObjectAssignPattern') assignPattern(ctx, s.target, valueOf(ctx, s.value));
+      else assign(ctx, s.target, s.op, s.value, s.span);
       return true;
     case 'Update':
       update(ctx, s.target, s.op, s.span);
@@ -70,7 +97,7 @@ function statement(ctx: Ctx, s: Statement): boolean {
     }
     case 'While': {
       expr(ctx, s.test);
-      return loop(ctx, s, isConstantTrue(s.test), () => statement(ctx, s.body));
+      return loop(ctx, s, labels, isConstantTrue(s.test), () => statement(ctx, s.body));
     }
     case 'For': {
       const saved = ctx.scope;
@@ -78,7 +105,7 @@ function statement(ctx: Ctx, s: Statement): boolean {
       try {
         if (s.init) statement(ctx, s.init);
         if (s.test) expr(ctx, s.test);
-        return loop(ctx, s, !s.test || isConstantTrue(s.test), () => {
+        return loop(ctx, s, labels, !s.test || isConstantTrue(s.test), () => {
           statement(ctx, s.body);
           if (s.update) statement(ctx, s.update);
         });
@@ -92,23 +119,31 @@ function statement(ctx: Ctx, s: Statement): boolean {
       ctx.scope = new Scope(saved);
       try {
         bind(ctx, s.target, elementOf(ctx, it, s.iterable.span), s.declKind);
-        return loop(ctx, s, false, () => statement(ctx, s.body));
+        return loop(ctx, s, labels, false, () => statement(ctx, s.body));
       } finally {
         ctx.scope = saved;
       }
     }
     case 'Break':
-    case 'Continue': {
-      const loop = ctx.loops[ctx.loops.length - 1];
-      if (!loop) {
-        report(ctx, 'CT016', s.span, `${s.kind === 'Break' ? 'break' : 'continue'} outside a loop`, {
-          hint: 'break and continue only work inside while, for and for…of; use return to leave the workflow',
+    case 'Continue':
+      return jump(ctx, s.kind, s.label, s.span);
+    case 'Switch':
+      return switchStmt(ctx, s, labels);
+    case 'Labeled': {
+      if (labels.includes(s.label) || ctx.loops.some((f) => f.labels?.includes(s.label))) {
+        report(ctx, 'CT044', { ...s.span, end: s.span.start + s.label.length }, `the label '${s.label}' is already used by an enclosing statement`, {
+          hint: 'give each nested labeled statement its own label',
         });
-        return true;
       }
-      if (s.kind === 'Break') loop.broke = true;
-      return false;
+      return statement(ctx, s.body, [...labels, s.label]);
     }
+    case 'Invalid':
+      // what did not parse (a partial program): its names are declared, anything else is unknown
+      ctx.partial = true;
+      for (const name of s.declares ?? []) {
+        if (!ctx.scope.own(name)) ctx.scope.declare({ name, kind: 'let', type: ANY, span: s.span });
+      }
+      return true;
     case 'Return':
       returnStmt(ctx, s.argument, s.span);
       return false;
@@ -123,18 +158,90 @@ function statement(ctx: Ctx, s: Statement): boolean {
 }
 
 /**
+ * `break` / `continue`, plain or to a label: whether it can complete (never), after marking what it
+ * leaves. A plain `break` leaves the innermost loop or switch, a plain `continue` goes on with the
+ * innermost loop; `break label` leaves the labeled statement, `continue label` needs a labeled loop.
+ */
+function jump(ctx: Ctx, kind: 'Break' | 'Continue', label: string | undefined, span: Span): boolean {
+  const word = kind === 'Break' ? 'break' : 'continue';
+  if (label !== undefined) {
+    let target: Breakable | undefined;
+    for (let i = ctx.loops.length - 1; i >= 0 && !target; i--) if (ctx.loops[i]!.labels?.includes(label)) target = ctx.loops[i];
+    if (!target) {
+      report(ctx, 'CT044', span, `${word} ${label}: there is no enclosing statement labeled '${label}'`, {
+        hint: `label the loop or block it should leave: ${label}: for (…) { … }`,
+      });
+      return true; // reported: no "unreachable" warnings after it
+    }
+    if (kind === 'Continue' && target.kind !== undefined) {
+      report(ctx, 'CT044', span, `continue ${label}: '${label}' labels a ${target.kind === 'switch' ? 'switch' : 'statement'}, not a loop`, {
+        hint: 'continue goes on with the next iteration of a loop; use break to leave a labeled block',
+      });
+      return true;
+    }
+    if (kind === 'Break') target.broke = true;
+    return false;
+  }
+  let target: Breakable | undefined;
+  for (let i = ctx.loops.length - 1; i >= 0 && !target; i--) {
+    const f = ctx.loops[i]!;
+    if (f.kind === undefined || (kind === 'Break' && f.kind === 'switch')) target = f;
+  }
+  if (!target) {
+    report(ctx, 'CT016', span, kind === 'Break' ? 'break outside a loop or switch' : 'continue outside a loop', {
+      hint: 'break and continue only work inside while, for and for…of (and break inside switch); use return to leave the workflow',
+    });
+    return true;
+  }
+  if (kind === 'Break') target.broke = true;
+  return false;
+}
+
+/**
+ * `switch`: the discriminant, each case test (CT007 when it can never equal the discriminant, as
+ * `===` would be reported), and the case bodies in one scope, falling through from one case to
+ * the next. Completes when there is no `default`, when a `break` leaves it, or when the last case
+ * falls off the end.
+ */
+function switchStmt(ctx: Ctx, s: Switch, labels: string[]): boolean {
+  const dt = expr(ctx, s.discriminant);
+  const saved = ctx.scope;
+  ctx.scope = new Scope(saved, declaredNames(s.cases.flatMap((c) => c.consequent)));
+  const frame: Breakable = { broke: false, kind: 'switch', labels };
+  ctx.loops.push(frame);
+  let falls = true;
+  try {
+    for (const c of s.cases) {
+      if (c.test) {
+        const tt = expr(ctx, c.test);
+        if (!overlaps(ctx, dt, tt)) {
+          report(ctx, 'CT007', c.test.span, `this case never matches: ${show(ctx, tt)} and ${show(ctx, dt)} have no value in common`, {
+            hint: 'a case matches when it is === to the switch value (no conversion)',
+          });
+        }
+      }
+      falls = statements(ctx, c.consequent);
+    }
+  } finally {
+    ctx.loops.pop();
+    ctx.scope = saved;
+  }
+  return !s.cases.some((c) => !c.test) || falls || frame.broke;
+}
+
+/**
  * A loop body. `endless` loops (constant-true or missing test) complete only through `break`;
  * one whose body cannot await, break or return spins forever (CT011).
  */
-function loop(ctx: Ctx, s: Statement & { kind: 'While' | 'For' | 'ForOf' }, endless: boolean, body: () => void): boolean {
-  const frame = { broke: false };
+function loop(ctx: Ctx, s: Statement & { kind: 'While' | 'For' | 'ForOf' }, labels: string[], endless: boolean, body: () => void): boolean {
+  const frame: Breakable = { broke: false, labels };
   ctx.loops.push(frame);
   try {
     body();
   } finally {
     ctx.loops.pop();
   }
-  if (endless && !hasWayOut(s.body, 0)) {
+  if (endless && !hasWayOut(s.body, 0, new Set(), new Set(labels))) {
     report(ctx, 'CT011', s.span, 'this loop can spin forever: its body has no await, break or return', {
       severity: 'warning',
       hint: 'add a condition, a break, or an await (e.g. await sleep("1s")) inside the loop',
@@ -171,7 +278,8 @@ function varDecl(ctx: Ctx, s: VarDecl): void {
   if (s.init) {
     const init = valueOf(ctx, s.init);
     if (declared) expectAssignable(ctx, init, declared, s.init.span, 'cannot assign');
-    t = declared ?? bindingType(init);
+    // `as const` keeps its literal types (that is what it is for)
+    t = declared ?? (s.init.kind === 'As' && !s.init.type ? init : bindingType(init));
   } else if (declared) {
     t = declared;
   }
@@ -183,15 +291,21 @@ function bindingType(t: Type): Type {
   return widen(t);
 }
 
+/** `x!`, `x as T` and `x satisfies T` as an assignment target are `x` (type-level only, as in TypeScript). */
+export function stripAssertions(e: Expression): Expression {
+  while (e.kind === 'NonNull' || e.kind === 'As' || e.kind === 'Satisfies') e = e.expression;
+  return e;
+}
+
 /** The root variable of an assignment target, after checking the target's shape (CT017). */
 function lvalue(ctx: Ctx, target: Expression): Binding | undefined {
-  let e = target;
+  let e = stripAssertions(target);
   while (e.kind === 'Member' || e.kind === 'Index') {
     if (e.optional) {
       report(ctx, 'CT017', e.span, 'cannot assign through ?.', { hint: 'check for null first, then assign with .' });
       return undefined;
     }
-    e = e.object;
+    e = stripAssertions(e.object);
   }
   if (e.kind !== 'Identifier') {
     report(ctx, 'CT017', target.span, 'invalid assignment target', { hint: 'assign to a variable, a property (o.p) or an element (xs[i])' });
@@ -203,21 +317,66 @@ function lvalue(ctx: Ctx, target: Expression): Binding | undefined {
   return undefined;
 }
 
-function assign(ctx: Ctx, target: Expression, op: '=' | '+=' | '-=' | '*=' | '/=', value: Expression, span: Span): void {
+/** The type of an assignment target after its checks (shape CT017, const CT003, readonly CT042); `any` when it is no target. */
+function targetType(ctx: Ctx, written: Expression, span: Span): Type {
+  const target = stripAssertions(written);
   const root = lvalue(ctx, target);
   if (root && target.kind === 'Identifier' && root.kind === 'const') {
     report(ctx, 'CT003', span, `cannot assign to '${root.name}': it is a const`, { hint: `declare it with let ${root.name} = … if it must change` });
   }
-  const tt = root ? (target.kind === 'Identifier' ? root.type : expr(ctx, target)) : ANY;
-  if (target.kind !== 'Identifier' && !root) subExpressions(ctx, target);
+  if (!root) {
+    if (target.kind !== 'Identifier') subExpressions(ctx, target);
+    return ANY;
+  }
+  if (target.kind === 'Identifier') return root.type;
+  if (target.kind !== 'Member' && target.kind !== 'Index') return expr(ctx, target);
+  const w = writeTarget(ctx, target);
+  if (w.readonly) report(ctx, 'CT042', target.span, `cannot assign here: ${w.readonly}`, { hint: 'build a changed copy instead ({ ...o, k: v }, [...xs]), or drop readonly from the type' });
+  return w.type;
+}
+
+function assign(ctx: Ctx, target: Expression, op: Assign['op'], value: Expression, span: Span): void {
+  const tt = targetType(ctx, target, span);
   const vt = valueOf(ctx, value);
-  if (op === '=') {
+  if (op === '=' || op === '??=' || op === '||=' || op === '&&=') {
+    // the logical ones assign the value only when the target is null / falsy / truthy: it must fit too
     expectAssignable(ctx, vt, tt, value.span, 'cannot assign');
     return;
   }
-  const arith = op.slice(0, 1) as '+' | '-' | '*' | '/';
+  const arith = op.slice(0, -1) as '+' | '-' | '*' | '/' | '%' | '**';
   const result = arithmetic(ctx, arith, tt, vt, target, value);
   if (!ctx.env.isAny(result)) expectAssignable(ctx, result, tt, value.span, 'cannot assign');
+}
+
+/**
+ * A destructuring assignment `[a, b] = v` / `({ a, b: o.c } = v)`: each target takes its element or
+ * field of `t`, as a declaration's pattern would (bindings.ts), and is checked like `target = …`.
+ */
+function assignPattern(ctx: Ctx, p: AssignTarget, t: Type): void {
+  switch (p.kind) {
+    case 'ArrayAssignPattern': {
+      const { arrays, isAny } = arrayMembers(ctx, t, p.span);
+      p.elements.forEach((el, i) => {
+        if (el) assignPattern(ctx, el, elementAt(arrays, isAny, i));
+      });
+      if (p.rest) assignPattern(ctx, p.rest, restAfter(arrays, isAny, p.elements.length));
+      return;
+    }
+    case 'ObjectAssignPattern': {
+      const isAny = ctx.env.isAny(t);
+      for (const prop of p.properties) assignPattern(ctx, prop.value, isAny ? ANY : widenIfLiteral(fieldOrNull(ctx, t, prop.key)));
+      if (p.rest) assignPattern(ctx, p.rest, objectRest(ctx, t, p.properties.map((x) => x.key)));
+      return;
+    }
+    default: {
+      const tt = targetType(ctx, p, p.span);
+      expectAssignable(ctx, t, tt, p.span, 'cannot assign');
+    }
+  }
+}
+
+function widenIfLiteral(t: Type): Type {
+  return t.kind === 'literal' ? widen(t) : t;
 }
 
 /** Checks the parts of an invalid target for other errors (undeclared names and so on). */
@@ -229,7 +388,8 @@ function subExpressions(ctx: Ctx, e: Expression): void {
   }
 }
 
-function update(ctx: Ctx, target: Expression, op: '++' | '--', span: Span): void {
+function update(ctx: Ctx, written: Expression, op: '++' | '--', span: Span): void {
+  const target = stripAssertions(written);
   const root = lvalue(ctx, target);
   if (!root) return;
   if (target.kind === 'Identifier' && root.kind === 'const') {
@@ -237,7 +397,13 @@ function update(ctx: Ctx, target: Expression, op: '++' | '--', span: Span): void
       hint: `declare it with let ${root.name} = … if it must change`,
     });
   }
-  const t = target.kind === 'Identifier' ? root.type : expr(ctx, target);
+  let t: Type;
+  if (target.kind === 'Identifier') t = root.type;
+  else if (target.kind === 'Member' || target.kind === 'Index') {
+    const w = writeTarget(ctx, target);
+    if (w.readonly) report(ctx, 'CT042', target.span, `cannot ${op === '++' ? 'increment' : 'decrement'} here: ${w.readonly}`);
+    t = w.type;
+  } else t = expr(ctx, target);
   if (definitelyNot(ctx, t, isNumberLike)) report(ctx, 'CT007', target.span, `${op} needs a number, got ${show(ctx, t)}`);
 }
 

@@ -12,7 +12,7 @@
  */
 import { assertNever, type Program } from '../ast.ts';
 import { matchEvent } from './awaits.ts';
-import type { Frame, Pending, Scope } from './frames.ts';
+import { scopeOf, type Frame, type Pending, type Scope } from './frames.ts';
 import { Machine } from './machine.ts';
 import { indexProgram } from './program.ts';
 import { upgradeState } from './state.ts';
@@ -94,7 +94,7 @@ export function waitingFor(state: ExecState): Waiting | null {
 export function variablesOf(state: ExecState): Record<string, Value> {
   const out: Record<string, Value> = {};
   for (const f of (state.frames ?? []) as Frame[]) {
-    const v = (f.k === 'L' || f.k === 'F' || f.k === 'O') && f.v ? f.v : undefined;
+    const v = scopeOf(f);
     if (v) for (const [k, x] of Object.entries(v)) setOwn(out, k, x);
   }
   return out;
