@@ -14,10 +14,13 @@ export type * from './ast.ts';
 export * from './diagnostics.ts';
 export * from './interpreter/types.ts';
 export { parse, MAX_SOURCE_LENGTH, MAX_NESTING, MAX_SYNTAX_ERRORS } from './parser.ts';
-export { check, checkInput } from './checker/index.ts';
+export { check, checkInput, checkValue } from './checker/index.ts';
 export { start, resume, waitingFor, variablesOf, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
 export {
   admitSignal,
+  checkSignal,
+  signalType,
+  type PayloadCheck,
   MAX_DEPTH,
   MAX_LOG_LINES,
   MAX_LOG_MESSAGE,

@@ -27,7 +27,7 @@ import type { Ctx } from './context.ts';
 import { checkProgram, createContext } from './declarations.ts';
 import { call, expr } from './expressions.ts';
 
-export { checkInput } from './input.ts';
+export { checkInput, checkValue } from './input.ts';
 
 /** All diagnostics of a program, sorted by position. Never throws on a well-formed AST. */
 export function check(program: Program): Diagnostic[] {

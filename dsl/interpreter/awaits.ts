@@ -16,7 +16,7 @@ import { parseDuration } from '../duration.ts';
 import type { ChildCall, Pending, PendingAll, PendingSignal } from './frames.ts';
 import { PositionedError } from './errors.ts';
 import type { AwaitHost as Machine, AwaitStatement } from './host.ts';
-import { admitSignal, buffer, takeBuffered } from './signals.ts';
+import { admitSignal, buffer, checkSignal, takeBuffered } from './signals.ts';
 import { DEFAULT_POLICY, POLICY_TYPE_LIMITS, type TaskFailure, type TaskPolicy, type Value, type WorkflowError, type WorkflowEvent } from './types.ts';
 import { copy, fromOutside, isObject, kindOf, outsideText, RuntimeError } from './values.ts';
 
@@ -216,12 +216,18 @@ function awaitSignal(m: Machine, node: Await, stmt: AwaitStatement, call: Call):
     timeoutMs = waitDuration(o.timeout!, 'signal timeout', span);
   }
   const id = nextId(m, node);
-  const buffered = takeBuffered(m.state, name);
-  if (buffered) {
+  const p: PendingSignal = { t: 'signal', id, a: node.id, s: stmt.id, name };
+  for (let buffered = takeBuffered(m.state, name); buffered; buffered = takeBuffered(m.state, name)) {
     const payload = buffered.payload;
+    // A payload buffered under a computed name before its `signal<T>` awaited it could not be
+    // checked when it came (signals.ts `signalType`): one that does not fit is dropped and logged.
+    const fits = call.typeArgs ? checkSignal(m.ix.program, { ...m.state, status: 'waiting', pending: p }, name, payload) : ({ ok: true } as const);
+    if (!fits.ok) {
+      m.commands.push({ type: 'log', level: 'warn', message: `signal "${name}" dropped: ${fits.message}`, at: at(call.span) });
+      continue;
+    }
     return { immediate: true, value: timeoutMs === undefined ? payload : { timedOut: false, payload } };
   }
-  const p: PendingSignal = { t: 'signal', id, a: node.id, s: stmt.id, name };
   if (timeoutMs !== undefined) p.timeoutMs = timeoutMs;
   m.state.pending = p;
   m.state.status = 'waiting';
@@ -374,6 +380,8 @@ export function matchEvent(m: Machine, event: WorkflowEvent): Match {
     // Why ignore rather than fail: anyone allowed to signal must not be able to fail the instance.
     const door = admitSignal(m.state, event.name, event.payload, m.options);
     if (!door.ok) return { kind: 'ignored', why: `${door.code}: ${door.message}` };
+    const typed = checkSignal(m.ix.program, m.state, event.name, event.payload);
+    if (!typed.ok) return { kind: 'ignored', why: `${typed.code}: ${typed.message}` };
     if (p && p.t === 'signal' && p.name === event.name) {
       const payload = fromOutside(event.payload);
       if (p.timeoutMs === undefined) return { kind: 'value', value: payload };

@@ -37,6 +37,9 @@ export { MAX_DEPTH } from './values.ts';
 export { MAX_LOG_LINES, MAX_LOG_MESSAGE } from './machine.ts';
 export {
   admitSignal,
+  checkSignal,
+  signalType,
+  type PayloadCheck,
   DEFAULT_MAX_BUFFERED_SIGNALS,
   DEFAULT_MAX_BUFFERED_SIGNAL_BYTES,
   type Admission,
