@@ -91,7 +91,6 @@ export const MESSAGES = {
   debugger: '`debugger` is not supported: use `console.log(…)` and `currant status <id>` to see the variables',
   bitwise: 'bitwise operators are not supported: use arithmetic (`Math.floor(x / 2)`, `x % 2`) or a task',
   unaryPow: 'a unary operator right before `**` is ambiguous: write `(-x) ** 2` or `-(x ** 2)`',
-  cast: '`<T>x` type assertions are not supported: write `x as T`',
   regex: 'regular expressions are not supported: use string methods (`includes`, `startsWith`, `split`, `replaceAll`) or a task',
   tagged: 'tagged templates are not supported: call a function on the template\'s value instead',
   objectAssign: 'wrap a destructuring assignment to an object pattern in parentheses: `({ a, b } = value)` (a `{` at the start of a statement opens a block)',
@@ -409,6 +408,7 @@ function typeArgs(iter: ohm.Node): A.TypeNode[] | undefined {
 
 /** One link of a postfix chain applied to `object`; `s` spans from the chain's head to this link. */
 function postfixOp(op: ohm.Node, object: A.Expression, s: A.Span): A.Expression {
+  if (op.ctorName === 'nonNullOp') return { kind: 'NonNull', id: -1, span: s, expression: object };
   let c = op.children[0]!;
   // `PostfixOp_rare`: a lookahead, then the PostfixRare node and its case
   if (c.ctorName === 'PostfixOp_rare') c = c.children[1]!.children[0]!;
@@ -440,8 +440,6 @@ function postfixOp(op: ohm.Node, object: A.Expression, s: A.Span): A.Expression 
       if (p) call.policy = p;
       return call;
     }
-    case 'PostfixRare_nonNull':
-      return { kind: 'NonNull', id: -1, span: s, expression: object };
     case 'PostfixRare_tagged_reject':
       report('CS002', spanNode(c), MESSAGES.tagged);
       return { kind: 'Invalid', id: -1, span: s };
@@ -521,7 +519,8 @@ function headerParams(header: string, start: number): A.Param[] {
   const open = header.indexOf('(');
   if (open < 0) return [];
   const out: A.Param[] = [];
-  let depth = 0;
+  let depth = 0; // ( [ {
+  let angles = 0; // < > of generic types, which a broken header may leave open
   let segStart = open + 1;
   const flush = (end: number) => {
     const seg = header.slice(segStart, end);
@@ -530,14 +529,16 @@ function headerParams(header: string, start: number): A.Param[] {
   };
   for (let i = open; i < header.length; i++) {
     const c = header[i]!;
-    if (c === '(' || c === '[' || c === '{' || c === '<') depth++;
-    else if (c === ')' || c === ']' || c === '}' || c === '>') {
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === '<') angles++;
+    else if (c === '>') angles = Math.max(0, angles - 1);
+    else if (c === ')' || c === ']' || c === '}') {
       depth--;
       if (depth === 0) {
         flush(i);
         break;
       }
-    } else if (c === ',' && depth === 1) {
+    } else if (c === ',' && depth === 1 && angles === 0) {
       flush(i);
       segStart = i + 1;
     }
@@ -760,7 +761,7 @@ semantics.addOperation('ast', {
     type.ast();
     return rejectType(this, MESSAGES.typeOperator, kw);
   },
-  PrimaryType_function_reject(_tps, _l, _ps, _comma, _r, _arrow, _ret) {
+  PrimaryType_function_reject(_l, _ps, _comma, _r, _arrow, _ret) {
     return rejectType(this, MESSAGES.functionType);
   },
   PrimaryType_template_reject(_t) {
@@ -1127,10 +1128,6 @@ semantics.addOperation('ast', {
   Unary_bitNot_reject(op, _arg) {
     return reject(this, MESSAGES.bitwise, op);
   },
-  Unary_cast_reject(_l, _type, _r, arg) {
-    arg.ast();
-    return reject(this, MESSAGES.cast);
-  },
   Postfix(head, ops) {
     let node = head.ast() as A.Expression;
     const start = head.source.startIdx;
@@ -1452,9 +1449,15 @@ function expectedList(failures: OhmFailure[]): string[] {
     out.push(name);
     for (const t of items) if (members.has(t)) used.add(t);
   };
-  if (has('"any"') && has('"boolean"')) group('a type', TYPE_STARTS);
-  else if (has('"if"') && has('"const"')) group('a statement', STATEMENT_STARTS);
-  else if (has('an identifier') && has('a number')) group('an expression', EXPRESSION_STARTS);
+  const expression = has('an identifier') && has('a number') && (has('"!"') || has('"await"'));
+  if (has('"if"') && has('"const"')) group('a statement', STATEMENT_STARTS);
+  else if (has('"any"') && has('"boolean"')) {
+    // a type where an expression may stand too is `a < b` tried as `f<T>(…)`: the expression is meant
+    if (expression) {
+      group('an expression', EXPRESSION_STARTS);
+      for (const t of items) if (TYPE_STARTS.has(t)) used.add(t);
+    } else group('a type', TYPE_STARTS);
+  } else if (has('an identifier') && has('a number')) group('an expression', EXPRESSION_STARTS);
   // Operators count only when some of them could not start the expected statement or expression.
   if (items.filter((t) => OPERATORS.has(t) && !EXPRESSION_STARTS.has(t) && !used.has(t)).length >= 2) group('an operator', OPERATORS);
   for (const t of items) if (!used.has(t)) out.push(t);

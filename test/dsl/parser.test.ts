@@ -508,6 +508,111 @@ describe('parse: node ids', () => {
   });
 });
 
+describe('parse: TypeScript syntax (issue 10)', () => {
+  it('type arguments on calls, as TypeScript: `a < b > (c)` is a call', () => {
+    const c = expr('signal<Decision>("d")') as A.Call;
+    expect(c.kind).toBe('Call');
+    expect(c.typeArgs?.map((t) => t.kind)).toEqual(['TypeRef']);
+    expect(show(expr('a < b > (c)'))).toBe('a(c)');
+    expect(show(expr('a < b && c > (d)'))).toBe('((a < b) && (c > d))');
+    expect(show(expr('i < n'))).toBe('(i < n)');
+    expect((expr('f<Array<number>>(x)') as A.Call).typeArgs?.[0]?.kind).toBe('ArrayType');
+  });
+  it('as, as const, satisfies (relational precedence, same line) and the non-null assertion', () => {
+    expect(show(expr('a + b as T'))).toBe('((a + b) as TypeRef)');
+    expect(show(expr('a < b as T'))).toBe('((a < b) as TypeRef)');
+    expect(show(expr('a as number < b'))).toBe('((a as PrimitiveType) < b)');
+    expect(show(expr('a ?? b as const'))).toBe('(a ?? (b as const))');
+    expect(show(expr('x satisfies T'))).toBe('(x satisfies TypeRef)');
+    expect(show(expr('f(x)!.y'))).toBe('f(x)!.y');
+    expect(show(expr('x! == y'))).toBe('(x! == y)');
+    expect(show(expr('x != y'))).toBe('(x != y)');
+    // on the next line, `as` is a new statement (as TypeScript reads it)
+    expect(stmts('x\nas').map((st) => st.kind)).toEqual(['ExprStmt', 'ExprStmt']);
+    expect(stmts('x\n!y').map((st) => st.kind)).toEqual(['ExprStmt', 'ExprStmt']);
+  });
+  it('** is right-associative and binds tighter than * / %', () => {
+    expect(show(expr('2 ** 3 ** 2'))).toBe('(2 ** (3 ** 2))');
+    expect(show(expr('a * b ** c % d'))).toBe('((a * (b ** c)) % d)');
+    expect(show(expr('(-2) ** 2'))).toBe('((-2) ** 2)');
+    expect(show(expr('2 ** -1'))).toBe('(2 ** (-1))');
+  });
+  it('every assignment operator', () => {
+    const ops = stmts('x = 1\nx += 1\nx -= 1\nx *= 1\nx /= 1\nx %= 1\nx **= 1\nx ??= 1\nx ||= 1\nx &&= 1').map((st) => (st as A.Assign).op);
+    expect(ops).toEqual(['=', '+=', '-=', '*=', '/=', '%=', '**=', '??=', '||=', '&&=']);
+  });
+  it('destructuring assignment: arrays with holes and rest, objects in parentheses, any target', () => {
+    const a = stmt('[a, , o.b, ...xs[0]] = await t()', 'Assign');
+    expect(show(a.target)).toBe('[a, , o.b, ...xs[0]]=');
+    expect(a.value.kind).toBe('Await');
+    expect(show(stmt('({ a, b: o.c, ...rest } = v)', 'Assign').target)).toBe('{a: a, b: o.c, ...rest}=');
+    expect(show(stmt('[[a, b], { c }] = v', 'Assign').target)).toBe('[[a, b]=, {c: c}=]=');
+    // not an assignment: an array literal statement
+    expect(stmt('[a, b].includes(c)', 'ExprStmt').expression.kind).toBe('Call');
+  });
+  it('switch, case and default, in one scope per switch', () => {
+    const sw = stmt('switch (x) {\n  case 1:\n  case 2: y()\n    break\n  default: z()\n}', 'Switch');
+    expect(sw.cases.map((c) => [c.test ? show(c.test) : 'default', c.consequent.map((x) => x.kind)])).toEqual([
+      ['1', []],
+      ['2', ['ExprStmt', 'Break']],
+      ['default', ['ExprStmt']],
+    ]);
+  });
+  it('labels, and break / continue with a label on the same line', () => {
+    const l = stmt('outer: for (const x of xs) { continue outer }', 'Labeled');
+    expect(l.label).toBe('outer');
+    const loop = l.body as A.ForOf;
+    expect(((loop.body as A.Block).body[0] as A.Continue).label).toBe('outer');
+    const [b, e] = stmts('while (true) {\n  break\n  done\n}').flatMap((st) => ((st as A.While).body as A.Block).body);
+    expect((b as A.Break).label).toBeUndefined(); // a label on the next line is a statement of its own
+    expect(e!.kind).toBe('ExprStmt');
+  });
+  it('optional calls', () => {
+    const c = expr('o.m?.(1)') as A.Call;
+    expect([c.kind, c.optional, show(c)]).toEqual(['Call', true, 'o.m(1)']);
+  });
+  it('types: Record, readonly, tuples, intersections, index signatures, unknown / undefined / object', () => {
+    expect(type('Record<string, number>')).toMatchObject({ kind: 'RecordType', key: { name: 'string' }, value: { name: 'number' } });
+    expect(type('readonly string[]')).toMatchObject({ kind: 'ReadonlyType', type: { kind: 'ArrayType' } });
+    expect(type('ReadonlyArray<string>')).toMatchObject({ kind: 'ReadonlyType', type: { kind: 'ArrayType' } });
+    expect(type('Readonly<P>')).toMatchObject({ kind: 'ReadonlyType', type: { kind: 'TypeRef', name: 'P' } });
+    expect(type('[string, number]')).toMatchObject({ kind: 'TupleType', elements: [{ name: 'string' }, { name: 'number' }] });
+    expect(type('A & { b: string }')).toMatchObject({ kind: 'IntersectionType', types: [{ kind: 'TypeRef' }, { kind: 'ObjectType' }] });
+    expect(type('{ readonly a: string, [key: string]: number }')).toMatchObject({
+      kind: 'ObjectType',
+      members: [{ name: 'a', readonly: true }],
+      index: { name: 'number' },
+    });
+    expect(type('unknown | undefined | object')).toMatchObject({ kind: 'UnionType', types: [{ name: 'unknown' }, { name: 'undefined' }, { name: 'object' }] });
+  });
+  it('interface declarations (extends is an intersection), optional parameters', () => {
+    const p = ok('interface A { a: string }\ninterface B extends A { b?: number; readonly c: boolean }\ntask t(x: string, y?: number): void\nworkflow w(z?: string) {}');
+    expect(p.types.map((t) => [t.name, t.form, t.type.kind])).toEqual([
+      ['A', 'interface', 'ObjectType'],
+      ['B', 'interface', 'IntersectionType'],
+    ]);
+    expect(p.tasks[0]!.params.map((x) => [x.name, x.optional ?? false])).toEqual([['x', false], ['y', true]]);
+    expect(p.workflow.params[0]).toMatchObject({ name: 'z', optional: true });
+  });
+  it('everything else TypeScript has says what to write instead (CS002)', () => {
+    const one = (src: string) => diags(src).map((d) => d.replace(/^CS002 \d+:\d+ /, ''));
+    expect(one('enum E { A }\nworkflow w() {}')).toEqual([MESSAGES.enum]);
+    expect(one('type Box<T> = { v: T }\nworkflow w() {}')).toEqual([MESSAGES.generics]);
+    expect(one('workflow w(x: Partial<P>) {}')[0]).toMatch(/^the utility type `Partial<…>` is not supported/);
+    expect(one('workflow w(x: keyof P) {}')).toEqual([MESSAGES.typeOperator]);
+    expect(one('workflow w(x: (a: number) => void) {}')).toEqual([MESSAGES.functionType]);
+    expect(one('workflow w(x: P["k"]) {}')).toEqual([MESSAGES.indexedType]);
+    expect(one('workflow w() { return 1 & 2 }')).toEqual([MESSAGES.bitwise]);
+    expect(one('workflow w() { return /ab+c/.test(s) }')).toEqual([MESSAGES.regex]);
+    expect(one('const MAX = 5\nworkflow w() {}')).toEqual([MESSAGES.topVar]);
+    expect(one('workflow w() { type T = string }')).toEqual([MESSAGES.localType]);
+    expect(one('workflow w() { debugger }')).toEqual([MESSAGES.debugger]);
+    expect(one('workflow w() { for await (const x of xs) {} }')).toEqual([MESSAGES.forAwait]);
+    expect(one('workflow w(...xs: number[]) {}')).toEqual([MESSAGES.restParam]);
+    expect(one('workflow w() { const m = new Map() }')).toEqual([MESSAGES.newCollection]);
+  });
+});
+
 describe('parse: diagnostics', () => {
   it('CS001: a syntax error with the expected tokens, at the rightmost failure', () => {
     expect(diags('workflow w() { return a + }')).toEqual(['CS001 1:27 expected an expression']);
