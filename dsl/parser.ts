@@ -1551,6 +1551,16 @@ export const MAX_SOURCE_LENGTH = 64 * 1024;
  */
 export const MAX_NESTING = 512;
 
+/** The tolerant grammar's match, or undefined when it ran out of stack. */
+function tolerantMatch(source: string): ohm.MatchResult | undefined {
+  try {
+    return tolerant.match(source);
+  } catch (e) {
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
 /** Diagnostics by position, one per position and code (recovery may find one error twice). */
 function sorted(ds: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
@@ -1588,13 +1598,20 @@ export function parse(source: string, file = 'workflow.workflow'): ParseResult {
     // One match with the tolerant grammar: on a valid source it gives exactly `Currant`'s tree (its
     // recovery alternatives come last and are taken only where `Currant` has no way on), so a
     // source without syntax errors pays for one match; a broken one gets every error from it.
-    const match = tolerant.match(source);
-    if (match.failed()) {
-      // not expected (the tolerant grammar skips anything); the strict grammar's message then
-      return { diagnostics: [syntaxError(grammar.match(source), source)] };
+    let program: A.Program;
+    const match = tolerantMatch(source);
+    if (match?.succeeded()) {
+      program = tolerantSemantics(match).ast() as A.Program;
+      explainRecovered();
+    } else {
+      // Recovery needs more stack than `Currant` alone (brackets nested hundreds deep), or (not
+      // expected) it failed: then the first error only, as the parser gave before it recovered.
+      ctx.diagnostics = [];
+      ctx.recovered = [];
+      const strict = grammar.match(source);
+      if (strict.failed()) return { diagnostics: [syntaxError(strict, source)] };
+      program = semantics(strict).ast() as A.Program;
     }
-    const program = tolerantSemantics(match).ast() as A.Program;
-    explainRecovered();
     program.file = file;
     const numbered = numberNodes(program);
     if (numbered.tooDeep) {

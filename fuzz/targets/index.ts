@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { apiRequests, apiWorld, checkApi } from './api.ts';
 import { checkRun, interpreterRuns } from './interpreter.ts';
-import { checkSource, sources } from './source.ts';
+import { brokenLines, checkRecovery, checkSource, sources } from './source.ts';
 import { checkEventParser, checkStep, checkTaskParser, eventBodies, stepBodies, stepWorld, taskBodies } from './protocol.ts';
 
 export interface Target {
@@ -50,6 +50,11 @@ export const TARGETS: Record<string, Target> = {
     about: 'mutated corpus programs, token soup, deep and unclosed constructs → compile() and the diagnostic renderer',
     weight: 2,
     property: async () => fc.property(sources, (s) => void checkSource(s)) as never,
+  },
+  recovery: {
+    about: 'corpus programs with one-line statements replaced by garbage → every broken line reported (parser recovery)',
+    weight: 1,
+    property: async () => fc.property(brokenLines, (b) => checkRecovery(b)) as never,
   },
   interpreter: {
     about: 'corpus programs with mutated literals, hostile inputs, results, failures and signals → the interpreter',
