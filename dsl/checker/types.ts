@@ -269,7 +269,10 @@ export class TypeEnv {
       case 'record':
         return true; // resolve() expanded these
       case 'tuple':
-        if (s.kind === 'array') return d.elements.every((e) => this.assignable(s.element, e, depth + 1));
+        // An array where a tuple is expected: an array literal's type is the union of its elements
+        // (`["a", 1]` is `(string | number)[]`; there is no contextual typing), so each position
+        // needs only some element type that fits it. Lenient where it cannot know the order.
+        if (s.kind === 'array') return d.elements.every((e) => this.members(s.element).some((m) => this.assignable(m, e, depth + 1)));
         return (
           s.kind === 'tuple' &&
           s.elements.length === d.elements.length &&
