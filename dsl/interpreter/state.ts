@@ -7,6 +7,8 @@
  *
  * Format history (append a step here, never rewrite an old one):
  *   v1 — frames `L`/`W`/`F`/`O` (see frames.ts), pending `task`/`all`/`sleep`/`signal`.
+ *        Frame kinds added since without a new version (a state that lacks them is unchanged):
+ *        `T` (try), `S` (switch), `B` (labeled block); `Completion.l` (a jump's label).
  */
 import { STATE_VERSION, type ExecState } from './types.ts';
 
