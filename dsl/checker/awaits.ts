@@ -204,7 +204,7 @@ export function promiseCall(ctx: Ctx, c: Call, isSettled: boolean): Type {
           const near = didYouMean(arg.name, ctx.tasks.keys());
           report(ctx, 'CT005', arg.span, `unknown task '${arg.name}'${near ? ` (did you mean '${near}'?)` : ''}`, { hint: near ? undefined : `declare it with task ${arg.name}(item: T): R` });
         }
-      } else {
+      } else if (!task.decl.recovered) {
         ret = task.ret;
         if (task.params.length !== 1) {
           report(ctx, 'CT006', arg.span, `the fan-out calls '${arg.name}' with one item, but it takes ${task.params.length} argument${task.params.length === 1 ? '' : 's'}`, {
