@@ -113,6 +113,8 @@ export interface Program extends NodeBase {
   source: string;
   types: TypeAlias[];
   tasks: TaskDecl[];
+  /** Top-level `function` helpers, in source order. */
+  functions: FunctionDecl[];
   /** Exactly one per file; the parser reports a diagnostic when there is none or more than one. */
   workflow: WorkflowDecl;
   /** Highest node id + 1. */
@@ -151,6 +153,29 @@ export interface TaskDecl extends NodeBase {
    * parser.ts): its name is known, its parameters and result are not (calls are not checked).
    */
   recovered?: boolean;
+}
+
+/**
+ * `function total(lines: Line[]): number { … }` at the top level of a file: a pure helper the
+ * workflow and other helpers call synchronously (no await, no recursion, no workflow variables).
+ */
+export interface FunctionDecl extends NodeBase {
+  kind: 'FunctionDecl';
+  name: string;
+  params: FnParam[];
+  returnType?: TypeNode;
+  body: Block;
+}
+
+/**
+ * A parameter of a helper or an arrow function: a name or a destructuring pattern (`{ sku, qty }`),
+ * optional (`x?`: a missing argument is null) and typed (`x: number`) at will.
+ */
+export interface FnParam {
+  target: Pattern;
+  optional: boolean;
+  type?: TypeNode;
+  span: Span;
 }
 
 /** `workflow processOrder(orderId: string, amount: number): string { … }` */
@@ -392,7 +417,8 @@ export type Expression =
   | As
   | Satisfies
   | NonNull
-  | Invalid;
+  | Invalid
+  | ArrowFunction;
 
 export interface NumberLiteral extends NodeBase {
   kind: 'NumberLiteral';
@@ -476,7 +502,8 @@ export interface Unary extends NodeBase {
 }
 export interface Binary extends NodeBase {
   kind: 'Binary';
-  op: '+' | '-' | '*' | '/' | '%' | '**' | '<' | '<=' | '>' | '>=' | '===' | '!==' | '==' | '!=';
+  /** `in` is `key in object`: an own key of an object (currant has no prototypes). */
+  op: '+' | '-' | '*' | '/' | '%' | '**' | '<' | '<=' | '>' | '>=' | '===' | '!==' | '==' | '!=' | 'in';
   left: Expression;
   right: Expression;
 }
@@ -520,11 +547,27 @@ export interface NonNull extends NodeBase {
   expression: Expression;
 }
 
+/**
+ * `(x, i) => x * i`, `({ qty }) => qty > 0`, `(a, b) => { … return … }`: an inline function, only as
+ * the callback argument of an array method (`map`, `filter`, `find`, `findIndex`, `some`, `every`,
+ * `reduce`, `flatMap`, `forEach`, `sort`). It runs to completion where it stands, never awaits,
+ * reads but does not assign the variables around it, and is never stored, so no closure reaches the
+ * saved state.
+ */
+export interface ArrowFunction extends NodeBase {
+  kind: 'ArrowFunction';
+  params: FnParam[];
+  returnType?: TypeNode;
+  /** An expression body (`x => x * 2`) or a block (`x => { … return … }`). */
+  body: Expression | Block;
+}
+
 export type Node =
   | Program
   | TypeAlias
   | TaskDecl
   | WorkflowDecl
+  | FunctionDecl
   | Statement
   | SwitchCase
   | Pattern

@@ -32,15 +32,26 @@ import {
 } from '../../runtime/types.ts';
 import { InProcessDispatcher } from './dispatcher.ts';
 import { SqliteStore } from './store.ts';
-import { loadTasksModule, type TaskRegistry } from './tasks.ts';
+import { PythonTasks, type PythonTasksOptions } from './python.ts';
+import { loadTasksModule, type TaskProcess, type TaskRegistry } from './tasks.ts';
 
 export interface EngineOptions {
   /** SQLite file (created with its folder). Default `.currant/currant.db`; `:memory:` for tests. */
   dbPath?: string;
   /** Task implementations by name. */
   tasks?: TaskRegistry;
-  /** A .js/.mjs/.ts module exporting task functions; merged under `tasks` (explicit `tasks` win). */
-  tasksModule?: string;
+  /**
+   * A .js/.mjs/.ts module exporting task functions, merged under `tasks` (explicit `tasks` win); or
+   * a `.py` tasks file, run in a Python process (`python.ts`); or a list of both.
+   */
+  tasksModule?: string | string[];
+  /**
+   * Tasks served by other processes (`PythonTasks.start('tasks.py')`). The engine owns them from
+   * here on: `close()` stops them.
+   */
+  taskProcesses?: TaskProcess[];
+  /** How `.py` entries of `tasksModule` are run (interpreter, timeouts). */
+  python?: PythonTasksOptions;
   /** Injected clock and ids (default: the system clock, random UUIDs). */
   clock?: { now?: () => Date; uuid?: () => string };
   /**
@@ -63,6 +74,11 @@ export interface Engine {
   start(definition: { source: string; file: string }, input: unknown, opts?: { id?: string }): Promise<Instance>;
   /** Resolves with the instance once it is completed, failed or cancelled. */
   waitFor(id: string): Promise<Instance>;
+  /**
+   * Starts an instance unless the id exists; an existing one (same workflow and input) is left
+   * alone, nothing resent (a schedule's firing another worker started: that worker runs it).
+   */
+  startIfNew(definition: { source: string; file: string }, input: unknown, opts: { id: string }): Promise<{ instance: Instance; created: boolean }>;
   /** `start` then `waitFor`. */
   run(definition: { source: string; file: string }, input: unknown, opts?: { id?: string }): Promise<Instance>;
   /** Delivers a signal; `signalId` de-duplicates a repeated delivery. */
@@ -88,8 +104,19 @@ export interface Engine {
 }
 
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
-  const tasks: TaskRegistry = { ...(opts.tasksModule ? await loadTasksModule(opts.tasksModule) : {}), ...(opts.tasks ?? {}) };
-  return new EmbeddedEngine(opts, tasks);
+  const modules = opts.tasksModule === undefined ? [] : Array.isArray(opts.tasksModule) ? opts.tasksModule : [opts.tasksModule];
+  const processes: TaskProcess[] = [...(opts.taskProcesses ?? [])];
+  let loaded: TaskRegistry = {};
+  try {
+    for (const m of modules) {
+      if (m.endsWith('.py')) processes.push(await PythonTasks.start(m, opts.python));
+      else loaded = { ...loaded, ...(await loadTasksModule(m)) };
+    }
+  } catch (e) {
+    await Promise.allSettled(processes.map((p) => p.close()));
+    throw e;
+  }
+  return new EmbeddedEngine({ ...opts, taskProcesses: processes }, { ...loaded, ...(opts.tasks ?? {}) });
 }
 
 class EmbeddedEngine implements Engine {
@@ -113,6 +140,7 @@ class EmbeddedEngine implements Engine {
       concurrency: opts.concurrency,
       deliver: (id, event) => this.deliver(id, event),
       onFinished: (id) => this.finished(id),
+      processes: opts.taskProcesses,
     });
     this.deps = {
       // The driver's view leaves the step log out of each load and appends new steps on save.
@@ -139,6 +167,12 @@ class EmbeddedEngine implements Engine {
     const id = o.id ?? this.deps.clock.uuid();
     await this.serial(id, () => startWorkflow(this.deps, definition, input, { id }), true);
     return this.get(id);
+  }
+
+  async startIfNew(definition: { source: string; file: string }, input: unknown, o: { id: string }): Promise<{ instance: Instance; created: boolean }> {
+    this.assertOpen();
+    const { created } = await this.serial(o.id, () => startWorkflow(this.deps, definition, input, { id: o.id, resendExisting: false }), true);
+    return { instance: await this.get(o.id), created };
   }
 
   waitFor(id: string): Promise<Instance> {
@@ -233,6 +267,7 @@ class EmbeddedEngine implements Engine {
     this.dispatcher.close();
     await Promise.allSettled([...this.chains.values()]);
     for (const id of [...this.waiters.keys()]) this.settleWaiters(id, undefined, new Error('the engine was closed'));
+    await Promise.allSettled((this.opts.taskProcesses ?? []).map((p) => p.close()));
     this.store.close();
   }
 

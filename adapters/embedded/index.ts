@@ -17,4 +17,8 @@ export {
   type TaskFn,
   type TaskRegistry,
   type AttemptOutcome,
+  type TaskAttemptCommand,
+  type TaskProcess,
 } from './tasks.ts';
+export { loadSchedulesFile, ScheduleRunner, SchedulesFileError, type LoadedSchedule, type FiringOutcome, type ScheduleRunnerOptions } from './schedules.ts';
+export { PythonTasks, PythonTasksError, pythonCommand, LOCAL_PROTOCOL, type PythonTasksOptions } from './python.ts';

@@ -1,5 +1,5 @@
 /**
- * `currant worker --tasks <module> [--db]`: keep every unfinished instance in a database moving
+ * `currant worker --tasks <module> [--db] [--schedules <file>]`: keep every unfinished instance in a database moving
  * (tasks re-sent, timers re-armed, due timers fired, signals and cancels from other processes
  * picked up) until Ctrl-C or SIGTERM, then shut down cleanly: stop polling, close the engine (no
  * new work starts; the database is closed after the current transitions), exit 0.
@@ -20,9 +20,14 @@ import type { StepLog } from '../../runtime/index.ts';
 import { eventIds, type Instance } from '../../runtime/index.ts';
 import { CliError, EXIT, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, output } from '../io.ts';
+import { Progress, progressEveryMs } from '../progress.ts';
 import { formatStep } from '../render.ts';
-import { loadTasks } from './run.ts';
+import { loadTaskModules } from './run.ts';
+import { announce } from './presence.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
+import { ScheduleRunner, type FiringOutcome } from '../../adapters/embedded/schedules.ts';
+import { describeWhen, schedulesFromFile } from './schedules.ts';
+import type { Output } from '../io.ts';
 
 const POLL_MS = 500;
 /** How often to look for abandoned instances. */
@@ -30,30 +35,50 @@ const SWEEP_MS = 2_000;
 /** Instances repaired per sweep at most (the rest at the next sweep, 2 s later). */
 const SWEEP_LIMIT = 500;
 
-export async function workerCommand(opts: { tasks: string; db?: string; takeoverAfter?: string }): Promise<ExitCode> {
+export async function workerCommand(opts: { tasks: string | string[]; python?: string; db?: string; takeoverAfter?: string; schedules?: string }): Promise<ExitCode> {
   const graceMs = Number(opts.takeoverAfter ?? 10_000);
   if (!Number.isInteger(graceMs) || graceMs < 0) throw new CliError(EXIT.USAGE, `--takeover-after must be a number of milliseconds, got '${opts.takeoverAfter}'`);
-  const tasks = await loadTasks(opts.tasks);
+  // Checked before anything runs: a schedules file with a problem is exit 2, every problem listed.
+  const schedules = opts.schedules === undefined ? [] : schedulesFromFile(opts.schedules);
+  const loaded = await loadTaskModules(opts.tasks, undefined, opts.python);
   const out = output(process.stdout);
   const printed = new Set<string>();
+  const progress = new Progress(out, { withIds: true, plainEveryMs: progressEveryMs() });
   const print = (id: string, step: StepLog) => {
     const key = stepKey(id, step);
     if (printed.has(key)) return;
     printed.add(key);
-    out.line(`${out.c.dim(id)} ${formatStep(step, out)}`);
+    progress.line(`${out.c.dim(id)} ${formatStep(step, out)}`, id);
   };
-  const engine = await createEngine({ dbPath: dbPathForWrite(opts.db), tasks, onStep: (i, s) => print(i.id, s) });
+  const dbPath = dbPathForWrite(opts.db);
+  const engine = await createEngine({
+    dbPath,
+    tasks: loaded.tasks,
+    taskProcesses: loaded.processes,
+    onStep: (i, s) => {
+      progress.update(i);
+      print(i.id, s);
+    },
+  }).catch(async (e) => {
+    await loaded.close();
+    throw e;
+  });
+  const here = announce(dbPath, { kind: 'worker', tasks: Array.isArray(opts.tasks) ? opts.tasks : [opts.tasks], ...(opts.db ? { db: opts.db } : {}) });
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const watch = new ExternalWatch(engine, (i) => i.steps.forEach((s) => print(i.id, s)));
+  const watch = new ExternalWatch(engine, (i) => {
+    progress.update(i);
+    i.steps.forEach((s) => print(i.id, s));
+  });
   // Steps already in the log were printed by whoever made them; only new ones are printed here.
   for (const id of engine.store.unfinished()) {
     const i = await engine.store.load(id);
     if (!i) continue;
     for (const s of i.steps) printed.add(stepKey(id, s));
     watch.add(i);
+    progress.update(i);
   }
   const counts = await engine.resumeAll();
   out.line(
@@ -61,16 +86,25 @@ export async function workerCommand(opts: { tasks: string; db?: string; takeover
       ` (${counts.tasks} task${counts.tasks === 1 ? '' : 's'} re-sent, ${counts.timers} timer${counts.timers === 1 ? '' : 's'} re-armed; Ctrl-C to stop)`,
   );
   watch.start(POLL_MS);
+  progress.start();
   const takeover = (i: Instance) => {
     for (const s of i.steps) printed.add(stepKey(i.id, s)); // its history was printed elsewhere
-    out.line(`${out.c.dim(i.id)} worker: taking over (a timer is overdue, nobody else is running it)`);
+    progress.line(`${out.c.dim(i.id)} worker: taking over (a timer is overdue, nobody else is running it)`, i.id);
   };
   const sweeper = setInterval(() => void sweep(engine, watch, graceMs, takeover).catch(() => {}), SWEEP_MS);
+  const runner = new ScheduleRunner(engine, schedules, { onFiring: (f) => progress.line(formatFiring(f, out), f.id) });
+  if (schedules.length > 0) {
+    progress.line(`worker: ${schedules.length} schedule${schedules.length === 1 ? '' : 's'}: ${schedules.map((l) => `${l.schedule.name} (${describeWhen(l.schedule)})`).join(', ')}`);
+    await runner.start();
+  }
   const signal = await stopped;
+  progress.stop();
   out.line(`worker: ${signal}, shutting down`);
+  runner.stop();
   clearInterval(sweeper);
   watch.stop();
   await engine.close();
+  here.release();
   return EXIT.OK;
 }
 
@@ -92,5 +126,17 @@ async function sweep(engine: Engine, watch: ExternalWatch, graceMs: number, onTa
     if (overdue.length === 0) continue;
     if (watch.add(instance)) onTakeover(instance);
     for (const [timerId] of overdue) engine.deliver(id, { type: 'timerFired', id: eventIds.timer(timerId), timerId });
+  }
+}
+
+/** One line per firing: started (and how many were missed), already started, or failed. */
+function formatFiring(f: FiringOutcome, out: Output): string {
+  switch (f.kind) {
+    case 'started':
+      return `schedule ${f.schedule}: started ${f.id}${f.missed && f.missed > 1 ? ` (the last of ${f.missed} firings missed while no worker ran)` : f.missed === 1 ? ' (missed while no worker ran)' : ''}`;
+    case 'exists':
+      return out.c.dim(`schedule ${f.schedule}: ${f.id} already started`);
+    case 'failed':
+      return out.c.red(`schedule ${f.schedule}: could not start ${f.id}: ${(f.error as Error)?.message ?? String(f.error)}`);
   }
 }

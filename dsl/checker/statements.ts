@@ -1,8 +1,12 @@
 /**
  * Statements: declarations and assignments (CT003, CT007, CT017; readonly targets: CT042;
- * destructuring assignments), blocks and their scopes, returns (CT007, CT012), and control flow —
- * unreachable code (CT010), loops that spin (CT011), `switch`, labels, and break and continue
- * outside a loop or switch (CT016) or to a label that is not there (CT044).
+ * destructuring assignments; in a callback, assigning what is around it is CT052), blocks and their
+ * scopes, returns (CT007, CT012), and control flow — unreachable code (CT010), loops that spin
+ * (CT011), `switch`, labels, and break and continue outside a loop or switch (CT016) or to a label
+ * that is not there (CT044). Narrowing follows control flow here: an `if` narrows its branches and,
+ * when one branch cannot complete (`if (x === null) return`), the statements after it; loops,
+ * switches and labeled blocks forget what they assign; an assignment forgets (or re-narrows) its
+ * variable.
  */
 import {
   assertNever,
@@ -17,12 +21,13 @@ import {
   type VarDecl,
 } from '../ast.ts';
 import { arrayMembers, bind, declaredNames, elementAt, elementOf, fieldOrNull, objectRest, patternNames, restAfter } from './bindings.ts';
-import { definitelyNot, isNumberLike, report, show, type Breakable, type Ctx } from './context.ts';
+import { definitelyNot, isNumberLike, outerWrite, report, show, type Breakable, type Ctx, type Facts } from './context.ts';
 import { arithmetic, expr, identifier, overlaps, valueOf } from './expressions.ts';
-import { hasWayOut, isConstantTrue } from './flow.ts';
+import { assignedNames, hasWayOut, isConstantTrue } from './flow.ts';
+import { assigned, assume, forget, join } from './narrowing.ts';
 import { writeTarget } from './properties.ts';
 import { Scope, type Binding } from './scope.ts';
-import { ANY, widen, type Type } from './types.ts';
+import { ANY, widen, widenConst, type Type } from './types.ts';
 
 /** Checks statements in the current scope; gives whether control can fall off the end. */
 export function statements(ctx: Ctx, body: readonly Statement[]): boolean {
@@ -67,10 +72,14 @@ function statement(ctx: Ctx, s: Statement, labels: string[] = []): boolean {
     // `label: { … break label … }`: a break to the label goes on after the statement
     const frame: Breakable = { broke: false, kind: 'label', labels };
     ctx.loops.push(frame);
+    // a `break label` may leave it part-way: what it assigns is forgotten after it
+    forgetAssigned(ctx, s);
+    const entry = ctx.flow;
     try {
       return statement(ctx, s) || frame.broke;
     } finally {
       ctx.loops.pop();
+      if (frame.broke) ctx.flow = entry;
     }
   }
   switch (s.kind) {
@@ -91,37 +100,57 @@ function statement(ctx: Ctx, s: Statement, labels: string[] = []): boolean {
       return block(ctx, s);
     case 'If': {
       expr(ctx, s.test);
+      const before = ctx.flow;
+      ctx.flow = assume(ctx, s.test, true, before);
       const a = statement(ctx, s.consequent);
+      const afterA = ctx.flow;
+      ctx.flow = assume(ctx, s.test, false, before);
       const b = s.alternate ? statement(ctx, s.alternate) : true;
+      const afterB = ctx.flow;
+      // what holds after the if: what holds at the end of each branch that completes
+      ctx.flow = a && b ? join(ctx, afterA, afterB) : a ? afterA : b ? afterB : before;
       return a || b;
     }
     case 'While': {
+      forgetAssigned(ctx, s);
       expr(ctx, s.test);
-      return loop(ctx, s, labels, isConstantTrue(s.test), () => statement(ctx, s.body));
+      const entry = ctx.flow;
+      ctx.flow = assume(ctx, s.test, true);
+      const r = loop(ctx, s, labels, isConstantTrue(s.test), () => statement(ctx, s.body));
+      ctx.flow = entry;
+      return r;
     }
     case 'For': {
       const saved = ctx.scope;
       ctx.scope = new Scope(saved, s.init?.kind === 'VarDecl' ? patternNames(s.init.target) : []);
       try {
         if (s.init) statement(ctx, s.init);
+        forgetAssigned(ctx, s);
         if (s.test) expr(ctx, s.test);
-        return loop(ctx, s, labels, !s.test || isConstantTrue(s.test), () => {
+        const entry = ctx.flow;
+        if (s.test) ctx.flow = assume(ctx, s.test, true);
+        const r = loop(ctx, s, labels, !s.test || isConstantTrue(s.test), () => {
           statement(ctx, s.body);
           if (s.update) statement(ctx, s.update);
         });
+        ctx.flow = entry;
+        return r;
       } finally {
         ctx.scope = saved;
       }
     }
     case 'ForOf': {
+      forgetAssigned(ctx, s);
       const it = expr(ctx, s.iterable);
       const saved = ctx.scope;
+      const entry = ctx.flow;
       ctx.scope = new Scope(saved);
       try {
         bind(ctx, s.target, elementOf(ctx, it, s.iterable.span), s.declKind);
         return loop(ctx, s, labels, false, () => statement(ctx, s.body));
       } finally {
         ctx.scope = saved;
+        ctx.flow = entry;
       }
     }
     case 'Break':
@@ -150,11 +179,26 @@ function statement(ctx: Ctx, s: Statement, labels: string[] = []): boolean {
     case 'Throw':
       expr(ctx, s.argument);
       return false;
-    case 'Try':
-      return tryStmt(ctx, s);
+    case 'Try': {
+      // anything in the try block may throw part-way: the catch and what follows know only what
+      // held before it, less what the statement assigns
+      forgetAssigned(ctx, s);
+      const before = ctx.flow;
+      const r = tryStmt(ctx, s);
+      ctx.flow = before;
+      return r;
+    }
     default:
       return assertNever(s, 'statement');
   }
+}
+
+/** Narrowing forgets the variables a loop or try assigns (they may change on any iteration or throw). */
+function forgetAssigned(ctx: Ctx, s: Statement): void {
+  if (ctx.flow.size === 0) return;
+  let flow: Facts = ctx.flow;
+  for (const name of assignedNames(s)) flow = forget(ctx, name, flow);
+  ctx.flow = flow;
 }
 
 /**
@@ -204,6 +248,9 @@ function jump(ctx: Ctx, kind: 'Break' | 'Continue', label: string | undefined, s
  * falls off the end.
  */
 function switchStmt(ctx: Ctx, s: Switch, labels: string[]): boolean {
+  // any case may run or not, and fall through: what they assign is forgotten, before and after
+  forgetAssigned(ctx, s);
+  const entry = ctx.flow;
   const dt = expr(ctx, s.discriminant);
   const saved = ctx.scope;
   ctx.scope = new Scope(saved, declaredNames(s.cases.flatMap((c) => c.consequent)));
@@ -225,6 +272,7 @@ function switchStmt(ctx: Ctx, s: Switch, labels: string[]): boolean {
   } finally {
     ctx.loops.pop();
     ctx.scope = saved;
+    ctx.flow = entry;
   }
   return !s.cases.some((c) => !c.test) || falls || frame.broke;
 }
@@ -256,9 +304,11 @@ function loop(ctx: Ctx, s: Statement & { kind: 'While' | 'For' | 'ForOf' }, labe
  * binding is `any`, in a scope of its own around the catch block.
  */
 function tryStmt(ctx: Ctx, s: Try): boolean {
+  const before = ctx.flow;
   const tried = block(ctx, s.block);
   let caught = false;
   if (s.handler) {
+    ctx.flow = before;
     const saved = ctx.scope;
     ctx.scope = new Scope(saved);
     try {
@@ -269,26 +319,34 @@ function tryStmt(ctx: Ctx, s: Try): boolean {
     }
   }
   const completes = tried || caught;
+  ctx.flow = before;
   return s.finalizer ? block(ctx, s.finalizer) && completes : completes;
 }
 
 function varDecl(ctx: Ctx, s: VarDecl): void {
   const declared = s.type ? ctx.env.fromNode(s.type) : undefined;
   let t: Type = ANY;
+  let init: Type | undefined;
   if (s.init) {
-    const init = valueOf(ctx, s.init);
+    init = valueOf(ctx, s.init);
     if (declared) expectAssignable(ctx, init, declared, s.init.span, 'cannot assign');
     // `as const` keeps its literal types (that is what it is for)
-    t = declared ?? (s.init.kind === 'As' && !s.init.type ? init : bindingType(init));
+    t = declared ?? (s.init.kind === 'As' && !s.init.type ? init : bindingType(init, s.declKind));
   } else if (declared) {
     t = declared;
   }
   bind(ctx, s.target, t, s.declKind);
+  // `let v: string | number = 1` holds a number until assigned again
+  if (declared && init && s.target.kind === 'IdentifierPattern') assigned(ctx, s.target.name, init);
 }
 
-/** The type an unannotated variable gets: literal types widen; `null` and `void` become `any`. */
-function bindingType(t: Type): Type {
-  return widen(t);
+/**
+ * The type an unannotated variable gets, as in TypeScript: a `const` keeps a literal type or a
+ * union of them (`const b = ok ? "yes" : "no"`); otherwise literals from literal expressions widen
+ * (`let n = 0` is a number); `null` and `void` become `any`.
+ */
+function bindingType(t: Type, kind: 'const' | 'let'): Type {
+  return kind === 'const' ? widenConst(t) : widen(t);
 }
 
 /** `x!`, `x as T` and `x satisfies T` as an assignment target are `x` (type-level only, as in TypeScript). */
@@ -317,35 +375,73 @@ function lvalue(ctx: Ctx, target: Expression): Binding | undefined {
   return undefined;
 }
 
-/** The type of an assignment target after its checks (shape CT017, const CT003, readonly CT042); `any` when it is no target. */
-function targetType(ctx: Ctx, written: Expression, span: Span): Type {
+/**
+ * `target = value` and the compound and logical assignments: the target's shape (CT017), const
+ * (CT003), readonly (CT042), writes from a callback (CT052), narrowing (an assignment forgets or
+ * re-narrows its variable), and the value's type against the target's.
+ */
+function assign(ctx: Ctx, written: Expression, op: Assign['op'], value: Expression, span: Span): void {
   const target = stripAssertions(written);
   const root = lvalue(ctx, target);
-  if (root && target.kind === 'Identifier' && root.kind === 'const') {
+  const toConst = root !== undefined && target.kind === 'Identifier' && root.kind === 'const';
+  if (toConst) {
     report(ctx, 'CT003', span, `cannot assign to '${root.name}': it is a const`, { hint: `declare it with let ${root.name} = … if it must change` });
-  }
-  if (!root) {
-    if (target.kind !== 'Identifier') subExpressions(ctx, target);
-    return ANY;
-  }
-  if (target.kind === 'Identifier') return root.type;
-  if (target.kind !== 'Member' && target.kind !== 'Index') return expr(ctx, target);
-  const w = writeTarget(ctx, target);
-  if (w.readonly) report(ctx, 'CT042', target.span, `cannot assign here: ${w.readonly}`, { hint: 'build a changed copy instead ({ ...o, k: v }, [...xs]), or drop readonly from the type' });
-  return w.type;
-}
-
-function assign(ctx: Ctx, target: Expression, op: Assign['op'], value: Expression, span: Span): void {
-  const tt = targetType(ctx, target, span);
+    valueOf(ctx, value); // its own errors; its type does not matter any more
+    return;
+  } else if (root) outerWrite(ctx, target, span, 'assigning');
+  // `=` stores into the declared type, a compound assignment reads the (narrowed) value
+  if (root && op === '=' && target.kind !== 'Identifier') ctx.flow = forget(ctx, root.name);
+  let tt: Type = ANY;
+  if (root) {
+    if (target.kind === 'Identifier') tt = op === '=' ? root.type : expr(ctx, target);
+    else if (target.kind === 'Member' || target.kind === 'Index') {
+      const w = writeTarget(ctx, target);
+      if (w.readonly) report(ctx, 'CT042', target.span, `cannot assign here: ${w.readonly}`, { hint: 'build a changed copy instead ({ ...o, k: v }, [...xs]), or drop readonly from the type' });
+      tt = w.type;
+    } else tt = expr(ctx, target);
+  } else if (target.kind !== 'Identifier') subExpressions(ctx, target);
   const vt = valueOf(ctx, value);
+  if (root) {
+    if (target.kind === 'Identifier') assigned(ctx, root.name, op === '=' ? vt : ANY);
+    else ctx.flow = forget(ctx, root.name);
+  }
+  const declaredT = target.kind === 'Identifier' && root ? root.type : tt;
   if (op === '=' || op === '??=' || op === '||=' || op === '&&=') {
     // the logical ones assign the value only when the target is null / falsy / truthy: it must fit too
-    expectAssignable(ctx, vt, tt, value.span, 'cannot assign');
+    expectAssignable(ctx, vt, op === '=' ? tt : declaredT, value.span, 'cannot assign');
     return;
   }
   const arith = op.slice(0, -1) as '+' | '-' | '*' | '/' | '%' | '**';
   const result = arithmetic(ctx, arith, tt, vt, target, value);
-  if (!ctx.env.isAny(result)) expectAssignable(ctx, result, tt, value.span, 'cannot assign');
+  if (!ctx.env.isAny(result)) expectAssignable(ctx, result, declaredT, value.span, 'cannot assign');
+}
+
+/** One target of a destructuring assignment taking a value of type `t`, checked like `target = …`. */
+function assignPart(ctx: Ctx, written: Expression, t: Type): void {
+  const target = stripAssertions(written);
+  const root = lvalue(ctx, target);
+  if (!root) {
+    if (target.kind !== 'Identifier') subExpressions(ctx, target);
+    return;
+  }
+  if (target.kind === 'Identifier' && root.kind === 'const') {
+    report(ctx, 'CT003', target.span, `cannot assign to '${root.name}': it is a const`, { hint: `declare it with let ${root.name} = … if it must change` });
+    return;
+  }
+  outerWrite(ctx, target, target.span, 'assigning');
+  let tt: Type;
+  if (target.kind === 'Identifier') {
+    tt = root.type;
+    assigned(ctx, root.name, t);
+  } else {
+    ctx.flow = forget(ctx, root.name);
+    if (target.kind === 'Member' || target.kind === 'Index') {
+      const w = writeTarget(ctx, target);
+      if (w.readonly) report(ctx, 'CT042', target.span, `cannot assign here: ${w.readonly}`);
+      tt = w.type;
+    } else tt = expr(ctx, target);
+  }
+  expectAssignable(ctx, t, tt, target.span, 'cannot assign');
 }
 
 /**
@@ -368,10 +464,8 @@ function assignPattern(ctx: Ctx, p: AssignTarget, t: Type): void {
       if (p.rest) assignPattern(ctx, p.rest, objectRest(ctx, t, p.properties.map((x) => x.key)));
       return;
     }
-    default: {
-      const tt = targetType(ctx, p, p.span);
-      expectAssignable(ctx, t, tt, p.span, 'cannot assign');
-    }
+    default:
+      assignPart(ctx, p, t);
   }
 }
 
@@ -396,7 +490,7 @@ function update(ctx: Ctx, written: Expression, op: '++' | '--', span: Span): voi
     report(ctx, 'CT003', span, `cannot ${op === '++' ? 'increment' : 'decrement'} '${root.name}': it is a const`, {
       hint: `declare it with let ${root.name} = … if it must change`,
     });
-  }
+  } else outerWrite(ctx, target, span, op === '++' ? 'incrementing' : 'decrementing');
   let t: Type;
   if (target.kind === 'Identifier') t = root.type;
   else if (target.kind === 'Member' || target.kind === 'Index') {
@@ -404,23 +498,27 @@ function update(ctx: Ctx, written: Expression, op: '++' | '--', span: Span): voi
     if (w.readonly) report(ctx, 'CT042', target.span, `cannot ${op === '++' ? 'increment' : 'decrement'} here: ${w.readonly}`);
     t = w.type;
   } else t = expr(ctx, target);
+  ctx.flow = forget(ctx, root.name);
   if (definitelyNot(ctx, t, isNumberLike)) report(ctx, 'CT007', target.span, `${op} needs a number, got ${show(ctx, t)}`);
 }
 
 function returnStmt(ctx: Ctx, arg: Expression | undefined, span: Span): void {
   const declared = ctx.returnType;
+  const owner = ctx.fn ? ctx.fn.name : 'the workflow';
   if (!arg) {
+    ctx.fn?.returns.push({ kind: 'null' });
     if (declared && needsValue(ctx, declared)) {
-      report(ctx, 'CT012', span, `return without a value in a workflow that returns ${show(ctx, declared)}`, { hint: 'return a value' });
+      report(ctx, 'CT012', span, `return without a value in ${ctx.fn ? ctx.fn.name : 'a workflow'} that returns ${show(ctx, declared)}`, { hint: 'return a value' });
     }
     return;
   }
   const t = valueOf(ctx, arg);
+  ctx.fn?.returns.push(t);
   if (!declared) return;
   const d = ctx.env.resolve(declared);
   if (d.kind === 'void') {
     if (!ctx.env.isAny(t) && ctx.env.resolve(t).kind !== 'void' && ctx.env.resolve(t).kind !== 'null') {
-      report(ctx, 'CT007', arg.span, `the workflow is declared void but returns ${show(ctx, t)}`, { hint: 'remove the value or declare a return type' });
+      report(ctx, 'CT007', arg.span, `${owner} is declared void but returns ${show(ctx, t)}`, { hint: 'remove the value or declare a return type' });
     }
     return;
   }
