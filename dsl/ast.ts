@@ -39,7 +39,8 @@ export type TypeNode =
   | TupleTypeNode
   | RecordTypeNode
   | IntersectionTypeNode
-  | ReadonlyTypeNode;
+  | ReadonlyTypeNode
+  | PromiseTypeNode;
 
 /**
  * `string`, `number`, `boolean`, `null`, `any`, `void`; and TypeScript's `unknown` (read as `any`),
@@ -81,6 +82,11 @@ export interface IntersectionTypeNode extends NodeBase {
   types: TypeNode[];
 }
 /** `readonly T[]`, `readonly [A, B]`, `ReadonlyArray<T>`, `Readonly<T>` */
+/** `Promise<T>`: a handle (a task call, `sleep`, `signal` or `Promise.*` not awaited) whose await gives T. */
+export interface PromiseTypeNode extends NodeBase {
+  kind: 'PromiseType';
+  value: TypeNode;
+}
 export interface ReadonlyTypeNode extends NodeBase {
   kind: 'ReadonlyType';
   type: TypeNode;

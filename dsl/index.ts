@@ -16,12 +16,15 @@ export * from './diagnostics.ts';
 export * from './interpreter/types.ts';
 export { parse, MAX_SOURCE_LENGTH, MAX_NESTING, MAX_SYNTAX_ERRORS } from './parser.ts';
 export { analyze, check, checkInput, checkValue, type Analysis } from './checker/index.ts';
-export { start, resume, waitingFor, variablesOf, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
+export { start, resume, waitingFor, signalWaits, variablesOf, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
 export {
   admitSignal,
   checkSignal,
   signalType,
   type PayloadCheck,
+  HANDLE_KEY,
+  holdsHandleKey,
+  MAX_HANDLES,
   MAX_DEPTH,
   MAX_LOG_LINES,
   MAX_LOG_MESSAGE,

@@ -124,16 +124,15 @@ function primitiveRejected(name: string): string | undefined {
   return undefined;
 }
 
-/** Generic types currant reads (`Array<T>`, `ReadonlyArray<T>`, `Record<K, V>`, `Readonly<T>`), by type-argument count. */
-const GENERIC_ARITY: Record<string, number> = { Array: 1, ReadonlyArray: 1, Record: 2, Readonly: 1 };
+/** Generic types currant reads (`Array<T>`, `ReadonlyArray<T>`, `Record<K, V>`, `Readonly<T>`, `Promise<T>`), by type-argument count. */
+const GENERIC_ARITY: Record<string, number> = { Array: 1, ReadonlyArray: 1, Record: 2, Readonly: 1, Promise: 1 };
 
 function genericRejected(name: string): string {
-  if (name === 'Promise') return '`Promise<T>` is not a type of workflow values: an await gives T, so write `T`';
   if (['Partial', 'Required', 'Pick', 'Omit', 'Exclude', 'Extract', 'NonNullable', 'ReturnType', 'Parameters', 'Awaited'].includes(name)) {
-    return `the utility type \`${name}<…>\` is not supported: write the object type out (\`Array<T>\`, \`ReadonlyArray<T>\`, \`Record<K, V>\` and \`Readonly<T>\` are)`;
+    return `the utility type \`${name}<…>\` is not supported: write the object type out (\`Array<T>\`, \`ReadonlyArray<T>\`, \`Record<K, V>\`, \`Readonly<T>\` and \`Promise<T>\` are)`;
   }
   if (name === 'Map' || name === 'Set') return `\`${name}<…>\` is not supported: values are JSON, use \`Record<string, V>\` or an array`;
-  return `generic types are not supported: \`${name}<…>\` (only \`Array<T>\`, \`ReadonlyArray<T>\`, \`Record<K, V>\` and \`Readonly<T>\`); write the type out`;
+  return `generic types are not supported: \`${name}<…>\` (only \`Array<T>\`, \`ReadonlyArray<T>\`, \`Record<K, V>\`, \`Readonly<T>\` and \`Promise<T>\`); write the type out`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -483,6 +482,8 @@ function genericType(n: ohm.Node, name: ohm.Node, args: A.TypeNode[]): A.TypeNod
       return mk('ReadonlyType', n, { type: mk('ArrayType', n, { element: args[0]! }) });
     case 'Readonly':
       return mk('ReadonlyType', n, { type: args[0]! });
+    case 'Promise':
+      return mk('PromiseType', n, { value: args[0]! });
     default:
       return mk('RecordType', n, { key: args[0]!, value: args[1]! });
   }

@@ -9,6 +9,7 @@ import { globalFn, isNamespace } from './builtins.ts';
 import { declaredNames } from './bindings.ts';
 import { report, show, type Ctx } from './context.ts';
 import { checkFunctions, declareFunctions, workflowNames } from './functions.ts';
+import { handleTypeAtEdge } from './handles.ts';
 import { NO_FACTS } from './narrowing.ts';
 import { policy } from './policies.ts';
 import { Scope } from './scope.ts';
@@ -70,6 +71,7 @@ export function checkProgram(ctx: Ctx): Diagnostic[] {
     }
     const params = checkParams(ctx, t.params, `task '${t.name}'`);
     const ret = t.returnType ? ctx.env.fromNode(t.returnType) : ANY;
+    if (t.returnType) handleTypeAtEdge(ctx, ret, t.returnType.span, `the result of task '${t.name}'`);
     if (t.policy) policy(ctx, t.policy, true);
     if (ctx.tasks.has(t.name)) {
       report(ctx, 'CT019', t.span, `task '${t.name}' is declared twice`, { hint: 'rename one of them' });
@@ -94,6 +96,8 @@ export function checkProgram(ctx: Ctx): Diagnostic[] {
     if (!ctx.scope.own(prm.name)) ctx.scope.declare({ name: prm.name, kind: 'param', type: paramTypes[i]!, span: prm.span });
   });
   ctx.returnType = wf.returnType ? ctx.env.fromNode(wf.returnType) : undefined;
+  // a result type with a handle in it is reported once, not again at every return
+  if (ctx.returnType && !handleTypeAtEdge(ctx, ctx.returnType, wf.returnType!.span, `the result of workflow '${wf.name}'`)) ctx.returnType = ANY;
   const fallsOff = statements(ctx, wf.body.body);
   if (fallsOff && !ctx.partial && ctx.returnType && needsValue(ctx, ctx.returnType)) {
     report(ctx, 'CT012', wf.span, `workflow '${wf.name}' must return ${show(ctx, ctx.returnType)}, but can reach its end without a return`, {
@@ -114,6 +118,7 @@ function checkParams(ctx: Ctx, params: Param[], owner: string): Type[] {
       report(ctx, 'CT019', prm.span, `a required parameter cannot follow the optional parameter '${optional.name}'`, { hint: `make '${prm.name}' optional too, or move it before '${optional.name}'` });
     }
     const t = prm.type ? ctx.env.fromNode(prm.type) : ANY;
+    if (prm.type) handleTypeAtEdge(ctx, t, prm.type.span, `parameter '${prm.name}' of ${owner}`);
     // `name?: T` may be left out: it reads as null
     return prm.optional ? union([t, NULL]) : t;
   });

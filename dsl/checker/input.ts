@@ -167,6 +167,10 @@ function validate(env: TypeEnv, v: unknown, t: Type, path: string, errors: Input
       errors.push({ path, message: `expected ${env.show(t)}, got ${kindOf(v)}` });
       return false;
     }
+    case 'promise':
+      // a handle only means something inside its instance: none comes from outside (CT031 says so)
+      errors.push({ path, message: `expected ${env.show(t)} (a handle), which no value from outside can be` });
+      return false;
     case 'ref':
       return true; // resolve() never leaves a ref
     default:

@@ -17,7 +17,7 @@ export interface JsHint {
   instead: string;
 }
 
-const NOW = 'use `now()`: the current time as an ISO string, recorded where it stands so it stays the same when the workflow resumes';
+const NOW = 'use `now()`: the current time as an ISO string, recorded where it stands so it stays the same when the workflow resumes (date arithmetic: `addTime`, `startOfDay`, `timeBetween`, `dayOfWeek`)';
 const TASK_IO = 'a workflow does no I/O itself: declare a task (`task name(…): T`) that does it, and `await` it';
 const NO_ENV = 'a workflow reads no environment: pass settings in the workflow input, or read them in a task';
 const SLEEP = 'use `await sleep(ms)` or `await sleep("5m")`: a durable wait that holds no memory while it waits';
@@ -29,14 +29,14 @@ const JSON_VALUES = 'values are JSON: use objects (`o[key] = v`, `Object.keys(o)
 const TABLE: Record<string, JsHint> = {
   Date: { what: '`Date`', instead: NOW },
   'Date.now': { what: '`Date.now()`', instead: NOW },
-  'Date.parse': { what: '`Date.parse()`', instead: 'ISO time strings (what `now()` gives) compare in order as strings; do date arithmetic in a task' },
+  'Date.parse': { what: '`Date.parse()`', instead: 'ISO time strings (what `now()` gives) compare in order as strings; `timeBetween(a, b)` gives the milliseconds between two, `addTime(t, d)` moves one' },
   'Math.random': { what: '`Math.random()`', instead: RANDOM },
   performance: { what: '`performance`', instead: NOW },
   setTimeout: { what: '`setTimeout`', instead: SLEEP },
   setInterval: { what: '`setInterval`', instead: 'loop with `await sleep(…)` in it: `while (true) { …; await sleep("1m") }`' },
   setImmediate: { what: '`setImmediate`', instead: SLEEP },
   queueMicrotask: { what: '`queueMicrotask`', instead: 'run the code in order; a workflow has no event loop of its own' },
-  clearTimeout: { what: '`clearTimeout`', instead: 'give `signal(name, { timeout })` a timeout instead of cancelling a timer' },
+  clearTimeout: { what: '`clearTimeout`', instead: 'race what you wait for against a timer instead of cancelling one: `await Promise.race([h, sleep("1h")])`, or `signal(name, { timeout })`' },
   clearInterval: { what: '`clearInterval`', instead: 'leave the loop with `break`' },
   fetch: { what: '`fetch`', instead: TASK_IO },
   XMLHttpRequest: { what: '`XMLHttpRequest`', instead: TASK_IO },

@@ -24,6 +24,8 @@ import { arrayMembers, bind, declaredNames, elementAt, elementOf, fieldOrNull, o
 import { definitelyNot, isNumberLike, outerWrite, report, show, type Breakable, type Ctx, type Facts } from './context.ts';
 import { arithmetic, expr, identifier, overlaps, valueOf } from './expressions.ts';
 import { assignedNames, hasWayOut, isConstantTrue } from './flow.ts';
+import { floating, plainValue, reservedKey } from './handles.ts';
+import { constantScalar } from '../constant.ts';
 import { assigned, assume, forget, join } from './narrowing.ts';
 import { writeTarget } from './properties.ts';
 import { Scope, type Binding } from './scope.ts';
@@ -93,9 +95,11 @@ function statement(ctx: Ctx, s: Statement, labels: string[] = []): boolean {
     case 'Update':
       update(ctx, s.target, s.op, s.span);
       return true;
-    case 'ExprStmt':
-      valueOf(ctx, s.expression);
+    case 'ExprStmt': {
+      const t = valueOf(ctx, s.expression);
+      if (s.expression.kind !== 'Await') floating(ctx, s.expression, t);
       return true;
+    }
     case 'Block':
       return block(ctx, s);
     case 'If': {
@@ -377,11 +381,13 @@ function lvalue(ctx: Ctx, target: Expression): Binding | undefined {
 
 /**
  * `target = value` and the compound and logical assignments: the target's shape (CT017), const
- * (CT003), readonly (CT042), writes from a callback (CT052), narrowing (an assignment forgets or
- * re-narrows its variable), and the value's type against the target's.
+ * (CT003), readonly (CT042), the reserved key `$handle` (CT036), writes from a callback (CT052),
+ * narrowing (an assignment forgets or re-narrows its variable), and the value's type against the
+ * target's.
  */
 function assign(ctx: Ctx, written: Expression, op: Assign['op'], value: Expression, span: Span): void {
   const target = stripAssertions(written);
+  reservedTarget(ctx, target);
   const root = lvalue(ctx, target);
   const toConst = root !== undefined && target.kind === 'Identifier' && root.kind === 'const';
   if (toConst) {
@@ -416,9 +422,17 @@ function assign(ctx: Ctx, written: Expression, op: Assign['op'], value: Expressi
   if (!ctx.env.isAny(result)) expectAssignable(ctx, result, declaredT, value.span, 'cannot assign');
 }
 
+/** CT036: a write to the key `$handle` (`o.$handle = …`, `o["$handle"] = …`). */
+function reservedTarget(ctx: Ctx, target: Expression): void {
+  if (target.kind === 'Member') reservedKey(ctx, target.property, target.span);
+  const k = target.kind === 'Index' ? constantScalar(target.index) : undefined;
+  if (typeof k === 'string') reservedKey(ctx, k, target.span);
+}
+
 /** One target of a destructuring assignment taking a value of type `t`, checked like `target = …`. */
 function assignPart(ctx: Ctx, written: Expression, t: Type): void {
   const target = stripAssertions(written);
+  reservedTarget(ctx, target);
   const root = lvalue(ctx, target);
   if (!root) {
     if (target.kind !== 'Identifier') subExpressions(ctx, target);
@@ -514,6 +528,7 @@ function returnStmt(ctx: Ctx, arg: Expression | undefined, span: Span): void {
   }
   const t = valueOf(ctx, arg);
   ctx.fn?.returns.push(t);
+  if (!ctx.fn && !plainValue(ctx, t, arg.span, 'the result of the workflow')) return;
   if (!declared) return;
   const d = ctx.env.resolve(declared);
   if (d.kind === 'void') {

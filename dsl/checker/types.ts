@@ -55,7 +55,9 @@ export type Type =
   | { kind: 'ref'; name: string }
   | { kind: 'intersection'; types: Type[] }
   | { kind: 'readonly'; type: Type }
-  | { kind: 'record'; key: Type; value: Type };
+  | { kind: 'record'; key: Type; value: Type }
+  /** A handle: what a task call, `sleep`, `signal` or `Promise.*` gives without `await` (`await` gives `value`). */
+  | { kind: 'promise'; value: Type };
 
 export const ANY: Type = { kind: 'any' };
 export const STRING: Type = { kind: 'string' };
@@ -64,6 +66,7 @@ export const BOOLEAN: Type = { kind: 'boolean' };
 export const NULL: Type = { kind: 'null' };
 export const VOID: Type = { kind: 'void' };
 export const arrayOf = (element: Type): Type => ({ kind: 'array', element });
+export const promiseOf = (value: Type): Type => ({ kind: 'promise', value });
 export const objectOf = (fields: Record<string, Type>, optional: string[] = []): Type => ({
   kind: 'object',
   fields: Object.fromEntries(
@@ -145,6 +148,8 @@ export class TypeEnv {
         return { kind: 'intersection', types: n.types.map((t) => this.fromNode(t)) };
       case 'ReadonlyType':
         return { kind: 'readonly', type: this.fromNode(n.type) };
+      case 'PromiseType':
+        return promiseOf(this.fromNode(n.value));
       case 'UnionType':
         return union(n.types.map((t) => this.fromNode(t)));
       case 'TypeRef':
@@ -273,6 +278,8 @@ export class TypeEnv {
       case 'readonly':
       case 'record':
         return true; // resolve() expanded these
+      case 'promise':
+        return s.kind === 'promise' && this.assignable(s.value, d.value, depth + 1);
       case 'tuple':
         // An array where a tuple is expected: an array literal's type is the union of its elements
         // (`["a", 1]` is `(string | number)[]`; there is no contextual typing), so each position
@@ -363,6 +370,8 @@ export class TypeEnv {
         return t.type.kind === 'array' || t.type.kind === 'tuple' ? this.show(readonlyOf(t.type), depth) : `Readonly<${this.show(t.type, depth + 1)}>`;
       case 'record':
         return `Record<${this.show(t.key, depth + 1)}, ${this.show(t.value, depth + 1)}>`;
+      case 'promise':
+        return `Promise<${this.show(t.value, depth + 1)}>`;
       default:
         return assertNever(t, 'type');
     }

@@ -13,13 +13,15 @@
  * read through own keys: a state saved by an earlier version (a plain object, with
  * Object.prototype) works the same as a fresh one, and the state stays plain JSON.
  */
-import type { Await, Node, Program, TypeNode } from '../ast.ts';
+import type { Await, Call, Node, Program, TypeNode } from '../ast.ts';
 import { constantScalar } from '../constant.ts';
 import { checkValue, type InputError } from '../checker/input.ts';
-import type { Pending } from './frames.ts';
+import type { Handle, PendingV1 } from './frames.ts';
+import { HandleTable } from './handles.ts';
 import { indexProgram } from './program.ts';
+import { upgradeState } from './state.ts';
 import type { ExecState, Value } from './types.ts';
-import { MAX_DEPTH, measure, setOwn } from './values.ts';
+import { HANDLE_KEY, holdsHandleKey, MAX_DEPTH, measure, setOwn } from './values.ts';
 
 export const DEFAULT_MAX_BUFFERED_SIGNALS = 100;
 export const DEFAULT_MAX_BUFFERED_SIGNAL_BYTES = 65_536;
@@ -60,10 +62,24 @@ export function buffer(state: ExecState, name: string, payload: Value): void {
   }
 }
 
-/** True when the state waits for a signal of this name right now (it would not be buffered). */
+/**
+ * True when a signal of this name would be taken by a handle right now (not buffered): an
+ * outstanding `signal(name)` or `signal([..., name])`, awaited now or kept in a variable.
+ */
 export function awaitedNow(state: ExecState, name: string): boolean {
-  const p = state.status === 'waiting' ? (state.pending as Pending | null) : null;
-  return p !== null && p.t === 'signal' && p.name === name;
+  if (state.status !== 'waiting' && state.status !== 'running') return false;
+  if (state.v < 2) {
+    // a state saved before handles (it is upgraded when resumed; the door may look at it first)
+    const p = state.pending as PendingV1 | null;
+    return p !== null && typeof p === 'object' && p.t === 'signal' && p.name === name;
+  }
+  const h = state.h as Record<string, Handle> | undefined;
+  if (!h) return false;
+  for (const id of Object.keys(h)) {
+    const x = h[id]!;
+    if (x.k === 'signal' && x.r === undefined && (x.names ? x.names.includes(name) : x.name === name)) return true;
+  }
+  return false;
 }
 
 /**
@@ -80,6 +96,9 @@ export function admitSignal(state: ExecState, name: unknown, payload: unknown, l
   const size = payload === undefined ? { bytes: 4, depth: 0 } : measure(payload);
   if (size.depth > MAX_DEPTH) {
     return { ok: false, code: 'SIGNAL_TOO_LARGE', message: `the payload of signal "${name}" is nested deeper than ${MAX_DEPTH} levels` };
+  }
+  if (holdsHandleKey(payload)) {
+    return { ok: false, code: 'SIGNAL_INVALID', message: `the payload of signal "${name}" holds the key "${HANDLE_KEY}", which is reserved for handles` };
   }
   if (state.status !== 'waiting' && state.status !== 'running') return { ok: true };
   if (awaitedNow(state, name)) return { ok: true };
@@ -124,37 +143,49 @@ export type PayloadCheck = { ok: true } | { ok: false; code: 'SIGNAL_PAYLOAD_INV
 
 const staticTypes = new WeakMap<Program, Map<string, TypeNode>>();
 
-/** `signal<T>("name")` anywhere in the program: the type of each constant name (the checker makes them agree, CT045). */
+/** `signal<T>(name)` / `signal<T>([a, b])` anywhere in the program: the type of each constant name (the checker makes them agree, CT045). */
 function typesByName(program: Program): Map<string, TypeNode> {
   let m = staticTypes.get(program);
   if (m) return m;
   m = new Map();
   for (const n of indexProgram(program).nodes as (Node | undefined)[]) {
-    const t = n ? typedSignal(n) : undefined;
-    if (t?.name !== undefined && !m.has(t.name)) m.set(t.name, t.type);
+    const t = n?.kind === 'Call' ? typedSignal(n) : undefined;
+    if (t) for (const name of t.names) if (!m.has(name)) m.set(name, t.type);
   }
   staticTypes.set(program, m);
   return m;
 }
 
-/** The name (when constant) and payload type of a typed `await signal<T>(name…)`, or undefined. */
-function typedSignal(n: Node): { name?: string; type: TypeNode } | undefined {
-  if (n.kind !== 'Await') return undefined;
-  const c = (n as Await).argument;
-  if (c.kind !== 'Call' || c.callee.kind !== 'Identifier' || c.callee.name !== 'signal' || !c.typeArgs?.length) return undefined;
-  const name = c.args[0] ? constantScalar(c.args[0]) : undefined;
-  return typeof name === 'string' ? { name, type: c.typeArgs[0]! } : { type: c.typeArgs[0]! };
+/**
+ * The constant names and the payload type of a typed `signal<T>(name…)` call, or of the `await` of
+ * one (a signal handle's node is the Await when it was awaited at once, else the Call), or undefined.
+ */
+function typedSignal(n: Node): { names: string[]; type: TypeNode } | undefined {
+  const c = n.kind === 'Await' ? (n as Await).argument : n;
+  if (c.kind !== 'Call') return undefined;
+  const call = c as Call;
+  if (call.callee.kind !== 'Identifier' || call.callee.name !== 'signal' || !call.typeArgs?.length) return undefined;
+  const arg = call.args[0];
+  const parts = arg?.kind === 'ArrayLiteral' ? arg.elements : arg ? [arg] : [];
+  const names: string[] = [];
+  for (const p of parts) {
+    const v = p.kind === 'Spread' ? undefined : constantScalar(p);
+    if (typeof v === 'string') names.push(v);
+  }
+  return { names, type: call.typeArgs[0]! };
 }
 
 /**
- * The payload type of signal `name` for this state: the type argument of the `signal<T>(…)` the
- * state awaits right now, when it awaits that name (a computed name too); else the type the
- * program gives that constant name anywhere; else none (any payload).
+ * The payload type of signal `name` for this state: the type argument of the `signal<T>(…)` whose
+ * handle takes that name now (the oldest outstanding wait for it, awaited now or kept in a
+ * variable; a computed name too); else the type the program gives that constant name anywhere;
+ * else none (any payload). A state saved before handles (v1) is read as its upgrade.
  */
-export function signalType(program: Program, state: ExecState, name: string): TypeNode | undefined {
-  const p = state.status === 'waiting' ? (state.pending as Pending | null) : null;
-  if (p && p.t === 'signal' && p.name === name) {
-    const node = indexProgram(program).nodes[p.a];
+export function signalType(program: Program, saved: ExecState, name: string): TypeNode | undefined {
+  if (saved.status === 'waiting' || saved.status === 'running') {
+    const state = saved.v < 2 ? upgradeState(saved) : saved;
+    const waiter = new HandleTable(state).signalWaiter(name);
+    const node = waiter ? indexProgram(program).nodes[waiter[1].a] : undefined;
     const own = node ? typedSignal(node) : undefined;
     if (own) return own.type;
   }
@@ -169,7 +200,11 @@ export function signalType(program: Program, state: ExecState, name: string): Ty
  * takes any payload.
  */
 export function checkSignal(program: Program, state: ExecState, name: string, payload: unknown): PayloadCheck {
-  const type = typeof name === 'string' ? signalType(program, state, name) : undefined;
+  return checkPayload(program, typeof name === 'string' ? signalType(program, state, name) : undefined, name, payload);
+}
+
+/** Whether `payload` fits `type` (none: any payload fits), as `checkSignal` says it. */
+export function checkPayload(program: Program, type: TypeNode | undefined, name: string, payload: unknown): PayloadCheck {
   if (!type) return { ok: true };
   const r = checkValue(program, type, payload);
   if (r.ok) return r;

@@ -79,6 +79,45 @@ describe('checkSignal (dsl)', () => {
   });
 });
 
+describe('typed signals and handles', () => {
+  const KEPT = `task t(): void\nworkflow w(id: string): number {\n  const h = signal<number>(\`count-\${id}\`)\n  await t()\n  const n = await h\n  return n\n}`;
+
+  it('a typed signal kept as a handle types its computed name while the workflow awaits something else', () => {
+    const p = compile(KEPT, 'w.workflow').program!;
+    const a = start(p, { id: 'a' }, o);
+    expect(a.state.status).toBe('waiting');
+    expect(signalType(p, a.state, 'count-a')?.kind).toBe('PrimitiveType');
+    expect(checkSignal(p, a.state, 'count-a', 'x')).toMatchObject({ ok: false, code: 'SIGNAL_PAYLOAD_INVALID' });
+    const refused = resume(p, a.state, { type: 'signal', name: 'count-a', payload: 'x' }, o);
+    expect(refused.ignored).toMatch(/^SIGNAL_PAYLOAD_INVALID/);
+    expect(refused.state).toBe(a.state);
+    const s = resume(p, a.state, { type: 'signal', name: 'count-a', payload: 5 }, o).state;
+    const id = (a.commands.find((c) => c.type === 'scheduleTask') as { id: string }).id;
+    expect(resume(p, s, { type: 'taskCompleted', id, result: null }, o).state.result).toBe(5);
+  });
+
+  it('signal<T>([a, b]) types every name of the list', () => {
+    const p = compile(`workflow w() {\n  const d = await signal<{ ok: boolean }>(["approve", "reject"])\n  return d.name\n}`, 'w.workflow').program!;
+    const s = start(p, {}, o).state;
+    for (const name of ['approve', 'reject']) {
+      expect(checkSignal(p, s, name, { ok: 1 })).toMatchObject({ ok: false, errors: [{ path: '$.ok', message: 'expected boolean, got number' }] });
+      expect(checkSignal(p, s, name, { ok: true })).toEqual({ ok: true });
+    }
+    expect(resume(p, s, { type: 'signal', name: 'reject', payload: { ok: false } }, o).state.result).toBe('reject');
+  });
+
+  it('a state saved before handles (v1) waiting on a computed typed name is checked at the door too', () => {
+    const p = compile(`workflow w(id: string): number {\n  const n = await signal<number>(\`count-\${id}\`)\n  return n\n}`, 'w.workflow').program!;
+    const s = start(p, { id: 'a' }, o).state;
+    const wait = s.pending as { id: string; a: number; s: number };
+    const v1 = { ...s, v: 1, pending: { t: 'signal', id: wait.id, a: wait.a, s: wait.s, name: 'count-a' } } as typeof s;
+    delete (v1 as { h?: unknown }).h;
+    expect(checkSignal(p, v1, 'count-a', 'x').ok).toBe(false);
+    expect(checkSignal(p, v1, 'count-a', 2)).toEqual({ ok: true });
+    expect(v1.v).toBe(1); // read, not changed
+  });
+});
+
 describe('signalInstance with a typed signal (the door of the CLI and the API)', () => {
   it('refuses a payload that is not a Decision with SIGNAL_PAYLOAD_INVALID and the paths, and changes nothing', async () => {
     const h = new Harness();
