@@ -274,7 +274,8 @@ export function errorResponse(e: unknown): APIGatewayProxyResult | undefined {
   if (e instanceof VersionConflictError) return json(409, body(e.code, e.message));
   // A signal refused at the door: too large (413), the instance's buffer is full (409), bad name (400).
   if (e instanceof SignalRejectedError) {
-    return json(e.code === 'SIGNAL_TOO_LARGE' ? 413 : e.code === 'SIGNAL_BUFFER_FULL' ? 409 : 400, body(e.code, e.message));
+    // a payload that does not match the workflow's signal<T>: 400 with the paths, as for an input
+    return json(e.code === 'SIGNAL_TOO_LARGE' ? 413 : e.code === 'SIGNAL_BUFFER_FULL' ? 409 : 400, body(e.code, e.message, e.problems));
   }
   // Not failed, or failed where a redrive cannot resume (a runtime error in the workflow text).
   if (e instanceof RedriveRefusedError) return json(409, body(e.code, e.message));

@@ -148,6 +148,22 @@ describe('currant on the emulator', () => {
       expect(done).toMatchObject({ status: 'completed', result: 'approved by ana' });
     }));
 
+  it('approval: a payload that is not a Decision (signal<Decision>) is refused with 400 and the path, the instance unchanged', () =>
+    step(async () => {
+      const { body } = await api.start('approval', { requestId: 'req-typed', amount: 5 });
+      const waiting = await api.waitFor(body.id, (i) => i.pending.signals.some((s) => s.name === 'approval'));
+      const refused = await api.signal(body.id, 'approval', 42);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({ code: 'SIGNAL_PAYLOAD_INVALID', problems: ['$: expected Decision, got number'] });
+      const fields = await api.signal(body.id, 'approval', { approved: 'yes' });
+      expect(fields.status).toBe(400);
+      expect(fields.body.error.problems).toEqual(['$.approved: expected boolean, got string']);
+      // refused at the door: nothing received or refused in the steps (the 5 s timeout may fire meanwhile)
+      const after = await api.get(body.id);
+      expect(after.body.steps.filter((s) => s.kind === 'signal' && /^(received|refused)/.test(s.outcome))).toEqual([]);
+      expect(waiting.status).toBe('waiting');
+    }));
+
   it('approval: nobody answers, the signal timeout fires and the workflow moves on', () =>
     step(async () => {
       const { body } = await api.start('approval', { requestId: 'req-2', amount: 10 });

@@ -24,6 +24,7 @@
 import {
   admitSignal,
   checkInput,
+  checkSignal,
   formatDuration,
   HANDLE_KEY,
   holdsHandleKey,
@@ -315,6 +316,13 @@ function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opt
       const door = admitSignal(instance.state, event.name, event.payload, opts.limits);
       if (!door.ok) {
         tx.step({ kind: 'signal', outcome: `refused "${event.name}": ${door.code}: ${door.message}` });
+        break;
+      }
+      // A payload that does not match `signal<T>(name)` (one that got by the driver's door, e.g.
+      // through a queue) is dropped and logged the same way.
+      const typed = checkSignal(program, instance.state, event.name, event.payload);
+      if (!typed.ok) {
+        tx.step({ kind: 'signal', outcome: `refused "${event.name}": ${typed.code}: ${typed.message}` });
         break;
       }
       tx.step({ kind: 'signal', outcome: `received "${event.name}"` });

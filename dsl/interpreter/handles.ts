@@ -16,7 +16,7 @@
  * the next `signal(name)` instead of being swallowed. An outstanding task of a dropped handle keeps
  * running (the runtime cannot recall it); its result is ignored.
  */
-import type { ComboHandle, FanHandle, Frame, Handle, Pending, SignalHandle } from './frames.ts';
+import { scopeOf, type ComboHandle, type FanHandle, type Frame, type Handle, type Pending, type SignalHandle } from './frames.ts';
 import type { AwaitHost as Machine } from './host.ts';
 import type { ExecState, Value, WorkflowError } from './types.ts';
 import { copy, HANDLE_KEY, isObject, RuntimeError } from './values.ts';
@@ -254,7 +254,8 @@ export function sweep(m: Machine, t: HandleTable): void {
     if (h.r === 1 && h.v !== undefined) stack.push(h.v);
   };
   for (const f of m.state.frames as Frame[]) {
-    if ((f.k === 'L' || f.k === 'F' || f.k === 'O') && f.v) stack.push(f.v);
+    const scope = scopeOf(f);
+    if (scope) stack.push(scope);
     if (f.k === 'O') stack.push(f.xs);
     if (f.k === 'T' && f.c && (f.c.t === 'return' || f.c.t === 'throw')) stack.push(f.c.v);
   }

@@ -196,6 +196,17 @@ describe('signals and cancel', () => {
     expect((await call('POST', '/instances/nope/signals/approval')).status).toBe(404);
   });
 
+  it('refuses a payload that does not match the workflow\'s signal<Decision> (400, the paths) and changes nothing', async () => {
+    await start('approval', { input: { requestId: 'r1', amount: 5 }, id: 'r1' });
+    const before = await store.load('r1');
+    const r = await call('POST', '/instances/r1/signals/approval', { body: '42' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'SIGNAL_PAYLOAD_INVALID', problems: ['$: expected Decision, got number'] });
+    const fields = await call('POST', '/instances/r1/signals/approval', { body: JSON.stringify({ approved: 'yes', by: 7 }) });
+    expect(fields.body.error.problems).toEqual(['$.approved: expected boolean, got string', '$.by: expected string, got number']);
+    expect(await store.load('r1')).toEqual(before);
+  });
+
   it('stamps the arrival: a signal after its timeout loses to it (409, timeout applied), one in time wins', async () => {
     let t = Date.parse('2026-01-01T00:00:00.000Z');
     services = {
