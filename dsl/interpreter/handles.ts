@@ -17,8 +17,18 @@
  * running (the runtime cannot recall it); its result is ignored.
  */
 import { scopeOf, type ComboHandle, type FanHandle, type Frame, type Handle, type Pending, type SignalHandle } from './frames.ts';
-import type { AwaitHost as Machine } from './host.ts';
-import type { ExecState, Value, WorkflowError } from './types.ts';
+import type { Meter } from './budget.ts';
+import type { ProgramIndex } from './program.ts';
+import type { Command, ExecState, Value, WorkflowError } from './types.ts';
+
+/** What the handle table needs of the machine (host.ts's AwaitHost has it; host.ts imports this file, not the reverse). */
+export interface HandleHost {
+  readonly ix: ProgramIndex;
+  readonly state: ExecState;
+  readonly commands: Command[];
+  readonly meter: Meter;
+}
+type Machine = HandleHost;
 import { copy, HANDLE_KEY, isObject, RuntimeError } from './values.ts';
 
 /** Most handles one instance may hold at once (outstanding or settled but still reachable). */
