@@ -55,7 +55,6 @@ import {
   type StepLog,
   type TaskAttempt,
   type TaskError,
-  type TaskResultEvent,
   type Transition,
   type Value,
   type WorkflowError,
@@ -161,7 +160,7 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
         return duplicate(instance, event.id, `task ${event.taskId} attempt ${event.attempt} is not outstanding`);
       }
       tx.cancelTimer(timerIds.taskTimeout(event.taskId, t.attempt));
-      const durationMs = tx.nowMs - Date.parse(t.sentAt);
+      const durationMs = tx.nowMs - Date.parse(t.startedAt ?? t.sentAt);
       // A result nested too deeply or too large for the instance is a failed attempt (the task's
       // retry policy applies), not a poison message: RESULT_TOO_DEEP / RESULT_TOO_LARGE.
       const fits = event.ok ? checkValue(event.result, LIMITS.taskResult, `the result of ${t.task}`) : undefined;
@@ -173,6 +172,23 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
         tx.feed({ type: 'taskCompleted', id: event.taskId, result: event.result });
       } else {
         tx.failAttempt(event.taskId, t, event.error, durationMs);
+      }
+      break;
+    }
+    case 'taskStarted': {
+      if (instance.secret !== undefined && !tokenMatches(instance.secret, event.taskId, event.attempt, event.token)) return rejected(event);
+      const t = own(next.tasks, event.taskId);
+      if (!t || t.attempt !== event.attempt || t.retryAt !== undefined || t.startedAt !== undefined) {
+        return duplicate(instance, event.id, `task ${event.taskId} attempt ${event.attempt} is not waiting to start`);
+      }
+      // The attempt's clock starts now: its timeout timer moves (same id) to now + timeout.
+      next.tasks[event.taskId] = { ...t, startedAt: tx.nowIso };
+      const timerId = timerIds.taskTimeout(event.taskId, t.attempt);
+      const timer = own(next.timers, timerId);
+      const fireAt = new Date(tx.nowMs + t.policy.timeoutMs).toISOString();
+      if (timer && Date.parse(timer.fireAt) < Date.parse(fireAt)) {
+        next.timers[timerId] = { ...timer, fireAt, producedBy: event.id };
+        tx.commands.push({ type: 'scheduleTimer', instanceId: instance.id, timerId, fireAt });
       }
       break;
     }
@@ -213,7 +229,7 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
               type: 'Timeout',
               timedOut: true,
             };
-            tx.failAttempt(timer.taskId!, t, error, tx.nowMs - Date.parse(t.sentAt));
+            tx.failAttempt(timer.taskId!, t, error, tx.nowMs - Date.parse(t.startedAt ?? t.sentAt));
           }
           break;
         }
@@ -247,10 +263,11 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
   return tx.done();
 }
 
-/** A task result that does not carry the attempt's token: dropped, nothing resent. */
-function rejected(event: TaskResultEvent): Transition {
+/** A task result (or start report) that does not carry the attempt's token: dropped, nothing resent. */
+function rejected(event: { type: RuntimeEvent['type']; taskId: string; attempt: number; token?: string }): Transition {
   const what = event.token === undefined ? 'has no token' : 'has the wrong token';
-  return { duplicate: true, rejected: 'token', reason: `task ${event.taskId} attempt ${event.attempt}: the result ${what}`, resend: [] };
+  const of = event.type === 'taskResult' ? 'the result' : 'the start report';
+  return { duplicate: true, rejected: 'token', reason: `task ${event.taskId} attempt ${event.attempt}: ${of} ${what}`, resend: [] };
 }
 
 /**

@@ -81,6 +81,11 @@ export interface TaskAttempt {
   at: SourcePoint;
   /** When the current attempt was sent. */
   sentAt: string;
+  /**
+   * When the current attempt began running, if that was later than `sentAt` (an adapter that holds
+   * attempts in a local queue reports it with a `taskStarted` event): its timeout counts from here.
+   */
+  startedAt?: string;
   /** Id of the event whose transition sent the current attempt (or scheduled its retry). */
   producedBy: string;
   /** Set while backing off after a failed attempt: when the next attempt is due. */
@@ -171,6 +176,11 @@ export type RuntimeEvent =
   | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; ok: true; result: Value }
   | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; ok: false; error: TaskError }
   | { type: 'timerFired'; id: string; timerId: string }
+  /**
+   * An attempt that waited for a free slot in the adapter (the embedded engine's concurrency cap)
+   * began running: its timeout timer restarts from now. Id: `${taskId}#${attempt}:started`.
+   */
+  | { type: 'taskStarted'; id: string; taskId: string; attempt: number; token?: string }
   | { type: 'signal'; id: string; name: string; payload: Value }
   | { type: 'cancel'; id: string; reason?: string };
 
@@ -214,6 +224,7 @@ export interface Limits {
 /** Helpers for the event ids the runtime uses. */
 export const eventIds = {
   taskResult: (taskId: string, attempt: number) => `${taskId}#${attempt}`,
+  taskStarted: (taskId: string, attempt: number) => `${taskId}#${attempt}:started`,
   timer: (timerId: string) => `timer:${timerId}`,
   /** The `producedBy` of the first activation. */
   start: 'start',
