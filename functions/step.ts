@@ -112,20 +112,23 @@ export async function processResults(deps: RuntimeDeps, bodies: string[]): Promi
   // Grouped by instance id as parsed (the caller groups by the raw id already; this keeps it exact).
   const byInstance = new Map<string, typeof batch>();
   for (const b of batch) byInstance.set(b.instanceId, [...(byInstance.get(b.instanceId) ?? []), b]);
-  for (const [instanceId, items] of byInstance) {
-    try {
-      const results = await advanceBatch(deps, instanceId, items.map((b) => b.event));
-      results.forEach(logAdvance);
-      items.forEach((b, k) => (out[b.idx] = { status: 'fulfilled', value: outcomeOf(instanceId, b.event, results[k]!) }));
-    } catch (e) {
-      for (const b of items) {
-        out[b.idx] =
-          e instanceof InstanceNotFoundError
-            ? { status: 'fulfilled', value: { outcome: 'unknown-instance', instanceId, event: b.event.id } }
-            : { status: 'rejected', reason: e };
+  // Different instances in parallel (a FIFO batch may span several message groups).
+  await Promise.all(
+    [...byInstance].map(async ([instanceId, items]) => {
+      try {
+        const results = await advanceBatch(deps, instanceId, items.map((b) => b.event));
+        results.forEach(logAdvance);
+        items.forEach((b, k) => (out[b.idx] = { status: 'fulfilled', value: outcomeOf(instanceId, b.event, results[k]!) }));
+      } catch (e) {
+        for (const b of items) {
+          out[b.idx] =
+            e instanceof InstanceNotFoundError
+              ? { status: 'fulfilled', value: { outcome: 'unknown-instance', instanceId, event: b.event.id } }
+              : { status: 'rejected', reason: e };
+        }
       }
-    }
-  }
+    }),
+  );
   return out;
 }
 
@@ -145,9 +148,10 @@ function outcomeOf(instanceId: string, event: RuntimeEvent, r: AdvanceResult): R
  *
  * Crash repair: a timer fired here is gone from the instance once saved, so if an earlier delivery
  * of this (still current) wake-up died between such a save and its sends, nothing would name that
- * timer again. A redelivered current wake-up (receive count above 1) therefore first re-sends all
- * outstanding work (`pendingCommands`): at-least-once, like every resend. So does a wake-up the
- * reconciler sent (`repair`), found overdue in the index because its message was lost.
+ * timer again. A redelivered current wake-up (receive count above 1) therefore first re-sends the
+ * outstanding attempts that fired timers sent (`producedByTimer`): at-least-once, like every
+ * resend. A wake-up the reconciler sent (`repair`), found overdue in the index because its message
+ * was lost, re-sends all outstanding attempts.
  */
 export async function processWake(deps: StepDeps, msg: WakeMessage, info: RecordInfo = {}): Promise<RecordOutcome> {
   if (!deps.wakes) throw new Error('wake-up messages need the wake-up port (StepDeps.wakes: DynamoStore + SqsDispatcher)');
@@ -166,17 +170,17 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
     if (!instance) return { outcome: 'unknown-instance', instanceId: msg.instanceId, event: base.event };
     if (isFinal(instance.status) || instance.wake?.id !== msg.wakeId) return { ...base, result: 'stale', fired };
     if (!repaired) {
-      const tasks = pendingCommands(instance).filter((c) => c.type === 'sendTask');
+      const tasks = pendingCommands(instance).filter((c) => c.type === 'sendTask' && (msg.repair || producedByTimer(instance, c.taskId)));
       if (tasks.length > 0) await deps.dispatcher.dispatch(tasks, instance);
       repaired = true;
     }
     const due = dueTimers(instance.timers, deps.clock.now().getTime());
     if (due.length > 0) {
-      // The saves these make keep this wake-up (it is not later than any timer), so the re-arm below sees it.
-      for (const timerId of due) {
-        logAdvance(await advance(deps, msg.instanceId, { type: 'timerFired', id: eventIds.timer(timerId), timerId }));
-        fired++;
-      }
+      // All due timers in one load and one save (a fan-out's task timeouts come due together). The
+      // save keeps this wake-up (it is not later than any timer left), so the re-arm below sees it.
+      const results = await advanceBatch(deps, msg.instanceId, due.map((timerId) => ({ type: 'timerFired' as const, id: eventIds.timer(timerId), timerId })));
+      results.forEach(logAdvance);
+      fired += due.length;
       continue;
     }
     const at = earliestFireAt(instance.timers);
@@ -191,6 +195,17 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
     return { ...base, result: 'rearmed', fired };
   }
   throw new VersionConflictError(msg.instanceId, -1);
+}
+
+/**
+ * Whether a task's current attempt was sent by a fired timer (a sleep or signal timeout that let
+ * the workflow go on, a retry, a timeout that failed the attempt before): the work a redelivered
+ * wake-up may have fired and lost. Work sent by the start, a result or a signal is repaired by the
+ * redelivery of that event, not here: re-sending a fan-out's hundred tasks because a wake-up was
+ * retried would run them twice.
+ */
+function producedByTimer(instance: AwsInstance, taskId: string): boolean {
+  return Object.hasOwn(instance.tasks, taskId) && instance.tasks[taskId]!.producedBy.startsWith('timer:');
 }
 
 /**
@@ -256,7 +271,7 @@ async function stepRecord(record: SQSRecord): Promise<RecordOutcome> {
   const t0 = performance.now();
   const out = await currentMetrics.run(m, () => processBody(rt.deps, record.body, info));
   const ms = performance.now() - t0;
-  console.log(`CURRANT_METRICS ${JSON.stringify({ ...out, ms: Math.round(ms * 1000) / 1000, calls: m.calls, bytesWritten: m.bytesWritten })}`);
+  console.log(`CURRANT_METRICS ${JSON.stringify({ ...out, ms: Math.round(ms * 1000) / 1000, calls: m.calls, bytesWritten: m.bytesWritten, writeUnits: m.writeUnits })}`);
   return logged(record, out);
 }
 
@@ -288,7 +303,7 @@ async function stepBatch(event: SQSEvent): Promise<PromiseSettledResult<RecordOu
     const share = (n: number) => Math.round((n / records.length) * 1000) / 1000;
     const calls = Object.fromEntries(Object.entries(m.calls).map(([k, v]) => [k, share(v)]));
     for (const r of settled) {
-      if (r.status === 'fulfilled') console.log(`CURRANT_METRICS ${JSON.stringify({ ...r.value, ms: share(performance.now() - t0), calls, bytesWritten: share(m.bytesWritten), batch: records.length })}`);
+      if (r.status === 'fulfilled') console.log(`CURRANT_METRICS ${JSON.stringify({ ...r.value, ms: share(performance.now() - t0), calls, bytesWritten: share(m.bytesWritten), writeUnits: share(m.writeUnits), batch: records.length })}`);
     }
   }
   settled.forEach((r, k) => r.status === 'fulfilled' && logged(records[k]!, r.value));

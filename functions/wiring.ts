@@ -17,6 +17,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ProgramCache, type AdvanceResult, type RuntimeDeps, type StepLog } from '../runtime/index.ts';
 import { DynamoStore } from '../adapters/aws/store.ts';
+import { writeUnits } from '../adapters/aws/item.ts';
 import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
 import type { WakePort } from '../adapters/aws/wake.ts';
 
@@ -81,13 +82,15 @@ export function readConfig(env: Record<string, string | undefined>): Config {
 export interface Metrics {
   calls: Record<string, number>;
   bytesWritten: number;
+  /** DynamoDB write units of the successful writes (one per started KB of each item written). */
+  writeUnits: number;
 }
 
 /** The metrics of the record whose async context we are in (AsyncLocalStorage keeps parallel records apart). */
 export const currentMetrics = new AsyncLocalStorage<Metrics>();
 
 export function newMetrics(): Metrics {
-  return { calls: {}, bytesWritten: 0 };
+  return { calls: {}, bytesWritten: 0, writeUnits: 0 };
 }
 
 /** Adds a middleware that counts each SDK command (`GetItem`, `SendMessage`, …) into the current metrics. */
@@ -133,7 +136,10 @@ export function createRuntime(config: Config): Runtime {
   const store = new DynamoStore(dynamodb, config.table, {
     onWrite: (_op, bytes) => {
       const m = currentMetrics.getStore();
-      if (m) m.bytesWritten += bytes;
+      if (m) {
+        m.bytesWritten += bytes;
+        m.writeUnits += writeUnits(bytes);
+      }
     },
   });
   const dispatcher = new SqsDispatcher(sqs, { eventQueueUrl: config.eventQueueUrl, resultQueueUrl: config.resultQueueUrl, taskQueueUrls: config.taskQueueUrls });
