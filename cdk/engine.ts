@@ -22,6 +22,7 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { DeduplicationScope, FifoThroughputLimit, Queue } from 'aws-cdk-lib/aws-sqs';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
@@ -81,6 +82,11 @@ export interface CurrantEngineProps {
   /** Handler entry points (defaults `functions/api.ts`, `functions/step.ts`). */
   apiEntry?: string;
   stepEntry?: string;
+  /**
+   * How long values in transit (a task's arguments or result stored aside) are kept in the payload
+   * bucket (default 30 days: longer than a message can wait in a queue and then its DLQ).
+   */
+  payloadTransitDays?: number;
 }
 
 /** The queue pair of one task. */
@@ -93,8 +99,16 @@ export interface TaskQueue {
 /** Inside the bundle: where the api function finds the checked workflow files. */
 export const WORKFLOWS_BUNDLE_DIR = 'workflows';
 
+/** Days a task's arguments or result stored aside are kept (the bucket's lifecycle rules). */
+export const DEFAULT_PAYLOAD_TRANSIT_DAYS = 30;
+
 export class CurrantEngine extends Construct {
   readonly table: Table;
+  /**
+   * Values too large for a message or an item (adapters/aws/blobs.ts): `state/` (documents, kept as
+   * long as their item points at them), `args/` and `results/` (in transit, expired by lifecycle rules).
+   */
+  readonly payloads: Bucket;
   readonly eventQueue: Queue;
   readonly eventDlq: Queue;
   /** Where task functions send results: the only queue they may write to. */
@@ -133,6 +147,23 @@ export class CurrantEngine extends Construct {
       });
     }
 
+    const transitDays = props.payloadTransitDays ?? DEFAULT_PAYLOAD_TRANSIT_DAYS;
+    this.payloads = new Bucket(this, 'Payloads', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        // Arguments are stored again at each attempt, so a long-retried call keeps its copy fresh.
+        { id: 'args-in-transit', prefix: 'args/', expiration: Duration.days(transitDays) },
+        // Read once by the step function, when the result message is processed.
+        { id: 'results-in-transit', prefix: 'results/', expiration: Duration.days(transitDays) },
+        // No expiry for state/: the item points at its document as long as the instance exists; a
+        // replaced document is deleted by the save that replaces it.
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+
     // --- events -------------------------------------------------------------------------------
     this.eventDlq = new Queue(this, 'EventDlq', { retentionPeriod: Duration.days(14) });
     this.eventQueue = new Queue(this, 'EventQueue', {
@@ -166,6 +197,7 @@ export class CurrantEngine extends Construct {
       CURRANT_EVENT_QUEUE_URL: this.eventQueue.queueUrl,
       CURRANT_RESULT_QUEUE_URL: this.resultQueue.queueUrl,
       CURRANT_TASK_QUEUE_URLS: taskQueueUrls,
+      CURRANT_PAYLOAD_BUCKET: this.payloads.bucketName,
       ...props.environment,
     };
 
@@ -273,6 +305,7 @@ export class CurrantEngine extends Construct {
         if (r.startsWith('index:')) return [`${this.table.tableArn}/index/${r.slice('index:'.length)}`];
         if (r === 'eventQueue') return [this.eventQueue.queueArn];
         if (r === 'resultQueue') return [this.resultQueue.queueArn];
+        if (r.startsWith('payloads:')) return [this.payloads.arnForObjects(`${r.slice('payloads:'.length)}*`)];
         return []; // taskQueues: in addTask
       });
       if (arns.length > 0) this.grantOn(grantee, action, arns);

@@ -102,6 +102,7 @@ export class ExamplesStack extends Stack {
       StepFunctionName: e.stepFunction.functionName,
       ApiFunctionName: e.apiFunction.functionName,
       ReconcileFunctionName: e.reconcileFunction.functionName,
+      PayloadBucket: e.payloads.bucketName,
     };
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
   }

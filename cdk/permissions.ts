@@ -13,8 +13,12 @@
  * `SqsEventSource` grants on that queue only: the Lambda service calls those, not our code.
  */
 
-/** What a grant is on: the table, one of its indexes, or a queue (every task queue for `taskQueues`). */
-export type Resource = 'table' | `index:${string}` | 'eventQueue' | 'resultQueue' | 'taskQueues';
+/**
+ * What a grant is on: the table, one of its indexes, a queue (every task queue for `taskQueues`), or
+ * the objects under one prefix of the payload bucket (`payloads:state/` → `<bucket>/state/*`: S3
+ * object grants name keys, and these keys are made at run time, so the prefix is as narrow as it gets).
+ */
+export type Resource = 'table' | `index:${string}` | 'eventQueue' | 'resultQueue' | 'taskQueues' | `payloads:${'state' | 'args' | 'results'}/`;
 
 export interface Permission {
   action: string;
@@ -30,6 +34,7 @@ export type EngineFunction = 'api' | 'step' | 'reconcile' | 'task';
 
 const STORE = 'adapters/aws/store.ts';
 const DISPATCHER = 'adapters/aws/dispatcher.ts';
+const BLOBS = 'adapters/aws/blobs.ts';
 
 /** Reads and writes both the api and the step function make through DynamoStore and SqsDispatcher. */
 const ADVANCE: Permission[] = [
@@ -38,6 +43,14 @@ const ADVANCE: Permission[] = [
   // SendMessageBatch is authorized by sqs:SendMessage.
   { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageCommand' },
   { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageBatchCommand' },
+  // Large values (adapters/aws/payloads.ts): documents too large for an item, arguments too large
+  // for a message; the presigned URLs in task messages act with these rights (a task reads its
+  // arguments, writes its own attempt's result) — task functions hold no S3 permission themselves.
+  { action: 's3:PutObject', on: ['payloads:state/', 'payloads:args/'], file: BLOBS, in: ['put'], command: 'PutObjectCommand' },
+  { action: 's3:PutObject', on: ['payloads:results/'], file: BLOBS, in: ['presignPut'], command: 'PutObjectCommand' },
+  { action: 's3:GetObject', on: ['payloads:state/'], file: BLOBS, in: ['get'], command: 'GetObjectCommand' },
+  { action: 's3:GetObject', on: ['payloads:args/'], file: BLOBS, in: ['presignGet'], command: 'GetObjectCommand' },
+  { action: 's3:DeleteObject', on: ['payloads:state/'], file: BLOBS, in: ['delete'], command: 'DeleteObjectCommand' },
 ];
 
 export const PERMISSIONS: Record<EngineFunction, Permission[]> = {
@@ -53,6 +66,8 @@ export const PERMISSIONS: Record<EngineFunction, Permission[]> = {
     ...ADVANCE,
     { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['setWake'], command: 'UpdateItemCommand' },
     { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
+    // a result a task stored aside, read from its attempt's key (payloads.ts readResult)
+    { action: 's3:GetObject', on: ['payloads:results/'], file: BLOBS, in: ['get'], command: 'GetObjectCommand' },
   ],
   // overdue wake-ups from the byDue index, re-sent as repairs
   reconcile: [

@@ -41,7 +41,7 @@ import {
   signalName,
   startRequest,
 } from './http.ts';
-import { instanceView } from './view.ts';
+import { apiView } from './view.ts';
 
 import { log, logAdvance, logWorkflowLines, runtime } from './wiring.ts';
 import { workflows, type WorkflowSource } from './workflows.ts';
@@ -66,12 +66,12 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       const req = startRequest(jsonBody(event.body));
       const { instance, created } = await startWorkflow(deps, def, req.input, req.id === undefined ? {} : { id: req.id });
       if (created) logWorkflowLines(instance, instance.steps);
-      return json(created ? 201 : 200, instanceView(instance), { Location: `/instances/${encodeURIComponent(instance.id)}` });
+      return json(created ? 201 : 200, apiView(instance), { Location: `/instances/${encodeURIComponent(instance.id)}` });
     }
     case 'get': {
       const instance = await deps.store.load(instanceId(r.params.id));
       if (!instance) throw new HttpError(404, 'INSTANCE_NOT_FOUND', `no instance '${r.params.id}'`);
-      return json(200, instanceView(instance));
+      return json(200, apiView(instance));
     }
     case 'list':
       return json(200, await deps.store.list(listRequest(event.queryStringParameters)));
@@ -88,7 +88,7 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       if (result.duplicate && isFinal(result.instance.status)) {
         throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is ${result.instance.status}`);
       }
-      return json(200, { ...instanceView(result.instance), signal: name, signalId, duplicate: result.duplicate });
+      return json(200, { ...apiView(result.instance), signal: name, signalId, duplicate: result.duplicate });
     }
     case 'cancel': {
       const id = instanceId(r.params.id);
@@ -97,7 +97,7 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       if (result.duplicate && result.instance.status !== 'cancelled') {
         throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is already ${result.instance.status}`);
       }
-      return json(200, instanceView(result.instance));
+      return json(200, apiView(result.instance));
     }
     default: {
       const never: never = r;

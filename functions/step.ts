@@ -31,6 +31,8 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { advance, advanceBatch, eventIds, InstanceNotFoundError, isFinal, pendingCommands, VersionConflictError, type AdvanceResult, type RuntimeDeps, type RuntimeEvent } from '../runtime/index.ts';
 import { parseEventMessage, type EventSource, type WakeMessage } from '../adapters/aws/messages.ts';
 import { dueTimers, earliestFireAt, newWakeId, type AwsInstance, type Wake, type WakePort } from '../adapters/aws/wake.ts';
+import type { BlobStore } from '../adapters/aws/blobs.ts';
+import { readResult } from '../adapters/aws/payloads.ts';
 import { currentMetrics, log, logAdvance, newMetrics, runtime } from './wiring.ts';
 
 /** A message that can never be processed (bad JSON, unknown type): fail it so it ends in the DLQ. */
@@ -52,6 +54,8 @@ export type RecordOutcome =
 export interface StepDeps extends RuntimeDeps {
   /** Needed for wake-up messages only; results and timers work without it. */
   wakes?: WakePort;
+  /** Where tasks store results too large for their message (adapters/aws/payloads.ts). */
+  blobs?: BlobStore;
 }
 
 /** Rounds of fire-due-timers / re-arm before the record is given back to SQS. */
@@ -79,8 +83,9 @@ export async function processBody(deps: StepDeps, body: string, info: RecordInfo
   if (!parsed.ok && parsed.refused) return { outcome: 'refused', instanceId: instanceKey(body), reason: parsed.problems.join('; ') };
   if (!parsed.ok) throw new PoisonMessageError(parsed.problems);
   if (parsed.message.type === 'wake') return processWake(deps, parsed.message, info);
-  const { instanceId, event } = parsed;
-  if (!event) throw new PoisonMessageError(['no event']);
+  const { instanceId } = parsed;
+  if (!parsed.event) throw new PoisonMessageError(['no event']);
+  const event = parsed.resultRef && parsed.event.type === 'taskResult' ? await readResult(deps.blobs, instanceId, parsed.event) : parsed.event;
   let r: AdvanceResult;
   try {
     r = logAdvance(await advance(deps, instanceId, event));
@@ -100,15 +105,21 @@ export async function processBody(deps: StepDeps, body: string, info: RecordInfo
  * refused) settles alone, the rest share the batch's fate (a failed save fails them all, and SQS
  * redelivers them as duplicates or as new results).
  */
-export async function processResults(deps: RuntimeDeps, bodies: string[]): Promise<PromiseSettledResult<RecordOutcome>[]> {
+export async function processResults(deps: StepDeps, bodies: string[]): Promise<PromiseSettledResult<RecordOutcome>[]> {
   const out: PromiseSettledResult<RecordOutcome>[] = new Array(bodies.length);
-  const batch: { idx: number; instanceId: string; event: RuntimeEvent }[] = [];
+  const batch: { idx: number; instanceId: string; event: RuntimeEvent; resultRef?: { bytes: number } }[] = [];
   bodies.forEach((body, idx) => {
     const parsed = parseEventMessage(body, 'results');
     if (!parsed.ok && parsed.refused) out[idx] = { status: 'fulfilled', value: { outcome: 'refused', instanceId: instanceKey(body), reason: parsed.problems.join('; ') } };
     else if (!parsed.ok) out[idx] = { status: 'rejected', reason: new PoisonMessageError(parsed.problems) };
-    else batch.push({ idx, instanceId: parsed.instanceId, event: parsed.event! });
+    else if (parsed.message.type !== 'wake') batch.push({ idx, instanceId: parsed.instanceId, event: parsed.event!, resultRef: 'resultRef' in parsed ? parsed.resultRef : undefined });
   });
+  // Results stored aside are read first (in parallel); what goes wrong there is a failed attempt.
+  await Promise.all(
+    batch.map(async (b) => {
+      if (b.resultRef && b.event.type === 'taskResult') b.event = await readResult(deps.blobs, b.instanceId, b.event);
+    }),
+  );
   // Grouped by instance id as parsed (the caller groups by the raw id already; this keeps it exact).
   const byInstance = new Map<string, typeof batch>();
   for (const b of batch) byInstance.set(b.instanceId, [...(byInstance.get(b.instanceId) ?? []), b]);

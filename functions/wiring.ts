@@ -15,6 +15,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3BlobStore } from '../adapters/aws/blobs.ts';
 import { ProgramCache, type AdvanceResult, type RuntimeDeps, type StepLog } from '../runtime/index.ts';
 import { DynamoStore } from '../adapters/aws/store.ts';
 import { writeUnits } from '../adapters/aws/item.ts';
@@ -30,6 +32,8 @@ export interface Config {
   metrics: boolean;
   /** How overdue a wake-up must be before the reconciler re-sends it (CURRANT_RECONCILE_GRACE_SECONDS, default 300). */
   reconcileGraceMs: number;
+  /** The bucket for values too large for a message or an item (CURRANT_PAYLOAD_BUCKET); unset: every value inline. */
+  payloadBucket?: string;
 }
 
 export class ConfigError extends Error {
@@ -72,7 +76,9 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     else reconcileGraceMs = Number(grace) * 1000;
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { table, eventQueueUrl, resultQueueUrl, taskQueueUrls, metrics: env.CURRANT_METRICS === '1', reconcileGraceMs };
+  const config: Config = { table, eventQueueUrl, resultQueueUrl, taskQueueUrls, metrics: env.CURRANT_METRICS === '1', reconcileGraceMs };
+  if (env.CURRANT_PAYLOAD_BUCKET) config.payloadBucket = env.CURRANT_PAYLOAD_BUCKET;
+  return config;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -94,7 +100,7 @@ export function newMetrics(): Metrics {
 }
 
 /** Adds a middleware that counts each SDK command (`GetItem`, `SendMessage`, …) into the current metrics. */
-export function countCalls(client: DynamoDBClient | SQSClient): void {
+export function countCalls(client: DynamoDBClient | SQSClient | S3Client): void {
   // Why the loose types: one middleware for two clients whose stacks are typed per service.
   (client.middlewareStack as { add: (mw: unknown, opts: unknown) => void }).add(
     (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
@@ -119,8 +125,10 @@ export interface Runtime {
   sqs: SQSClient;
   store: DynamoStore;
   dispatcher: SqsDispatcher;
-  /** The runtime's dependencies plus the wake-up port (functions/step.ts `StepDeps`). */
-  deps: RuntimeDeps & { wakes: WakePort };
+  /** Large values (adapters/aws/blobs.ts), when a payload bucket is configured. */
+  blobs?: S3BlobStore;
+  /** The runtime's dependencies plus the wake-up port and the blob store (functions/step.ts `StepDeps`). */
+  deps: RuntimeDeps & { wakes: WakePort; blobs?: S3BlobStore };
 }
 
 /** How many times a step reloads and re-applies after a conditional-write conflict before giving the record back to SQS. */
@@ -133,7 +141,15 @@ export function createRuntime(config: Config): Runtime {
     countCalls(dynamodb);
     countCalls(sqs);
   }
+  let blobs: S3BlobStore | undefined;
+  if (config.payloadBucket) {
+    // Path-style addressing on an emulator (AWS_ENDPOINT_URL): bucket.host names need DNS it lacks.
+    const s3 = new S3Client(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL ? { forcePathStyle: true } : {});
+    if (config.metrics) countCalls(s3);
+    blobs = new S3BlobStore(s3, config.payloadBucket);
+  }
   const store = new DynamoStore(dynamodb, config.table, {
+    blobs,
     onWrite: (_op, bytes) => {
       const m = currentMetrics.getStore();
       if (m) {
@@ -142,7 +158,7 @@ export function createRuntime(config: Config): Runtime {
       }
     },
   });
-  const dispatcher = new SqsDispatcher(sqs, { eventQueueUrl: config.eventQueueUrl, resultQueueUrl: config.resultQueueUrl, taskQueueUrls: config.taskQueueUrls });
+  const dispatcher = new SqsDispatcher(sqs, { eventQueueUrl: config.eventQueueUrl, resultQueueUrl: config.resultQueueUrl, taskQueueUrls: config.taskQueueUrls, blobs });
   const deps: Runtime['deps'] = {
     store,
     dispatcher,
@@ -151,7 +167,8 @@ export function createRuntime(config: Config): Runtime {
     clock: { now: () => new Date(), uuid: randomUUID },
     maxConflictRetries: MAX_CONFLICT_RETRIES,
   };
-  return { config, dynamodb, sqs, store, dispatcher, deps };
+  if (blobs) deps.blobs = blobs;
+  return { config, dynamodb, sqs, store, dispatcher, blobs, deps };
 }
 
 let built: Runtime | undefined;

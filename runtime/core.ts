@@ -35,7 +35,7 @@ import {
 } from '../dsl/index.ts';
 import { assertNever } from '../dsl/ast.ts';
 import { InputError, InstanceConflictError } from './errors.ts';
-import { checkValue, LIMITS, truncateText } from './limits.ts';
+import { checkValue, LIMITS, MAX_STATE_BYTES, truncateText } from './limits.ts';
 import { backoffDelay, notRetriedBecause } from './retry.ts';
 import { attemptToken, tokenMatches } from './tokens.ts';
 import {
@@ -524,7 +524,9 @@ const LIMIT_KEYS = [
 ] as const satisfies readonly (keyof Limits & keyof ExecOptions)[];
 
 function execOptions(opts: CoreOptions): ExecOptions {
-  const o: ExecOptions = { now: opts.now, uuid: opts.uuid };
+  // The runtime holds large values (MAX_VALUE_BYTES each), so its state may be larger than the
+  // interpreter's own default allows.
+  const o: ExecOptions = { now: opts.now, uuid: opts.uuid, maxStateBytes: MAX_STATE_BYTES };
   for (const k of LIMIT_KEYS) {
     const v = opts.limits?.[k];
     if (v !== undefined) o[k] = v;

@@ -10,6 +10,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,7 +106,8 @@ function targets(resources: unknown[]): string[] {
     const m = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(json);
     if (!m) throw new Error(`unexpected resource ${json}`);
     const index = /\/index\/([^"]+)"/.exec(json);
-    return index ? `${m[1]}/index/${index[1]}` : m[1]!;
+    const objects = /"\/((?:state|args|results)\/\*)"/.exec(json);
+    return index ? `${m[1]}/index/${index[1]}` : objects ? `${m[1]}/${objects[1]}` : m[1]!;
   });
 }
 
@@ -141,6 +143,27 @@ const SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
 
 // Synthesizing a stack takes a second or more on a loaded machine (aws-cdk-lib is large).
 describe('CurrantEngine resources', { timeout: 60_000 }, () => {
+  it('has a private payload bucket whose values in transit expire, and tells the api and step functions its name', () => {
+    const { template, engine, stack } = helloEngine();
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    const bucket = Object.values(template.findResources('AWS::S3::Bucket'))[0]!.Properties;
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    const rules = bucket.LifecycleConfiguration.Rules as { Id: string; Prefix?: string; ExpirationInDays?: number; Status: string }[];
+    expect(rules.map((r) => [r.Id, r.Prefix, r.ExpirationInDays, r.Status])).toEqual([
+      ['args-in-transit', 'args/', 30, 'Enabled'],
+      ['results-in-transit', 'results/', 30, 'Enabled'],
+      ['abort-incomplete-uploads', undefined, undefined, 'Enabled'],
+    ]);
+    // state/ never expires: a document lives as long as its item points at it
+    expect(rules.some((r) => r.Prefix === 'state/')).toBe(false);
+    const bucketRef = { Ref: stack.getLogicalId(engine.payloads.node.defaultChild as CfnBucket) };
+    for (const fn of [engine.apiFunction, engine.stepFunction]) {
+      const env = template.findResources('AWS::Lambda::Function')[stack.getLogicalId(fn.node.defaultChild as CfnFunction)]!.Properties.Environment.Variables;
+      expect(env.CURRANT_PAYLOAD_BUCKET).toEqual(bucketRef);
+    }
+  });
+
   it('has one pay-per-request table keyed by id with the adapter schema indexes', () => {
     const { template } = helloEngine();
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
@@ -241,7 +264,9 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
       for (const s of p.Properties.PolicyDocument.Statement as Statement[]) {
         statements++;
         for (const a of [s.Action].flat()) expect(a).not.toContain('*');
-        for (const r of [s.Resource].flat()) expect(JSON.stringify(r)).not.toContain('*');
+        // The one exception: S3 object grants, which name a key prefix of the payload bucket
+        // (keys are made at run time): `<bucket>/state/*`, `/args/*`, `/results/*`, nothing wider.
+        for (const r of [s.Resource].flat()) expect(JSON.stringify(r).replace(/"\/(state|args|results)\/\*"/, '"/$1/"')).not.toContain('*');
       }
     }
     expect(statements).toBeGreaterThan(10);
@@ -257,6 +282,7 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
       : r.startsWith('index:') ? [`${table}/index/${r.slice(6)}`]
       : r === 'eventQueue' ? [q(engine.eventQueue)]
       : r === 'resultQueue' ? [q(engine.resultQueue)]
+      : r.startsWith('payloads:') ? [`${stack.getLogicalId(engine.payloads.node.defaultChild as CfnBucket)}/${r.slice(9)}*`]
       : taskQueues;
     // What Lambda's event source mapping calls on the queues a function consumes (not our code).
     const esm = new Set(CONSUME);

@@ -123,7 +123,7 @@ describe('POST /workflows/{name}/instances', () => {
     expect(bad.body.error.code).toBe('INVALID_JSON');
     const text = await call('POST', '/workflows/processOrder/instances', { body: 'input=1', headers: { 'Content-Type': 'text/plain' } });
     expect(text.status).toBe(415);
-    const big = await start('processOrder', { input: { orderId: 'x'.repeat(300_000), amount: 1 } });
+    const big = await start('processOrder', { input: { orderId: 'x'.repeat(5 * 1024 * 1024), amount: 1 } });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('BODY_TOO_LARGE');
   });
@@ -254,10 +254,13 @@ describe('hostile input at the api (issue 7)', () => {
     expect(await store.load('deep-1')).toBeUndefined();
   });
 
-  it('refuses a start input over 256 KiB with 413 VALUE_TOO_LARGE', async () => {
-    // Under the 256 KiB body limit the input alone cannot be larger; check through the limit helper.
+  it('refuses a start input over 10 MiB with VALUE_TOO_LARGE; takes one of 2 MB', async () => {
+    // Under the 5 MiB body limit the input alone cannot be larger; check through the limit helper.
     const { checkValue, LIMITS } = await import('../../runtime/index.ts');
-    expect(checkValue({ s: 'x'.repeat(300_000) }, LIMITS.input)).toMatchObject({ ok: false, code: 'VALUE_TOO_LARGE' });
+    expect(checkValue({ s: 'x'.repeat(10 * 1024 * 1024) }, LIMITS.input)).toMatchObject({ ok: false, code: 'VALUE_TOO_LARGE' });
+    const two = await start('processOrder', { id: 'two-mb', input: { orderId: 'x'.repeat(2 * 1024 * 1024), amount: 1 } });
+    expect(two.status).toBe(201);
+    expect((two.body.input as { orderId: string }).orderId).toHaveLength(2 * 1024 * 1024);
   });
 
   it('refuses a signal payload nested 3,000 deep with 4xx and a code', async () => {

@@ -604,7 +604,8 @@ workflow big(n: number): any {
 
   it('fails a call whose arguments are over the task-args limit like a task failure, catchable, and sends nothing', async () => {
     const h = new Harness();
-    const i = await h.start(BIG_ARGS, { n: 150_000 });
+    // two strings of 5.5 MB: 11 MB of arguments, over the 10 MiB a value may have
+    const i = await h.start(BIG_ARGS, { n: 5_500_000 });
     expect(h.sentTasks()).toEqual([]);
     expect(i.status).toBe('completed');
     expect(i.result).toMatchObject({ type: 'TASK_ARGS_TOO_LARGE', attempts: 0 });
@@ -668,11 +669,11 @@ workflow one(): any {
     expect(i.result).toMatchObject({ status: 'rejected', reason: { type: 'RESULT_TOO_DEEP' } });
   });
 
-  it('turns a result over 256 KiB into a failed attempt (RESULT_TOO_LARGE)', async () => {
+  it('turns a result over 10 MiB into a failed attempt (RESULT_TOO_LARGE)', async () => {
     const h = new Harness();
     await h.start(ONE, {});
     const [t] = h.sentTasks();
-    await h.complete(t!, 'x'.repeat(300_000));
+    await h.complete(t!, 'x'.repeat(10 * 1024 * 1024 + 1));
     const i = await h.load();
     expect(i.result).toMatchObject({ status: 'rejected', reason: { type: 'RESULT_TOO_LARGE' } });
   });
