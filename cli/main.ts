@@ -13,9 +13,11 @@ import { cancelCommand } from './commands/cancel.ts';
 import { checkCommand } from './commands/check.ts';
 import { graphCommand } from './commands/graph.ts';
 import { listCommand } from './commands/list.ts';
+import { redriveCommand } from './commands/redrive.ts';
 import { runCommand } from './commands/run.ts';
 import { signalCommand } from './commands/signal.ts';
 import { statusCommand } from './commands/status.ts';
+import { uiCommand } from './commands/ui.ts';
 import { workerCommand } from './commands/worker.ts';
 import { CliError, EXIT, type ExitCode } from './exit.ts';
 import { DEFAULT_DB, output } from './io.ts';
@@ -48,7 +50,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('run')
     .description('start a workflow and run it to the end, printing each step')
     .argument('<file>', 'the .workflow file')
-    .requiredOption('--tasks <module>', 'JS/TS module exporting the task functions')
+    .requiredOption('--tasks <module>', 'JS/TS module exporting the task functions, or a .py tasks file (repeatable)', collect)
+    .option('--python <path>', 'Python interpreter for .py tasks files (default: $CURRANT_PYTHON, the active venv, ./.venv, python3)')
     .option('--input <json>', 'input as JSON, or @file to read it from a file', '{}')
     .addOption(dbOption())
     .option('--id <id>', 'instance id (same id and input again: attaches to the existing instance)')
@@ -59,7 +62,8 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('worker')
     .description('keep every unfinished instance in the database moving until Ctrl-C / SIGTERM')
-    .requiredOption('--tasks <module>', 'JS/TS module exporting the task functions')
+    .requiredOption('--tasks <module>', 'JS/TS module exporting the task functions, or a .py tasks file (repeatable)', collect)
+    .option('--python <path>', 'Python interpreter for .py tasks files (default: $CURRANT_PYTHON, the active venv, ./.venv, python3)')
     .addOption(dbOption())
     .option('--takeover-after <ms>', 'take over instances started elsewhere once a timer is this overdue', '10000')
     .option('--concurrency <n>', 'task attempts running at once in this process', '16')
@@ -99,6 +103,25 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (id: string, opts) => set(await cancelCommand(id, opts)));
 
   program
+    .command('redrive')
+    .description('resume a failed instance from the await whose task failed (that task runs again as attempt 1)')
+    .argument('<id>', 'instance id')
+    .option('--tasks <module>', 'run it here with this tasks module (else a running worker takes it over)')
+    .addOption(dbOption())
+    .option('--json', 'print the instance as JSON')
+    .action(async (id: string, opts) => set(await redriveCommand(id, opts)));
+
+  program
+    .command('ui')
+    .description('serve the web viewer on 127.0.0.1 (instances, graphs, step history, signal/cancel/redrive)')
+    .addOption(dbOption())
+    .option('--port <n>', 'port on 127.0.0.1 (0: any free one)', '7480')
+    .option('--api <url>', "a deployed engine's API URL instead of a database (requests signed with your AWS credentials)")
+    .option('--region <region>', 'AWS region for signing (default: AWS_REGION, else from the URL)')
+    .option('--unsigned', 'send API requests unsigned (an emulator deployed without IAM authorization)')
+    .action(async (opts) => set(await uiCommand(opts)));
+
+  program
     .command('graph')
     .description('print the workflow as a Mermaid flowchart or a Graphviz digraph')
     .argument('<file>', 'the .workflow file')
@@ -111,6 +134,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return failure(e);
   }
+}
+
+/** Collects a repeatable option (`--tasks a.ts --tasks b.py`) into a list. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Maps an exception to its exit code, printing one clear line (a stack only for internal errors). */

@@ -85,8 +85,9 @@ const eq = (want: unknown) => (got: unknown) => JSON.stringify(got) === JSON.str
 const sumOfSquares = (n: number) => (n * (n + 1) * (2 * n + 1)) / 6;
 const range = (n: number) => Array.from({ length: n }, (_, k) => k + 1);
 
-export function faninSpec(id: string, n: number): Spec {
-  return { id, workflow: 'fanin', input: { items: range(n) }, check: expect('completed', eq({ count: n, sum: sumOfSquares(n) })) };
+/** A fan-in of n trivial tasks: `faninLoad` (infra-test/load/fanin.workflow, a 30-minute task timeout) or the example. */
+export function faninSpec(id: string, n: number, workflow: 'faninLoad' | 'fanin' = 'faninLoad'): Spec {
+  return { id, workflow, input: { items: range(n) }, check: expect('completed', eq({ count: n, sum: sumOfSquares(n) })) };
 }
 
 /** `n` instances: order 25% (a fifth refunded), approval 25% (approved, rejected, expired, cancelled), fanout 10%, fanin 5%, polling 15%, saga 10% (half failing), retrying 10%. */
@@ -103,7 +104,7 @@ export function mix(n: number, prefix: string): Spec[] {
   add(2, (k) => ({ id: `${prefix}expire-${k}`, workflow: 'approval', input: { requestId: `r-${k}`, amount: 10 }, check: expect('completed', eq('expired: nobody answered in time')) }));
   add(5, (k) => ({ id: `${prefix}cancel-${k}`, workflow: 'approval', input: { requestId: `r-${k}`, amount: 10 }, then: 'cancel', check: expect('cancelled') }));
   add(10, (k) => ({ id: `${prefix}fanout-${k}`, workflow: 'fanout', input: { items: fruits }, check: expect('completed', (r) => (r as { count: number; totalSize: number }).count === 8 && (r as { totalSize: number }).totalSize === fruits.join('').length) }));
-  add(5, (k) => faninSpec(`${prefix}fanin-${k}`, 40));
+  add(5, (k) => faninSpec(`${prefix}fanin-${k}`, 40, 'fanin'));
   add(15, (k) => ({ id: `${prefix}polling-${k}`, workflow: 'polling', input: { name: `p${k}` }, check: expect('completed', eq({ jobId: `job-p${k}`, checks: 3, result: `job-p${k}: 3 pages, 42 rows` })) }));
   add(5, (k) => ({ id: `${prefix}trip-${k}`, workflow: 'bookTrip', input: { trip: `t${k}`, to: 'Lisbon' }, check: expect('completed', eq({ hotel: `hotel-t${k}`, flight: `flight-t${k}`, car: `car-t${k}` })) }));
   add(5, (k) => ({ id: `${prefix}trip-${k}`, workflow: 'bookTrip', input: { trip: `t${k}`, to: 'Atlantis' }, check: expect('failed', undefined, (e) => e?.code === 'CR017' && e.message === `trip t${k} not booked (NoSeats: no seats to Atlantis)`) }));
@@ -124,10 +125,11 @@ async function prepare(dir: string): Promise<{ tasksModule: string; workflows: M
   const files = [
     ...EXAMPLES.flatMap((e) => readdirSync(join(ROOT, 'examples', e)).filter((f) => f.endsWith('.workflow')).map((f) => join(ROOT, 'examples', e, f))),
     join(ROOT, 'infra-test', 'load', 'retrying.workflow'),
+    join(ROOT, 'infra-test', 'load', 'fanin.workflow'),
   ];
   const workflows = new Map<string, { source: string; file: string }>();
   for (const f of files) {
-    const to = join(dir, 'workflows', f.slice(f.lastIndexOf('/') + 1));
+    const to = join(dir, 'workflows', f.includes('/infra-test/') ? `load-${f.slice(f.lastIndexOf('/') + 1)}` : f.slice(f.lastIndexOf('/') + 1));
     copyFileSync(f, to);
     const source = readFileSync(f, 'utf8');
     const name = /workflow\s+(\w+)/.exec(source.replace(/\/\/.*$/gm, ''))![1]!;
@@ -184,6 +186,11 @@ function awaitsOf(steps: StepLog[]): number {
   return steps.filter((s) => (s.kind === 'task' && s.attempt !== 0) || s.kind === 'timer' || (s.kind === 'signal' && s.outcome.startsWith('received'))).length;
 }
 
+/** Task-await latencies (a task step's `latencyMs`: from the attempt's send to its outcome applied). */
+function latencies(finals: Instance[]): number[] {
+  return finals.flatMap((i) => i.steps.filter((s) => s.kind === 'task' && s.attempt !== 0 && s.latencyMs !== undefined).map((s) => s.latencyMs!));
+}
+
 /** Executions per attempt from the count file, for the given instances. */
 function executions(file: string, ids: Set<string>): { total: number; twice: number; byDesign: number; other: number } {
   const per = new Map<string, number>();
@@ -228,22 +235,7 @@ async function embeddedPhase(dir: string, tasksModule: string, workflows: Map<st
   writeFileSync(countFile, '');
   process.env.CURRANT_COUNT_FILE = countFile;
   const specs = mix(INSTANCES, 'e-');
-  const sentAt = new Map<string, number>();
-  const latency: number[] = [];
-  const engine = await createEngine({
-    dbPath: join(dir, 'embedded.db'),
-    tasksModule,
-    onStep: (instance, step) => {
-      for (const [taskId, t] of Object.entries(instance.tasks)) {
-        const key = `${instance.id} ${taskId}#${t.attempt}`;
-        if (t.retryAt === undefined && !sentAt.has(key)) sentAt.set(key, Date.parse(t.sentAt));
-      }
-      if (step.kind === 'task' && step.attempt && step.taskId) {
-        const s = sentAt.get(`${instance.id} ${step.taskId}#${step.attempt}`);
-        if (s !== undefined) latency.push(Date.parse(step.at) - s);
-      }
-    },
-  });
+  const engine = await createEngine({ dbPath: join(dir, 'embedded.db'), tasksModule });
   try {
     const t0 = performance.now();
     // All at once: one process, no API in between.
@@ -256,6 +248,7 @@ async function embeddedPhase(dir: string, tasksModule: string, workflows: Map<st
     );
     const finals = await Promise.all(specs.map((s) => engine.waitFor(s.id)));
     const wall = (performance.now() - t0) / 1000;
+    const latency = latencies(finals);
     const wrong = specs.flatMap((s, k) => {
       const p = s.check(finals[k]!);
       return p ? [`${s.id}: ${p}`] : [];
@@ -379,10 +372,9 @@ async function emulatorPhase(d: Deployed, name: string, specs: Spec[], timeoutMs
     }),
   ];
   const finals = loaded.filter((i): i is Instance => i !== undefined);
-  // Task awaits: the step's duration runs from the attempt's send to the result applied.
-  const latency = finals.flatMap((i) => i.steps.filter((s) => s.kind === 'task' && s.attempt !== 0 && s.durationMs !== undefined).map((s) => s.durationMs!));
+  const latency = latencies(finals);
   // An instance keeps its last 200 steps: a fan-in's awaits are its items (one task result each).
-  const awaits = finals.reduce((n, i) => n + (i.workflow === 'fanin' && isFinal(i.status) ? (i.input.items as unknown[]).length : awaitsOf(i.steps)), 0);
+  const awaits = finals.reduce((n, i) => n + (i.workflow.startsWith('fanin') && isFinal(i.status) ? (i.input.items as unknown[]).length : awaitsOf(i.steps)), 0);
   if (finals.some((i) => i.steps.length >= 200)) notes.push('an instance keeps its last 200 steps: a large fan-in\'s latency samples are its last 200 task awaits');
   // Let the last deletes and the stale wake-ups settle before looking into the DLQs.
   await new Promise((r) => setTimeout(r, 3000));

@@ -185,6 +185,7 @@ export function parseEventMessage(body: string, source: EventSource): ParsedEven
         ? { type: 'taskResult', id, taskId: r.taskId, attempt: r.attempt, ok: true, result: 'result' in r ? (r.result ?? null) : null }
         : { type: 'taskResult', id, taskId: r.taskId, attempt: r.attempt, ok: false, error: taskError(r.error) };
       if (r.token !== undefined) event.token = r.token;
+      if (typeof r.durationMs === 'number' && Number.isFinite(r.durationMs) && r.durationMs >= 0) event.durationMs = r.durationMs;
       if (r.ok && 'resultRef' in r) return { ok: true, message: r, instanceId, event, resultRef: { bytes: r.resultRef.bytes } };
       return { ok: true, message: r, instanceId, event };
     }

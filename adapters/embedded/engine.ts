@@ -2,7 +2,7 @@
  * The embedded engine: the runtime core on one machine — SQLite store, in-process task executor
  * and timers, one serial event queue per instance.
  *
- * Takes a database path and task implementations; gives start / waitFor / signal / cancel / get /
+ * Takes a database path and task implementations; gives start / waitFor / signal / cancel / redrive / get /
  * list / resumeAll / close.
  *
  *   const engine = await createEngine({ dbPath: '.currant/currant.db', tasksModule: './tasks.ts' });
@@ -22,7 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pendingCommands } from '../../runtime/core.ts';
-import { advance, cancelInstance, ProgramCache, signalInstance, startWorkflow, type RuntimeDeps } from '../../runtime/driver.ts';
+import { advance, cancelInstance, ProgramCache, redriveInstance, signalInstance, startWorkflow, type RuntimeDeps } from '../../runtime/driver.ts';
 import { InstanceNotFoundError } from '../../runtime/errors.ts';
 import {
   isFinal,
@@ -39,15 +39,26 @@ import {
 import { DEFAULT_CONCURRENCY, InProcessDispatcher } from './dispatcher.ts';
 import { Leases, type LeaseOptions } from './lease.ts';
 import { SqliteStore } from './store.ts';
-import { loadTasksModule, type TaskRegistry } from './tasks.ts';
+import { PythonTasks, type PythonTasksOptions } from './python.ts';
+import { loadTasksModule, type TaskProcess, type TaskRegistry } from './tasks.ts';
 
 export interface EngineOptions {
   /** SQLite file (created with its folder). Default `.currant/currant.db`; `:memory:` for tests. */
   dbPath?: string;
   /** Task implementations by name. */
   tasks?: TaskRegistry;
-  /** A .js/.mjs/.ts module exporting task functions; merged under `tasks` (explicit `tasks` win). */
-  tasksModule?: string;
+  /**
+   * A .js/.mjs/.ts module exporting task functions, merged under `tasks` (explicit `tasks` win); or
+   * a `.py` tasks file, run in a Python process (`python.ts`); or a list of both.
+   */
+  tasksModule?: string | string[];
+  /**
+   * Tasks served by other processes (`PythonTasks.start('tasks.py')`). The engine owns them from
+   * here on: `close()` stops them.
+   */
+  taskProcesses?: TaskProcess[];
+  /** How `.py` entries of `tasksModule` are run (interpreter, timeouts). */
+  python?: PythonTasksOptions;
   /** Injected clock and ids (default: the system clock, random UUIDs). */
   clock?: { now?: () => Date; uuid?: () => string };
   /**
@@ -70,6 +81,8 @@ export interface EngineOptions {
    * options (`ttlMs`, default 15 s), or `false` to turn them off (one process per file only).
    */
   lease?: LeaseOptions | false;
+  /** Versions per instance kept for step history (SqliteStore `history`; default 200, 0 = none). */
+  history?: number;
 }
 
 export interface Engine {
@@ -82,6 +95,11 @@ export interface Engine {
   /** Delivers a signal; `signalId` de-duplicates a repeated delivery. */
   signal(id: string, name: string, payload?: Value, opts?: { signalId?: string }): Promise<Instance>;
   cancel(id: string, reason?: string): Promise<Instance>;
+  /**
+   * Resumes a failed instance from the await whose task failed: that task runs again as attempt 1
+   * (runtime `redriveInstance`). `key` makes a repeat a no-op. `RedriveRefusedError` when it cannot.
+   */
+  redrive(id: string, key?: string): Promise<Instance>;
   /** The stored instance; `InstanceNotFoundError` if there is none. */
   get(id: string): Promise<Instance>;
   list(filter?: ListFilter): Promise<{ items: InstanceSummary[]; cursor?: string }>;
@@ -108,8 +126,19 @@ export interface Engine {
 }
 
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
-  const tasks: TaskRegistry = { ...(opts.tasksModule ? await loadTasksModule(opts.tasksModule) : {}), ...(opts.tasks ?? {}) };
-  return new EmbeddedEngine(opts, tasks);
+  const modules = opts.tasksModule === undefined ? [] : Array.isArray(opts.tasksModule) ? opts.tasksModule : [opts.tasksModule];
+  const processes: TaskProcess[] = [...(opts.taskProcesses ?? [])];
+  let loaded: TaskRegistry = {};
+  try {
+    for (const m of modules) {
+      if (m.endsWith('.py')) processes.push(await PythonTasks.start(m, opts.python));
+      else loaded = { ...loaded, ...(await loadTasksModule(m)) };
+    }
+  } catch (e) {
+    await Promise.allSettled(processes.map((p) => p.close()));
+    throw e;
+  }
+  return new EmbeddedEngine({ ...opts, taskProcesses: processes }, { ...loaded, ...(opts.tasks ?? {}) });
 }
 
 class EmbeddedEngine implements Engine {
@@ -128,7 +157,7 @@ class EmbeddedEngine implements Engine {
     private readonly opts: EngineOptions,
     readonly tasks: TaskRegistry,
   ) {
-    this.store = new SqliteStore(opts.dbPath ?? '.currant/currant.db');
+    this.store = new SqliteStore(opts.dbPath ?? '.currant/currant.db', opts.history === undefined ? {} : { history: opts.history });
     const now = opts.clock?.now ?? (() => new Date());
     const uuid = opts.clock?.uuid ?? randomUUID;
     this.leases = opts.lease === false ? undefined : new Leases(this.store.db, opts.lease);
@@ -139,6 +168,7 @@ class EmbeddedEngine implements Engine {
       deliver: (id, event) => this.deliver(id, event),
       onFinished: (id) => this.finished(id),
       mayRun: this.leases ? (id) => this.leases!.holds(id) : undefined,
+      processes: opts.taskProcesses,
     });
     if (this.leases) {
       this.heartbeat = setInterval(() => this.tick(), Math.max(50, Math.floor(this.leases.ttlMs / 3)));
@@ -209,6 +239,12 @@ class EmbeddedEngine implements Engine {
   async cancel(id: string, reason?: string): Promise<Instance> {
     this.assertOpen();
     await this.serial(id, () => cancelInstance(this.deps, id, reason), true);
+    return this.get(id);
+  }
+
+  async redrive(id: string, key?: string): Promise<Instance> {
+    this.assertOpen();
+    await this.serial(id, () => redriveInstance(this.deps, id, key), true);
     return this.get(id);
   }
 
@@ -329,6 +365,7 @@ class EmbeddedEngine implements Engine {
     // A clean stop hands every instance on at once (a killed process's leases expire instead).
     this.leases?.releaseAll();
     for (const id of [...this.waiters.keys()]) this.settleWaiters(id, undefined, new Error('the engine was closed'));
+    await Promise.allSettled((this.opts.taskProcesses ?? []).map((p) => p.close()));
     this.store.close();
   }
 

@@ -7,7 +7,7 @@
  *   const done = await engine.run({ source, file: 'order.workflow' }, { orderId: 'o1', amount: 5 });
  */
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
-export { SqliteStore, type SqliteStoreOptions } from './store.ts';
+export { SqliteStore, HISTORY_LIMIT, type SqliteStoreOptions, type SqliteListFilter, type HistoryEntry } from './store.ts';
 export { InProcessDispatcher, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, type InProcessDispatcherOptions } from './dispatcher.ts';
 export { Leases, DEFAULT_LEASE_TTL_MS, type LeaseOptions } from './lease.ts';
 export {
@@ -18,4 +18,7 @@ export {
   type TaskFn,
   type TaskRegistry,
   type AttemptOutcome,
+  type TaskAttemptCommand,
+  type TaskProcess,
 } from './tasks.ts';
+export { PythonTasks, PythonTasksError, pythonCommand, LOCAL_PROTOCOL, type PythonTasksOptions } from './python.ts';
