@@ -68,6 +68,11 @@ export interface CurrantEngineProps {
   resultBatchSize?: number;
   /** Records per task-function invocation (default 5). */
   taskBatchSize?: number;
+  /**
+   * Most task-function invocations running at once per task queue (the SQS event source's maximum
+   * concurrency, 2–1000). Default: none, Lambda scales out (an emulator may run only a few).
+   */
+  taskMaxConcurrency?: number;
   /** How many times a message is received before it moves to its DLQ (default 5). */
   maxReceiveCount?: number;
   /** Extra environment for the api and step functions (e.g. `CURRANT_METRICS: '1'`). */
@@ -283,7 +288,13 @@ export class CurrantEngine extends Construct {
       visibilityTimeout: Duration.seconds(Math.min(43_200, Math.max(30, 6 * (timeout?.toSeconds() ?? 3)))),
       deadLetterQueue: { queue: dlq, maxReceiveCount },
     });
-    fn.addEventSource(new SqsEventSource(queue, { batchSize: this.props.taskBatchSize ?? 5, reportBatchItemFailures: true }));
+    fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: this.props.taskBatchSize ?? 5,
+        reportBatchItemFailures: true,
+        ...(this.props.taskMaxConcurrency !== undefined ? { maxConcurrency: this.props.taskMaxConcurrency } : {}),
+      }),
+    );
     const t = { queue, dlq, fn };
     this.taskQueues.set(name, t);
     this.grant(fn, 'task'); // results go to message.replyTo, which is the result queue

@@ -24,6 +24,10 @@ const engine = new CurrantEngine(stack, 'Engine', {
   workflows: join(dir, 'workflows'),
   removalPolicy: RemovalPolicy.DESTROY,
   environment: { CURRANT_METRICS: '1' },
+  // Tens of thousands of trivial tasks: ten per invocation, and more invocations at once than the
+  // emulator's default of five per queue (on AWS, Lambda would scale out by itself).
+  taskBatchSize: 10,
+  taskMaxConcurrency: 20,
 });
 const tasksModule = join(dir, 'tasks.ts');
 const fn = new NodeTasksFunction(stack, 'Tasks', { tasksModule, environment: { CURRANT_COUNT_FILE: countFile } });
