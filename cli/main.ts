@@ -15,6 +15,7 @@ import { graphCommand } from './commands/graph.ts';
 import { listCommand } from './commands/list.ts';
 import { redriveCommand } from './commands/redrive.ts';
 import { runCommand } from './commands/run.ts';
+import { schedulesCommand } from './commands/schedules.ts';
 import { signalCommand } from './commands/signal.ts';
 import { statusCommand } from './commands/status.ts';
 import { uiCommand } from './commands/ui.ts';
@@ -67,7 +68,16 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(dbOption())
     .option('--takeover-after <ms>', 'take over instances started elsewhere once a timer is this overdue', '10000')
     .option('--concurrency <n>', 'task attempts running at once in this process', '16')
+    .option('--schedules <file>', 'also start workflows on the cron / rate schedules in this JSON file')
     .action(async (opts) => set(await workerCommand(opts)));
+
+  program
+    .command('schedules')
+    .description('list the schedules in a schedules file: next firing, last firing in the database')
+    .requiredOption('--schedules <file>', 'the schedules JSON file (as given to `currant worker --schedules`)')
+    .addOption(dbOption())
+    .option('--json', 'print a JSON array')
+    .action(async (opts) => set(await schedulesCommand(opts)));
 
   program
     .command('status')

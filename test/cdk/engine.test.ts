@@ -57,7 +57,7 @@ function taskFn(stack: Stack, id: string): LambdaFunction {
 }
 
 /** The engine with `hello` and both its tasks wired: greet and shout on two functions. */
-function buildHello(opts: { iamAuth?: boolean } = {}, extend?: (stack: Stack, engine: CurrantEngine) => void) {
+function buildHello(opts: { iamAuth?: boolean; taskMaxConcurrency?: number; taskBatchSize?: number } = {}, extend?: (stack: Stack, engine: CurrantEngine) => void) {
   const stack = newStack();
   const engine = new CurrantEngine(stack, 'Engine', { workflows: workflowsDir({ 'hello.workflow': HELLO }), ...opts });
   const greetFn = taskFn(stack, 'GreetFn');
@@ -211,6 +211,17 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
     const step = mappings.filter((m) => m.FunctionName.Ref === id(engine.stepFunction)).map((m) => m.EventSourceArn);
     const arn = (q: { node: { defaultChild?: unknown } }) => arnOf(stack.getLogicalId(q.node.defaultChild as CfnQueue));
     expect(step).toEqual([arn(engine.eventQueue), arn(engine.resultQueue)]);
+    // no cap on how far task functions scale, unless asked
+    for (const m of mappings) expect(m.ScalingConfig).toBeUndefined();
+  });
+
+  it('caps the task event sources\' concurrency and sets their batch size when asked', () => {
+    const { engine, template, id } = buildHello({ taskMaxConcurrency: 20, taskBatchSize: 10 });
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties);
+    const tasks = mappings.filter((m) => m.FunctionName.Ref !== id(engine.stepFunction));
+    expect(tasks).toHaveLength(2);
+    for (const m of tasks) expect(m).toMatchObject({ BatchSize: 10, ScalingConfig: { MaximumConcurrency: 20 } });
+    for (const m of mappings.filter((x) => x.FunctionName.Ref === id(engine.stepFunction))) expect(m.ScalingConfig).toBeUndefined();
   });
 
   it('lets a task function consume only its own queue and send only to the result queue (never the event queue)', () => {
