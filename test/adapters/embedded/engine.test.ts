@@ -290,7 +290,7 @@ describe('starting, reading, restarting', () => {
       'completed',
       '"approve" not delivered: it arrived at 2026-03-01T11:00:00.000Z, after the instance completed',
     ]);
-    expect(await second.resumeAll()).toEqual({ instances: 0, tasks: 0, timers: 0 });
+    expect(await second.resumeAll()).toEqual({ instances: 0, tasks: 0, timers: 0, leasedElsewhere: 0 });
   });
 
   it('a signal sent in time while the engine was down wins, though the engine applies its timeout later', async () => {
