@@ -16,6 +16,7 @@
 import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
 import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type ICommandHooks, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -44,6 +45,8 @@ export interface CurrantNodeFunctionProps {
   description?: string;
   /** Extra files to put in the bundle: `{ from: absolute path, to: path inside the bundle }`. */
   extraFiles?: { from: string; to: string }[];
+  /** Where the function's logs go (default: Lambda's own `/aws/lambda/<name>`, kept forever). */
+  logGroup?: ILogGroup;
 }
 
 /** A Node Lambda with the house runtime and bundling. */
@@ -73,6 +76,7 @@ export class CurrantNodeFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(30),
       description: props.description,
       environment: props.environment,
+      logGroup: props.logGroup,
       projectRoot: ROOT,
       depsLockFilePath: join(ROOT, 'package-lock.json'),
       bundling: {

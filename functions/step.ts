@@ -36,7 +36,9 @@ import { parseEventMessage, type EventSource, type WakeMessage } from '../adapte
 import { dueTimers, earliestFireAt, newWake, newWakeId, parks, type AwsInstance, type Wake, type WakePort } from '../adapters/aws/wake.ts';
 import type { BlobStore } from '../adapters/aws/blobs.ts';
 import { readResult } from '../adapters/aws/payloads.ts';
-import { currentMetrics, log, logAdvance, newMetrics, runtime } from './wiring.ts';
+import { currentMetrics, log, logAdvance, newMetrics, runtime, type Metrics } from './wiring.ts';
+import { ENGINE_METRICS } from './metric-names.ts';
+import { observability, tally } from './observability.ts';
 
 /** A message that can never be processed (bad JSON, unknown type): fail it so it ends in the DLQ. */
 export class PoisonMessageError extends Error {
@@ -47,10 +49,10 @@ export class PoisonMessageError extends Error {
 }
 
 export type RecordOutcome =
-  | { outcome: 'applied'; instanceId: string; event: string; version: number; status: string; commands: number }
-  | { outcome: 'duplicate'; instanceId: string; event: string; reason: string; resent: number }
+  | { outcome: 'applied'; instanceId: string; event: string; version: number; status: string; commands: number; workflow?: string; eventType?: string; durationMs?: number }
+  | { outcome: 'duplicate'; instanceId: string; event: string; reason: string; resent: number; workflow?: string; eventType?: string }
   | { outcome: 'unknown-instance'; instanceId: string; event: string }
-  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'parked' | 'stale' | 'rearmed'; fired: number; repair?: true }
+  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'parked' | 'stale' | 'rearmed'; fired: number; repair?: true; workflow?: string; durationMs?: number }
   | Refused;
 
 /** The step function's dependencies: the runtime's, plus the wake-up port (adapters/aws/wake.ts). */
@@ -126,13 +128,19 @@ export async function processResults(deps: StepDeps, bodies: string[]): Promise<
   // Grouped by instance id as parsed (the caller groups by the raw id already; this keeps it exact).
   const byInstance = new Map<string, typeof batch>();
   for (const b of batch) byInstance.set(b.instanceId, [...(byInstance.get(b.instanceId) ?? []), b]);
-  // Different instances in parallel (a FIFO batch may span several message groups).
+  // Different instances in parallel (a FIFO batch may span several message groups), each timed
+  // on its own (StepDuration: one per instance's saved transition).
   await Promise.all(
     [...byInstance].map(async ([instanceId, items]) => {
       try {
+        const t0 = performance.now();
         const results = await advanceBatch(deps, instanceId, items.map((b) => b.event));
         results.forEach(logAdvance);
-        items.forEach((b, k) => (out[b.idx] = { status: 'fulfilled', value: outcomeOf(instanceId, b.event, results[k]!) }));
+        const durationMs = elapsed(t0);
+        items.forEach((b, k) => {
+          const o = outcomeOf(instanceId, b.event, results[k]!);
+          out[b.idx] = { status: 'fulfilled', value: o.outcome === 'applied' ? { ...o, durationMs } : o };
+        });
       } catch (e) {
         for (const b of items) {
           out[b.idx] =
@@ -148,9 +156,15 @@ export async function processResults(deps: StepDeps, bodies: string[]): Promise<
 
 function outcomeOf(instanceId: string, event: RuntimeEvent, r: AdvanceResult): RecordOutcome {
   if (r.duplicate && r.rejected) return { outcome: 'refused', instanceId, event: event.id, reason: r.reason };
+  const known = { workflow: r.instance.workflow, eventType: event.type };
   return r.duplicate
-    ? { outcome: 'duplicate', instanceId, event: event.id, reason: r.reason, resent: r.resent.length }
-    : { outcome: 'applied', instanceId, event: event.id, version: r.instance.version, status: r.instance.status, commands: r.commands.length };
+    ? { outcome: 'duplicate', instanceId, event: event.id, reason: r.reason, resent: r.resent.length, ...known }
+    : { outcome: 'applied', instanceId, event: event.id, version: r.instance.version, status: r.instance.status, commands: r.commands.length, ...known };
+}
+
+/** Milliseconds since `t0` (performance.now()), to the microsecond. */
+function elapsed(t0: number): number {
+  return Math.round((performance.now() - t0) * 1000) / 1000;
 }
 
 /**
@@ -158,7 +172,8 @@ function outcomeOf(instanceId: string, event: RuntimeEvent, r: AdvanceResult): R
  * read) when that is within SQS's 15-minute delay, else parked (one conditional write: the stored
  * wake-up must be this one and not parked yet) and dropped, so a hopping copy dies here; stale
  * (another wake-up replaced it, or the instance finished) → dropped; else the due timers are fired
- * one by one through the runtime (`advance`, which decides what each means), then the wake-up is
+ * together through the runtime (`advanceBatch`: one load and save; the runtime decides what each
+ * means), then the wake-up is
  * re-armed for the earliest timer left: parked when it is more than 15 minutes away (the
  * conditional write alone), else the message first, then the conditional write — a crash between
  * the two leaves a message that arrives stale, and SQS redelivers this one.
@@ -194,7 +209,7 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
     const instance = known ?? ((await deps.store.load(msg.instanceId)) as AwsInstance | undefined);
     known = undefined;
     if (!instance) return { outcome: 'unknown-instance', instanceId: msg.instanceId, event: base.event };
-    if (isFinal(instance.status) || instance.wake?.id !== msg.wakeId) return { ...base, result: 'stale', fired };
+    if (isFinal(instance.status) || instance.wake?.id !== msg.wakeId) return { ...base, result: 'stale', fired, workflow: instance.workflow };
     if (!repaired) {
       const tasks = pendingCommands(instance).filter((c) => c.type === 'sendTask' && (msg.repair || producedByTimer(instance, c.taskId)));
       if (tasks.length > 0) await deps.dispatcher.dispatch(tasks, instance);
@@ -220,7 +235,7 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
       if (e instanceof VersionConflictError) continue;
       throw e;
     }
-    return { ...base, result: 'rearmed', fired };
+    return { ...base, result: 'rearmed', fired, workflow: instance.workflow };
   }
   throw new VersionConflictError(msg.instanceId, -1);
 }
@@ -293,29 +308,62 @@ export function sourceOf(record: Pick<SQSRecord, 'eventSourceARN'>, eventQueueUr
 async function stepRecord(record: SQSRecord): Promise<RecordOutcome> {
   const rt = runtime();
   const info: RecordInfo = { receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1), source: sourceOf(record, rt.config.eventQueueUrl) };
-  if (!rt.config.metrics) return logged(record, await processBody(rt.deps, record.body, info));
-  // Benchmark mode: attribute AWS calls and bytes written to this record, and time it.
-  const m = newMetrics();
   const t0 = performance.now();
-  const out = await currentMetrics.run(m, () => processBody(rt.deps, record.body, info));
+  // The record's writes (StepWriteUnits); in benchmark mode also its AWS calls and bytes, and its time.
+  const m = newMetrics();
+  const out = withDuration(await currentMetrics.run(m, () => processBody(rt.deps, record.body, info)), t0);
+  countWriteUnits(m);
+  if (!rt.config.metrics) return logged(record, out);
   const ms = performance.now() - t0;
   console.log(`CURRANT_METRICS ${JSON.stringify({ ...out, ms: Math.round(ms * 1000) / 1000, calls: m.calls, bytesWritten: m.bytesWritten, writeUnits: m.writeUnits })}`);
   return logged(record, out);
 }
 
+/** What a record's (or a batch's) successful DynamoDB writes cost, in write units (the StepWriteUnits metric). */
+function countWriteUnits(m: Metrics): void {
+  if (m.writeUnits > 0) tally.countEngine(ENGINE_METRICS.stepWriteUnits, m.writeUnits);
+}
+
+/** The record's processing time on the outcomes that saved something (the StepDuration metric). */
+function withDuration(out: RecordOutcome, t0: number): RecordOutcome {
+  return out.outcome === 'applied' || (out.outcome === 'wake' && out.fired > 0) ? { ...out, durationMs: elapsed(t0) } : out;
+}
+
+/**
+ * One log line per record with its instance, event and outcome (functions/observability.ts):
+ * applied at INFO (each a saved transition), duplicates at INFO, anything unusual at WARN. A
+ * refused message also counts `RefusedMessages`.
+ */
 function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
+  const fields = { messageId: record.messageId, receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1), ...out, instanceId: clip(out.instanceId) };
   if (out.outcome === 'refused') {
-    // An embedded-metric-format line: CloudWatch counts RefusedMessages without a PutMetricData call.
-    const emf = { _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'currant', Dimensions: [[]], Metrics: [{ Name: 'RefusedMessages', Unit: 'Count' }] }] }, RefusedMessages: 1 };
-    log('warn', 'message refused and dropped (wrong queue for its type, or a task result without its attempt token)', { messageId: record.messageId, ...out, ...emf });
+    tally.countEngine(ENGINE_METRICS.refusedMessages);
+    log('warn', 'message refused and dropped (wrong queue for its type, or a task result without its attempt token)', fields);
   } else if (out.outcome === 'wake' && out.repair && out.result !== 'early' && out.result !== 'parked') {
     // A repair that fired timers repaired the instance, even if it then found it moved on (finished
     // by what those timers started) before it could re-arm.
     const needed = out.result !== 'stale' || out.fired > 0;
-    log('warn', needed ? 'instance repaired: the reconciler re-sent its lost wake-up' : 'repair wake-up not needed (the instance had moved on)', { messageId: record.messageId, ...out });
-  } else if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', { messageId: record.messageId, ...out });
-  else if (out.outcome === 'duplicate' || (out.outcome === 'wake' && out.result === 'stale')) log('info', 'duplicate event', { messageId: record.messageId, ...out });
+    log('warn', needed ? 'instance repaired: the reconciler re-sent its lost wake-up' : 'repair wake-up not needed (the instance had moved on)', fields);
+  } else if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', fields);
+  else if (out.outcome === 'duplicate' || (out.outcome === 'wake' && out.result === 'stale')) log('info', 'duplicate event', fields);
+  else if (out.outcome === 'applied') log('info', 'event applied', fields);
+  else log('info', out.result === 'early' ? 'wake-up not due yet: sent on' : out.result === 'parked' ? 'wake-up parked until nearer its time' : 'wake-up: due timers fired', fields);
   return out;
+}
+
+/** An id as logged: a refused or failed message's id was never validated, so it is cut to a sane length. */
+function clip(id: string | undefined): string | undefined {
+  return id !== undefined && id.length > 256 ? `${id.slice(0, 256)}… (${id.length} chars)` : id;
+}
+
+/** StepDuration per saved transition: once per instance for a batch of results applied together. */
+function timeSteps(outcomes: RecordOutcome[]): void {
+  const seen = new Set<string>();
+  for (const o of outcomes) {
+    if ((o.outcome !== 'applied' && o.outcome !== 'wake') || o.durationMs === undefined || !o.workflow || seen.has(o.instanceId)) continue;
+    seen.add(o.instanceId);
+    tally.stepDuration(o.workflow, o.durationMs);
+  }
 }
 
 /**
@@ -325,10 +373,15 @@ function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
 async function stepBatch(event: SQSEvent): Promise<PromiseSettledResult<RecordOutcome>[]> {
   const rt = runtime();
   const records = event.Records;
-  if (records.length === 0 || !records.every((r) => sourceOf(r, rt.config.eventQueueUrl) === 'results')) return processBatch(records, stepRecord);
+  if (records.length === 0 || !records.every((r) => sourceOf(r, rt.config.eventQueueUrl) === 'results')) {
+    const settled = await processBatch(records, stepRecord);
+    timeSteps(settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
+    return settled;
+  }
   const m = newMetrics();
   const t0 = performance.now();
   const settled = await currentMetrics.run(m, () => processResults(rt.deps, records.map((r) => r.body)));
+  countWriteUnits(m);
   if (rt.config.metrics) {
     // Benchmark mode: the batch's calls, bytes and time, shared out over its records.
     const share = (n: number) => Math.round((n / records.length) * 1000) / 1000;
@@ -338,12 +391,23 @@ async function stepBatch(event: SQSEvent): Promise<PromiseSettledResult<RecordOu
     }
   }
   settled.forEach((r, k) => r.status === 'fulfilled' && logged(records[k]!, r.value));
+  timeSteps(settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
   return settled;
 }
 
-export const handler = middy(stepBatch).use(
-  sqsPartialBatchFailure({
-    logger: (reason: unknown, record: SQSRecord) =>
-      log('error', 'event failed; SQS will redeliver it', { messageId: record.messageId, error: String((reason as Error)?.stack ?? reason) }),
-  }),
-);
+export const handler = middy(stepBatch)
+  .use(observability())
+  .use(
+    sqsPartialBatchFailure({
+      logger: (reason: unknown, record: SQSRecord) => {
+        tally.countEngine(ENGINE_METRICS.stepErrors);
+        log('error', 'event failed; SQS will redeliver it', {
+          messageId: record.messageId,
+          receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+          instanceId: clip(instanceKey(record.body)),
+          outcome: 'failed',
+          error: String((reason as Error)?.stack ?? reason),
+        });
+      },
+    }),
+  );

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApiHandler, type ApiServices } from '../../functions/api.ts';
+import { captureLogs } from '../capture-logs.ts';
 import { indexWorkflows } from '../../functions/workflows.ts';
 import { advance, attemptToken, MemoryStore, ProgramCache, RecordingDispatcher, type RuntimeEvent } from '../../runtime/index.ts';
 
@@ -195,6 +196,16 @@ describe('signals and cancel', () => {
     expect((await call('POST', '/instances/nope/signals/approval')).status).toBe(404);
   });
 
+  it('takes a 2 MB signal payload for a waiting workflow, which gets it whole', async () => {
+    await start('approval', { input: { requestId: 'r2', amount: 5 }, id: 'r2' });
+    await advance(services.deps, 'r2', await nextResult('r2')); // requestApproval done: it waits for the signal
+    const by = 'b'.repeat(2 * 1024 * 1024);
+    const r = await call('POST', '/instances/r2/signals/approval', { body: JSON.stringify({ approved: true, by }) });
+    expect(r.status).toBe(200);
+    const done = await advance(services.deps, 'r2', await nextResult('r2'));
+    expect(done.instance).toMatchObject({ status: 'completed', result: `approved by ${by}` });
+  });
+
   it('stamps the arrival: a signal after its timeout loses to it (409, timeout applied), one in time wins', async () => {
     let t = Date.parse('2026-01-01T00:00:00.000Z');
     services = {
@@ -312,10 +323,10 @@ describe('routing', () => {
     services.workflows = () => {
       throw new Error('disk on fire');
     };
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const logged = captureLogs();
     const r = await call('GET', '/workflows');
-    expect(logged.mock.calls.join('\n')).toMatch(/disk on fire/); // in the logs, not in the response
-    logged.mockRestore();
+    logged.restore();
+    expect(logged.text()).toMatch(/disk on fire/); // in the logs, not in the response
     expect(r.status).toBe(500);
     expect(r.body.error.code).toBe('INTERNAL');
     expect(JSON.stringify(r.body)).not.toMatch(/disk/);

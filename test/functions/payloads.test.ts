@@ -1,10 +1,11 @@
 // The step function with results stored aside (adapters/aws/payloads.ts): a 5 MB task result
 // comes back as a reference, is read from the one key of its attempt and resumes the workflow; a
-// forged reference (wrong token) changes nothing.
+// forged reference (wrong token) changes nothing. Handles: a raced task's large result, a loser's
+// late stored result (its handle settles, nothing moves), an abandoned attempt's (a duplicate).
 import { beforeEach, describe, expect, it } from 'vitest';
 import { processBody, processResults, type StepDeps } from '../../functions/step.ts';
 import { blobKeys, MemoryBlobStore } from '../../adapters/aws/blobs.ts';
-import { MemoryStore, ProgramCache, RecordingDispatcher, startWorkflow, type DispatchCommand } from '../../runtime/index.ts';
+import { cancelInstance, MemoryStore, ProgramCache, RecordingDispatcher, signalInstance, startWorkflow, type DispatchCommand } from '../../runtime/index.ts';
 
 const SOURCE = `task big(n: number): string
 task size(s: string): number
@@ -65,5 +66,46 @@ describe('results stored aside', () => {
     await processResults(deps, [refBody(t!)]);
     const i = (await deps.store.load('b3'))!;
     expect(i.tasks[t!.taskId]).toMatchObject({ attempt: 1, retryAt: expect.any(String), lastError: { type: 'RESULT_MISSING' } });
+  });
+
+  it('handles: a raced task wins with a 5 MB result stored aside; the loser\'s late stored result settles its handle and moves nothing', async () => {
+    const RACE = `task big(n: number): string
+task slow(n: number): string
+
+workflow raced(n: number): number {
+  const a = big(n)
+  const b = slow(n)
+  const s = await Promise.race([a, b])
+  const more = await signal("more")
+  return s.length + more.length
+}
+`;
+    await startWorkflow(deps, { source: RACE, file: 'raced.workflow' }, { n: 5 }, { id: 'h1' });
+    const [big, slow] = dispatcher.take().filter((c): c is SendTask => c.type === 'sendTask');
+    expect([big!.task, slow!.task]).toEqual(['big', 'slow']);
+    const five = 'h'.repeat(5 * 1024 * 1024);
+    await blobs.put(blobKeys.result('h1', big!.taskId, 1), JSON.stringify(five));
+    expect((await processResults(deps, [refBody(big!)]))[0]).toMatchObject({ status: 'fulfilled', value: { outcome: 'applied', status: 'running' } });
+    // The loser answers later, its result stored aside too: its handle settles, the workflow
+    // (waiting for "more") does not move and sends nothing.
+    await blobs.put(blobKeys.result('h1', slow!.taskId, 1), JSON.stringify('late'));
+    dispatcher.take();
+    expect((await processResults(deps, [refBody(slow!)]))[0]).toMatchObject({ status: 'fulfilled', value: { outcome: 'applied', status: 'waiting' } });
+    expect(dispatcher.take().filter((c) => c.type === 'sendTask')).toEqual([]);
+    expect((await deps.store.load('h1'))!.tasks).toEqual({});
+    // A 2 MB signal payload completes it.
+    const two = 's'.repeat(2 * 1024 * 1024);
+    const r = await signalInstance(deps, 'h1', 'more', two);
+    expect(r.instance).toMatchObject({ status: 'completed', result: five.length + two.length });
+  });
+
+  it('cancel: an abandoned attempt\'s late result stored aside changes nothing', async () => {
+    await startWorkflow(deps, { source: SOURCE, file: 'bulky.workflow' }, { n: 1 }, { id: 'h2' });
+    const [t] = dispatcher.take().filter((c): c is SendTask => c.type === 'sendTask');
+    expect((await cancelInstance(deps, 'h2', 'stop')).instance.status).toBe('cancelled');
+    await blobs.put(blobKeys.result('h2', t!.taskId, 1), JSON.stringify('x'.repeat(300 * 1024)));
+    const before = await deps.store.load('h2');
+    expect((await processResults(deps, [refBody(t!)]))[0]).toMatchObject({ status: 'fulfilled', value: { outcome: 'duplicate' } });
+    expect(await deps.store.load('h2')).toEqual(before);
   });
 });
