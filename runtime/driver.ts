@@ -131,7 +131,8 @@ export async function advanceBatch(deps: RuntimeDeps, instanceId: string, events
     const resend: DispatchCommand[] = [];
     const steps: StepLog[] = [];
     for (const event of events) {
-      const t = applyEvent(program, current, event, opts);
+      // After the first transition `current` is this loop's own copy: its maps change in place.
+      const t = applyEvent(program, current, event, current === loaded ? opts : { ...opts, inPlace: true });
       if (t.duplicate) {
         resend.push(...t.resend);
         const r: AdvanceResult = { duplicate: true, reason: t.reason, instance: current, resent: t.resend };
