@@ -34,7 +34,7 @@ import { checkArrow } from './functions.ts';
 import { BUILTINS } from './builtins.ts';
 import { TypeEnv, union, type Type } from './types.ts';
 
-export { checkInput } from './input.ts';
+export { checkInput, checkValue } from './input.ts';
 export { deploymentOf, signatureOf, type Deployment, type WorkflowSignature } from './children.ts';
 
 /** All diagnostics of a program, sorted by position. Never throws on a well-formed AST. */
