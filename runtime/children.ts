@@ -16,7 +16,7 @@
  */
 import { DefinitionError, InputError, InstanceConflictError, InstanceNotFoundError } from './errors.ts';
 import { finishedCommands } from './core.ts';
-import { cancelInstance, startWorkflow, type RuntimeDeps } from './driver.ts';
+import { advance, cancelInstance, startWorkflow, type RuntimeDeps } from './driver.ts';
 import { eventIds, isFinal, type ChildResultEvent, type DispatchCommand } from './types.ts';
 
 export type StartChildCommand = Extract<DispatchCommand, { type: 'startChild' }>;
@@ -63,5 +63,25 @@ export async function cancelChild(deps: RuntimeDeps, c: { childId: string; reaso
   } catch (e) {
     if (e instanceof InstanceNotFoundError) return;
     throw e;
+  }
+}
+
+/**
+ * For a process that saves transitions but runs nothing (the CLI's `signal` / `cancel`, the
+ * viewer): the parts of its transitions that are about other instances, applied here too, also
+ * save-only — a child's end reaches its parent (a signal that ends a child), and a cancelled
+ * parent's awaited children are cancelled. The processes running those instances see the new
+ * transitions in the store: a parent's `childResult` id joins its `seenEvents`, which the running
+ * process re-delivers to get what it produced as a resend (cli/commands/shared.ts ExternalWatch).
+ * Starting a child is left to the running process (it gets `startChild` as a resend the same way).
+ */
+export async function applyChildCommands(deps: RuntimeDeps, commands: DispatchCommand[]): Promise<void> {
+  for (const c of commands) {
+    try {
+      if (c.type === 'notifyParent') await advance(deps, c.parentId, c.event);
+      else if (c.type === 'cancelChild') await cancelChild(deps, c);
+    } catch (e) {
+      if (!(e instanceof InstanceNotFoundError)) throw e;
+    }
   }
 }

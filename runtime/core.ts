@@ -54,6 +54,7 @@ import {
   timerIds,
   DEFAULT_CANCEL_GRACE_MS,
   CHILDREN_KEPT,
+  MAX_CHILD_VALUE_BYTES,
   type ChildFailure,
   type ChildRef,
   type ChildResultEvent,
@@ -389,6 +390,9 @@ function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opt
       if (!ref || ref.id !== event.childId || ref.status !== undefined) {
         return duplicate(instance, event.id, `child ${event.childId} is not awaited`);
       }
+      // Remembered like a signal's id: a process running the parent elsewhere (the CLI's `run`, when
+      // a `currant signal` ended the child) sees it and asks for what it produced as a resend.
+      next.seenEvents = [...(instance.seenEvents ?? []).filter((x) => x !== event.id), event.id].slice(-SEEN_EVENTS_LIMIT);
       tx.childEnded(event.handle, ref, event);
       break;
     }
@@ -541,8 +545,11 @@ export function finishedCommands(instance: Instance): DispatchCommand[] {
   const p = instance.parent;
   if (p?.handle !== undefined) {
     const base = { id: eventIds.child(instance.id), handle: p.handle, childId: instance.id };
+    const fits = status === 'completed' ? checkValue(instance.result ?? null, { ...LIMITS.taskResult, maxBytes: MAX_CHILD_VALUE_BYTES }, `the result of workflow ${instance.workflow}`) : undefined;
     const event: ChildResultEvent =
-      status === 'completed'
+      fits && !fits.ok
+        ? { type: 'childResult', ...base, ok: false, failure: { status: 'failed', code: 'RESULT_TOO_LARGE', message: `${fits.message} (a child hands its parent at most ${MAX_CHILD_VALUE_BYTES} bytes: return a key to the value instead)` } }
+        : status === 'completed'
         ? { type: 'childResult', ...base, ok: true, result: instance.result ?? null }
         : { type: 'childResult', ...base, ok: false, failure: { status, code: instance.error?.code ?? (status === 'cancelled' ? 'CANCELLED' : 'CR017'), message: instance.error?.message ?? status } };
     out.push({ type: 'notifyParent', instanceId: instance.id, parentId: p.id, event });
@@ -655,7 +662,7 @@ class Tx {
           break;
         case 'startChild': {
           // the input travels in a message and is stored with the child: bounded like task arguments
-          const fits = checkValue(c.input, LIMITS.taskArgs, `the input of workflow ${c.workflow}`);
+          const fits = checkValue(c.input, { ...LIMITS.taskArgs, maxBytes: MAX_CHILD_VALUE_BYTES }, `the input of workflow ${c.workflow}`);
           if (!fits.ok) {
             refusedChildren.push({ c, message: fits.message });
             break;

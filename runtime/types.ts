@@ -115,6 +115,13 @@ export interface ChildRef {
 export const CHILDREN_KEPT = 50;
 
 /**
+ * Bytes of JSON of a child's input, and of the result it hands its parent: they travel inline in
+ * one queue message on AWS (SQS's 256 KiB), so larger ones are refused (CR042 for an input; the
+ * parent's await fails with RESULT_TOO_LARGE for a result) on every engine alike.
+ */
+export const MAX_CHILD_VALUE_BYTES = 200 * 1024;
+
+/**
  * What a redrive restores: the interpreter state at the failed await, the failed task (re-sent as
  * attempt 1 with a fresh budget) and the work that was outstanding beside it (a `Promise.all`'s
  * other tasks, their retry timers, sleeps), which the failure had dropped.

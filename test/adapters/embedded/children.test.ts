@@ -185,3 +185,15 @@ describe('a parent failed by its child', () => {
     await expect(e.redrive('rd1')).rejects.toThrow(/a child workflow failed at line 1 \(CR040\)/);
   });
 });
+
+describe('child results over the limit', () => {
+  it('a child result over 200 KiB fails the parent await with RESULT_TOO_LARGE (the child itself completed)', async () => {
+    const big = { file: 'big.workflow', source: 'workflow bigResult(): string { return "y".repeat(300000) }' };
+    const e = await engine({ workflows: [...deployment, big] });
+    const P = { file: 'bp.workflow', source: `workflow bp(): any {
+  try { return await workflows.bigResult({}) } catch (e) { return e.type }
+}` };
+    expect((await e.run(P, {}, { id: 'bp1' })).result).toBe('RESULT_TOO_LARGE');
+    expect((await e.list({ workflow: 'bigResult' })).items.map((s) => s.status)).toEqual(['completed']);
+  });
+});
