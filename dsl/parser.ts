@@ -19,7 +19,33 @@ import * as ohm from 'ohm-js';
 import type * as A from './ast.ts';
 import { diagnostic, type Diagnostic, type DiagnosticCode } from './diagnostics.ts';
 
-const grammar = ohm.grammar(readFileSync(new URL('./grammar/currant.ohm', import.meta.url), 'utf8'));
+const grammar = loadGrammar();
+
+// ohm-js has these at run time (its own build makes its grammar from a recipe) but does not declare them.
+declare module 'ohm-js' {
+  function makeRecipe(recipe: string): Grammar;
+  interface Grammar {
+    toRecipe(): string;
+  }
+}
+
+// Set only in built bundles (scripts/build.ts defines it as the grammar's recipe); undeclared from source.
+declare const CURRANT_GRAMMAR_RECIPE: string | undefined;
+
+/**
+ * The grammar. Why a recipe: compiling the `.ohm` text takes ~350 ms at every process start, while
+ * `ohm.makeRecipe` on the recipe that `grammar.toRecipe()` made at build time takes ~5 ms (`npm run
+ * bench`, "CLI start-up"). From source (tsx, vitest) there is no recipe: the text is compiled.
+ */
+function loadGrammar(): ohm.Grammar {
+  if (typeof CURRANT_GRAMMAR_RECIPE === 'string') return ohm.makeRecipe(CURRANT_GRAMMAR_RECIPE);
+  return ohm.grammar(readFileSync(new URL('./grammar/currant.ohm', import.meta.url), 'utf8'));
+}
+
+/** The grammar as an ohm recipe, for the build to inline (see `loadGrammar`). */
+export function grammarRecipe(): string {
+  return grammar.toRecipe();
+}
 
 export interface ParseResult {
   /** Present only when `diagnostics` is empty. */
