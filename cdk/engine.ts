@@ -29,7 +29,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { TABLE } from '../adapters/aws/schema.ts';
 import { compile, declaredPolicy, diagnostic, formatDuration, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
-import { CurrantNodeFunction, fromRoot, ROOT } from './functions.ts';
+import { engineFunction, fromRoot, projectRoot } from './functions.ts';
 import { grantsFor, type EngineFunction } from './permissions.ts';
 
 /**
@@ -45,7 +45,7 @@ export interface CheckedWorkflow {
   name: string;
   /** Absolute path. */
   path: string;
-  /** Path used in diagnostics (relative to the repository root when inside it). */
+  /** Path used in diagnostics (relative to the project root when inside it). */
   file: string;
   source: string;
   hash: string;
@@ -55,7 +55,10 @@ export interface CheckedWorkflow {
 }
 
 export interface CurrantEngineProps {
-  /** Folder searched recursively for `*.workflow` files (relative to the repository root, or absolute). */
+  /**
+   * Folder searched recursively for `*.workflow` files: relative to your project (the current
+   * directory, where cdk.json is; the repository root when run from currant's sources), or absolute.
+   */
   workflows: string;
   /** IAM authorization on every API method (default true). Turn off only for local tests. */
   iamAuth?: boolean;
@@ -78,7 +81,10 @@ export interface CurrantEngineProps {
    * an event's five deliveries at 60 s visibility, so a wake-up still being retried is left alone).
    */
   reconcileGrace?: Duration;
-  /** Handler entry points (defaults `functions/api.ts`, `functions/step.ts`). */
+  /**
+   * Handler entry points to bundle instead of the engine's own (which are pre-built in the package,
+   * or bundled from `functions/api.ts`, `functions/step.ts` in a clone).
+   */
   apiEntry?: string;
   stepEntry?: string;
 }
@@ -100,10 +106,10 @@ export class CurrantEngine extends Construct {
   /** Where task functions send results: the only queue they may write to. */
   readonly resultQueue: Queue;
   readonly resultDlq: Queue;
-  readonly stepFunction: CurrantNodeFunction;
-  readonly apiFunction: CurrantNodeFunction;
+  readonly stepFunction: LambdaFunction;
+  readonly apiFunction: LambdaFunction;
   /** Runs every `reconcileEvery` (functions/reconcile.ts). */
-  readonly reconcileFunction: CurrantNodeFunction;
+  readonly reconcileFunction: LambdaFunction;
   readonly reconcileRule: Rule;
   readonly api: RestApi;
   readonly workflows: readonly CheckedWorkflow[];
@@ -169,19 +175,16 @@ export class CurrantEngine extends Construct {
       ...props.environment,
     };
 
-    // dsl/parser.ts reads its grammar beside itself; in the bundle that is beside index.js.
-    const grammarFiles = readdirSync(join(ROOT, 'dsl', 'grammar'))
-      .filter((f) => f.endsWith('.ohm'))
-      .map((f) => ({ from: join(ROOT, 'dsl', 'grammar', f), to: join('grammar', f) }));
-
     // --- step ---------------------------------------------------------------------------------
-    this.stepFunction = new CurrantNodeFunction(this, 'Step', {
-      entry: props.stepEntry ?? 'functions/step.ts',
+    // The engine's functions: pre-built in the package, bundled from functions/*.ts from source
+    // (with the grammar files the parser reads; see engineFunction in functions.ts).
+    this.stepFunction = engineFunction(this, 'Step', {
+      handler: 'step',
+      entry: props.stepEntry,
       description: 'currant step: advances instances from the event queue',
       timeout: Duration.seconds(30),
       memorySize: COMPILING_FUNCTION_MB,
       environment: common,
-      extraFiles: grammarFiles,
     });
     this.stepFunction.addEventSource(new SqsEventSource(this.eventQueue, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }));
     // Up to 10 (FIFO's maximum) results of one instance per invocation, applied in one save.
@@ -189,30 +192,27 @@ export class CurrantEngine extends Construct {
     this.grant(this.stepFunction, 'step'); // timers are delayed event messages
 
     // --- api (applies signals and cancels itself: no queue a task can reach carries them) ------
-    this.apiFunction = new CurrantNodeFunction(this, 'ApiHandler', {
-      entry: props.apiEntry ?? 'functions/api.ts',
+    this.apiFunction = engineFunction(this, 'ApiHandler', {
+      handler: 'api',
+      entry: props.apiEntry,
       description: 'currant api: start, inspect, list, signal and cancel instances',
       timeout: Duration.seconds(29), // API Gateway's integration limit
       memorySize: COMPILING_FUNCTION_MB,
       environment: { ...common, CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR },
-      extraFiles: [
-        ...grammarFiles,
-        ...this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
-      ],
+      extraFiles: this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
     });
     this.grant(this.apiFunction, 'api');
 
     // --- reconciler: re-sends wake-ups overdue in the byDue index (functions/reconcile.ts) -------
     const reconcileEvery = props.reconcileEvery ?? Duration.minutes(1);
-    this.reconcileFunction = new CurrantNodeFunction(this, 'Reconcile', {
-      entry: 'functions/reconcile.ts',
+    this.reconcileFunction = engineFunction(this, 'Reconcile', {
+      handler: 'reconcile',
       description: 'currant reconciler: repairs instances whose wake-up was lost',
       timeout: Duration.seconds(60),
       environment: {
         ...common,
         CURRANT_RECONCILE_GRACE_SECONDS: String((props.reconcileGrace ?? Duration.minutes(5)).toSeconds()),
       },
-      extraFiles: grammarFiles,
     });
     this.grant(this.reconcileFunction, 'reconcile');
     this.reconcileRule = new Rule(this, 'ReconcileSchedule', {
@@ -340,7 +340,7 @@ export function loadWorkflows(dir: string): CheckedWorkflow[] {
   const out: CheckedWorkflow[] = [];
   for (const path of paths) {
     const source = readFileSync(path, 'utf8');
-    const rel = relative(ROOT, path);
+    const rel = relative(projectRoot(), path);
     const file = rel.startsWith('..') ? path : rel;
     const { program, diagnostics } = compile(source, file);
     if (!program || hasErrors(diagnostics)) {

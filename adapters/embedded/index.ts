@@ -18,3 +18,4 @@ export {
   type TaskRegistry,
   type AttemptOutcome,
 } from './tasks.ts';
+export { readWorkflow } from './workflow-file.ts';
