@@ -10,7 +10,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CurrantError } from '../runtime/errors.ts';
 // Each command's module is loaded when that command runs (commands/index.ts): start-up stays small.
-import { cancelCommand, checkCommand, graphCommand, listCommand, runCommand, signalCommand, statusCommand, workerCommand } from './commands/index.ts';
+import { cancelCommand, checkCommand, graphCommand, initCommand, listCommand, runCommand, signalCommand, statusCommand, workerCommand } from './commands/index.ts';
 import { CliError, EXIT, type ExitCode } from './exit.ts';
 import { DEFAULT_DB, output } from './io.ts';
 import { packageVersion } from './package.ts';
@@ -98,6 +98,13 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
     .action(async (file: string, opts) => set(await graphCommand(file, opts)));
 
+  program
+    .command('init')
+    .description('create a project: a workflow, Node tasks, a test, a CDK app, package.json scripts')
+    .argument('[dir]', 'folder to create the project in (default: the current folder)', '.')
+    .option('--name <name>', 'package name (default: the folder name)')
+    .option('--force', 'write into a folder that already has files (existing files are kept)')
+    .action(async (dir: string, opts) => set(await initCommand(dir, opts)));
 
   try {
     await program.parseAsync(argv);

@@ -24,6 +24,7 @@ function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K) {
 export const cancelCommand = lazy(() => import('./cancel.ts'), 'cancelCommand');
 export const checkCommand = lazy(() => import('./check.ts'), 'checkCommand');
 export const graphCommand = lazy(() => import('./graph.ts'), 'graphCommand');
+export const initCommand = lazy(() => import('./init.ts'), 'initCommand');
 export const listCommand = lazy(() => import('./list.ts'), 'listCommand');
 export const runCommand = lazy(() => import('./run.ts'), 'runCommand');
 export const signalCommand = lazy(() => import('./signal.ts'), 'signalCommand');
