@@ -103,8 +103,12 @@ export async function build(opts: BuildOptions = {}): Promise<void> {
       cwd: ROOT,
       stdio: 'inherit',
     });
-    if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json exited with ${tsc.status ?? tsc.signal}`);
-    log(`declarations in ${Date.now() - started} ms`);
+    // tsc writes the declarations even when the sources have type errors. Why not fail then: this
+    // runs on every `npm install` of a clone (`prepare`), and a type error mid-edit must not block
+    // installing a package; `npm run typecheck` (first in `npm test`, so in CI) is where it fails.
+    if (tsc.status !== 0 && tsc.signal === null) log('declarations written, but the sources have type errors (see above; npm run typecheck fails on them)');
+    else if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json was killed (${tsc.signal})`);
+    else log(`declarations in ${Date.now() - started} ms`);
   }
 }
 
