@@ -49,6 +49,24 @@ export const LAMBDAS = {
 // Lets CommonJS dependencies bundled into ESM call `require` (esbuild's shim throws without it).
 const REQUIRE_SHIM = "import { createRequire as __currantCreateRequire } from 'node:module'; const require = __currantCreateRequire(import.meta.url);";
 
+/**
+ * commander requires node:child_process as it loads (for executable subcommands, which currant
+ * has none of), and that module with what it pulls in (net, dgram, …) is ~10 ms of every start.
+ * In the bundle, commander gets a stand-in that loads the real module on first use.
+ */
+const lazyChildProcess: esbuild.Plugin = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 export interface BuildOptions {
   /** Emit `.d.ts` with tsc (default true; it takes ~10 s). */
   types?: boolean;
@@ -79,6 +97,7 @@ export async function build(opts: BuildOptions = {}): Promise<void> {
     external: runtimePackages().flatMap((p) => [p, `${p}/*`]),
     banner: { js: REQUIRE_SHIM },
     define,
+    plugins: [lazyChildProcess],
     logLevel: 'warning',
   });
   log(`${Object.keys(ENTRIES).length} entries in ${Date.now() - started} ms`);
