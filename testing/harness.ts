@@ -21,10 +21,10 @@ import { compile, formatDuration, parseDuration, type Program } from '../dsl/ind
 import { advance, cancelInstance, ProgramCache, signalInstance, startWorkflow, type RuntimeDeps } from '../runtime/driver.ts';
 import { DefinitionError } from '../runtime/errors.ts';
 import { MemoryStore } from '../runtime/memory.ts';
-import type { Dispatcher } from '../runtime/ports.ts';
-import { eventIds, isFinal, type DispatchCommand, type Instance, type InstanceStatus, type Limits, type RuntimeEvent, type StepLog, type Value, type WorkflowError } from '../runtime/types.ts';
+import { eventIds, isFinal, type Instance, type InstanceStatus, type Limits, type RuntimeEvent, type StepLog, type Value, type WorkflowError } from '../runtime/types.ts';
 import { instanceView, pendingOf, type InstanceView } from '../runtime/view.ts';
 import { invokeTask, type TaskModule } from '../sdk/node/core.ts';
+import { TestDispatcher, type SendTask } from './dispatcher.ts';
 import { TaskScripts, type TaskBehaviour } from './scripts.ts';
 
 /** Where the clock of a test starts unless `startAt` says otherwise. */
@@ -108,44 +108,6 @@ function readDefinition(workflow: string | URL | { source: string; file?: string
   if (typeof workflow === 'object' && !(workflow instanceof URL)) return { source: workflow.source, file: workflow.file ?? 'test.workflow' };
   const path = workflow instanceof URL ? fileURLToPath(workflow) : workflow;
   return { source: readFileSync(path, 'utf8'), file: path };
-}
-
-type SendTask = Extract<DispatchCommand, { type: 'sendTask' }>;
-
-/** Records what the core asks for: task attempts to run, timers to fire. Nothing runs by itself. */
-class TestDispatcher implements Dispatcher {
-  private queued: { c: SendTask; line: number; col: number }[] = [];
-  private readonly sent = new Set<string>();
-  /** Pending timers: id → fire time (ms). */
-  readonly timers = new Map<string, number>();
-
-  async dispatch(commands: DispatchCommand[], instance?: Instance): Promise<void> {
-    for (const c of commands) {
-      if (c.type === 'sendTask') {
-        const key = eventIds.taskResult(c.taskId, c.attempt);
-        if (this.sent.has(key)) continue; // a resend of an attempt already made
-        this.sent.add(key);
-        const at = instance?.tasks[c.taskId]?.at;
-        this.queued.push({ c, line: at?.line ?? 0, col: at?.col ?? 0 });
-      } else if (c.type === 'scheduleTimer') {
-        this.timers.set(c.timerId, Date.parse(c.fireAt));
-      } else if (c.type === 'cancelTimer') {
-        this.timers.delete(c.timerId);
-      }
-    }
-  }
-
-  /** The attempts dispatched since the last call, in dispatch order. */
-  takeAttempts(): { c: SendTask; line: number; col: number }[] {
-    return this.queued.splice(0);
-  }
-
-  /** The timer that fires first (ties: the one scheduled first). */
-  earliest(): { id: string; fireAt: number } | undefined {
-    let first: { id: string; fireAt: number } | undefined;
-    for (const [id, fireAt] of this.timers) if (!first || fireAt < first.fireAt) first = { id, fireAt };
-    return first;
-  }
 }
 
 /** One run of a workflow in a test: drive it (`skip`, `signal`, `cancel`, `finish`) and look at it. */
