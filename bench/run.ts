@@ -66,11 +66,11 @@ for (const r of benchCompile()) {
 }
 
 console.log('\n## CLI start-up: the built CLI next to a bare node, alternating, median of 15\n');
-console.log('| command | ms | vs node -e 0 |\n| --- | ---: | ---: |');
+console.log('| what | command | ms | vs node -e 0 |\n| --- | --- | ---: | ---: |');
 {
   const startup = await benchStartup({ runs: 15 });
   const bare = startup.rows[0]!.ms;
-  for (const r of startup.rows) console.log(`| \`${r.command}\` | ${fmt(r.ms)} | ${fmt(r.ms / bare, 2)} |`);
+  for (const r of startup.rows) console.log(`| ${r.name} | \`${r.command}\` | ${fmt(r.ms)} | ${fmt(r.ms / bare, 2)} |`);
   console.log(`\n\`currant check\` = ${fmt(startup.checkVsBare, 2)} × \`node -e 0\` (target ≤ 3)`);
   if (startup.checkVsBare > 3) misses.push(`start-up: currant check takes ${fmt(startup.checkVsBare, 2)}x node -e 0 (> 3)`);
 }

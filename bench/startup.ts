@@ -35,8 +35,8 @@ export async function benchStartup(opts: { runs?: number } = {}): Promise<Startu
   const built = { CURRANT_CLI: 'dist' };
   const commands: { name: string; args: string[]; env?: Record<string, string>; runs?: number }[] = [
     { name: 'node -e 0', args: ['-e', '0'] },
-    { name: 'currant --version', args: [BIN, '--version'], env: built },
-    { name: 'currant check (small file)', args: [BIN, 'check', SMALL], env: built },
+    { name: 'currant --version (built)', args: [BIN, '--version'], env: built },
+    { name: 'currant check, small file (built)', args: [BIN, 'check', SMALL], env: built },
     { name: 'currant check, from source (tsx)', args: [BIN, 'check', SMALL], runs: 3 },
   ];
   const times = new Map<string, number[]>(commands.map((c) => [c.name, []]));
