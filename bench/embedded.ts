@@ -45,14 +45,14 @@ export interface EmbeddedBench {
  * Runs each size `rounds` times and keeps, per window, the lowest median (other processes on a
  * shared machine only ever add time, so the lowest is the closest to the runtime's own cost).
  */
-export async function benchEmbedded(sizes: number[] = [10, 1_000, 10_000], rounds = 3): Promise<EmbeddedBench[]> {
+export async function benchEmbedded(sizes: number[] = [10, 1_000, 10_000], rounds = 3, history?: number): Promise<EmbeddedBench[]> {
   const dir = mkdtempSync(join(tmpdir(), 'currant-bench-'));
   try {
     await runOnce(join(dir, 'warmup.db'), 300); // JIT and SQLite page cache warm-up, not reported
     const out: EmbeddedBench[] = [];
     for (const n of sizes) {
       const runs: EmbeddedBench[] = [];
-      for (let r = 0; r < rounds; r++) runs.push(await runOnce(join(dir, `n${n}-${r}.db`), n));
+      for (let r = 0; r < rounds; r++) runs.push(await runOnce(join(dir, `n${n}-${r}.db`), n, history));
       const first = Math.min(...runs.map((x) => x.msPerStepFirst10));
       const last = Math.min(...runs.map((x) => x.msPerStepLast10));
       out.push({
@@ -69,10 +69,11 @@ export async function benchEmbedded(sizes: number[] = [10, 1_000, 10_000], round
   }
 }
 
-async function runOnce(dbPath: string, n: number): Promise<EmbeddedBench> {
+async function runOnce(dbPath: string, n: number, history?: number): Promise<EmbeddedBench> {
   const stamps = new Float64Array(n);
   const engine = await createEngine({
     dbPath,
+    ...(history === undefined ? {} : { history }),
     tasks: {
       inc: (i: number) => {
         stamps[i] = performance.now();
@@ -115,6 +116,14 @@ function round(x: number): number {
 }
 
 // `tsx bench/embedded.ts` prints the table on its own.
+// `tsx bench/embedded.ts --history` compares step history on (default) and off in one run.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  benchEmbedded().then((rows) => console.table(rows));
+  if (process.argv.includes('--history')) {
+    void (async () => {
+      for (const [label, h] of [['history 200 (default)', undefined], ['history off', 0], ['history 200 (default), again', undefined], ['history off, again', 0]] as const) {
+        const rows = await benchEmbedded([1_000], 3, h);
+        console.log(label, rows[0]);
+      }
+    })();
+  } else benchEmbedded().then((rows) => console.table(rows));
 }

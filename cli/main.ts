@@ -10,7 +10,19 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CurrantError } from '../runtime/errors.ts';
 // Each command's module is loaded when that command runs (commands/index.ts): start-up stays small.
-import { cancelCommand, checkCommand, graphCommand, initCommand, listCommand, runCommand, signalCommand, statusCommand, workerCommand } from './commands/index.ts';
+import {
+  cancelCommand,
+  checkCommand,
+  graphCommand,
+  initCommand,
+  listCommand,
+  redriveCommand,
+  runCommand,
+  signalCommand,
+  statusCommand,
+  uiCommand,
+  workerCommand,
+} from './commands/index.ts';
 import { CliError, EXIT, type ExitCode } from './exit.ts';
 import { DEFAULT_DB, output } from './io.ts';
 import { packageVersion } from './package.ts';
@@ -90,6 +102,25 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<id>', 'instance id')
     .addOption(dbOption())
     .action(async (id: string, opts) => set(await cancelCommand(id, opts)));
+
+  program
+    .command('redrive')
+    .description('resume a failed instance from the await whose task failed (that task runs again as attempt 1)')
+    .argument('<id>', 'instance id')
+    .option('--tasks <module>', 'run it here with this tasks module (else a running worker takes it over)')
+    .addOption(dbOption())
+    .option('--json', 'print the instance as JSON')
+    .action(async (id: string, opts) => set(await redriveCommand(id, opts)));
+
+  program
+    .command('ui')
+    .description('serve the web viewer on 127.0.0.1 (instances, graphs, step history, signal/cancel/redrive)')
+    .addOption(dbOption())
+    .option('--port <n>', 'port on 127.0.0.1 (0: any free one)', '7480')
+    .option('--api <url>', "a deployed engine's API URL instead of a database (requests signed with your AWS credentials)")
+    .option('--region <region>', 'AWS region for signing (default: AWS_REGION, else from the URL)')
+    .option('--unsigned', 'send API requests unsigned (an emulator deployed without IAM authorization)')
+    .action(async (opts) => set(await uiCommand(opts)));
 
   program
     .command('graph')

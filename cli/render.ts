@@ -55,6 +55,8 @@ function symbol(step: StepLog, o: Output): string {
       return c.red(c.bold('✖'));
     case 'cancel':
       return c.yellow(c.bold('■'));
+    case 'redrive':
+      return c.cyan('↺');
     case 'log':
       return step.level === 'error' ? c.red('●') : step.level === 'warn' ? c.yellow('●') : c.dim('●');
   }

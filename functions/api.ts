@@ -10,6 +10,8 @@
  *   GET  /instances?workflow=&status=&limit=&cursor=   newest first, paginated
  *   POST /instances/{id}/signals/{name} body = payload (any JSON) → 200 with the instance, applied here
  *   POST /instances/{id}/cancel        body {} or { "reason": "…" } → 200 with the cancelled instance
+ *   POST /instances/{id}/redrive       body none or {}, header Idempotency-Key optional → 200 running again | 409 refused
+ *   GET  /definitions/{hash}           the workflow text an instance runs (for the viewer's graph and source)
  *
  * Errors are `{ "error": { "code", "message", "problems"? } }`: 400 invalid JSON or input (problems
  * listed), 404 unknown workflow/instance/route, 405, 409 id conflict or finished instance, 413 body
@@ -25,10 +27,11 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { programHash } from '../dsl/index.ts';
-import { cancelInstance, isFinal, signalInstance, startWorkflow, type RuntimeDeps, type Value } from '../runtime/index.ts';
+import { cancelInstance, isFinal, redriveInstance, signalInstance, startWorkflow, type RuntimeDeps, type Value } from '../runtime/index.ts';
 import {
   bodyLimit,
   cancelRequest,
+  definitionHash,
   HttpError,
   idempotencyKey,
   instanceId,
@@ -36,6 +39,7 @@ import {
   jsonBody,
   jsonErrors,
   listRequest,
+  redriveRequest,
   requireJsonBody,
   route,
   signalName,
@@ -98,6 +102,20 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
         throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is already ${result.instance.status}`);
       }
       return json(200, instanceView(result.instance));
+    }
+    case 'redrive': {
+      const id = instanceId(r.params.id);
+      redriveRequest(jsonBody(event.body));
+      const key = idempotencyKey(event.headers);
+      // Applied here like cancel (through the shared driver, conditional save); a refusal is a 409
+      // with its code (INSTANCE_NOT_FAILED, NOT_REDRIVABLE) and the instance stays as it was.
+      const result = logAdvance(await redriveInstance(deps, id, key));
+      return json(200, { ...instanceView(result.instance), duplicate: result.duplicate });
+    }
+    case 'definition': {
+      const def = await deps.store.getDefinition(definitionHash(r.params.hash));
+      if (!def) throw new HttpError(404, 'DEFINITION_NOT_FOUND', `no definition '${r.params.hash}'`);
+      return json(200, def, { 'Cache-Control': 'max-age=31536000, immutable' });
     }
     default: {
       const never: never = r;

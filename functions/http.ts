@@ -20,6 +20,7 @@ import {
   InputError,
   InstanceConflictError,
   InstanceNotFoundError,
+  RedriveRefusedError,
   SignalRejectedError,
   VersionConflictError,
   type InstanceStatus,
@@ -57,7 +58,9 @@ export type Route =
   | { op: 'list'; params: Record<string, never> }
   | { op: 'get'; params: { id: string } }
   | { op: 'signal'; params: { id: string; name: string } }
-  | { op: 'cancel'; params: { id: string } };
+  | { op: 'cancel'; params: { id: string } }
+  | { op: 'redrive'; params: { id: string } }
+  | { op: 'definition'; params: { hash: string } };
 
 const ROUTES: { method: string; pattern: RegExp; make: (m: string[]) => Route }[] = [
   { method: 'GET', pattern: /^\/workflows$/, make: () => ({ op: 'listWorkflows', params: {} }) },
@@ -66,6 +69,8 @@ const ROUTES: { method: string; pattern: RegExp; make: (m: string[]) => Route }[
   { method: 'GET', pattern: /^\/instances\/([^/]+)$/, make: (m) => ({ op: 'get', params: { id: m[0]! } }) },
   { method: 'POST', pattern: /^\/instances\/([^/]+)\/signals\/([^/]+)$/, make: (m) => ({ op: 'signal', params: { id: m[0]!, name: m[1]! } }) },
   { method: 'POST', pattern: /^\/instances\/([^/]+)\/cancel$/, make: (m) => ({ op: 'cancel', params: { id: m[0]! } }) },
+  { method: 'POST', pattern: /^\/instances\/([^/]+)\/redrive$/, make: (m) => ({ op: 'redrive', params: { id: m[0]! } }) },
+  { method: 'GET', pattern: /^\/definitions\/([^/]+)$/, make: (m) => ({ op: 'definition', params: { hash: m[0]! } }) },
 ];
 
 /**
@@ -219,6 +224,18 @@ export function listRequest(query: Record<string, string | undefined> | null | u
   return out;
 }
 
+/** A definition hash as `programHash` makes it; anything else is 404 (it cannot name a stored definition). */
+export function definitionHash(hash: string): string {
+  if (!/^sha256:[0-9a-f]{64}$/.test(hash)) throw new HttpError(404, 'DEFINITION_NOT_FOUND', `no definition '${hash.slice(0, 100)}'`);
+  return hash;
+}
+
+/** `POST /instances/{id}/redrive` body: nothing or `{}` (the `Idempotency-Key` header names the redrive). */
+export function redriveRequest(body: unknown): void {
+  if (body === null) return;
+  if (!isObject(body) || Object.keys(body).length > 0) throw new HttpError(400, 'INPUT_INVALID', 'the redrive body is empty or {}');
+}
+
 /** `POST /instances/{id}/cancel` body: nothing, or `{ "reason": "…" }`. */
 export function cancelRequest(body: unknown): { reason?: string } {
   if (body === null) return {};
@@ -257,6 +274,8 @@ export function errorResponse(e: unknown): APIGatewayProxyResult | undefined {
   if (e instanceof SignalRejectedError) {
     return json(e.code === 'SIGNAL_TOO_LARGE' ? 413 : e.code === 'SIGNAL_BUFFER_FULL' ? 409 : 400, body(e.code, e.message));
   }
+  // Not failed, or failed where a redrive cannot resume (a runtime error in the workflow text).
+  if (e instanceof RedriveRefusedError) return json(409, body(e.code, e.message));
   if (e instanceof CurrantError) return undefined; // DefinitionError, UnknownWorkflowError: deployment faults
   // @middy/http-json-body-parser reports malformed JSON as 415; it is a bad request.
   const m = e as { statusCode?: number; message?: string; cause?: { package?: string; message?: string } };

@@ -231,6 +231,44 @@ describe('currant on the emulator', () => {
       expect(taskSteps(done, 'fetchQuote').map((s) => s.attempt)).toEqual([1, 2, 3]);
     }));
 
+  it('redrive: a task failure resumes from its await through the API, once per key; a second redrive is refused (409)', () =>
+    step(async () => {
+      // fetchQuote fails the first two calls per symbol; quoteOnce allows two attempts, so it fails
+      const symbol = `RDRV${Date.now() % 100000}`;
+      const { body } = await api.start('quoteOnce', { symbol });
+      const failed = await api.waitForEnd(body.id);
+      expect(failed).toMatchObject({ status: 'failed', error: { code: 'CR007', task: 'fetchQuote', attempts: 2 }, redrive: { possible: true, task: 'fetchQuote' } });
+      const key = { 'Idempotency-Key': `redrive-${symbol}` };
+      const r = await api.request('POST', `/instances/${encodeURIComponent(body.id)}/redrive`, {}, key);
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ duplicate: false });
+      const again = await api.request('POST', `/instances/${encodeURIComponent(body.id)}/redrive`, {}, key);
+      expect(again.status).toBe(200);
+      const done = await api.waitForEnd(body.id);
+      // the variable computed before the failure is still there; the third call answers
+      expect(done).toMatchObject({ status: 'completed', result: `quote for ${symbol}: 101.5 (call 3)` });
+      expect(done.steps.filter((s) => s.kind === 'redrive')).toHaveLength(1);
+      expect(taskSteps(done, 'fetchQuote').map((s) => s.attempt)).toEqual([1, 2, 1]);
+      const twice = await api.request('POST', `/instances/${encodeURIComponent(body.id)}/redrive`, {}, { 'Idempotency-Key': 'another' });
+      expect(twice.status).toBe(409);
+      expect(twice.body.error.code).toBe('INSTANCE_NOT_FAILED');
+    }));
+
+  it('the viewer reads a deployed engine through the signed API (currant ui --api)', () =>
+    step(async () => {
+      const { remoteBackend } = await import('../ui/remote.ts');
+      const backend = await remoteBackend(restApiUrl(emu!, out.ApiId!, out.ApiStage!), { region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const caps = await backend.capabilities();
+      expect(caps.workflows).toEqual(expect.arrayContaining(['processOrder', 'quoteOnce']));
+      const { body } = await api.start('processOrder', { orderId: 'ui-1', amount: 5 });
+      await api.waitForEnd(body.id);
+      const page = await backend.instance(body.id);
+      expect(page?.instance).toMatchObject({ id: body.id, status: 'completed' });
+      expect(page?.definition?.workflow).toBe('processOrder');
+      expect(page?.graph?.nodes.some((n) => n.label === 'chargeCard')).toBe(true);
+      expect((await backend.list({ workflow: 'processOrder' })).items.map((i) => i.id)).toContain(body.id);
+    }));
+
   it('saga: a permanent task failure is caught, the hotel cancelled, and the instance fails at its throw', () =>
     step(async () => {
       const { body } = await api.start('bookTrip', { trip: 't9', to: 'Atlantis' });
@@ -374,7 +412,7 @@ describe('currant on the emulator', () => {
       const defs = items.filter((i) => i.id?.S?.startsWith(DEFINITION_PREFIX)).map(decodeDefinition);
       const instances = items.filter((i) => !i.id?.S?.startsWith(DEFINITION_PREFIX));
       // one definition per workflow started above, each under its own hash
-      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bookTrip', 'fanin', 'fanout', 'flaky', 'mixed', 'polling', 'processOrder']);
+      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bookTrip', 'fanin', 'fanout', 'flaky', 'mixed', 'polling', 'processOrder', 'quoteOnce']);
       expect(new Set(defs.map((d) => d.hash)).size).toBe(defs.length);
       const sources = new Map(defs.map((d) => [d.hash, d.source]));
       const report: string[] = [];

@@ -34,7 +34,7 @@ import {
   type WorkflowEvent,
 } from '../dsl/index.ts';
 import { assertNever } from '../dsl/ast.ts';
-import { InputError, InstanceConflictError } from './errors.ts';
+import { InputError, InstanceConflictError, RedriveRefusedError } from './errors.ts';
 import { checkValue, LIMITS, truncateText } from './limits.ts';
 import { backoffDelay, notRetriedBecause } from './retry.ts';
 import { attemptToken, tokenMatches } from './tokens.ts';
@@ -51,6 +51,7 @@ import {
   type DispatchCommand,
   type Instance,
   type Limits,
+  type RedrivePoint,
   type RuntimeEvent,
   type StepLog,
   type TaskAttempt,
@@ -247,6 +248,82 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
   return tx.done();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Redrive
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Why an instance cannot be redriven (`INSTANCE_NOT_FAILED` / `NOT_REDRIVABLE` and a sentence), or
+ * undefined when it can: it failed because a task failed permanently at an await and the state at
+ * that await was kept (`instance.redrive`).
+ */
+export function redriveRefusal(instance: Instance): { code: 'INSTANCE_NOT_FAILED' | 'NOT_REDRIVABLE'; reason: string } | undefined {
+  if (instance.status !== 'failed') return { code: 'INSTANCE_NOT_FAILED', reason: `it is ${instance.status}; only a failed instance can be redriven` };
+  if (instance.redrive) return undefined;
+  const e = instance.error;
+  const where = e?.line !== undefined ? ` at line ${e.line}` : '';
+  if (e?.code !== 'CR007') {
+    return {
+      code: 'NOT_REDRIVABLE',
+      reason: `it failed with ${e?.code ?? 'an error'}${where}, a runtime error in the workflow text, not a task failure at an await; the text is frozen, so it would fail the same way again (start a new instance)`,
+    };
+  }
+  return {
+    code: 'NOT_REDRIVABLE',
+    reason:
+      e.attempts === 0
+        ? `its task ${e.task ?? ''} was never sent${where} (its arguments were refused), so re-sending it would fail the same way`
+        : `no state was kept at the failed await${where} (the workflow handled the task's failure before failing, or the instance failed before redrive existed)`,
+  };
+}
+
+/**
+ * Resumes a failed instance from the await whose task failed: the interpreter state at that await
+ * comes back, the failed task is sent again as attempt 1 with a fresh retry budget, work that was
+ * outstanding beside it is sent or armed again, and the status is running.
+ *
+ * The tasks go out through a `retry` timer due at once (attempt 0 backing off, so the timer sends
+ * attempt 1), not a `sendTask` in this transition. Why: a redrive is often saved by a process that
+ * runs no tasks (the CLI, the viewer); a due timer is what every runner picks up promptly (the
+ * embedded worker adopts an instance whose timer is overdue, AWS delivers a wake-up), whereas an
+ * attempt recorded as sent would wait for its timeout and then count as timed out. One extra hop. Throws
+ * `RedriveRefusedError` when the instance cannot be redriven (see `redriveRefusal`). `eventId`
+ * (`redrive:<key>`) makes it idempotent: the same id again is a duplicate that resends what the
+ * first redrive produced. The attempt tokens' key is renewed, so a late result of an attempt from
+ * before the failure cannot be taken for the new attempt's.
+ */
+export function redriveTransition(program: Program, instance: Instance, eventId: string, opts: CoreOptions): Transition {
+  if ((instance.seenEvents ?? []).includes(eventId)) return duplicate(instance, eventId, `redrive ${eventId} already applied`);
+  const refusal = redriveRefusal(instance);
+  if (refusal) throw new RedriveRefusedError(instance.id, refusal.code, refusal.reason);
+  const point = instance.redrive as RedrivePoint;
+  const tx = new Tx(instance, eventId, opts.now(), program, opts);
+  const next = tx.next;
+  next.status = 'running';
+  next.state = point.state;
+  next.tasks = {};
+  next.timers = {};
+  delete next.error;
+  delete next.finishedBy;
+  delete next.redrive;
+  next.seenEvents = [...(instance.seenEvents ?? []), eventId].slice(-SEEN_EVENTS_LIMIT);
+  if (next.secret !== undefined) next.secret = opts.uuid();
+  const { task, at } = point.task;
+  tx.step({ kind: 'redrive', task, taskId: point.taskId, attempt: 1, line: at.line, col: at.col, outcome: `redriven: ${task} to be sent again (attempt 1 of ${point.task.policy.retries + 1})` });
+  // Timers first (an attempt's timeout timer is made anew when it is sent), then the tasks.
+  for (const [timerId, timer] of Object.entries(point.timers)) {
+    if (timer.purpose === 'taskTimeout') continue;
+    next.timers[timerId] = { ...timer, producedBy: eventId };
+    tx.commands.push({ type: 'scheduleTimer', instanceId: next.id, timerId, fireAt: timer.fireAt });
+  }
+  for (const [taskId, t] of Object.entries(point.tasks)) {
+    if (t.retryAt !== undefined) next.tasks[taskId] = { ...t, producedBy: eventId };
+    else tx.sendSoon(taskId, t, t.attempt);
+  }
+  tx.sendSoon(point.taskId, { ...point.task, sentAt: point.failedAt }, 1);
+  return tx.done();
+}
+
 /** A task result that does not carry the attempt's token: dropped, nothing resent. */
 function rejected(event: TaskResultEvent): Transition {
   const what = event.token === undefined ? 'has no token' : 'has the wrong token';
@@ -398,6 +475,17 @@ class Tx {
     this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId, fireAt });
   }
 
+  /**
+   * Schedules `attempt` of a task through a `retry` timer due now (the task backs off with attempt
+   * `attempt - 1`; when the timer fires, `attempt` is sent). See `redriveTransition` for why.
+   */
+  sendSoon(taskId: string, t: Omit<TaskAttempt, 'attempt' | 'retryAt' | 'producedBy'> & { lastError?: TaskError }, attempt: number): void {
+    const timerId = timerIds.retry(taskId, attempt - 1);
+    this.next.tasks[taskId] = { ...t, attempt: attempt - 1, retryAt: this.nowIso, producedBy: this.eventId };
+    this.next.timers[timerId] = { fireAt: this.nowIso, purpose: 'retry', taskId, attempt: attempt - 1, producedBy: this.eventId };
+    this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId, fireAt: this.nowIso });
+  }
+
   failAttempt(taskId: string, t: TaskAttempt, outside: TaskError, durationMs: number): void {
     const error = boundTaskError(outside);
     const attempts = t.policy.retries + 1;
@@ -419,7 +507,14 @@ class Tx {
     const failure = { message: error.message, attempts: t.attempt } as { message: string; attempts: number; type?: string; timedOut?: boolean };
     if (error.type !== undefined) failure.type = error.type;
     if (error.timedOut) failure.timedOut = true;
+    // The state at the await, before the failure is fed in: kept if the failure ends the instance
+    // (uncaught, CR007), so a redrive can resume right here. The failed task is already out of
+    // `tasks` and its timers are gone; what else was outstanding is kept with it.
+    const before = { state: this.next.state, tasks: { ...this.next.tasks }, timers: { ...this.next.timers } };
     this.feed({ type: 'taskFailed', id: taskId, failure });
+    if (this.next.status === 'failed' && this.next.error?.code === 'CR007') {
+      this.next.redrive = { taskId, task: { task: t.task, args: t.args, policy: t.policy, at: t.at, lastError: error }, ...before, failedAt: this.nowIso };
+    }
   }
 
   cancelTimer(timerId: string): void {

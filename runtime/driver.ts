@@ -11,7 +11,7 @@
  *   await advance(deps, 'o1', { type: 'taskResult', id: 'n3.s1#1', taskId: 'n3.s1', attempt: 1, ok: true, result: 5 });
  */
 import { admitSignal, compile, programHash, type Program } from '../dsl/index.ts';
-import { applyEvent, restartExisting, startInstance } from './core.ts';
+import { applyEvent, redriveTransition, restartExisting, startInstance } from './core.ts';
 import {
   DefinitionError,
   InstanceConflictError,
@@ -21,7 +21,7 @@ import {
   VersionConflictError,
 } from './errors.ts';
 import type { Dispatcher, Store } from './ports.ts';
-import type { Clock, DispatchCommand, Instance, Limits, RuntimeEvent, StepLog, Value } from './types.ts';
+import { eventIds, type Clock, type DispatchCommand, type Instance, type Limits, type RuntimeEvent, type StepLog, type Value } from './types.ts';
 
 /** Compiled programs by definition hash; definitions are immutable, so entries never go stale. */
 export interface ProgramSource {
@@ -242,4 +242,36 @@ export async function cancelInstance(deps: RuntimeDeps, instanceId: string, reas
   const event: RuntimeEvent = { type: 'cancel', id: 'cancel' };
   if (reason !== undefined) event.reason = reason;
   return advance(deps, instanceId, event);
+}
+
+/**
+ * Redrives a failed instance from the await whose task failed (core.ts `redriveTransition`): load →
+ * transition → conditional save → dispatch, like `advance`. `key` (an `Idempotency-Key`) names the
+ * redrive; without one it is named by the failed version first loaded, so two redrives racing for
+ * the same failure apply once (the second becomes a duplicate). Throws `RedriveRefusedError` (the
+ * instance unchanged) when it cannot be redriven, `InstanceNotFoundError` for an unknown id.
+ */
+export async function redriveInstance(deps: RuntimeDeps, instanceId: string, key?: string): Promise<AdvanceResult> {
+  const max = deps.maxConflictRetries ?? 50;
+  let eventId: string | undefined;
+  for (let round = 0; ; round++) {
+    const instance = await deps.store.load(instanceId);
+    if (!instance) throw new InstanceNotFoundError(instanceId);
+    eventId ??= eventIds.redrive(key ?? `v${instance.version}`);
+    const program = await deps.programs.get(instance.definitionHash);
+    const t = redriveTransition(program, instance, eventId, { now: deps.clock.now, uuid: deps.clock.uuid, limits: deps.limits });
+    if (t.duplicate) {
+      if (t.resend.length > 0) await deps.dispatcher.dispatch(t.resend, instance);
+      return { duplicate: true, reason: t.reason, instance, resent: t.resend };
+    }
+    try {
+      await deps.store.save(t.instance, instance.version);
+    } catch (e) {
+      if (e instanceof VersionConflictError && round < max) continue;
+      throw e;
+    }
+    deps.onTransition?.(t.instance, t.steps);
+    await deps.dispatcher.dispatch(t.commands, t.instance);
+    return { duplicate: false, instance: t.instance, commands: t.commands, steps: t.steps };
+  }
 }

@@ -18,7 +18,9 @@ export type CurrantErrorCode =
   | 'UNKNOWN_WORKFLOW'
   | 'SIGNAL_BUFFER_FULL'
   | 'SIGNAL_TOO_LARGE'
-  | 'SIGNAL_INVALID';
+  | 'SIGNAL_INVALID'
+  | 'INSTANCE_NOT_FAILED'
+  | 'NOT_REDRIVABLE';
 
 export class CurrantError extends Error {
   readonly code: CurrantErrorCode;
@@ -102,5 +104,21 @@ export class UnknownWorkflowError extends CurrantError {
     detail = 'no such definition',
   ) {
     super('UNKNOWN_WORKFLOW', `workflow definition ${definitionHash}: ${detail}`);
+  }
+}
+
+/**
+ * A redrive that cannot be done; the instance is unchanged. `INSTANCE_NOT_FAILED`: it is running,
+ * waiting, completed or cancelled (only a failed instance is redriven). `NOT_REDRIVABLE`: it failed,
+ * but not at an await whose task failed permanently — a runtime error in the workflow text (the
+ * text is frozen: it would fail the same way again), or a failure with no state kept to resume from.
+ */
+export class RedriveRefusedError extends CurrantError {
+  constructor(
+    readonly instanceId: string,
+    code: 'INSTANCE_NOT_FAILED' | 'NOT_REDRIVABLE',
+    readonly reason: string,
+  ) {
+    super(code, `instance '${instanceId}' cannot be redriven: ${reason}`);
   }
 }

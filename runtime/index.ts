@@ -9,7 +9,7 @@
 export * from './types.ts';
 export * from './errors.ts';
 export * from './ports.ts';
-export { startInstance, applyEvent, restartExisting, pendingCommands, boundSteps, validateInput, jsonEqual, type CoreOptions } from './core.ts';
+export { startInstance, applyEvent, restartExisting, pendingCommands, boundSteps, validateInput, jsonEqual, redriveTransition, redriveRefusal, type CoreOptions } from './core.ts';
 export { checkValue, truncateText, LIMITS, MAX_CANCEL_REASON, MAX_ERROR_TEXT, type ValueLimits, type ValueCheck, type ValueRefusal } from './limits.ts';
 export { backoffDelay, maxAttempts } from './retry.ts';
 export { attemptToken, tokenMatches } from './tokens.ts';
@@ -19,6 +19,7 @@ export {
   startWorkflow,
   signalInstance,
   cancelInstance,
+  redriveInstance,
   ProgramCache,
   type ProgramSource,
   type RuntimeDeps,

@@ -69,6 +69,28 @@ export interface Instance {
    * existed: their results are accepted without one.
    */
   secret?: string;
+  /**
+   * Set when the instance failed because a task failed permanently at an await (CR007, not caught):
+   * the state as it was at that await before the failure was fed in, so `redrive` can resume from
+   * there (core.ts `redriveTransition`). Bounded like the state itself; never shown in a view.
+   */
+  redrive?: RedrivePoint;
+}
+
+/**
+ * What a redrive restores: the interpreter state at the failed await, the failed task (re-sent as
+ * attempt 1 with a fresh budget) and the work that was outstanding beside it (a `Promise.all`'s
+ * other tasks, their retry timers, sleeps), which the failure had dropped.
+ */
+export interface RedrivePoint {
+  taskId: string;
+  /** The failed task (its last error too, which views show until the new attempt answers). */
+  task: Pick<TaskAttempt, 'task' | 'args' | 'policy' | 'at' | 'lastError'>;
+  state: ExecState;
+  tasks: Record<string, TaskAttempt>;
+  timers: Record<string, PendingTimer>;
+  /** When the failure happened. */
+  failedAt: string;
 }
 
 /** One task attempt that is in flight (`retryAt` absent) or waiting for its retry timer. */
@@ -98,7 +120,7 @@ export interface PendingTimer {
   producedBy: string;
 }
 
-export type StepKind = 'start' | 'task' | 'retry' | 'sleep' | 'signal' | 'timer' | 'complete' | 'fail' | 'cancel' | 'log';
+export type StepKind = 'start' | 'task' | 'retry' | 'sleep' | 'signal' | 'timer' | 'complete' | 'fail' | 'cancel' | 'log' | 'redrive';
 
 /** One line of an instance's history for status views. Bounded: only the last STEP_LOG_LIMIT are kept. */
 export interface StepLog {
@@ -217,6 +239,8 @@ export const eventIds = {
   timer: (timerId: string) => `timer:${timerId}`,
   /** The `producedBy` of the first activation. */
   start: 'start',
+  /** A redrive: the caller's key (an `Idempotency-Key`), else the failed version it was asked for. */
+  redrive: (key: string) => `redrive:${key}`,
 };
 
 /** Ids of the runtime's own timers (interpreter timer ids never contain `#`). */

@@ -10,6 +10,7 @@
  * The awaited signal comes from the interpreter's `waitingFor(state)`, not from the step log text.
  */
 import { formatDuration, variablesOf, waitingFor } from '../dsl/index.ts';
+import { redriveRefusal } from './core.ts';
 import { isFinal } from './types.ts';
 import type { Instance, StepLog, Value, WorkflowError } from './types.ts';
 
@@ -36,6 +37,11 @@ export interface InstanceView {
   variables: Record<string, Value> | null;
   pending: PendingView;
   steps: StepLog[];
+  /**
+   * Failed instances only: whether `redrive` can resume it (the task that failed, its line) or why
+   * not (a runtime error in the workflow text is not redriven).
+   */
+  redrive?: { possible: true; task: string; taskId: string; line: number } | { possible: false; code: string; reason: string };
 }
 
 export function instanceView(i: Instance): InstanceView {
@@ -55,6 +61,12 @@ export function instanceView(i: Instance): InstanceView {
   };
   if (i.result !== undefined) v.result = i.result;
   if (i.error !== undefined) v.error = i.error;
+  if (i.status === 'failed') {
+    const no = redriveRefusal(i);
+    v.redrive = no
+      ? { possible: false, code: no.code, reason: no.reason }
+      : { possible: true, task: i.redrive!.task.task, taskId: i.redrive!.taskId, line: i.redrive!.task.at.line };
+  }
   return v;
 }
 

@@ -17,7 +17,9 @@
  *   `exports` map of package.json points at the entries' ones.
  *
  * Every bundle inlines the grammar as an ohm recipe (`CURRANT_GRAMMAR_RECIPE`, see dsl/parser.ts):
- * loading it takes milliseconds where compiling the `.ohm` text takes ~350 ms.
+ * loading it takes milliseconds where compiling the `.ohm` text takes ~350 ms. The CLI's viewer
+ * page (`currant ui`) is bundled here too and inlined (`CURRANT_UI_JS`, `CURRANT_UI_CSS`, see ui/assets.ts), so
+ * the package needs neither esbuild nor the page's dependencies at run time.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { LAMBDA_ESBUILD, LAMBDA_PACKAGE_JSON } from '../cdk/bundling.ts';
 import { grammarRecipe } from '../dsl/parser.ts';
+import { appAssets } from '../ui/assets.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = join(ROOT, 'dist');
@@ -80,6 +83,10 @@ export async function build(opts: BuildOptions = {}): Promise<void> {
   // A JavaScript-only build keeps the declarations of the last full one.
   if (existsSync(DIST)) for (const f of readdirSync(DIST)) if (f !== 'types' || opts.types !== false) rmSync(join(DIST, f), { recursive: true, force: true });
   const define = { CURRANT_GRAMMAR_RECIPE: JSON.stringify(grammarRecipe()) };
+  // The viewer's page (ui/assets.ts), bundled now rather than by every `currant ui`.
+  const ui = await appAssets();
+  const utf8 = new TextDecoder();
+  const uiAssets = { CURRANT_UI_JS: JSON.stringify(utf8.decode(ui.js)), CURRANT_UI_CSS: JSON.stringify(utf8.decode(ui.css)) };
 
   await esbuild.build({
     absWorkingDir: ROOT,
@@ -94,9 +101,10 @@ export async function build(opts: BuildOptions = {}): Promise<void> {
     target: 'node20',
     minify: true,
     keepNames: true,
-    external: runtimePackages().flatMap((p) => [p, `${p}/*`]),
+    // esbuild too: ui/assets.ts imports it only from source (the page is inlined here).
+    external: [...runtimePackages(), 'esbuild'].flatMap((p) => [p, `${p}/*`]),
     banner: { js: REQUIRE_SHIM },
-    define,
+    define: { ...define, ...uiAssets },
     plugins: [lazyChildProcess],
     logLevel: 'warning',
   });

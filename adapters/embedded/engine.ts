@@ -2,7 +2,7 @@
  * The embedded engine: the runtime core on one machine — SQLite store, in-process task executor
  * and timers, one serial event queue per instance.
  *
- * Takes a database path and task implementations; gives start / waitFor / signal / cancel / get /
+ * Takes a database path and task implementations; gives start / waitFor / signal / cancel / redrive / get /
  * list / resumeAll / close.
  *
  *   const engine = await createEngine({ dbPath: '.currant/currant.db', tasksModule: './tasks.ts' });
@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pendingCommands } from '../../runtime/core.ts';
-import { advance, cancelInstance, ProgramCache, signalInstance, startWorkflow, type RuntimeDeps } from '../../runtime/driver.ts';
+import { advance, cancelInstance, ProgramCache, redriveInstance, signalInstance, startWorkflow, type RuntimeDeps } from '../../runtime/driver.ts';
 import { InstanceNotFoundError } from '../../runtime/errors.ts';
 import {
   isFinal,
@@ -54,6 +54,8 @@ export interface EngineOptions {
   concurrency?: number;
   /** Interpreter limits (statement budget, state size). */
   limits?: Limits;
+  /** Versions per instance kept for step history (SqliteStore `history`; default 200, 0 = none). */
+  history?: number;
 }
 
 export interface Engine {
@@ -66,6 +68,11 @@ export interface Engine {
   /** Delivers a signal; `signalId` de-duplicates a repeated delivery. */
   signal(id: string, name: string, payload?: Value, opts?: { signalId?: string }): Promise<Instance>;
   cancel(id: string, reason?: string): Promise<Instance>;
+  /**
+   * Resumes a failed instance from the await whose task failed: that task runs again as attempt 1
+   * (runtime `redriveInstance`). `key` makes a repeat a no-op. `RedriveRefusedError` when it cannot.
+   */
+  redrive(id: string, key?: string): Promise<Instance>;
   /** The stored instance; `InstanceNotFoundError` if there is none. */
   get(id: string): Promise<Instance>;
   list(filter?: ListFilter): Promise<{ items: InstanceSummary[]; cursor?: string }>;
@@ -97,7 +104,7 @@ class EmbeddedEngine implements Engine {
     private readonly opts: EngineOptions,
     readonly tasks: TaskRegistry,
   ) {
-    this.store = new SqliteStore(opts.dbPath ?? '.currant/currant.db');
+    this.store = new SqliteStore(opts.dbPath ?? '.currant/currant.db', opts.history === undefined ? {} : { history: opts.history });
     const now = opts.clock?.now ?? (() => new Date());
     const uuid = opts.clock?.uuid ?? randomUUID;
     this.dispatcher = new InProcessDispatcher({
@@ -161,6 +168,12 @@ class EmbeddedEngine implements Engine {
   async cancel(id: string, reason?: string): Promise<Instance> {
     this.assertOpen();
     await this.serial(id, () => cancelInstance(this.deps, id, reason), true);
+    return this.get(id);
+  }
+
+  async redrive(id: string, key?: string): Promise<Instance> {
+    this.assertOpen();
+    await this.serial(id, () => redriveInstance(this.deps, id, key), true);
     return this.get(id);
   }
 

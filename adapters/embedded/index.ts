@@ -7,7 +7,7 @@
  *   const done = await engine.run({ source, file: 'order.workflow' }, { orderId: 'o1', amount: 5 });
  */
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
-export { SqliteStore, type SqliteStoreOptions } from './store.ts';
+export { SqliteStore, HISTORY_LIMIT, type SqliteStoreOptions, type SqliteListFilter, type HistoryEntry } from './store.ts';
 export { InProcessDispatcher, type InProcessDispatcherOptions } from './dispatcher.ts';
 export {
   loadTasksModule,

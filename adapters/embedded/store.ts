@@ -27,7 +27,14 @@ import { boundSteps } from '../../runtime/core.ts';
 import { summarize, type Store } from '../../runtime/ports.ts';
 import { isFinal, STEP_LOG_LIMIT, type Definition, type Instance, type InstanceStatus, type InstanceSummary, type ListFilter, type StepLog } from '../../runtime/types.ts';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
+
+/**
+ * Versions of each instance whose document the `history` table keeps (the newest ones). Why 200:
+ * the step log keeps the last STEP_LOG_LIMIT (200) steps, and each step names the version its
+ * transition saved, so older versions could not be reached from the log anyway.
+ */
+export const HISTORY_LIMIT = 200;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,7 +55,10 @@ CREATE TABLE IF NOT EXISTS instances (
   due_at TEXT
 );
 CREATE TABLE IF NOT EXISTS steps (
-  instance_id TEXT NOT NULL, n INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (instance_id, n)
+  instance_id TEXT NOT NULL, n INTEGER NOT NULL, doc TEXT NOT NULL, version INTEGER, PRIMARY KEY (instance_id, n)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history (
+  instance_id TEXT NOT NULL, version INTEGER NOT NULL, at TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (instance_id, version)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS instances_by_status ON instances (status, created_at, id);
 CREATE INDEX IF NOT EXISTS instances_by_workflow ON instances (workflow, status, created_at, id);
@@ -56,13 +66,40 @@ CREATE INDEX IF NOT EXISTS instances_by_workflow ON instances (workflow, status,
 
 export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * How many versions of each instance the `history` table keeps for step history (the viewer's
+   * time travel): default HISTORY_LIMIT (200), 0 keeps none. Each kept version is one copy of the
+   * instance document (state, outstanding work), typically 1–2 KB; at most 256 KiB of state.
+   */
+  history?: number;
+}
+
+/** `list` filters only this store has (the viewer's time range and id search). */
+export interface SqliteListFilter extends ListFilter {
+  /** Instances created at or after this ISO time. */
+  createdFrom?: string;
+  /** Instances created before this ISO time. */
+  createdTo?: string;
+  /** Instances whose id starts with this text. */
+  idPrefix?: string;
+}
+
+/** One saved version of an instance, as the history table keeps it (no step log, no secret). */
+export interface HistoryEntry {
+  version: number;
+  /** When the version was saved. */
+  at: string;
+  instance: Omit<Instance, 'steps' | 'secret' | 'redrive'>;
 }
 
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly stmts;
+  private readonly historyLimit: number;
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
+    this.historyLimit = opts.history ?? HISTORY_LIMIT;
+    if (!Number.isInteger(this.historyLimit) || this.historyLimit < 0) throw new TypeError(`SqliteStore: history must be a whole number ≥ 0, got ${opts.history}`);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -87,7 +124,13 @@ export class SqliteStore implements Store {
       ),
       stepCount: this.db.prepare(`SELECT step_count AS stepCount FROM instances WHERE id = ?`),
       setStepCount: this.db.prepare(`UPDATE instances SET step_count = ? WHERE id = ?`),
-      addStep: this.db.prepare(`INSERT OR REPLACE INTO steps (instance_id, n, doc) VALUES (?, ?, ?)`),
+      addStep: this.db.prepare(`INSERT OR REPLACE INTO steps (instance_id, n, doc, version) VALUES (?, ?, ?, ?)`),
+      stepsWithVersions: this.db.prepare(`SELECT doc, version FROM steps WHERE instance_id = ? ORDER BY n DESC LIMIT ?`),
+      addHistory: this.db.prepare(`INSERT OR REPLACE INTO history (instance_id, version, at, doc) VALUES (?, ?, ?, ?)`),
+      pruneHistory: this.db.prepare(`DELETE FROM history WHERE instance_id = ? AND version <= ?`),
+      clearHistory: this.db.prepare(`DELETE FROM history WHERE instance_id = ?`),
+      historyAt: this.db.prepare(`SELECT version, at, doc FROM history WHERE instance_id = ? AND version = ?`),
+      historyVersions: this.db.prepare(`SELECT version, at FROM history WHERE instance_id = ? ORDER BY version`),
       pruneSteps: this.db.prepare(`DELETE FROM steps WHERE instance_id = ? AND n <= ?`),
       clearSteps: this.db.prepare(`DELETE FROM steps WHERE instance_id = ?`),
       lastSteps: this.db.prepare(`SELECT doc FROM steps WHERE instance_id = ? ORDER BY n DESC LIMIT ?`),
@@ -101,7 +144,8 @@ export class SqliteStore implements Store {
       } else if (this.stmts.save.run({ ...r, expectedVersion }).changes === 0) {
         throw new VersionConflictError(instance.id, expectedVersion);
       }
-      this.writeSteps(instance.id, instance.steps, steps);
+      this.writeSteps(instance.id, instance.steps, steps, instance.version);
+      this.writeHistory(instance, r.doc, expectedVersion === undefined);
     };
     // One SQLite transaction per write: the row, its version check and its steps commit together.
     this.write = this.db.transaction(write);
@@ -119,10 +163,13 @@ export class SqliteStore implements Store {
         for (const r of rows) update.run(dueAt({ ...(JSON.parse(r.doc) as Instance), status: r.status }), r.id);
       }
       this.db.exec(`CREATE INDEX IF NOT EXISTS instances_by_due ON instances (due_at) WHERE due_at IS NOT NULL`);
+      const stepCols = (this.db.prepare(`PRAGMA table_info(steps)`).all() as { name: string }[]).map((c) => c.name);
+      // Schema 4: each step names the version its transition saved (step history); older steps: null.
+      if (!stepCols.includes('version')) this.db.exec(`ALTER TABLE steps ADD COLUMN version INTEGER`);
       if (!cols.includes('step_count')) {
         this.db.exec(`ALTER TABLE instances ADD COLUMN step_count INTEGER NOT NULL DEFAULT 0`);
         const rows = this.db.prepare(`SELECT id, doc FROM instances`).all() as { id: string; doc: string }[];
-        const add = this.db.prepare(`INSERT OR REPLACE INTO steps (instance_id, n, doc) VALUES (?, ?, ?)`);
+        const add = this.db.prepare(`INSERT OR REPLACE INTO steps (instance_id, n, doc, version) VALUES (?, ?, ?, NULL)`);
         const update = this.db.prepare(`UPDATE instances SET doc = ?, step_count = ? WHERE id = ?`);
         for (const r of rows) {
           const { steps = [], ...doc } = JSON.parse(r.doc) as Instance;
@@ -136,13 +183,54 @@ export class SqliteStore implements Store {
 
   private readonly write: (instance: Instance, expectedVersion: number | undefined, steps: 'append' | 'replace') => void;
 
-  private writeSteps(id: string, steps: StepLog[], mode: 'append' | 'replace'): void {
+  /**
+   * Appended steps belong to the version being written (the driver's view appends exactly one
+   * transition's steps); a replaced log keeps no versions (`null`), except at create (version 1).
+   */
+  private writeSteps(id: string, steps: StepLog[], mode: 'append' | 'replace', version: number): void {
     let count = mode === 'replace' ? 0 : ((this.stmts.stepCount.get(id) as { stepCount: number } | undefined)?.stepCount ?? 0);
     if (mode === 'replace') this.stmts.clearSteps.run(id);
     else if (steps.length === 0) return;
-    for (const s of steps.slice(-STEP_LOG_LIMIT)) this.stmts.addStep.run(id, ++count, JSON.stringify(s));
+    const v = mode === 'append' || version === 1 ? version : null;
+    for (const s of steps.slice(-STEP_LOG_LIMIT)) this.stmts.addStep.run(id, ++count, JSON.stringify(s), v);
     this.stmts.setStepCount.run(count, id);
     if (mode === 'append' && count > STEP_LOG_LIMIT) this.stmts.pruneSteps.run(id, count - STEP_LOG_LIMIT);
+  }
+
+  /** Keeps this version's document for step history, and drops versions beyond the limit. */
+  private writeHistory(instance: Instance, doc: string, created: boolean): void {
+    if (this.historyLimit === 0) return;
+    if (created) this.stmts.clearHistory.run(instance.id);
+    this.stmts.addHistory.run(instance.id, instance.version, instance.updatedAt, doc);
+    if (instance.version > this.historyLimit) this.stmts.pruneHistory.run(instance.id, instance.version - this.historyLimit);
+  }
+
+  /**
+   * The last STEP_LOG_LIMIT steps, each with the version its transition saved (`undefined` for
+   * steps written before versions were recorded): the viewer's timeline, linked to `historyAt`.
+   */
+  stepsWithVersions(id: string): (StepLog & { version?: number })[] {
+    const rows = this.stmts.stepsWithVersions.all(id, STEP_LOG_LIMIT) as { doc: string; version: number | null }[];
+    const out: (StepLog & { version?: number })[] = [];
+    for (let k = rows.length - 1; k >= 0; k--) {
+      const s = JSON.parse(rows[k]!.doc) as StepLog & { version?: number };
+      if (rows[k]!.version !== null) s.version = rows[k]!.version!;
+      out.push(s);
+    }
+    return out;
+  }
+
+  /** The instance as it was saved at `version` (without step log or secret), if the history keeps it. */
+  historyAt(id: string, version: number): HistoryEntry | undefined {
+    const r = this.stmts.historyAt.get(id, version) as { version: number; at: string; doc: string } | undefined;
+    if (!r) return undefined;
+    const { secret: _s, redrive: _r, ...doc } = JSON.parse(r.doc) as Instance;
+    return { version: r.version, at: r.at, instance: doc };
+  }
+
+  /** The versions the history keeps for an instance, oldest first. */
+  historyVersions(id: string): { version: number; at: string }[] {
+    return this.stmts.historyVersions.all(id) as { version: number; at: string }[];
   }
 
   /**
@@ -196,9 +284,20 @@ export class SqliteStore implements Store {
     return instance;
   }
 
-  async list(filter: ListFilter): Promise<{ items: InstanceSummary[]; cursor?: string }> {
+  async list(filter: SqliteListFilter): Promise<{ items: InstanceSummary[]; cursor?: string }> {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
+    for (const [key, op] of [['createdFrom', '>='], ['createdTo', '<']] as const) {
+      const t = filter[key];
+      if (t === undefined) continue;
+      if (Number.isNaN(Date.parse(t))) throw new InputError([`${key} must be an ISO time, got '${String(t).slice(0, 100)}'`]);
+      where.push(`created_at ${op} @${key}`);
+      params[key] = new Date(t).toISOString();
+    }
+    if (filter.idPrefix !== undefined && filter.idPrefix !== '') {
+      where.push('substr(id, 1, length(@idPrefix)) = @idPrefix');
+      params.idPrefix = filter.idPrefix;
+    }
     if (filter.workflow !== undefined) {
       where.push('workflow = @workflow');
       params.workflow = filter.workflow;
@@ -241,10 +340,19 @@ export class SqliteStore implements Store {
     return (this.stmts.overdue.all(beforeIso, limit) as { id: string }[]).map((r) => r.id);
   }
 
-  /** Counts by status (for status views and tests). */
-  counts(): Partial<Record<InstanceStatus, number>> {
-    const rows = this.db.prepare(`SELECT status, COUNT(*) AS n FROM instances GROUP BY status`).all() as { status: InstanceStatus; n: number }[];
+  /** Counts by status (for status views and tests), of one workflow's instances when given. */
+  counts(workflow?: string): Partial<Record<InstanceStatus, number>> {
+    const rows = (
+      workflow === undefined
+        ? this.db.prepare(`SELECT status, COUNT(*) AS n FROM instances GROUP BY status`).all()
+        : this.db.prepare(`SELECT status, COUNT(*) AS n FROM instances WHERE workflow = ? GROUP BY status`).all(workflow)
+    ) as { status: InstanceStatus; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  /** The workflow names that have instances, sorted. */
+  workflows(): string[] {
+    return (this.db.prepare(`SELECT DISTINCT workflow FROM instances ORDER BY workflow`).all() as { workflow: string }[]).map((r) => r.workflow);
   }
 
   close(): void {

@@ -27,10 +27,14 @@ export function openStore(dbPath: string): SqliteStore {
   return new SqliteStore(dbPath);
 }
 
-/** Driver deps whose dispatcher does nothing: the transition is saved, the work stays in the row. */
+/**
+ * Driver deps whose dispatcher does nothing: the transition is saved, the work stays in the row.
+ * The store is the driver's view (`forDriver`): the transition's steps are appended, each with the
+ * version it saved (step history), and the instance handed back carries only those steps.
+ */
 export function applyHere(store: SqliteStore): RuntimeDeps {
   return {
-    store,
+    store: store.forDriver(),
     dispatcher: { dispatch: async () => {} },
     programs: new ProgramCache(store),
     clock: { now: () => new Date(), uuid: randomUUID },

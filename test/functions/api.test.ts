@@ -216,6 +216,66 @@ describe('signals and cancel', () => {
   });
 });
 
+describe('redrive and definitions', () => {
+  /** Fails the order's first task permanently (three failed attempts, retry timers fired). */
+  async function failOrder(id: string): Promise<void> {
+    await start('processOrder', { input: { orderId: id, amount: 5 }, id });
+    for (let k = 0; k < 3; k++) {
+      const i = (await store.load(id))!;
+      const [[taskId, t]] = Object.entries(i.tasks);
+      if (t!.retryAt !== undefined) {
+        await advance(services.deps, id, { type: 'timerFired', id: `timer:${taskId}#${t!.attempt}:retry`, timerId: `${taskId}#${t!.attempt}:retry` });
+        k--;
+        continue;
+      }
+      const token = attemptToken(i.secret!, taskId!, t!.attempt);
+      await advance(services.deps, id, { type: 'taskResult', id: `${taskId}#${t!.attempt}`, taskId: taskId!, attempt: t!.attempt, token, ok: false, error: { message: 'psp down' } });
+    }
+    expect((await store.load(id))!.status).toBe('failed');
+  }
+
+  it('redrives a failed instance (200, running, the task re-sent), once per Idempotency-Key', async () => {
+    await failOrder('o1');
+    const failed = await call('GET', '/instances/o1');
+    expect(failed.body.redrive).toMatchObject({ possible: true, task: 'chargeCard' });
+    dispatcher.take();
+    const headers = { 'Idempotency-Key': 'click-1' };
+    const r = await call('POST', '/instances/o1/redrive', { headers });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id: 'o1', status: 'running', duplicate: false });
+    expect(r.body.pending.tasks).toEqual([expect.objectContaining({ task: 'chargeCard', attempt: 0, of: 3, retryAt: expect.any(String) })]);
+    expect(dispatcher.take()).toEqual([expect.objectContaining({ type: 'scheduleTimer', timerId: expect.stringMatching(/#0:retry$/) })]);
+    const again = await call('POST', '/instances/o1/redrive', { headers });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: 'running', duplicate: true, version: r.body.version });
+    const other = await call('POST', '/instances/o1/redrive', { headers: { 'Idempotency-Key': 'click-2' } });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('INSTANCE_NOT_FAILED');
+  });
+
+  it('refuses what cannot be redriven with 409 and a code, a body with fields with 400, an unknown id with 404', async () => {
+    await start('processOrder', { input: { orderId: 'o2', amount: 5 }, id: 'o2' });
+    const running = await call('POST', '/instances/o2/redrive');
+    expect(running.status).toBe(409);
+    expect(running.body.error).toMatchObject({ code: 'INSTANCE_NOT_FAILED', message: expect.stringContaining('it is running') });
+    expect((await call('POST', '/instances/nope/redrive')).status).toBe(404);
+    await failOrder('o3');
+    expect((await call('POST', '/instances/o3/redrive', { body: JSON.stringify({ force: true }) })).status).toBe(400);
+    expect((await call('POST', '/instances/o3/redrive', { body: '{}' })).status).toBe(200);
+  });
+
+  it('serves the definition an instance runs by hash; a malformed or unknown hash is 404', async () => {
+    const r = await start('processOrder', { input: { orderId: 'o4', amount: 5 }, id: 'o4' });
+    const d = await call('GET', `/definitions/${encodeURIComponent(r.body.definitionHash)}`);
+    expect(d.status).toBe(200);
+    expect(d.body).toMatchObject({ hash: r.body.definitionHash, workflow: 'processOrder', file: 'order.workflow', source: source('order/order.workflow') });
+    expect((await call('GET', '/definitions/sha256:' + '0'.repeat(64))).status).toBe(404);
+    const bad = await call('GET', '/definitions/' + encodeURIComponent('<script>'));
+    expect(bad.status).toBe(404);
+    expect(bad.body.error.code).toBe('DEFINITION_NOT_FOUND');
+  });
+});
+
 describe('routing', () => {
   it('answers 404 for unknown routes and 405 for wrong methods, as JSON', async () => {
     const r = await call('GET', '/nope');

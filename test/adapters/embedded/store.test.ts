@@ -137,3 +137,62 @@ describe('SqliteStore cursors (issue 7)', () => {
     await expect(s.list({ cursor: forge(['2026-01-01T00:00:00.000Z', 'i1']) })).resolves.toMatchObject({ items: [] });
   });
 });
+
+describe('SqliteStore step history (the viewer time travel)', () => {
+  const step = (k: number): StepLog => ({ at: new Date(k * 1000).toISOString(), kind: 'task', outcome: `ok ${k}` });
+
+  it('keeps each saved version and names it on the steps that version appended', async () => {
+    const s = new SqliteStore(':memory:');
+    const hot = s.forDriver();
+    await hot.create(fakeInstance('a', { steps: [step(0)], input: { n: 0 } }));
+    for (let v = 1; v <= 3; v++) {
+      const loaded = (await hot.load('a'))!;
+      await hot.save({ ...loaded, version: v + 1, input: { n: v }, steps: [step(v), step(v + 10)] }, v);
+    }
+    expect(s.stepsWithVersions('a').map((x) => [x.outcome, x.version])).toEqual([
+      ['ok 0', 1],
+      ['ok 1', 2],
+      ['ok 11', 2],
+      ['ok 2', 3],
+      ['ok 12', 3],
+      ['ok 3', 4],
+      ['ok 13', 4],
+    ]);
+    expect(s.historyVersions('a').map((h) => h.version)).toEqual([1, 2, 3, 4]);
+    const at2 = s.historyAt('a', 2)!;
+    expect(at2).toMatchObject({ version: 2, instance: { id: 'a', version: 2, input: { n: 1 } } });
+    expect(at2.instance).not.toHaveProperty('secret');
+    expect(at2.instance).not.toHaveProperty('steps');
+    expect(s.historyAt('a', 9)).toBeUndefined();
+    s.close();
+  });
+
+  it('keeps only the newest `history` versions per instance, and none with history: 0', async () => {
+    const s = new SqliteStore(':memory:', { history: 3 });
+    const hot = s.forDriver();
+    await hot.create(fakeInstance('a'));
+    for (let v = 1; v < 10; v++) await hot.save({ ...(await hot.load('a'))!, version: v + 1 }, v);
+    expect(s.historyVersions('a').map((h) => h.version)).toEqual([8, 9, 10]);
+    s.close();
+    const off = new SqliteStore(':memory:', { history: 0 });
+    await off.create(fakeInstance('b'));
+    expect(off.historyVersions('b')).toEqual([]);
+    off.close();
+    expect(() => new SqliteStore(':memory:', { history: -1 })).toThrow(/history/);
+  });
+
+  it('migrates a schema-3 file (steps without versions): old steps have none, new ones do', async () => {
+    const path = join(dir, 'v3', 'currant.db');
+    const mk = new SqliteStore(path);
+    await mk.forDriver().create(fakeInstance('old', { steps: [step(1)] }));
+    mk.close();
+    const db = new Database(path);
+    db.exec('DROP TABLE history; ALTER TABLE steps DROP COLUMN version;');
+    db.close();
+    const s = new SqliteStore(path);
+    await s.forDriver().save({ ...(await s.forDriver().load('old'))!, version: 2, steps: [step(2)] }, 1);
+    expect(s.stepsWithVersions('old').map((x) => x.version)).toEqual([undefined, 2]);
+    expect(s.historyVersions('old').map((h) => h.version)).toEqual([2]);
+    s.close();
+  });
+});

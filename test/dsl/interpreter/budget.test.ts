@@ -6,11 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { resume, start } from '../../../dsl/interpreter/index.ts';
 import { failure, options, program, runSync } from './helpers.ts';
 
-function timed<T>(f: () => T): { value: T; ms: number; heapMb: number } {
+/**
+ * Runs `f` and reports the heap it left grown. No wall-clock assertion: speed is the benchmarks'
+ * business (`npm run bench`), and the deterministic parts here — the code, the line and the heap —
+ * show that the budget stopped the work before it grew; a runaway would also hit the test timeout.
+ */
+function timed<T>(f: () => T): { value: T; heapMb: number } {
   const heap0 = process.memoryUsage().heapUsed;
-  const t0 = performance.now();
   const value = f();
-  return { value, ms: performance.now() - t0, heapMb: (process.memoryUsage().heapUsed - heap0) / 1e6 };
+  return { value, heapMb: (process.memoryUsage().heapUsed - heap0) / 1e6 };
 }
 
 describe('memory (default limits)', () => {
@@ -21,7 +25,6 @@ describe('memory (default limits)', () => {
   return a.length
 }`));
     expect(r.value).toBe('CR015 3:34');
-    expect(r.ms).toBeLessThan(1000);
     expect(r.heapMb).toBeLessThan(400);
   });
 
@@ -32,7 +35,6 @@ describe('memory (default limits)', () => {
   return a.length
 }`));
     expect(r.value).toBe('CR014 3:38');
-    expect(r.ms).toBeLessThan(1000);
   });
 
   it('string doubling fails at the string length limit (CR014)', () => {
@@ -52,7 +54,6 @@ describe('work (default limits)', () => {
   while (true) { s = s.replaceAll("x", "y"); n++ }
 }`));
     expect(r.value).toBe('CR005 4:22');
-    expect(r.ms).toBeLessThan(1000);
   });
 
   it('a deep comparison is charged by the nodes it compares', () => {
