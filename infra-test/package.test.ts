@@ -4,7 +4,8 @@
  * scaffold's tools, and a workflow and tasks module written there by hand. On that one install:
  *
  * - the CLI from the package: `--version`, `check` (a diagnostic with line:col), `run` embedded on
- *   the user's own `tasks/order.ts`, and the scaffold's `npm start` answered by `currant signal`;
+ *   the user's own `tasks/order.ts`, the scaffold's `npm start` answered by `currant signal`, and
+ *   `currant ui` serving the viewer (its page built into the package);
  * - `currant` as a library (createEngine, start, signal, status, list) from a plain `.mjs` script;
  * - the scaffold's own test (`npm test`, currant/testing) and typecheck (`tsc`, the package's .d.ts);
  * - `cdk synth` of the scaffold's CDK app (currant/cdk, paths relative to the user's project): the
@@ -165,6 +166,33 @@ describe('currant installed into a user project', { timeout: 300_000 }, () => {
     const r = await start;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('completed welcome welcome-1 → "active"');
+  });
+
+  it('currant ui serves the viewer with the page built into the package', async () => {
+    // The binary itself (not npx): one process, stopped by its own pid.
+    const child = spawn(join(app, 'node_modules', '.bin', 'currant'), ['ui', '--port', '0'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`currant ui printed no URL: ${out}`)), 30_000);
+        child.stdout.on('data', () => {
+          const m = /currant ui: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+      });
+      expect(await (await fetch(url)).text()).toContain('<script type="module" src="/assets/app.js">');
+      const js = await fetch(new URL('/assets/app.js', url));
+      expect(js.status).toBe(200);
+      expect((await js.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+      const list = (await (await fetch(new URL('/api/instances', url))).json()) as { items: { id: string }[] };
+      expect(list.items.map((i) => i.id)).toContain('welcome-1');
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('currant as a library: create an engine on a SQLite file, start, signal, status, list', async () => {

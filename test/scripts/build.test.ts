@@ -37,6 +37,8 @@ describe('the package manifest and the build', () => {
     // Native or loader packages cannot be bundled; the CDK app must share one aws-cdk-lib.
     for (const p of ['better-sqlite3', 'tsx']) expect(pkg.dependencies[p], p).toBeDefined();
     for (const p of ['aws-cdk-lib', 'constructs']) expect(pkg.peerDependencies[p], p).toBeDefined();
+    // Optional peers: only `currant ui --api` signs requests, and it says to install these when missing.
+    for (const p of ['@smithy/signature-v4', '@aws-sdk/credential-provider-node']) expect(pkg.peerDependenciesMeta[p], p).toEqual({ optional: true });
     // Pure JavaScript the CLI needs at start-up is bundled (one file parses faster than forty).
     for (const p of ['ohm-js', 'commander', 'picocolors']) expect(pkg.devDependencies[p], p).toBeDefined();
   });
