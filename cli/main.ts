@@ -55,7 +55,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('run')
     .description('start a workflow and run it to the end, printing each step')
     .argument('<file>', 'the .workflow file')
-    .requiredOption('--tasks <module>', 'JS/TS module exporting the task functions')
+    .requiredOption('--tasks <module>', 'JS/TS module exporting the task functions, or a .py tasks file (repeatable)', collect)
+    .option('--python <path>', 'Python interpreter for .py tasks files (default: $CURRANT_PYTHON, the active venv, ./.venv, python3)')
     .option('--input <json>', 'input as JSON, or @file to read it from a file', '{}')
     .addOption(dbOption())
     .option('--id <id>', 'instance id (same id and input again: attaches to the existing instance)')
@@ -65,7 +66,8 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('worker')
     .description('keep every unfinished instance in the database moving until Ctrl-C / SIGTERM')
-    .requiredOption('--tasks <module>', 'JS/TS module exporting the task functions')
+    .requiredOption('--tasks <module>', 'JS/TS module exporting the task functions, or a .py tasks file (repeatable)', collect)
+    .option('--python <path>', 'Python interpreter for .py tasks files (default: $CURRANT_PYTHON, the active venv, ./.venv, python3)')
     .addOption(dbOption())
     .option('--takeover-after <ms>', 'take over instances started elsewhere once a timer is this overdue', '10000')
     .action(async (opts) => set(await workerCommand(opts)));
@@ -143,6 +145,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return failure(e);
   }
+}
+
+/** Collects a repeatable option (`--tasks a.ts --tasks b.py`) into a list. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Maps an exception to its exit code, printing one clear line (a stack only for internal errors). */

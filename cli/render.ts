@@ -10,7 +10,7 @@
  */
 import type { Instance, InstanceSummary, StepLog, Value, WorkflowError } from '../runtime/index.ts';
 import { instanceView, isFinal, pendingOf } from '../runtime/index.ts';
-import { variablesOf } from '../dsl/index.ts';
+import { roughDuration, variablesOf } from '../dsl/index.ts';
 import type { Output } from './io.ts';
 
 /** The final instance as printed by `run --json`: only the public, stable fields. */
@@ -70,24 +70,36 @@ export function formatStep(step: StepLog, o: Output): string {
   const attempt = step.kind === 'task' && step.attempt !== undefined && step.attempt > 1 ? ` attempt ${step.attempt}` : '';
   const where = step.line !== undefined ? `line ${step.line}${attempt}` : attempt.trim();
   const took = step.durationMs !== undefined ? formatMs(step.durationMs) : '';
+  const outcome = oneLine(step.outcome);
   if (o.tty) {
     const { c } = o;
     const parts = [symbol(step, o), c.bold(what)];
     if (where) parts.push(c.dim(where));
-    parts.push(step.outcome);
+    parts.push(outcome);
     if (took) parts.push(c.dim(took));
     return parts.join('  ');
   }
-  return `${clock(step.at)} ${what}${where ? ` ${where}` : ''}: ${step.outcome}${took ? ` (${took})` : ''}`;
+  return `${clock(step.at)} ${what}${where ? ` ${where}` : ''}: ${outcome}${took ? ` (${took})` : ''}`;
 }
 
+/** A measured duration for reading: '52ms', '2.35s', '42.1s', '4m 5s', '3h 12m', '4d 15h'. */
 export function formatMs(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+  return roughDuration(ms);
+}
+
+/**
+ * Text from outside (an error message, a logged line) kept on one line: line breaks become ' ⏎ ',
+ * other control characters (which could move the cursor or recolour a terminal) are shown as \xNN.
+ */
+export function oneLine(text: string): string {
+  return text
+    .replace(/\r\n|\r|\n|\u2028|\u2029/g, ' ⏎ ')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function formatError(e: WorkflowError, file?: string): string {
   const where = e.line !== undefined ? ` at ${file ? `${file}:` : 'line '}${e.line}${e.col !== undefined ? `:${e.col}` : ''}` : '';
-  return `${e.code} ${e.message}${where}`;
+  return `${e.code} ${oneLine(String(e.message))}${where}`;
 }
 
 /** The closing line of `run` (text mode). */
@@ -100,7 +112,7 @@ export function formatFinal(i: Instance, o: Output, file?: string): string {
     case 'failed':
       return `${c.red(c.bold('failed'))} ${head}: ${i.error ? formatError(i.error, file) : 'unknown error'}`;
     case 'cancelled':
-      return `${c.yellow(c.bold('cancelled'))} ${head}${i.error?.message ? `: ${i.error.message}` : ''}`;
+      return `${c.yellow(c.bold('cancelled'))} ${head}${i.error?.message ? `: ${oneLine(i.error.message)}` : ''}`;
     default:
       return `${c.cyan(i.status)} ${head}`;
   }
@@ -156,7 +168,7 @@ export function formatStatus(i: Instance, o: Output, file?: string): string {
   if (p.tasks.length + p.timers.length + p.signals.length > 0) {
     rows.push(c.bold('pending'));
     for (const t of p.tasks) {
-      const state = t.retryAt ? `retry at ${t.retryAt}${t.lastError ? ` after: ${t.lastError}` : ''}` : `in flight since ${t.sentAt}`;
+      const state = t.retryAt ? `retry at ${t.retryAt}${t.lastError ? ` after: ${oneLine(t.lastError)}` : ''}` : `in flight since ${t.sentAt}`;
       rows.push(`  task    ${t.task} ${c.dim(t.taskId)} line ${t.line}, attempt ${t.attempt} of ${t.of}, ${state}`);
     }
     for (const t of p.timers) rows.push(`  timer   ${t.purpose} ${c.dim(t.timerId)} fires at ${t.fireAt}`);
@@ -170,7 +182,7 @@ export function formatStatus(i: Instance, o: Output, file?: string): string {
 
 export function formatSummaryRow(s: InstanceSummary, o: Output, widths: { id: number; workflow: number }): string {
   const status = statusColor(s.status.padEnd(9), o);
-  const extra = s.error ? `${s.error.code} ${s.error.message}` : s.result !== undefined ? JSON.stringify(s.result) : s.at ? `at line ${s.at.line}` : '';
+  const extra = s.error ? `${s.error.code} ${oneLine(s.error.message)}` : s.result !== undefined ? JSON.stringify(s.result) : s.at ? `at line ${s.at.line}` : '';
   const short = extra.length > 60 ? extra.slice(0, 59) + '…' : extra;
   return `${s.id.padEnd(widths.id)}  ${s.workflow.padEnd(widths.workflow)}  ${status}  ${s.updatedAt}  ${o.c.dim(short)}`;
 }

@@ -52,3 +52,36 @@ export function formatDuration(ms: number): string {
   }
   return `${n}ms`;
 }
+
+/**
+ * A duration for people: the exact text when it is short ("2h", "90s", "1500ms"), else rounded to
+ * its two largest units — "4d 15h", not "401908027ms".
+ *
+ *   humanDuration(7_200_000)    // => '2h'
+ *   humanDuration(401_908_027)  // => '4d 15h'
+ *   humanDuration(2_345)        // => '2345ms'  (exact and short)
+ */
+export function humanDuration(ms: number): string {
+  const exact = formatDuration(ms);
+  // An exact text in a unit above ms, or a few seconds in ms, reads fine as it is.
+  if (!exact.endsWith('ms') || Math.round(ms) < 10_000) return exact;
+  return roughDuration(ms);
+}
+
+/**
+ * A measured duration, rounded for reading: "52ms", "2.35s", "42.1s", "4m 5s", "3h 12m", "4d 15h".
+ * (The second unit is left out when it is zero: "2h", "3d".)
+ */
+export function roughDuration(ms: number): string {
+  const n = Math.max(0, ms);
+  if (n < 1000) return `${Math.round(n)}ms`;
+  if (n < 60_000) return `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)}s`;
+  const two = (big: number, bigUnit: string, small: number, smallUnit: string) => {
+    const whole = Math.floor(n / big);
+    const rest = Math.floor((n - whole * big) / small);
+    return rest > 0 ? `${whole}${bigUnit} ${rest}${smallUnit}` : `${whole}${bigUnit}`;
+  };
+  if (n < UNITS.h!) return two(UNITS.m!, 'm', UNITS.s!, 's');
+  if (n < UNITS.d!) return two(UNITS.h!, 'h', UNITS.m!, 'm');
+  return two(UNITS.d!, 'd', UNITS.h!, 'h');
+}

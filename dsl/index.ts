@@ -33,7 +33,7 @@ export {
   type SignalLimits,
   type SignalRefusal,
 } from './interpreter/index.ts';
-export { parseDuration, formatDuration } from './duration.ts';
+export { parseDuration, formatDuration, humanDuration, roughDuration } from './duration.ts';
 export { toGraph, toMermaid, toDot } from './graph.ts';
 export { programHash } from './hash.ts';
 

@@ -111,11 +111,28 @@ export function awsEnv(endpoint: string): Record<string, string> {
   };
 }
 
+/**
+ * Everything this process started that runs in its own process group (the emulator, cdklocal
+ * runs): killed by group when this process exits, and by `stopEverything` on a signal.
+ */
 const live = new Set<ChildProcess>();
 // A crash or Ctrl-C must not leave an emulator behind: kill what we started, by process group.
 process.once('exit', () => {
   for (const child of live) killGroup(child.pid, 'SIGKILL');
 });
+
+/**
+ * Stops every process this one started — each in its own process group, so a signal sent to
+ * this process alone reaches none of them — politely (SIGTERM), then for good (SIGKILL) after
+ * `graceMs`. For the `up` command's SIGINT/SIGTERM/SIGHUP handler.
+ */
+export async function stopEverything(graceMs = 3_000): Promise<void> {
+  const children = [...live];
+  for (const c of children) killGroup(c.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (children.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) await sleep(100);
+  for (const c of children) killGroup(c.pid, 'SIGKILL');
+}
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
@@ -275,7 +292,12 @@ export function cdklocal(emu: Pick<Emulator, 'env'>, args: string[], opts: { app
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, ...emu.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group (npx, the cdk CLI, its bundlers and asset builds), so that stopping
+      // us stops all of it, not just npx.
+      detached: true,
     });
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -338,28 +360,62 @@ export function restApiUrl(emu: Pick<Emulator, 'endpoint'>, apiId: string, stage
   return `${emu.endpoint}/restapis/${apiId}/${stage}/_user_request_`;
 }
 
+/**
+ * The stack outputs worth printing locally: not the AWS-style API addresses (`ApiUrl`, and the
+ * endpoint output the RestApi construct adds), which do not answer on the emulator.
+ */
+export function localOutputs(outputs: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(outputs).filter(([k, v]) => k !== 'ApiUrl' && !/\.execute-api\.[^/]*amazonaws\.com/.test(v)));
+}
+
+/** The signed calls that work against the harness's API (IAM authorization is on, as on AWS). */
+export function curlExamples(api: string): string[] {
+  const signed = `curl --aws-sigv4 "aws:amz:${REGION}:execute-api" --user test:test`;
+  return [
+    `${signed} -H 'Content-Type: application/json' -X POST "${api}/workflows/processOrder/instances" -d '{"input": {"orderId": "o-1", "amount": 42}}'`,
+    `${signed} "${api}/instances/<id>"`,
+  ];
+}
+
 // CLI: `npx tsx infra-test/emulator.ts up` keeps an emulator running with the example app deployed
-// until Ctrl-C (prints the API URL); handy for trying the REST API by hand.
+// until Ctrl-C (prints the API URL and signed curl calls); handy for trying the REST API by hand.
+// SIGINT, SIGTERM or SIGHUP to this process (alone, or with the terminal's group on Ctrl-C) stops
+// the emulator and anything still deploying, then exits 130/143/129.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const cmd = process.argv[2] ?? 'up';
   if (cmd === 'venv') {
     ensureVenv();
   } else if (cmd === 'up') {
-    const emu = await startEmulator();
-    const stopAndExit = () => void emu.stop().then(() => process.exit(0));
-    process.on('SIGINT', stopAndExit);
-    process.on('SIGTERM', stopAndExit);
+    // Handlers first: a signal while the emulator starts or the stack deploys must stop them too.
+    let stopping = false;
+    let emu: Emulator | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: stopping the emulator and everything it runs`);
+      // emu.stop() also removes its run files; stopEverything() gets what is still deploying.
+      void Promise.allSettled([emu?.stop(), stopEverything()]).finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15)));
+    };
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
     try {
+      emu = await startEmulator();
       await bootstrap(emu);
       const out = await deployStack(emu, { stack: process.argv[3] ?? 'CurrantExamples' });
-      console.log(JSON.stringify(out, null, 2));
-      if (out.ApiId && out.ApiStage) console.log(`API: ${restApiUrl(emu, out.ApiId, out.ApiStage)}`);
+      console.log(JSON.stringify(localOutputs(out), null, 2));
+      if (out.ApiId && out.ApiStage) {
+        const api = restApiUrl(emu, out.ApiId, out.ApiStage);
+        console.log(`API: ${api}`);
+        console.log('Call it signed (IAM authorization is on, as on AWS), e.g.:');
+        for (const line of curlExamples(api)) console.log(`  ${line}`);
+      }
       console.log(`export ${Object.entries(emu.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-      console.log('Ctrl-C stops the emulator.');
+      console.log(`Ctrl-C stops the emulator (or: kill ${process.pid}).`);
     } catch (e) {
-      console.error(e);
-      await emu.stop();
-      process.exit(1);
+      if (!stopping) {
+        console.error(e);
+        await Promise.allSettled([emu?.stop(), stopEverything()]);
+        process.exit(1);
+      }
     }
   } else {
     console.error('usage: tsx infra-test/emulator.ts [venv|up [Stack]]');

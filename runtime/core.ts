@@ -25,6 +25,7 @@ import {
   admitSignal,
   checkInput,
   formatDuration,
+  humanDuration,
   resume,
   start,
   type Activation,
@@ -162,7 +163,7 @@ export function applyEvent(program: Program, instance: Instance, event: RuntimeE
         return duplicate(instance, event.id, `task ${event.taskId} attempt ${event.attempt} is not outstanding`);
       }
       tx.cancelTimer(timerIds.taskTimeout(event.taskId, t.attempt));
-      const durationMs = tx.nowMs - Date.parse(t.sentAt);
+      const durationMs = attemptDuration(event.durationMs, tx.nowMs - Date.parse(t.sentAt));
       // A result nested too deeply or too large for the instance is a failed attempt (the task's
       // retry policy applies), not a poison message: RESULT_TOO_DEEP / RESULT_TOO_LARGE.
       const fits = event.ok ? checkValue(event.result, LIMITS.taskResult, `the result of ${t.task}`) : undefined;
@@ -423,7 +424,7 @@ class Tx {
           this.next.timers[c.id] = { fireAt: c.fireAt, purpose: c.purpose, producedBy: this.eventId };
           this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId: c.id, fireAt: c.fireAt });
           if (c.purpose === 'sleep') {
-            this.step({ kind: 'sleep', line: c.at.line, col: c.at.col, outcome: `sleeping ${formatDuration(c.durationMs)} until ${c.fireAt}` });
+            this.step({ kind: 'sleep', line: c.at.line, col: c.at.col, outcome: `sleeping ${humanDuration(c.durationMs)} until ${c.fireAt}` });
           }
           break;
         case 'cancelTimer':
@@ -550,6 +551,16 @@ class Tx {
     }
     return { instance: next, commands: this.commands, steps: this.steps };
   }
+}
+
+/**
+ * A task step's duration: what the worker reported the attempt took (the step itself), else the
+ * time since the attempt was sent (which also counts waiting in a queue and for a slot). A report
+ * comes from outside: it is used only when it is a sane number no larger than that elapsed time.
+ */
+function attemptDuration(reported: unknown, sinceSent: number): number {
+  const elapsed = Math.max(0, sinceSent);
+  return typeof reported === 'number' && Number.isFinite(reported) && reported >= 0 ? Math.round(Math.min(reported, elapsed)) : elapsed;
 }
 
 /** A task error from outside with its text cut to MAX_ERROR_TEXT (message) and 256 (type). */

@@ -190,8 +190,10 @@ export interface TaskError {
  * caller's signal id (or a fresh uuid), cancel `cancel` (or a caller id).
  */
 export type RuntimeEvent =
-  | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; ok: true; result: Value }
-  | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; ok: false; error: TaskError }
+  // `durationMs`: how long the attempt ran where it ran, as its worker reported it (informational:
+  // the step log shows it instead of the time since dispatch, which counts queueing too).
+  | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; durationMs?: number; ok: true; result: Value }
+  | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; durationMs?: number; ok: false; error: TaskError }
   | { type: 'timerFired'; id: string; timerId: string }
   | { type: 'signal'; id: string; name: string; payload: Value }
   | { type: 'cancel'; id: string; reason?: string };

@@ -173,6 +173,7 @@ export function parseEventMessage(body: string, source: EventSource): ParsedEven
         ? { type: 'taskResult', id, taskId: r.taskId, attempt: r.attempt, ok: true, result: r.result ?? null }
         : { type: 'taskResult', id, taskId: r.taskId, attempt: r.attempt, ok: false, error: taskError(r.error) };
       if (r.token !== undefined) event.token = r.token;
+      if (typeof r.durationMs === 'number' && Number.isFinite(r.durationMs) && r.durationMs >= 0) event.durationMs = r.durationMs;
       return { ok: true, message: r, instanceId, event };
     }
     case 'timer': {

@@ -18,7 +18,7 @@
 import type { Dispatcher } from '../../runtime/ports.ts';
 import { eventIds, type DispatchCommand, type Instance, type RuntimeEvent } from '../../runtime/types.ts';
 import { invokeTask } from '../../sdk/node/core.ts';
-import type { AttemptOutcome, TaskRegistry } from './tasks.ts';
+import type { AttemptOutcome, TaskProcess, TaskRegistry } from './tasks.ts';
 
 type SendTask = Extract<DispatchCommand, { type: 'sendTask' }>;
 
@@ -41,6 +41,11 @@ export interface InProcessDispatcherOptions {
   deliver: (instanceId: string, event: RuntimeEvent) => void;
   /** Called when an instance reaches a final status (after it was saved). */
   onFinished?: (instanceId: string, instance: Instance | undefined) => void;
+  /**
+   * Tasks run by other processes (a Python tasks file): an attempt of a task one of them serves
+   * goes to it instead of the in-process registry, under the same concurrency limit and deadline.
+   */
+  processes?: readonly TaskProcess[];
 }
 
 // setTimeout's limit is 2^31-1 ms (~24.8 days); longer sleeps re-arm in steps.
@@ -54,8 +59,12 @@ export class InProcessDispatcher implements Dispatcher {
   private readonly timers = new Map<string, { fireAt: string; handle: NodeJS.Timeout }>();
   private closed = false;
   private readonly idle: (() => void)[] = [];
+  /** Which process serves a task, by task name. */
+  private readonly external = new Map<string, TaskProcess>();
 
-  constructor(private readonly opts: InProcessDispatcherOptions) {}
+  constructor(private readonly opts: InProcessDispatcherOptions) {
+    for (const p of opts.processes ?? []) for (const name of p.tasks) if (!this.external.has(name)) this.external.set(name, p);
+  }
 
   async dispatch(commands: DispatchCommand[], instance?: Instance): Promise<void> {
     if (this.closed) return;
@@ -147,7 +156,14 @@ export class InProcessDispatcher implements Dispatcher {
     this.running--;
     this.forget(job);
     if (outcome && !this.closed) {
-      const base = { type: 'taskResult' as const, id: eventIds.taskResult(c.taskId, c.attempt), taskId: c.taskId, attempt: c.attempt, token: c.token };
+      const base = {
+        type: 'taskResult' as const,
+        id: eventIds.taskResult(c.taskId, c.attempt),
+        taskId: c.taskId,
+        attempt: c.attempt,
+        token: c.token,
+        ...(outcome.durationMs !== undefined ? { durationMs: outcome.durationMs } : {}),
+      };
       this.opts.deliver(c.instanceId, outcome.ok ? { ...base, ok: true, result: outcome.result } : { ...base, ok: false, error: outcome.error });
     }
     this.pump();
@@ -155,11 +171,13 @@ export class InProcessDispatcher implements Dispatcher {
 
   /** Runs one attempt; `undefined` when it timed out (the runtime's durable timeout timer reports it). */
   private async attempt(job: Job): Promise<AttemptOutcome | undefined> {
+    const external = this.external.get(job.c.task);
+    if (external && !Object.hasOwn(this.opts.tasks, job.c.task)) return external.run(job.c, job.deadlineAt);
     const outcome = await invokeTask(this.opts.tasks, job.c, { now: () => this.nowMs(), latestDeadline: job.deadlineAt });
-    if (outcome.ok) return { ok: true, result: outcome.result };
+    if (outcome.ok) return { ok: true, result: outcome.result, durationMs: outcome.durationMs };
     // The runtime's own (durable) timeout timer for this attempt reports the timeout; reporting it
     // here too would only race it. The task's signal has been aborted by invokeTask.
-    return outcome.timedOut ? undefined : { ok: false, error: outcome.error };
+    return outcome.timedOut ? undefined : { ok: false, error: outcome.error, durationMs: outcome.durationMs };
   }
 
   private arm(instanceId: string, timerId: string, fireAt: string): void {

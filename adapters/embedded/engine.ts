@@ -32,15 +32,26 @@ import {
 } from '../../runtime/types.ts';
 import { InProcessDispatcher } from './dispatcher.ts';
 import { SqliteStore } from './store.ts';
-import { loadTasksModule, type TaskRegistry } from './tasks.ts';
+import { PythonTasks, type PythonTasksOptions } from './python.ts';
+import { loadTasksModule, type TaskProcess, type TaskRegistry } from './tasks.ts';
 
 export interface EngineOptions {
   /** SQLite file (created with its folder). Default `.currant/currant.db`; `:memory:` for tests. */
   dbPath?: string;
   /** Task implementations by name. */
   tasks?: TaskRegistry;
-  /** A .js/.mjs/.ts module exporting task functions; merged under `tasks` (explicit `tasks` win). */
-  tasksModule?: string;
+  /**
+   * A .js/.mjs/.ts module exporting task functions, merged under `tasks` (explicit `tasks` win); or
+   * a `.py` tasks file, run in a Python process (`python.ts`); or a list of both.
+   */
+  tasksModule?: string | string[];
+  /**
+   * Tasks served by other processes (`PythonTasks.start('tasks.py')`). The engine owns them from
+   * here on: `close()` stops them.
+   */
+  taskProcesses?: TaskProcess[];
+  /** How `.py` entries of `tasksModule` are run (interpreter, timeouts). */
+  python?: PythonTasksOptions;
   /** Injected clock and ids (default: the system clock, random UUIDs). */
   clock?: { now?: () => Date; uuid?: () => string };
   /**
@@ -88,8 +99,19 @@ export interface Engine {
 }
 
 export async function createEngine(opts: EngineOptions = {}): Promise<Engine> {
-  const tasks: TaskRegistry = { ...(opts.tasksModule ? await loadTasksModule(opts.tasksModule) : {}), ...(opts.tasks ?? {}) };
-  return new EmbeddedEngine(opts, tasks);
+  const modules = opts.tasksModule === undefined ? [] : Array.isArray(opts.tasksModule) ? opts.tasksModule : [opts.tasksModule];
+  const processes: TaskProcess[] = [...(opts.taskProcesses ?? [])];
+  let loaded: TaskRegistry = {};
+  try {
+    for (const m of modules) {
+      if (m.endsWith('.py')) processes.push(await PythonTasks.start(m, opts.python));
+      else loaded = { ...loaded, ...(await loadTasksModule(m)) };
+    }
+  } catch (e) {
+    await Promise.allSettled(processes.map((p) => p.close()));
+    throw e;
+  }
+  return new EmbeddedEngine({ ...opts, taskProcesses: processes }, { ...loaded, ...(opts.tasks ?? {}) });
 }
 
 class EmbeddedEngine implements Engine {
@@ -113,6 +135,7 @@ class EmbeddedEngine implements Engine {
       concurrency: opts.concurrency,
       deliver: (id, event) => this.deliver(id, event),
       onFinished: (id) => this.finished(id),
+      processes: opts.taskProcesses,
     });
     this.deps = {
       // The driver's view leaves the step log out of each load and appends new steps on save.
@@ -233,6 +256,7 @@ class EmbeddedEngine implements Engine {
     this.dispatcher.close();
     await Promise.allSettled([...this.chains.values()]);
     for (const id of [...this.waiters.keys()]) this.settleWaiters(id, undefined, new Error('the engine was closed'));
+    await Promise.allSettled((this.opts.taskProcesses ?? []).map((p) => p.close()));
     this.store.close();
   }
 

@@ -17,5 +17,8 @@ export {
   type TaskFn,
   type TaskRegistry,
   type AttemptOutcome,
+  type TaskAttemptCommand,
+  type TaskProcess,
 } from './tasks.ts';
 export { readWorkflow } from './workflow-file.ts';
+export { PythonTasks, PythonTasksError, pythonCommand, LOCAL_PROTOCOL, type PythonTasksOptions } from './python.ts';

@@ -14,7 +14,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TaskError, tasksOf, type TaskFn, type TaskModule } from '../../sdk/node/core.ts';
-import type { TaskError as RuntimeTaskError, Value } from '../../runtime/types.ts';
+import type { DispatchCommand, TaskError as RuntimeTaskError, Value } from '../../runtime/types.ts';
 
 export { TaskError, type TaskContext, type TaskFn } from '../../sdk/node/core.ts';
 
@@ -66,4 +66,32 @@ function typescriptLoader(): Promise<void> {
 }
 
 /** The outcome of one attempt, as the runtime's task result wants it. */
-export type AttemptOutcome = { ok: true; result: Value } | { ok: false; error: RuntimeTaskError };
+export type AttemptOutcome =
+  | { ok: true; result: Value; durationMs?: number }
+  | { ok: false; error: RuntimeTaskError; durationMs?: number };
+
+/** One task attempt as the dispatcher has it (the runtime's `sendTask` command). */
+export type TaskAttemptCommand = Extract<DispatchCommand, { type: 'sendTask' }>;
+
+/**
+ * Tasks that run outside this process — a Python process (`python.ts`) — to which the dispatcher
+ * hands the attempts of the tasks it names. The port the dispatcher depends on; `PythonTasks` is
+ * the one implementation.
+ *
+ *   const py = await PythonTasks.start('tasks.py');      // py.tasks = ['countWords']
+ *   const outcome = await py.run(command, deadlineAt);   // never rejects
+ */
+export interface TaskProcess {
+  /** What to call it in messages (the tasks file). */
+  readonly label: string;
+  /** The task names it serves. */
+  readonly tasks: readonly string[];
+  /**
+   * Runs one attempt to its outcome; `undefined` when it timed out at `deadlineAt` (epoch ms), in
+   * which case the runtime's own timeout timer reports it. Never rejects: a process that crashes,
+   * hangs or breaks the protocol fails the attempt as retryable.
+   */
+  run(attempt: TaskAttemptCommand, deadlineAt: number): Promise<AttemptOutcome | undefined>;
+  /** Stops the process; attempts still running resolve as `undefined`. */
+  close(): Promise<void>;
+}

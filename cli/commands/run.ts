@@ -13,17 +13,22 @@
 import { randomUUID } from 'node:crypto';
 import { compile, renderDiagnostic, type Program } from '../../dsl/index.ts';
 import { isFinal, validateInput, type StepLog } from '../../runtime/index.ts';
-import { createEngine, loadTasksModule } from '../../adapters/embedded/index.ts';
+import { createEngine, loadTasksModule, PythonTasks, PythonTasksError, type TaskProcess, type TaskRegistry } from '../../adapters/embedded/index.ts';
 import { CliError, EXIT, exitForStatus, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, existingFile, output, readJsonArg, readText } from '../io.ts';
+import { Progress, progressEveryMs } from '../progress.ts';
 import { finalJson, formatFinal, formatStep } from '../render.ts';
+import { announce } from './presence.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
 
 /** How often `run` looks at the database for what other processes did (signal, cancel). */
 const POLL_MS = 200;
 
 export interface RunOptions {
-  tasks: string;
+  /** One module or several (`--tasks a.ts --tasks b.py`). */
+  tasks: string | string[];
+  /** Python interpreter for `.py` tasks files. */
+  python?: string;
   input: string;
   db?: string;
   id?: string;
@@ -59,18 +64,76 @@ export async function loadTasks(path: string, program?: Program): Promise<Record
   return tasks;
 }
 
+/** The task implementations of every `--tasks` given: in-process functions and task processes. */
+export interface LoadedTasks {
+  tasks: TaskRegistry;
+  processes: TaskProcess[];
+  /** Stops the task processes (when the command ends before an engine owns them). */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads every `--tasks` module: `.js`/`.mjs`/`.ts` in this process, `.py` in a Python process
+ * (started now, so a broken file is exit 2 before anything is stored). A task exported by two
+ * modules, or a task the workflow declares that none exports, is exit 2.
+ */
+export async function loadTaskModules(paths: string | string[], program?: Program, python?: string): Promise<LoadedTasks> {
+  const list = Array.isArray(paths) ? paths : [paths];
+  const processes: TaskProcess[] = [];
+  const close = async () => void (await Promise.allSettled(processes.map((p) => p.close())));
+  try {
+    const tasks: TaskRegistry = {};
+    const owner = new Map<string, string>();
+    const claim = (name: string, path: string) => {
+      const other = owner.get(name);
+      if (other !== undefined && other !== path) throw new CliError(EXIT.USAGE, `task '${name}' is exported by both '${other}' and '${path}'; keep one`);
+      owner.set(name, path);
+    };
+    for (const path of list) {
+      if (path.endsWith('.py')) {
+        existingFile(path, 'tasks file');
+        let py: PythonTasks;
+        try {
+          py = await PythonTasks.start(path, { python });
+        } catch (e) {
+          if (e instanceof PythonTasksError) throw new CliError(EXIT.USAGE, `cannot start Python tasks '${path}': ${e.message}`);
+          throw e;
+        }
+        processes.push(py);
+        for (const name of py.tasks) claim(name, path);
+      } else {
+        const loaded = await loadTasks(path);
+        for (const name of Object.keys(loaded)) claim(name, path);
+        Object.assign(tasks, loaded);
+      }
+    }
+    if (program) {
+      const missing = program.tasks.map((t) => t.name).filter((name) => !owner.has(name));
+      if (missing.length > 0) {
+        const where = list.length === 1 ? `tasks module '${list[0]}' does not export` : `none of the tasks modules (${list.map((p) => `'${p}'`).join(', ')}) exports`;
+        throw new CliError(EXIT.USAGE, `${where} ${missing.map((m) => `'${m}'`).join(', ')} (declared in the workflow)`);
+      }
+    }
+    return { tasks, processes, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
 export async function runCommand(file: string, opts: RunOptions): Promise<ExitCode> {
   const compiled = compileFile(file);
   if (!compiled) return EXIT.FAILED;
   const { program, source } = compiled;
   const input = readJsonArg(opts.input, '--input');
   validateInput(program, input); // InputError → exit 2, before any instance exists
-  const tasks = await loadTasks(opts.tasks, program);
+  const loaded = await loadTaskModules(opts.tasks, program, opts.python);
 
   const out = output(process.stdout);
   const json = Boolean(opts.json);
   // Why: stdout carries exactly one JSON document with --json; task modules that log with
   // console.log would corrupt it, so their output goes to stderr for the duration of the run.
+  const consoleLog = console.log;
   if (json) console.log = console.error;
 
   const id = opts.id ?? `${program.workflow.name}-${randomUUID().slice(0, 8)}`;
@@ -78,24 +141,45 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
   // Each step is printed once, whether this process made it (onStep) or another one did (the
   // watch sees it in the stored log, e.g. a signal's "received" step).
   const printed = new Set<string>();
+  // What is running between the steps: a status line on a terminal, plain lines otherwise.
+  const progress = new Progress(out, { plainEveryMs: progressEveryMs() });
   const print = (instanceId: string, step: StepLog) => {
     const key = stepKey(instanceId, step);
     if (json || instanceId !== id || printed.has(key)) return;
     printed.add(key);
-    out.line(formatStep(step, out));
+    progress.line(formatStep(step, out), instanceId);
     const waiting = step.kind === 'signal' ? /^waiting for "(.*)"/.exec(step.outcome) : null;
     if (waiting && out.tty) {
-      out.line(out.c.dim(`   send it from another terminal: currant signal ${id} ${waiting[1]} '<json>'${dbFlag}`));
+      progress.line(out.c.dim(`   send it from another terminal: currant signal ${id} ${waiting[1]} '<json>'${dbFlag}`));
     }
   };
-  const engine = await createEngine({ dbPath: dbPathForWrite(opts.db), tasks, onStep: (i, step) => print(i.id, step) });
-  const watch = new ExternalWatch(engine, (i) => i.steps.forEach((s) => print(i.id, s)));
+  const dbPath = dbPathForWrite(opts.db);
+  const engine = await createEngine({
+    dbPath,
+    tasks: loaded.tasks,
+    taskProcesses: loaded.processes,
+    onStep: (i, step) => {
+      if (i.id === id) progress.update(i);
+      print(i.id, step);
+    },
+  }).catch(async (e) => {
+    await loaded.close();
+    throw e;
+  });
+  const watch = new ExternalWatch(engine, (i) => {
+    if (i.id === id) progress.update(i);
+    i.steps.forEach((s) => print(i.id, s));
+  });
+  // So that `currant signal` can tell whether anybody runs the instance (presence.ts).
+  const here = announce(dbPath, { kind: 'run', instanceId: id, tasks: Array.isArray(opts.tasks) ? opts.tasks : [opts.tasks], ...(opts.db ? { db: opts.db } : {}) });
   let interrupted = false;
   const stop = () => {
     interrupted = true;
+    here.release();
+    progress.stop();
     watch.stop();
     void engine.close().finally(() => {
-      output(process.stderr).line(`interrupted: instance ${id} stays in the database; continue it with \`currant worker --tasks ${opts.tasks}${dbFlag}\``);
+      output(process.stderr).line(`interrupted: instance ${id} stays in the database; continue it with \`currant worker ${tasksFlags(opts.tasks)}${dbFlag}\``);
       process.exit(EXIT.INTERRUPTED);
     });
   };
@@ -109,21 +193,37 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
       // Its history first, so that what happens from now on prints after it.
       for (const s of started.steps) print(id, s);
       // An instance left unfinished by a process that stopped: pick its work up here.
-      if (!isFinal(existing.status)) await engine.resumeAll();
+      if (!isFinal(existing.status)) {
+        await engine.resumeAll();
+        here.update({ instanceId: undefined }); // it runs every unfinished instance now
+      }
     }
     watch.add(started);
     watch.start(POLL_MS);
+    if (!json) {
+      progress.update(await engine.get(id));
+      progress.start();
+    }
     const waited = engine.waitFor(id);
     waited.catch(() => {}); // the race below handles it; closing the engine later rejects it again
     const final = await Promise.race([waited, watch.whenFinal(id)]);
+    progress.stop();
     if (interrupted) return EXIT.INTERRUPTED;
     if (json) process.stdout.write(JSON.stringify(finalJson(final)) + '\n');
     else out.line(formatFinal(final, out, file));
     return exitForStatus(final.status);
   } finally {
+    here.release();
+    console.log = consoleLog;
+    progress.stop();
     watch.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     if (!interrupted) await engine.close();
   }
+}
+
+/** `--tasks a.ts --tasks b.py`, for the commands we suggest. */
+export function tasksFlags(tasks: string | string[]): string {
+  return (Array.isArray(tasks) ? tasks : [tasks]).map((t) => `--tasks ${t}`).join(' ');
 }

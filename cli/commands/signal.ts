@@ -13,11 +13,13 @@ import { InstanceNotFoundError, isFinal, type Value } from '../../runtime/index.
 import { CliError, EXIT, type ExitCode } from '../exit.ts';
 import { dbPathExisting, output, readJsonArg } from '../io.ts';
 import { statusColor } from '../render.ts';
+import { runnerOf } from './presence.ts';
 import { applyHere, openStore } from './shared.ts';
 
 export async function signalCommand(id: string, name: string, json: string | undefined, opts: { db?: string }): Promise<ExitCode> {
   const payload = (json === undefined ? null : readJsonArg(json, 'signal payload')) as Value;
-  const store = openStore(dbPathExisting(opts.db));
+  const dbPath = dbPathExisting(opts.db);
+  const store = openStore(dbPath);
   try {
     const before = await store.load(id);
     if (!before) throw new InstanceNotFoundError(id);
@@ -25,8 +27,28 @@ export async function signalCommand(id: string, name: string, json: string | und
     const r = await signalInstance(applyHere(store), id, name, payload, `signal:${randomUUID()}`);
     const out = output(process.stdout);
     out.line(`signal "${name}" sent to ${id} (now ${statusColor(r.instance.status, out)})`);
+    if (!isFinal(r.instance.status)) noteWhoRunsIt(dbPath, id, opts.db, (await store.getDefinition(r.instance.definitionHash))?.file, r.instance.input);
     return EXIT.OK;
   } finally {
     store.close();
   }
+}
+
+/**
+ * A signal is saved to the database; only a `run` or `worker` process carries out what it
+ * unblocks. When none is running the instance, say so on stderr, with the command to resume it.
+ */
+function noteWhoRunsIt(dbPath: string, id: string, db: string | undefined, file: string | undefined, input: unknown): void {
+  const { runner, lastTasks } = runnerOf(dbPath, id);
+  const err = output(process.stderr);
+  if (runner) return;
+  const dbFlag = db ? ` --db ${db}` : '';
+  const tasks = lastTasks?.length ? lastTasks.map((t) => `--tasks ${t}`).join(' ') : '--tasks <module>';
+  const json = JSON.stringify(input);
+  const inputFlag = json.length <= 200 && !json.includes("'") ? `--input '${json}'` : '--input <its input>';
+  err.line(
+    `${err.c.yellow('note:')} no currant process is running ${id} right now: the signal is saved, and what it unblocks runs once the instance is resumed:\n` +
+      `  currant worker ${tasks}${dbFlag}` +
+      (file ? `\n  or: currant run ${file} ${tasks} ${inputFlag} --id ${id}${dbFlag}` : ''),
+  );
 }

@@ -20,8 +20,10 @@ import type { StepLog } from '../../runtime/index.ts';
 import { eventIds, type Instance } from '../../runtime/index.ts';
 import { CliError, EXIT, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, output } from '../io.ts';
+import { Progress, progressEveryMs } from '../progress.ts';
 import { formatStep } from '../render.ts';
-import { loadTasks } from './run.ts';
+import { loadTaskModules } from './run.ts';
+import { announce } from './presence.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
 
 const POLL_MS = 500;
@@ -30,30 +32,48 @@ const SWEEP_MS = 2_000;
 /** Instances repaired per sweep at most (the rest at the next sweep, 2 s later). */
 const SWEEP_LIMIT = 500;
 
-export async function workerCommand(opts: { tasks: string; db?: string; takeoverAfter?: string }): Promise<ExitCode> {
+export async function workerCommand(opts: { tasks: string | string[]; python?: string; db?: string; takeoverAfter?: string }): Promise<ExitCode> {
   const graceMs = Number(opts.takeoverAfter ?? 10_000);
   if (!Number.isInteger(graceMs) || graceMs < 0) throw new CliError(EXIT.USAGE, `--takeover-after must be a number of milliseconds, got '${opts.takeoverAfter}'`);
-  const tasks = await loadTasks(opts.tasks);
+  const loaded = await loadTaskModules(opts.tasks, undefined, opts.python);
   const out = output(process.stdout);
   const printed = new Set<string>();
+  const progress = new Progress(out, { withIds: true, plainEveryMs: progressEveryMs() });
   const print = (id: string, step: StepLog) => {
     const key = stepKey(id, step);
     if (printed.has(key)) return;
     printed.add(key);
-    out.line(`${out.c.dim(id)} ${formatStep(step, out)}`);
+    progress.line(`${out.c.dim(id)} ${formatStep(step, out)}`, id);
   };
-  const engine = await createEngine({ dbPath: dbPathForWrite(opts.db), tasks, onStep: (i, s) => print(i.id, s) });
+  const dbPath = dbPathForWrite(opts.db);
+  const engine = await createEngine({
+    dbPath,
+    tasks: loaded.tasks,
+    taskProcesses: loaded.processes,
+    onStep: (i, s) => {
+      progress.update(i);
+      print(i.id, s);
+    },
+  }).catch(async (e) => {
+    await loaded.close();
+    throw e;
+  });
+  const here = announce(dbPath, { kind: 'worker', tasks: Array.isArray(opts.tasks) ? opts.tasks : [opts.tasks], ...(opts.db ? { db: opts.db } : {}) });
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const watch = new ExternalWatch(engine, (i) => i.steps.forEach((s) => print(i.id, s)));
+  const watch = new ExternalWatch(engine, (i) => {
+    progress.update(i);
+    i.steps.forEach((s) => print(i.id, s));
+  });
   // Steps already in the log were printed by whoever made them; only new ones are printed here.
   for (const id of engine.store.unfinished()) {
     const i = await engine.store.load(id);
     if (!i) continue;
     for (const s of i.steps) printed.add(stepKey(id, s));
     watch.add(i);
+    progress.update(i);
   }
   const counts = await engine.resumeAll();
   out.line(
@@ -61,16 +81,19 @@ export async function workerCommand(opts: { tasks: string; db?: string; takeover
       ` (${counts.tasks} task${counts.tasks === 1 ? '' : 's'} re-sent, ${counts.timers} timer${counts.timers === 1 ? '' : 's'} re-armed; Ctrl-C to stop)`,
   );
   watch.start(POLL_MS);
+  progress.start();
   const takeover = (i: Instance) => {
     for (const s of i.steps) printed.add(stepKey(i.id, s)); // its history was printed elsewhere
-    out.line(`${out.c.dim(i.id)} worker: taking over (a timer is overdue, nobody else is running it)`);
+    progress.line(`${out.c.dim(i.id)} worker: taking over (a timer is overdue, nobody else is running it)`, i.id);
   };
   const sweeper = setInterval(() => void sweep(engine, watch, graceMs, takeover).catch(() => {}), SWEEP_MS);
   const signal = await stopped;
+  progress.stop();
   out.line(`worker: ${signal}, shutting down`);
   clearInterval(sweeper);
   watch.stop();
   await engine.close();
+  here.release();
   return EXIT.OK;
 }
 

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { currant, ROOT, tempDir } from './helpers.ts';
+import { cli, ROOT, tempDir } from './helpers.ts';
 
 const tmp = tempDir('currant-init-');
 afterAll(tmp.cleanup);
@@ -14,7 +14,7 @@ const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
 describe('currant init', { timeout: 60_000 }, () => {
   it('scaffolds a workflow, tasks, a test, a CDK app and package.json scripts, and says what to run next', async () => {
-    const r = await currant(['init', 'my-app'], { cwd: tmp.dir });
+    const r = await cli(['init', 'my-app'], { cwd: tmp.dir });
     expect(r.code, r.stderr).toBe(0);
     const dir = join(tmp.dir, 'my-app');
     for (const f of ['workflows/welcome.workflow', 'tasks/index.ts', 'test/welcome.test.ts', 'cdk/app.ts', 'cdk.json', 'tsconfig.json', 'input.json', 'README.md', '.gitignore', 'package.json']) {
@@ -39,7 +39,7 @@ describe('currant init', { timeout: 60_000 }, () => {
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('.currant/');
 
     // The scaffold's workflow checks, and its input fits it.
-    const check = await currant(['check', join(dir, 'workflows/welcome.workflow')]);
+    const check = await cli(['check', join(dir, 'workflows/welcome.workflow')]);
     expect(check.code, check.stdout).toBe(0);
   });
 
@@ -47,12 +47,12 @@ describe('currant init', { timeout: 60_000 }, () => {
     const dir = join(tmp.dir, 'existing');
     mkdirSync(join(dir, 'workflows'), { recursive: true });
     writeFileSync(join(dir, 'workflows', 'welcome.workflow'), 'mine');
-    const refused = await currant(['init', dir]);
+    const refused = await cli(['init', dir]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("is not empty (workflows): choose a new folder, or pass --force");
     expect(existsSync(join(dir, 'package.json'))).toBe(false);
 
-    const forced = await currant(['init', dir, '--force', '--name', 'forced']);
+    const forced = await cli(['init', dir, '--force', '--name', 'forced']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(readFileSync(join(dir, 'workflows', 'welcome.workflow'), 'utf8')).toBe('mine');
     expect(forced.stdout).toContain('kept (already there, not overwritten): workflows/welcome.workflow');
@@ -62,7 +62,7 @@ describe('currant init', { timeout: 60_000 }, () => {
   it('initialises the current folder by default, named after it', async () => {
     const dir = join(tmp.dir, 'here');
     mkdirSync(dir);
-    const r = await currant(['init'], { cwd: dir });
+    const r = await cli(['init'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name).toBe('here');
     expect(r.stdout).not.toContain('cd ');
@@ -84,7 +84,7 @@ describe('currant init', { timeout: 60_000 }, () => {
   });
 
   it('refuses a name npm would refuse (exit 2), before writing anything', async () => {
-    const r = await currant(['init', join(tmp.dir, 'Bad Name')]);
+    const r = await cli(['init', join(tmp.dir, 'Bad Name')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("'Bad Name' is not a valid npm package name");
     expect(existsSync(join(tmp.dir, 'Bad Name'))).toBe(false);

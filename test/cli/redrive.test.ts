@@ -1,11 +1,12 @@
 /**
  * `currant redrive`: a failed instance resumes from the await whose task failed — here (with
- * `--tasks`) or handed to a running `currant worker` (without) — and refusals are exit 2 with why.
+ * `--tasks`) or handed to a running `currant worker` (without; redrive.e2e.test.ts) — and refusals
+ * are exit 2 with why.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { currant, eventually, fixture, spawnCurrant, statusOf, tempDir } from './helpers.ts';
+import { cli, fixture, statusOf, tempDir } from './helpers.ts';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -13,7 +14,7 @@ const TASKS = fixture('tasks.ts');
 
 async function failedRun(db: string, id: string, fixedFile: string) {
   const env = { CURRANT_TEST_FIXED_FILE: fixedFile };
-  const r = await currant(['run', fixture('redrive.workflow'), '--tasks', TASKS, '--input', '{"name":"ann"}', '--db', db, '--id', id, '--json'], { env });
+  const r = await cli(['run', fixture('redrive.workflow'), '--tasks', TASKS, '--input', '{"name":"ann"}', '--db', db, '--id', id, '--json'], { env });
   expect(r.code, r.stderr).toBe(1);
   expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', error: { code: 'CR007', task: 'flakyUntilFixed', attempts: 2, line: 6 } });
   return env;
@@ -28,7 +29,7 @@ describe('currant redrive', { timeout: 90_000 }, () => {
     expect(status.redrive).toMatchObject({ possible: true, task: 'flakyUntilFixed', line: 6 });
 
     writeFileSync(fixed, 'yes');
-    const r = await currant(['redrive', 'r-1', '--tasks', TASKS, '--db', db], { env });
+    const r = await cli(['redrive', 'r-1', '--tasks', TASKS, '--db', db], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/redrive flakyUntilFixed line 6: redriven: flakyUntilFixed to be sent again \(attempt 1 of 2\)/);
     expect(r.stdout).toMatch(/task flakyUntilFixed line 6: ok/);
@@ -37,43 +38,21 @@ describe('currant redrive', { timeout: 90_000 }, () => {
     expect(done).toMatchObject({ status: 'completed', result: 'hello ann! ann done' });
     expect(done.steps.filter((s: { kind: string; task?: string }) => s.kind === 'task' && s.task === 'greet')).toHaveLength(1);
 
-    const again = await currant(['redrive', 'r-1', '--db', db]);
+    const again = await cli(['redrive', 'r-1', '--db', db]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("instance 'r-1' cannot be redriven: it is completed");
-  });
-
-  it('without --tasks: saved, and a running worker takes the task over', async () => {
-    const db = join(tmp.dir, 'worker.db');
-    const fixed = join(tmp.dir, 'worker.fixed');
-    const env = await failedRun(db, 'r-2', fixed);
-    const worker = spawnCurrant(['worker', '--tasks', TASKS, '--db', db, '--takeover-after', '0'], { env });
-    try {
-      await eventually(async () => (worker.stdout().includes('worker:') ? true : undefined), 30_000, 'worker up');
-      writeFileSync(fixed, 'yes');
-      const r = await currant(['redrive', 'r-2', '--db', db]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toContain('redriven r-2: flakyUntilFixed (line 6) to be sent again as attempt 1');
-      const done = await eventually(async () => {
-        const s = await statusOf('r-2', db);
-        return s?.status === 'completed' ? s : undefined;
-      }, 30_000, 'r-2 completed by the worker');
-      expect(done.result).toBe('hello ann! ann done');
-    } finally {
-      worker.child.kill('SIGTERM');
-      await worker.done;
-    }
   });
 
   it('refuses a runtime error in the workflow text and an unknown id (exit 2)', async () => {
     const db = join(tmp.dir, 'refuse.db');
     const wf = join(tmp.dir, 'oops.workflow');
     writeFileSync(wf, 'task greet(name: string): any\n\nworkflow oops(name: string): number {\n  const g = await greet(name)\n\n  return g.items.length\n}\n');
-    const r = await currant(['run', wf, '--tasks', TASKS, '--input', '{"name":"x"}', '--db', db, '--id', 'o-1', '--json']);
+    const r = await cli(['run', wf, '--tasks', TASKS, '--input', '{"name":"x"}', '--db', db, '--id', 'o-1', '--json']);
     expect(r.code).toBe(1);
-    const refused = await currant(['redrive', 'o-1', '--db', db]);
+    const refused = await cli(['redrive', 'o-1', '--db', db]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/cannot be redriven: it failed with CR\d+ at line 6, a runtime error in the workflow text/);
     expect((await statusOf('o-1', db)).status).toBe('failed');
-    expect((await currant(['redrive', 'nope', '--db', db])).code).toBe(2);
+    expect((await cli(['redrive', 'nope', '--db', db])).code).toBe(2);
   });
 });

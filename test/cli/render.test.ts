@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
 import type { Output } from '../../cli/io.ts';
-import { finalJson, formatFinal, formatStatus, formatStep } from '../../cli/render.ts';
+import { finalJson, formatFinal, formatMs, formatStatus, formatStep, oneLine } from '../../cli/render.ts';
 import type { Instance, StepLog } from '../../runtime/index.ts';
 import { compile, start } from '../../dsl/index.ts';
 
@@ -86,5 +86,34 @@ describe('formatStatus', () => {
     const text = formatStatus(instance({ status: 'waiting', state }), plain);
     expect(text).toMatch(/^ {2}big = "z{118}…$/m);
     expect(formatStatus(instance({ status: 'completed', state: { ...state, status: 'completed', frames: [] }, result: 1 }), plain)).not.toContain('variables');
+  });
+});
+
+describe('one line per step, human durations', () => {
+  const base: StepLog = { at: '2026-01-01T10:20:30.456Z', kind: 'task', task: 'charge', line: 7, attempt: 1, outcome: '', durationMs: 401_908_027 };
+
+  it('an error message with newlines and control characters stays one line', () => {
+    const step = { ...base, outcome: 'failed: Traceback (most recent call last):\n  File "x.py"\r\nValueError: \x1b[31mred\x07 (retry in 2s)' };
+    for (const o of [plain, tty]) {
+      const line = formatStep(step, o);
+      expect(line.split('\n')).toHaveLength(1);
+      expect(line).not.toContain('\r');
+      expect(line).not.toContain('\x07');
+    }
+    expect(formatStep(step, plain)).toBe(
+      '10:20:30.456 task charge line 7: failed: Traceback (most recent call last): ⏎   File "x.py" ⏎ ValueError: \\x1b[31mred\\x07 (retry in 2s) (4d 15h)',
+    );
+    expect(oneLine('tab\tstays')).toBe('tab\tstays');
+  });
+
+  it('the closing line of a failed run is one line too', () => {
+    const i = instance({ status: 'failed', error: { code: 'CR007', message: 'boom\nsecond line', line: 3, col: 5 } });
+    expect(formatFinal(i, plain, 'w.workflow')).toBe('failed w i-1: CR007 boom ⏎ second line at w.workflow:3:5');
+  });
+
+  it('long durations print humanly', () => {
+    expect(formatMs(401_908_027)).toBe('4d 15h');
+    expect(formatMs(52)).toBe('52ms');
+    expect(formatMs(1234)).toBe('1.23s');
   });
 });

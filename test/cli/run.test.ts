@@ -1,8 +1,8 @@
-/** `currant run`: output, --json, exit codes and bad input, through the real CLI. */
+/** `currant run`: output, --json, exit codes and bad input, through the CLI's main() in-process. */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { currant, fixture, tempDir } from './helpers.ts';
+import { cli, fixture, tempDir } from './helpers.ts';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
@@ -10,11 +10,10 @@ const TASKS = fixture('tasks.ts');
 let n = 0;
 const freshDb = () => join(tmp.dir, `run-${++n}.db`);
 
-// Each CLI call starts node + tsx (about a second, more when test files run in parallel).
 describe('currant run', { timeout: 90_000 }, () => {
   it('--json prints only the final instance on stdout, exit 0 when completed', async () => {
     const db = freshDb();
-    const r = await currant(['run', fixture('greet.workflow'), '--tasks', TASKS, '--input', '{"name":"ana","times":2}', '--db', db, '--json']);
+    const r = await cli(['run', fixture('greet.workflow'), '--tasks', TASKS, '--input', '{"name":"ana","times":2}', '--db', db, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -24,7 +23,7 @@ describe('currant run', { timeout: 90_000 }, () => {
 
   it('prints one line per step, then the result', async () => {
     const db = freshDb();
-    const r = await currant(['run', fixture('greet.workflow'), '--tasks', TASKS, '--input', '{"name":"bo","times":3}', '--db', db, '--id', 'g-1']);
+    const r = await cli(['run', fixture('greet.workflow'), '--tasks', TASKS, '--input', '{"name":"bo","times":3}', '--db', db, '--id', 'g-1']);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     // Plain format (not a terminal): a timestamp, the step, its line and outcome.
@@ -37,7 +36,7 @@ describe('currant run', { timeout: 90_000 }, () => {
 
   it('exits 1 when the workflow fails, with the error code, task, attempts and line', async () => {
     const db = freshDb();
-    const r = await currant(['run', fixture('fails.workflow'), '--tasks', TASKS, '--input', '{"what":"the printer"}', '--db', db, '--json']);
+    const r = await cli(['run', fixture('fails.workflow'), '--tasks', TASKS, '--input', '{"what":"the printer"}', '--db', db, '--json']);
     expect(r.code, r.stderr).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(out.status).toBe('failed');
@@ -47,7 +46,7 @@ describe('currant run', { timeout: 90_000 }, () => {
   });
 
   it('text mode shows the failure with file:line', async () => {
-    const r = await currant(['run', fixture('fails.workflow'), '--tasks', TASKS, '--input', '{"what":"x"}', '--db', freshDb(), '--id', 'f-1']);
+    const r = await cli(['run', fixture('fails.workflow'), '--tasks', TASKS, '--input', '{"what":"x"}', '--db', freshDb(), '--id', 'f-1']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/retry alwaysFails/);
     expect(r.stdout.trim().split('\n').pop()).toMatch(new RegExp(`^failed fails f-1: CR007 .* at ${fixture('fails.workflow').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:4:\\d+$`));
@@ -58,34 +57,21 @@ describe('currant run', { timeout: 90_000 }, () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(dir);
     writeFileSync(join(dir, 'in.json'), '{"name":"cy","times":1}');
-    const r = await currant(['run', fixture('greet.workflow'), '--tasks', TASKS, '--input', '@in.json', '--json'], { cwd: dir });
+    const r = await cli(['run', fixture('greet.workflow'), '--tasks', TASKS, '--input', '@in.json', '--json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).result).toBe('hello cy! ');
     expect(existsSync(join(dir, '.currant/currant.db'))).toBe(true);
   });
 
-  it('loads a TypeScript tasks module outside any package (CommonJS scope) and a CommonJS one', async () => {
-    const dir = join(tmp.dir, 'loose');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'tasks.ts'), "export async function greet(name: string): Promise<string> { return `ts ${name} ` }\n");
-    writeFileSync(join(dir, 'tasks.cjs'), "exports.greet = async (name) => `cjs ${name} `\n");
-    for (const [file, expected] of [['tasks.ts', 'ts x '], ['tasks.cjs', 'cjs x ']]) {
-      const r = await currant(['run', fixture('greet.workflow'), '--tasks', join(dir, file!), '--input', '{"name":"x","times":1}', '--db', freshDb(), '--json']);
-      expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout).result).toBe(expected);
-    }
-  });
-
   it('the same --id and input attaches to the existing instance; another input is exit 2', async () => {
     const db = freshDb();
     const args = ['run', fixture('greet.workflow'), '--tasks', TASKS, '--db', db, '--id', 'same', '--json'];
-    const first = await currant([...args, '--input', '{"name":"di","times":1}']);
-    const again = await currant([...args, '--input', '{"name":"di","times":1}']);
+    const first = await cli([...args, '--input', '{"name":"di","times":1}']);
+    const again = await cli([...args, '--input', '{"name":"di","times":1}']);
     expect(first.code).toBe(0);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual(JSON.parse(first.stdout));
-    const other = await currant([...args, '--input', '{"name":"ed","times":1}']);
+    const other = await cli([...args, '--input', '{"name":"ed","times":1}']);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/same.*conflict/);
     expect(other.stdout).toBe('');
@@ -102,7 +88,7 @@ describe('currant run', { timeout: 90_000 }, () => {
     ];
     it.each(cases)('%s', async (_what, extra, message) => {
       const db = freshDb();
-      const r = await currant(['run', fixture('greet.workflow'), '--tasks', TASKS, '--db', db, ...extra]);
+      const r = await cli(['run', fixture('greet.workflow'), '--tasks', TASKS, '--db', db, ...extra]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stdout).toBe('');
@@ -111,22 +97,22 @@ describe('currant run', { timeout: 90_000 }, () => {
 
     it('an unknown workflow file, tasks module or missing task export', async () => {
       const db = freshDb();
-      const noFile = await currant(['run', 'nope.workflow', '--tasks', TASKS, '--db', db]);
+      const noFile = await cli(['run', 'nope.workflow', '--tasks', TASKS, '--db', db]);
       expect(noFile.code).toBe(2);
       expect(noFile.stderr).toContain("cannot read workflow file 'nope.workflow'");
-      const noTasks = await currant(['run', fixture('greet.workflow'), '--tasks', 'nope.ts', '--input', '{"name":"a","times":1}', '--db', db]);
+      const noTasks = await cli(['run', fixture('greet.workflow'), '--tasks', 'nope.ts', '--input', '{"name":"a","times":1}', '--db', db]);
       expect(noTasks.code).toBe(2);
       expect(noTasks.stderr).toContain("cannot find tasks module 'nope.ts'");
-      const wrongTasks = await currant(['run', fixture('greet.workflow'), '--tasks', 'examples/order/tasks.ts', '--input', '{"name":"a","times":1}', '--db', db]);
+      const wrongTasks = await cli(['run', fixture('greet.workflow'), '--tasks', 'examples/order/tasks.ts', '--input', '{"name":"a","times":1}', '--db', db]);
       expect(wrongTasks.code).toBe(2);
       expect(wrongTasks.stderr).toContain("does not export 'greet'");
       const throwing = join(tmp.dir, 'throwing-tasks.ts');
       writeFileSync(throwing, "throw new Error('tasks module exploded')\nexport async function greet() { return 'x' }\n");
-      const loadFails = await currant(['run', fixture('greet.workflow'), '--tasks', throwing, '--input', '{"name":"a","times":1}', '--db', db]);
+      const loadFails = await cli(['run', fixture('greet.workflow'), '--tasks', throwing, '--input', '{"name":"a","times":1}', '--db', db]);
       expect(loadFails.code).toBe(2);
       expect(loadFails.stderr).toContain('cannot load tasks module');
       expect(loadFails.stderr).toContain('tasks module exploded');
-      const noTasksFlag = await currant(['run', fixture('greet.workflow'), '--db', db]);
+      const noTasksFlag = await cli(['run', fixture('greet.workflow'), '--db', db]);
       expect(noTasksFlag.code).toBe(2);
       expect(noTasksFlag.stderr).toContain("required option '--tasks <module>' not specified");
       expect(existsSync(db)).toBe(false);
@@ -135,9 +121,26 @@ describe('currant run', { timeout: 90_000 }, () => {
 
   it('a workflow with check errors: diagnostics on stderr, exit 1, nothing created', async () => {
     const db = freshDb();
-    const r = await currant(['run', fixture('broken.workflow'), '--tasks', TASKS, '--input', '{"name":"a"}', '--db', db]);
+    const r = await cli(['run', fixture('broken.workflow'), '--tasks', TASKS, '--input', '{"name":"a"}', '--db', db]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error CT005');
     expect(existsSync(db)).toBe(false);
+  });
+});
+
+describe('currant run: progress while a task runs', () => {
+  it('not on a terminal: plain, timestamped progress lines while the steps are quiet', async () => {
+    const dir = join(tmp.dir, 'progress');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'tasks.ts'), 'export async function slow() { await new Promise((r) => setTimeout(r, 800)); return 1 }\n');
+    writeFileSync(join(dir, 'slow.workflow'), 'task slow(): number\nworkflow slowly(): number {\n  return await slow()\n}\n');
+    const r = await cli(['run', join(dir, 'slow.workflow'), '--tasks', join(dir, 'tasks.ts'), '--db', freshDb()], { env: { CURRANT_PROGRESS_EVERY_MS: '150' } });
+    expect(r.code, r.stderr).toBe(0);
+    const progress = r.stdout.split('\n').filter((l) => l.includes('progress:'));
+    expect(progress.length, r.stdout).toBeGreaterThanOrEqual(1);
+    for (const l of progress) expect(l).toMatch(/^\d\d:\d\d:\d\d\.\d{3} progress: slow running (\d+ms|\d+\.\d+s) \(line 3\)$/);
+    // The step itself says how long the task took (about 800ms), after the progress lines.
+    expect(r.stdout).toMatch(/task slow line 3: ok \((\d+ms|\d+\.\d+s)\)\n(.*\n)?.*complete/);
   });
 });

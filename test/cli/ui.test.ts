@@ -1,36 +1,20 @@
-/** `currant ui`: serves the viewer on 127.0.0.1 until SIGTERM; a missing database or a bad port is exit 2. */
+/** `currant ui`: a missing database or a bad port is exit 2 (serving and SIGTERM: ui.e2e.test.ts). */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { currant, eventually, fixture, spawnCurrant, tempDir } from './helpers.ts';
+import { cli, tempDir } from './helpers.ts';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 
 describe('currant ui', { timeout: 90_000 }, () => {
-  it('serves the list of a database on 127.0.0.1 and stops cleanly on SIGTERM', async () => {
-    const db = join(tmp.dir, 'ui.db');
-    const run = await currant(['run', fixture('greet.workflow'), '--tasks', fixture('tasks.ts'), '--input', '{"name":"ui","times":1}', '--db', db, '--id', 'g-1']);
-    expect(run.code, run.stderr).toBe(0);
-    const ui = spawnCurrant(['ui', '--db', db, '--port', '0']);
-    const url = await eventually(async () => /currant ui: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(ui.stdout())?.[1], 60_000, 'the ui URL');
-    const list = (await (await fetch(`${url}api/instances`)).json()) as { items: { id: string; status: string }[]; counts: Record<string, number> };
-    expect(list.items).toEqual([expect.objectContaining({ id: 'g-1', status: 'completed' })]);
-    expect(list.counts).toEqual({ completed: 1 });
-    expect((await fetch(url)).headers.get('content-type')).toContain('text/html');
-    ui.child.kill('SIGTERM');
-    const done = await ui.done;
-    expect(done.code).toBe(0);
-    expect(done.stdout).toContain('SIGTERM, stopping');
-  });
-
   it('is exit 2 for a missing database, a bad port, and --db with --api', async () => {
-    const missing = await currant(['ui', '--db', join(tmp.dir, 'none.db')]);
+    const missing = await cli(['ui', '--db', join(tmp.dir, 'none.db')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no database');
-    const port = await currant(['ui', '--port', 'eighty']);
+    const port = await cli(['ui', '--port', 'eighty']);
     expect(port.code).toBe(2);
     expect(port.stderr).toContain('--port must be a port number');
-    const both = await currant(['ui', '--db', 'x.db', '--api', 'http://127.0.0.1:1/prod']);
+    const both = await cli(['ui', '--db', 'x.db', '--api', 'http://127.0.0.1:1/prod']);
     expect(both.code).toBe(2);
   });
 });

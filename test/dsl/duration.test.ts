@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../dsl/duration.ts';
+import { formatDuration, humanDuration, parseDuration, roughDuration } from '../../dsl/duration.ts';
 
 describe('parseDuration', () => {
   it('reads every unit', () => {
@@ -45,5 +45,21 @@ describe('formatDuration', () => {
         expect(parseDuration(formatDuration(ms))).toBe(ms);
       }),
     );
+  });
+});
+
+describe('humanDuration and roughDuration', () => {
+  it('keep exact short texts and round long odd ones to two units', () => {
+    expect(humanDuration(7_200_000)).toBe('2h');
+    expect(humanDuration(90_000)).toBe('90s');
+    expect(humanDuration(2_345)).toBe('2345ms');
+    expect(humanDuration(401_908_027)).toBe('4d 15h');
+    expect(humanDuration(3 * 86_400_000 + 1)).toBe('3d');
+  });
+  it('rounds measured times for reading', () => {
+    expect([52, 999.6, 1_234, 42_100, 245_000, 11_520_000, 401_908_027].map(roughDuration)).toEqual([
+      '52ms', '1000ms', '1.23s', '42.1s', '4m 5s', '3h 12m', '4d 15h',
+    ]);
+    expect(roughDuration(-5)).toBe('0ms');
   });
 });

@@ -33,7 +33,7 @@ describe('parseEventMessage', () => {
       ok: true,
       instanceId: 'o1',
       message: expect.objectContaining({ ok: true }),
-      event: { type: 'taskResult', id: 'n14.s1#1', taskId: 'n14.s1', attempt: 1, ok: true, result: { success: true } },
+      event: { type: 'taskResult', id: 'n14.s1#1', taskId: 'n14.s1', attempt: 1, durationMs: 5, ok: true, result: { success: true } },
     });
   });
 

@@ -55,7 +55,7 @@ describe('InProcessDispatcher tasks', () => {
     expect(deadline).toBeLessThanOrEqual(after + 5000);
     expect(events[0]).toEqual({
       instanceId: 'i-1',
-      event: { type: 'taskResult', id: 'n1.s1#2', taskId: 'n1.s1', attempt: 2, ok: true, result: 5 },
+      event: { type: 'taskResult', id: 'n1.s1#2', taskId: 'n1.s1', attempt: 2, durationMs: expect.any(Number), ok: true, result: 5 },
     });
   });
 

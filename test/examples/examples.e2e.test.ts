@@ -36,7 +36,7 @@ const inputOf = (file: string) => JSON.parse(readFileSync(join(ROOT, 'examples',
 // Each CLI call starts node + tsx (about a second, more when test files run in parallel).
 describe('examples', { timeout: 90_000 }, () => {
   it('documents one command per example, the same in examples/README.md and the folder README', () => {
-    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga']) {
+    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga', 'mixed']) {
       const cmd = COMMANDS.find((c) => c[1] === `examples/${name}/${name}.workflow` && c.includes(`@examples/${name}/input.json`));
       expect(cmd, name).toBeDefined();
       const own = readFileSync(join(ROOT, 'examples', name, 'README.md'), 'utf8');
@@ -134,5 +134,14 @@ describe('examples', { timeout: 90_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     const jobId = `job-${inputOf('polling/input.json').name}`;
     expect(r.out).toMatchObject({ status: 'completed', result: { jobId, checks: 3, result: `${jobId}: 3 pages, 42 rows` } });
+  });
+
+  it('mixed: Node and Python tasks together, the Python ones in a Python process', async () => {
+    const r = await runExample('mixed/input.json');
+    expect(r.code, r.stderr).toBe(0);
+    const text = (inputOf('mixed/input.json').text as string).trim().replace(/\s+/g, ' ').toLowerCase();
+    const words = text.split(' ').length;
+    const letters = [...text].filter((c) => /\p{L}/u.test(c)).length;
+    expect(r.out).toMatchObject({ workflow: 'mixed', status: 'completed', result: { text, words, letters, headline: `${text.toUpperCase()} (${words} words, ${letters} letters)` } });
   });
 });
