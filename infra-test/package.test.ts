@@ -4,7 +4,8 @@
  * scaffold's tools, and a workflow and tasks module written there by hand. On that one install:
  *
  * - the CLI from the package: `--version`, `check` (a diagnostic with line:col), `run` embedded on
- *   the user's own `tasks/order.ts`, the scaffold's `npm start` answered by `currant signal`, and
+ *   the user's own `tasks/order.ts` and on a Python tasks file (the package's Python task SDK), the
+ *   scaffold's `npm start` answered by `currant signal`, and
  *   `currant ui` serving the viewer (its page built into the package);
  * - `currant` as a library (createEngine, start, signal, status, list) from a plain `.mjs` script;
  * - the scaffold's own test (`npm test`, currant/testing) and typecheck (`tsc`, the package's .d.ts);
@@ -18,7 +19,7 @@
  * it lives in the infra project, out of the unit loop.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +153,15 @@ describe('currant installed into a user project', { timeout: 300_000 }, () => {
     const failed = await sh('npx', ['currant', 'run', 'workflows/order.workflow', '--tasks', 'tasks/order.ts', '--input', '{"items": ["kiwi"]}', '--json']);
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({ status: 'failed', error: { code: 'CR007', task: 'quote', attempts: 1 } });
+  });
+
+  it('runs Python tasks embedded with the task SDK the package ships (no Python package installed)', async () => {
+    // Outside workflows/: the scaffold's CDK app deploys every workflow there, with Node tasks only.
+    mkdirSync(join(app, 'local'), { recursive: true });
+    writeFileSync(join(app, 'local', 'shout.workflow'), 'task shout(text: string): string\n\nworkflow shout(text: string): string {\n  return await shout(text)\n}\n');
+    writeFileSync(join(app, 'local', 'tasks.py'), 'from currant_tasks import task\n\n\n@task("shout")\ndef shout(text):\n    return text.upper() + "!"\n');
+    const r = await ok('npx', ['currant', 'run', 'local/shout.workflow', '--tasks', 'local/tasks.py', '--input', '{"text": "hello"}', '--json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', result: 'HELLO!' });
   });
 
   it("the scaffold's npm start waits for a signal that `currant signal` sends", async () => {
