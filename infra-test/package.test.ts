@@ -158,7 +158,7 @@ describe('currant installed into a user project', { timeout: 300_000 }, () => {
   it('runs Python tasks embedded with the task SDK the package ships (no Python package installed)', async () => {
     // Outside workflows/: the scaffold's CDK app deploys every workflow there, with Node tasks only.
     mkdirSync(join(app, 'local'), { recursive: true });
-    writeFileSync(join(app, 'local', 'shout.workflow'), 'task shout(text: string): string\n\nworkflow shout(text: string): string {\n  return await shout(text)\n}\n');
+    writeFileSync(join(app, 'local', 'shout.workflow'), 'task shout(text: string): string\n\nworkflow loud(text: string): string {\n  return await shout(text)\n}\n');
     writeFileSync(join(app, 'local', 'tasks.py'), 'from currant_tasks import task\n\n\n@task("shout")\ndef shout(text):\n    return text.upper() + "!"\n');
     const r = await ok('npx', ['currant', 'run', 'local/shout.workflow', '--tasks', 'local/tasks.py', '--input', '{"text": "hello"}', '--json']);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', result: 'HELLO!' });
