@@ -132,6 +132,68 @@ export function benchConstructs(iterations = 200_000, rounds = 3): ConstructCost
   return rows;
 }
 
+/**
+ * Shapes of per-element work over an array: the plain loop first, then the same work with a
+ * callback or a helper. Each runs its statement 20 times over `n` numbers built in the workflow.
+ */
+export const CALLBACK_SHAPES: Record<string, string> = {
+  'for…of loop: ys.push(x * 2)': 'const ys: number[] = []\n    for (const x of xs) ys.push(x * 2)\n    r += ys.length',
+  'xs.map(x => x * 2)': 'const ys = xs.map((x) => x * 2)\n    r += ys.length',
+  'xs.map(x => { return x * 2 })': 'const ys = xs.map((x) => { return x * 2 })\n    r += ys.length',
+  'xs.map(double) (a helper)': 'const ys = xs.map(double)\n    r += ys.length',
+  'for…of loop: s += x': 'let s = 0\n    for (const x of xs) s += x\n    r += s',
+  'xs.reduce((a, x) => a + x, 0)': 'r += xs.reduce((a, x) => a + x, 0)',
+  'xs.filter(x => x % 2 === 0)': 'r += xs.filter((x) => x % 2 === 0).length',
+};
+
+const callbackWorkflow = (op: string) => `
+function double(x: number): number { return x * 2 }
+workflow compute(n: number): number {
+  const xs: number[] = []
+  for (let i = 0; i < n; i++) xs.push(i)
+  let r = 0
+  for (let k = 0; k < 20; k++) {
+    ${op}
+  }
+  return r
+}
+`;
+
+export interface CallbackCost {
+  name: string;
+  /** Nanoseconds per array element, best of the rounds, less building the array. */
+  nsPerElement: number;
+  /** That over the first shape's (the plain loop), measured in the same run. */
+  vsLoop: number;
+}
+
+/** Cost per element of each shape of CALLBACK_SHAPES, side by side in one run. */
+export function benchCallbacks(n = 10_000, rounds = 5): CallbackCost[] {
+  const time = (src: string, name: string): number => {
+    const { program, diagnostics } = compile(src, 'bench.workflow');
+    if (!program) throw new Error(`${name}: ${diagnostics.map((d) => d.message).join('\n')}`);
+    start(program, { n: 1_000 }, options(1e9));
+    let best = Infinity;
+    for (let r = 0; r < rounds; r++) {
+      const t0 = process.hrtime.bigint();
+      const a = start(program, { n }, options(1e9));
+      const dt = Number(process.hrtime.bigint() - t0);
+      if (a.commands[0]?.type !== 'complete') throw new Error(`${name} did not complete: ${JSON.stringify(a.commands)}`);
+      best = Math.min(best, dt);
+    }
+    return best;
+  };
+  const base = time(callbackWorkflow('r += 1'), 'base');
+  const rows: CallbackCost[] = [];
+  let loop = 0;
+  for (const [name, op] of Object.entries(CALLBACK_SHAPES)) {
+    const ns = Math.max(0, time(callbackWorkflow(op), name) - base) / (20 * n);
+    if (rows.length === 0 || name.startsWith('for…of')) loop = ns;
+    rows.push({ name, nsPerElement: ns, vsLoop: ns / loop });
+  }
+  return rows;
+}
+
 export interface StateSize {
   example: string;
   bytesAtFirstAwait: number;

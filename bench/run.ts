@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: the interpreter's throughput next to plain JavaScript, the serialised state size
+ * `npm run bench`: the interpreter's throughput next to plain JavaScript, the cost of callbacks and
+ * helpers per array element next to the equivalent loop, the serialised state size
  * of each example, the embedded runtime's cost per step for 10, 1,000 and 10,000 sequential
  * awaits. Prints a report and exits 1 when a target is missed (this is a benchmark, not a test:
  * run it on a quiet machine).
@@ -15,7 +16,7 @@ import { benchCompile, FAMILIES } from './compile.ts';
 import { benchEmbedded } from './embedded.ts';
 import { benchStartup } from './startup.ts';
 import { benchTesting } from './testing.ts';
-import { benchConstructs, benchInterpreter, exampleStateSizes } from './interpreter.ts';
+import { benchCallbacks, benchConstructs, benchInterpreter, exampleStateSizes } from './interpreter.ts';
 import { compile, MAX_SOURCE_LENGTH } from '../dsl/index.ts';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -32,6 +33,10 @@ if (interp.dslStatementsPerSecond < 1_000_000) misses.push(`interpreter: ${fmt(i
 console.log('\n## Error constructs: the same loop with try/catch/finally in its body\n');
 console.log('| loop body | ns per iteration | vs plain |\n| --- | ---: | ---: |');
 for (const r of benchConstructs()) console.log(`| ${r.name} | ${fmt(r.nsPerIteration)} | ${fmt(r.vsPlain, 2)} |`);
+
+console.log('\n## Callbacks and helpers: cost per array element, next to the loop that does the same\n');
+console.log('| shape | ns per element | vs the loop above it |\n| --- | ---: | ---: |');
+for (const r of benchCallbacks()) console.log(`| ${r.name} | ${fmt(r.nsPerElement)} | ${fmt(r.vsLoop, 2)} |`);
 
 console.log('\n## Serialised state size at the first await\n');
 console.log('| example | bytes |\n| --- | ---: |');

@@ -4,7 +4,8 @@
  *
  * Context: `currant:iamAuth=false` turns IAM authorization off (local tests);
  * `currant:metrics=1` makes the step function log per-record AWS call counts (benchmark);
- * `currant:reconcileGraceSeconds=<n>` sets the reconciler's grace (default 300; tests use a few).
+ * `currant:reconcileGraceSeconds=<n>` sets the reconciler's grace (default 300; tests use a few);
+ * `currant:everyMinuteSchedule=1` also starts the digest example every minute (the emulator tests).
  *
  *   npx cdk deploy CurrantExamples        # real AWS
  *   npx cdklocal deploy CurrantExamples   # the emulator (infra-test/README.md)
@@ -18,6 +19,7 @@ new ExamplesStack(app, 'CurrantExamples', {
   iamAuth: String(app.node.tryGetContext('currant:iamAuth')) !== 'false',
   metrics: String(app.node.tryGetContext('currant:metrics')) === '1',
   reconcileGrace: graceFromContext(app.node.tryGetContext('currant:reconcileGraceSeconds')),
+  everyMinuteSchedule: String(app.node.tryGetContext('currant:everyMinuteSchedule')) === '1',
 });
 
 function graceFromContext(v: unknown): Duration | undefined {

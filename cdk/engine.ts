@@ -18,7 +18,8 @@
 import { Annotations, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AuthorizationType, LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { CfnSchedule, CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { DeduplicationScope, FifoThroughputLimit, Queue } from 'aws-cdk-lib/aws-sqs';
@@ -28,6 +29,9 @@ import { Construct } from 'constructs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { TABLE } from '../adapters/aws/schema.ts';
+import { validateInput } from '../runtime/core.ts';
+import { InputError } from '../runtime/errors.ts';
+import { awsExpression, checkSchedule, SCHEDULED_TIME, type Schedule as WorkflowSchedule } from '../runtime/schedules.ts';
 import { compile, declaredPolicy, diagnostic, formatDuration, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
 import { engineFunction, fromRoot, projectRoot } from './functions.ts';
 import { grantsFor, type EngineFunction } from './permissions.ts';
@@ -74,7 +78,11 @@ export interface CurrantEngineProps {
   maxReceiveCount?: number;
   /** Extra environment for the api and step functions (e.g. `CURRANT_METRICS: '1'`). */
   environment?: Record<string, string>;
-  /** How often the reconciler looks for lost wake-ups (default 1 minute, the least a schedule allows). */
+  /**
+   * How often the reconciler runs (default 1 minute, the least a schedule allows; at most 10
+   * minutes): it sends the parked wake-ups of long timers coming due within 14 minutes and repairs
+   * lost ones.
+   */
   reconcileEvery?: Duration;
   /**
    * How overdue a wake-up must be before the reconciler re-sends it (default 5 minutes: longer than
@@ -89,12 +97,31 @@ export interface CurrantEngineProps {
   stepEntry?: string;
 }
 
+/** A schedule's declaration for `addSchedule` (runtime/schedules.ts; the name is the first argument). */
+export interface ScheduleOptions {
+  /** The workflow's name, as in `workflow nightlyReport(…)`: one of the engine's workflows. */
+  workflow: string;
+  /** Five-field cron ("0 2 * * *"), evaluated in `timeZone`. Exactly one of `cron` and `rate`. */
+  cron?: string;
+  /** Every this long, whole minutes ("15m", "1h", "1d"), counted from the schedule's creation. */
+  rate?: string;
+  /** IANA time zone of `cron` (default "UTC"); EventBridge Scheduler follows its daylight-saving changes. */
+  timeZone?: string;
+  /** The workflow's input at every firing (default {}), checked against its parameters at synth. */
+  input?: Record<string, unknown>;
+  /** Shown in the EventBridge console. */
+  description?: string;
+}
+
 /** The queue pair of one task. */
 export interface TaskQueue {
   queue: Queue;
   dlq: Queue;
   fn: IFunction;
 }
+
+/** The api function's CURRANT_SCHEDULES (the schedules without inputs) may take this many bytes. */
+export const MAX_SCHEDULES_ENV_BYTES = 2048;
 
 /** Inside the bundle: where the api function finds the checked workflow files. */
 export const WORKFLOWS_BUNDLE_DIR = 'workflows';
@@ -115,6 +142,9 @@ export class CurrantEngine extends Construct {
   readonly workflows: readonly CheckedWorkflow[];
   private readonly taskQueues = new Map<string, TaskQueue>();
   private readonly tasksScope: Construct;
+  /** The schedules added so far, and what runs them (made by the first `addSchedule`). */
+  private readonly schedules = new Map<string, WorkflowSchedule>();
+  private scheduling?: { fn: LambdaFunction; role: Role; group: CfnScheduleGroup; scope: Construct };
   private readonly props: CurrantEngineProps;
 
   constructor(scope: Construct, id: string, props: CurrantEngineProps) {
@@ -205,9 +235,14 @@ export class CurrantEngine extends Construct {
 
     // --- reconciler: re-sends wake-ups overdue in the byDue index (functions/reconcile.ts) -------
     const reconcileEvery = props.reconcileEvery ?? Duration.minutes(1);
+    // The sweep sends parked wake-ups 14 minutes ahead (adapters/aws/wake.ts SWEEP_AHEAD_MS): a run
+    // every 10 minutes at most still catches each one in time, with a run to spare.
+    if (reconcileEvery.toSeconds() < 60 || reconcileEvery.toSeconds() > 600) {
+      throw new Error(`CurrantEngine: reconcileEvery must be between 1 and 10 minutes (it sends long timers' wake-ups 14 minutes ahead), got ${reconcileEvery.toHumanString()}`);
+    }
     this.reconcileFunction = engineFunction(this, 'Reconcile', {
       handler: 'reconcile',
-      description: 'currant reconciler: repairs instances whose wake-up was lost',
+      description: 'currant reconciler: sends parked wake-ups coming due, repairs lost ones',
       timeout: Duration.seconds(60),
       environment: {
         ...common,
@@ -256,10 +291,112 @@ export class CurrantEngine extends Construct {
     this.taskQueues.set(name, t);
     this.grant(fn, 'task'); // results go to message.replyTo, which is the result queue
     // The engine functions send to every task queue: their grants name each queue as it is added.
-    for (const f of [this.stepFunction, this.apiFunction]) this.grantOn(f, 'sqs:SendMessage', [queue.queueArn]);
+    for (const f of this.startingFunctions()) this.grantOn(f, 'sqs:SendMessage', [queue.queueArn]);
     // Lambda's own default is 3 seconds when a function sets no timeout
     if (fn instanceof LambdaFunction) this.warnOnShortTimeout(name, scope, timeout ?? Duration.seconds(3));
     return t;
+  }
+
+  /** The functions that run first activations (and later ones), so send to every task queue. */
+  private startingFunctions(): LambdaFunction[] {
+    return [this.stepFunction, this.apiFunction, ...(this.scheduling ? [this.scheduling.fn] : [])];
+  }
+
+  /**
+   * Starts `workflow` on a cron or rate schedule: one instance per firing, id `<name>@<firing time>`
+   * (a firing delivered twice starts it once). An EventBridge Scheduler schedule (in the engine's
+   * schedule group) invokes the `ScheduleHandler` function (functions/schedule.ts) with the
+   * declaration and the firing time. Checked here, at synth: the name (unique), the cron or rate,
+   * the time zone, and the input against the workflow's parameters; every problem is thrown at once.
+   *
+   *   engine.addSchedule('nightly-report', { workflow: 'nightlyReport', cron: '0 2 * * *', timeZone: 'Europe/Paris', input: { day: 'yesterday' } });
+   *   engine.addSchedule('poll-feeds', { workflow: 'pollFeeds', rate: '15m' });
+   */
+  addSchedule(name: string, opts: ScheduleOptions): CfnSchedule {
+    const { description, ...decl } = opts;
+    const checked = checkSchedule({ name, ...decl });
+    const problems = checked.ok ? [] : [...checked.problems];
+    const wf = this.workflows.find((w) => w.name === opts.workflow);
+    if (!wf) problems.push(`schedule '${name}': no workflow '${opts.workflow}' in ${this.props.workflows} (workflows: ${this.workflows.map((w) => w.name).join(', ')})`);
+    else if (checked.ok) {
+      try {
+        validateInput(wf.program, checked.schedule.input);
+      } catch (e) {
+        problems.push(`schedule '${name}': its input does not fit ${wf.name}: ${e instanceof InputError ? e.problems.join('; ') : (e as Error).message}`);
+      }
+    }
+    if (this.schedules.has(name)) problems.push(`schedule '${name}' is already added`);
+    if (problems.length > 0 || !checked.ok) throw new Error(`CurrantEngine.addSchedule: ${problems.join('\n')}`);
+    const s = checked.schedule;
+    this.schedules.set(name, s);
+    const run = this.schedulingResources();
+    const target = { schedule: s.name, workflow: s.workflow, ...(s.cron !== undefined ? { cron: s.cron, timeZone: s.timeZone } : { rate: s.rate }), input: s.input, scheduledTime: SCHEDULED_TIME };
+    return new CfnSchedule(run.scope, name, {
+      name,
+      groupName: run.group.ref,
+      description: description ?? `currant: start ${s.workflow} ${s.cron !== undefined ? `at ${s.cron} (${s.timeZone})` : `every ${s.rate}`}`,
+      scheduleExpression: awsExpression(s),
+      ...(s.cron !== undefined ? { scheduleExpressionTimezone: s.timeZone } : {}),
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: run.fn.functionArn,
+        roleArn: run.role.roleArn,
+        input: JSON.stringify(target),
+        // Scheduler's own retries for a failed invocation (a firing is idempotent by its id).
+        retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 },
+      },
+    });
+  }
+
+  /** The schedules added so far (what `GET /schedules` lists). */
+  get scheduleNames(): string[] {
+    return [...this.schedules.keys()];
+  }
+
+  /** The function the schedules invoke (functions/schedule.ts), once a schedule was added. */
+  get scheduleFunction(): LambdaFunction | undefined {
+    return this.scheduling?.fn;
+  }
+
+  /** The schedule function, its group and the role Scheduler invokes it with: made once, on the first schedule. */
+  private schedulingResources(): NonNullable<CurrantEngine['scheduling']> {
+    if (this.scheduling) return this.scheduling;
+    const scope = new Construct(this, 'Schedules');
+    const fn = engineFunction(this, 'ScheduleHandler', {
+      handler: 'schedule',
+      description: 'currant schedules: starts one instance per schedule firing',
+      timeout: Duration.seconds(60),
+      memorySize: COMPILING_FUNCTION_MB,
+      environment: {
+        CURRANT_TABLE_NAME: this.table.tableName,
+        CURRANT_EVENT_QUEUE_URL: this.eventQueue.queueUrl,
+        CURRANT_RESULT_QUEUE_URL: this.resultQueue.queueUrl,
+        CURRANT_TASK_QUEUE_URLS: Lazy.string({ produce: () => Stack.of(this).toJsonString(Object.fromEntries([...this.taskQueues].map(([n, t]) => [n, t.queue.queueUrl]))) }),
+        CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR,
+        ...this.props.environment,
+      },
+      extraFiles: this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
+    });
+    this.grant(fn, 'schedule');
+    for (const t of this.taskQueues.values()) this.grantOn(fn, 'sqs:SendMessage', [t.queue.queueArn]);
+    // Scheduler assumes this role to invoke the function: that one function, nothing else.
+    const role = new Role(this, 'SchedulerRole', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com'), description: 'currant: EventBridge Scheduler invokes the schedule function' });
+    this.grantOn(role, 'lambda:InvokeFunction', [fn.functionArn]);
+    const group = new CfnScheduleGroup(this, 'ScheduleGroup', {});
+    // GET /schedules lists them: the declarations without their inputs (Lambda's environment holds 4 KB in all).
+    this.apiFunction.addEnvironment(
+      'CURRANT_SCHEDULES',
+      Lazy.string({ produce: () => JSON.stringify([...this.schedules.values()].map((s) => ({ name: s.name, workflow: s.workflow, ...(s.cron !== undefined ? { cron: s.cron, timeZone: s.timeZone } : { rate: s.rate }) }))) }),
+    );
+    this.node.addValidation({
+      validate: () => {
+        const bytes = JSON.stringify([...this.schedules.values()].map((s) => [s.name, s.workflow, s.cron ?? s.rate, s.timeZone])).length;
+        return bytes > MAX_SCHEDULES_ENV_BYTES ? [`currant: ${this.schedules.size} schedules take ${bytes} bytes of the api function's environment (at most ${MAX_SCHEDULES_ENV_BYTES}: Lambda allows 4 KB for all variables)`] : [];
+      },
+    });
+    this.scheduling = { fn, role, group, scope };
+    return this.scheduling;
   }
 
   /**

@@ -18,6 +18,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CurrantEngine } from './engine.ts';
+import { loadSchedulesFile } from '../adapters/embedded/schedules.ts';
 import { fromRoot, NodeTasksFunction, PythonTasksFunction } from './functions.ts';
 
 export interface ExampleModule {
@@ -64,6 +65,11 @@ export interface ExamplesStackProps extends StackProps {
   metrics?: boolean;
   /** The reconciler's grace (CurrantEngineProps.reconcileGrace; the emulator tests use seconds). */
   reconcileGrace?: Duration;
+  /**
+   * Also start the digest example every minute (`digest-every-minute`, input { region: "test" }):
+   * the emulator tests watch it fire. Off by default: a real deployment would run it forever.
+   */
+  everyMinuteSchedule?: boolean;
 }
 
 export class ExamplesStack extends Stack {
@@ -88,6 +94,17 @@ export class ExamplesStack extends Stack {
           : new PythonTasksFunction(this, `${base}PyTasks`, { tasksFile: m.file });
       for (const task of m.tasks) this.engine.addTask(task, fn);
     }
+    // The schedules the examples declare for `currant worker --schedules` (examples/<name>/
+    // currant.schedules.json), deployed as they are: one declaration, embedded and on AWS.
+    const root = fromRoot(props.workflows ?? 'examples');
+    for (const example of readdirSync(root).sort()) {
+      const file = join(root, example, 'currant.schedules.json');
+      if (!existsSync(file)) continue;
+      for (const { schedule: s } of loadSchedulesFile(file)) {
+        this.engine.addSchedule(s.name, { workflow: s.workflow, ...(s.cron !== undefined ? { cron: s.cron, timeZone: s.timeZone } : { rate: s.rate }), input: s.input });
+      }
+    }
+    if (props.everyMinuteSchedule) this.engine.addSchedule('digest-every-minute', { workflow: 'dailyDigest', rate: '1m', input: { region: 'test' } });
 
     const e = this.engine;
     const outputs: Record<string, string> = {
@@ -103,6 +120,7 @@ export class ExamplesStack extends Stack {
       ApiFunctionName: e.apiFunction.functionName,
       ReconcileFunctionName: e.reconcileFunction.functionName,
     };
+    if (e.scheduleNames.length > 0) outputs.ScheduleFunctionName = e.scheduleFunction!.functionName;
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });
   }
 }

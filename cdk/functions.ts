@@ -125,7 +125,7 @@ export class CurrantNodeFunction extends NodejsFunction {
 }
 
 /** The engine's own functions, by their handler module's name (`functions/<name>.ts`). */
-export type EngineHandler = 'step' | 'api' | 'reconcile';
+export type EngineHandler = 'step' | 'api' | 'reconcile' | 'schedule';
 
 export interface EngineFunctionProps extends Omit<CurrantNodeFunctionProps, 'entry'> {
   handler: EngineHandler;

@@ -6,7 +6,7 @@
  * against this table and each entry against its code: a new AWS call needs a line here, and a line
  * whose code is gone fails the test.
  *
- *   grantsFor('reconcile') // => [{ action: 'dynamodb:Query', on: ['index:byDue'], … }, { action: 'sqs:SendMessage', on: ['eventQueue'], … }]
+ *   grantsFor('reconcile') // => [{ action: 'dynamodb:Query', on: ['index:byDue', 'index:byPark'], … }, …, { action: 'sqs:SendMessage', on: ['eventQueue'], … }]
  *
  * Not listed: what an SQS event source mapping needs to consume its queue (ReceiveMessage,
  * DeleteMessage, ChangeMessageVisibility, GetQueueAttributes, GetQueueUrl), which CDK's
@@ -26,7 +26,7 @@ export interface Permission {
   command: string;
 }
 
-export type EngineFunction = 'api' | 'step' | 'reconcile' | 'task';
+export type EngineFunction = 'api' | 'step' | 'reconcile' | 'schedule' | 'task';
 
 const STORE = 'adapters/aws/store.ts';
 const DISPATCHER = 'adapters/aws/dispatcher.ts';
@@ -48,16 +48,28 @@ export const PERMISSIONS: Record<EngineFunction, Permission[]> = {
     { action: 'dynamodb:Query', on: ['index:byWorkflow', 'index:byStatus', 'index:byCreated'], file: STORE, in: ['list'], command: 'QueryCommand' },
     { action: 'dynamodb:BatchGetItem', on: ['table'], file: STORE, in: ['batchLoad'], command: 'BatchGetItemCommand' },
   ],
-  // task results, wake-ups (fire due timers, re-arm)
+  // task results, wake-ups (fire due timers, re-arm; park one that arrives too early for one SQS delay)
   step: [
     ...ADVANCE,
-    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['setWake'], command: 'UpdateItemCommand' },
+    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['setWake', 'park'], command: 'UpdateItemCommand' },
     { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
   ],
-  // overdue wake-ups from the byDue index, re-sent as repairs
+  // parked wake-ups coming due (byPark from the sweep's marks, claimed, then sent); overdue ones from byDue, re-sent as repairs
   reconcile: [
     { action: 'dynamodb:Query', on: ['index:byDue'], file: STORE, in: ['overdueWakes'], command: 'QueryCommand' },
+    { action: 'dynamodb:Query', on: ['index:byPark'], file: STORE, in: ['parkedWakes'], command: 'QueryCommand' },
+    { action: 'dynamodb:GetItem', on: ['table'], file: STORE, in: ['sweepMarks'], command: 'GetItemCommand' },
+    { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['claimSweep'], command: 'UpdateItemCommand' },
     { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
+    // the sweep's pages (SendMessageBatch is authorized by sqs:SendMessage)
+    { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageBatchCommand' },
+  ],
+  // a schedule's firing: start (definition, create, first sends), or find the instance it started
+  schedule: [
+    { action: 'dynamodb:GetItem', on: ['table'], file: STORE, in: ['load', 'getDefinition'], command: 'GetItemCommand' },
+    { action: 'dynamodb:PutItem', on: ['table'], file: STORE, in: ['putIfAbsent'], command: 'PutItemCommand' },
+    { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageCommand' },
+    { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageBatchCommand' },
   ],
   // a task function (either SDK) sends its results to the result queue, nothing else
   task: [{ action: 'sqs:SendMessage', on: ['resultQueue'], file: 'sdk/node/index.ts', in: ['sqsSend'], command: 'SendMessageCommand' }],

@@ -18,6 +18,7 @@ import {
   listCommand,
   redriveCommand,
   runCommand,
+  schedulesCommand,
   signalCommand,
   statusCommand,
   uiCommand,
@@ -70,7 +71,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--python <path>', 'Python interpreter for .py tasks files (default: $CURRANT_PYTHON, the active venv, ./.venv, python3)')
     .addOption(dbOption())
     .option('--takeover-after <ms>', 'take over instances started elsewhere once a timer is this overdue', '10000')
+    .option('--schedules <file>', 'also start workflows on the cron / rate schedules in this JSON file')
     .action(async (opts) => set(await workerCommand(opts)));
+
+  program
+    .command('schedules')
+    .description('list the schedules in a schedules file: next firing, last firing in the database')
+    .requiredOption('--schedules <file>', 'the schedules JSON file (as given to `currant worker --schedules`)')
+    .addOption(dbOption())
+    .option('--json', 'print a JSON array')
+    .action(async (opts) => set(await schedulesCommand(opts)));
 
   program
     .command('status')

@@ -80,6 +80,8 @@ export interface Program extends NodeBase {
   source: string;
   types: TypeAlias[];
   tasks: TaskDecl[];
+  /** Top-level `function` helpers, in source order. */
+  functions: FunctionDecl[];
   /** Exactly one per file; the parser reports a diagnostic when there is none or more than one. */
   workflow: WorkflowDecl;
   /** Highest node id + 1. */
@@ -107,6 +109,29 @@ export interface TaskDecl extends NodeBase {
   returnType?: TypeNode;
   /** The `with { … }` object literal; evaluated by the checker as a constant policy. */
   policy?: ObjectLiteral;
+}
+
+/**
+ * `function total(lines: Line[]): number { … }` at the top level of a file: a pure helper the
+ * workflow and other helpers call synchronously (no await, no recursion, no workflow variables).
+ */
+export interface FunctionDecl extends NodeBase {
+  kind: 'FunctionDecl';
+  name: string;
+  params: FnParam[];
+  returnType?: TypeNode;
+  body: Block;
+}
+
+/**
+ * A parameter of a helper or an arrow function: a name or a destructuring pattern (`{ sku, qty }`),
+ * optional (`x?`: a missing argument is null) and typed (`x: number`) at will.
+ */
+export interface FnParam {
+  target: Pattern;
+  optional: boolean;
+  type?: TypeNode;
+  span: Span;
 }
 
 /** `workflow processOrder(orderId: string, amount: number): string { … }` */
@@ -282,7 +307,8 @@ export type Expression =
   | Binary
   | Logical
   | Conditional
-  | Await;
+  | Await
+  | ArrowFunction;
 
 export interface NumberLiteral extends NodeBase {
   kind: 'NumberLiteral';
@@ -362,7 +388,8 @@ export interface Unary extends NodeBase {
 }
 export interface Binary extends NodeBase {
   kind: 'Binary';
-  op: '+' | '-' | '*' | '/' | '%' | '<' | '<=' | '>' | '>=' | '===' | '!==' | '==' | '!=';
+  /** `in` is `key in object`: an own key of an object (currant has no prototypes). */
+  op: '+' | '-' | '*' | '/' | '%' | '<' | '<=' | '>' | '>=' | '===' | '!==' | '==' | '!=' | 'in';
   left: Expression;
   right: Expression;
 }
@@ -389,11 +416,27 @@ export interface Await extends NodeBase {
   argument: Expression;
 }
 
+/**
+ * `(x, i) => x * i`, `({ qty }) => qty > 0`, `(a, b) => { … return … }`: an inline function, only as
+ * the callback argument of an array method (`map`, `filter`, `find`, `findIndex`, `some`, `every`,
+ * `reduce`, `flatMap`, `forEach`, `sort`). It runs to completion where it stands, never awaits,
+ * reads but does not assign the variables around it, and is never stored, so no closure reaches the
+ * saved state.
+ */
+export interface ArrowFunction extends NodeBase {
+  kind: 'ArrowFunction';
+  params: FnParam[];
+  returnType?: TypeNode;
+  /** An expression body (`x => x * 2`) or a block (`x => { … return … }`). */
+  body: Expression | Block;
+}
+
 export type Node =
   | Program
   | TypeAlias
   | TaskDecl
   | WorkflowDecl
+  | FunctionDecl
   | Statement
   | Pattern
   | Expression

@@ -30,7 +30,7 @@ export interface Diagnostic {
 export const CODES = {
   // syntax (parser)
   CS001: 'syntax error',
-  CS002: 'unsupported construct (function, arrow, class, import/export, try/catch/throw, new, this, …)',
+  CS002: 'unsupported construct (class, import/export, async or nested function, new, this, …)',
   CS003: 'the file must declare exactly one workflow',
   CS004: 'invalid literal (number, string, template)',
   CS005: 'source file too large (over MAX_SOURCE_LENGTH, 64 KiB)',
@@ -59,6 +59,14 @@ export const CODES = {
   CT020: 'invalid duration',
   CT021: 'task call without await',
   CT022: 'circular type alias',
+  // check: helpers and callbacks (tstypes)
+  CT050: 'a function used as a value (an arrow function or a helper stored, returned or passed anywhere but to an array method)',
+  CT051: 'await or a task call inside a helper or callback',
+  CT052: 'a callback changes a variable declared outside it',
+  CT053: 'a helper calls itself (recursion), directly or through others',
+  CT054: "a helper uses the workflow's variable",
+  CT055: 'helpers and callbacks nested too deeply (over MAX_CALL_DEPTH)',
+  CT056: 'not a function where an array method needs one',
   // runtime
   CR001: 'property access on null',
   CR002: 'operand of the wrong type',
@@ -77,6 +85,8 @@ export const CODES = {
   CR015: 'memory budget of one activation exhausted',
   CR016: 'time budget of one activation exhausted',
   CR017: 'uncaught throw (a value thrown by the workflow that no catch took)',
+  // runtime: helpers and callbacks (tstypes)
+  CR035: 'helpers and callbacks nested too deeply at run time (over MAX_CALL_DEPTH: recursion in an unchecked program)',
 } as const;
 
 export type DiagnosticCode = keyof typeof CODES;

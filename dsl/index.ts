@@ -1,6 +1,7 @@
 /**
- * The public API of the currant language core. Small on purpose: parse, check, compile,
- * start/resume, graph, and the types and renderers around them.
+ * The public API of the currant language core. Small on purpose: parse, check (and `analyze`: check
+ * plus the type of every expression, for editors), compile, start/resume, graph, and the types and
+ * renderers around them.
  *
  *   const { program, diagnostics } = compile(source, 'order.workflow');
  *   if (!program) console.error(renderDiagnostics(diagnostics, source, 'order.workflow'));
@@ -14,7 +15,7 @@ export type * from './ast.ts';
 export * from './diagnostics.ts';
 export * from './interpreter/types.ts';
 export { parse, MAX_SOURCE_LENGTH, MAX_NESTING } from './parser.ts';
-export { check, checkInput } from './checker/index.ts';
+export { analyze, check, checkInput, type Analysis } from './checker/index.ts';
 export { start, resume, waitingFor, variablesOf, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
 export {
   admitSignal,

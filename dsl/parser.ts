@@ -10,7 +10,7 @@
  * Two stages, as in Shopify's liquid-html-parser: ohm's match tree → our AST (semantic action `ast`),
  * then one pass that numbers the nodes in source order (pre-order), so ids are a pure function of
  * the text. `parse` never throws: a syntax error gives one CS001 at ohm's rightmost failure; rejected
- * constructs (functions, classes, try/catch, …) are parsed by grammar alternatives that exist only to
+ * constructs (classes, nested or async functions, switch, …) are parsed by grammar alternatives that exist only to
  * be reported as CS002 with what to do instead; literal problems are CS004; a missing or second
  * `workflow` is CS003. `program` is present only when there is no diagnostic at all.
  */
@@ -58,7 +58,13 @@ export interface ParseResult {
 // ---------------------------------------------------------------------------------------------
 
 export const MESSAGES = {
-  function: 'workflows have no functions: move logic into a task or inline it',
+  function: 'declare helper functions at the top level of the file, outside the workflow: function name(params) { … }',
+  functionExpression: '`function` expressions are not supported: pass an arrow function `(x) => …` to an array method, or declare a top-level function',
+  asyncFunction: 'helper functions cannot be async: await only in the workflow itself; a helper computes a value from its arguments',
+  generator: 'generator functions are not supported: build an array and loop over it',
+  asyncArrow: 'callbacks cannot be async: await in the workflow itself (to run a task for each item: await Promise.all(items.map(task)))',
+  method: 'object literals hold data only: declare a top-level function instead of a method',
+  restParam: 'rest parameters are not supported: pass an array',
   class: 'workflows have no classes: use object literals and `type` aliases, and put behaviour in tasks',
   module: 'a workflow file is self-contained: declare tasks with `task name(...)`',
   new: '`new` is not supported (`new Error(message)` is the one exception): use object and array literals, and built-ins such as `now()`',
@@ -67,7 +73,6 @@ export const MESSAGES = {
   switch: '`switch` is not supported: use `if` / `else if` / `else`',
   doWhile: '`do … while` is not supported: use `while (true) { …; if (!cond) break }`',
   forIn: '`for … in` is not supported: use `for (const key of Object.keys(obj))`',
-  in: '`in` is not supported: use `Object.keys(obj).includes(key)`',
   instanceof: '`instanceof` is not supported: use `typeof` or `Array.isArray`',
   delete: '`delete` is not supported: build a new object without the key',
   void: '`void` is not supported',
@@ -250,7 +255,7 @@ function foldBinary(this: ohm.Node, first: ohm.Node, ops: ohm.Node, rest: ohm.No
   ops.children.forEach((op, i) => {
     const right = rest.children[i]!;
     const text = op.sourceString;
-    if (text === 'in' || text === 'instanceof') report('CS002', spanNode(op), text === 'in' ? MESSAGES.in : MESSAGES.instanceof);
+    if (text === 'instanceof') report('CS002', spanNode(op), MESSAGES.instanceof);
     const b: A.Binary = { kind: 'Binary', id: -1, span: span(start, right.source.endIdx), op: text as A.Binary['op'], left: node, right: right.ast() };
     node = b;
   });
@@ -331,10 +336,12 @@ semantics.addOperation('ast', {
   Program(decls, _end) {
     const types: A.TypeAlias[] = [];
     const tasks: A.TaskDecl[] = [];
+    const functions: A.FunctionDecl[] = [];
     const workflows: A.WorkflowDecl[] = [];
-    for (const d of decls.children.map((c) => c.ast()) as (A.TypeAlias | A.TaskDecl | A.WorkflowDecl | A.NullLiteral)[]) {
+    for (const d of decls.children.map((c) => c.ast()) as (A.TypeAlias | A.TaskDecl | A.WorkflowDecl | A.FunctionDecl | A.NullLiteral)[]) {
       if (d.kind === 'TypeAlias') types.push(d);
       else if (d.kind === 'TaskDecl') tasks.push(d);
+      else if (d.kind === 'FunctionDecl') functions.push(d);
       else if (d.kind === 'WorkflowDecl') workflows.push(d);
     }
     for (const extra of workflows.slice(1)) {
@@ -349,6 +356,7 @@ semantics.addOperation('ast', {
       source: ctx.source,
       types,
       tasks,
+      functions,
       workflow: workflows[0]!,
       nodeCount: 0,
     } satisfies A.Program;
@@ -366,6 +374,35 @@ semantics.addOperation('ast', {
   },
   TopDecl_import_reject(_kw, _tail) {
     return reject(this, MESSAGES.module);
+  },
+  TopDecl_async_reject(kw, _fn, _star, _rest) {
+    return reject(this, MESSAGES.asyncFunction, kw);
+  },
+  TopDecl_generator_reject(_fn, star, _rest) {
+    return reject(this, MESSAGES.generator, star);
+  },
+  FunctionDecl(_fn, name, _lp, params, _rp, ret, body) {
+    const node: A.FunctionDecl = mk('FunctionDecl', this, { name: name.sourceString, params: params.ast(), body: body.ast() });
+    const r = opt(ret);
+    if (r) node.returnType = r;
+    return node;
+  },
+  FnParams(ps, _comma) {
+    return list(ps);
+  },
+  FnParam_default_reject(target, _q, _colon, _type, eq, _value) {
+    report('CS002', span(eq.source.startIdx, this.source.endIdx), MESSAGES.defaultValue);
+    return { target: target.ast(), optional: false, span: spanNode(this) } satisfies A.FnParam;
+  },
+  FnParam_rest_reject(dots, target, _colon, _type) {
+    report('CS002', spanNode(dots), MESSAGES.restParam);
+    return { target: target.ast(), optional: false, span: spanNode(this) } satisfies A.FnParam;
+  },
+  FnParam_plain(target, q, _colon, type) {
+    const p: A.FnParam = { target: target.ast(), optional: q.children.length > 0, span: spanNode(this) };
+    const t = opt(type);
+    if (t) p.type = t;
+    return p;
   },
   TypeAlias(_type, name, _eq, type, sc) {
     return untilTerminator(mk('TypeAlias', this, { name: name.sourceString, type: type.ast() }), sc);
@@ -497,6 +534,9 @@ semantics.addOperation('ast', {
   },
   Finally(_finally, block) {
     return block.ast();
+  },
+  Statement_function_reject(_fn) {
+    return reject(this, MESSAGES.function);
   },
   Statement_switch_reject(kw, _lp, _e, _rp, _body) {
     return reject(this, MESSAGES.switch, kw);
@@ -630,8 +670,19 @@ semantics.addOperation('ast', {
   },
 
   // --- expressions ---
-  ArrowFunction(_async, _params, _arrow, _body) {
-    return reject(this, MESSAGES.function);
+  ArrowFunction(kw, params, _arrow, body) {
+    if (kw.children.length > 0) return reject(this, MESSAGES.asyncArrow, kw);
+    const { params: ps, returnType } = params.ast() as { params: A.FnParam[]; returnType?: A.TypeNode };
+    const node: A.ArrowFunction = mk('ArrowFunction', this, { params: ps, body: body.ast() });
+    if (returnType) node.returnType = returnType;
+    return node;
+  },
+  ArrowParams_one(name) {
+    return { params: [{ target: mk('IdentifierPattern', name, { name: name.sourceString }), optional: false, span: spanNode(name) }] };
+  },
+  ArrowParams_list(_lp, params, _rp, ret) {
+    const r = opt(ret);
+    return r ? { params: params.ast(), returnType: r } : { params: params.ast() };
   },
   Conditional_cond(test, _q, cons, _c, alt) {
     return mk('Conditional', this, { test: test.ast(), consequent: cons.ast(), alternate: alt.ast() });
@@ -723,14 +774,15 @@ semantics.addOperation('ast', {
     return reject(this, MESSAGES.computedKey, l);
   },
   PropDef_method_reject(_async, name, _lp, _ps, _comma, _rp, _ret, _body) {
-    return reject(this, MESSAGES.function, name);
+    return reject(this, MESSAGES.method, name);
+  },
+  Primary_function_reject(_fn) {
+    return reject(this, MESSAGES.functionExpression);
   },
   PropDef_short(name) {
     return mk('Property', this, { key: name.sourceString, value: mk('Identifier', name, { name: name.sourceString }), shorthand: true });
   },
-  RejectFunction(_async, _kw, _star, _name, _lp, _ps, _comma, _rp, _ret, _body) {
-    return reject(this, MESSAGES.function);
-  },
+
   RejectClass(kw, _name, _extends, _base, _body) {
     return reject(this, MESSAGES.class, kw);
   },

@@ -10,6 +10,7 @@
  *   GET  /instances?workflow=&status=&limit=&cursor=   newest first, paginated
  *   POST /instances/{id}/signals/{name} body = payload (any JSON) → 200 with the instance, applied here
  *   POST /instances/{id}/cancel        body {} or { "reason": "…" } → 200 with the cancelled instance
+ *   GET  /schedules                    the engine's schedules (cdk addSchedule): workflow, cron or rate, time zone, next firing
  *   POST /instances/{id}/redrive       body none or {}, header Idempotency-Key optional → 200 running again | 409 refused
  *   GET  /definitions/{hash}           the workflow text an instance runs (for the viewer's graph and source)
  *
@@ -46,6 +47,7 @@ import {
   startRequest,
 } from './http.ts';
 import { instanceView } from './view.ts';
+import { checkSchedule, isoSeconds, nextFiring, type Schedule } from '../runtime/schedules.ts';
 
 import { log, logAdvance, logWorkflowLines, runtime } from './wiring.ts';
 import { workflows, type WorkflowSource } from './workflows.ts';
@@ -54,6 +56,8 @@ import { workflows, type WorkflowSource } from './workflows.ts';
 export interface ApiServices {
   deps: RuntimeDeps;
   workflows: () => Map<string, WorkflowSource>;
+  /** The engine's schedules (CURRANT_SCHEDULES), without their inputs; none when absent. */
+  schedules?: () => Schedule[];
 }
 
 export async function handle(services: ApiServices, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
@@ -92,7 +96,21 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       if (result.duplicate && isFinal(result.instance.status)) {
         throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is ${result.instance.status}`);
       }
+      // A timer due before the signal arrived (its wait's timeout) fired first and ended the
+      // instance: saved, but the signal itself was not delivered (runtime/core.ts, event order).
+      if (!result.duplicate && result.undelivered !== undefined) {
+        throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is ${result.instance.status}: ${result.undelivered}`);
+      }
       return json(200, { ...instanceView(result.instance), signal: name, signalId, duplicate: result.duplicate });
+    }
+    case 'listSchedules': {
+      // Instances of a schedule are `<name>@<firing time>`; the workflow's listing shows them.
+      const now = deps.clock.now();
+      const items = (services.schedules?.() ?? []).map((s) => {
+        const next = s.cron !== undefined ? nextFiring(s, now) : undefined; // a rate counts from the schedule's creation on AWS
+        return { name: s.name, workflow: s.workflow, ...(s.cron !== undefined ? { cron: s.cron, timeZone: s.timeZone } : { rate: s.rate }), nextFiring: next ? isoSeconds(next) : null };
+      });
+      return json(200, { items });
     }
     case 'cancel': {
       const id = instanceId(r.params.id);
@@ -139,7 +157,22 @@ export function createApiHandler(services: () => ApiServices) {
     .use(httpJsonBodyParser({ disableContentTypeError: true }));
 }
 
+let declared: Schedule[] | undefined;
+
+/** The schedules the construct declared, from CURRANT_SCHEDULES (a JSON array of declarations without inputs). */
+export function schedulesFromEnv(env: Record<string, string | undefined>): Schedule[] {
+  const raw = env.CURRANT_SCHEDULES;
+  if (!raw) return [];
+  const parsed: unknown = JSON.parse(raw);
+  if (!Array.isArray(parsed)) throw new Error('CURRANT_SCHEDULES must be a JSON array');
+  return parsed.map((spec) => {
+    const r = checkSchedule(spec);
+    if (!r.ok) throw new Error(`CURRANT_SCHEDULES: ${r.problems.join('; ')}`);
+    return r.schedule;
+  });
+}
+
 export const handler = createApiHandler(() => {
   const rt = runtime();
-  return { deps: rt.deps, workflows };
+  return { deps: rt.deps, workflows, schedules: () => (declared ??= schedulesFromEnv(process.env)) };
 });

@@ -59,6 +59,7 @@ export type Route =
   | { op: 'get'; params: { id: string } }
   | { op: 'signal'; params: { id: string; name: string } }
   | { op: 'cancel'; params: { id: string } }
+  | { op: 'listSchedules'; params: Record<string, never> }
   | { op: 'redrive'; params: { id: string } }
   | { op: 'definition'; params: { hash: string } };
 
@@ -69,6 +70,7 @@ const ROUTES: { method: string; pattern: RegExp; make: (m: string[]) => Route }[
   { method: 'GET', pattern: /^\/instances\/([^/]+)$/, make: (m) => ({ op: 'get', params: { id: m[0]! } }) },
   { method: 'POST', pattern: /^\/instances\/([^/]+)\/signals\/([^/]+)$/, make: (m) => ({ op: 'signal', params: { id: m[0]!, name: m[1]! } }) },
   { method: 'POST', pattern: /^\/instances\/([^/]+)\/cancel$/, make: (m) => ({ op: 'cancel', params: { id: m[0]! } }) },
+  { method: 'GET', pattern: /^\/schedules$/, make: () => ({ op: 'listSchedules', params: {} }) },
   { method: 'POST', pattern: /^\/instances\/([^/]+)\/redrive$/, make: (m) => ({ op: 'redrive', params: { id: m[0]! } }) },
   { method: 'GET', pattern: /^\/definitions\/([^/]+)$/, make: (m) => ({ op: 'definition', params: { hash: m[0]! } }) },
 ];

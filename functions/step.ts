@@ -17,9 +17,12 @@
  * - concurrent delivery (fan-in): the conditional save fails for all but one writer; the driver
  *   reloads and re-applies (MAX_CONFLICT_RETRIES), then the record goes back to SQS.
  * - records of one instance in one batch run one after the other; different instances in parallel.
- * - timers travel as one wake-up message per instance (adapters/aws/wake.ts, `processWake`): an
- *   early one (SQS delays stop at 15 minutes) is sent on with the time left — a sleep of a year is
- *   ~35,000 hops; a stale one is dropped; the current one fires the due timers and re-arms.
+ * - timers travel as one wake-up message per instance (adapters/aws/wake.ts, `processWake`): a
+ *   stale one is dropped; the current one fires the due timers and re-arms — by a message when the
+ *   next timer is due within 15 minutes, else parked in the byPark index for the reconciler's sweep
+ *   (no hops: a 30-day sleep is one message). An early one (clock skew) is sent on with the time left
+ *   if that is within 15 minutes; one with longer to go (an older version's hop, or a copy of one)
+ *   is parked and dropped, so copies die instead of hopping.
  * - crash between any two calls: state is saved before anything is sent; the redelivered event
  *   (or wake-up) resends what is outstanding.
  * - the workflow's `console.log` lines of each saved transition are written as JSON log lines with
@@ -30,7 +33,7 @@ import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { advance, advanceBatch, eventIds, InstanceNotFoundError, isFinal, pendingCommands, VersionConflictError, type AdvanceResult, type RuntimeDeps, type RuntimeEvent } from '../runtime/index.ts';
 import { parseEventMessage, type EventSource, type WakeMessage } from '../adapters/aws/messages.ts';
-import { dueTimers, earliestFireAt, newWakeId, type AwsInstance, type Wake, type WakePort } from '../adapters/aws/wake.ts';
+import { dueTimers, earliestFireAt, newWake, newWakeId, parks, type AwsInstance, type Wake, type WakePort } from '../adapters/aws/wake.ts';
 import { currentMetrics, log, logAdvance, newMetrics, runtime } from './wiring.ts';
 
 /** A message that can never be processed (bad JSON, unknown type): fail it so it ends in the DLQ. */
@@ -45,7 +48,7 @@ export type RecordOutcome =
   | { outcome: 'applied'; instanceId: string; event: string; version: number; status: string; commands: number }
   | { outcome: 'duplicate'; instanceId: string; event: string; reason: string; resent: number }
   | { outcome: 'unknown-instance'; instanceId: string; event: string }
-  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'stale' | 'rearmed'; fired: number; repair?: true }
+  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'parked' | 'stale' | 'rearmed'; fired: number; repair?: true }
   | Refused;
 
 /** The step function's dependencies: the runtime's, plus the wake-up port (adapters/aws/wake.ts). */
@@ -138,10 +141,13 @@ function outcomeOf(instanceId: string, event: RuntimeEvent, r: AdvanceResult): R
 
 /**
  * An instance's wake-up (adapters/aws/wake.ts): not due yet → sent again with the time left (no
- * read); stale (another wake-up replaced it, or the instance finished) → dropped; else the due
- * timers are fired one by one through the runtime (`advance`, which decides what each means), then
- * the wake-up is re-armed for the earliest timer left: the message first, then the conditional
- * write — a crash between the two leaves a message that arrives stale, and SQS redelivers this one.
+ * read) when that is within SQS's 15-minute delay, else parked (one conditional write: the stored
+ * wake-up must be this one and not parked yet) and dropped, so a hopping copy dies here; stale
+ * (another wake-up replaced it, or the instance finished) → dropped; else the due timers are fired
+ * one by one through the runtime (`advance`, which decides what each means), then the wake-up is
+ * re-armed for the earliest timer left: parked when it is more than 15 minutes away (the
+ * conditional write alone), else the message first, then the conditional write — a crash between
+ * the two leaves a message that arrives stale, and SQS redelivers this one.
  *
  * Crash repair: a timer fired here is gone from the instance once saved, so if an earlier delivery
  * of this (still current) wake-up died between such a save and its sends, nothing would name that
@@ -155,14 +161,23 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
   const base = { outcome: 'wake' as const, instanceId: msg.instanceId, event: `wake:${msg.wakeId}`, ...(msg.repair ? { repair: true as const } : {}) };
   const nowMs = deps.clock.now().getTime();
   if (Date.parse(msg.at) - nowMs > WAKE_EARLY_TOLERANCE_MS) {
-    await sender.sendWake(msg.instanceId, { id: msg.wakeId, at: msg.at });
-    return { ...base, result: 'early', fired: 0 };
+    const wake: Wake = { id: msg.wakeId, at: msg.at };
+    if (!parks(msg.at, nowMs)) {
+      await sender.sendWake(msg.instanceId, wake);
+      return { ...base, result: 'early', fired: 0 };
+    }
+    // Too far ahead for one SQS delay: park it for the sweep rather than hop. Only the stored,
+    // unparked wake-up parks; a stale message or a copy of a parked one is dropped here.
+    return { ...base, result: (await store.park(msg.instanceId, wake)) ? 'parked' : 'stale', fired: 0 };
   }
   let fired = 0;
   // A redelivery, or a repair sent by the reconciler: outstanding work may have been lost too.
   let repaired = (info.receiveCount ?? 1) <= 1 && !msg.repair;
+  // The instance as the last firing saved (or found) it: the next round needs no read of its own.
+  let known: AwsInstance | undefined;
   for (let round = 0; round < MAX_WAKE_ROUNDS; round++) {
-    const instance = (await deps.store.load(msg.instanceId)) as AwsInstance | undefined;
+    const instance = known ?? ((await deps.store.load(msg.instanceId)) as AwsInstance | undefined);
+    known = undefined;
     if (!instance) return { outcome: 'unknown-instance', instanceId: msg.instanceId, event: base.event };
     if (isFinal(instance.status) || instance.wake?.id !== msg.wakeId) return { ...base, result: 'stale', fired };
     if (!repaired) {
@@ -174,14 +189,14 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
     if (due.length > 0) {
       // The saves these make keep this wake-up (it is not later than any timer), so the re-arm below sees it.
       for (const timerId of due) {
-        logAdvance(await advance(deps, msg.instanceId, { type: 'timerFired', id: eventIds.timer(timerId), timerId }));
+        known = logAdvance(await advance(deps, msg.instanceId, { type: 'timerFired', id: eventIds.timer(timerId), timerId })).instance as AwsInstance;
         fired++;
       }
       continue;
     }
     const at = earliestFireAt(instance.timers);
-    const next: Wake | undefined = at === undefined ? undefined : { id: newWakeId(), at };
-    if (next) await sender.sendWake(msg.instanceId, next);
+    const next: Wake | undefined = at === undefined ? undefined : newWake(newWakeId(), at, deps.clock.now().getTime());
+    if (next && !next.parked) await sender.sendWake(msg.instanceId, next);
     try {
       await store.setWake(instance, instance.version, next);
     } catch (e) {
@@ -265,8 +280,11 @@ function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
     // An embedded-metric-format line: CloudWatch counts RefusedMessages without a PutMetricData call.
     const emf = { _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'currant', Dimensions: [[]], Metrics: [{ Name: 'RefusedMessages', Unit: 'Count' }] }] }, RefusedMessages: 1 };
     log('warn', 'message refused and dropped (wrong queue for its type, or a task result without its attempt token)', { messageId: record.messageId, ...out, ...emf });
-  } else if (out.outcome === 'wake' && out.repair && out.result !== 'early') {
-    log('warn', out.result === 'stale' ? 'repair wake-up not needed (the instance had moved on)' : 'instance repaired: the reconciler re-sent its lost wake-up', { messageId: record.messageId, ...out });
+  } else if (out.outcome === 'wake' && out.repair && out.result !== 'early' && out.result !== 'parked') {
+    // A repair that fired timers repaired the instance, even if it then found it moved on (finished
+    // by what those timers started) before it could re-arm.
+    const needed = out.result !== 'stale' || out.fired > 0;
+    log('warn', needed ? 'instance repaired: the reconciler re-sent its lost wake-up' : 'repair wake-up not needed (the instance had moved on)', { messageId: record.messageId, ...out });
   } else if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', { messageId: record.messageId, ...out });
   else if (out.outcome === 'duplicate' || (out.outcome === 'wake' && out.result === 'stale')) log('info', 'duplicate event', { messageId: record.messageId, ...out });
   return out;

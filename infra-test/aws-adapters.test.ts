@@ -8,10 +8,10 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
-import { ATTR } from '../adapters/aws/schema.ts';
+import { ATTR, dueShard } from '../adapters/aws/schema.ts';
 import { createTable } from './aws-setup.ts';
 import { DynamoStore } from '../adapters/aws/store.ts';
-import type { AwsInstance } from '../adapters/aws/wake.ts';
+import { wakePlans, type AwsInstance } from '../adapters/aws/wake.ts';
 import { InputError, VersionConflictError, type DispatchCommand } from '../runtime/index.ts';
 import { fakeInstance, storeContract } from '../test/runtime/store-contract.ts';
 import { REGION, startEmulator, type Emulator } from './emulator.ts';
@@ -136,6 +136,72 @@ describe('DynamoStore on DynamoDB', () => {
       after = await s.overdueWakes('2026-01-01T00:10:00.000Z', 100);
     }
     expect(ids(after)).toEqual(ids(before).filter((id) => id !== 'd3'));
+  });
+
+  it('parks a wake-up due beyond 15 minutes in byPark (no message), pages a shard after a mark, claims marks once; finishing leaves the index', async () => {
+    const name = `currant-test-${++tables}`;
+    await createTable(ddb, name);
+    const now = Date.parse('2026-01-01T00:00:00.000Z');
+    const s = new DynamoStore(ddb, name, { nowMs: () => now });
+    const timer = (fireAt: string) => ({ fireAt, purpose: 'sleep' as const, producedBy: 'start' });
+    const raw = async (id: string) => (await ddb.send(new GetItemCommand({ TableName: name, Key: { id: { S: id } }, ConsistentRead: true }))).Item!;
+    // A 30-day sleep and a 10-minute one: the first is parked, the second goes as a message.
+    const far = fakeInstance('far', { status: 'waiting', timers: { s: timer('2026-01-31T00:00:00.000Z') } }) as AwsInstance;
+    const near = fakeInstance('near', { status: 'waiting', timers: { s: timer('2026-01-01T00:10:00.000Z') } }) as AwsInstance;
+    await s.create(far);
+    await s.create(near);
+    expect(far.wake).toEqual({ id: expect.any(String), at: '2026-01-31T00:00:00.000Z', parked: true });
+    expect(wakePlans.get(far)).toEqual({ send: false });
+    expect(wakePlans.get(near)).toEqual({ send: true });
+    expect((await raw('far'))[ATTR.parkAt]).toEqual({ S: '2026-01-31T00:00:00.000Z#far' });
+    expect((await raw('near'))[ATTR.parkAt]).toBeUndefined();
+    expect((await s.load('far'))!.wake).toEqual(far.wake);
+    // The sweep's question, per shard, after a mark, up to a horizon (the index is eventually consistent).
+    const shard = Number(dueShard('far'));
+    const page = async (after: string | undefined, before: string, want: number) => {
+      let got: Awaited<ReturnType<DynamoStore['parkedWakes']>> = [];
+      for (let k = 0; k < 30; k++) {
+        got = await s.parkedWakes(shard, after, before, 100);
+        if (got.length === want) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return got;
+    };
+    expect(await page(undefined, '2026-01-30T23:46:00.000Z', 0)).toEqual([]);
+    const found = await page(undefined, '2026-01-31T00:00:01.000Z', 1);
+    expect(found).toEqual([{ instanceId: 'far', wake: far.wake, key: '2026-01-31T00:00:00.000Z#far' }]);
+    expect(await s.parkedWakes(shard, found[0]!.key, '2026-02-01T00:00:00.000Z', 100)).toEqual([]); // after its own key: nothing
+    expect(await s.parkedWakes(shard, '2026-01-31T00:00:00.000Z', '2026-02-01T00:00:00.000Z', 100)).toHaveLength(1); // after a bare time: it
+    expect(await s.parkedWakes(shard, '2026-03-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', 100)).toEqual([]); // a mark past the horizon
+    // Marks: one small item; a claim moves a mark only from its current value.
+    expect(await s.sweepMarks()).toEqual(Array.from({ length: 8 }, () => undefined));
+    expect(await s.claimSweep(shard, undefined, found[0]!.key)).toBe(true);
+    expect(await s.claimSweep(shard, undefined, found[0]!.key)).toBe(false); // an overlapping run
+    expect(await s.claimSweep(shard, 'not the mark', 'x')).toBe(false);
+    expect((await s.sweepMarks())[shard]).toBe(found[0]!.key);
+    expect((await s.list({})).items.map((i) => i.id).sort()).toEqual(['far', 'near']); // the state item is not an instance
+    // Park (an old hop arriving early) only the stored, unparked wake-up, once; no version bump.
+    const n = (await s.load('near'))!;
+    expect(await s.park('near', { id: 'stale', at: n.wake!.at })).toBe(false);
+    expect(await s.park('near', n.wake!)).toBe(true);
+    expect(await s.park('near', n.wake!)).toBe(false);
+    expect((await raw('near'))[ATTR.parkAt]).toEqual({ S: `${n.wake!.at}#near` });
+    expect((await s.load('near'))!.version).toBe(1);
+    // A transition that replaces the parked wake-up with a near one sends it and leaves byPark.
+    const f2 = (await s.load('far'))!;
+    await s.save({ ...f2, version: 2, timers: { ...f2.timers, t: timer('2026-01-01T00:05:00.000Z') } }, 1);
+    expect((await raw('far'))[ATTR.parkAt]).toBeUndefined();
+    expect((await raw('far'))[ATTR.wakeAt]).toEqual({ S: '2026-01-01T00:05:00.000Z' });
+    // setWake parks a far re-arm; finishing removes everything.
+    const f3 = (await s.load('far'))!;
+    await s.setWake(f3, 2, { id: 'w-far', at: '2026-01-31T00:00:00.000Z', parked: true });
+    expect((await raw('far'))[ATTR.parkAt]).toEqual({ S: '2026-01-31T00:00:00.000Z#far' });
+    const f4 = (await s.load('far'))!;
+    expect(f4.wake).toEqual({ id: 'w-far', at: '2026-01-31T00:00:00.000Z', parked: true });
+    await s.save({ ...f4, version: 4, status: 'completed', timers: {} }, 3);
+    const done = await raw('far');
+    expect([done[ATTR.parkAt], done[ATTR.wakeId], done[ATTR.wakeAt]]).toEqual([undefined, undefined, undefined]);
+    expect(await page(undefined, '2026-12-31T00:00:00.000Z', 0)).toEqual([]);
   });
 
   it('pages a filtered listing past short index pages and refuses foreign cursors', async () => {

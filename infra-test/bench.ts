@@ -16,7 +16,12 @@
  *      (adapters/aws/wake.ts), counted as records of their own and spread over the awaits;
  *   3. the cost per million awaits from AWS's published us-east-1 prices (cited in the output), for
  *      a sequential instance (one record per Lambda invocation) and under load (batches of 10);
- *   4. with `--deployed`: the examples stack deployed with CURRANT_METRICS=1, polling and order run
+ *   4. long sleeps: CURRANT_BENCH_SLEEPERS (default 100) instances sleeping 1 hour, 1 day and 30 days,
+ *      on a clock the benchmark moves: parked, swept 3 s before due, fired by the step code; AWS calls
+ *      per sleep, and the dollars per million sleeping instances next to the previous design (a
+ *      wake-up re-sent every 15 minutes: hops measured as one early wake-up record) and a model of
+ *      EventBridge Scheduler one-time schedules;
+ *   5. with `--deployed`: the examples stack deployed with CURRANT_METRICS=1, polling and order run
  *      through the REST API, and the deployed step function's own per-record log lines summarised.
  *
  * Why in-process rather than timing the deployed Lambda: the comparison the target is about is
@@ -39,6 +44,7 @@ import { createEngine } from '../adapters/embedded/index.ts';
 import { encodeInstance, itemSize, readUnits, writeUnits } from '../adapters/aws/item.ts';
 import { startWorkflow, type Instance } from '../runtime/index.ts';
 import { processBody } from '../functions/step.ts';
+import { sweepParked } from '../functions/reconcile.ts';
 import { createRuntime, currentMetrics, newMetrics, type Metrics } from '../functions/wiring.ts';
 import { createTable } from './aws-setup.ts';
 import { CurrantApi } from './client.ts';
@@ -342,10 +348,184 @@ function costModel(r: Awaited<ReturnType<typeof sequentialAwaits>>, batch: numbe
 }
 
 // ---------------------------------------------------------------------------------------------
+// 4. Long sleeps: what a 1-hour, 1-day and 30-day sleep costs per million instances
+// ---------------------------------------------------------------------------------------------
+
+/** Instances per sleep length: enough that the sweep's pages and batches fill as they would under load. */
+const SLEEPERS = Number(process.env.CURRANT_BENCH_SLEEPERS ?? 100);
+const SLEEPS = [
+  { label: '1 hour', ms: 3_600_000 },
+  { label: '1 day', ms: 86_400_000 },
+  { label: '30 days', ms: 30 * 86_400_000 },
+];
+/** Price of one EventBridge Scheduler invocation (https://aws.amazon.com/eventbridge/pricing/ — $1.00 per million after 14 million free a month). */
+const SCHEDULER_INVOCATION = 1 / 1e6;
+/** Memory of the reconciler (cdk/functions.ts default). */
+const RECONCILE_GB = 0.5;
+/** Bytes DynamoDB bills for a byPark index entry: its keys, the projected wake id and the 100-byte index overhead. */
+const INDEX_ENTRY_BYTES = 200;
+
+interface SleepRun {
+  label: string;
+  ms: number;
+  instances: number;
+  /** AWS calls per sleeping instance, from its park to its firing (the sweep's per-run queries apart). */
+  callsPerSleep: Record<string, number>;
+  /** Step time per wake-up record (ms, median) and the sweep's time per wake-up. */
+  stepMs: number;
+  sweepMsPerWake: number;
+  /** Hops the previous design (a wake-up re-sent every 15 minutes) needs for this sleep. */
+  hops: number;
+}
+
+async function longSleeps(): Promise<{ runs: SleepRun[]; idleSweep: { calls: Record<string, number>; ms: number }; hop: { calls: Record<string, number>; ms: number } }> {
+  const emu = await startEmulator();
+  try {
+    Object.assign(process.env, emu.env);
+    const plain = { endpoint: emu.endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+    const ddb = new DynamoDBClient(plain);
+    const sqs = new SQSClient(plain);
+    const runs: SleepRun[] = [];
+    const source = 'workflow nap(ms: number): string { await sleep(ms)\n return "rested" }';
+    let idleSweep = { calls: {} as Record<string, number>, ms: 0 };
+    let hop = { calls: {} as Record<string, number>, ms: 0 };
+    for (const [k, sleep] of SLEEPS.entries()) {
+      const table = `currant-bench-sleep-${k}`;
+      await createTable(ddb, table);
+      const eventQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `currant-bench-sleep-${k}` }))).QueueUrl!;
+      const clock = { nowMs: Date.now(), now: () => new Date(clock.nowMs) };
+      const rt = createRuntime({ table, eventQueueUrl, resultQueueUrl: eventQueueUrl, taskQueueUrls: {}, metrics: true, reconcileGraceMs: 300_000 }, clock);
+      const t0 = clock.nowMs;
+      for (let n = 0; n < SLEEPERS; n++) await startWorkflow(rt.deps, { source, file: 'nap.workflow' }, { ms: sleep.ms }, { id: `nap-${k}-${n}` });
+      const perSleep = newMetrics();
+      // A sweep a minute later finds nothing due: the cost of a run, whatever is parked.
+      clock.nowMs = t0 + 60_000;
+      const idle = newMetrics();
+      const i0 = performance.now();
+      await currentMetrics.run(idle, () => sweepParked(rt.deps.wakes, { now: clock.now }));
+      if (k === 0) idleSweep = { calls: idle.calls, ms: performance.now() - i0 };
+      // 3 s before due (inside the 14-minute horizon): the sweep claims and sends them all.
+      clock.nowMs = t0 + sleep.ms - 3_000;
+      let sent = 0;
+      let sweepMs = 0;
+      let sweeps = 0;
+      for (let tries = 0; sent < SLEEPERS && tries < 50; tries++, sweeps++) {
+        const s0 = performance.now();
+        sent += (await currentMetrics.run(perSleep, () => sweepParked(rt.deps.wakes, { now: clock.now }))).sent;
+        sweepMs += performance.now() - s0;
+        if (sent < SLEEPERS) await new Promise((r) => setTimeout(r, 100)); // the index is eventually consistent
+      }
+      if (sent !== SLEEPERS) throw new Error(`the sweep sent ${sent} of ${SLEEPERS} wake-ups`);
+      // Each run's own reads (the marks, a query per shard) are the idle cost above, whatever it
+      // finds; keep only what the pages added (the claims and the sends).
+      for (const [kind, n] of Object.entries(idle.calls)) perSleep.calls[kind] = (perSleep.calls[kind] ?? 0) - sweeps * n;
+      // The step function: each wake-up when due.
+      const stepMs: number[] = [];
+      let fired = 0;
+      const deadline = Date.now() + 60_000;
+      while (fired < SLEEPERS) {
+        if (Date.now() > deadline) throw new Error(`only ${fired} of ${SLEEPERS} wake-ups arrived`);
+        const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: eventQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        for (const m of got.Messages ?? []) {
+          clock.nowMs = t0 + sleep.ms + 500;
+          const s0 = performance.now();
+          const out = await currentMetrics.run(perSleep, () => processBody(rt.deps, m.Body!, { source: 'events' }));
+          stepMs.push(performance.now() - s0);
+          if (out.outcome === 'wake' && out.fired === 1) fired++;
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: eventQueueUrl, ReceiptHandle: m.ReceiptHandle! }));
+        }
+      }
+      for (let n = 0; n < SLEEPERS; n++) {
+        const i = await rt.store.load(`nap-${k}-${n}`);
+        if (i?.status !== 'completed') throw new Error(`nap-${k}-${n} ended ${i?.status}`);
+      }
+      if (k === 0) {
+        // One hop of the previous design, measured: a wake-up arriving 10 minutes early is sent on.
+        const i = (await rt.store.load('nap-0-0'))!;
+        const h = newMetrics();
+        const h0 = performance.now();
+        await currentMetrics.run(h, () => processBody(rt.deps, JSON.stringify({ type: 'wake', instanceId: i.id, wakeId: 'hop', at: new Date(clock.nowMs + 600_000).toISOString() }), { source: 'events' }));
+        hop = { calls: h.calls, ms: performance.now() - h0 };
+      }
+      runs.push({
+        label: sleep.label,
+        ms: sleep.ms,
+        instances: SLEEPERS,
+        callsPerSleep: perAwait(perSleep.calls, SLEEPERS),
+        stepMs: median(stepMs),
+        sweepMsPerWake: sweepMs / SLEEPERS,
+        hops: Math.ceil(sleep.ms / 900_000) - 1,
+      });
+      rt.dynamodb.destroy();
+      rt.sqs.destroy();
+    }
+    ddb.destroy();
+    sqs.destroy();
+    return { runs, idleSweep, hop };
+  } finally {
+    await emu.stop();
+  }
+}
+
+interface SleepCost {
+  label: string;
+  /** Before: the wake-up re-sent every 15 minutes. */
+  hopping: number;
+  /** Now: parked, swept, sent once. */
+  parked: number;
+  /** The alternative not chosen: an EventBridge Scheduler one-time schedule per long timer (a model). */
+  scheduler: number;
+  hops: number;
+}
+
+/**
+ * Dollars per million instances sleeping once for each length. Both designs end with the same
+ * delivery of the due wake-up and the same firing save (measured: `stepMs`, the step's calls), so the
+ * difference is the hops against the park: index entry, the sweep's share, one batched send.
+ */
+function sleepCosts(r: Awaited<ReturnType<typeof longSleeps>>, batch: number) {
+  const rows: SleepCost[] = [];
+  const pollPerMsg = (2 * PRICES.sqsRequest) / batch; // the Lambda poller's receive + delete, in batches
+  const invokePerMsg = PRICES.lambdaRequest / batch;
+  for (const run of r.runs) {
+    const c = run.callsPerSleep;
+    // The firing, identical in every design: the delivery of the due wake-up and the step's work.
+    const fire =
+      pollPerMsg +
+      invokePerMsg +
+      (run.stepMs / 1000) * STEP_GB * PRICES.lambdaGbSecondArm +
+      (c.GetItem ?? 0) * PRICES.dynamoReadUnit +
+      1 * PRICES.dynamoWriteUnit; // the save that fires the sleep (a ≤ 1 KB item)
+    // Parked: the byPark entry written and removed (2 index write units), the sweep's claim (one
+    // small write per page), its queries' share, its SendMessageBatch share, and its run time.
+    const claims = (c.UpdateItem ?? 0) - 1; // UpdateItem calls beyond the firing save
+    const parked =
+      fire +
+      2 * PRICES.dynamoWriteUnit +
+      claims * PRICES.dynamoWriteUnit +
+      (INDEX_ENTRY_BYTES / 4096) * 0.5 * PRICES.dynamoReadUnit + // its share of a page read (eventually consistent)
+      ((c.SendMessageBatch ?? 0) + (c.SendMessage ?? 0)) * PRICES.sqsRequest +
+      (run.sweepMsPerWake / 1000) * RECONCILE_GB * PRICES.lambdaGbSecondArm;
+    // Hopping: every 15 minutes a send, a receive and a delete, an invocation and the hop's time.
+    const hopCost = PRICES.sqsRequest + pollPerMsg + invokePerMsg + (r.hop.ms / 1000) * STEP_GB * PRICES.lambdaGbSecondArm;
+    const hopping = fire + PRICES.sqsRequest + run.hops * hopCost;
+    // Scheduler: a one-time schedule (its API calls are not billed; invocations are), its send to
+    // the event queue, then the same delivery and firing.
+    const scheduler = fire + SCHEDULER_INVOCATION + PRICES.sqsRequest;
+    rows.push({ label: run.label, hopping: hopping * 1e6, parked: parked * 1e6, scheduler: scheduler * 1e6, hops: run.hops });
+  }
+  // The sweep's fixed cost: a run a minute, whatever is parked (43,200 runs a month).
+  const idle = r.idleSweep;
+  const perRun = PRICES.lambdaRequest + (idle.calls.GetItem ?? 0) * PRICES.dynamoReadUnit + (idle.calls.Query ?? 0) * 0.5 * PRICES.dynamoReadUnit + (Math.max(idle.ms, 1) / 1000) * RECONCILE_GB * PRICES.lambdaGbSecondArm;
+  return { batch, rows, sweepPerMonth: perRun * 43_200 };
+}
+// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const sizes = await exampleItemSizes();
   const run = await sequentialAwaits();
+  const sleeps = await longSleeps();
+  const sleepCost = [sleepCosts(sleeps, 1), sleepCosts(sleeps, 10)];
   const deployed = DEPLOYED ? await deployedCrossCheck() : undefined;
   const results = run.samples.filter((s) => s.kind === 'result');
   const others = run.samples.filter((s) => s.kind !== 'result');
@@ -369,6 +549,7 @@ async function main(): Promise<void> {
       ratio: stepMedian / rawMedian,
     },
     costs,
+    sleeps: { ...sleeps, costs: sleepCost },
     deployed,
     prices: PRICES,
     targets: { dollarsPerMillion: 4, ratio: 1.5 },
@@ -406,6 +587,18 @@ async function main(): Promise<void> {
     for (const l of c.lines) out.push(`| ${l.what} | ${f(l.perAwait, 4)} | ${f(l.dollarsPerMillion, 3)} |`);
     out.push(`| **total** | | **${f(c.total, 2)}** (target ≤ 4: ${c.total <= 4 ? 'MET' : 'NOT MET'}) |`);
   }
+  out.push('', `## long sleeps: ${SLEEPERS} instances per length on the emulator, clock skipped to the due time`, '');
+  out.push('Timers due more than 15 minutes ahead are parked in the byPark index (no message); the reconciler\'s sweep (every minute) claims those due within 14 minutes a page at a time and sends them in batches; the step fires them (adapters/aws/wake.ts).', '');
+  out.push('| sleep | AWS calls per sleeping instance (park → fired; the sweep\'s per-run reads apart) | step ms per wake-up | hops before (15-minute re-sends) |', '| --- | --- | --- | --- |');
+  for (const s of sleeps.runs) out.push(`| ${s.label} | ${JSON.stringify(Object.fromEntries(Object.entries(s.callsPerSleep).filter(([, v]) => v > 0).map(([k, v]) => [k, Math.round(v * 100) / 100])))} | ${f(s.stepMs)} | ${s.hops} |`);
+  out.push('', `one sweep run with nothing due: ${JSON.stringify(sleeps.idleSweep.calls)} in ${f(sleeps.idleSweep.ms)} ms; one hop of the previous design: ${JSON.stringify(sleeps.hop.calls)} in ${f(sleeps.hop.ms)} ms`);
+  for (const c of sleepCost) {
+    out.push('', `### $ per million instances sleeping once, ${c.batch === 1 ? 'one record per Lambda invocation' : `Lambda batches of ${c.batch}`}`, '');
+    out.push('| sleep | before: re-sent every 15 minutes | now: parked and swept | EventBridge Scheduler one-time schedule (model) |', '| --- | --- | --- | --- |');
+    for (const r of c.rows) out.push(`| ${r.label} | ${f(r.hopping, 2)} (${r.hops} hops) | ${f(r.parked, 2)} | ${f(r.scheduler, 2)} |`);
+    out.push('', `plus the sweep's fixed cost: $${f(c.sweepPerMonth, 3)} a month (a run a minute, whatever is parked).`);
+  }
+  out.push('', 'The firing itself (delivery of the due wake-up, the step\'s reads and the save that ends the sleep) is in every column. Scheduler is priced at $1.00 per million invocations (aws.amazon.com/eventbridge/pricing) plus its send to the event queue; it was not chosen (docs/operations.md, "Long timers").');
   out.push('', 'Prices (us-east-1, on-demand): Lambda $0.20 per 1M requests and $0.0000133334 per GB-s on arm64 (aws.amazon.com/lambda/pricing); DynamoDB $0.625 per 1M write request units and $0.125 per 1M read request units (aws.amazon.com/dynamodb/pricing/on-demand); SQS standard $0.40 per 1M requests (aws.amazon.com/sqs/pricing). Free tiers ignored; API Gateway is per start/query, not per await; idle long-polling of the pollers is a fixed monthly cost, not per await.');
   console.log(out.join('\n'));
 }

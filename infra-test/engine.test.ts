@@ -171,6 +171,9 @@ describe('currant on the emulator', () => {
       // The schedule runs every minute; the grace is 2 s after the 5 s timeout.
       const done = await api.waitForEnd(body.id, 100_000);
       expect(done).toMatchObject({ status: 'completed', result: 'expired: nobody answered in time' });
+      // The emulator writes a function's output when its invocation ends: the repairing step may
+      // still be re-arming (or the log line still on its way) after the instance has completed.
+      for (let k = 0; k < 100 && reconcilerRuns() === 0; k++) await new Promise((r) => setTimeout(r, 100));
       expect(reconcilerRuns()).toBeGreaterThan(0);
       const final = await storedInstance(body.id);
       expect(final.wake).toBeUndefined(); // finished: out of the byDue index

@@ -142,8 +142,76 @@ export function validateInput(program: Program, input: unknown): Record<string, 
 // Events
 // ---------------------------------------------------------------------------------------------
 
-/** Applies one event. Never throws for duplicates: they come back as `{ duplicate: true, resend }`. */
+/**
+ * Applies one event. Never throws for duplicates: they come back as `{ duplicate: true, resend }`.
+ *
+ * Event order follows time: a signal stamped `receivedAt` comes after every timer due by then, so
+ * those timers fire first, in the same transition (`applyAfterDueTimers`) — what a live engine would
+ * have done had it been running. A signal that arrives after its wait's timeout has passed thus
+ * loses to the timeout even when nothing fired that timeout in time (the engine was down).
+ */
 export function applyEvent(program: Program, instance: Instance, event: RuntimeEvent, opts: CoreOptions): Transition {
+  if (event.type === 'signal') {
+    const due = timersDueBefore(instance, event, opts.now().getTime());
+    if (due.length > 0) return applyAfterDueTimers(program, instance, event, due, opts);
+  }
+  return applyOne(program, instance, event, opts);
+}
+
+/**
+ * Pending timers due at or before the signal's arrival (its `receivedAt`, never later than now),
+ * earliest first. None for a finished instance or a signal id already seen (a redelivery changes
+ * nothing).
+ */
+function timersDueBefore(instance: Instance, event: Extract<RuntimeEvent, { type: 'signal' }>, nowMs: number): string[] {
+  if (isFinal(instance.status) || (instance.seenEvents ?? []).includes(event.id)) return [];
+  const stamped = event.receivedAt === undefined ? NaN : Date.parse(event.receivedAt);
+  const atMs = Number.isNaN(stamped) ? nowMs : Math.min(stamped, nowMs);
+  return Object.entries(instance.timers)
+    .filter(([, t]) => Date.parse(t.fireAt) <= atMs)
+    .sort(([ia, a], [ib, b]) => Date.parse(a.fireAt) - Date.parse(b.fireAt) || (ia < ib ? -1 : ia > ib ? 1 : 0))
+    .map(([id]) => id);
+}
+
+/**
+ * Fires `due` (timers that came due before the signal arrived) one after the other, then applies
+ * the signal, as one transition. When a timer ended the instance the signal is not delivered: the
+ * transition says so in `undelivered` and in a step, and the timers' work is kept.
+ */
+function applyAfterDueTimers(
+  program: Program,
+  instance: Instance,
+  event: Extract<RuntimeEvent, { type: 'signal' }>,
+  due: string[],
+  opts: CoreOptions,
+): Transition {
+  let current = instance;
+  const commands: DispatchCommand[] = [];
+  const steps: StepLog[] = [];
+  for (const timerId of due) {
+    if (isFinal(current.status)) break;
+    const t = applyOne(program, current, { type: 'timerFired', id: eventIds.timer(timerId), timerId }, opts);
+    if (t.duplicate) continue; // an earlier timer's transition cancelled it
+    current = t.instance;
+    commands.push(...t.commands);
+    steps.push(...t.steps);
+  }
+  if (isFinal(current.status)) {
+    const late: StepLog = {
+      at: opts.now().toISOString(),
+      kind: 'signal',
+      outcome: truncateText(`"${event.name}" not delivered: it arrived at ${event.receivedAt ?? 'now'}, after the instance ${current.status}`, MAX_STEP_OUTCOME),
+    };
+    steps.push(late);
+    const instanceAfter: Instance = { ...current, steps: boundSteps([...current.steps, late]) };
+    return { instance: instanceAfter, commands, steps, undelivered: `the instance ${current.status} before the signal arrived (a timer due earlier fired first)` };
+  }
+  const s = applyOne(program, current, event, opts);
+  if (s.duplicate) return { instance: current, commands, steps };
+  return { instance: s.instance, commands: [...commands, ...s.commands], steps: [...steps, ...s.steps] };
+}
+
+function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opts: CoreOptions): Transition {
   if (isFinal(instance.status)) {
     const resend: DispatchCommand[] =
       instance.finishedBy === event.id

@@ -80,7 +80,7 @@ export interface RuntimeDeps {
 }
 
 export type AdvanceResult =
-  | { duplicate: false; instance: Instance; commands: DispatchCommand[]; steps: StepLog[] }
+  | { duplicate: false; instance: Instance; commands: DispatchCommand[]; steps: StepLog[]; undelivered?: string }
   | { duplicate: true; reason: string; instance: Instance; resent: DispatchCommand[]; rejected?: 'token' };
 
 /** Applies one event to an instance. Throws `InstanceNotFoundError` for an unknown id. */
@@ -105,7 +105,9 @@ export async function advance(deps: RuntimeDeps, instanceId: string, event: Runt
     }
     deps.onTransition?.(t.instance, t.steps);
     await deps.dispatcher.dispatch(t.commands, t.instance);
-    return { duplicate: false, instance: t.instance, commands: t.commands, steps: t.steps };
+    const r: AdvanceResult = { duplicate: false, instance: t.instance, commands: t.commands, steps: t.steps };
+    if (t.undelivered !== undefined) r.undelivered = t.undelivered;
+    return r;
   }
 }
 
@@ -163,6 +165,12 @@ export async function advanceBatch(deps: RuntimeDeps, instanceId: string, events
 export interface StartOptions {
   /** Caller-chosen instance id; a fresh uuid when absent. */
   id?: string;
+  /**
+   * When the id exists (same workflow and input): resend what its first activation produced and is
+   * still outstanding (default true: a client retrying a start may be repairing a crash), or leave it
+   * alone (false: a schedule's firing that another worker already started and runs).
+   */
+  resendExisting?: boolean;
 }
 
 /**
@@ -193,7 +201,7 @@ export async function startWorkflow(
 
   const id = opts.id ?? deps.clock.uuid();
   const existing = opts.id !== undefined ? await deps.store.load(id) : undefined;
-  if (existing) return { instance: await again(deps, existing, workflow, input), created: false };
+  if (existing) return { instance: await again(deps, existing, workflow, input, opts.resendExisting ?? true), created: false };
 
   const t = startInstance(program, hash, input, { id, now: deps.clock.now, uuid: deps.clock.uuid, limits: deps.limits });
   try {
@@ -203,16 +211,16 @@ export async function startWorkflow(
     // Lost a race with a concurrent start of the same id.
     const other = await deps.store.load(id);
     if (!other) throw e;
-    return { instance: await again(deps, other, workflow, input), created: false };
+    return { instance: await again(deps, other, workflow, input, opts.resendExisting ?? true), created: false };
   }
   deps.onTransition?.(t.instance, t.steps);
   await deps.dispatcher.dispatch(t.commands, t.instance);
   return { instance: t.instance, created: true };
 }
 
-async function again(deps: RuntimeDeps, existing: Instance, workflow: string, input: unknown): Promise<Instance> {
+async function again(deps: RuntimeDeps, existing: Instance, workflow: string, input: unknown, resend: boolean): Promise<Instance> {
   const t = restartExisting(existing, workflow, input);
-  if (t.duplicate && t.resend.length > 0) await deps.dispatcher.dispatch(t.resend, existing);
+  if (resend && t.duplicate && t.resend.length > 0) await deps.dispatcher.dispatch(t.resend, existing);
   return existing;
 }
 
@@ -228,13 +236,16 @@ export async function signalInstance(
   payload: Value,
   signalId?: string,
 ): Promise<AdvanceResult> {
+  // Stamped once, where the signal is accepted (not at each conflict retry): timers due by then
+  // fire first (runtime/core.ts), so a late signal loses to its timeout whatever ran when.
+  const receivedAt = deps.clock.now().toISOString();
   const instance = await deps.store.load(instanceId);
   if (!instance) throw new InstanceNotFoundError(instanceId);
   // Why check here as well as in the interpreter: the interpreter drops a signal over the cap
   // (so no path can fail the instance), but a caller at the door should hear that it was refused.
   const door = admitSignal(instance.state, name, payload, deps.limits);
   if (!door.ok) throw new SignalRejectedError(instanceId, name, door.code, door.message);
-  return advance(deps, instanceId, { type: 'signal', id: signalId ?? `signal:${deps.clock.uuid()}`, name, payload });
+  return advance(deps, instanceId, { type: 'signal', id: signalId ?? `signal:${deps.clock.uuid()}`, name, payload, receivedAt });
 }
 
 /** Cancels an instance: outstanding timers are cancelled, late task results ignored. */

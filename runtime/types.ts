@@ -195,7 +195,18 @@ export type RuntimeEvent =
   | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; durationMs?: number; ok: true; result: Value }
   | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; durationMs?: number; ok: false; error: TaskError }
   | { type: 'timerFired'; id: string; timerId: string }
-  | { type: 'signal'; id: string; name: string; payload: Value }
+  | {
+      type: 'signal';
+      id: string;
+      name: string;
+      payload: Value;
+      /**
+       * When the party that accepted the signal received it (the API, the CLI, the embedded engine:
+       * `signalInstance` stamps it). Timers due by then fire before the signal is applied, so a
+       * signal later than its timeout loses even if the timeout was not fired in time. Absent: now.
+       */
+      receivedAt?: string;
+    }
   | { type: 'cancel'; id: string; reason?: string };
 
 export type TaskResultEvent = Extract<RuntimeEvent, { type: 'taskResult' }>;
@@ -212,7 +223,14 @@ export type DispatchCommand =
  * attempt's token): it resends nothing, and adapters count and log it.
  */
 export type Transition =
-  | { duplicate?: false; instance: Instance; commands: DispatchCommand[]; steps: StepLog[] }
+  | {
+      duplicate?: false;
+      instance: Instance;
+      commands: DispatchCommand[];
+      steps: StepLog[];
+      /** Set when a signal was not delivered although the transition applied (a timer due before it ended the instance): why. */
+      undelivered?: string;
+    }
   | { duplicate: true; reason: string; resend: DispatchCommand[]; rejected?: 'token' };
 
 /** Injected clock and id source. */

@@ -11,7 +11,7 @@
  *   is its own chunk, loaded when it runs). Packages in `dependencies` / `peerDependencies` stay
  *   imports (better-sqlite3 is native, tsx is a loader, aws-cdk-lib must be the app's own copy);
  *   everything else (ohm-js, commander, picocolors) is bundled: one file parses faster than forty.
- * - `dist/lambda/{step,api,reconcile}/index.js`: the engine's Lambda handlers, CommonJS with
+ * - `dist/lambda/{step,api,reconcile,schedule}/index.js`: the engine's Lambda handlers, CommonJS with
  *   everything bundled (cdk/bundling.ts), which `currant/cdk` deploys as they are.
  * - `dist/types/**.d.ts`: declarations from tsc (tsconfig.build.json), one per source module; the
  *   `exports` map of package.json points at the entries' ones.
@@ -47,6 +47,7 @@ export const LAMBDAS = {
   step: 'functions/step.ts',
   api: 'functions/api.ts',
   reconcile: 'functions/reconcile.ts',
+  schedule: 'functions/schedule.ts',
 } as const;
 
 // Lets CommonJS dependencies bundled into ESM call `require` (esbuild's shim throws without it).

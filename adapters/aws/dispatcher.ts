@@ -7,7 +7,8 @@
  *   sendTask      → the task's queue: a `currant.task.v1` message with `replyTo` = the result queue
  *                   and the attempt's `token`
  *   scheduleTimer → covered by the instance's one wake-up (wake.ts): sent only when the store's
- *                   save planned a new one, or again on a resend (a duplicate event); for an
+ *                   save planned a new one due within 15 minutes (a later one is parked for the
+ *                   reconciler's sweep), or again on a resend (a duplicate event); for an
  *                   instance without a wake-up (not saved by DynamoStore) a message per timer:
  *                   `{ type: 'timer', instanceId, timerId, fireAt }`. Delays are min(900 s, time
  *                   left); the step function sends early messages again until they are due
@@ -70,6 +71,17 @@ export class SqsDispatcher implements Dispatcher, WakeSender {
     await this.client.send(new SendMessageCommand({ QueueUrl: this.config.eventQueueUrl, MessageBody: body, DelaySeconds: delay }));
   }
 
+  /** Sends the sweep's page of wake-ups, ten to a SendMessageBatch call, each delayed until due. */
+  async sendWakes(wakes: { instanceId: string; wake: Wake }[]): Promise<void> {
+    const now = (this.config.nowMs ?? Date.now)();
+    const msgs = wakes.map(({ instanceId, wake }) => ({
+      queueUrl: this.config.eventQueueUrl,
+      body: JSON.stringify(wakeMessage(instanceId, wake)),
+      delaySeconds: delaySeconds(wake.at, now),
+    }));
+    if (msgs.length > 0) await this.sendAll(this.config.eventQueueUrl, msgs);
+  }
+
   private async sendAll(queueUrl: string, msgs: Outgoing[]): Promise<void> {
     if (msgs.length === 1) {
       const m = msgs[0]!;
@@ -112,7 +124,9 @@ export const RESEND_GRACE_SECONDS = 30;
  * Decides the timer mode for a dispatch from what the store noted on the instance object:
  * - saved just now by DynamoStore → its plan (send the new wake-up, or nothing: covered);
  * - not saved just now but carrying a wake-up (a duplicate's resend, a repeated start) → send the
- *   stored wake-up again if the commands name timers (a crash may have lost it; copies die stale);
+ *   stored wake-up again if the commands name timers (a crash may have lost it; copies die stale),
+ *   unless it is parked: then no message carries it and the byPark index still holds it, so there
+ *   is nothing to repair (sending it would only make a copy);
  * - no wake-up at all → a message per timer.
  */
 export function timerMode(commands: DispatchCommand[], instance: Instance | undefined): TimerMode {
@@ -124,6 +138,7 @@ export function timerMode(commands: DispatchCommand[], instance: Instance | unde
     return noted.send && inst.wake ? { kind: 'wake', instanceId: inst.id, send: inst.wake } : { kind: 'wake', instanceId: inst.id };
   }
   if (!inst.wake) return { kind: 'perTimer' };
+  if (inst.wake.parked) return { kind: 'wake', instanceId: inst.id };
   return commands.some((c) => c.type === 'scheduleTimer')
     ? { kind: 'wake', instanceId: inst.id, send: inst.wake, graceSeconds: RESEND_GRACE_SECONDS }
     : { kind: 'wake', instanceId: inst.id };

@@ -20,7 +20,7 @@ import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Definition, Instance, InstanceStatus } from '../../runtime/index.ts';
 import { ATTR, DEFINITION_PREFIX, dueShard } from './schema.ts';
-import type { AwsInstance, Wake } from './wake.ts';
+import { parkKey, type AwsInstance, type Wake } from './wake.ts';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -62,7 +62,9 @@ export function encodeDoc(doc: Doc): Item {
 
 /** The wake-up's attributes, with the `byDue` shard that indexes it (schema.ts). */
 export function encodeWake(id: string, w: Wake): Item {
-  return { [ATTR.wakeId]: { S: w.id }, [ATTR.wakeAt]: { S: w.at }, [ATTR.dueShard]: { S: dueShard(id) } };
+  const item: Item = { [ATTR.wakeId]: { S: w.id }, [ATTR.wakeAt]: { S: w.at }, [ATTR.dueShard]: { S: dueShard(id) } };
+  if (w.parked) item[ATTR.parkAt] = { S: parkKey(id, w.at) }; // in the byPark index until the wake-up changes
+  return item;
 }
 
 /** The document of an instance: everything but the top-level attributes and the wake-up. */
@@ -88,7 +90,7 @@ export function decodeInstance(item: Item): AwsInstance {
     version: Number(str(item, ATTR.version, 'N')),
     ...doc,
   };
-  if (wakeId !== undefined && wakeAt !== undefined) out.wake = { id: wakeId, at: wakeAt };
+  if (wakeId !== undefined && wakeAt !== undefined) out.wake = item[ATTR.parkAt]?.S !== undefined ? { id: wakeId, at: wakeAt, parked: true } : { id: wakeId, at: wakeAt };
   return out;
 }
 

@@ -102,7 +102,7 @@ export function wakeMessage(instanceId: string, wake: { id: string; at: string }
   return m;
 }
 
-/** SQS caps a message's delay at 15 minutes; longer timers are re-sent until due (step.ts). */
+/** SQS caps a message's delay at 15 minutes: wake-ups due later are parked for the reconciler's sweep (wake.ts). */
 export const MAX_DELAY_SECONDS = 900;
 
 /** Whole seconds to delay a timer message due at `fireAt`: 0…900, rounded up so it is never early by rounding. */

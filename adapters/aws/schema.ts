@@ -1,6 +1,6 @@
 /**
  * The DynamoDB table layout shared by the store (`store.ts`), the CDK construct (`cdk/`) and the
- * benchmark: one table, key `id`, three global secondary indexes for listing.
+ * benchmark: one table, key `id`, global secondary indexes for listing and for wake-ups.
  *
  * Takes nothing, gives plain data (no CDK import, so the Lambda bundle stays small):
  *
@@ -17,6 +17,11 @@
  * wake-up write) and sorted by `wakeAt`. The reconciler (functions/reconcile.ts) asks each shard
  * for wake-ups due before a cutoff: the instances whose wake-up message was lost. Its entries change
  * only when the wake-up does (not on every step), and a finished instance drops out of it.
+ *
+ * `byPark` is sparser still: only items whose wake-up is parked (`parkAt` = `<due>#<id>`: due more
+ * than 15 minutes ahead when planned, so no SQS message carries it, wake.ts). Same shards, sorted by
+ * `parkAt`; the reconciler's sweep reads each shard from its high-water mark (kept on the
+ * `SWEEP_STATE_ID` item) to its horizon. An entry leaves the index when its wake-up changes.
  */
 
 /** Attribute names on the items (one place, so the construct and the store cannot drift). */
@@ -37,8 +42,12 @@ export const ATTR = {
   /** The wake-up message in flight (wake.ts): its id and due time. */
   wakeId: 'wakeId',
   wakeAt: 'wakeAt',
-  /** Which `byDue` partition the instance's wake-up is indexed under (`dueShard(id)`). */
+  /** Which `byDue` (and `byPark`) partition the instance's wake-up is indexed under (`dueShard(id)`). */
   dueShard: 'dueShard',
+  /** Set (`<wakeAt>#<id>`, wake.ts `parkKey`) while the wake-up is parked: no message carries it, the sweep sends it. */
+  parkAt: 'parkAt',
+  /** On the sweep's state item (`SWEEP_STATE_ID`): the high-water mark of byPark shard N is `m<N>`. */
+  sweepMark: 'm',
   // definitions only
   hash: 'hash',
   /** The definition's workflow name (not `workflow`, so definitions stay out of `byWorkflow`). */
@@ -49,6 +58,9 @@ export const ATTR = {
 
 /** Prefix of definition items' ids (`def#sha256:…`); instance ids cannot contain `#`. */
 export const DEFINITION_PREFIX = 'def#';
+
+/** The sweep's state item: one small item holding each byPark shard's high-water mark. */
+export const SWEEP_STATE_ID = 'sweep#byPark';
 
 export interface IndexSpec {
   name: string;
@@ -73,6 +85,8 @@ export const TABLE = {
     { name: 'byCreated', partitionKey: ATTR.kind, sortKey: ATTR.createdAt, projection: 'KEYS_ONLY' },
     // the reconciler: wake-ups due before a cutoff, per shard (wakeId projected: it re-sends them as they are)
     { name: 'byDue', partitionKey: ATTR.dueShard, sortKey: ATTR.wakeAt, projection: 'INCLUDE', include: [ATTR.wakeId] },
+    // the sweep: parked wake-ups (no message in flight) due before a horizon, per shard
+    { name: 'byPark', partitionKey: ATTR.dueShard, sortKey: ATTR.parkAt, projection: 'INCLUDE', include: [ATTR.wakeId] },
   ] satisfies IndexSpec[],
 };
 

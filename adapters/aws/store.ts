@@ -48,8 +48,8 @@ import {
   itemSize,
   type Item,
 } from './item.ts';
-import { ATTR, DUE_SHARDS, dueShard } from './schema.ts';
-import { newWakeId, planWake, wakePlans, type AwsInstance, type Wake, type WakeStore } from './wake.ts';
+import { ATTR, DUE_SHARDS, dueShard, SWEEP_STATE_ID } from './schema.ts';
+import { newWakeId, parkKey, planWake, wakePlans, type AwsInstance, type ParkedWake, type Wake, type WakeStore } from './wake.ts';
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 100;
@@ -58,9 +58,11 @@ const MAX_QUERY_PAGES = 5;
 
 export interface DynamoStoreOptions {
   /** Told the billed size of every item written (benchmark and metrics). */
-  onWrite?: (op: 'create' | 'save' | 'putDefinition' | 'setWake', bytes: number) => void;
+  onWrite?: (op: 'create' | 'save' | 'putDefinition' | 'setWake' | 'park' | 'claimSweep', bytes: number) => void;
   /** Ids for new wake-ups (default `newWakeId`). */
   newId?: () => string;
+  /** The clock that decides whether a new wake-up is sent or parked (default Date.now). */
+  nowMs?: () => number;
 }
 
 export class DynamoStore implements Store, WakeStore {
@@ -92,7 +94,7 @@ export class DynamoStore implements Store, WakeStore {
 
   /** Creates the item (and plans the instance's first wake-up, see wake.ts). */
   async create(instance: AwsInstance): Promise<void> {
-    const plan = planWake(undefined, instance.timers, this.options.newId ?? newWakeId);
+    const plan = this.plan(undefined, instance);
     const item = encodeInstance(plan.wake ? { ...instance, wake: plan.wake } : instance);
     if (!(await this.putIfAbsent(item))) throw new InstanceConflictError(instance.id);
     if (plan.wake) instance.wake = plan.wake;
@@ -148,7 +150,7 @@ export class DynamoStore implements Store, WakeStore {
    */
   async save(instance: AwsInstance, expectedVersion: number): Promise<void> {
     const { id, version, status, updatedAt } = instance;
-    const plan = planWake(instance.wake, instance.timers, this.options.newId ?? newWakeId);
+    const plan = this.plan(instance.wake, instance);
     const docAttr = encodeDoc(instanceDoc(instance));
     const [docName, other] = ATTR.doc in docAttr ? [ATTR.doc, ATTR.docz] : [ATTR.docz, ATTR.doc];
     const names: Record<string, string> = {
@@ -169,13 +171,18 @@ export class DynamoStore implements Store, WakeStore {
     let remove = '#other';
     const final = isFinal(status);
     if (final) {
-      // A finished instance needs no wake-up: its item leaves the byDue index (the reconciler's).
-      remove += ', #wakeId, #wakeAt';
-      Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt });
-    } else if (plan.send && plan.wake) {
+      // A finished instance needs no wake-up: its item leaves the byDue and byPark indexes.
+      remove += ', #wakeId, #wakeAt, #parkAt';
+      Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#parkAt': ATTR.parkAt });
+    } else if (plan.changed && plan.wake) {
       set += ', #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard';
-      Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#dueShard': ATTR.dueShard });
+      Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#dueShard': ATTR.dueShard, '#parkAt': ATTR.parkAt });
       Object.assign(values, { ':wakeId': { S: plan.wake.id }, ':wakeAt': { S: plan.wake.at }, ':dueShard': { S: dueShard(id) } });
+      // Parked (due beyond SQS's 15-minute delay): in the byPark index, no message. Sent: out of it.
+      if (plan.wake.parked) {
+        set += ', #parkAt = :parkAt';
+        values[':parkAt'] = { S: parkKey(id, plan.wake.at) };
+      } else remove += ', #parkAt';
     }
     try {
       await this.client.send(
@@ -194,9 +201,14 @@ export class DynamoStore implements Store, WakeStore {
       throw e;
     }
     if (final) delete instance.wake;
-    else if (plan.send) instance.wake = plan.wake;
+    else if (plan.changed) instance.wake = plan.wake;
     wakePlans.set(instance, { send: !final && plan.send });
     this.options.onWrite?.('save', itemSize(encodeInstance(instance)));
+  }
+
+  /** The wake-up plan for a write of `instance` (wake.ts `planWake`), on this store's clock. */
+  private plan(current: Wake | undefined, instance: AwsInstance) {
+    return planWake(current, instance.timers, this.options.newId ?? newWakeId, (this.options.nowMs ?? Date.now)());
   }
 
   /**
@@ -206,13 +218,14 @@ export class DynamoStore implements Store, WakeStore {
    * that no longer exists.
    */
   async setWake(instance: AwsInstance, expectedVersion: number, wake: Wake | undefined): Promise<void> {
-    const names: Record<string, string> = { '#version': ATTR.version, '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt };
+    const names: Record<string, string> = { '#version': ATTR.version, '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#parkAt': ATTR.parkAt };
     const values: Record<string, AttributeValue> = { ':next': { N: String(expectedVersion + 1) }, ':expected': { N: String(expectedVersion) } };
-    let update = 'SET #version = :next REMOVE #wakeId, #wakeAt';
+    let update = 'SET #version = :next REMOVE #wakeId, #wakeAt, #parkAt';
     if (wake) {
-      update = 'SET #version = :next, #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard';
+      update = `SET #version = :next, #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard${wake.parked ? ', #parkAt = :parkAt' : ' REMOVE #parkAt'}`;
       Object.assign(names, { '#dueShard': ATTR.dueShard });
       Object.assign(values, { ':wakeId': { S: wake.id }, ':wakeAt': { S: wake.at }, ':dueShard': { S: dueShard(instance.id) } });
+      if (wake.parked) values[':parkAt'] = { S: parkKey(instance.id, wake.at) };
     }
     try {
       await this.client.send(
@@ -264,6 +277,101 @@ export class DynamoStore implements Store, WakeStore {
       } while (start && out.length < limit);
     }
     return out;
+  }
+
+  /**
+   * One page of a `byPark` shard (the sweep's question): keys after `after`, due before `beforeIso`,
+   * in key order. Eventually consistent like any index read; that is safe here because a wake-up is
+   * parked only when due more than 15 minutes ahead, while a sweep reads (and moves its mark) at most
+   * 14 minutes ahead: an entry is long in the index before any sweep reaches its key.
+   */
+  async parkedWakes(shard: number, after: string | undefined, beforeIso: string, limit: number): Promise<ParkedWake[]> {
+    // BETWEEN is inclusive: a space sorts below every character an id or an ISO time can hold, so
+    // `after + " "` is above `after` and below every key after it (wake.ts parkKey).
+    const lo = after === undefined ? '0' : `${after} `;
+    if (lo > beforeIso) return [];
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'byPark',
+        KeyConditionExpression: '#shard = :shard AND #key BETWEEN :lo AND :hi',
+        ExpressionAttributeNames: { '#shard': ATTR.dueShard, '#key': ATTR.parkAt },
+        ExpressionAttributeValues: { ':shard': { S: String(shard) }, ':lo': { S: lo }, ':hi': { S: beforeIso } },
+        Limit: limit,
+      }),
+    );
+    const out: ParkedWake[] = [];
+    for (const it of page.Items ?? []) {
+      const instanceId = it[ATTR.id]?.S;
+      const id = it[ATTR.wakeId]?.S;
+      const key = it[ATTR.parkAt]?.S;
+      const at = key?.slice(0, key.indexOf('#'));
+      if (instanceId && id && key && at) out.push({ instanceId, wake: { id, at, parked: true }, key });
+    }
+    return out;
+  }
+
+  /** Each byPark shard's high-water mark, from the sweep's state item (strongly consistent). */
+  async sweepMarks(): Promise<(string | undefined)[]> {
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [ATTR.id]: { S: SWEEP_STATE_ID } }, ConsistentRead: true }));
+    return Array.from({ length: DUE_SHARDS }, (_, k) => out.Item?.[`${ATTR.sweepMark}${k}`]?.S);
+  }
+
+  /**
+   * Claims a page for the sweep: moves shard `shard`'s mark from `from` to `to`, only if it is still
+   * `from`. One small item, so a claim costs one write unit however many wake-ups the page holds.
+   *
+   *   sweep A                              sweep B (an overlapping run)
+   *   read shard 3 after m3 → page P       read shard 3 after m3 → page P
+   *   claim m3: from → last key of P  ✓    claim m3: from → last key of P  ✗ → sends nothing
+   *   send P
+   */
+  async claimSweep(shard: number, from: string | undefined, to: string): Promise<boolean> {
+    const mark = `${ATTR.sweepMark}${shard}`;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { [ATTR.id]: { S: SWEEP_STATE_ID } },
+          UpdateExpression: 'SET #m = :to',
+          ConditionExpression: from === undefined ? 'attribute_not_exists(#m)' : '#m = :from',
+          ExpressionAttributeNames: { '#m': mark },
+          ExpressionAttributeValues: { ':to': { S: to }, ...(from === undefined ? {} : { ':from': { S: from } }) },
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
+    this.options.onWrite?.('claimSweep', 100);
+    return true;
+  }
+
+  /**
+   * Parks the stored wake-up if it is still `wake` and not parked yet (an older version's hop
+   * arriving early). No version bump: the wake-up itself does not change, only whether a message
+   * carries it. Rare by construction (only wake-ups sent before parking existed), so the write of the
+   * whole item it costs does not matter.
+   */
+  async park(instanceId: string, wake: Wake): Promise<boolean> {
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { [ATTR.id]: { S: instanceId } },
+          UpdateExpression: 'SET #parkAt = :key',
+          ConditionExpression: '#wakeId = :wakeId AND #wakeAt = :at AND attribute_not_exists(#parkAt)',
+          ExpressionAttributeNames: { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#parkAt': ATTR.parkAt },
+          ExpressionAttributeValues: { ':wakeId': { S: wake.id }, ':at': { S: wake.at }, ':key': { S: parkKey(instanceId, wake.at) } },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (out.Attributes) this.options.onWrite?.('park', itemSize(out.Attributes));
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
   }
 
   /** Newest first. With a workflow (and maybe a status), by `byWorkflow`; by status, `byStatus`; else `byCreated`. */

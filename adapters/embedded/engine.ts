@@ -74,6 +74,11 @@ export interface Engine {
   start(definition: { source: string; file: string }, input: unknown, opts?: { id?: string }): Promise<Instance>;
   /** Resolves with the instance once it is completed, failed or cancelled. */
   waitFor(id: string): Promise<Instance>;
+  /**
+   * Starts an instance unless the id exists; an existing one (same workflow and input) is left
+   * alone, nothing resent (a schedule's firing another worker started: that worker runs it).
+   */
+  startIfNew(definition: { source: string; file: string }, input: unknown, opts: { id: string }): Promise<{ instance: Instance; created: boolean }>;
   /** `start` then `waitFor`. */
   run(definition: { source: string; file: string }, input: unknown, opts?: { id?: string }): Promise<Instance>;
   /** Delivers a signal; `signalId` de-duplicates a repeated delivery. */
@@ -162,6 +167,12 @@ class EmbeddedEngine implements Engine {
     const id = o.id ?? this.deps.clock.uuid();
     await this.serial(id, () => startWorkflow(this.deps, definition, input, { id }), true);
     return this.get(id);
+  }
+
+  async startIfNew(definition: { source: string; file: string }, input: unknown, o: { id: string }): Promise<{ instance: Instance; created: boolean }> {
+    this.assertOpen();
+    const { created } = await this.serial(o.id, () => startWorkflow(this.deps, definition, input, { id: o.id, resendExisting: false }), true);
+    return { instance: await this.get(o.id), created };
   }
 
   waitFor(id: string): Promise<Instance> {

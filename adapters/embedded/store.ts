@@ -340,6 +340,16 @@ export class SqliteStore implements Store {
     return (this.stmts.overdue.all(beforeIso, limit) as { id: string }[]).map((r) => r.id);
   }
 
+  /**
+   * The greatest instance id that starts with `prefix` (a primary-key range read, not a scan): a
+   * schedule's newest firing, since its ids are `<name>@<UTC time>` and sort in time order.
+   */
+  lastIdWithPrefix(prefix: string): string | undefined {
+    // '~' sorts after every character an id may hold ([A-Za-z0-9._:@-]).
+    const row = this.db.prepare(`SELECT id FROM instances WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT 1`).get(prefix, `${prefix}~`) as { id: string } | undefined;
+    return row?.id;
+  }
+
   /** Counts by status (for status views and tests), of one workflow's instances when given. */
   counts(workflow?: string): Partial<Record<InstanceStatus, number>> {
     const rows = (

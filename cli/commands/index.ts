@@ -28,6 +28,7 @@ export const initCommand = lazy(() => import('./init.ts'), 'initCommand');
 export const listCommand = lazy(() => import('./list.ts'), 'listCommand');
 export const redriveCommand = lazy(() => import('./redrive.ts'), 'redriveCommand');
 export const runCommand = lazy(() => import('./run.ts'), 'runCommand');
+export const schedulesCommand = lazy(() => import('./schedules.ts'), 'schedulesCommand');
 export const signalCommand = lazy(() => import('./signal.ts'), 'signalCommand');
 export const statusCommand = lazy(() => import('./status.ts'), 'statusCommand');
 export const uiCommand = lazy(() => import('./ui.ts'), 'uiCommand');

@@ -25,6 +25,9 @@ export async function signalCommand(id: string, name: string, json: string | und
     if (!before) throw new InstanceNotFoundError(id);
     if (isFinal(before.status)) throw new CliError(EXIT.USAGE, `instance ${id} is already ${before.status}; signal not sent`);
     const r = await signalInstance(applyHere(store), id, name, payload, `signal:${randomUUID()}`);
+    // Its wait's timeout passed before now and nothing had fired it (no process was running): the
+    // timeout fired first and ended the instance, so the signal was not delivered.
+    if (!r.duplicate && r.undelivered !== undefined) throw new CliError(EXIT.USAGE, `instance ${id} is ${r.instance.status}: ${r.undelivered}; signal not delivered`);
     const out = output(process.stdout);
     out.line(`signal "${name}" sent to ${id} (now ${statusColor(r.instance.status, out)})`);
     if (!isFinal(r.instance.status)) noteWhoRunsIt(dbPath, id, opts.db, (await store.getDefinition(r.instance.definitionHash))?.file, r.instance.input);

@@ -1,5 +1,5 @@
 /**
- * `currant worker --tasks <module> [--db]`: keep every unfinished instance in a database moving
+ * `currant worker --tasks <module> [--db] [--schedules <file>]`: keep every unfinished instance in a database moving
  * (tasks re-sent, timers re-armed, due timers fired, signals and cancels from other processes
  * picked up) until Ctrl-C or SIGTERM, then shut down cleanly: stop polling, close the engine (no
  * new work starts; the database is closed after the current transitions), exit 0.
@@ -25,6 +25,9 @@ import { formatStep } from '../render.ts';
 import { loadTaskModules } from './run.ts';
 import { announce } from './presence.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
+import { ScheduleRunner, type FiringOutcome } from '../../adapters/embedded/schedules.ts';
+import { describeWhen, schedulesFromFile } from './schedules.ts';
+import type { Output } from '../io.ts';
 
 const POLL_MS = 500;
 /** How often to look for abandoned instances. */
@@ -32,9 +35,11 @@ const SWEEP_MS = 2_000;
 /** Instances repaired per sweep at most (the rest at the next sweep, 2 s later). */
 const SWEEP_LIMIT = 500;
 
-export async function workerCommand(opts: { tasks: string | string[]; python?: string; db?: string; takeoverAfter?: string }): Promise<ExitCode> {
+export async function workerCommand(opts: { tasks: string | string[]; python?: string; db?: string; takeoverAfter?: string; schedules?: string }): Promise<ExitCode> {
   const graceMs = Number(opts.takeoverAfter ?? 10_000);
   if (!Number.isInteger(graceMs) || graceMs < 0) throw new CliError(EXIT.USAGE, `--takeover-after must be a number of milliseconds, got '${opts.takeoverAfter}'`);
+  // Checked before anything runs: a schedules file with a problem is exit 2, every problem listed.
+  const schedules = opts.schedules === undefined ? [] : schedulesFromFile(opts.schedules);
   const loaded = await loadTaskModules(opts.tasks, undefined, opts.python);
   const out = output(process.stdout);
   const printed = new Set<string>();
@@ -87,9 +92,15 @@ export async function workerCommand(opts: { tasks: string | string[]; python?: s
     progress.line(`${out.c.dim(i.id)} worker: taking over (a timer is overdue, nobody else is running it)`, i.id);
   };
   const sweeper = setInterval(() => void sweep(engine, watch, graceMs, takeover).catch(() => {}), SWEEP_MS);
+  const runner = new ScheduleRunner(engine, schedules, { onFiring: (f) => progress.line(formatFiring(f, out), f.id) });
+  if (schedules.length > 0) {
+    progress.line(`worker: ${schedules.length} schedule${schedules.length === 1 ? '' : 's'}: ${schedules.map((l) => `${l.schedule.name} (${describeWhen(l.schedule)})`).join(', ')}`);
+    await runner.start();
+  }
   const signal = await stopped;
   progress.stop();
   out.line(`worker: ${signal}, shutting down`);
+  runner.stop();
   clearInterval(sweeper);
   watch.stop();
   await engine.close();
@@ -115,5 +126,17 @@ async function sweep(engine: Engine, watch: ExternalWatch, graceMs: number, onTa
     if (overdue.length === 0) continue;
     if (watch.add(instance)) onTakeover(instance);
     for (const [timerId] of overdue) engine.deliver(id, { type: 'timerFired', id: eventIds.timer(timerId), timerId });
+  }
+}
+
+/** One line per firing: started (and how many were missed), already started, or failed. */
+function formatFiring(f: FiringOutcome, out: Output): string {
+  switch (f.kind) {
+    case 'started':
+      return `schedule ${f.schedule}: started ${f.id}${f.missed && f.missed > 1 ? ` (the last of ${f.missed} firings missed while no worker ran)` : f.missed === 1 ? ' (missed while no worker ran)' : ''}`;
+    case 'exists':
+      return out.c.dim(`schedule ${f.schedule}: ${f.id} already started`);
+    case 'failed':
+      return out.c.red(`schedule ${f.schedule}: could not start ${f.id}: ${(f.error as Error)?.message ?? String(f.error)}`);
   }
 }

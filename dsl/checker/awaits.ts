@@ -8,7 +8,7 @@ import { isDurationError, parseDuration } from '../duration.ts';
 import { constantScalar } from '../constant.ts';
 import { globalFn } from './builtins.ts';
 import { taskCall, unknownCall } from './calls.ts';
-import { definitelyNot, isNumberLike, isStringLike, report, show, type Ctx } from './context.ts';
+import { awaitInFunction, definitelyNot, isNumberLike, isStringLike, report, show, type Ctx } from './context.ts';
 import { badPolicy } from './policies.ts';
 import { ANY, BOOLEAN, NULL, NUMBER, STRING, arrayOf, didYouMean, objectOf, union, type Type } from './types.ts';
 
@@ -29,6 +29,7 @@ function settled(value: Type): Type {
 /** `await X`: X must be one of the await shapes of dsl/README.md (CT015). */
 export function awaited(ctx: Ctx, aw: Await): Type {
   const t = aw.argument;
+  if (ctx.fn) awaitInFunction(ctx, aw.span, 'await');
   const shapes = 'await a task call, Promise.all([...]) / Promise.all(xs.map(task), { concurrency }), Promise.allSettled(…), sleep(d) or signal(name)';
   if (t.kind !== 'Call') {
     if (t.kind === 'Await') {
@@ -160,14 +161,22 @@ export function promiseCall(ctx: Ctx, c: Call, isSettled: boolean): Type {
     const items = ctx.expr(list.callee.object);
     let ret: Type = ANY;
     const arg = list.args[0];
-    if (list.args.length !== 1 || !arg || arg.kind !== 'Identifier') {
+    if (list.args.length === 1 && arg?.kind === 'ArrowFunction') {
+      report(ctx, 'CT015', arg.span, `${fn}(items.map(…)) takes the name of a task, not a function`, {
+        hint: `declare a task of one parameter and write ${fn}(items.map(task)); to shape its argument first: const args = items.map(x => …), then ${fn}(args.map(task))`,
+      });
+    } else if (list.args.length !== 1 || !arg || arg.kind !== 'Identifier') {
       // a task name among the arguments is not "a task used as a variable" here
       list.args.forEach((a) => (a.kind === 'Identifier' && ctx.tasks.has(a.name) ? undefined : ctx.expr(a)));
       report(ctx, 'CT015', list.span, `${fn}(items.map(task)) takes the name of a task, nothing else`, { hint });
     } else {
       const task = ctx.tasks.get(arg.name);
       if (!task) {
-        if (ctx.scope.lookup(arg.name).state === 'declared') {
+        if (ctx.scope.lookup(arg.name).state !== 'declared' && ctx.functions.has(arg.name)) {
+          report(ctx, 'CT015', arg.span, `'${arg.name}' is a function; ${fn}(items.map(…)) takes the name of a task`, {
+            hint: `compute the arguments first: const args = items.map(${arg.name}), then ${fn}(args.map(task))`,
+          });
+        } else if (ctx.scope.lookup(arg.name).state === 'declared') {
           report(ctx, 'CT015', arg.span, `'${arg.name}' is a variable; items.map takes the name of a task`, { hint });
         } else {
           const near = didYouMean(arg.name, ctx.tasks.keys());

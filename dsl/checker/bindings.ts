@@ -17,6 +17,7 @@ export function bind(ctx: Ctx, p: Pattern, t: Type, kind: 'const' | 'let'): void
         return;
       }
       ctx.scope.declare({ name: p.name, kind, type: t, span: p.span });
+      ctx.types?.set(p.id, t);
       return;
     }
     case 'ArrayPattern': {

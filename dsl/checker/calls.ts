@@ -1,19 +1,49 @@
 /**
- * Calls: of tasks (CT006, CT007, policies), of built-in functions and methods (CT006, CT007, CT008),
- * and of names that are neither (CT005, CT013); `xs.map(task)` outside a fan-out (CT015).
+ * Calls: of tasks (CT006, CT007, policies), of helper functions (CT006, CT007), of built-in
+ * functions and methods (CT006, CT007, CT008; array methods taking a callback go to callbacks.ts),
+ * and of names that are none of these (CT005, CT013); `xs.map(task)` outside a fan-out (CT015);
+ * a callback changing an outer array with a mutating method (CT052).
  */
 import type { Call, Expression, Member, Span } from '../ast.ts';
 import { arityProblem } from '../interpreter/builtins.ts';
 import { builtinType, methodOf, BUILTINS, type Builtin } from './builtins.ts';
-import { propertySpan, report, shortShow, show, type Ctx, type TaskInfo } from './context.ts';
+import { callbackCall } from './callbacks.ts';
+import { outerWrite, paramName, propertySpan, report, shortShow, show, type Ctx, type FnInfo, type TaskInfo } from './context.ts';
 import { policy } from './policies.ts';
 import { ANY, didYouMean, union, type Type } from './types.ts';
 
-/** Array methods people reach for that take functions; none exist here. */
-const FUNCTION_METHODS = new Set(['map', 'filter', 'forEach', 'reduce', 'find', 'findIndex', 'some', 'every', 'flatMap']);
+/**
+ * Array methods whose argument is searched for, not stored: it must be comparable with the
+ * elements, not assignable to them (`["a", "b"].includes(s)` with `s: string` is fine, a number is not).
+ */
+const SEARCHES = new Set(['includes', 'indexOf']);
 
 export function args(ctx: Ctx, args: Expression[]): Type[] {
+  // an arrow function here is not in a callback position: expr reports CT050
   return args.map((a) => ctx.expr(a));
+}
+
+/** `f(a, b)` of a top-level helper: arity (CT006) and argument types (CT007); gives its return type. */
+export function helperCall(ctx: Ctx, c: Call, f: FnInfo): Type {
+  const name = f.decl.name;
+  const n = f.params.length;
+  if (c.args.length < f.minArgs || c.args.length > n) {
+    const want = f.minArgs === n ? `${n}` : `${f.minArgs} to ${n}`;
+    report(ctx, 'CT006', c.span, `function '${name}' takes ${want} argument${want === '1' ? '' : 's'}, got ${c.args.length}`, {
+      hint: `declared as function ${name}(${f.decl.params.map((p, i) => paramName(ctx, p, i) + (p.optional ? '?' : '')).join(', ')})`,
+    });
+  }
+  c.args.forEach((a, i) => {
+    const t = ctx.expr(a);
+    const pt = f.params[i];
+    const pd = f.decl.params[i];
+    if (pt && pd && !ctx.env.assignable(t, pt)) {
+      const why = ctx.env.whyNot(t, pt);
+      report(ctx, 'CT007', a.span, `argument '${paramName(ctx, pd, i)}' of function '${name}' must be ${show(ctx, pt)}, got ${show(ctx, t)}${why ? `: ${why}` : ''}`);
+    }
+  });
+  if (c.policy) policy(ctx, c.policy, false);
+  return f.ret;
 }
 
 export function unknownCall(ctx: Ctx, c: Call, name: string, span: Span): Type {
@@ -66,18 +96,30 @@ export function builtinCall(ctx: Ctx, c: Call, b: Builtin, name: string, element
     if (!p) return;
     const pt = builtinType(p.type, element);
     const t = types[i]!;
-    if (!ctx.env.assignable(t, pt)) report(ctx, 'CT007', a.span, `argument '${p.name}' of ${name} must be ${show(ctx, pt)}, got ${show(ctx, t)}`);
+    if (SEARCHES.has(name) && p.type === 'T') {
+      if (!comparable(ctx, t, pt)) report(ctx, 'CT007', a.span, `argument '${p.name}' of ${name} can never equal an element: the elements are ${show(ctx, pt)}, got ${show(ctx, t)}`);
+    } else if (!ctx.env.assignable(t, pt)) report(ctx, 'CT007', a.span, `argument '${p.name}' of ${name} must be ${show(ctx, pt)}, got ${show(ctx, t)}`);
   });
   return builtinType(b.returns, element);
 }
 
+/** Can a value of type `a` equal one of type `b`? (`any` can; a string literal and string can.) */
+function comparable(ctx: Ctx, a: Type, b: Type): boolean {
+  if (ctx.env.isAny(a) || ctx.env.isAny(b)) return true;
+  const bm = ctx.env.members(b);
+  return ctx.env.members(a).some((x) => x.kind === 'null' || bm.some((y) => ctx.env.assignable(x, y) || ctx.env.assignable(y, x)));
+}
+
 export function methodCall(ctx: Ctx, c: Call, callee: Member, recv: Type): Type {
   const ms = ctx.env.members(recv).filter((m) => m.kind !== 'null' && m.kind !== 'void');
+  const name = callee.property;
   if (ms.length === 0 || ms.some((m) => m.kind === 'any')) {
+    // unknown receiver: a method taking a callback still checks the callback's body
+    const b = methodOf('array', name);
+    if (b?.callback && c.args.length > 0) return callbackCall(ctx, c, callee, b, ANY);
     args(ctx, c.args);
     return ANY;
   }
-  const name = callee.property;
   for (const m of ms) {
     if (m.kind === 'string' || (m.kind === 'literal' && typeof m.value === 'string')) {
       const b = methodOf('string', name);
@@ -85,6 +127,8 @@ export function methodCall(ctx: Ctx, c: Call, callee: Member, recv: Type): Type 
     } else if (m.kind === 'array' || m.kind === 'tuple') {
       const b = methodOf('array', name);
       const element = m.kind === 'array' ? m.element : m.elements.length ? union(m.elements) : ANY;
+      if (b?.mutates) outerWrite(ctx, callee.object, c.span, `${name}() changes`);
+      if (b?.callback && (c.args.length > 0 || !b.call)) return callbackCall(ctx, c, callee, b, element);
       if (b) return builtinCall(ctx, c, b, name, element);
     }
   }
@@ -97,14 +141,13 @@ export function methodCall(ctx: Ctx, c: Call, callee: Member, recv: Type): Type 
     });
     return ANY;
   }
-  args(ctx, c.args);
+  // an unknown method: arrow arguments are still checked, without calling them misplaced (CT050)
+  c.args.forEach((a) => (a.kind === 'ArrowFunction' ? ctx.arrow(a, a.params.map(() => ANY)) : ctx.expr(a)));
   const kinds = new Set(ms.map((m) => (m.kind === 'tuple' ? 'array' : m.kind === 'literal' ? typeof m.value : m.kind)));
   const candidates = [...(kinds.has('string') ? Object.keys(BUILTINS.string) : []), ...(kinds.has('array') ? Object.keys(BUILTINS.array) : [])];
   const near = didYouMean(name, candidates);
   let hint: string | undefined;
-  if (kinds.has('array') && FUNCTION_METHODS.has(name)) {
-    hint = name === 'map' ? 'to run a task for each item write await Promise.all(xs.map(task)); otherwise use a for…of loop' : `there are no callbacks: use a for…of loop instead of ${name}`;
-  } else if (!near && (kinds.has('object') || kinds.has('number') || kinds.has('boolean'))) {
+  if (!near && (kinds.has('object') || kinds.has('number') || kinds.has('boolean'))) {
     hint = 'values are plain data: only strings and arrays have methods';
   }
   report(ctx, 'CT008', span, `unknown method '${name}' of ${shortShow(ctx, recv)}${near ? ` (did you mean '${near}'?)` : ''}`, { hint });

@@ -1,19 +1,22 @@
 /**
- * Declarations: type aliases (CT018, CT019, CT022), tasks and parameters (CT019), and the workflow
- * itself — its parameters and body, and whether the body can end without the declared return (CT012).
+ * Declarations: type aliases (CT018, CT019, CT022), tasks and parameters (CT019), helper functions
+ * (functions.ts), and the workflow itself — its parameters and body, and whether the body can end
+ * without the declared return (CT012).
  */
 import type { Param, Program, Span, TypeNode } from '../ast.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { globalFn, isNamespace } from './builtins.ts';
 import { declaredNames } from './bindings.ts';
 import { report, show, type Ctx } from './context.ts';
+import { checkFunctions, declareFunctions, workflowNames } from './functions.ts';
+import { NO_FACTS } from './narrowing.ts';
 import { policy } from './policies.ts';
 import { Scope } from './scope.ts';
 import { needsValue, statements } from './statements.ts';
 import { ANY, TypeEnv, didYouMean, type Type } from './types.ts';
 
 /** A fresh context for `program`: its type aliases read (reporting duplicates and bad aliases). */
-export function createContext(program: Program, hooks: Pick<Ctx, 'expr' | 'call'>): Ctx {
+export function createContext(program: Program, hooks: Pick<Ctx, 'expr' | 'call' | 'arrow' | 'types'>): Ctx {
   const diags: Diagnostic[] = [];
   const sink = { diags };
   const aliases = new Map<string, { type: TypeNode; span: Span }>();
@@ -37,7 +40,20 @@ export function createContext(program: Program, hooks: Pick<Ctx, 'expr' | 'call'
       });
     }
   });
-  return { program, diags, env, tasks: new Map(), scope: new Scope(undefined), loops: [], returnType: undefined, ...hooks };
+  return {
+    program,
+    diags,
+    env,
+    tasks: new Map(),
+    scope: new Scope(undefined),
+    loops: [],
+    returnType: undefined,
+    flow: NO_FACTS,
+    fn: undefined,
+    functions: new Map(),
+    workflowNames: workflowNames({ program }),
+    ...hooks,
+  };
 }
 
 /** Checks the whole program; gives the diagnostics in the order found (check() sorts them). */
@@ -59,6 +75,9 @@ export function checkProgram(ctx: Ctx): Diagnostic[] {
     }
     ctx.tasks.set(t.name, { decl: t, params, ret });
   }
+
+  declareFunctions(ctx);
+  checkFunctions(ctx);
 
   // The parameters and the body's top-level declarations share one scope, as in JavaScript
   // (`workflow w(a) { const a = 1 }` is a redeclaration).

@@ -1,29 +1,42 @@
 /**
  * Expressions: literals, names (CT001, CT002), operators and their gradual types (CT007), `await`
  * inside a larger expression (CT009), and where a call goes when it is not directly awaited (to
- * calls.ts, or to awaits.ts for an await-only built-in called bare: CT021).
+ * calls.ts, or to awaits.ts for an await-only built-in called bare: CT021). Narrowing applies to
+ * names and property paths (narrowing.ts), and inside `&&`, `||` and `c ? a : b`. Functions used
+ * as values (CT050), and tasks or awaits inside a helper or callback (CT051), are reported here.
  */
 import { assertNever, type Call, type Expression, type Span } from '../ast.ts';
 import { constantScalar } from '../constant.ts';
 import { globalFn, isNamespace, namespaceFn, NAMESPACES } from './builtins.ts';
-import { args, builtinCall, methodCall, taskCall, unknownCall } from './calls.ts';
+import { args, builtinCall, helperCall, methodCall, taskCall, unknownCall } from './calls.ts';
 import { awaited, promiseCall, signalCall, sleepCall } from './awaits.ts';
-import { definitelyNot, isNumberLike, isStringLike, isStringLikeType, propertySpan, report, show, type Ctx } from './context.ts';
+import { awaitInFunction, definitelyNot, isNumberLike, isStringLike, isStringLikeType, propertySpan, report, show, type Ctx, type Facts } from './context.ts';
 import { badPolicy } from './policies.ts';
 import { index, member } from './properties.ts';
+import { assume, narrowedPath } from './narrowing.ts';
 import { ANY, BOOLEAN, NULL, NUMBER, STRING, arrayOf, didYouMean, union, type Type } from './types.ts';
 
 /** An expression in a position where `await` is allowed. */
 export function valueOf(ctx: Ctx, e: Expression): Type {
-  return e.kind === 'Await' ? awaited(ctx, e) : expr(ctx, e);
+  if (e.kind !== 'Await') return expr(ctx, e);
+  const t = awaited(ctx, e);
+  ctx.types?.set(e.id, t);
+  return t;
 }
 
+/** The type of `e` (reporting what is wrong in it); recorded by node id when a tool asked for types. */
 export function expr(ctx: Ctx, e: Expression): Type {
+  const t = typeOf(ctx, e);
+  ctx.types?.set(e.id, t);
+  return t;
+}
+
+function typeOf(ctx: Ctx, e: Expression): Type {
   switch (e.kind) {
     case 'NumberLiteral':
     case 'StringLiteral':
     case 'BooleanLiteral':
-      return { kind: 'literal', value: e.value };
+      return { kind: 'literal', value: e.value, fresh: true };
     case 'NullLiteral':
       return NULL;
     case 'TemplateLiteral':
@@ -68,10 +81,14 @@ export function expr(ctx: Ctx, e: Expression): Type {
     }
     case 'Identifier':
       return identifier(ctx, e.name, e.span);
-    case 'Member':
-      return member(ctx, e);
-    case 'Index':
-      return index(ctx, e);
+    case 'Member': {
+      const t = member(ctx, e);
+      return narrowedPath(ctx, e) ?? t;
+    }
+    case 'Index': {
+      const t = index(ctx, e);
+      return narrowedPath(ctx, e) ?? t;
+    }
     case 'Call':
       return call(ctx, e);
     case 'Unary': {
@@ -94,6 +111,9 @@ export function expr(ctx: Ctx, e: Expression): Type {
       const l = expr(ctx, e.left);
       const r = expr(ctx, e.right);
       switch (e.op) {
+        case 'in':
+          inOperator(ctx, l, r, e.left, e.right);
+          return BOOLEAN;
         case '+':
         case '-':
         case '*':
@@ -123,26 +143,52 @@ export function expr(ctx: Ctx, e: Expression): Type {
     }
     case 'Logical': {
       const l = expr(ctx, e.left);
-      const r = expr(ctx, e.right);
+      // the right side runs only when the left is truthy (&&), falsy (||) or null (??)
+      const r = e.op === '??' ? expr(ctx, e.right) : under(ctx, assume(ctx, e.left, e.op === '&&'), () => expr(ctx, e.right));
       if (e.op === '&&') return union([...ctx.env.members(l).filter(canBeFalsy), r]);
       return union([ctx.env.nonNull(l), r]);
     }
-    case 'Conditional':
+    case 'Conditional': {
       expr(ctx, e.test);
-      return union([expr(ctx, e.consequent), expr(ctx, e.alternate)]);
+      const a = under(ctx, assume(ctx, e.test, true), () => expr(ctx, e.consequent));
+      const b = under(ctx, assume(ctx, e.test, false), () => expr(ctx, e.alternate));
+      return union([a, b]);
+    }
     case 'Await':
-      report(ctx, 'CT009', e.span, 'await cannot be part of a larger expression', {
-        hint: 'await only as a statement, a declaration (const r = await …), an assignment or a return; use the variable afterwards',
-      });
+      if (!ctx.fn) {
+        report(ctx, 'CT009', e.span, 'await cannot be part of a larger expression', {
+          hint: 'await only as a statement, a declaration (const r = await …), an assignment or a return; use the variable afterwards',
+        });
+      }
       return awaited(ctx, e);
+    case 'ArrowFunction':
+      report(ctx, 'CT050', e.span, 'an arrow function can only be passed straight to an array method (map, filter, find, findIndex, some, every, reduce, flatMap, forEach, sort)', {
+        hint: 'to reuse it, declare a top-level function name(x) { … } and call it or pass its name; no function is ever stored in a variable, returned or passed to a task',
+      });
+      ctx.arrow(e, e.params.map(() => ANY));
+      return ANY;
     default:
       return assertNever(e, 'expression');
   }
 }
 
+/** Runs `f` with `facts` as what is known, then restores what was known before. */
+export function under<T>(ctx: Ctx, facts: Facts, f: () => T): T {
+  const saved = ctx.flow;
+  ctx.flow = facts;
+  try {
+    return f();
+  } finally {
+    ctx.flow = saved;
+  }
+}
+
 export function identifier(ctx: Ctx, name: string, span: Span): Type {
   const found = ctx.scope.lookup(name);
-  if (found.state === 'declared') return found.binding.type;
+  if (found.state === 'declared') {
+    const b = found.binding;
+    return (ctx.flow.size > 0 && b.uid !== undefined ? ctx.flow.get(String(b.uid)) : undefined) ?? b.type;
+  }
   if (found.state === 'later') {
     report(ctx, 'CT002', span, `'${name}' is used before its declaration`, { hint: `move the declaration of '${name}' above this line` });
     return ANY;
@@ -153,6 +199,18 @@ export function identifier(ctx: Ctx, name: string, span: Span): Type {
   }
   if (isNamespace(name) || globalFn(name)) {
     report(ctx, 'CT001', span, `'${name}' is a built-in and can only be called`, { hint: isNamespace(name) ? `use ${name}.fn(…)` : `call it: ${name}(…)` });
+    return ANY;
+  }
+  if (ctx.functions.has(name)) {
+    report(ctx, 'CT050', span, `'${name}' is a function: call it, ${name}(…), or pass it to an array method, xs.map(${name})`, {
+      hint: 'functions are not values: they are never stored in a variable, returned or passed to a task',
+    });
+    return ANY;
+  }
+  if (ctx.fn?.kind === 'helper' && ctx.workflowNames.has(name)) {
+    report(ctx, 'CT054', span, `${ctx.fn.name} cannot use the workflow's variable '${name}'`, {
+      hint: `pass it as an argument: a helper computes its result from its parameters only`,
+    });
     return ANY;
   }
   const near = didYouMean(name, ctx.scope.visible());
@@ -229,17 +287,24 @@ export function call(ctx: Ctx, c: Call): Type {
     const name = callee.name;
     const task = ctx.tasks.get(name);
     if (task && !globalFn(name)) {
-      report(ctx, 'CT021', c.span, `task '${name}' must be awaited`, { hint: `write await ${name}(…)` });
+      if (ctx.fn) taskInFunction(ctx, c, name);
+      else report(ctx, 'CT021', c.span, `task '${name}' must be awaited`, { hint: `write await ${name}(…)` });
       return taskCall(ctx, c, task);
     }
     if (c.policy) badPolicy(ctx, c);
     const local = ctx.scope.lookup(name);
     if (local.state === 'declared') {
-      report(ctx, 'CT005', callee.span, `'${name}' is a variable, not a task or function`, { hint: 'only declared tasks and built-in functions can be called' });
+      report(ctx, 'CT005', callee.span, `'${name}' is a variable, not a task or function`, { hint: 'only declared tasks, functions and built-ins can be called' });
       args(ctx, c.args);
       return ANY;
     }
+    const helper = ctx.functions.get(name);
+    if (helper) return helperCall(ctx, c, helper);
     const g = globalFn(name);
+    if (g?.awaitOnly && ctx.fn) {
+      awaitInFunction(ctx, c.span, `${name}(…)`);
+      return name === 'sleep' ? sleepCall(ctx, c) : signalCall(ctx, c);
+    }
     if (g?.awaitOnly) {
       report(ctx, 'CT021', c.span, `${name}(…) must be awaited`, { hint: `write await ${name}(…)` });
       return name === 'sleep' ? sleepCall(ctx, c) : signalCall(ctx, c);
@@ -262,7 +327,8 @@ export function call(ctx: Ctx, c: Call): Type {
         return ANY;
       }
       if (fn.awaitOnly) {
-        report(ctx, 'CT021', c.span, `${full}(…) must be awaited`, { hint: `write await ${full}(…)` });
+        if (ctx.fn) awaitInFunction(ctx, c.span, `${full}(…)`);
+        else report(ctx, 'CT021', c.span, `${full}(…) must be awaited`, { hint: `write await ${full}(…)` });
         return promiseCall(ctx, c, callee.property === 'allSettled');
       }
       return builtinCall(ctx, c, fn, full, ANY);
@@ -275,6 +341,26 @@ export function call(ctx: Ctx, c: Call): Type {
   report(ctx, 'CT005', c.span, 'only declared tasks and built-in functions can be called');
   args(ctx, c.args);
   return ANY;
+}
+
+/** CT051: a task called inside a helper or callback (it needs an await, which only the workflow has). */
+function taskInFunction(ctx: Ctx, c: Call, name: string): void {
+  report(ctx, 'CT051', c.span, `${ctx.fn!.name} cannot call task '${name}': tasks are awaited in the workflow itself`, {
+    hint: `compute the arguments here and await the task in the workflow; for one task per item: await Promise.all(items.map(${name}))`,
+  });
+}
+
+/** `key in obj`: a string or number key, an object on the right (CT007 when surely not). */
+function inOperator(ctx: Ctx, l: Type, r: Type, le: Expression, re: Expression): void {
+  if (definitelyNot(ctx, l, (m) => isStringLike(m) || isNumberLike(m))) {
+    report(ctx, 'CT007', le.span, `the key of 'in' must be a string or number, got ${show(ctx, l)}`);
+  }
+  if (definitelyNot(ctx, r, (m) => m.kind === 'object')) {
+    const arrayish = ctx.env.members(r).some((m) => m.kind === 'array' || m.kind === 'tuple');
+    report(ctx, 'CT007', re.span, `'in' needs an object on its right, got ${show(ctx, r)}`, {
+      hint: arrayish ? 'for an array use xs.includes(value) or compare an index with xs.length' : undefined,
+    });
+  }
 }
 
 function canBeFalsy(m: Type): boolean {

@@ -1,6 +1,7 @@
 /**
  * Control-flow facts read off the syntax alone (no scopes, no types, no diagnostics): constant-true
- * loop tests, and whether a loop body can await, break out or return.
+ * loop tests, whether a loop body can await, break out or return, and which variables a statement
+ * assigns (narrowing forgets those on entering a loop).
  */
 import { assertNever, type Expression, type Statement } from '../ast.ts';
 import { constantScalar } from '../constant.ts';
@@ -80,7 +81,57 @@ function hasAwait(e: Expression): boolean {
       return hasAwait(e.left) || hasAwait(e.right);
     case 'Conditional':
       return hasAwait(e.test) || hasAwait(e.consequent) || hasAwait(e.alternate);
+    case 'ArrowFunction':
+      return false; // a callback never awaits (CT051), and runs where it stands
     default:
       return assertNever(e, 'expression');
   }
+}
+
+/**
+ * The variables `s` may assign (the root name of every assignment and `++`/`--` target), outside
+ * arrow functions (which cannot assign what is around them).
+ */
+export function assignedNames(s: Statement, out = new Set<string>()): Set<string> {
+  const target = (e: Expression) => {
+    while (e.kind === 'Member' || e.kind === 'Index') e = e.object;
+    if (e.kind === 'Identifier') out.add(e.name);
+  };
+  switch (s.kind) {
+    case 'Assign':
+    case 'Update':
+      target(s.target);
+      break;
+    case 'Block':
+      for (const x of s.body) assignedNames(x, out);
+      break;
+    case 'If':
+      assignedNames(s.consequent, out);
+      if (s.alternate) assignedNames(s.alternate, out);
+      break;
+    case 'While':
+    case 'ForOf':
+      assignedNames(s.body, out);
+      break;
+    case 'For':
+      if (s.init) assignedNames(s.init, out);
+      if (s.update) assignedNames(s.update, out);
+      assignedNames(s.body, out);
+      break;
+    case 'Try':
+      assignedNames(s.block, out);
+      if (s.handler) assignedNames(s.handler, out);
+      if (s.finalizer) assignedNames(s.finalizer, out);
+      break;
+    case 'VarDecl':
+    case 'ExprStmt':
+    case 'Break':
+    case 'Continue':
+    case 'Return':
+    case 'Throw':
+      break;
+    default:
+      assertNever(s, 'statement');
+  }
+  return out;
 }

@@ -2,21 +2,24 @@
  * The checker: everything that can be found wrong in a parsed workflow before it runs.
  *
  * Takes a `Program` (dsl/ast.ts), gives every diagnostic in one pass, sorted by position (`check`);
- * and validates a run's input against the workflow's parameters (`checkInput`).
+ * the same plus the type of every expression and declared name (`analyze`, for editors: hover); and
+ * validates a run's input against the workflow's parameters (`checkInput`).
  *
  *   check(parse(src, 'order.workflow').program!)
  *   // => [{ code: 'CT005', message: "unknown task 'chargeCrad' (did you mean 'chargeCard'?)", … }]
+ *   analyze(program).typeOf(node.id)   // => '{ success: boolean, paymentId?: string }'
  *   checkInput(program, { orderId: 'o1', amount: '5' })
  *   // => { ok: false, errors: [{ path: '$.amount', message: 'expected number, got string' }] }
  *
  * What it checks (codes in dsl/diagnostics.ts): names and scopes (CT001–CT004), calls (CT005,
  * CT006, CT013, CT021), gradual types (CT007, CT008, CT018, CT022), awaits (CT009, CT015, CT020),
- * control flow (CT010–CT012, CT016), assignments (CT017), declarations and policies (CT014, CT019).
+ * control flow (CT010–CT012, CT016), assignments (CT017), declarations and policies (CT014, CT019),
+ * helpers and callbacks (CT050–CT056).
  *
  * Why gradual and lenient: a checker that cries wolf gets ignored. Anything involving `any` is
  * accepted, `null` fits every type (see types.ts), and unions are read generously (a property that
  * exists on some member of a union is fine). What is reported is certainly wrong at run time or
- * certainly not what the declared types say.
+ * certainly not what the declared types say. Types narrow as in TypeScript (narrowing.ts).
  *
  * The pass is split by concern, one file each (see README.md); this file builds its context and
  * wires the parts together.
@@ -26,12 +29,62 @@ import type { Diagnostic } from '../diagnostics.ts';
 import type { Ctx } from './context.ts';
 import { checkProgram, createContext } from './declarations.ts';
 import { call, expr } from './expressions.ts';
+import { checkArrow } from './functions.ts';
+import { BUILTINS } from './builtins.ts';
+import { TypeEnv, type Type } from './types.ts';
 
 export { checkInput } from './input.ts';
 
 /** All diagnostics of a program, sorted by position. Never throws on a well-formed AST. */
 export function check(program: Program): Diagnostic[] {
-  const ctx: Ctx = createContext(program, { expr: (e) => expr(ctx, e), call: (c) => call(ctx, c) });
+  return run(program, undefined);
+}
+
+/** What `analyze` gives: the diagnostics, and the types the checker found, by node id. */
+export interface Analysis {
+  diagnostics: Diagnostic[];
+  /**
+   * The type of an expression node or a declared name (an `IdentifierPattern`) as text, e.g.
+   * `number[]`, `"approved" | "rejected"`, `{ success: boolean, error?: string }`; narrowed where
+   * the node stands (`r.reason` inside `if (r.status === "rejected")`). Undefined for other nodes
+   * and code the checker did not reach.
+   */
+  typeOf(nodeId: number): string | undefined;
+  /**
+   * What may follow `.` after that node, for completion: the fields of its object types, the
+   * methods (and `length`) of strings and arrays, sorted; undefined when the type is unknown (any).
+   */
+  propertiesOf(nodeId: number): string[] | undefined;
+}
+
+/** `check`, keeping the type of every expression and declared name (for hover in an editor). */
+export function analyze(program: Program): Analysis {
+  const types = new Map<number, Type>();
+  const diagnostics = run(program, types);
+  let cached: TypeEnv | undefined;
+  const env = () => (cached ??= new TypeEnv(new Map(program.types.map((a) => [a.name, { type: a.type, span: a.span }])), () => {}));
+  return {
+    diagnostics,
+    typeOf(id) {
+      const t = types.get(id);
+      return t ? env().show(t) : undefined;
+    },
+    propertiesOf(id) {
+      const t = types.get(id);
+      if (!t || env().isAny(t)) return undefined;
+      const names = new Set<string>();
+      for (const m of env().members(t)) {
+        if (m.kind === 'object') Object.keys(m.fields).forEach((k) => names.add(k));
+        else if (m.kind === 'string' || (m.kind === 'literal' && typeof m.value === 'string')) [...Object.keys(BUILTINS.string), 'length'].forEach((k) => names.add(k));
+        else if (m.kind === 'array' || m.kind === 'tuple') [...Object.keys(BUILTINS.array), 'length'].forEach((k) => names.add(k));
+      }
+      return [...names].sort();
+    },
+  };
+}
+
+function run(program: Program, types: Map<number, Type> | undefined): Diagnostic[] {
+  const ctx: Ctx = createContext(program, { expr: (e) => expr(ctx, e), call: (c) => call(ctx, c), arrow: (f, ps) => checkArrow(ctx, f, ps), types });
   const diags = checkProgram(ctx);
   return diags.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
 }

@@ -18,7 +18,11 @@ export interface Binding {
   kind: 'const' | 'let' | 'param';
   type: Type;
   span: Span;
+  /** Unique in one check, set by `declare`: what narrowing facts are keyed by (narrowing.ts). */
+  uid?: number;
 }
+
+let nextUid = 1;
 
 export type Lookup = { state: 'declared'; binding: Binding } | { state: 'later' } | { state: 'missing' };
 
@@ -29,6 +33,8 @@ export class Scope {
   constructor(
     readonly parent: Scope | undefined,
     laterNames: Iterable<string> = [],
+    /** The outermost scope of a callback or helper: names found beyond it are not its own to assign. */
+    readonly boundary = false,
   ) {
     this.later = new Set(laterNames);
   }
@@ -39,6 +45,7 @@ export class Scope {
   }
 
   declare(b: Binding): void {
+    b.uid = nextUid++;
     this.vars.set(b.name, b);
     this.later.delete(b.name);
   }
@@ -55,6 +62,15 @@ export class Scope {
       if (s.later.has(name)) return { state: 'later' };
     }
     return { state: 'missing' };
+  }
+
+  /** True when `name` is declared outside the innermost function boundary (a callback's outer variable). */
+  outside(name: string): boolean {
+    for (let s: Scope | undefined = this; s; s = s.parent) {
+      if (s.vars.has(name)) return false;
+      if (s.boundary) return s.parent !== undefined && s.parent.lookup(name).state === 'declared';
+    }
+    return false;
   }
 
   /** Every name visible from here (for "did you mean"). */

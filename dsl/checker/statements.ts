@@ -1,15 +1,19 @@
 /**
- * Statements: declarations and assignments (CT003, CT007, CT017), blocks and their scopes, returns
- * (CT007, CT012), and control flow — unreachable code (CT010), loops that spin (CT011), break and
- * continue outside a loop (CT016).
+ * Statements: declarations and assignments (CT003, CT007, CT017; in a callback, assigning what is
+ * around it is CT052), blocks and their scopes, returns (CT007, CT012), and control flow —
+ * unreachable code (CT010), loops that spin (CT011), break and continue outside a loop (CT016).
+ * Narrowing follows control flow here: an `if` narrows its branches and, when one branch cannot
+ * complete (`if (x === null) return`), the statements after it; loops forget what their bodies
+ * assign; an assignment forgets (or re-narrows) its variable.
  */
 import { assertNever, type Block, type Expression, type Span, type Statement, type Try, type VarDecl } from '../ast.ts';
 import { bind, declaredNames, elementOf, patternNames } from './bindings.ts';
-import { definitelyNot, isNumberLike, report, show, type Ctx } from './context.ts';
+import { definitelyNot, isNumberLike, outerWrite, report, show, type Ctx, type Facts } from './context.ts';
 import { arithmetic, expr, identifier, valueOf } from './expressions.ts';
-import { hasWayOut, isConstantTrue } from './flow.ts';
+import { assignedNames, hasWayOut, isConstantTrue } from './flow.ts';
+import { assigned, assume, forget, join } from './narrowing.ts';
 import { Scope, type Binding } from './scope.ts';
-import { ANY, widen, type Type } from './types.ts';
+import { ANY, widen, widenConst, type Type } from './types.ts';
 
 /** Checks statements in the current scope; gives whether control can fall off the end. */
 export function statements(ctx: Ctx, body: readonly Statement[]): boolean {
@@ -64,37 +68,57 @@ function statement(ctx: Ctx, s: Statement): boolean {
       return block(ctx, s);
     case 'If': {
       expr(ctx, s.test);
+      const before = ctx.flow;
+      ctx.flow = assume(ctx, s.test, true, before);
       const a = statement(ctx, s.consequent);
+      const afterA = ctx.flow;
+      ctx.flow = assume(ctx, s.test, false, before);
       const b = s.alternate ? statement(ctx, s.alternate) : true;
+      const afterB = ctx.flow;
+      // what holds after the if: what holds at the end of each branch that completes
+      ctx.flow = a && b ? join(ctx, afterA, afterB) : a ? afterA : b ? afterB : before;
       return a || b;
     }
     case 'While': {
+      forgetAssigned(ctx, s);
       expr(ctx, s.test);
-      return loop(ctx, s, isConstantTrue(s.test), () => statement(ctx, s.body));
+      const entry = ctx.flow;
+      ctx.flow = assume(ctx, s.test, true);
+      const r = loop(ctx, s, isConstantTrue(s.test), () => statement(ctx, s.body));
+      ctx.flow = entry;
+      return r;
     }
     case 'For': {
       const saved = ctx.scope;
       ctx.scope = new Scope(saved, s.init?.kind === 'VarDecl' ? patternNames(s.init.target) : []);
       try {
         if (s.init) statement(ctx, s.init);
+        forgetAssigned(ctx, s);
         if (s.test) expr(ctx, s.test);
-        return loop(ctx, s, !s.test || isConstantTrue(s.test), () => {
+        const entry = ctx.flow;
+        if (s.test) ctx.flow = assume(ctx, s.test, true);
+        const r = loop(ctx, s, !s.test || isConstantTrue(s.test), () => {
           statement(ctx, s.body);
           if (s.update) statement(ctx, s.update);
         });
+        ctx.flow = entry;
+        return r;
       } finally {
         ctx.scope = saved;
       }
     }
     case 'ForOf': {
+      forgetAssigned(ctx, s);
       const it = expr(ctx, s.iterable);
       const saved = ctx.scope;
+      const entry = ctx.flow;
       ctx.scope = new Scope(saved);
       try {
         bind(ctx, s.target, elementOf(ctx, it, s.iterable.span), s.declKind);
         return loop(ctx, s, false, () => statement(ctx, s.body));
       } finally {
         ctx.scope = saved;
+        ctx.flow = entry;
       }
     }
     case 'Break':
@@ -115,11 +139,26 @@ function statement(ctx: Ctx, s: Statement): boolean {
     case 'Throw':
       expr(ctx, s.argument);
       return false;
-    case 'Try':
-      return tryStmt(ctx, s);
+    case 'Try': {
+      // anything in the try block may throw part-way: the catch and what follows know only what
+      // held before it, less what the statement assigns
+      forgetAssigned(ctx, s);
+      const before = ctx.flow;
+      const r = tryStmt(ctx, s);
+      ctx.flow = before;
+      return r;
+    }
     default:
       return assertNever(s, 'statement');
   }
+}
+
+/** Narrowing forgets the variables a loop or try assigns (they may change on any iteration or throw). */
+function forgetAssigned(ctx: Ctx, s: Statement): void {
+  if (ctx.flow.size === 0) return;
+  let flow: Facts = ctx.flow;
+  for (const name of assignedNames(s)) flow = forget(ctx, name, flow);
+  ctx.flow = flow;
 }
 
 /**
@@ -149,9 +188,11 @@ function loop(ctx: Ctx, s: Statement & { kind: 'While' | 'For' | 'ForOf' }, endl
  * binding is `any`, in a scope of its own around the catch block.
  */
 function tryStmt(ctx: Ctx, s: Try): boolean {
+  const before = ctx.flow;
   const tried = block(ctx, s.block);
   let caught = false;
   if (s.handler) {
+    ctx.flow = before;
     const saved = ctx.scope;
     ctx.scope = new Scope(saved);
     try {
@@ -162,25 +203,33 @@ function tryStmt(ctx: Ctx, s: Try): boolean {
     }
   }
   const completes = tried || caught;
+  ctx.flow = before;
   return s.finalizer ? block(ctx, s.finalizer) && completes : completes;
 }
 
 function varDecl(ctx: Ctx, s: VarDecl): void {
   const declared = s.type ? ctx.env.fromNode(s.type) : undefined;
   let t: Type = ANY;
+  let init: Type | undefined;
   if (s.init) {
-    const init = valueOf(ctx, s.init);
+    init = valueOf(ctx, s.init);
     if (declared) expectAssignable(ctx, init, declared, s.init.span, 'cannot assign');
-    t = declared ?? bindingType(init);
+    t = declared ?? bindingType(init, s.declKind);
   } else if (declared) {
     t = declared;
   }
   bind(ctx, s.target, t, s.declKind);
+  // `let v: string | number = 1` holds a number until assigned again
+  if (declared && init && s.target.kind === 'IdentifierPattern') assigned(ctx, s.target.name, init);
 }
 
-/** The type an unannotated variable gets: literal types widen; `null` and `void` become `any`. */
-function bindingType(t: Type): Type {
-  return widen(t);
+/**
+ * The type an unannotated variable gets, as in TypeScript: a `const` keeps a literal type or a
+ * union of them (`const b = ok ? "yes" : "no"`); otherwise literals from literal expressions widen
+ * (`let n = 0` is a number); `null` and `void` become `any`.
+ */
+function bindingType(t: Type, kind: 'const' | 'let'): Type {
+  return kind === 'const' ? widenConst(t) : widen(t);
 }
 
 /** The root variable of an assignment target, after checking the target's shape (CT017). */
@@ -205,19 +254,28 @@ function lvalue(ctx: Ctx, target: Expression): Binding | undefined {
 
 function assign(ctx: Ctx, target: Expression, op: '=' | '+=' | '-=' | '*=' | '/=', value: Expression, span: Span): void {
   const root = lvalue(ctx, target);
-  if (root && target.kind === 'Identifier' && root.kind === 'const') {
+  const toConst = root !== undefined && target.kind === 'Identifier' && root.kind === 'const';
+  if (toConst) {
     report(ctx, 'CT003', span, `cannot assign to '${root.name}': it is a const`, { hint: `declare it with let ${root.name} = … if it must change` });
-  }
-  const tt = root ? (target.kind === 'Identifier' ? root.type : expr(ctx, target)) : ANY;
+    valueOf(ctx, value); // its own errors; its type does not matter any more
+    return;
+  } else if (root) outerWrite(ctx, target, span, 'assigning');
+  // `=` stores into the declared type, a compound assignment reads the (narrowed) value
+  if (root && op === '=' && target.kind !== 'Identifier') ctx.flow = forget(ctx, root.name);
+  const tt = root ? (target.kind === 'Identifier' && op === '=' ? root.type : expr(ctx, target)) : ANY;
   if (target.kind !== 'Identifier' && !root) subExpressions(ctx, target);
   const vt = valueOf(ctx, value);
+  if (root) {
+    if (target.kind === 'Identifier') assigned(ctx, root.name, op === '=' ? vt : ANY);
+    else ctx.flow = forget(ctx, root.name);
+  }
   if (op === '=') {
     expectAssignable(ctx, vt, tt, value.span, 'cannot assign');
     return;
   }
   const arith = op.slice(0, 1) as '+' | '-' | '*' | '/';
   const result = arithmetic(ctx, arith, tt, vt, target, value);
-  if (!ctx.env.isAny(result)) expectAssignable(ctx, result, tt, value.span, 'cannot assign');
+  if (!ctx.env.isAny(result)) expectAssignable(ctx, result, target.kind === 'Identifier' && root ? root.type : tt, value.span, 'cannot assign');
 }
 
 /** Checks the parts of an invalid target for other errors (undeclared names and so on). */
@@ -236,25 +294,29 @@ function update(ctx: Ctx, target: Expression, op: '++' | '--', span: Span): void
     report(ctx, 'CT003', span, `cannot ${op === '++' ? 'increment' : 'decrement'} '${root.name}': it is a const`, {
       hint: `declare it with let ${root.name} = … if it must change`,
     });
-  }
+  } else outerWrite(ctx, target, span, op === '++' ? 'incrementing' : 'decrementing');
   const t = target.kind === 'Identifier' ? root.type : expr(ctx, target);
+  ctx.flow = forget(ctx, root.name);
   if (definitelyNot(ctx, t, isNumberLike)) report(ctx, 'CT007', target.span, `${op} needs a number, got ${show(ctx, t)}`);
 }
 
 function returnStmt(ctx: Ctx, arg: Expression | undefined, span: Span): void {
   const declared = ctx.returnType;
+  const owner = ctx.fn ? ctx.fn.name : 'the workflow';
   if (!arg) {
+    ctx.fn?.returns.push({ kind: 'null' });
     if (declared && needsValue(ctx, declared)) {
-      report(ctx, 'CT012', span, `return without a value in a workflow that returns ${show(ctx, declared)}`, { hint: 'return a value' });
+      report(ctx, 'CT012', span, `return without a value in ${ctx.fn ? ctx.fn.name : 'a workflow'} that returns ${show(ctx, declared)}`, { hint: 'return a value' });
     }
     return;
   }
   const t = valueOf(ctx, arg);
+  ctx.fn?.returns.push(t);
   if (!declared) return;
   const d = ctx.env.resolve(declared);
   if (d.kind === 'void') {
     if (!ctx.env.isAny(t) && ctx.env.resolve(t).kind !== 'void' && ctx.env.resolve(t).kind !== 'null') {
-      report(ctx, 'CT007', arg.span, `the workflow is declared void but returns ${show(ctx, t)}`, { hint: 'remove the value or declare a return type' });
+      report(ctx, 'CT007', arg.span, `${owner} is declared void but returns ${show(ctx, t)}`, { hint: 'remove the value or declare a return type' });
     }
     return;
   }

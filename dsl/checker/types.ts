@@ -35,7 +35,12 @@ export type Type =
   | { kind: 'boolean' }
   | { kind: 'null' }
   | { kind: 'void' }
-  | { kind: 'literal'; value: string | number | boolean }
+  /**
+   * `fresh`: the type of a literal expression (`"a"`, `1`), which widens where TypeScript widens
+   * it (a `let`, an object or array literal in a declaration, a lone literal returned); a literal
+   * type written in an annotation never widens.
+   */
+  | { kind: 'literal'; value: string | number | boolean; fresh?: true }
   | { kind: 'array'; element: Type }
   | { kind: 'tuple'; elements: Type[] }
   | { kind: 'object'; fields: Record<string, Field> }
@@ -250,8 +255,14 @@ export class TypeEnv {
   }
 }
 
+/** Equal types, freshness aside (`"a"` from a literal and `"a"` from an annotation are one type). */
 function sameType(a: Type, b: Type): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return typeKey(a) === typeKey(b);
+}
+
+/** A text that is equal for equal types (freshness aside). */
+export function typeKey(t: Type): string {
+  return JSON.stringify(t, (k, v: unknown) => (k === 'fresh' ? undefined : v));
 }
 
 /** A union of types, flattened and without duplicates; `any` swallows everything. */
@@ -271,13 +282,16 @@ export function union(types: Type[]): Type {
 }
 
 /**
- * The type an unannotated variable gets from its initializer: literal types widen to their base
- * (`"a"` → string), `null` to `any` (a `let x = null` is filled in later), deeply.
+ * The type an unannotated `let` gets from its initializer (and what fields of object and array
+ * literals get in any declaration): fresh literal types widen to their base (`"a"` → string), as in
+ * TypeScript, while literal types from annotations stay (`const r = await t()` keeps the
+ * discriminant `status: "ok"` of t's declared result); `null` widens to `any` (a `let x = null` is
+ * filled in later). Deep.
  */
 export function widen(t: Type): Type {
   switch (t.kind) {
     case 'literal':
-      return { kind: typeof t.value as 'string' | 'number' | 'boolean' };
+      return t.fresh ? { kind: typeof t.value as 'string' | 'number' | 'boolean' } : t;
     case 'null':
     case 'void':
       return ANY;
@@ -298,6 +312,25 @@ export function widen(t: Type): Type {
     default:
       return t;
   }
+}
+
+/**
+ * The type an unannotated `const` gets: like TypeScript, a literal or a union of literals (with
+ * null) stays as it is (`const b = ok ? "approved" : "rejected"` is `"approved" | "rejected"`, and
+ * a `let` assigned from it widens); anything else widens as for `let`.
+ */
+export function widenConst(t: Type): Type {
+  const ms = t.kind === 'union' ? t.types : [t];
+  if (ms.some((m) => m.kind === 'literal') && ms.every((m) => m.kind === 'literal' || m.kind === 'null')) return t;
+  return widen(t);
+}
+
+/**
+ * The type a function's returns give when its return type is not written: one fresh literal widens
+ * (`return "a"` gives string), a union of literals stays (`return ok ? "a" : "b"`), as in TypeScript.
+ */
+export function widenReturn(t: Type): Type {
+  return t.kind === 'literal' && t.fresh ? widen(t) : t;
 }
 
 /** Like `widen`, but `null` inside a structure stays `null` (a field that is null is still a field). */

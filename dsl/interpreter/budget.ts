@@ -20,6 +20,7 @@
  * | maxActivationBytes   | 64 MiB      | CR015 (estimated bytes of values created) |
  * | maxActivationMs      | 10,000      | CR016 (wall clock, from `now`)            |
  * | MAX_DEPTH (fixed)    | 128         | CR013 (nesting of one value)              |
+ * | MAX_CALL_DEPTH (fixed) | 32        | CR035 (helpers and callbacks running inside each other) |
  */
 import type { ExecOptions } from './types.ts';
 import { RuntimeError } from './values.ts';
@@ -29,6 +30,14 @@ export const DEFAULT_MAX_STRING_LENGTH = 10_000_000;
 export const DEFAULT_MAX_ARRAY_LENGTH = 1_000_000;
 export const DEFAULT_MAX_ACTIVATION_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_ACTIVATION_MS = 10_000;
+/**
+ * Helper functions and callbacks running inside one another at once (a callback calling a helper
+ * that runs a callback is 3). Helpers cannot recurse (the checker reports a cycle, CT053), so only
+ * a long chain reaches this; the checker reports one from the workflow as CT055, and the machine
+ * fails an unchecked program with CR035. Each level holds a JavaScript call stack of its own
+ * expressions, which this keeps far from the host's stack limit.
+ */
+export const MAX_CALL_DEPTH = 32;
 /** Characters or elements a built-in may touch for the price of one step. */
 export const WORK_PER_STEP = 100;
 /** How many steps pass between two looks at the clock. */

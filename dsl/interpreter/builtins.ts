@@ -54,11 +54,50 @@ export interface Builtin {
   light?: boolean;
   /** A `console` function: the machine formats the arguments into a `log` command of this level. */
   log?: 'info' | 'warn' | 'error';
+  /**
+   * An array method whose first argument is a function (an arrow function or a helper's name): the
+   * machine runs it (interpreter/callbacks.ts); `call`, when present, is the form without one
+   * (`sort()`).
+   */
+  callback?: CallbackSpec;
   /** For methods `self` is the receiver; for functions it is null. Throws RuntimeError. */
   call?: (self: Value, args: Value[], ctx: BuiltinContext) => Value;
 }
 
+/** What an array method passes its callback, and what it makes of the callback's results. */
+export interface CallbackSpec {
+  /** The callback's parameters, as DSL types (`T` = the receiver's element type, `A` = reduce's accumulator). */
+  params: { name: string; type: string }[];
+  /**
+   * `value`: collected (map); `flatten`: collected one level flat (flatMap); `test`: truthiness
+   * (filter, find, findIndex, some, every); `ignored` (forEach); `accumulator` (reduce); `order`: a
+   * number, negative, zero or positive (sort).
+   */
+  result: 'value' | 'flatten' | 'test' | 'ignored' | 'accumulator' | 'order';
+}
+
 type Call = NonNullable<Builtin['call']>;
+
+const EACH = [{ name: 'value', type: 'T' }, { name: 'index', type: 'number' }, { name: 'array', type: 'T[]' }];
+
+/**
+ * An array method taking a callback: `name(callback: (value: T, index: number, array: T[]) => …)`,
+ * plus reduce's initial value. No `call`: the machine runs it with the function it was given.
+ */
+function withCallback(name: string, result: CallbackSpec['result'], returns: string, opts: { initial?: boolean; params?: CallbackSpec['params']; cbReturns?: string } = {}): Builtin {
+  const cbParams = opts.params ?? EACH;
+  const fnType = `(${cbParams.map((p) => `${p.name}: ${p.type}`).join(', ')}) => ${opts.cbReturns ?? 'any'}`;
+  const params: BuiltinParam[] = [{ name: 'callback', type: 'function' }];
+  if (opts.initial) params.push({ name: 'initialValue', type: 'A', optional: true });
+  return {
+    params,
+    returns,
+    minArgs: 1,
+    maxArgs: params.length,
+    signature: `${name}(callback: ${fnType}${opts.initial ? ', initialValue?: A' : ''}): ${returns}`,
+    callback: { params: cbParams, result },
+  };
+}
 
 /** Builds an entry from a signature like `padStart(length: number, fill?: string): string`. */
 function def(signature: string, call?: Call, extra: { mutates?: boolean; awaitOnly?: boolean; light?: boolean; log?: Builtin['log'] } = {}): Builtin {
@@ -255,10 +294,31 @@ const arrayMethods: Record<string, Builtin> = {
     return arr(x).unshift(...a.map((v) => copy(v, ctx.meter)));
   }, { mutates: true }),
   reverse: def('reverse(): T[]', (x) => arr(x).reverse(), { mutates: true }),
-  sort: def('sort(): T[]', (x, _, ctx) => {
-    ctx.meter.work(arr(x).length * Math.ceil(Math.log2(arr(x).length + 1)));
-    return sortValues(arr(x));
-  }, { mutates: true }),
+  // `sort()` orders numbers numerically and strings by code unit; `sort((a, b) => …)` by a comparator
+  // (interpreter/callbacks.ts).
+  sort: {
+    ...def('sort(): T[]', (x, _, ctx) => {
+      ctx.meter.work(arr(x).length * Math.ceil(Math.log2(arr(x).length + 1)));
+      return sortValues(arr(x));
+    }, { mutates: true }),
+    params: [{ name: 'compare', type: 'function', optional: true }],
+    maxArgs: 1,
+    signature: 'sort(compare?: (a: T, b: T) => number): T[]',
+    callback: { params: [{ name: 'a', type: 'T' }, { name: 'b', type: 'T' }], result: 'order' },
+  },
+  map: withCallback('map', 'value', 'any[]', { cbReturns: 'U' }),
+  filter: withCallback('filter', 'test', 'T[]'),
+  find: withCallback('find', 'test', 'T | null'),
+  findIndex: withCallback('findIndex', 'test', 'number'),
+  some: withCallback('some', 'test', 'boolean'),
+  every: withCallback('every', 'test', 'boolean'),
+  forEach: withCallback('forEach', 'ignored', 'null'),
+  flatMap: withCallback('flatMap', 'flatten', 'any[]', { cbReturns: 'U | U[]' }),
+  reduce: withCallback('reduce', 'accumulator', 'A', {
+    initial: true,
+    params: [{ name: 'accumulator', type: 'A' }, ...EACH],
+    cbReturns: 'A',
+  }),
   slice: def('slice(start?: number, end?: number): T[]', (x, a, ctx) =>
     copy(arr(x).slice(optNum(a, 0, 'slice'), optNum(a, 1, 'slice')), ctx.meter),
   { light: true }),

@@ -4,7 +4,7 @@
  *
  *   function awaitSleep(m: AwaitHost, …) { const ms = m.ev(call.args[0]); m.commands.push(…) }
  */
-import type { Statement, VarDecl, Assign, Return, Expression } from '../ast.ts';
+import type { ArrowFunction, Statement, VarDecl, Assign, Return, Expression, FunctionDecl } from '../ast.ts';
 import type { Meter } from './budget.ts';
 import type { ProgramIndex } from './program.ts';
 import type { Command, ExecOptions, ExecState, Value, WorkflowError } from './types.ts';
@@ -25,4 +25,22 @@ export interface AwaitHost {
   ev(e: Expression): Value;
   isLocal(name: string): boolean;
   fail(error: WorkflowError): void;
+}
+
+/** What the array methods taking a callback (callbacks.ts) need from the machine. */
+export interface CallbackHost {
+  readonly ix: ProgramIndex;
+  readonly meter: Meter;
+  ev(e: Expression): Value;
+  /** `e`'s value `v` made safe to keep (copied unless `e` made it fresh). */
+  own(e: Expression, v: Value): Value;
+  isLocal(name: string): boolean;
+  /**
+   * Runs a helper or an arrow function with `args` to completion and gives its result, which may be
+   * a value it read (not a copy). Bit i of `owned` says argument i is the caller's to give away, so
+   * it is not copied even where the body changes that parameter.
+   */
+  invoke(fn: FunctionDecl | ArrowFunction, args: Value[], owned?: number): Value;
+  /** Whether the last `invoke`'s result was the function's own (made or copied inside it). */
+  readonly lastOwned: boolean;
 }

@@ -14,13 +14,22 @@
  * Value semantics (dsl/README.md): a read gives the stored value itself (so mutating methods change
  * the variable or property they are called on); storing a value that may live elsewhere copies it
  * (`own`), so no two places ever share an array or object.
+ *
+ * Helpers and callbacks (`invoke`) run to completion where they are called, with an ordinary
+ * JavaScript call stack: a block body runs on the same frame stack above a base (`fnBase`) that
+ * `return`, `throw`, `break` and `continue` never cross, and every frame of it is popped before
+ * `invoke` returns, so the saved state never holds one. A helper sees only its own scopes
+ * (`readFloor`); a callback reads the scopes around it but writes only its own (`writeFloor`,
+ * CT052); neither awaits (CT051). MAX_CALL_DEPTH bounds how many run inside each other (CR035).
  */
 import {
   assertNever,
+  type ArrowFunction,
   type Assign,
   type Await,
   type Call,
   type Expression,
+  type FunctionDecl,
   type Pattern,
   type Return,
   type Span,
@@ -31,11 +40,12 @@ import {
 } from '../ast.ts';
 import { arityProblem, BUILTINS, lookupMethod, NAMESPACES, type Builtin, type BuiltinContext } from './builtins.ts';
 import { beginAwait } from './awaits.ts';
-import { BYTES, Meter } from './budget.ts';
+import { BYTES, MAX_CALL_DEPTH, Meter } from './budget.ts';
+import { callbackMethod } from './callbacks.ts';
 import { PositionedError } from './errors.ts';
 import type { Completion, Frame, Pending, Scope } from './frames.ts';
-import type { AwaitHost, AwaitStatement } from './host.ts';
-import type { ProgramIndex } from './program.ts';
+import type { AwaitHost, AwaitStatement, CallbackHost } from './host.ts';
+import { bindsAny, writtenNames, type ProgramIndex } from './program.ts';
 import type { Command, ExecOptions, ExecState, LogCommand, Value, WorkflowError } from './types.ts';
 import { copy, equals, getOwn, isObject, kindOf, MAX_DEPTH, measure, RuntimeError, setOwn, toText, truthy, typeOf, type ValueObject } from './values.ts';
 
@@ -82,7 +92,7 @@ function uncaughtError(v: Value, span: Span): WorkflowError {
   return err;
 }
 
-export class Machine implements AwaitHost {
+export class Machine implements AwaitHost, CallbackHost {
   readonly frames: Frame[];
   /** In-memory view of the scopes in `frames`, innermost last (rebuilt on resume, never stored). */
   private readonly scopes: Scope[] = [];
@@ -96,6 +106,21 @@ export class Machine implements AwaitHost {
   private logLines = 0;
   private droppedLogs = 0;
   private dropMarker: LogCommand | undefined;
+  /** Frames below this index belong to the caller of the running helper or callback (0: the workflow's own). */
+  private fnBase = 0;
+  /** Scopes below this index are out of sight (a helper sees only its own). */
+  private readFloor = 0;
+  /** Scopes below this index are read-only here (a callback's surroundings). */
+  private writeFloor = 0;
+  /** Helpers and callbacks running inside each other right now. */
+  private depth = 0;
+  /** The running block-bodied function's result once it returned, and whether it is its own value. */
+  private fnResult: Value = null;
+  private fnOwned = true;
+  /** Parameters of the running function bound to their arguments themselves (not copies). */
+  private borrowed: Set<string> | undefined;
+  /** Whether the last `invoke`'s result was the function's own value (reduce hands it on uncopied). */
+  lastOwned = false;
 
   constructor(
     readonly ix: ProgramIndex,
@@ -172,6 +197,7 @@ export class Machine implements AwaitHost {
       if (err.attempts !== undefined) value.attempts = err.attempts;
       return this.raise(value, err);
     }
+    if (this.fnBase > 0) throw e; // inside a helper: the caller's statement fails
     this.failFrom(e);
     return false;
   }
@@ -184,11 +210,13 @@ export class Machine implements AwaitHost {
   raise(value: Value, uncaught: WorkflowError): boolean {
     const frames = this.frames;
     for (;;) {
-      const f = frames[frames.length - 1];
-      if (f === undefined) {
+      if (frames.length <= this.fnBase) {
+        // a throw no try of the running helper or callback takes goes on in its caller
+        if (this.fnBase > 0) throw new Thrown(value, uncaught);
         this.fail(uncaught);
         return false;
       }
+      const f = frames[frames.length - 1]!;
       if (f.k === 'T') {
         const node = this.ix.nodes[f.n] as Try;
         if (f.p === 0 && node.handler) {
@@ -278,13 +306,15 @@ export class Machine implements AwaitHost {
     const frames = this.frames;
     const ix = this.ix;
     const state = this.state;
+    const base = this.fnBase;
     while (state.status === 'running') {
-      const f = frames[frames.length - 1];
-      if (f === undefined) {
-        // fell off the end of the workflow body: like a function, the result is null
-        this.finish(null);
+      if (frames.length === base) {
+        // fell off the end of the workflow body: like a function, the result is null (a helper's
+        // or callback's result is already set: null, or its return value)
+        if (base === 0) this.finish(null);
         return;
       }
+      const f = frames[frames.length - 1]!;
       switch (f.k) {
         case 'L': {
           const list = ix.lists[f.n]!;
@@ -365,7 +395,7 @@ export class Machine implements AwaitHost {
         this.raise(c.v, c.u);
         return;
       case 'return':
-        this.doReturn(c.v);
+        this.doReturn(c.v, false);
         return;
       case 'break':
       case 'continue':
@@ -376,10 +406,14 @@ export class Machine implements AwaitHost {
     }
   }
 
-  /** `return value`: through the finally blocks of the enclosing `try`s, then the workflow ends. */
-  private doReturn(value: Value): void {
+  /**
+   * `return value`: through the finally blocks of the enclosing `try`s, then the workflow ends (or
+   * the running helper or callback gives `value`; `owned`: a value of its own, not one it read).
+   */
+  private doReturn(value: Value, owned = true): void {
     const frames = this.frames;
-    for (let i = frames.length - 1; i >= 0; i--) {
+    const base = this.fnBase;
+    for (let i = frames.length - 1; i >= base; i--) {
       const f = frames[i]!;
       if (f.k === 'T' && f.p < 2) {
         const fin = (this.ix.nodes[f.n] as Try).finalizer;
@@ -391,14 +425,20 @@ export class Machine implements AwaitHost {
         return;
       }
     }
-    this.finish(value);
+    if (base === 0) {
+      this.finish(value);
+      return;
+    }
+    while (frames.length > base) this.popFrame();
+    this.fnResult = value;
+    this.fnOwned = owned;
   }
 
   /** `break` / `continue`: pops to the innermost loop, running the finally blocks on the way. */
   private jump(kind: 'Break' | 'Continue', span: Span): void {
     for (;;) {
-      const f = this.frames[this.frames.length - 1];
-      if (f === undefined) throw new PositionedError('CT016', `${kind.toLowerCase()} outside a loop`, span);
+      if (this.frames.length <= this.fnBase) throw new PositionedError('CT016', `${kind.toLowerCase()} outside a loop`, span);
+      const f = this.frames[this.frames.length - 1]!;
       if (f.k === 'L') {
         this.popFrame();
         continue;
@@ -477,7 +517,11 @@ export class Machine implements AwaitHost {
       case 'Return':
         if (s.argument === undefined) this.doReturn(null);
         else if (s.argument.kind === 'Await') this.await(s.argument, s);
-        else this.doReturn(this.own(s.argument, this.ev(s.argument)));
+        else if (this.fnBase > 0) {
+          // a function's result is handed over as it is: its caller stores it only through `own`
+          const v = this.ev(s.argument);
+          this.doReturn(v, this.isOwnValue(s.argument, v));
+        } else this.doReturn(this.own(s.argument, this.ev(s.argument)));
         return;
       case 'Try':
         this.frames.push({ k: 'T', n: s.id, p: 0 });
@@ -533,6 +577,7 @@ export class Machine implements AwaitHost {
   }
 
   private await(node: Await, stmt: VarDecl | Assign | ExprStmt | Return): void {
+    if (this.depth > 0) throw new PositionedError('CT051', 'a helper or callback cannot await: await in the workflow itself', node.span);
     const r = beginAwait(this, node, stmt);
     if (r.immediate) this.completeStatement(stmt, r.value);
   }
@@ -593,19 +638,148 @@ export class Machine implements AwaitHost {
     }
   }
 
-  /** The scope holding `name`, or a CT001 error (only reachable for unchecked programs). */
+  /**
+   * The scope holding `name`, to assign it; CT001 when there is none and CT052 when it is a
+   * callback's surroundings (both only reachable for unchecked programs).
+   */
   private scopeOf(name: string, node: { span: Span }): Scope {
     const scopes = this.scopes;
-    for (let i = scopes.length - 1; i >= 0; i--) {
+    for (let i = scopes.length - 1; i >= this.readFloor; i--) {
       const s = scopes[i]!;
-      if (Object.hasOwn(s, name)) return s;
+      if (Object.hasOwn(s, name)) {
+        if (i < this.writeFloor) throw new PositionedError('CT052', `a callback cannot change '${name}': it is declared outside it`, node.span);
+        return s;
+      }
     }
     throw new PositionedError('CT001', `undeclared variable '${name}'`, node.span);
   }
 
+  /** In a callback, that the root variable of `target` (`o` of `o.a[i]`) is its own to change. */
+  private writable(target: Expression): void {
+    if (this.depth === 0) return;
+    let e = target;
+    while (e.kind === 'Member' || e.kind === 'Index') e = e.object;
+    if (e.kind === 'Identifier') this.scopeOf(e.name, e);
+  }
+
   private hasVar(name: string): boolean {
-    for (let i = this.scopes.length - 1; i >= 0; i--) if (Object.hasOwn(this.scopes[i]!, name)) return true;
+    for (let i = this.scopes.length - 1; i >= this.readFloor; i--) if (Object.hasOwn(this.scopes[i]!, name)) return true;
     return false;
+  }
+
+  /** Is `v`, the value of `e` returned by the running function, its own (made or copied inside it)? */
+  private isOwnValue(e: Expression, v: Value): boolean {
+    if (typeof v !== 'object' || v === null) return true;
+    if (e.kind === 'ArrayLiteral' || e.kind === 'ObjectLiteral') return true;
+    if (e.kind !== 'Identifier' || this.borrowed?.has(e.name)) return false;
+    for (let i = this.scopes.length - 1; i >= this.readFloor; i--) if (Object.hasOwn(this.scopes[i]!, e.name)) return i >= this.writeFloor;
+    return false;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Helpers and callbacks
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Runs a helper or an arrow function with `args` and gives its result (CallbackHost). A
+   * parameter its body changes is bound to a copy of its argument (unless bit i of `owned` hands
+   * the argument over); the others are bound to the arguments themselves, as reads are.
+   */
+  invoke(fn: FunctionDecl | ArrowFunction, args: Value[], owned = 0): Value {
+    if (this.depth >= MAX_CALL_DEPTH) {
+      throw new PositionedError('CR035', `helpers and callbacks nested more than ${MAX_CALL_DEPTH} deep (a helper calling itself?)`, fn.span);
+    }
+    const scope: Scope = {};
+    const written = writtenNames(this.ix, fn);
+    let borrowed: Set<string> | undefined;
+    const ps = fn.params;
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
+      let v = i < args.length ? args[i]! : null;
+      if (typeof v === 'object' && v !== null && !(owned & (1 << i))) {
+        if (written.size > 0 && bindsAny(p.target, written)) v = copy(v, this.meter);
+        else if (p.target.kind === 'IdentifierPattern') (borrowed ??= new Set()).add(p.target.name);
+        else borrowed = new Set(['*']); // destructured reads: treat every result as borrowed
+      }
+      this.bind(p.target, v, scope);
+    }
+    const saved = {
+      fnBase: this.fnBase, readFloor: this.readFloor, writeFloor: this.writeFloor, cur: this.cur,
+      frames: this.frames.length, scopes: this.scopes.length, fnResult: this.fnResult, fnOwned: this.fnOwned, borrowed: this.borrowed,
+    };
+    if (fn.kind === 'FunctionDecl') this.readFloor = this.scopes.length;
+    this.writeFloor = this.scopes.length;
+    this.borrowed = borrowed?.has('*') ? undefined : borrowed;
+    this.depth++;
+    let result: Value;
+    let resultOwned: boolean;
+    try {
+      this.meter.step(); // the call itself (an expression body is its one statement)
+      const body = fn.body;
+      if (body.kind !== 'Block') {
+        this.scopes.push(scope);
+        result = this.ev(body);
+        resultOwned = !borrowed?.has('*') && this.isOwnValue(body, result);
+      } else {
+        this.fnBase = this.frames.length;
+        this.fnResult = null;
+        this.fnOwned = true;
+        this.pushFrame({ k: 'L', n: body.id, i: 0, v: scope }, scope);
+        this.runFunction();
+        result = this.fnResult;
+        resultOwned = this.fnOwned && !borrowed?.has('*');
+      }
+    } catch (e) {
+      // a budget met inside the function points at the statement it was running (or the arrow
+      // function's body); one met by a helper's call itself, at the calling statement
+      if (e instanceof RuntimeError && !(e instanceof PositionedError)) {
+        const at = this.cur !== saved.cur ? this.cur?.span : fn.kind === 'ArrowFunction' ? (fn.body.kind === 'Block' ? fn.span : fn.body.span) : undefined;
+        if (at) throw new PositionedError(e.code, e.message, at);
+      }
+      throw e;
+    } finally {
+      this.frames.length = saved.frames;
+      this.scopes.length = saved.scopes;
+      this.fnBase = saved.fnBase;
+      this.readFloor = saved.readFloor;
+      this.writeFloor = saved.writeFloor;
+      this.cur = saved.cur;
+      this.fnResult = saved.fnResult;
+      this.fnOwned = saved.fnOwned;
+      this.borrowed = saved.borrowed;
+      this.depth--;
+    }
+    this.lastOwned = resultOwned;
+    return result;
+  }
+
+  /** Runs the frames of a block-bodied function until it returns; a throw it does not catch leaves as an exception. */
+  private runFunction(): void {
+    for (;;) {
+      try {
+        this.loop();
+        return;
+      } catch (e) {
+        this.raiseFrom(e); // a try inside took it (true), or it is thrown on to the caller
+      }
+    }
+  }
+
+  /** Runs `f`; a runtime error without a position (a budget met by a built-in) gets the call's. */
+  private withPosition(e: Call, f: () => Value): Value {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof RuntimeError && !(err instanceof PositionedError)) throw new PositionedError(err.code, err.message, e.span);
+      throw err;
+    }
+  }
+
+  /** `f(a, b)` of a top-level helper: arguments are evaluated left to right; missing ones are null. */
+  private callHelper(fn: FunctionDecl, e: Call): Value {
+    const args: Value[] = new Array(e.args.length);
+    for (let i = 0; i < args.length; i++) args[i] = this.ev(e.args[i]!);
+    return this.invoke(fn, args);
   }
 
   private assign(s: Assign, value: Value): void {
@@ -642,6 +816,7 @@ export class Machine implements AwaitHost {
 
   /** Writes `f(old)` to an assignable target: a variable, `o.p` or `xs[i]` / `o[k]`. */
   private store(t: Expression, f: (old: Value) => Value): void {
+    if (t.kind !== 'Identifier') this.writable(t);
     switch (t.kind) {
       case 'Identifier': {
         const scope = this.scopeOf(t.name, t);
@@ -716,10 +891,11 @@ export class Machine implements AwaitHost {
       case 'Identifier': {
         const scopes = this.scopes;
         const name = e.name;
-        for (let i = scopes.length - 1; i >= 0; i--) {
+        for (let i = scopes.length - 1; i >= this.readFloor; i--) {
           const s = scopes[i]!;
           if (Object.hasOwn(s, name)) return s[name]!;
         }
+        if (this.ix.functions.has(name)) throw new PositionedError('CT050', `'${name}' is a function: call it, or pass it to an array method`, e.span);
         throw new PositionedError('CT001', `undeclared variable '${name}'`, e.span);
       }
       case 'Binary': {
@@ -743,6 +919,8 @@ export class Machine implements AwaitHost {
           case '>':
           case '>=':
             return this.compare(e.op, l, r, e);
+          case 'in':
+            return this.hasKey(l, r, e);
           default:
             return assertNever(e as never, 'operator');
         }
@@ -823,6 +1001,8 @@ export class Machine implements AwaitHost {
       }
       case 'Await':
         throw new PositionedError('CT009', 'await is only allowed as a whole statement, initializer, assigned value or return value', e.span);
+      case 'ArrowFunction':
+        throw new PositionedError('CT050', 'an arrow function can only be passed straight to an array method (map, filter, …)', e.span);
       default:
         return assertNever(e, 'expression');
     }
@@ -887,7 +1067,12 @@ export class Machine implements AwaitHost {
     if (callee.kind === 'Identifier') {
       const name = callee.name;
       if (Object.hasOwn(globals, name)) return this.callBuiltin(globals[name]!, name, null, e);
-      if (this.ix.tasks.has(name)) throw new PositionedError('CT021', `task ${name}(…) must be awaited: await ${name}(…)`, e.span);
+      if (this.ix.tasks.has(name)) {
+        if (this.depth > 0) throw new PositionedError('CT051', `a helper or callback cannot call task ${name}(…): await it in the workflow`, e.span);
+        throw new PositionedError('CT021', `task ${name}(…) must be awaited: await ${name}(…)`, e.span);
+      }
+      const helper = this.ix.functions.get(name);
+      if (helper) return this.callHelper(helper, e);
       throw new PositionedError('CT005', `unknown function '${name}'`, callee.span);
     }
     if (callee.kind === 'Member') {
@@ -906,12 +1091,9 @@ export class Machine implements AwaitHost {
         throw new PositionedError('CR001', `cannot call ${callee.property}() on null`, e.span);
       }
       const m = lookupMethod(self, callee.property);
-      if (!m) {
-        if (Array.isArray(self) && callee.property === 'map') {
-          throw new PositionedError('CT015', 'xs.map(task) is only allowed inside await Promise.all(…) or Promise.allSettled(…)', e.span);
-        }
-        throw new PositionedError('CR002', `${kindOf(self)} has no method '${callee.property}'`, e.span);
-      }
+      if (!m) throw new PositionedError('CR002', `${kindOf(self)} has no method '${callee.property}'`, e.span);
+      if (m.mutates) this.writable(callee.object);
+      if (m.callback && (e.args.length > 0 || !m.call)) return this.withPosition(e, () => callbackMethod(this, m, callee.property, self as Value[], e));
       return this.callBuiltin(m, callee.property, self, e);
     }
     throw new PositionedError('CT005', 'only tasks and built-ins can be called', e.span);
@@ -1002,6 +1184,13 @@ export class Machine implements AwaitHost {
       return a + b;
     }
     throw new PositionedError('CR002', `cannot apply ${op} to ${kindOf(l)} and ${kindOf(r)}`, node.span);
+  }
+
+  /** `key in obj`: an own key of an object (values are plain data: no prototype keys). */
+  private hasKey(k: Value, o: Value, node: { span: Span }): boolean {
+    if (!isObject(o)) throw new PositionedError('CR002', `'in' needs an object on its right, got ${kindOf(o)}`, node.span);
+    if (typeof k !== 'string' && typeof k !== 'number') throw new PositionedError('CR002', `the key of 'in' must be a string or number, got ${kindOf(k)}`, node.span);
+    return Object.hasOwn(o, String(k));
   }
 
   private compare(op: '<' | '<=' | '>' | '>=', l: Value, r: Value, node: { span: Span }): boolean {

@@ -10,8 +10,9 @@
  * Why: interpreter state names nodes by id only (plain JSON), so resuming needs id → node; and the
  * hot loop must not rebuild anything per statement.
  */
-import type { Block, Node, Program, Statement, TaskDecl } from '../ast.ts';
+import type { ArrowFunction, Block, FunctionDecl, Node, Pattern, Program, Statement, TaskDecl } from '../ast.ts';
 import { programHash } from '../hash.ts';
+import { BUILTINS } from './builtins.ts';
 import type { TaskPolicy } from './types.ts';
 import type { RuntimeError } from './values.ts';
 
@@ -25,6 +26,10 @@ export interface ProgramIndex {
   /** Block ids whose body declares a variable directly (those frames get a scope object). */
   scoped: Set<number>;
   tasks: Map<string, TaskDecl>;
+  /** Top-level helper functions by name. */
+  functions: Map<string, FunctionDecl>;
+  /** Per helper or arrow function id, on first call: the names its body may change (`writtenNames`). */
+  written: Map<number, Set<string>>;
   /** Declaration policies, resolved on first use (DEFAULT_POLICY ⊕ the declaration's `with`). */
   policies: Map<string, TaskPolicy | RuntimeError>;
 }
@@ -90,8 +95,60 @@ function build(program: Program): ProgramIndex {
     lists,
     scoped,
     tasks: new Map(program.tasks.map((t) => [t.name, t])),
+    functions: new Map((program.functions ?? []).map((f) => [f.name, f])),
+    written: new Map(),
     policies: new Map(),
   };
+}
+
+/**
+ * The names a function's body may change: roots of assignment and `++`/`--` targets and of
+ * receivers of mutating methods (`xs.push(…)`), outside nested arrow functions. A parameter named
+ * here is bound as a copy of its argument; any other is bound to the argument itself (a read), so
+ * `xs.map(x => x.id)` copies nothing while `xs.map(x => { x.done = true; return x })` never changes xs.
+ */
+export function writtenNames(ix: ProgramIndex, fn: FunctionDecl | ArrowFunction): Set<string> {
+  let names = ix.written.get(fn.id);
+  if (names) return names;
+  names = new Set();
+  const out = names;
+  const root = (e: unknown): void => {
+    let x = e as Node;
+    while (x.kind === 'Member' || x.kind === 'Index') x = x.object;
+    if (x.kind === 'Identifier') out.add(x.name);
+  };
+  const stack: unknown[] = [fn.body];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (Array.isArray(x)) {
+      stack.push(...x);
+      continue;
+    }
+    if (typeof x !== 'object' || x === null) continue;
+    const n = x as Node;
+    if (n.kind === 'ArrowFunction') continue; // it cannot change what is around it (CT052)
+    if (n.kind === 'Assign' || n.kind === 'Update') root(n.target);
+    else if (n.kind === 'Call' && n.callee.kind === 'Member' && Object.hasOwn(BUILTINS.array, n.callee.property) && BUILTINS.array[n.callee.property as keyof typeof BUILTINS.array]!.mutates) {
+      root(n.callee.object);
+    }
+    for (const k in n) if (k !== 'span') stack.push((n as unknown as Record<string, unknown>)[k]);
+  }
+  ix.written.set(fn.id, names);
+  return names;
+}
+
+/** Does pattern `p` bind a name in `names`? */
+export function bindsAny(p: Pattern, names: Set<string>): boolean {
+  switch (p.kind) {
+    case 'IdentifierPattern':
+      return names.has(p.name);
+    case 'ArrayPattern':
+      return p.elements.some((e) => e !== null && bindsAny(e, names)) || (p.rest !== undefined && names.has(p.rest.name));
+    case 'ObjectPattern':
+      return p.properties.some((x) => bindsAny(x.value, names)) || (p.rest !== undefined && names.has(p.rest.name));
+    default:
+      return true;
+  }
 }
 
 function declares(b: Block): boolean {

@@ -38,8 +38,10 @@ describe('ExamplesStack', { timeout: 60_000 }, () => {
     expect(pyFn.Properties.Runtime).toMatch(/^python3\./);
     expect(pyFn.Properties.Handler).toBe('tasks.handler');
     const nodeFns = examples.filter((e) => e.language === 'node').length;
-    // api + step + reconcile + one per module
-    expect(Object.keys(fns)).toHaveLength(3 + nodeFns + 1);
+    // api + step + reconcile + schedules (the digest example declares one) + one per module
+    expect(Object.keys(fns)).toHaveLength(4 + nodeFns + 1);
+    expect(stack.engine.scheduleNames).toEqual(['daily-digest']); // from examples/digest/currant.schedules.json
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'daily-digest', ScheduleExpression: 'cron(0 6 * * ? *)', ScheduleExpressionTimezone: 'Europe/Paris' });
 
     // a queue and a DLQ per task, plus the event and result queues and their DLQs
     template.resourceCountIs('AWS::SQS::Queue', 2 * stack.engine.taskNames.length + 4);

@@ -59,6 +59,21 @@ describe('status, list, signal, cancel next to a waiting run', { timeout: 90_000
     expect(late.stderr).toContain('already completed');
   });
 
+  it('a signal sent after its timeout while no process runs the instance loses to the timeout (exit 2)', async () => {
+    const db = join(tmp.dir, 'late.db');
+    const run = spawnCurrant(['run', fixture('waits-briefly.workflow'), '--tasks', TASKS, '--db', db, '--id', 'l-1']);
+    // The run prints each step as it is saved: once it waits, kill it before the timeout fires.
+    await eventually(async () => (/waiting for "go"/.test(run.stdout()) ? true : undefined), 20_000, 'l-1 waiting');
+    run.child.kill('SIGKILL'); // nobody is left to fire the 2 s timeout
+    await run.done;
+    await new Promise((r) => setTimeout(r, 2_500));
+    const late = await cli(['signal', 'l-1', 'go', '"too late"', '--db', db]);
+    expect(late.code, late.stderr).toBe(2);
+    expect(late.stderr).toContain('instance l-1 is completed: the instance completed before the signal arrived');
+    expect(late.stderr).toContain('signal not delivered');
+    expect(await statusOf('l-1', db)).toMatchObject({ status: 'completed', result: { timedOut: true, payload: null } });
+  });
+
   it('cancel stops a waiting instance; the run exits 3', async () => {
     const db = join(tmp.dir, 'cancel.db');
     const { run } = await startWaiting(db, 'c-1');

@@ -88,6 +88,8 @@ function show(e: A.Expression | A.SpreadElement): string {
       return `{${e.properties.map((p) => (p.kind === 'Spread' ? show(p) : `${p.key}: ${show(p.value)}`)).join(', ')}}`;
     case 'TemplateLiteral':
       return `\`${e.quasis.join('${}')}\``;
+    case 'ArrowFunction':
+      return `((${e.params.map((p) => (p.target.kind === 'IdentifierPattern' ? p.target.name : '…')).join(', ')}) => ${e.body.kind === 'Block' ? '{…}' : show(e.body)})`;
   }
 }
 function diags(source: string): string[] {
@@ -518,14 +520,26 @@ describe('parse: diagnostics', () => {
     expect(diags('workflow w() { return `a` }\n`')).toEqual(['CS001 2:1 unterminated template string: close it with `']);
     expect(diags('workflow w() { /* x }')).toEqual(['CS001 1:16 unterminated comment: close it with */']);
   });
-  it('CS002: functions and arrows', () => {
-    expect(diags('function f() { return 1 }\nworkflow w() {}')).toEqual([`CS002 1:1 ${MESSAGES.function}`]);
-    expect(MESSAGES.function).toBe('workflows have no functions: move logic into a task or inline it');
-    expect(diags('workflow w() {\n  const f = (x) => x + 1\n}')).toEqual([`CS002 2:13 ${MESSAGES.function}`]);
-    expect(diags('workflow w() { xs.map(x => x * 2) }')).toEqual([`CS002 1:23 ${MESSAGES.function}`]);
-    expect(diags('workflow w() { const f = async (a: number): void => { await t() } }')).toEqual([`CS002 1:26 ${MESSAGES.function}`]);
-    expect(diags('workflow w() { const f = function () {} }')).toEqual([`CS002 1:26 ${MESSAGES.function}`]);
-    expect(diags('workflow w() { const o = { m() { return 1 } } }')).toEqual([`CS002 1:28 ${MESSAGES.function}`]);
+  it('top-level functions and arrow functions parse; async, generator, nested and expression functions are CS002', () => {
+    const p = ok('function f(a: number, { b }: any, c?) : number { return a }\nworkflow w(xs: number[]) { return xs.map((x, i): number => x * i) }');
+    expect(p.functions.map((f) => [f.name, f.params.map((x) => [x.target.kind, x.optional, x.type?.kind ?? null]), f.returnType?.kind])).toEqual([
+      ['f', [['IdentifierPattern', false, 'PrimitiveType'], ['ObjectPattern', false, 'PrimitiveType'], ['IdentifierPattern', true, null]], 'PrimitiveType'],
+    ]);
+    expect(show(expr('xs.map(x => x * 2)'))).toBe('xs.map(((x) => (x * 2)))');
+    expect(show(expr('xs.reduce((a, x) => a + x, 0)'))).toBe('xs.reduce(((a, x) => (a + x)), 0)');
+    expect(show(expr('xs.filter(({ ok }) => { return ok })'))).toBe('xs.filter(((…) => {…}))');
+    // a parenthesised expression and a conditional are not arrow parameters
+    expect(show(expr('c ? (a) : b'))).toBe('(c ? a : b)');
+    expect(diags('async function f() {}\nworkflow w() {}')).toEqual([`CS002 1:1 ${MESSAGES.asyncFunction}`]);
+    expect(diags('function* f() {}\nworkflow w() {}')).toEqual([`CS002 1:9 ${MESSAGES.generator}`]);
+    expect(diags('workflow w() {\n  function f() { return 1 }\n}')).toEqual([`CS002 2:3 ${MESSAGES.function}`]);
+    expect(diags('workflow w() { const f = async (a: number): void => { await t() } }')).toEqual([`CS002 1:26 ${MESSAGES.asyncArrow}`]);
+    expect(diags('workflow w() { const f = function () {} }')).toEqual([`CS002 1:26 ${MESSAGES.functionExpression}`]);
+    expect(diags('workflow w() { const o = { m() { return 1 } } }')).toEqual([`CS002 1:28 ${MESSAGES.method}`]);
+    expect(diags('function f(a = 1) {}\nworkflow w() {}')).toEqual([`CS002 1:14 ${MESSAGES.defaultValue}`]);
+    expect(diags('workflow w() { xs.map((...a) => a) }')).toEqual([`CS002 1:24 ${MESSAGES.restParam}`]);
+    // a syntax error inside a helper's body is reported where it is, not as a rejected function
+    expect(diags('function f() { return ) }\nworkflow w() {}')[0]).toMatch(/^CS001 1:23 /);
   });
   it('CS002: classes, import and export', () => {
     expect(diags('class A { x = 1; m() { return "}" } }\nworkflow w() {}')).toEqual([
@@ -555,7 +569,7 @@ describe('parse: diagnostics', () => {
     expect(diags('workflow w() { for (const k in o) {} }')).toEqual([
       'CS002 1:29 `for … in` is not supported: use `for (const key of Object.keys(obj))`',
     ]);
-    expect(diags('workflow w() { return "a" in o }')).toEqual(['CS002 1:27 `in` is not supported: use `Object.keys(obj).includes(key)`']);
+    expect(show(expr('"a" in o && b'))).toBe('(("a" in o) && b)');
     expect(diags('workflow w() { return a instanceof B }')).toEqual(['CS002 1:25 `instanceof` is not supported: use `typeof` or `Array.isArray`']);
     expect(diags('workflow w() { delete o.a }')).toEqual(['CS002 1:16 `delete` is not supported: build a new object without the key']);
     expect(diags('workflow w() { f(...xs) }')).toEqual(['CS002 1:18 spread arguments are not supported: pass the array itself']);

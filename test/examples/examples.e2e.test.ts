@@ -36,12 +36,21 @@ const inputOf = (file: string) => JSON.parse(readFileSync(join(ROOT, 'examples',
 // Each CLI call starts node + tsx (about a second, more when test files run in parallel).
 describe('examples', { timeout: 90_000 }, () => {
   it('documents one command per example, the same in examples/README.md and the folder README', () => {
-    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga', 'mixed']) {
+    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga', 'mixed', 'digest']) {
       const cmd = COMMANDS.find((c) => c[1] === `examples/${name}/${name}.workflow` && c.includes(`@examples/${name}/input.json`));
       expect(cmd, name).toBeDefined();
       const own = readFileSync(join(ROOT, 'examples', name, 'README.md'), 'utf8');
       expect(own).toContain(`npx currant ${cmd!.join(' ')}`);
     }
+  });
+
+  it('digest: counts and sends, once by hand (its schedule: test/cli/schedules.e2e.test.ts, infra-test/schedules.test.ts)', async () => {
+    const r = await runExample('digest/input.json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.out).toMatchObject({ workflow: 'dailyDigest', status: 'completed', result: 'eu: 3 open orders' });
+    expect(r.stderr).toContain('digest for eu: eu: 3 open orders');
+    const listed = await currant(['schedules', '--schedules', 'examples/digest/currant.schedules.json', '--db', r.db, '--json']);
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ name: 'daily-digest', workflow: 'dailyDigest', cron: '0 6 * * *', timeZone: 'Europe/Paris', last: null }]);
   });
 
   it('order: ships and returns the tracking id', async () => {

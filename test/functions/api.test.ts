@@ -195,6 +195,24 @@ describe('signals and cancel', () => {
     expect((await call('POST', '/instances/nope/signals/approval')).status).toBe(404);
   });
 
+  it('stamps the arrival: a signal after its timeout loses to it (409, timeout applied), one in time wins', async () => {
+    let t = Date.parse('2026-01-01T00:00:00.000Z');
+    services = {
+      deps: { store, dispatcher, programs: new ProgramCache(store), clock: { now: () => new Date(t), uuid: () => `u${++n}` } },
+      workflows: () => indexWorkflows([{ file: 'gate.workflow', source: 'workflow gate(): any { const r = await signal("go", { timeout: "5s" })\n return r }' }]),
+    };
+    await start('gate', { id: 'late' });
+    await start('gate', { id: 'on-time' });
+    t += 4_000;
+    expect((await call('POST', '/instances/on-time/signals/go', { body: '1' })).status).toBe(200);
+    t += 10_000; // nothing fired the 5 s timeouts (a lost or late wake-up): the late signal must still lose
+    const late = await call('POST', '/instances/late/signals/go', { body: '2' });
+    expect(late.status).toBe(409);
+    expect(late.body.error).toMatchObject({ code: 'INSTANCE_FINISHED', message: expect.stringMatching(/completed: the instance completed before the signal arrived/) });
+    expect(await store.load('late')).toMatchObject({ status: 'completed', result: { timedOut: true, payload: null } });
+    expect(await store.load('on-time')).toMatchObject({ status: 'completed', result: { timedOut: false, payload: 1 } });
+  });
+
   it('takes a JSON string or no body as the payload', async () => {
     await start('approval', { input: { requestId: 'r1', amount: 5 }, id: 'r1' });
     expect((await call('POST', '/instances/r1/signals/note', { body: '"hello"' })).status).toBe(200);

@@ -176,6 +176,41 @@ describe('wake-ups', () => {
     expect(loads).toEqual([]);
   });
 
+  it('parks a wake-up that arrives with more than 15 minutes to go (an older hop), and drops its copies', async () => {
+    // As an older version left it: a far wake-up in flight, not parked.
+    const i = (await wstore.load('o1')) as AwsInstance;
+    const far = '2026-01-31T00:00:00.000Z';
+    i.wake = { id: 'w9', at: far };
+    wstore.instances.set('o1', JSON.stringify(i));
+    expect(await processBody(wdeps, wakeBody('w9', far))).toMatchObject({ outcome: 'wake', result: 'parked', fired: 0 });
+    expect(((await wstore.load('o1')) as AwsInstance).wake).toEqual({ id: 'w9', at: far, parked: true });
+    expect(wdispatcher.wakes).toEqual([]); // no hop
+    // A copy of the same wake-up (a resend, a retried start) dies instead of hopping on.
+    expect(await processBody(wdeps, wakeBody('w9', far))).toMatchObject({ outcome: 'wake', result: 'stale' });
+    expect(await processBody(wdeps, wakeBody('w0', far))).toMatchObject({ outcome: 'wake', result: 'stale' });
+    expect(wdispatcher.wakes).toEqual([]);
+    expect((await wstore.load('o1'))!.version).toBe(1); // parking does not bump the version
+  });
+
+  it('re-arms a timer due more than 15 minutes ahead by parking it (no message)', async () => {
+    const s = new WakeStore();
+    const d = new WakeDispatcher();
+    const sdeps: StepDeps = { store: s, dispatcher: d, wakes: { store: s, sender: d }, programs: new ProgramCache(s), clock: wdeps.clock };
+    await startWorkflow(sdeps, { source: 'task t(): number\nworkflow w(): number { const x = await t()\n await sleep("30d")\n return x }', file: 'w.workflow' }, {}, { id: 's1' });
+    const started = (await s.load('s1')) as AwsInstance;
+    const [taskId, attempt] = Object.entries(started.tasks)[0]!;
+    started.wake = { id: 'w1', at: Object.values(started.timers)[0]!.fireAt };
+    s.instances.set('s1', JSON.stringify(started));
+    nowMs += 1000;
+    await processBody(sdeps, result({ instanceId: 's1', taskId, attempt: attempt.attempt, token: attemptToken(started.secret!, taskId, 1) }, 1));
+    // The task's timeout passes (the wake-up arrives); only the 30-day sleep is left.
+    nowMs = Date.parse(started.wake.at);
+    expect(await processBody(sdeps, JSON.stringify({ type: 'wake', instanceId: 's1', wakeId: 'w1', at: started.wake.at }))).toMatchObject({ result: 'rearmed' });
+    const after = (await s.load('s1')) as AwsInstance;
+    expect(after.wake).toEqual({ id: expect.any(String), at: Object.values(after.timers)[0]!.fireAt, parked: true });
+    expect(d.wakes).toEqual([]);
+  });
+
   it('drops a stale wake-up (replaced, or the instance finished)', async () => {
     const i = (await wstore.load('o1')) as AwsInstance;
     nowMs = Date.parse(i.wake!.at);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvent, pendingCommands } from '../../runtime/core.ts';
-import { advance, startWorkflow } from '../../runtime/driver.ts';
+import { advance, signalInstance, startWorkflow } from '../../runtime/driver.ts';
 import { DefinitionError, InputError, InstanceConflictError, InstanceNotFoundError, VersionConflictError } from '../../runtime/errors.ts';
-import { STEP_LOG_LIMIT, STEP_LOG_MAX_BYTES, type Instance } from '../../runtime/types.ts';
+import { STEP_LOG_LIMIT, STEP_LOG_MAX_BYTES, type Instance, type Value } from '../../runtime/types.ts';
 import { attemptToken } from '../../runtime/tokens.ts';
 import { compile } from '../../dsl/index.ts';
 import { Harness, type ScheduleTimer } from './harness.ts';
@@ -427,6 +427,75 @@ describe('sleep, signals, cancel', () => {
     expect(i.status).toBe('waiting'); // the second wait did not get the repeated signal
     await h.signal('s', 2, 'sig-B');
     expect(await h.load()).toMatchObject({ status: 'completed', result: [1, { timedOut: false, payload: 2 }] });
+  });
+
+  describe('event order follows time: a signal comes after the timers due before it arrived', () => {
+    const WAIT = 'workflow w(): any { const r = await signal("ok", { timeout: "1h" })\n return r }';
+    const signalAt = (h: Harness, iso: string, payload: Value, id = 'sig-late') =>
+      h.send({ type: 'signal', id, name: 'ok', payload, receivedAt: iso });
+
+    it('a signal received after its timeout loses to the timeout, even when nothing fired the timer in time', async () => {
+      const h = new Harness();
+      await h.start(WAIT, {});
+      h.nowMs += 2 * 3600_000; // the engine was down: the timeout (01:00) was never fired
+      const r = await signalAt(h, '2026-01-01T01:30:00.000Z', 'yes');
+      expect(r.duplicate).toBe(false);
+      if (r.duplicate) return;
+      expect(r.undelivered).toMatch(/completed before the signal arrived/);
+      expect(r.steps.map((s) => s.kind)).toEqual(['timer', 'complete', 'signal']);
+      expect(r.steps.at(-1)!.outcome).toMatch(/"ok" not delivered: it arrived at 2026-01-01T01:30:00.000Z, after the instance completed/);
+      expect(await h.load()).toMatchObject({ status: 'completed', result: { timedOut: true, payload: null }, timers: {} });
+    });
+
+    it('a signal received before its timeout wins, even when it is applied after the deadline', async () => {
+      const h = new Harness();
+      await h.start(WAIT, {});
+      h.nowMs += 2 * 3600_000; // applied late (a slow writer), but it arrived at 00:59
+      const r = await signalAt(h, '2026-01-01T00:59:00.000Z', 'yes');
+      expect(!r.duplicate && r.undelivered).toBeFalsy();
+      expect(await h.load()).toMatchObject({ status: 'completed', result: { timedOut: false, payload: 'yes' } });
+    });
+
+    it('after the timeout the workflow goes on, and a later wait for the same name gets the late signal', async () => {
+      const h = new Harness();
+      await h.start('workflow w(): any { const r = await signal("ok", { timeout: "1h" })\n const s = await signal("ok")\n return [r, s] }', {});
+      h.nowMs += 2 * 3600_000;
+      const r = await signalAt(h, '2026-01-01T01:00:00.001Z', 7);
+      expect(!r.duplicate && r.undelivered).toBeFalsy();
+      expect(await h.load()).toMatchObject({ status: 'completed', result: [{ timedOut: true, payload: null }, 7] });
+    });
+
+    it('fires every timer due before the signal, earliest first, and none due after it', async () => {
+      const h = new Harness();
+      await h.start('workflow w(): any { await sleep("10m")\n const r = await signal("ok", { timeout: "1h" })\n return r }', {});
+      h.nowMs += 3 * 3600_000;
+      // Arrived at 00:30: the sleep (00:10) is over, the signal wait (timeout 01:10) got it in time.
+      const r = await signalAt(h, '2026-01-01T00:30:00.000Z', 'in time');
+      expect(r.duplicate ? [] : r.steps.map((s) => s.kind)).toEqual(['timer', 'signal', 'signal', 'complete']);
+      expect(await h.load()).toMatchObject({ status: 'completed', result: { timedOut: false, payload: 'in time' } });
+    });
+
+    it('a redelivered signal fires nothing; a stamp later than now counts as now', async () => {
+      const h = new Harness();
+      await h.start('workflow w(): any { const a = await signal("s")\n const b = await signal("ok", { timeout: "1h" })\n return [a, b] }', {});
+      await h.send({ type: 'signal', id: 'sig-A', name: 's', payload: 1 });
+      h.nowMs += 2 * 3600_000;
+      const again = await h.send({ type: 'signal', id: 'sig-A', name: 's', payload: 1, receivedAt: '2026-01-01T01:30:00.000Z' });
+      expect(again.duplicate).toBe(true);
+      expect(Object.keys((await h.load()).timers)).toHaveLength(1); // the overdue timeout is still pending
+      // A clock ahead of ours: only what is due now fires (the timeout), never a timer of the future.
+      const r = await h.send({ type: 'signal', id: 'sig-B', name: 'ok', payload: 2, receivedAt: '2099-01-01T00:00:00.000Z' });
+      expect(!r.duplicate && r.undelivered).toMatch(/completed/);
+    });
+
+    it('signalInstance stamps the arrival with the clock (the API and the CLI deliver through it)', async () => {
+      const h = new Harness();
+      await h.start(WAIT, {});
+      h.nowMs += 2 * 3600_000;
+      const r = await signalInstance(h.deps, h.id, 'ok', 'late');
+      expect(!r.duplicate && r.undelivered).toMatch(/completed/);
+      expect(await h.load()).toMatchObject({ result: { timedOut: true, payload: null } });
+    });
   });
 
   it('cancel stops the instance, cancels its timers and ignores late results', async () => {

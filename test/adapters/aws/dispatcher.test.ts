@@ -70,6 +70,16 @@ describe('timers as one wake-up per instance', () => {
     expect(timerMode([cmds[0]!], loaded)).toEqual({ kind: 'wake', instanceId: 'o1' });
   });
 
+  it('sends nothing on a resend when the stored wake-up is parked (no message carries it; the byPark index holds it)', () => {
+    const loaded = { ...fakeInstance('o1'), wake: { id: 'w8', at: '2026-02-01T00:00:00.000Z', parked: true as const } } as Instance;
+    expect(timerMode(cmds, loaded)).toEqual({ kind: 'wake', instanceId: 'o1' });
+    expect(plan(cmds, config, now, timerMode(cmds, loaded)).map((o) => o.queueUrl)).toEqual(['https://sqs/charge']);
+    // A save that parked its new wake-up sends nothing either.
+    const saved = { ...loaded };
+    wakePlans.set(saved, { send: false });
+    expect(plan(cmds, config, now, timerMode(cmds, saved)).map((o) => o.queueUrl)).toEqual(['https://sqs/charge']);
+  });
+
   it('falls back to a message per timer for instances without a wake-up', () => {
     expect(timerMode(cmds, fakeInstance('o1'))).toEqual({ kind: 'perTimer' });
     expect(timerMode(cmds, undefined)).toEqual({ kind: 'perTimer' });

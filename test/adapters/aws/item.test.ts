@@ -70,6 +70,14 @@ describe('instance items', () => {
     expect(decodeInstance(item)).toEqual(i);
   });
 
+  it('marks a parked wake-up with parkAt (the byPark index key) and reads it back as parked', () => {
+    const i = { ...fakeInstance('o1'), wake: { id: 'w2', at: '2026-02-01T00:00:00.000Z', parked: true as const } };
+    const item = encodeInstance(i);
+    expect(item[ATTR.parkAt]).toEqual({ S: '2026-02-01T00:00:00.000Z#o1' }); // due time, then id: unique and in time order
+    expect(decodeInstance(item)).toEqual(i);
+    expect(encodeInstance({ ...i, wake: { id: 'w2', at: i.wake.at } })[ATTR.parkAt]).toBeUndefined();
+  });
+
   it('rejects an item without a document', () => {
     const item = encodeInstance(fakeInstance('o1'));
     delete item[ATTR.doc];

@@ -244,6 +244,45 @@ describe('starting, reading, restarting', () => {
     expect(ran).toEqual(['a']);
   });
 
+  it('event order follows time: a signal sent while the engine was down, after its timeout, loses to the timeout', async () => {
+    const dbPath = join(dir, 'late-signal', 'currant.db');
+    const src = 'workflow w(): any { const r = await signal("approve", { timeout: "1h" })\n return r }';
+    let nowMs = Date.parse('2026-03-01T09:00:00.000Z');
+    const clock = { now: () => new Date(nowMs) };
+    const first = await createEngine({ dbPath, clock });
+    const i = await first.start(def(src), {});
+    await first.close(); // nothing runs from here on: the timeout (10:00) is fired by nobody
+    nowMs = Date.parse('2026-03-01T11:00:00.000Z');
+    // Both are processed later, in either order: the signal first (here), then the restart.
+    const second = await engine({ dbPath, clock });
+    const after = await second.signal(i.id, 'approve', { by: 'ann' });
+    expect(after).toMatchObject({ status: 'completed', result: { timedOut: true, payload: null } });
+    expect(after.steps.map((s) => s.outcome).slice(-3)).toEqual([
+      'signal wait timed out',
+      'completed',
+      '"approve" not delivered: it arrived at 2026-03-01T11:00:00.000Z, after the instance completed',
+    ]);
+    expect(await second.resumeAll()).toEqual({ instances: 0, tasks: 0, timers: 0 });
+  });
+
+  it('a signal sent in time while the engine was down wins, though the engine applies its timeout later', async () => {
+    const dbPath = join(dir, 'early-signal', 'currant.db');
+    const src = 'workflow w(): any { const r = await signal("approve", { timeout: "1h" })\n return r }';
+    let nowMs = Date.parse('2026-03-01T09:00:00.000Z');
+    const clock = { now: () => new Date(nowMs) };
+    const first = await createEngine({ dbPath, clock });
+    const i = await first.start(def(src), {});
+    await first.close();
+    nowMs = Date.parse('2026-03-01T09:30:00.000Z');
+    const cli = await engine({ dbPath, clock }); // like `currant signal`: applies and exits
+    await cli.signal(i.id, 'approve', { by: 'ann' });
+    await cli.close();
+    nowMs = Date.parse('2026-03-01T11:00:00.000Z');
+    const later = await engine({ dbPath, clock });
+    await later.resumeAll();
+    expect(await later.waitFor(i.id)).toMatchObject({ status: 'completed', result: { timedOut: false, payload: { by: 'ann' } } });
+  });
+
   it('on restart, an attempt whose timeout passed while down is timed out and retried, not re-run', async () => {
     const dbPath = join(dir, 'timeout-down', 'currant.db');
     const src = 'task t(): string with { timeout: "60ms", backoff: "1ms" }\nworkflow w(): string { const r = await t()\n return r }';

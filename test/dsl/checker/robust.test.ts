@@ -14,6 +14,8 @@ const FRAGMENTS = [
   'await ', 'const ', 'let ', 'x', '.', '(', ')', '[', ']', '{', '}', ',', '=', '+', '?.', '...', 'Promise.all(',
   '.map(', 'sleep(', 'signal(', '"5s"', '1', 'null', 'return ', 'break\n', 'while (true) ', 'for (;;) ',
   'type T = ', 'A[]', '|', ';', '\n', 'task t(a: number): any\n', 'with { retries: 1 }', '`${x}`', ': Foo',
+  '(x) => ', 'x => x', '.filter((a, i) => { return a })', '.reduce((s, x) => s + x, 0)', 'function f(a) { return a }\n',
+  'f(', ' in ', 'typeof ', ' === null', '!== "a"',
 ];
 
 const edit = fc.record({ at: fc.nat(), insert: fc.boolean(), fragment: fc.constantFrom(...FRAGMENTS), cut: fc.integer({ min: 1, max: 6 }) });

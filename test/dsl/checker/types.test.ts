@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../../dsl/parser.ts';
 import type { Span, TypeNode } from '../../../dsl/ast.ts';
-import { ANY, BOOLEAN, NULL, NUMBER, STRING, TypeEnv, arrayOf, didYouMean, objectOf, union, widen, type Type } from '../../../dsl/checker/types.ts';
+import { ANY, BOOLEAN, NULL, NUMBER, STRING, TypeEnv, arrayOf, didYouMean, objectOf, union, widen, widenConst, widenReturn, type Type } from '../../../dsl/checker/types.ts';
 
 /** A TypeEnv built from the `type` aliases of a source text, with the problems it reported. */
 function envOf(source: string): { env: TypeEnv; problems: string[]; param: (i: number) => Type } {
@@ -17,6 +17,8 @@ function envOf(source: string): { env: TypeEnv; problems: string[]; param: (i: n
 }
 
 const lit = (value: string | number | boolean): Type => ({ kind: 'literal', value });
+/** The type of a literal expression (`"a"` in code), which widens; `lit` is one from an annotation, which does not. */
+const fresh = (value: string | number | boolean): Type => ({ kind: 'literal', value, fresh: true });
 
 describe('assignable', () => {
   const { env } = envOf('');
@@ -69,13 +71,33 @@ describe('aliases', () => {
 });
 
 describe('widen', () => {
-  it('literals to their base types, deeply; null and empty objects to any; tuples kept', () => {
-    expect(widen(lit('a'))).toEqual(STRING);
-    expect(widen(arrayOf(union([lit(1), lit(2)])))).toEqual(arrayOf(NUMBER));
+  it('fresh literals to their base types, deeply; null and empty objects to any; tuples kept', () => {
+    expect(widen(fresh('a'))).toEqual(STRING);
+    expect(widen(arrayOf(union([fresh(1), fresh(2)])))).toEqual(arrayOf(NUMBER));
     expect(widen(NULL)).toEqual(ANY);
     expect(widen(objectOf({}))).toEqual(ANY);
-    expect(widen(objectOf({ s: lit('x'), n: NULL }))).toEqual(objectOf({ s: STRING, n: NULL }));
-    expect(widen({ kind: 'tuple', elements: [lit(1), STRING] })).toEqual({ kind: 'tuple', elements: [NUMBER, STRING] });
+    expect(widen(objectOf({ s: fresh('x'), n: NULL }))).toEqual(objectOf({ s: STRING, n: NULL }));
+    expect(widen({ kind: 'tuple', elements: [fresh(1), STRING] })).toEqual({ kind: 'tuple', elements: [NUMBER, STRING] });
+  });
+
+  it('keeps literal types from annotations (a declared discriminant stays)', () => {
+    const r = union([objectOf({ status: lit('ok'), v: NUMBER }), objectOf({ status: lit('err') })]);
+    expect(widen(r)).toEqual(r);
+    expect(widen(lit('a'))).toEqual(lit('a'));
+  });
+
+  it('a const keeps a literal or a union of literals; a lone literal returned widens', () => {
+    const choice = union([fresh('approved'), fresh('rejected')]);
+    expect(widenConst(choice)).toEqual(choice);
+    expect(widenConst(union([fresh('a'), NULL]))).toEqual(union([fresh('a'), NULL]));
+    expect(widenConst(arrayOf(fresh('a')))).toEqual(arrayOf(STRING));
+    expect(widenConst(objectOf({ k: fresh(1) }))).toEqual(objectOf({ k: NUMBER }));
+    expect(widenReturn(fresh('a'))).toEqual(STRING);
+    expect(widenReturn(choice)).toEqual(choice);
+  });
+
+  it('a union does not hold one literal twice, fresh or not', () => {
+    expect(union([fresh('a'), lit('a')])).toEqual(fresh('a'));
   });
 });
 

@@ -11,7 +11,7 @@ describe('the built-in table', () => {
       ['endsWith', 'includes', 'indexOf', 'padEnd', 'padStart', 'repeat', 'replace', 'replaceAll', 'slice', 'split', 'startsWith', 'substring', 'toLowerCase', 'toUpperCase', 'trim'],
     );
     expect(Object.keys(BUILTINS.array).sort()).toEqual(
-      ['concat', 'flat', 'includes', 'indexOf', 'join', 'pop', 'push', 'reverse', 'shift', 'slice', 'sort', 'unshift'],
+      ['concat', 'every', 'filter', 'find', 'findIndex', 'flat', 'flatMap', 'forEach', 'includes', 'indexOf', 'join', 'map', 'pop', 'push', 'reduce', 'reverse', 'shift', 'slice', 'some', 'sort', 'unshift'],
     );
     expect(Object.keys(BUILTINS.Object).sort()).toEqual(['entries', 'keys', 'values']);
     expect(Object.keys(BUILTINS.JSON).sort()).toEqual(['parse', 'stringify']);
@@ -27,10 +27,15 @@ describe('the built-in table', () => {
     expect(BUILTINS.Math.max).toMatchObject({ minArgs: 1, maxArgs: Infinity });
     expect(BUILTINS.global.sleep.awaitOnly).toBe(true);
     expect(BUILTINS.console.warn).toMatchObject({ minArgs: 0, maxArgs: Infinity, returns: 'null', log: 'warn' });
+    // methods taking a callback: the machine runs them; sort() keeps its own `call` for the form without one
+    expect(BUILTINS.array.map).toMatchObject({ minArgs: 1, maxArgs: 1, callback: { result: 'value' } });
+    expect(BUILTINS.array.map.signature).toBe('map(callback: (value: T, index: number, array: T[]) => U): any[]');
+    expect(BUILTINS.array.reduce).toMatchObject({ minArgs: 1, maxArgs: 2, callback: { result: 'accumulator' } });
+    expect(BUILTINS.array.sort).toMatchObject({ minArgs: 0, maxArgs: 1, mutates: true, callback: { result: 'order' } });
     for (const group of Object.values(BUILTINS)) {
       for (const b of Object.values(group)) {
         // await points and console.* (the machine makes a log command) have no `call`
-        const machineMade = b.awaitOnly || b.log !== undefined;
+        const machineMade = b.awaitOnly || b.log !== undefined || (b.callback !== undefined && b.minArgs > 0);
         expect(machineMade ? b.call : typeof b.call, b.signature).toBe(machineMade ? undefined : 'function');
       }
     }

@@ -2,7 +2,8 @@
  * Property: a random small program with random task results ends the same way and emits the same
  * commands whether run straight through or with its state JSON round-tripped (and the options
  * re-created) at every await. Programs come from a few statement templates with random constants,
- * branches, loops and awaits of every form.
+ * branches, loops, awaits of every form, callbacks and helpers; no saved state holds a frame of a
+ * helper or callback.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,12 @@ import { drive, program, type TaskAnswer } from './helpers.ts';
 const HEADER = `task inc(n: number): number
 task add(a: number, b: number): number
 task check(x: number): number
+function mix(p: number, q: number): number { return (p * 31 + q) % 1000 }
+function bump(ys: number[]): number[] {
+  const out: number[] = []
+  for (const y of ys) { if (y % 4 !== 3) out.push((y + 1) % 10) }
+  return out
+}
 `;
 
 /** A statement generator of bounded depth; `fresh` names loop variables uniquely. */
@@ -32,6 +39,10 @@ function statements(depth: number): fc.Arbitrary<string[]> {
     fc.constant(`const s = await signal("go", { timeout: "1m" }); if (!s.timedOut) { a = (a + s.payload) % 1000 }`),
     fc.constant(`const g = await signal("tick", { timeout: 500 }); if (g.timedOut) { b += 2 }`),
     k.map((c) => `if (a % 10 === ${c}) { return [a, b, xs, o] }`),
+    k.map((c) => `a = xs.map((x, i) => x * ${c} + i).reduce((s, x) => (s + x) % 1000, a)`),
+    fc.constant(`xs = bump(xs.filter((x) => x !== a % 10))`),
+    fc.constant(`b = (b + xs.findIndex((x) => { if (x > 5) return true; return false }) + 1) % 997`),
+    fc.constant(`o.tags.sort((p, q) => q - p); a = mix(a, o.tags.length)`),
   ];
   if (depth <= 0) return fc.array(fc.oneof(...simple), { minLength: 1, maxLength: 3 });
   const inner = statements(depth - 1).map((ss) => ss.join('\n'));
@@ -59,6 +70,21 @@ const outcomes = fc.array(fc.oneof(fc.integer({ min: 0, max: 50 }).map((n) => ({
   maxLength: 12,
 });
 
+/** Ids of every node inside a helper or an arrow function. */
+function functionNodeIds(p: unknown): Set<number> {
+  const out = new Set<number>();
+  const walk = (x: unknown, inside: boolean): void => {
+    if (Array.isArray(x)) return x.forEach((y) => walk(y, inside));
+    if (typeof x !== 'object' || x === null) return;
+    const o = x as Record<string, unknown>;
+    const here = inside || o.kind === 'FunctionDecl' || o.kind === 'ArrowFunction';
+    if (here && typeof o.id === 'number') out.add(o.id);
+    for (const [k, v] of Object.entries(o)) if (k !== 'span') walk(v, here);
+  };
+  walk(p, false);
+  return out;
+}
+
 function answerer(script: TaskAnswer[]) {
   let n = 0;
   // inc and add never fail (a failure there fails the workflow, which is tested elsewhere): only
@@ -82,6 +108,7 @@ describe('straight run vs JSON round trip at every await', () => {
         fc.boolean(),
         (source, a, b, script, giveSignal, early) => {
           const prog = program(source);
+          const inFunction = functionNodeIds(prog);
           const opts = {
             signals: (giveSignal ? { go: 5 } : {}) as Record<string, Value>,
             duplicates: true,
@@ -93,6 +120,8 @@ describe('straight run vs JSON round trip at every await', () => {
           expect(resumed.commands).toEqual(straight.commands);
           expect(resumed.final.state).toEqual(straight.final.state);
           expect(resumed.states).toEqual(straight.states);
+          // frames name statements of the workflow only: never of a helper or callback body
+          for (const st of straight.states) for (const f of st.frames as { n: number }[]) expect(inFunction.has(f.n), JSON.stringify(f)).toBe(false);
           expect(straight.final.state.status, JSON.stringify(straight.final.state.error)).toBe('completed');
           // duplicate deliveries were ignored, never applied twice: each ignored event repeats one
           // that was applied before, or is a timer that was cancelled (its signal came first)
