@@ -9,9 +9,9 @@
  *   `currant ui` serving the viewer (its page built into the package);
  * - `currant` as a library (createEngine, start, signal, status, list) from a plain `.mjs` script;
  * - the scaffold's own test (`npm test`, currant/testing) and typecheck (`tsc`, the package's .d.ts);
- * - `cdk synth` of the scaffold's CDK app (currant/cdk, paths relative to the user's project): the
- *   engine's Lambdas are the package's pre-built handlers, the task Lambda bundles the user's
- *   modules, the api ships the user's workflows;
+ * - `cdk synth` of the scaffold's CDK app (currant/cdk, paths relative to the user's project) with a
+ *   schedule added: the engine's Lambdas are the package's pre-built handlers, the task Lambda
+ *   bundles the user's modules, the api and the schedule handler ship the user's workflows;
  * - that app deployed once to a fresh emulator, and both workflows run through its REST API.
  *
  * Needs the npm registry (the tarball's dependencies) and, like the other infra tests, PyPI for
@@ -217,6 +217,9 @@ describe('currant installed into a user project', { timeout: 300_000 }, () => {
   });
 
   it("cdk synth: the engine's Lambdas come pre-built from the package; the tasks and workflows from the user's project", async () => {
+    // A schedule too, as a user adds one: the schedule handler is an engine function as well.
+    const appFile = join(app, 'cdk', 'app.ts');
+    writeFileSync(appFile, readFileSync(appFile, 'utf8') + "engine.addSchedule('nightly-order', { workflow: 'order', cron: '0 2 * * *', input: { items: ['apple'] } });\n");
     await ok('npx', ['cdk', 'synth', '--quiet', '--output', 'cdk.out']);
     const template = JSON.parse(readFileSync(join(app, 'cdk.out', 'UserApp.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: any; Metadata?: any }> };
     const fns = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
@@ -225,11 +228,12 @@ describe('currant installed into a user project', { timeout: 300_000 }, () => {
       expect(found, prefix).toBeDefined();
       return join(app, 'cdk.out', found![1].Metadata['aws:asset:path']);
     };
-    for (const [prefix, handler] of [['EngineStep', 'step'], ['EngineApiHandler', 'api'], ['EngineReconcile', 'reconcile']] as const) {
+    for (const [prefix, handler] of [['EngineStep', 'step'], ['EngineApiHandler', 'api'], ['EngineReconcile', 'reconcile'], ['EngineScheduleHandler', 'schedule']] as const) {
       const built = readFileSync(join(app, 'node_modules', 'currant', 'dist', 'lambda', handler, 'index.js'));
       expect(readFileSync(join(assetOf(prefix), 'index.js')).equals(built), prefix).toBe(true);
     }
-    expect(readdirSync(join(assetOf('EngineApiHandler'), 'workflows')).sort()).toEqual(['order.workflow', 'welcome.workflow']);
+    for (const fn of ['EngineApiHandler', 'EngineScheduleHandler']) expect(readdirSync(join(assetOf(fn), 'workflows')).sort(), fn).toEqual(['order.workflow', 'welcome.workflow']);
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toHaveLength(1);
     // One queue per task the user's tasks/index.ts exports (nodeTaskNames), and the task Lambda's bundle serves them.
     for (const task of ['activateAccount', 'charge', 'quote', 'sendEmail']) {
       expect(Object.entries(template.Resources).some(([id, r]) => r.Type === 'AWS::SQS::Queue' && id.startsWith(`EngineTasks${task}Queue`)), task).toBe(true);
