@@ -23,6 +23,8 @@ const options = (maxSteps: number): ExecOptions => ({
   now: () => new Date(0),
   uuid: () => '00000000-0000-4000-8000-000000000000',
   maxSteps,
+  // as the runtime passes it: the state then keeps no instance information of its own
+  instance: { id: 'bench', startedAt: new Date(0).toISOString() },
 });
 
 export interface InterpreterBench {

@@ -17,6 +17,7 @@ import { benchEmbedded } from './embedded.ts';
 import { benchStartup } from './startup.ts';
 import { benchTesting } from './testing.ts';
 import { benchCallbacks, benchConstructs, benchInterpreter, exampleStateSizes } from './interpreter.ts';
+import { benchAwaitForms, benchCancel, benchHandleBatch } from './handles.ts';
 import { compile, MAX_SOURCE_LENGTH } from '../dsl/index.ts';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -37,6 +38,16 @@ for (const r of benchConstructs()) console.log(`| ${r.name} | ${fmt(r.nsPerItera
 console.log('\n## Callbacks and helpers: cost per array element, next to the loop that does the same\n');
 console.log('| shape | ns per element | vs the loop above it |\n| --- | ---: | ---: |');
 for (const r of benchCallbacks()) console.log(`| ${r.name} | ${fmt(r.nsPerElement)} | ${fmt(r.vsLoop, 2)} |`);
+
+console.log('\n## Handles: one await per iteration, by form (a resume and a JSON round trip of the state each)\n');
+console.log('| loop body | resumes | µs per iteration | vs `await t(i)` | largest state, bytes |\n| --- | ---: | ---: | ---: | ---: |');
+for (const r of benchAwaitForms()) console.log(`| \`${r.name}\` | ${fmt(r.awaits)} | ${fmt(r.usPerIteration, 1)} | ${fmt(r.vsDirect, 2)} | ${fmt(r.stateBytes)} |`);
+{
+  const b = benchHandleBatch();
+  console.log(`\n${fmt(b.handles)} sleep handles made and dropped in one activation: ${fmt(b.usPerHandle, 2)} µs per handle (the sweep cancelled ${fmt(b.cancelTimers)} timers)`);
+  const c = benchCancel();
+  console.log(`a cancel that compensates, with ${fmt(c.outstanding)} handles outstanding: ${fmt(c.usCancel)} µs`);
+}
 
 console.log('\n## Serialised state size at the first await\n');
 console.log('| example | bytes |\n| --- | ---: |');

@@ -34,6 +34,7 @@ import { InputError } from '../runtime/errors.ts';
 import { awsExpression, checkSchedule, SCHEDULED_TIME, type Schedule as WorkflowSchedule } from '../runtime/schedules.ts';
 import { compile, declaredPolicy, diagnostic, formatDuration, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
 import { engineFunction, fromRoot, projectRoot } from './functions.ts';
+import { EngineObservability, type ObservabilityProps } from './observability.ts';
 import { grantsFor, type EngineFunction } from './permissions.ts';
 
 /**
@@ -95,6 +96,12 @@ export interface CurrantEngineProps {
    */
   apiEntry?: string;
   stepEntry?: string;
+  /**
+   * Logs, metrics, alarms and the dashboard (cdk/observability.ts; all on by default), e.g.
+   * `{ alarms: { action: new SnsAction(topic) }, dashboard: false }`. The log groups follow
+   * `removalPolicy`.
+   */
+  observability?: ObservabilityProps;
 }
 
 /** A schedule's declaration for `addSchedule` (runtime/schedules.ts; the name is the first argument). */
@@ -139,6 +146,8 @@ export class CurrantEngine extends Construct {
   readonly reconcileFunction: LambdaFunction;
   readonly reconcileRule: Rule;
   readonly api: RestApi;
+  /** Log groups, alarms, dashboard and the engine's metrics (`observability.metric(…)`). */
+  readonly observability: EngineObservability;
   readonly workflows: readonly CheckedWorkflow[];
   private readonly taskQueues = new Map<string, TaskQueue>();
   private readonly tasksScope: Construct;
@@ -194,6 +203,9 @@ export class CurrantEngine extends Construct {
     });
     this.tasksScope = new Construct(this, 'Tasks');
 
+    // Before the functions: their log groups and logger/metrics settings come from here.
+    this.observability = new EngineObservability(this, 'Observability', { ...props.observability, removalPolicy: props.removalPolicy });
+
     const taskQueueUrls = Lazy.string({
       produce: () => Stack.of(this).toJsonString(Object.fromEntries([...this.taskQueues].map(([name, t]) => [name, t.queue.queueUrl]))),
     });
@@ -202,6 +214,7 @@ export class CurrantEngine extends Construct {
       CURRANT_EVENT_QUEUE_URL: this.eventQueue.queueUrl,
       CURRANT_RESULT_QUEUE_URL: this.resultQueue.queueUrl,
       CURRANT_TASK_QUEUE_URLS: taskQueueUrls,
+      ...this.observability.environment,
       ...props.environment,
     };
 
@@ -215,6 +228,7 @@ export class CurrantEngine extends Construct {
       timeout: Duration.seconds(30),
       memorySize: COMPILING_FUNCTION_MB,
       environment: common,
+      logGroup: this.observability.logGroup('Step'),
     });
     this.stepFunction.addEventSource(new SqsEventSource(this.eventQueue, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }));
     // Up to 10 (FIFO's maximum) results of one instance per invocation, applied in one save.
@@ -229,6 +243,7 @@ export class CurrantEngine extends Construct {
       timeout: Duration.seconds(29), // API Gateway's integration limit
       memorySize: COMPILING_FUNCTION_MB,
       environment: { ...common, CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR },
+      logGroup: this.observability.logGroup('ApiHandler'),
       extraFiles: this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
     });
     this.grant(this.apiFunction, 'api');
@@ -248,6 +263,7 @@ export class CurrantEngine extends Construct {
         ...common,
         CURRANT_RECONCILE_GRACE_SECONDS: String((props.reconcileGrace ?? Duration.minutes(5)).toSeconds()),
       },
+      logGroup: this.observability.logGroup('Reconcile'),
     });
     this.grant(this.reconcileFunction, 'reconcile');
     this.reconcileRule = new Rule(this, 'ReconcileSchedule', {
@@ -266,6 +282,17 @@ export class CurrantEngine extends Construct {
     const integration = new LambdaIntegration(this.apiFunction);
     this.api.root.addMethod('ANY', integration);
     this.api.root.addProxy({ defaultIntegration: integration, anyMethod: true });
+
+    this.observability.watchEngine({
+      step: this.stepFunction,
+      api: this.apiFunction,
+      reconcile: this.reconcileFunction,
+      eventQueue: this.eventQueue,
+      eventDlq: this.eventDlq,
+      resultQueue: this.resultQueue,
+      resultDlq: this.resultDlq,
+      workflows: this.workflows.map((w) => w.name),
+    });
 
     this.node.addValidation({ validate: () => this.missingTasks() });
   }
@@ -289,6 +316,7 @@ export class CurrantEngine extends Construct {
     fn.addEventSource(new SqsEventSource(queue, { batchSize: this.props.taskBatchSize ?? 5, reportBatchItemFailures: true }));
     const t = { queue, dlq, fn };
     this.taskQueues.set(name, t);
+    this.observability.watchTask(name, t);
     this.grant(fn, 'task'); // results go to message.replyTo, which is the result queue
     // The engine functions send to every task queue: their grants name each queue as it is added.
     for (const f of this.startingFunctions()) this.grantOn(f, 'sqs:SendMessage', [queue.queueArn]);
@@ -374,10 +402,13 @@ export class CurrantEngine extends Construct {
         CURRANT_RESULT_QUEUE_URL: this.resultQueue.queueUrl,
         CURRANT_TASK_QUEUE_URLS: Lazy.string({ produce: () => Stack.of(this).toJsonString(Object.fromEntries([...this.taskQueues].map(([n, t]) => [n, t.queue.queueUrl]))) }),
         CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR,
+        ...this.observability.environment,
         ...this.props.environment,
       },
       extraFiles: this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
+      logGroup: this.observability.logGroup('ScheduleHandler'),
     });
+    this.observability.watchFunction('Schedule', fn);
     this.grant(fn, 'schedule');
     for (const t of this.taskQueues.values()) this.grantOn(fn, 'sqs:SendMessage', [t.queue.queueArn]);
     // Scheduler assumes this role to invoke the function: that one function, nothing else.

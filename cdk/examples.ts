@@ -119,6 +119,9 @@ export class ExamplesStack extends Stack {
       StepFunctionName: e.stepFunction.functionName,
       ApiFunctionName: e.apiFunction.functionName,
       ReconcileFunctionName: e.reconcileFunction.functionName,
+      // Where the engine functions log (cdk/observability.ts); the emulator test reads one instance's lines there.
+      ...Object.fromEntries([...e.observability.logGroups].map(([fn, g]) => [`${fn}LogGroupName`, g.logGroupName])),
+      ...(e.observability.dashboard ? { DashboardName: e.observability.dashboard.dashboardName } : {}),
     };
     if (e.scheduleNames.length > 0) outputs.ScheduleFunctionName = e.scheduleFunction!.functionName;
     for (const [key, value] of Object.entries(outputs)) new CfnOutput(this, key, { value });

@@ -16,6 +16,7 @@
 import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
 import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type ICommandHooks, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -74,6 +75,8 @@ export interface CurrantNodeFunctionProps {
   description?: string;
   /** Extra files to put in the bundle: `{ from: absolute path, to: path inside the bundle }`. */
   extraFiles?: { from: string; to: string }[];
+  /** Where the function's logs go (default: Lambda's own `/aws/lambda/<name>`, kept forever). */
+  logGroup?: ILogGroup;
 }
 
 /** A Node Lambda with the house runtime and bundling. */
@@ -103,6 +106,7 @@ export class CurrantNodeFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(30),
       description: props.description,
       environment: props.environment,
+      logGroup: props.logGroup,
       // From the package, CDK finds your project's lock file (and so its root) itself.
       ...(FROM_SOURCE ? { projectRoot: ROOT, depsLockFilePath: join(ROOT, 'package-lock.json') } : {}),
       // The options of cdk/bundling.ts (shared with the package build; why each, there). Modules
@@ -203,6 +207,7 @@ export class PrebuiltNodeFunction extends LambdaFunction {
       timeout: props.timeout ?? Duration.seconds(30),
       description: props.description,
       environment: props.environment,
+      logGroup: props.logGroup,
     });
   }
 }

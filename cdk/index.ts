@@ -8,7 +8,9 @@
  *   for (const name of await nodeTaskNames('tasks/index.ts')) engine.addTask(name, tasks);
  *
  * Relative paths are resolved against your project (the current directory, where cdk.json is).
- * The engine's own Lambdas (step, api, reconcile) come pre-built with the package; your task
+ * Logs, metrics, alarms and the dashboard: `observability` in the props (`ObservabilityProps`),
+ * `engine.observability` after (`EngineObservability`, e.g. `.metric(…)` for your own alarms).
+ * The engine's own Lambdas (step, api, reconcile, schedule) come pre-built with the package; your task
  * modules are bundled from your project by CDK's NodejsFunction (esbuild must be installed there).
  * Everything about the construct: cdk/README.md.
  */
@@ -33,4 +35,14 @@ export {
   type PrebuiltNodeFunctionProps,
   type PythonTasksFunctionProps,
 } from './functions.ts';
+export {
+  EngineObservability,
+  type AlarmsOptions,
+  type EngineFunctionId,
+  type EngineParts,
+  type LogLevel,
+  type LogsOptions,
+  type ObservabilityProps,
+} from './observability.ts';
+export { ENGINE_METRICS, METRIC_NAMESPACE, WORKFLOW_METRICS, type EngineMetric, type WorkflowMetric } from '../functions/metric-names.ts';
 export { nodeTaskNames, pythonTaskNames } from './examples.ts';

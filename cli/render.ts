@@ -148,7 +148,7 @@ export function formatStatus(i: Instance, o: Output, file?: string): string {
   const row = (k: string, v: string) => rows.push(`${c.dim(k.padEnd(9))} ${v}`);
   row('instance', c.bold(i.id));
   row('workflow', `${i.workflow}${file ? ` (${file})` : ''} ${c.dim(i.definitionHash.slice(0, 19))}`);
-  row('status', statusColor(i.status, o));
+  row('status', statusColor(i.status, o) + (i.cancelling ? ` ${c.yellow(`cancelling (compensating until ${i.cancelling.until})`)}` : ''));
   if (i.state.at && !isFinal(i.status)) row('at', `line ${i.state.at.line}, col ${i.state.at.col}`);
   row('input', JSON.stringify(i.input));
   if (i.result !== undefined) row('result', JSON.stringify(i.result));
@@ -172,7 +172,10 @@ export function formatStatus(i: Instance, o: Output, file?: string): string {
       rows.push(`  task    ${t.task} ${c.dim(t.taskId)} line ${t.line}, attempt ${t.attempt} of ${t.of}, ${state}`);
     }
     for (const t of p.timers) rows.push(`  timer   ${t.purpose} ${c.dim(t.timerId)} fires at ${t.fireAt}`);
-    for (const s of p.signals) rows.push(`  signal  "${s.name}"${s.line !== undefined ? ` line ${s.line}` : ''}, waiting since ${s.since}${s.timeout ? ` (timeout ${s.timeout})` : ''}`);
+    for (const s of p.signals) {
+      const names = (s.names ?? [s.name]).map((n) => `"${n}"`).join(' or ');
+      rows.push(`  signal  ${names}${s.line !== undefined ? ` line ${s.line}` : ''}, waiting since ${s.since}${s.timeout ? ` (timeout ${s.timeout})` : ''}`);
+    }
   }
   rows.push(c.bold(`steps${i.steps.length ? '' : ' (none)'}`));
   const plain: Output = { ...o, tty: false };

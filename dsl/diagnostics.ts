@@ -57,8 +57,15 @@ export const CODES = {
   CT018: 'unknown type name',
   CT019: 'duplicate declaration (type, task or parameter)',
   CT020: 'invalid duration',
-  CT021: 'task call without await',
+  CT021: 'task call without await (no longer reported: a call without await makes a handle, CT030)',
   CT022: 'circular type alias',
+  CT030: 'a handle that is never awaited nor kept (its result is ignored)',
+  CT031: 'a handle used as a plain value (passed to a task, returned, compared, read or computed with)',
+  CT032: 'await of a value that is not a handle (it gives the value itself)',
+  CT033: 'invalid timestamp (sleepUntil and the date functions take ISO timestamps)',
+  CT034: 'invalid signal names (a non-empty list of non-empty strings)',
+  CT035: 'Promise.race of an empty list never settles',
+  CT036: 'the key $handle is reserved for handles',
   // check: helpers and callbacks (tstypes)
   CT050: 'a function used as a value (an arrow function or a helper stored, returned or passed anywhere but to an array method)',
   CT051: 'await or a task call inside a helper or callback',
@@ -85,6 +92,10 @@ export const CODES = {
   CR015: 'memory budget of one activation exhausted',
   CR016: 'time budget of one activation exhausted',
   CR017: 'uncaught throw (a value thrown by the workflow that no catch took)',
+  CR020: 'a value holds the key $handle, reserved for handles (from outside, or written by the workflow)',
+  CR021: 'too many outstanding handles',
+  CR022: 'Promise.race of an empty list never settles',
+  CR023: 'Promise.any: every handle was rejected (AggregateError)',
   // runtime: helpers and callbacks (tstypes)
   CR035: 'helpers and callbacks nested too deeply at run time (over MAX_CALL_DEPTH: recursion in an unchecked program)',
 } as const;

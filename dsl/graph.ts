@@ -13,8 +13,12 @@
  *
  * What becomes a node: the start, every await (task, `Promise.all` of a fixed list — a
  * `parallel` node fanning out to one node per task —, `Promise.all(xs.map(task), { concurrency })`
- * — a `fanout` node and one node for the mapped task —, `sleep`, `signal`), every `if` and loop that
- * contains an await, `return`, `break` or `continue`, every `return`, and one end node. Plain
+ * — a `fanout` node and one node for the mapped task —, `sleep`, `sleepUntil`, `signal`,
+ * `Promise.race` / `Promise.any` — a `race` node with one node per contender, whose edges to the
+ * next step say `first` —, `await h` of a handle kept in a variable — a `wait` node), every task,
+ * timer or signal started without `await` — a `handle` node on the way, since the flow goes on —,
+ * every `if` and loop that contains an await, `return`, `break` or `continue`, every `return`, and
+ * one end node. Plain
  * computation (assignments, ifs and loops without awaits) is folded into the edges: why — the graph
  * is about the steps that leave a mark in the instance's history, and a compute-only `if` would
  * only add a diamond whose two edges lead to the same place.
@@ -52,6 +56,9 @@ export type GraphNodeKind =
   | 'catch'
   | 'finally'
   | 'throw'
+  | 'race'
+  | 'wait'
+  | 'handle'
   | 'end';
 
 export interface GraphNode {
@@ -136,32 +143,142 @@ export function toGraph(program: Program): Graph {
     const line = aw.span.line;
     if (target.kind === 'Call') {
       const name = calleeName(target.callee);
-      if (name === 'sleep') {
-        const id = addNode(`n${aw.id}`, 'sleep', `sleep ${argText(target, 0)}`, line);
-        connect(incoming, id);
-        return [{ from: id }];
-      }
-      if (name === 'signal') {
-        const timeout = objectProp(target.args[1], 'timeout');
-        const label = `signal ${argText(target, 0)}` + (timeout ? ` (timeout ${literalText(timeout)})` : '');
-        const id = addNode(`n${aw.id}`, 'signal', label, line);
+      if (name === 'sleep' || name === 'sleepUntil' || name === 'signal') {
+        const id = addNode(`n${aw.id}`, name === 'signal' ? 'signal' : 'sleep', timerLabel(target, name), line);
         connect(incoming, id);
         // A timed wait goes on either way; two labelled edges show that both outcomes exist.
-        return timeout ? [{ from: id, label: 'received' }, { from: id, label: 'timed out' }] : [{ from: id }];
+        return name === 'signal' && objectProp(target.args[1], 'timeout') ? [{ from: id, label: 'received' }, { from: id, label: 'timed out' }] : [{ from: id }];
       }
       if (name === 'Promise.all' || name === 'Promise.allSettled') {
         return promiseNodes(aw, target, name, incoming);
       }
-      if (target.callee.kind === 'Identifier') {
+      if (name === 'Promise.race' || name === 'Promise.any') {
+        return raceNodes(aw, target, name, incoming);
+      }
+      if (target.callee.kind === 'Identifier' && !BUILTIN_NAMES.has(target.callee.name)) {
+        const before = startNodes(target.args, incoming);
         const id = addNode(`n${aw.id}`, 'task', target.callee.name, line);
-        connect(incoming, id);
+        connect(before, id);
         return [{ from: id }];
       }
     }
-    // Anything else the checker would reject (CT015); still drawn so the picture is not silent.
-    const id = addNode(`n${aw.id}`, 'task', `await ${text(target.span)}`, line);
-    connect(incoming, id);
+    // `await h`: waiting for a handle kept in a variable (or for a value, which goes on at once).
+    const before = startNodes([target], incoming);
+    const id = addNode(`n${aw.id}`, 'wait', `await ${text(target.span)}`, line);
+    connect(before, id);
     return [{ from: id }];
+  }
+
+  /** `sleep 1h`, `sleep until …`, `signal "a" | "b" (timeout 2d)`. */
+  function timerLabel(call: Call, name: string): string {
+    if (name === 'sleep') return `sleep ${argText(call, 0)}`;
+    if (name === 'sleepUntil') return `sleep until ${argText(call, 0)}`;
+    const names = call.args[0];
+    const what = names?.kind === 'ArrayLiteral' ? names.elements.map((e) => (e.kind === 'StringLiteral' ? e.value : '…')).join(' | ') : argText(call, 0);
+    const timeout = objectProp(call.args[1], 'timeout');
+    return `signal ${what}` + (timeout ? ` (timeout ${literalText(timeout)})` : '');
+  }
+
+  /**
+   * `Promise.race([...])` / `Promise.any([...])`: a race node and one node per contender (a task, a
+   * timer, a signal, a handle kept in a variable); the flow goes on from each, edges labelled
+   * `first` (`first ok` for any, which waits for the first that succeeds).
+   */
+  function raceNodes(aw: Await, call: Call, name: string, incoming: Dangling[]): Dangling[] {
+    const race = addNode(`n${aw.id}`, 'race', name, aw.span.line);
+    connect(incoming, race);
+    const label = name === 'Promise.any' ? 'first ok' : 'first';
+    const list = call.args[0];
+    if (list?.kind !== 'ArrayLiteral') {
+      const each = addNode(`n${aw.id}_each`, 'wait', `each of ${list ? text(list.span) : '?'}`, aw.span.line);
+      addEdge(race, each);
+      return [{ from: each, label }];
+    }
+    return contenders(race, list.elements, label);
+  }
+
+  /** One node per element of a combinator's list, each entered from `from`. */
+  function contenders(from: string, elements: readonly (Expression | { kind: 'Spread'; id: number; span: Span; argument: Expression })[], label?: string): Dangling[] {
+    const out: Dangling[] = [];
+    for (const el of elements) {
+      const child = contenderNode(el);
+      addEdge(from, child);
+      out.push(label === undefined ? { from: child } : { from: child, label });
+    }
+    return out;
+  }
+
+  function contenderNode(el: Expression | { kind: 'Spread'; id: number; span: Span; argument: Expression }): string {
+    const line = el.span.line;
+    if (el.kind === 'Call') {
+      const name = calleeName(el.callee);
+      if (name === 'sleep' || name === 'sleepUntil' || name === 'signal') return addNode(`n${el.id}`, name === 'signal' ? 'signal' : 'sleep', timerLabel(el, name), line);
+      if (el.callee.kind === 'Identifier' && !BUILTIN_NAMES.has(el.callee.name)) return addNode(`n${el.id}`, 'task', el.callee.name, line);
+    }
+    return addNode(`n${el.id}`, 'wait', el.kind === 'Spread' ? `each of ${text(el.argument.span)}` : text(el.span), line);
+  }
+
+  /**
+   * Tasks, timers and signals started without `await` inside these expressions (`const h = t(x)`,
+   * `hs.push(sleep("1h"))`): a `handle` node each, in source order, on the way to what follows.
+   */
+  function startNodes(es: readonly Expression[], incoming: Dangling[]): Dangling[] {
+    let flow = incoming;
+    const visit = (e: Expression | undefined): void => {
+      if (!e || e.kind === 'Await') return;
+      if (e.kind === 'Call') {
+        e.args.forEach(visit);
+        const name = calleeName(e.callee);
+        let label: string | undefined;
+        if (name === 'sleep' || name === 'sleepUntil' || name === 'signal') label = `start ${timerLabel(e, name)}`;
+        else if (name.startsWith('Promise.')) label = `start ${name}`;
+        else if (e.callee.kind === 'Identifier' && !BUILTIN_NAMES.has(e.callee.name)) label = `start ${e.callee.name}`;
+        else if (e.callee.kind === 'Member' && e.callee.property === 'map' && e.args.length === 1 && e.args[0]!.kind === 'Identifier' && !BUILTIN_NAMES.has(e.args[0]!.name)) {
+          label = `start ${e.args[0]!.name} for each of ${text(e.callee.object.span)}`;
+        } else visit(e.callee);
+        if (label) {
+          const id = addNode(`n${e.id}`, 'handle', label, e.span.line);
+          connect(flow, id);
+          flow = [{ from: id }];
+        }
+        return;
+      }
+      switch (e.kind) {
+        case 'ArrayLiteral':
+          e.elements.forEach((x) => visit(x.kind === 'Spread' ? x.argument : x));
+          return;
+        case 'ObjectLiteral':
+          e.properties.forEach((x) => visit(x.kind === 'Spread' ? x.argument : x.value));
+          return;
+        case 'TemplateLiteral':
+          e.expressions.forEach(visit);
+          return;
+        case 'Member':
+          visit(e.object);
+          return;
+        case 'Index':
+          visit(e.object);
+          visit(e.index);
+          return;
+        case 'Unary':
+          visit(e.argument);
+          return;
+        case 'Binary':
+        case 'Logical':
+          visit(e.left);
+          visit(e.right);
+          return;
+        case 'Conditional':
+          visit(e.test);
+          visit(e.consequent);
+          visit(e.alternate);
+          return;
+        default:
+          return;
+      }
+    };
+    es.forEach(visit);
+    return flow;
   }
 
   function promiseNodes(aw: Await, call: Call, name: string, incoming: Dangling[]): Dangling[] {
@@ -181,25 +298,22 @@ export function toGraph(program: Program): Graph {
       addEdge(fan, child, 'each item');
       return [{ from: child }];
     }
-    // Fixed fan-out: `Promise.all([t1(x), t2(y)])`: one node per element, all joining the next node.
+    // A list: `Promise.all([t1(x), t2(y)])` (or of handles): one node per element, all joining the next node.
     const par = addNode(`n${aw.id}`, 'parallel', name, line);
     connect(incoming, par);
-    const out: Dangling[] = [];
-    if (list?.kind === 'ArrayLiteral') {
-      for (const el of list.elements) {
-        const label =
-          el.kind === 'Call' && el.callee.kind === 'Identifier' ? el.callee.name : text(el.span);
-        const child = addNode(`n${el.id}`, 'task', label, el.span.line);
-        addEdge(par, child);
-        out.push({ from: child });
-      }
+    if (list?.kind === 'ArrayLiteral' && list.elements.length > 0) return contenders(par, list.elements);
+    if (list && list.kind !== 'ArrayLiteral') {
+      const each = addNode(`n${aw.id}_each`, 'wait', `each of ${text(list.span)}`, line);
+      addEdge(par, each);
+      return [{ from: each }];
     }
-    return out.length > 0 ? out : [{ from: par }];
+    return [{ from: par }];
   }
 
-  /** The await directly in a statement position (the only places the checker allows one). */
+  /** The await directly in a statement position (the only places the checker allows one), or handles started in the expression. */
   function exprNodes(e: Expression | undefined, incoming: Dangling[]): Dangling[] {
-    return e?.kind === 'Await' ? awaitNodes(e, incoming) : incoming;
+    if (!e) return incoming;
+    return e.kind === 'Await' ? awaitNodes(e, incoming) : startNodes([e], incoming);
   }
 
   // ---- statements ----------------------------------------------------------------------------
@@ -359,11 +473,11 @@ function argText(call: Call, i: number): string {
 function isInteresting(s: Statement): boolean {
   switch (s.kind) {
     case 'VarDecl':
-      return s.init?.kind === 'Await';
+      return s.init !== undefined && (s.init.kind === 'Await' || startsHandle(s.init));
     case 'Assign':
-      return s.value.kind === 'Await';
+      return s.value.kind === 'Await' || startsHandle(s.value);
     case 'ExprStmt':
-      return s.expression.kind === 'Await';
+      return s.expression.kind === 'Await' || startsHandle(s.expression);
     case 'Update':
       return false;
     case 'Block':
@@ -389,6 +503,41 @@ function isInteresting(s: Statement): boolean {
       return true;
     default:
       return assertNever(s, 'statement');
+  }
+}
+
+/** Names that are built-ins, not tasks, when called (`String(x)`, `now()`): never a task node. */
+const BUILTIN_NAMES = new Set(['String', 'Number', 'Boolean', 'now', 'uuid', 'Error', 'addTime', 'startOfDay', 'timeBetween', 'dayOfWeek']);
+
+/** Does this expression start a task, timer or signal without awaiting it (a call to a task name, sleep, signal, Promise.*)? */
+function startsHandle(e: Expression): boolean {
+  switch (e.kind) {
+    case 'Call': {
+      const name = calleeName(e.callee);
+      if (name === 'sleep' || name === 'sleepUntil' || name === 'signal' || name.startsWith('Promise.')) return true;
+      if (e.callee.kind === 'Identifier' && !BUILTIN_NAMES.has(e.callee.name)) return true;
+      if (e.callee.kind === 'Member' && e.callee.property === 'map' && e.args.length === 1 && e.args[0]!.kind === 'Identifier' && !BUILTIN_NAMES.has(e.args[0]!.name)) return true;
+      return startsHandle(e.callee) || e.args.some(startsHandle);
+    }
+    case 'ArrayLiteral':
+      return e.elements.some((x) => startsHandle(x.kind === 'Spread' ? x.argument : x));
+    case 'ObjectLiteral':
+      return e.properties.some((x) => startsHandle(x.kind === 'Spread' ? x.argument : x.value));
+    case 'TemplateLiteral':
+      return e.expressions.some(startsHandle);
+    case 'Member':
+      return startsHandle(e.object);
+    case 'Index':
+      return startsHandle(e.object) || startsHandle(e.index);
+    case 'Unary':
+      return startsHandle(e.argument);
+    case 'Binary':
+    case 'Logical':
+      return startsHandle(e.left) || startsHandle(e.right);
+    case 'Conditional':
+      return startsHandle(e.test) || startsHandle(e.consequent) || startsHandle(e.alternate);
+    default:
+      return false;
   }
 }
 
@@ -447,6 +596,12 @@ function mermaidShape(kind: GraphNodeKind, label: string): string {
       return `[\\${t}/]`;
     case 'throw':
       return `((${t}))`;
+    case 'race':
+      return `(((${t})))`;
+    case 'wait':
+      return `[(${t})]`;
+    case 'handle':
+      return `[\\${t}\\]`;
     default:
       return assertNever(kind, 'node kind');
   }
@@ -497,6 +652,12 @@ function dotShape(kind: GraphNodeKind): string {
       return 'shape=invtrapezium';
     case 'throw':
       return 'shape=doublecircle';
+    case 'race':
+      return 'shape=octagon';
+    case 'wait':
+      return 'shape=cylinder';
+    case 'handle':
+      return 'shape=box, style=dashed';
     default:
       return assertNever(kind, 'node kind');
   }

@@ -16,9 +16,12 @@ export * from './diagnostics.ts';
 export * from './interpreter/types.ts';
 export { parse, MAX_SOURCE_LENGTH, MAX_NESTING } from './parser.ts';
 export { analyze, check, checkInput, type Analysis } from './checker/index.ts';
-export { start, resume, waitingFor, variablesOf, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
+export { start, resume, waitingFor, signalWaits, variablesOf, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
 export {
   admitSignal,
+  HANDLE_KEY,
+  holdsHandleKey,
+  MAX_HANDLES,
   MAX_DEPTH,
   MAX_LOG_LINES,
   MAX_LOG_MESSAGE,

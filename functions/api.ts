@@ -49,6 +49,7 @@ import {
 import { instanceView } from './view.ts';
 import { checkSchedule, isoSeconds, nextFiring, type Schedule } from '../runtime/schedules.ts';
 
+import { observability, requestLog } from './observability.ts';
 import { log, logAdvance, logWorkflowLines, runtime } from './wiring.ts';
 import { workflows, type WorkflowSource } from './workflows.ts';
 
@@ -145,6 +146,9 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
 /** The middy stack around `handle`; `services` is called once per invocation (cheap: built lazily). */
 export function createApiHandler(services: () => ApiServices) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>((event: APIGatewayProxyEvent) => handle(services(), event))
+    // Outermost: the Lambda context on every line, metrics written at the end, one line per request.
+    .use(observability())
+    .use(requestLog(operationOf))
     .use(
       httpErrorHandler({
         fallbackMessage: JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error (see the function logs)' } }),
@@ -155,6 +159,15 @@ export function createApiHandler(services: () => ApiServices) {
     .use(bodyLimit())
     .use(requireJsonBody())
     .use(httpJsonBodyParser({ disableContentTypeError: true }));
+}
+
+/** The route's operation (`start`, `signal`, …) for the request log; `unknown` for a path no route matches. */
+export function operationOf(method: string, path: string): string {
+  try {
+    return route(method, path).op;
+  } catch {
+    return 'unknown';
+  }
 }
 
 let declared: Schedule[] | undefined;

@@ -27,6 +27,9 @@
  *   $ aws lambda invoke --function-name <Reconcile function> out.json && cat out.json
  *   {"overdue":1,"resent":1,"failed":0,"truncated":false,"oldestOverdueMs":412345}
  */
+import middy from '@middy/core';
+import { ENGINE_METRICS } from './metric-names.ts';
+import { observability, tally } from './observability.ts';
 import { log, runtime } from './wiring.ts';
 import { SWEEP_AHEAD_MS, type WakePort } from '../adapters/aws/wake.ts';
 
@@ -174,20 +177,21 @@ export async function reconcile(wakes: WakePort, opts: ReconcileOptions & { skip
   return report;
 }
 
-export async function handler(): Promise<ReconcileReport & { sweep: SweepReport }> {
+async function run(): Promise<ReconcileReport & { sweep: SweepReport }> {
   const rt = runtime();
   const sweep = await sweepParked(rt.deps.wakes);
-  if (sweep.due > 0) log('info', 'sweep: sent parked wake-ups coming due', { ...sweep, instanceIds: sweep.instanceIds.slice(0, 20) });
+  if (sweep.due > 0) log('info', 'sweep: sent parked wake-ups coming due', { event: 'sweep', outcome: 'ok', ...sweep, instanceIds: sweep.instanceIds.slice(0, 20) });
   const report = await reconcile(rt.deps.wakes, { graceMs: rt.config.reconcileGraceMs, skip: new Set(sweep.instanceIds) });
-  // An embedded-metric-format line: CloudWatch graphs (and can alarm on) the repairs.
-  const emf = {
-    _aws: {
-      Timestamp: Date.now(),
-      CloudWatchMetrics: [{ Namespace: 'currant', Dimensions: [[]], Metrics: [{ Name: 'OverdueWakeups', Unit: 'Count' }, { Name: 'RepairedWakeups', Unit: 'Count' }] }],
-    },
-    OverdueWakeups: report.overdue,
-    RepairedWakeups: report.resent,
-  };
-  log(report.overdue > 0 ? 'warn' : 'info', report.overdue > 0 ? 'reconcile: re-sent overdue wake-ups' : 'reconcile: nothing overdue', { ...report, ...emf });
+  // Metrics (written as an embedded-metric-format line when the run ends): CloudWatch graphs and
+  // alarms on the repairs (cdk/observability.ts alarms on RepairedWakeups).
+  tally.countEngine(ENGINE_METRICS.overdueWakeups, report.overdue);
+  tally.countEngine(ENGINE_METRICS.repairedWakeups, report.resent);
+  log(report.overdue > 0 ? 'warn' : 'info', report.overdue > 0 ? 'reconcile: re-sent overdue wake-ups' : 'reconcile: nothing overdue', {
+    event: 'reconcile',
+    outcome: report.failed > 0 ? 'partly-failed' : 'ok',
+    ...report,
+  });
   return { ...report, sweep: { ...sweep, instanceIds: sweep.instanceIds.slice(0, 20) } };
 }
+
+export const handler = middy(run).use(observability());

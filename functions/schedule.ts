@@ -21,6 +21,8 @@
 import { InputError, InstanceConflictError, startWorkflow, type RuntimeDeps } from '../runtime/index.ts';
 import { checkSchedule, firingId, lastFiring } from '../runtime/schedules.ts';
 export { SCHEDULED_TIME } from '../runtime/schedules.ts';
+import middy from '@middy/core';
+import { observability } from './observability.ts';
 import { log, logWorkflowLines, runtime } from './wiring.ts';
 import { workflows, type WorkflowSource } from './workflows.ts';
 
@@ -56,7 +58,7 @@ export async function fireSchedule(deps: RuntimeDeps, known: () => Map<string, W
   const { instance, created } = started;
   if (created) logWorkflowLines(instance, instance.steps);
   const result: FiringResult = { outcome: created ? 'started' : 'exists', schedule: s.name, id, status: instance.status, scheduledTime: at.toISOString(), substituted: stamped !== undefined };
-  log('info', created ? 'schedule: started an instance' : 'schedule: firing already started (a repeated delivery)', result);
+  log('info', created ? 'schedule: started an instance' : 'schedule: firing already started (a repeated delivery)', { instanceId: id, workflow: s.workflow, event: `schedule:${s.name}`, ...result });
   return result;
 }
 
@@ -65,4 +67,5 @@ function refuse(reason: string): FiringResult {
   return { outcome: 'refused', reason };
 }
 
-export const handler = async (event: unknown): Promise<FiringResult> => fireSchedule(runtime().deps, workflows, event, new Date());
+// observability(): the Lambda context on every line, and the firing's WorkflowsStarted written when it ends.
+export const handler = middy(async (event: unknown): Promise<FiringResult> => fireSchedule(runtime().deps, workflows, event, new Date())).use(observability());

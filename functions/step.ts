@@ -35,6 +35,8 @@ import { advance, advanceBatch, eventIds, InstanceNotFoundError, isFinal, pendin
 import { parseEventMessage, type EventSource, type WakeMessage } from '../adapters/aws/messages.ts';
 import { dueTimers, earliestFireAt, newWake, newWakeId, parks, type AwsInstance, type Wake, type WakePort } from '../adapters/aws/wake.ts';
 import { currentMetrics, log, logAdvance, newMetrics, runtime } from './wiring.ts';
+import { ENGINE_METRICS } from './metric-names.ts';
+import { observability, tally } from './observability.ts';
 
 /** A message that can never be processed (bad JSON, unknown type): fail it so it ends in the DLQ. */
 export class PoisonMessageError extends Error {
@@ -45,10 +47,10 @@ export class PoisonMessageError extends Error {
 }
 
 export type RecordOutcome =
-  | { outcome: 'applied'; instanceId: string; event: string; version: number; status: string; commands: number }
-  | { outcome: 'duplicate'; instanceId: string; event: string; reason: string; resent: number }
+  | { outcome: 'applied'; instanceId: string; event: string; version: number; status: string; commands: number; workflow?: string; eventType?: string; durationMs?: number }
+  | { outcome: 'duplicate'; instanceId: string; event: string; reason: string; resent: number; workflow?: string; eventType?: string }
   | { outcome: 'unknown-instance'; instanceId: string; event: string }
-  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'parked' | 'stale' | 'rearmed'; fired: number; repair?: true }
+  | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'parked' | 'stale' | 'rearmed'; fired: number; repair?: true; workflow?: string; durationMs?: number }
   | Refused;
 
 /** The step function's dependencies: the runtime's, plus the wake-up port (adapters/aws/wake.ts). */
@@ -117,9 +119,14 @@ export async function processResults(deps: RuntimeDeps, bodies: string[]): Promi
   for (const b of batch) byInstance.set(b.instanceId, [...(byInstance.get(b.instanceId) ?? []), b]);
   for (const [instanceId, items] of byInstance) {
     try {
+      const t0 = performance.now();
       const results = await advanceBatch(deps, instanceId, items.map((b) => b.event));
       results.forEach(logAdvance);
-      items.forEach((b, k) => (out[b.idx] = { status: 'fulfilled', value: outcomeOf(instanceId, b.event, results[k]!) }));
+      const durationMs = elapsed(t0);
+      items.forEach((b, k) => {
+        const o = outcomeOf(instanceId, b.event, results[k]!);
+        out[b.idx] = { status: 'fulfilled', value: o.outcome === 'applied' ? { ...o, durationMs } : o };
+      });
     } catch (e) {
       for (const b of items) {
         out[b.idx] =
@@ -134,9 +141,15 @@ export async function processResults(deps: RuntimeDeps, bodies: string[]): Promi
 
 function outcomeOf(instanceId: string, event: RuntimeEvent, r: AdvanceResult): RecordOutcome {
   if (r.duplicate && r.rejected) return { outcome: 'refused', instanceId, event: event.id, reason: r.reason };
+  const known = { workflow: r.instance.workflow, eventType: event.type };
   return r.duplicate
-    ? { outcome: 'duplicate', instanceId, event: event.id, reason: r.reason, resent: r.resent.length }
-    : { outcome: 'applied', instanceId, event: event.id, version: r.instance.version, status: r.instance.status, commands: r.commands.length };
+    ? { outcome: 'duplicate', instanceId, event: event.id, reason: r.reason, resent: r.resent.length, ...known }
+    : { outcome: 'applied', instanceId, event: event.id, version: r.instance.version, status: r.instance.status, commands: r.commands.length, ...known };
+}
+
+/** Milliseconds since `t0` (performance.now()), to the microsecond. */
+function elapsed(t0: number): number {
+  return Math.round((performance.now() - t0) * 1000) / 1000;
 }
 
 /**
@@ -179,7 +192,7 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
     const instance = known ?? ((await deps.store.load(msg.instanceId)) as AwsInstance | undefined);
     known = undefined;
     if (!instance) return { outcome: 'unknown-instance', instanceId: msg.instanceId, event: base.event };
-    if (isFinal(instance.status) || instance.wake?.id !== msg.wakeId) return { ...base, result: 'stale', fired };
+    if (isFinal(instance.status) || instance.wake?.id !== msg.wakeId) return { ...base, result: 'stale', fired, workflow: instance.workflow };
     if (!repaired) {
       const tasks = pendingCommands(instance).filter((c) => c.type === 'sendTask');
       if (tasks.length > 0) await deps.dispatcher.dispatch(tasks, instance);
@@ -203,7 +216,7 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
       if (e instanceof VersionConflictError) continue;
       throw e;
     }
-    return { ...base, result: 'rearmed', fired };
+    return { ...base, result: 'rearmed', fired, workflow: instance.workflow };
   }
   throw new VersionConflictError(msg.instanceId, -1);
 }
@@ -265,29 +278,56 @@ export function sourceOf(record: Pick<SQSRecord, 'eventSourceARN'>, eventQueueUr
 async function stepRecord(record: SQSRecord): Promise<RecordOutcome> {
   const rt = runtime();
   const info: RecordInfo = { receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1), source: sourceOf(record, rt.config.eventQueueUrl) };
-  if (!rt.config.metrics) return logged(record, await processBody(rt.deps, record.body, info));
+  const t0 = performance.now();
+  if (!rt.config.metrics) return logged(record, withDuration(await processBody(rt.deps, record.body, info), t0));
   // Benchmark mode: attribute AWS calls and bytes written to this record, and time it.
   const m = newMetrics();
-  const t0 = performance.now();
-  const out = await currentMetrics.run(m, () => processBody(rt.deps, record.body, info));
+  const out = withDuration(await currentMetrics.run(m, () => processBody(rt.deps, record.body, info)), t0);
   const ms = performance.now() - t0;
   console.log(`CURRANT_METRICS ${JSON.stringify({ ...out, ms: Math.round(ms * 1000) / 1000, calls: m.calls, bytesWritten: m.bytesWritten })}`);
   return logged(record, out);
 }
 
+/** The record's processing time on the outcomes that saved something (the StepDuration metric). */
+function withDuration(out: RecordOutcome, t0: number): RecordOutcome {
+  return out.outcome === 'applied' || (out.outcome === 'wake' && out.fired > 0) ? { ...out, durationMs: elapsed(t0) } : out;
+}
+
+/**
+ * One log line per record with its instance, event and outcome (functions/observability.ts):
+ * applied at INFO (each a saved transition), duplicates at INFO, anything unusual at WARN. A
+ * refused message also counts `RefusedMessages`.
+ */
 function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
+  const fields = { messageId: record.messageId, receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1), ...out, instanceId: clip(out.instanceId) };
   if (out.outcome === 'refused') {
-    // An embedded-metric-format line: CloudWatch counts RefusedMessages without a PutMetricData call.
-    const emf = { _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'currant', Dimensions: [[]], Metrics: [{ Name: 'RefusedMessages', Unit: 'Count' }] }] }, RefusedMessages: 1 };
-    log('warn', 'message refused and dropped (wrong queue for its type, or a task result without its attempt token)', { messageId: record.messageId, ...out, ...emf });
+    tally.countEngine(ENGINE_METRICS.refusedMessages);
+    log('warn', 'message refused and dropped (wrong queue for its type, or a task result without its attempt token)', fields);
   } else if (out.outcome === 'wake' && out.repair && out.result !== 'early' && out.result !== 'parked') {
     // A repair that fired timers repaired the instance, even if it then found it moved on (finished
     // by what those timers started) before it could re-arm.
     const needed = out.result !== 'stale' || out.fired > 0;
-    log('warn', needed ? 'instance repaired: the reconciler re-sent its lost wake-up' : 'repair wake-up not needed (the instance had moved on)', { messageId: record.messageId, ...out });
-  } else if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', { messageId: record.messageId, ...out });
-  else if (out.outcome === 'duplicate' || (out.outcome === 'wake' && out.result === 'stale')) log('info', 'duplicate event', { messageId: record.messageId, ...out });
+    log('warn', needed ? 'instance repaired: the reconciler re-sent its lost wake-up' : 'repair wake-up not needed (the instance had moved on)', fields);
+  } else if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', fields);
+  else if (out.outcome === 'duplicate' || (out.outcome === 'wake' && out.result === 'stale')) log('info', 'duplicate event', fields);
+  else if (out.outcome === 'applied') log('info', 'event applied', fields);
+  else log('info', out.result === 'early' ? 'wake-up not due yet: sent on' : out.result === 'parked' ? 'wake-up parked until nearer its time' : 'wake-up: due timers fired', fields);
   return out;
+}
+
+/** An id as logged: a refused or failed message's id was never validated, so it is cut to a sane length. */
+function clip(id: string | undefined): string | undefined {
+  return id !== undefined && id.length > 256 ? `${id.slice(0, 256)}… (${id.length} chars)` : id;
+}
+
+/** StepDuration per saved transition: once per instance for a batch of results applied together. */
+function timeSteps(outcomes: RecordOutcome[]): void {
+  const seen = new Set<string>();
+  for (const o of outcomes) {
+    if ((o.outcome !== 'applied' && o.outcome !== 'wake') || o.durationMs === undefined || !o.workflow || seen.has(o.instanceId)) continue;
+    seen.add(o.instanceId);
+    tally.stepDuration(o.workflow, o.durationMs);
+  }
 }
 
 /**
@@ -297,7 +337,11 @@ function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
 async function stepBatch(event: SQSEvent): Promise<PromiseSettledResult<RecordOutcome>[]> {
   const rt = runtime();
   const records = event.Records;
-  if (records.length === 0 || !records.every((r) => sourceOf(r, rt.config.eventQueueUrl) === 'results')) return processBatch(records, stepRecord);
+  if (records.length === 0 || !records.every((r) => sourceOf(r, rt.config.eventQueueUrl) === 'results')) {
+    const settled = await processBatch(records, stepRecord);
+    timeSteps(settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
+    return settled;
+  }
   const m = newMetrics();
   const t0 = performance.now();
   const settled = await currentMetrics.run(m, () => processResults(rt.deps, records.map((r) => r.body)));
@@ -310,12 +354,23 @@ async function stepBatch(event: SQSEvent): Promise<PromiseSettledResult<RecordOu
     }
   }
   settled.forEach((r, k) => r.status === 'fulfilled' && logged(records[k]!, r.value));
+  timeSteps(settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
   return settled;
 }
 
-export const handler = middy(stepBatch).use(
-  sqsPartialBatchFailure({
-    logger: (reason: unknown, record: SQSRecord) =>
-      log('error', 'event failed; SQS will redeliver it', { messageId: record.messageId, error: String((reason as Error)?.stack ?? reason) }),
-  }),
-);
+export const handler = middy(stepBatch)
+  .use(observability())
+  .use(
+    sqsPartialBatchFailure({
+      logger: (reason: unknown, record: SQSRecord) => {
+        tally.countEngine(ENGINE_METRICS.stepErrors);
+        log('error', 'event failed; SQS will redeliver it', {
+          messageId: record.messageId,
+          receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+          instanceId: clip(instanceKey(record.body)),
+          outcome: 'failed',
+          error: String((reason as Error)?.stack ?? reason),
+        });
+      },
+    }),
+  );

@@ -19,6 +19,9 @@ import { ProgramCache, type AdvanceResult, type RuntimeDeps, type StepLog } from
 import { DynamoStore } from '../adapters/aws/store.ts';
 import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
 import type { WakePort } from '../adapters/aws/wake.ts';
+import { log, observeTransition } from './observability.ts';
+
+export { log };
 
 export interface Config {
   table: string;
@@ -151,6 +154,8 @@ export function createRuntime(config: Config, clock: { now: () => Date } = { now
     programs: new ProgramCache(store),
     clock: { now: clock.now, uuid: randomUUID },
     maxConflictRetries: MAX_CONFLICT_RETRIES,
+    // Counts starts, awaits and endings per workflow (CloudWatch metrics, functions/observability.ts).
+    onTransition: observeTransition,
   };
   return { config, dynamodb, sqs, store, dispatcher, deps };
 }
@@ -163,19 +168,11 @@ export function runtime(): Runtime {
   return built;
 }
 
-/** One JSON log line (CloudWatch-friendly). */
-export function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
-  const line = JSON.stringify({ level, msg, ...fields });
-  if (level === 'error') console.error(line);
-  else if (level === 'warn') console.warn(line);
-  else console.log(line);
-}
-
 /**
  * The workflow's own log lines (`console.log/info/warn/error`, steps of kind `log`) of one
  * transition, written as one structured JSON line each, after the transition was saved:
  *
- *   {"level":"warn","msg":"card expires soon","source":"workflow","instanceId":"o1","workflow":"order","line":12,"col":3}
+ *   {"level":"WARN","message":"card expires soon","timestamp":"…","service":"…","instanceId":"o1","workflow":"order","source":"workflow","line":12,"col":3}
  */
 export function logWorkflowLines(instance: { id: string; workflow: string }, steps: readonly StepLog[]): void {
   for (const s of steps) {

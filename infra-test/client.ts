@@ -59,6 +59,9 @@ export interface InstanceView {
     signals: { name: string }[];
   };
   steps: { at: string; kind: string; task?: string; taskId?: string; attempt?: number; outcome: string }[];
+  /** Present while the workflow compensates after a cancel. */
+  cancelling?: { at: string; reason: string; until: string };
+  variables?: Record<string, unknown> | null;
 }
 
 export class CurrantApi {

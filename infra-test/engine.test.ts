@@ -8,8 +8,12 @@
  * result delivered twice (and after the fact) that must not advance the instance twice, forged
  * results, signals and cancels (as a task function could send them) that must change nothing, and the
  * table's contents (definitions once by hash; the size of each instance item is reported), and a
- * lost wake-up repaired by the scheduled reconciler.
+ * lost wake-up repaired by the scheduled reconciler; handles (a timer racing a task, a quorum of task
+ * handles) and a cancel with compensation (the catch's task runs, then the instance ends cancelled;
+ * a second cancel ends it at once).
  */
+import { CloudWatchClient, GetDashboardCommand, paginateDescribeAlarms, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand, paginateFilterLogEvents, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, GetItemCommand, paginateScan, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ListQueuesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
@@ -34,7 +38,7 @@ beforeAll(async () => {
   // A reconciler grace of 2 s (default 5 min) so the lost-wake-up test is done within a schedule tick.
   out = await deployStack(emu, { stack: 'CurrantExamples', context: { 'currant:reconcileGraceSeconds': '2' } });
   api = new CurrantApi(restApiUrl(emu, out.ApiId!, out.ApiStage!), { region: REGION });
-  const client = { endpoint: emu.endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+  const client = clientConfig();
   sqs = new SQSClient(client);
   dynamo = new DynamoDBClient(client);
 }, 600_000);
@@ -49,6 +53,11 @@ afterAll(async () => {
   dynamo?.destroy();
   await emu?.stop();
 });
+
+/** SDK client settings for the emulator. */
+function clientConfig() {
+  return { endpoint: emu!.endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+}
 
 /** Marks the run as failed so afterAll prints the emulator log. */
 async function step<T>(fn: () => Promise<T>): Promise<T> {
@@ -90,7 +99,7 @@ async function storedInstance(id: string) {
 
 /** How many messages the step function logged as refused so far (its log lines are in the emulator's log). */
 async function refusedCount(): Promise<number> {
-  return readFileSync(emu!.logFile, 'utf8').split('\n').filter((l) => l.includes('"RefusedMessages":1')).length;
+  return readFileSync(emu!.logFile, 'utf8').split('\n').filter((l) => l.includes('message refused and dropped') && l.includes('"outcome":"refused"')).length;
 }
 
 describe('currant on the emulator', () => {
@@ -376,6 +385,52 @@ describe('currant on the emulator', () => {
       expect((await api.get(body.id)).body.status).toBe('cancelled');
     }));
 
+  it('reservation: a cancel throws at the await, the catch releases the reservation (a task), then the instance ends cancelled', () =>
+    step(async () => {
+      const { body } = await api.start('holdItem', { item: 'lamp' });
+      await api.waitFor(body.id, (i) => i.status === 'waiting' && i.pending.signals.some((s) => s.name === 'confirm'));
+      const r = await api.cancel(body.id, 'customer left');
+      expect(r.status).toBe(200);
+      // the answer is the instance compensating: the release task is already sent
+      expect(r.body.status).toBe('running');
+      expect(r.body.cancelling).toMatchObject({ reason: 'customer left' });
+      expect(r.body.pending.tasks.map((t) => t.task)).toEqual(['release']);
+      expect(r.body.variables).toMatchObject({ reservation: 'res-lamp', e: { name: 'CancelledError', code: 'CANCELLED', message: 'customer left' } });
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED', message: 'customer left' } });
+      expect(done.cancelling).toBeUndefined();
+      expect(taskSteps(done).map((s) => `${s.task} ${s.outcome}`)).toEqual(['reserve ok', 'release ok']);
+      expect(done.steps.filter((s) => s.kind === 'log').map((s) => s.outcome)).toEqual(['CancelledError: customer left; releasing res-lamp']);
+      // nothing left behind: the grace timer was cancelled with the end
+      expect(done.pending).toEqual({ tasks: [], timers: [], signals: [] });
+    }));
+
+  it('reservation: a second cancel while the release runs ends it at once', () =>
+    step(async () => {
+      const { body } = await api.start('holdItem', { item: 'sofa' });
+      await api.waitFor(body.id, (i) => i.status === 'waiting' && i.pending.signals.length > 0);
+      const first = await api.cancel(body.id, 'first');
+      expect(first.body.cancelling).toBeDefined();
+      const second = await api.cancel(body.id, 'second');
+      expect(second.status).toBe(200);
+      expect(second.body).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED', message: 'first (cancelled again while compensating)' } });
+    }));
+
+  it('race: a slow supplier loses to the timer; its late quote is accepted and ignored', () =>
+    step(async () => {
+      const { body } = await api.start('bestPrice', { supplier: 'slow', sku: 'sku-9' });
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: { price: 15, from: 'list' } });
+      expect(done.steps.filter((s) => s.kind === 'log').map((s) => s.outcome)).toEqual(['slow did not answer within 1s; using the list price']);
+    }));
+
+  it('quorum: five task handles raced one answer at a time; approved at 3 yes', () =>
+    step(async () => {
+      const { body } = await api.start('quorum', { request: 'q-1', approvers: ['yes-300', 'no-50', 'yes-100', 'away', 'yes-200'], needed: 3 });
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: { decision: 'approved', yes: 3, no: 1 } });
+    }));
+
   it('answers bad requests with JSON 4xx errors', () =>
     step(async () => {
       const unknown = await api.start('noSuchWorkflow', {});
@@ -415,7 +470,7 @@ describe('currant on the emulator', () => {
       const defs = items.filter((i) => i.id?.S?.startsWith(DEFINITION_PREFIX)).map(decodeDefinition);
       const instances = items.filter((i) => !i.id?.S?.startsWith(DEFINITION_PREFIX));
       // one definition per workflow started above, each under its own hash
-      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bookTrip', 'fanin', 'fanout', 'flaky', 'mixed', 'polling', 'processOrder', 'quoteOnce']);
+      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bestPrice', 'bookTrip', 'fanin', 'fanout', 'flaky', 'holdItem', 'mixed', 'polling', 'processOrder', 'quorum', 'quoteOnce']);
       expect(new Set(defs.map((d) => d.hash)).size).toBe(defs.length);
       const sources = new Map(defs.map((d) => [d.hash, d.source]));
       const report: string[] = [];
@@ -429,6 +484,103 @@ describe('currant on the emulator', () => {
         report.push(`${i.workflow.padEnd(13)} ${i.id.padEnd(38)} ${i.status.padEnd(9)} ${String(size).padStart(6)} B  ${writeUnits(size)} WCU`);
       }
       process.stderr.write(`[infra] instance item sizes (final state):\n${report.sort().join('\n')}\n`);
+    }));
+
+  it('logs: one instance read back through the CloudWatch Logs API — api, step and task lines name its instance, event and outcome; metrics ride along as EMF', () =>
+    step(async () => {
+      const id = `obs-${Date.now()}`;
+      expect((await api.start('processOrder', { orderId: id, amount: 7 }, id)).status).toBe(201);
+      expect((await api.waitForEnd(id)).status).toBe('completed');
+      const logs = new CloudWatchLogsClient(clientConfig());
+      try {
+        /** The JSON lines of a log group that mention `text` (START/END/REPORT and other plain lines skipped). */
+        const lines = async (group: string, text: string): Promise<Record<string, any>[]> => {
+          const events: FilteredLogEvent[] = [];
+          for await (const page of paginateFilterLogEvents({ client: logs }, { logGroupName: group, filterPattern: `"${text}"` })) events.push(...(page.events ?? []));
+          return events.flatMap((e) => {
+            try {
+              return [JSON.parse(e.message ?? '')];
+            } catch {
+              return [];
+            }
+          });
+        };
+        // Lambda output reaches CloudWatch Logs when the invocation ends: wait for the last step.
+        const deadline = Date.now() + 20_000;
+        let stepLines: Record<string, any>[] = [];
+        while (Date.now() < deadline) {
+          stepLines = (await lines(out.StepLogGroupName!, id)).filter((l) => l.instanceId === id);
+          if (stepLines.some((l) => l.status === 'completed')) break;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        const apiLines = (await lines(out.ApiHandlerLogGroupName!, id)).filter((l) => l.instanceId === id);
+        process.stderr.write(`[infra] log lines of instance ${id}:\n${[...apiLines, ...stepLines].map((l) => JSON.stringify(l)).join('\n')}\n`);
+
+        // The start, answered by the api function (its own log group, with the Lambda context).
+        expect(apiLines).toContainEqual(
+          expect.objectContaining({
+            level: 'INFO',
+            message: 'request',
+            service: 'CurrantExamples',
+            function_name: out.ApiFunctionName,
+            instanceId: id,
+            workflow: 'processOrder',
+            event: 'start',
+            outcome: 'ok',
+            statusCode: 201,
+          }),
+        );
+        // Each task result applied by the step function: one line each, in order, the last one completing it.
+        const applied = stepLines.filter((l) => l.message === 'event applied');
+        expect(applied.map((l) => [l.workflow, l.eventType, l.outcome, l.status, l.version])).toEqual([
+          ['processOrder', 'taskResult', 'applied', 'running', 2],
+          ['processOrder', 'taskResult', 'applied', 'completed', 3],
+        ]);
+        expect(applied.every((l) => l.function_name === out.StepFunctionName && typeof l.durationMs === 'number' && typeof l.event === 'string')).toBe(true);
+
+        // The task function (Lambda's default log group): one line per attempt, same fields.
+        const groups = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/lambda/CurrantExamples-OrderTasks' }));
+        expect(groups.logGroups?.length).toBe(1);
+        const taskLines = (await lines(groups.logGroups![0]!.logGroupName!, id)).filter((l) => l.instanceId === id);
+        expect(taskLines.map((l) => [l.message, l.task, l.event, l.outcome, l.attempt])).toEqual([
+          ['task succeeded', 'chargeCard', 'task', 'succeeded', 1],
+          ['task succeeded', 'shipOrder', 'task', 'succeeded', 1],
+        ]);
+
+        // The metrics: embedded-metric-format lines in the same log groups, per workflow (CloudWatch
+        // turns these into metrics; the emulator stores them as lines).
+        const emf = [...(await lines(out.ApiHandlerLogGroupName!, 'WorkflowsStarted')), ...(await lines(out.StepLogGroupName!, 'WorkflowsCompleted'))];
+        const forOrder = emf.filter((l) => l._aws && l.workflow === 'processOrder' && l.service === 'CurrantExamples');
+        expect(forOrder.some((l) => l.WorkflowsStarted >= 1 && l._aws.CloudWatchMetrics[0].Namespace === 'currant')).toBe(true);
+        expect(forOrder.some((l) => l.WorkflowsCompleted >= 1 && l.Awaits >= 1 && l.StepDuration !== undefined)).toBe(true);
+        expect(forOrder[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'workflow']]);
+      } finally {
+        logs.destroy();
+      }
+    }));
+
+  it('alarms and dashboard: deployed by the construct, watching the DLQs, step errors and each workflow', () =>
+    step(async () => {
+      const cw = new CloudWatchClient(clientConfig());
+      try {
+        const alarms: MetricAlarm[] = [];
+        for await (const page of paginateDescribeAlarms({ client: cw }, { AlarmNamePrefix: 'CurrantExamples-' })) alarms.push(...(page.MetricAlarms ?? []));
+        const on = (ns: string, name: string) => alarms.filter((a) => a.Namespace === ns && a.MetricName === name);
+        const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'CurrantExamples-' }));
+        const dlqNames = QueueUrls.filter((u) => /Dlq/.test(u)).map((u) => u.slice(u.lastIndexOf('/') + 1));
+        // One alarm per dead-letter queue, on the queue's own name.
+        expect(on('AWS/SQS', 'ApproximateNumberOfMessagesVisible').map((a) => a.Dimensions?.[0]?.Value).sort()).toEqual(dlqNames.sort());
+        expect(on('currant', 'StepErrors')).toEqual([expect.objectContaining({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Dimensions: [{ Name: 'service', Value: 'CurrantExamples' }] })]);
+        // One on each engine function (the schedule function too: the examples declare schedules).
+        const engineFns = [out.StepFunctionName, out.ApiFunctionName, out.ReconcileFunctionName, out.ScheduleFunctionName].filter((n): n is string => n !== undefined);
+        expect(on('AWS/Lambda', 'Errors').map((a) => a.Dimensions?.[0]?.Value).sort()).toEqual(engineFns.sort());
+        const dashboard = await cw.send(new GetDashboardCommand({ DashboardName: out.DashboardName! }));
+        const body = JSON.parse(dashboard.DashboardBody!) as { widgets: { properties: { metrics?: unknown[][] } }[] };
+        const metrics = body.widgets.flatMap((w) => w.properties.metrics ?? []);
+        expect(metrics).toContainEqual(['currant', 'WorkflowsStarted', 'service', 'CurrantExamples', 'workflow', 'processOrder', expect.anything()]);
+      } finally {
+        cw.destroy();
+      }
     }));
 
   it('left nothing in any dead-letter queue (failures travel as data, not as poison messages)', () =>

@@ -25,6 +25,8 @@ import {
   admitSignal,
   checkInput,
   formatDuration,
+  HANDLE_KEY,
+  holdsHandleKey,
   humanDuration,
   resume,
   start,
@@ -48,6 +50,7 @@ import {
   MAX_LOG_OUTCOME,
   MAX_STEP_OUTCOME,
   timerIds,
+  DEFAULT_CANCEL_GRACE_MS,
   type Clock,
   type DispatchCommand,
   type Instance,
@@ -88,7 +91,7 @@ export function startInstance(
   const args = validateInput(program, input);
   const at = opts.now();
   const now = at.toISOString();
-  const activation = start(program, args, execOptions(opts));
+  const activation = start(program, args, execOptions(opts, { id: opts.id, createdAt: now }));
   const instance: Instance = {
     id: opts.id,
     workflow: program.workflow.name,
@@ -135,6 +138,10 @@ export function validateInput(program: Program, input: unknown): Record<string, 
   if (!fits.ok) throw new InputError([`${fits.code}: ${fits.message}`], [{ path: '$', message: `${fits.code}: ${fits.message}` }]);
   const r = checkInput(program, input);
   if (!r.ok) throw new InputError(r.errors.map((e) => `${e.path}: ${e.message}`), r.errors);
+  if (holdsHandleKey(input)) {
+    const message = `the key "${HANDLE_KEY}" is reserved for handles and cannot be part of an input`;
+    throw new InputError([`$: ${message}`], [{ path: '$', message }]);
+  }
   return input as Record<string, Value>;
 }
 
@@ -287,6 +294,13 @@ function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opt
           }
           break;
         }
+        case 'cancelGrace':
+          if (next.cancelling) {
+            const c = next.cancelling;
+            const grace = formatDuration(Date.parse(c.until) - Date.parse(c.at));
+            tx.finish('cancelled', undefined, { code: 'CANCELLED', message: `${c.reason}; the compensation did not finish within the grace period of ${grace}` });
+          }
+          break;
         default:
           assertNever(timer.purpose, 'timer purpose');
       }
@@ -308,7 +322,31 @@ function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opt
       break;
     }
     case 'cancel': {
-      tx.finish('cancelled', undefined, { code: 'CANCELLED', message: event.reason ?? 'cancelled' });
+      const reason = event.reason ?? 'cancelled';
+      if (next.cancelling) {
+        // a second cancel while compensating: now
+        tx.finish('cancelled', undefined, { code: 'CANCELLED', message: `${next.cancelling.reason} (cancelled again while compensating)` });
+        break;
+      }
+      // Attempts in flight cannot be recalled: they are abandoned, their results are duplicates.
+      for (const taskId of Object.keys(next.tasks)) tx.abandonTask(taskId);
+      // Why remember the id: a process running the instance elsewhere (the CLI's `run`) sees it
+      // and asks for what the cancel produced (the compensation's tasks and timers) as a resend.
+      next.seenEvents = [...(instance.seenEvents ?? []).filter((x) => x !== event.id), event.id].slice(-SEEN_EVENTS_LIMIT);
+      const a = tx.feed({ type: 'cancel', reason });
+      if (a.ignored !== undefined) {
+        tx.finish('cancelled', undefined, { code: 'CANCELLED', message: reason });
+        break;
+      }
+      if (!isFinal(next.status)) {
+        // the workflow caught the cancellation error and compensates, within a grace period
+        const grace = opts.limits?.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+        const until = new Date(tx.nowMs + grace).toISOString();
+        next.cancelling = { at: tx.nowIso, reason, until };
+        next.timers[timerIds.cancelGrace] = { fireAt: until, purpose: 'cancelGrace', producedBy: tx.eventId };
+        tx.commands.push({ type: 'scheduleTimer', instanceId: next.id, timerId: timerIds.cancelGrace, fireAt: until });
+        tx.step({ kind: 'cancel', outcome: `cancelling${reason !== 'cancelled' ? `: ${reason}` : ''}; the workflow compensates until ${until} (grace ${formatDuration(grace)})` });
+      }
       break;
     }
     default:
@@ -467,8 +505,20 @@ class Tx {
   }
 
   /** Feeds one event to the interpreter and applies the activation's commands. */
-  feed(event: WorkflowEvent): void {
-    this.activation(resume(this.program!, this.next.state, event, execOptions(this.opts!)));
+  feed(event: WorkflowEvent): Activation {
+    const a = resume(this.program!, this.next.state, event, execOptions(this.opts!, this.next));
+    this.activation(a);
+    return a;
+  }
+
+  /** A task attempt given up (the instance is cancelled): forgotten with its timers; its result will be a duplicate. */
+  abandonTask(taskId: string): void {
+    const t = this.next.tasks[taskId];
+    if (!t) return;
+    delete this.next.tasks[taskId];
+    this.cancelTimer(timerIds.taskTimeout(taskId, t.attempt));
+    this.cancelTimer(timerIds.retry(taskId, t.attempt));
+    this.step({ kind: 'task', ...taskFields(taskId, t), outcome: 'abandoned (the instance is cancelled)' });
   }
 
   activation(a: Activation): void {
@@ -503,7 +553,7 @@ class Tx {
             kind: 'signal',
             line: c.at.line,
             col: c.at.col,
-            outcome: `waiting for "${c.name}"` + (c.timeoutMs !== undefined ? ` (timeout ${formatDuration(c.timeoutMs)})` : ''),
+            outcome: `waiting for ${(c.names ?? [c.name]).map((n) => `"${n}"`).join(' or ')}` + (c.timeoutMs !== undefined ? ` (timeout ${formatDuration(c.timeoutMs)})` : ''),
           });
           break;
         case 'log':
@@ -514,6 +564,9 @@ class Tx {
           break;
         case 'fail':
           this.finish('failed', undefined, c.error);
+          break;
+        case 'cancelled':
+          this.finish('cancelled', c.result, c.error);
           break;
         default:
           assertNever(c, 'command');
@@ -601,6 +654,7 @@ class Tx {
     for (const timerId of Object.keys(next.timers)) this.cancelTimer(timerId);
     // Attempts still in flight cannot be recalled; their results arrive as duplicates.
     next.tasks = {};
+    delete next.cancelling;
     next.finishedBy = this.eventId;
     this.commands.push({ type: 'finished', instanceId: next.id, status });
     const durationMs = this.nowMs - Date.parse(next.createdAt);
@@ -680,8 +734,9 @@ const LIMIT_KEYS = [
   'maxBufferedSignalBytes',
 ] as const satisfies readonly (keyof Limits & keyof ExecOptions)[];
 
-function execOptions(opts: CoreOptions): ExecOptions {
-  const o: ExecOptions = { now: opts.now, uuid: opts.uuid };
+/** The interpreter's options for an activation of `instance` (`instance.id` / `startedAt` come from it). */
+function execOptions(opts: CoreOptions, instance: Pick<Instance, 'id' | 'createdAt'>): ExecOptions {
+  const o: ExecOptions = { now: opts.now, uuid: opts.uuid, instance: { id: instance.id, startedAt: instance.createdAt } };
   for (const k of LIMIT_KEYS) {
     const v = opts.limits?.[k];
     if (v !== undefined) o[k] = v;

@@ -70,6 +70,12 @@ export interface Instance {
    */
   secret?: string;
   /**
+   * Set while the workflow compensates after a cancel (its `catch`/`finally` runs, with awaits):
+   * when it was asked, why, and when the grace period ends (the `cancelGrace` timer then ends the
+   * instance `cancelled` whatever the code is doing). A second cancel ends it at once.
+   */
+  cancelling?: { at: string; reason: string; until: string };
+  /**
    * Set when the instance failed because a task failed permanently at an await (CR007, not caught):
    * the state as it was at that await before the failure was fed in, so `redrive` can resume from
    * there (core.ts `redriveTransition`). Bounded like the state itself; never shown in a view.
@@ -113,7 +119,7 @@ export interface TaskAttempt {
 
 export interface PendingTimer {
   fireAt: string;
-  purpose: 'sleep' | 'signalTimeout' | 'retry' | 'taskTimeout';
+  purpose: 'sleep' | 'signalTimeout' | 'retry' | 'taskTimeout' | 'cancelGrace';
   /** For `retry` and `taskTimeout`: the task and attempt the timer belongs to. */
   taskId?: string;
   attempt?: number;
@@ -251,7 +257,15 @@ export interface Limits {
   maxBufferedSignals?: number;
   /** Bytes of buffered signal payloads per instance (default 65,536); more are refused. */
   maxBufferedSignalBytes?: number;
+  /**
+   * How long a cancelled workflow may compensate (its `catch`/`finally` after the cancellation
+   * error) before it is cancelled regardless: default 300,000 ms (5 minutes).
+   */
+  cancelGraceMs?: number;
 }
+
+/** Default of `Limits.cancelGraceMs`. */
+export const DEFAULT_CANCEL_GRACE_MS = 300_000;
 
 /** Helpers for the event ids the runtime uses. */
 export const eventIds = {
@@ -267,6 +281,8 @@ export const eventIds = {
 export const timerIds = {
   retry: (taskId: string, attempt: number) => `${taskId}#${attempt}:retry`,
   taskTimeout: (taskId: string, attempt: number) => `${taskId}#${attempt}:timeout`,
+  /** The end of a cancelled instance's compensation. */
+  cancelGrace: 'cancel#grace',
 };
 
 /** The idempotency key a task implementation sees: stable across attempts. */

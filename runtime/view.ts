@@ -7,9 +7,9 @@
  *   //      pending: { tasks: [], timers: [{ timerId: 'n9.s2:timeout', … }], signals: [{ name: 'approval', … }] },
  *   //      steps: [{ at, kind: 'start', outcome: 'started processOrder' }, …], … }
  *
- * The awaited signal comes from the interpreter's `waitingFor(state)`, not from the step log text.
+ * The signal waits come from the interpreter's `signalWaits(state)` (awaited now or kept as handles), not from the step log text.
  */
-import { formatDuration, variablesOf, waitingFor } from '../dsl/index.ts';
+import { formatDuration, signalWaits, variablesOf } from '../dsl/index.ts';
 import { redriveRefusal } from './core.ts';
 import { isFinal } from './types.ts';
 import type { Instance, StepLog, Value, WorkflowError } from './types.ts';
@@ -17,7 +17,8 @@ import type { Instance, StepLog, Value, WorkflowError } from './types.ts';
 export interface PendingView {
   tasks: { taskId: string; task: string; attempt: number; of: number; line: number; col: number; sentAt: string; retryAt?: string; lastError?: string }[];
   timers: { timerId: string; purpose: string; fireAt: string; taskId?: string }[];
-  signals: { name: string; since: string; line?: number; timeout?: string }[];
+  /** Every signal wait held open (awaited now or kept as a handle), oldest first; `names` for `signal([...])`. */
+  signals: { name: string; names?: string[]; since: string; line?: number; timeout?: string }[];
 }
 
 export interface InstanceView {
@@ -35,6 +36,8 @@ export interface InstanceView {
   at: { line: number; col: number } | null;
   /** The workflow's variables as they are now (parameters included); null once it has ended. */
   variables: Record<string, Value> | null;
+  /** Present while the workflow compensates after a cancel (Instance.cancelling). */
+  cancelling?: { at: string; reason: string; until: string };
   pending: PendingView;
   steps: StepLog[];
   /**
@@ -61,6 +64,7 @@ export function instanceView(i: Instance): InstanceView {
   };
   if (i.result !== undefined) v.result = i.result;
   if (i.error !== undefined) v.error = i.error;
+  if (i.cancelling !== undefined) v.cancelling = i.cancelling;
   if (i.status === 'failed') {
     const no = redriveRefusal(i);
     v.redrive = no
@@ -90,15 +94,15 @@ export function pendingOf(i: Instance): PendingView {
     ...(t.taskId ? { taskId: t.taskId } : {}),
   }));
   const signals: PendingView['signals'] = [];
-  const waiting = isFinal(i.status) ? null : waitingFor(i.state);
-  if (waiting?.kind === 'signal') {
+  for (const w of isFinal(i.status) ? [] : signalWaits(i.state)) {
     // the wait began at the newest step that logged it; the log may be trimmed, so fall back
-    const began = [...i.steps].reverse().find((s) => s.kind === 'signal' && s.outcome.includes(`"${waiting.name}"`));
+    const began = [...i.steps].reverse().find((s) => s.kind === 'signal' && s.outcome.includes(`"${w.name}"`));
     signals.push({
-      name: waiting.name,
+      name: w.name,
+      ...(w.names ? { names: w.names } : {}),
       since: began?.at ?? i.updatedAt,
       ...(i.state.at ? { line: i.state.at.line } : {}),
-      ...(waiting.timeoutMs !== undefined ? { timeout: formatDuration(waiting.timeoutMs) } : {}),
+      ...(w.timeoutMs !== undefined ? { timeout: formatDuration(w.timeoutMs) } : {}),
     });
   }
   return { tasks, timers, signals };

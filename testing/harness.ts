@@ -121,6 +121,8 @@ export class TestRun<O = Value> {
   private current!: Instance;
   private readonly made: TaskCall[] = [];
   private readonly callsPerTask = new Map<string, number>();
+  /** Answers scripted with `{ after }`: delivered when the clock reaches `at`, in order. */
+  private readonly late: { at: number; event: RuntimeEvent }[] = [];
 
   /** @internal — made by `testWorkflow(…).start(…)`. */
   constructor(
@@ -217,10 +219,9 @@ export class TestRun<O = Value> {
         for (const e of events) if (e) await advance(this.deps, this.current.id, e);
         continue;
       }
-      const next = this.dispatcher.earliest();
+      const next = this.earliest();
       if (next && next.fireAt <= this.clockMs) {
-        this.dispatcher.timers.delete(next.id);
-        await advance(this.deps, this.current.id, { type: 'timerFired', id: eventIds.timer(next.id), timerId: next.id });
+        await advance(this.deps, this.current.id, this.take(next));
         continue;
       }
       break;
@@ -234,7 +235,7 @@ export class TestRun<O = Value> {
     const target = this.clockMs + toMs(duration, 'skip');
     await this.settle();
     for (;;) {
-      const next = this.dispatcher.earliest();
+      const next = this.earliest();
       if (!next || next.fireAt > target) break;
       this.clockMs = Math.max(this.clockMs, next.fireAt);
       await this.settle();
@@ -266,7 +267,7 @@ export class TestRun<O = Value> {
     const maxTimers = opts.maxTimers ?? 10_000;
     await this.settle();
     for (let fired = 0; !isFinal(this.current.status); fired++) {
-      const next = this.dispatcher.earliest();
+      const next = this.earliest();
       if (!next) throw new Error(this.stuck());
       if (next.fireAt > horizon || fired >= maxTimers) {
         throw new Error(
@@ -302,7 +303,31 @@ export class TestRun<O = Value> {
     // An implementation that ran past its timeout in real time: the runtime's timeout timer decides, as on the engine.
     if (!outcome.ok && outcome.timedOut) return undefined;
     const base = { type: 'taskResult' as const, id: eventIds.taskResult(c.taskId, c.attempt), taskId: c.taskId, attempt: c.attempt, token: c.token };
-    return outcome.ok ? { ...base, ok: true, result: outcome.result } : { ...base, ok: false, error: outcome.error };
+    const event: RuntimeEvent = outcome.ok ? { ...base, ok: true, result: outcome.result } : { ...base, ok: false, error: outcome.error };
+    if (plan.afterMs === undefined) return event;
+    // A slow answer: it arrives when the clock gets there (after a timeout, it is a duplicate the core ignores).
+    this.late.push({ at: this.clockMs + plan.afterMs, event });
+    return undefined;
+  }
+
+  /** What comes due first: a timer the core asked for or a late answer (ties: timers first, then in order made). */
+  private earliest(): { fireAt: number; timerId?: string; late?: number } | undefined {
+    const timer = this.dispatcher.earliest();
+    let late: { fireAt: number; late: number } | undefined;
+    this.late.forEach((l, i) => {
+      if (!late || l.at < late.fireAt) late = { fireAt: l.at, late: i };
+    });
+    if (timer && (!late || timer.fireAt <= late.fireAt)) return { fireAt: timer.fireAt, timerId: timer.id };
+    return late;
+  }
+
+  /** Removes what `earliest` found from its list and gives the event it delivers. */
+  private take(next: { timerId?: string; late?: number }): RuntimeEvent {
+    if (next.timerId !== undefined) {
+      this.dispatcher.timers.delete(next.timerId);
+      return { type: 'timerFired', id: eventIds.timer(next.timerId), timerId: next.timerId };
+    }
+    return this.late.splice(next.late!, 1)[0]!.event;
   }
 }
 

@@ -6,6 +6,7 @@
  *     chargeCard: returns({ success: true, paymentId: 'p-1' }),      // every call
  *     shipOrder: [fails('carrier down'), returns({ success: true })], // call 1 fails, call 2 succeeds
  *     slowTask: timesOut(),                                           // never answers: its timeout decides
+ *     quote: returns(7, { after: '3h' }),                             // answers 3 hours (test time) later
  *     refundOrder: async (orderId, paymentId) => null,                // an implementation
  *   }
  *
@@ -14,12 +15,21 @@
  */
 import { TaskError, tasksOf, type TaskFn, type TaskModule } from '../sdk/node/core.ts';
 import type { Value } from '../runtime/types.ts';
+import { parseDuration } from '../dsl/duration.ts';
 
 const SCRIPTED = Symbol('currant.testing.outcome');
 
 /** One scripted outcome; make them with `returns`, `fails`, `timesOut`. */
 export interface Outcome {
-  readonly [SCRIPTED]: { kind: 'returns'; value: unknown } | { kind: 'fails'; message: string; type?: string; retryable?: boolean } | { kind: 'timesOut' };
+  readonly [SCRIPTED]:
+    | { kind: 'returns'; value: unknown; after?: string | number }
+    | { kind: 'fails'; message: string; type?: string; retryable?: boolean; after?: string | number }
+    | { kind: 'timesOut' };
+}
+
+/** When a scripted answer arrives: `after` ("1h", "3d", or ms) of test time past the call (default at once). */
+export interface AnswerTiming {
+  after?: string | number;
 }
 
 /** One call's behaviour: a scripted outcome or an implementation. */
@@ -28,17 +38,28 @@ export type TaskStep = Outcome | TaskFn;
 /** A task in a test: an implementation, one outcome for every call, or a list with one entry per call. */
 export type TaskBehaviour = TaskStep | readonly TaskStep[];
 
-/** The call returns `value` (as JSON, like a real task's result). */
-export function returns(value: unknown): Outcome {
-  return { [SCRIPTED]: { kind: 'returns', value } };
+/**
+ * The call returns `value` (as JSON, like a real task's result); with `{ after }`, the answer
+ * arrives when the test clock has moved that far past the call (a slow task racing a timer). An
+ * answer later than the attempt's `timeout` is too late, as on the engine: the timeout decides.
+ */
+export function returns(value: unknown, opts: AnswerTiming = {}): Outcome {
+  return { [SCRIPTED]: { kind: 'returns', value, ...checkedTiming(opts, 'returns') } };
 }
 
 /**
  * The call fails: `TaskError(message, { type, retryable })`, as if the task had thrown it. Retried
  * per the task's policy unless `retryable: false` or the policy stops that `type`.
  */
-export function fails(message: string, opts: { type?: string; retryable?: boolean } = {}): Outcome {
-  return { [SCRIPTED]: { kind: 'fails', message, ...opts } };
+export function fails(message: string, opts: { type?: string; retryable?: boolean } & AnswerTiming = {}): Outcome {
+  return { [SCRIPTED]: { kind: 'fails', message, ...opts, ...checkedTiming(opts, 'fails') } };
+}
+
+function checkedTiming(opts: AnswerTiming, what: string): AnswerTiming {
+  if (opts.after === undefined) return {};
+  const ms = parseDuration(opts.after);
+  if (typeof ms !== 'number') throw new TypeError(`${what}(…, { after }): ${ms.error}`);
+  return { after: ms };
 }
 
 /**
@@ -53,8 +74,11 @@ function isOutcome(x: unknown): x is Outcome {
   return typeof x === 'object' && x !== null && SCRIPTED in x;
 }
 
-/** What the harness does for one call: run a function through the task runner, or never answer. */
-export type Plan = { run: TaskFn } | { hang: true };
+/**
+ * What the harness does for one call: run a function through the task runner (its answer
+ * delivered `afterMs` of test time later when set), or never answer.
+ */
+export type Plan = { run: TaskFn; afterMs?: number } | { hang: true };
 
 /** The tasks of a test, normalised: `plan(task, call)` says what call number `call` (1-based) does. */
 export class TaskScripts {
@@ -103,17 +127,22 @@ export class TaskScripts {
     const o = step[SCRIPTED];
     switch (o.kind) {
       case 'returns':
-        return { run: () => o.value as Value };
+        return { run: () => o.value as Value, ...delay(o.after) };
       case 'fails':
         return {
           run: () => {
             throw new TaskError(o.message, { type: o.type, retryable: o.retryable });
           },
+          ...delay(o.after),
         };
       case 'timesOut':
         return { hang: true };
     }
   }
+}
+
+function delay(after: string | number | undefined): { afterMs?: number } {
+  return typeof after === 'number' && after > 0 ? { afterMs: after } : {};
 }
 
 function failing(message: string, type: string): Plan {

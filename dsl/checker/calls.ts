@@ -8,9 +8,10 @@ import type { Call, Expression, Member, Span } from '../ast.ts';
 import { arityProblem } from '../interpreter/builtins.ts';
 import { builtinType, methodOf, BUILTINS, type Builtin } from './builtins.ts';
 import { callbackCall } from './callbacks.ts';
-import { outerWrite, paramName, propertySpan, report, shortShow, show, type Ctx, type FnInfo, type TaskInfo } from './context.ts';
+import { awaitInFunction, outerWrite, paramName, propertySpan, report, shortShow, show, type Ctx, type FnInfo, type TaskInfo } from './context.ts';
 import { policy } from './policies.ts';
-import { ANY, didYouMean, union, type Type } from './types.ts';
+import { ANY, arrayOf, didYouMean, promiseOf, union, type Type } from './types.ts';
+import { plainValue } from './handles.ts';
 
 /**
  * Array methods whose argument is searched for, not stored: it must be comparable with the
@@ -74,6 +75,7 @@ export function taskCall(ctx: Ctx, c: Call, task: TaskInfo): Type {
     const t = ctx.expr(a);
     const pt = task.params[i];
     const pd = task.decl.params[i];
+    if (!plainValue(ctx, t, a.span, `passed to task '${name}'`)) return;
     if (pt && pd && !ctx.env.assignable(t, pt)) {
       const why = ctx.env.whyNot(t, pt);
       report(ctx, 'CT007', a.span, `argument '${pd.name}' of task '${name}' must be ${show(ctx, pt)}, got ${show(ctx, t)}${why ? `: ${why}` : ''}`);
@@ -113,6 +115,20 @@ function comparable(ctx: Ctx, a: Type, b: Type): boolean {
 export function methodCall(ctx: Ctx, c: Call, callee: Member, recv: Type): Type {
   const ms = ctx.env.members(recv).filter((m) => m.kind !== 'null' && m.kind !== 'void');
   const name = callee.property;
+  const [a0] = c.args;
+  if (
+    name === 'map' &&
+    c.args.length === 1 &&
+    a0?.kind === 'Identifier' &&
+    ctx.tasks.has(a0.name) &&
+    !ctx.functions.has(a0.name) &&
+    ctx.scope.lookup(a0.name).state !== 'declared' &&
+    (ms.length === 0 || ms.some((m) => m.kind === 'any' || m.kind === 'array' || m.kind === 'tuple'))
+  ) {
+    // `items.map(task)` as a value: every task starts now; the value is the list of their handles
+    if (ctx.fn) awaitInFunction(ctx, c.span, `starting task '${a0.name}'`);
+    return arrayOf(promiseOf(mapTask(ctx, c, a0.name, 'items.map(task)')));
+  }
   if (ms.length === 0 || ms.some((m) => m.kind === 'any')) {
     // unknown receiver: a method taking a callback still checks the callback's body
     const b = methodOf('array', name);
@@ -133,14 +149,6 @@ export function methodCall(ctx: Ctx, c: Call, callee: Member, recv: Type): Type 
     }
   }
   const span = propertySpan(ctx, callee);
-  const arrayish = ms.some((m) => m.kind === 'array' || m.kind === 'tuple');
-  const [a0] = c.args;
-  if (arrayish && name === 'map' && c.args.length === 1 && a0?.kind === 'Identifier' && ctx.tasks.has(a0.name)) {
-    report(ctx, 'CT015', c.span, `${ctx.program.source.slice(c.span.start, c.span.end)} is only allowed inside await Promise.all(…) or Promise.allSettled(…)`, {
-      hint: `write await Promise.all(${ctx.program.source.slice(c.span.start, c.span.end)})`,
-    });
-    return ANY;
-  }
   // an unknown method: arrow arguments are still checked, without calling them misplaced (CT050)
   c.args.forEach((a) => (a.kind === 'ArrowFunction' ? ctx.arrow(a, a.params.map(() => ANY)) : ctx.expr(a)));
   const kinds = new Set(ms.map((m) => (m.kind === 'tuple' ? 'array' : m.kind === 'literal' ? typeof m.value : m.kind)));
@@ -152,4 +160,56 @@ export function methodCall(ctx: Ctx, c: Call, callee: Member, recv: Type): Type 
   }
   report(ctx, 'CT008', span, `unknown method '${name}' of ${shortShow(ctx, recv)}${near ? ` (did you mean '${near}'?)` : ''}`, { hint });
   return ANY;
+}
+
+/**
+ * `items.map(task)`: the task's result type, after checking that `task` is a task of one parameter
+ * that fits the items (CT005, CT006, CT007, CT015).
+ */
+export function mapTask(ctx: Ctx, list: Call, name: string, fn: string): Type {
+  const items = ctx.expr((list.callee as { object: Expression }).object);
+  const arg = list.args[0]!;
+  const hint = `${fn}(items.map(task))`;
+  const task = ctx.tasks.get(name);
+  if (!task) {
+    if (ctx.scope.lookup(name).state !== 'declared' && ctx.functions.has(name)) {
+      report(ctx, 'CT015', arg.span, `'${name}' is a function; ${fn} takes the name of a task`, {
+        hint: `compute the arguments first: const args = items.map(${name}), then ${fn.replace('items.map(task)', 'args.map(task)')}`,
+      });
+    } else if (ctx.scope.lookup(name).state === 'declared') {
+      report(ctx, 'CT015', arg.span, `'${name}' is a variable; items.map takes the name of a task`, { hint });
+    } else {
+      const near = didYouMean(name, ctx.tasks.keys());
+      report(ctx, 'CT005', arg.span, `unknown task '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, { hint: near ? undefined : `declare it with task ${name}(item: T): R` });
+    }
+    return ANY;
+  }
+  if (task.params.length !== 1) {
+    report(ctx, 'CT006', arg.span, `the fan-out calls '${name}' with one item, but it takes ${task.params.length} argument${task.params.length === 1 ? '' : 's'}`, {
+      hint: 'declare the task with exactly one parameter (pass an object to carry more)',
+    });
+    return task.ret;
+  }
+  const ms = ctx.env.members(ctx.env.nonNull(items));
+  if (!ms.some((m) => m.kind === 'any')) {
+    const el = elementOfQuiet(ctx, items);
+    const object = (list.callee as { object: Expression }).object;
+    if (el === undefined) report(ctx, 'CT007', object.span, `${fn}(items.map(task)) needs an array, got ${show(ctx, items)}`);
+    else if (!ctx.env.assignable(el, task.params[0]!)) {
+      report(ctx, 'CT007', object.span, `task '${name}' takes ${show(ctx, task.params[0]!)}, but the items are ${show(ctx, el)}`);
+    }
+  }
+  return task.ret;
+}
+
+/** The element type of an array or tuple type (null members ignored), or undefined for anything else. */
+export function elementOfQuiet(ctx: Ctx, t: Type): Type | undefined {
+  const ms = ctx.env.members(ctx.env.nonNull(t));
+  const parts: Type[] = [];
+  for (const m of ms) {
+    if (m.kind === 'array') parts.push(m.element);
+    else if (m.kind === 'tuple') parts.push(...m.elements);
+    else if (m.kind !== 'null') return undefined;
+  }
+  return parts.length ? union(parts) : ANY;
 }

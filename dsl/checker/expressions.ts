@@ -1,20 +1,24 @@
 /**
- * Expressions: literals, names (CT001, CT002), operators and their gradual types (CT007), `await`
- * inside a larger expression (CT009), and where a call goes when it is not directly awaited (to
- * calls.ts, or to awaits.ts for an await-only built-in called bare: CT021). Narrowing applies to
- * names and property paths (narrowing.ts), and inside `&&`, `||` and `c ? a : b`. Functions used
- * as values (CT050), and tasks or awaits inside a helper or callback (CT051), are reported here.
+ * Expressions: literals, names (CT001, CT002), operators and their gradual types (CT007), handles
+ * computed with (CT031), `await` inside a larger expression (CT009), and where a call goes when it
+ * is not directly awaited (to calls.ts, or to awaits.ts for a handle-making call: `Promise<T>`).
+ * Narrowing applies to names and property paths (narrowing.ts), and inside `&&`, `||` and
+ * `c ? a : b`. Functions used as values (CT050), and tasks, handles or awaits inside a helper or
+ * callback (CT051), are reported here.
  */
 import { assertNever, type Call, type Expression, type Span } from '../ast.ts';
 import { constantScalar } from '../constant.ts';
 import { globalFn, isNamespace, namespaceFn, NAMESPACES } from './builtins.ts';
-import { args, builtinCall, helperCall, methodCall, taskCall, unknownCall } from './calls.ts';
-import { awaited, promiseCall, signalCall, sleepCall } from './awaits.ts';
+import { args, builtinCall, helperCall, methodCall, unknownCall } from './calls.ts';
+import { awaited, handleCall } from './awaits.ts';
+import { parseTime } from '../interpreter/time.ts';
+import { isDurationError, parseDuration } from '../duration.ts';
 import { awaitInFunction, definitelyNot, isNumberLike, isStringLike, isStringLikeType, propertySpan, report, show, type Ctx, type Facts } from './context.ts';
 import { badPolicy } from './policies.ts';
+import { plainValue, reservedKey } from './handles.ts';
 import { index, member } from './properties.ts';
 import { assume, narrowedPath } from './narrowing.ts';
-import { ANY, BOOLEAN, NULL, NUMBER, STRING, arrayOf, didYouMean, union, type Type } from './types.ts';
+import { ANY, BOOLEAN, NULL, NUMBER, STRING, arrayOf, didYouMean, objectOf, promiseOf, union, type Type } from './types.ts';
 
 /** An expression in a position where `await` is allowed. */
 export function valueOf(ctx: Ctx, e: Expression): Type {
@@ -74,6 +78,7 @@ function typeOf(ctx: Ctx, e: Expression): Type {
             open = true;
           }
         } else {
+          reservedKey(ctx, p.key, p.span);
           fields[p.key] = { type: expr(ctx, p.value), optional: false };
         }
       }
@@ -110,6 +115,10 @@ function typeOf(ctx: Ctx, e: Expression): Type {
     case 'Binary': {
       const l = expr(ctx, e.left);
       const r = expr(ctx, e.right);
+      if (e.op !== '===' && e.op !== '!==' && e.op !== '==' && e.op !== '!=') {
+        // handles compare by identity; computing with one is a slip (await it first)
+        if (!plainValue(ctx, l, e.left.span, `used with '${e.op}'`) || !plainValue(ctx, r, e.right.span, `used with '${e.op}'`)) return ANY;
+      }
       switch (e.op) {
         case 'in':
           inOperator(ctx, l, r, e.left, e.right);
@@ -197,6 +206,7 @@ export function identifier(ctx: Ctx, name: string, span: Span): Type {
     report(ctx, 'CT001', span, `'${name}' is a task, not a variable`, { hint: `call it: await ${name}(…)` });
     return ANY;
   }
+  if (name === 'instance') return objectOf({ id: STRING, workflow: STRING, startedAt: STRING });
   if (isNamespace(name) || globalFn(name)) {
     report(ctx, 'CT001', span, `'${name}' is a built-in and can only be called`, { hint: isNamespace(name) ? `use ${name}.fn(…)` : `call it: ${name}(…)` });
     return ANY;
@@ -280,17 +290,23 @@ function overlaps(ctx: Ctx, l: Type, r: Type): boolean {
   return lm.some((a) => rm.some((b) => ctx.env.assignable(a, b) || ctx.env.assignable(b, a)));
 }
 
-/** A call that is not directly awaited. */
+/** A call that is not directly awaited (a handle-making call gives its handle: `Promise<T>`). */
 export function call(ctx: Ctx, c: Call): Type {
+  const made = handleCall(ctx, c, false);
+  if (made) {
+    // a helper or callback runs to completion at once: it cannot start work either (CT051)
+    if (ctx.fn) {
+      const name = c.callee.kind === 'Identifier' ? c.callee.name : undefined;
+      if (name !== undefined && ctx.tasks.has(name)) taskInFunction(ctx, c, name);
+      else awaitInFunction(ctx, c.span, `${ctx.program.source.slice(c.callee.span.start, c.callee.span.end)}(…) makes a handle`);
+      // the call cannot run here; typing it as its result keeps one slip one diagnostic
+      return made;
+    }
+    return promiseOf(made);
+  }
   const callee = c.callee;
   if (callee.kind === 'Identifier') {
     const name = callee.name;
-    const task = ctx.tasks.get(name);
-    if (task && !globalFn(name)) {
-      if (ctx.fn) taskInFunction(ctx, c, name);
-      else report(ctx, 'CT021', c.span, `task '${name}' must be awaited`, { hint: `write await ${name}(…)` });
-      return taskCall(ctx, c, task);
-    }
     if (c.policy) badPolicy(ctx, c);
     const local = ctx.scope.lookup(name);
     if (local.state === 'declared') {
@@ -301,15 +317,11 @@ export function call(ctx: Ctx, c: Call): Type {
     const helper = ctx.functions.get(name);
     if (helper) return helperCall(ctx, c, helper);
     const g = globalFn(name);
-    if (g?.awaitOnly && ctx.fn) {
-      awaitInFunction(ctx, c.span, `${name}(…)`);
-      return name === 'sleep' ? sleepCall(ctx, c) : signalCall(ctx, c);
+    if (g) {
+      const t = builtinCall(ctx, c, g, name, ANY);
+      if (TIME_FUNCTIONS.has(name)) timeLiterals(ctx, c, name);
+      return t;
     }
-    if (g?.awaitOnly) {
-      report(ctx, 'CT021', c.span, `${name}(…) must be awaited`, { hint: `write await ${name}(…)` });
-      return name === 'sleep' ? sleepCall(ctx, c) : signalCall(ctx, c);
-    }
-    if (g) return builtinCall(ctx, c, g, name, ANY);
     return unknownCall(ctx, c, name, callee.span);
   }
   if (c.policy) badPolicy(ctx, c);
@@ -326,11 +338,6 @@ export function call(ctx: Ctx, c: Call): Type {
         args(ctx, c.args);
         return ANY;
       }
-      if (fn.awaitOnly) {
-        if (ctx.fn) awaitInFunction(ctx, c.span, `${full}(…)`);
-        else report(ctx, 'CT021', c.span, `${full}(…) must be awaited`, { hint: `write await ${full}(…)` });
-        return promiseCall(ctx, c, callee.property === 'allSettled');
-      }
       return builtinCall(ctx, c, fn, full, ANY);
     }
     const recv = expr(ctx, obj);
@@ -341,6 +348,25 @@ export function call(ctx: Ctx, c: Call): Type {
   report(ctx, 'CT005', c.span, 'only declared tasks and built-in functions can be called');
   args(ctx, c.args);
   return ANY;
+}
+
+/** Built-ins that take timestamps: literal ones are checked like sleepUntil's (CT033). */
+const TIME_FUNCTIONS = new Set(['addTime', 'startOfDay', 'timeBetween', 'dayOfWeek']);
+
+function timeLiterals(ctx: Ctx, c: Call, name: string): void {
+  const stamps = name === 'timeBetween' ? c.args.slice(0, 2) : c.args.slice(0, 1);
+  for (const a of stamps) {
+    const v = constantScalar(a);
+    if (typeof v === 'string' && parseTime(v) === undefined) {
+      report(ctx, 'CT033', a.span, `${name}: ${JSON.stringify(v)} is not an ISO timestamp`, { hint: 'write "2026-03-01" or "2026-03-01T09:00:00Z" (times are UTC)' });
+    }
+  }
+  if (name === 'addTime' && c.args[1]) {
+    const d = constantScalar(c.args[1]);
+    if (typeof d === 'string' && isDurationError(parseDuration(d.replace(/^\s*-/, '')))) {
+      report(ctx, 'CT020', c.args[1].span, `addTime: ${JSON.stringify(d)} is not a duration`, { hint: 'a number and a unit, e.g. "2d", "90m" or "-1h", or milliseconds' });
+    }
+  }
 }
 
 /** CT051: a task called inside a helper or callback (it needs an await, which only the workflow has). */

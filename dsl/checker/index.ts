@@ -12,9 +12,9 @@
  *   // => { ok: false, errors: [{ path: '$.amount', message: 'expected number, got string' }] }
  *
  * What it checks (codes in dsl/diagnostics.ts): names and scopes (CT001–CT004), calls (CT005,
- * CT006, CT013, CT021), gradual types (CT007, CT008, CT018, CT022), awaits (CT009, CT015, CT020),
- * control flow (CT010–CT012, CT016), assignments (CT017), declarations and policies (CT014, CT019),
- * helpers and callbacks (CT050–CT056).
+ * CT006, CT013), gradual types (CT007, CT008, CT018, CT022), awaits (CT009, CT015, CT020),
+ * handles and time (CT030–CT036), control flow (CT010–CT012, CT016), assignments (CT017),
+ * declarations and policies (CT014, CT019), helpers and callbacks (CT050–CT056).
  *
  * Why gradual and lenient: a checker that cries wolf gets ignored. Anything involving `any` is
  * accepted, `null` fits every type (see types.ts), and unions are read generously (a property that

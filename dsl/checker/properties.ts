@@ -28,6 +28,10 @@ export function member(ctx: Ctx, m: Member): Type {
 function propertyType(ctx: Ctx, t: Type, name: string, span: Span): Type {
   const ms = ctx.env.members(t).filter((m) => m.kind !== 'null' && m.kind !== 'void');
   if (ms.length === 0 || ms.some((m) => m.kind === 'any')) return ANY;
+  if (ms.every((m) => m.kind === 'promise')) {
+    report(ctx, 'CT031', span, `a handle has no property '${name}': await it first`, { hint: `const v = await h; then v.${name}` });
+    return ANY;
+  }
   const found: Type[] = [];
   let missing = false;
   const candidates = new Set<string>();

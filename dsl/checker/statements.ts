@@ -11,6 +11,8 @@ import { bind, declaredNames, elementOf, patternNames } from './bindings.ts';
 import { definitelyNot, isNumberLike, outerWrite, report, show, type Ctx, type Facts } from './context.ts';
 import { arithmetic, expr, identifier, valueOf } from './expressions.ts';
 import { assignedNames, hasWayOut, isConstantTrue } from './flow.ts';
+import { floating, plainValue, reservedKey } from './handles.ts';
+import { constantScalar } from '../constant.ts';
 import { assigned, assume, forget, join } from './narrowing.ts';
 import { Scope, type Binding } from './scope.ts';
 import { ANY, widen, widenConst, type Type } from './types.ts';
@@ -61,9 +63,11 @@ function statement(ctx: Ctx, s: Statement): boolean {
     case 'Update':
       update(ctx, s.target, s.op, s.span);
       return true;
-    case 'ExprStmt':
-      valueOf(ctx, s.expression);
+    case 'ExprStmt': {
+      const t = valueOf(ctx, s.expression);
+      if (s.expression.kind !== 'Await') floating(ctx, s.expression, t);
       return true;
+    }
     case 'Block':
       return block(ctx, s);
     case 'If': {
@@ -253,6 +257,8 @@ function lvalue(ctx: Ctx, target: Expression): Binding | undefined {
 }
 
 function assign(ctx: Ctx, target: Expression, op: '=' | '+=' | '-=' | '*=' | '/=', value: Expression, span: Span): void {
+  if (target.kind === 'Member') reservedKey(ctx, target.property, target.span);
+  if (target.kind === 'Index' && typeof constantScalar(target.index) === 'string') reservedKey(ctx, constantScalar(target.index) as string, target.span);
   const root = lvalue(ctx, target);
   const toConst = root !== undefined && target.kind === 'Identifier' && root.kind === 'const';
   if (toConst) {
@@ -312,6 +318,7 @@ function returnStmt(ctx: Ctx, arg: Expression | undefined, span: Span): void {
   }
   const t = valueOf(ctx, arg);
   ctx.fn?.returns.push(t);
+  if (!ctx.fn && !plainValue(ctx, t, arg.span, 'the result of the workflow')) return;
   if (!declared) return;
   const d = ctx.env.resolve(declared);
   if (d.kind === 'void') {

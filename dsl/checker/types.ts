@@ -45,7 +45,9 @@ export type Type =
   | { kind: 'tuple'; elements: Type[] }
   | { kind: 'object'; fields: Record<string, Field> }
   | { kind: 'union'; types: Type[] }
-  | { kind: 'ref'; name: string };
+  | { kind: 'ref'; name: string }
+  /** A handle: what a task call, `sleep`, `signal` or `Promise.*` gives without `await` (`await` gives `value`). */
+  | { kind: 'promise'; value: Type };
 
 export const ANY: Type = { kind: 'any' };
 export const STRING: Type = { kind: 'string' };
@@ -54,6 +56,7 @@ export const BOOLEAN: Type = { kind: 'boolean' };
 export const NULL: Type = { kind: 'null' };
 export const VOID: Type = { kind: 'void' };
 export const arrayOf = (element: Type): Type => ({ kind: 'array', element });
+export const promiseOf = (value: Type): Type => ({ kind: 'promise', value });
 export const objectOf = (fields: Record<string, Type>, optional: string[] = []): Type => ({
   kind: 'object',
   fields: Object.fromEntries(
@@ -184,6 +187,8 @@ export class TypeEnv {
         if (s.kind === 'array') return this.assignable(s.element, d.element, depth + 1);
         if (s.kind === 'tuple') return s.elements.every((e) => this.assignable(e, d.element, depth + 1));
         return false;
+      case 'promise':
+        return s.kind === 'promise' && this.assignable(s.value, d.value, depth + 1);
       case 'tuple':
         if (s.kind === 'array') return d.elements.every((e) => this.assignable(s.element, e, depth + 1));
         return (
@@ -249,6 +254,8 @@ export class TypeEnv {
         return t.types.map((m) => this.show(m, depth + 1)).join(' | ');
       case 'ref':
         return t.name;
+      case 'promise':
+        return `Promise<${this.show(t.value, depth + 1)}>`;
       default:
         return assertNever(t, 'type');
     }

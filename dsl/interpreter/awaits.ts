@@ -1,102 +1,346 @@
 /**
- * Await points: turning `await …` into a pending record plus commands, and matching events against
- * the pending record on resume.
+ * Await points and handles: making a handle of a task call, `sleep`, `sleepUntil`, `signal` or a
+ * `Promise.*` combinator (awaited at once, or kept as a value) and blocking on one. Events are
+ * matched against the handle table in events.ts.
  *
  *   beginAwait(machine, awaitNode, stmt)   // -> { immediate: false } and machine.commands += scheduleTask…
- *   matchEvent(machine, event)             // -> { ignored: 'why' } | { value } | { waiting: true } | { failed: true }
+ *   makeHandle(machine, call, call.id)     // `t(x)` as a value: the handle id (its value is refOf(id))
  *
- * Forms (dsl/README.md, "Await points"): a task call; `Promise.all` / `Promise.allSettled` of an
- * array literal of task calls or of `xs.map(task)` with an optional `{ concurrency }`; `sleep(d)`;
- * `signal(name)` and `signal(name, { timeout })`. Ids are `n<await node>.s<seq>`, fan-out children
- * append `.<index>`, a signal's timeout timer is `<id>:timeout`.
+ * Forms (dsl/README.md, "Await points"): a task call; `Promise.all` / `allSettled` of an array
+ * literal of task calls or of `xs.map(task)` with an optional `{ concurrency }` (a fan-out whose
+ * children are `<id>.<index>`); `Promise.all/allSettled/race/any` of any list of handles and values
+ * (a combinator); `sleep(d)`, `sleepUntil(t)`; `signal(name | names[, { timeout }])` (its timer is
+ * `<id>:timeout`); and `await e` of any other expression: a handle value blocks on that handle,
+ * anything else is the value itself. Ids are `n<node>.s<seq>`: the Await node for a direct await,
+ * the Call node for a handle made as a value.
  */
-import type { Await, Call, Expression, ObjectLiteral, Program, Span, SpreadElement } from '../ast.ts';
-import { constantValue } from '../constant.ts';
+import type { Await, Call, Expression, Span, SpreadElement } from '../ast.ts';
 import { parseDuration } from '../duration.ts';
-import type { ChildCall, Pending, PendingAll, PendingSignal } from './frames.ts';
 import { PositionedError } from './errors.ts';
+import type { ChildCall, ComboHandle, ComboOp, FanHandle, Handle, Member, Pending, SignalHandle } from './frames.ts';
+import { refId } from './handles.ts';
 import type { AwaitHost as Machine, AwaitStatement } from './host.ts';
-import { admitSignal, buffer, takeBuffered } from './signals.ts';
-import { DEFAULT_POLICY, POLICY_TYPE_LIMITS, type TaskFailure, type TaskPolicy, type Value, type WorkflowError, type WorkflowEvent } from './types.ts';
-import { copy, fromOutside, isObject, kindOf, outsideText, RuntimeError } from './values.ts';
+import { policyOf } from './policy.ts';
+import { takeBuffered } from './signals.ts';
+import { isoOf, parseTime } from './time.ts';
+import type { TaskPolicy, Value, WorkflowError } from './types.ts';
+import { copy, isObject, kindOf, RuntimeError } from './values.ts';
+
+export { declaredPolicy } from './policy.ts';
 
 /** Longest sleep or signal timeout: ten years (dsl/README.md: 0 < d ≤ 3650 days). */
 export const MAX_WAIT_MS = 3650 * 86_400_000;
 /** Default `concurrency` of `Promise.all(xs.map(task))`. */
 export const DEFAULT_CONCURRENCY = 10;
+/** Most names one `signal([...])` may wait for. */
+export const MAX_SIGNAL_NAMES = 50;
 
-export type BeginResult = { immediate: true; value: Value } | { immediate: false };
+export type BeginResult =
+  | { immediate: true; value: Value }
+  /** The awaited handle was already rejected: the await throws `value` (`uncaught` if nobody catches it). */
+  | { immediate: 'throw'; value: Value; uncaught: WorkflowError }
+  | { immediate: false };
 
 function at(span: Span) {
   return { line: span.line, col: span.col };
 }
 
-/** Starts the await `node` of statement `stmt`: either a value now, or a pending record and commands. */
+// ---------------------------------------------------------------------------------------------
+// Awaiting
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `await e` in statement `stmt`: a handle made right here (anonymous: dropped once delivered), or
+ * the handle a value stands for, or — for a value that is no handle — the value itself.
+ */
 export function beginAwait(m: Machine, node: Await, stmt: AwaitStatement): BeginResult {
   const arg = node.argument;
-  if (arg.kind !== 'Call') throw invalid(node);
-  const callee = arg.callee;
+  if (arg.kind === 'Call' && makesHandle(m, arg, true)) return waitOn(m, node, stmt, makeHandle(m, arg, node.id, true));
+  const v = m.ev(arg);
+  const id = refId(m.state, v);
+  if (id === undefined) return { immediate: true, value: v };
+  return waitOn(m, node, stmt, id);
+}
+
+/** Blocks on handle `id`, or gives its outcome now when it has settled. */
+function waitOn(m: Machine, node: Await, stmt: AwaitStatement, id: string): BeginResult {
+  const h = m.handles.get(id)!;
+  if (h.r === undefined) {
+    m.state.pending = { t: 'wait', id, a: node.id, s: stmt.id } satisfies Pending;
+    m.state.status = 'waiting';
+    return { immediate: false };
+  }
+  const out = outcome(m, id, h);
+  return out.ok ? { immediate: true, value: out.value } : { immediate: 'throw', value: out.value, uncaught: out.uncaught };
+}
+
+/**
+ * The outcome of a settled handle for an await: an anonymous handle gives its value away and is
+ * dropped; one held as a value stays (it may be awaited again) and gives a copy.
+ */
+export function outcome(m: Machine, id: string, h: Handle): { ok: true; value: Value } | { ok: false; value: Value; uncaught: WorkflowError } {
+  const kept = h.o === 1;
+  if (!kept) m.handles.delete(id);
+  const value = kept ? copy(h.v ?? null, m.meter) : (h.v ?? null);
+  if (h.r === 1) return { ok: true, value };
+  return { ok: false, value, uncaught: h.u ?? { code: 'CR017', message: 'rejected' } };
+}
+
+/**
+ * Does this call make a handle? Tasks (`await` looks at task names first, as it always did; a call
+ * in a value position at built-ins first, as the machine does), `sleep`, `sleepUntil`, `signal` and
+ * `Promise.all/allSettled/race/any` (unless a variable hides `Promise`).
+ */
+export function makesHandle(m: Machine, call: Call, awaited: boolean): boolean {
+  const callee = call.callee;
   if (callee.kind === 'Identifier') {
     const name = callee.name;
-    if (m.ix.tasks.has(name)) return awaitTask(m, node, stmt, arg);
-    if (name === 'sleep') return awaitSleep(m, node, stmt, arg);
-    if (name === 'signal') return awaitSignal(m, node, stmt, arg);
-  } else if (
+    if (awaited && m.ix.tasks.has(name)) return true;
+    if (name === 'sleep' || name === 'sleepUntil' || name === 'signal') return true;
+    return m.ix.tasks.has(name);
+  }
+  return (
     callee.kind === 'Member' &&
     callee.object.kind === 'Identifier' &&
     callee.object.name === 'Promise' &&
-    (callee.property === 'all' || callee.property === 'allSettled') &&
+    (callee.property === 'all' || callee.property === 'allSettled' || callee.property === 'race' || callee.property === 'any') &&
     !m.isLocal('Promise')
-  ) {
-    return awaitAll(m, node, stmt, arg, callee.property === 'allSettled');
-  }
-  throw invalid(node);
-}
-
-function invalid(node: Await): PositionedError {
-  return new PositionedError(
-    'CT015',
-    'await needs a task call, Promise.all/allSettled of task calls, sleep(d) or signal(name)',
-    node.span,
   );
 }
 
-function nextId(m: Machine, node: Await): string {
-  m.state.seq += 1;
-  return `n${node.id}.s${m.state.seq}`;
+/**
+ * Makes the handle of a handle-making call (`makesHandle`) and gives its id. `node` names it
+ * (`n<node>.s<seq>`); `anonymous` for one made by an await (nothing else can name it).
+ */
+export function makeHandle(m: Machine, call: Call, node: number, anonymous: boolean): string {
+  const callee = call.callee;
+  if (callee.kind === 'Identifier') {
+    const name = callee.name;
+    if (anonymous && m.ix.tasks.has(name)) return taskHandle(m, call, node, anonymous);
+    if (name === 'sleep') return sleepHandle(m, call, node, anonymous);
+    if (name === 'sleepUntil') return sleepUntilHandle(m, call, node, anonymous);
+    if (name === 'signal') return signalHandle(m, call, node, anonymous);
+    return taskHandle(m, call, node, anonymous);
+  }
+  const op = (callee as { property: ComboOp }).property;
+  return promiseHandle(m, call, node, anonymous, op);
 }
 
-function awaitTask(m: Machine, node: Await, stmt: AwaitStatement, call: Call): BeginResult {
+function nextId(m: Machine, node: number): string {
+  m.state.seq += 1;
+  return `n${node}.s${m.state.seq}`;
+}
+
+function add(m: Machine, id: string, h: Handle, anonymous: boolean): string {
+  if (!anonymous) h.o = 1;
+  try {
+    m.handles.add(id, h);
+  } catch (e) {
+    // CR021 at the call that made one handle too many
+    const span = m.ix.nodes[h.a]?.span;
+    if (e instanceof RuntimeError && span) throw new PositionedError(e.code, e.message, span);
+    throw e;
+  }
+  return id;
+}
+
+function spanOf(m: Machine, node: number, fallback: Span): Span {
+  return m.ix.nodes[node]?.span ?? fallback;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks, timers, signals
+// ---------------------------------------------------------------------------------------------
+
+function taskHandle(m: Machine, call: Call, node: number, anonymous: boolean): string {
   const task = (call.callee as { name: string }).name;
   const args = call.args.map((a) => copy(m.ev(a), m.meter));
-  const policy = policyOf(m, task, call.policy);
-  const id = nextId(m, node);
-  m.state.pending = { t: 'task', id, a: node.id, s: stmt.id, task } satisfies Pending;
-  m.state.status = 'waiting';
-  m.commands.push({ type: 'scheduleTask', id, task, args, policy, at: at(call.span) });
-  return { immediate: false };
+  return startTask(m, task, args, policyOf(m, task, call.policy), node, call.span, anonymous);
 }
 
-function awaitAll(m: Machine, node: Await, stmt: AwaitStatement, call: Call, settled: boolean): BeginResult {
-  const what = settled ? 'Promise.allSettled' : 'Promise.all';
+/** Schedules `task(args)` as a new handle of node `node` (arguments already owned) and gives its id. */
+export function startTask(m: Machine, task: string, args: Value[], policy: TaskPolicy, node: number, span: Span, anonymous: boolean): string {
+  const id = nextId(m, node);
+  add(m, id, { k: 'task', a: node, task }, anonymous);
+  m.commands.push({ type: 'scheduleTask', id, task, args, policy, at: at(span) });
+  return id;
+}
+
+function sleepHandle(m: Machine, call: Call, node: number, anonymous: boolean): string {
+  if (call.args.length !== 1) throw new PositionedError('CT006', 'sleep takes one duration, like sleep("5m")', call.span);
+  const ms = waitDuration(m.ev(call.args[0]!), 'sleep', call.span);
+  const id = nextId(m, node);
+  add(m, id, { k: 'sleep', a: node }, anonymous);
+  const fire = new Date(m.options.now().getTime() + ms).toISOString();
+  m.commands.push({ type: 'startTimer', id, fireAt: fire, durationMs: ms, purpose: 'sleep', at: at(spanOf(m, node, call.span)) });
+  return id;
+}
+
+/** `sleepUntil(t)`: a timer at `t` (an ISO timestamp or ms since 1970); a time already past settles at once. */
+function sleepUntilHandle(m: Machine, call: Call, node: number, anonymous: boolean): string {
+  if (call.args.length !== 1) throw new PositionedError('CT006', 'sleepUntil takes one timestamp, like sleepUntil("2026-03-01T09:00:00Z")', call.span);
+  const t = m.ev(call.args[0]!);
+  const target = typeof t === 'string' ? parseTime(t) : typeof t === 'number' && Number.isFinite(t) ? t : undefined;
+  if (target === undefined) {
+    throw new PositionedError(
+      'CR010',
+      `sleepUntil needs an ISO timestamp like "2026-03-01T09:00:00Z" (a date, or a date and time with Z or an offset) or milliseconds since 1970, got ${typeof t === 'string' ? JSON.stringify(t.slice(0, 40)) : kindOf(t)}`,
+      call.span,
+    );
+  }
+  const ms = target - m.options.now().getTime();
+  if (ms > MAX_WAIT_MS) throw new PositionedError('CR010', `sleepUntil: ${isoOf(target, 'sleepUntil')} is more than 3650 days ahead`, call.span);
+  const id = nextId(m, node);
+  const h: Handle = { k: 'sleep', a: node };
+  if (ms <= 0) {
+    h.r = 1;
+    h.v = null;
+    return add(m, id, h, anonymous);
+  }
+  add(m, id, h, anonymous);
+  m.commands.push({ type: 'startTimer', id, fireAt: isoOf(target, 'sleepUntil'), durationMs: ms, purpose: 'sleep', at: at(spanOf(m, node, call.span)) });
+  return id;
+}
+
+function waitDuration(v: Value, what: string, span: Span): number {
+  if (typeof v !== 'string' && typeof v !== 'number') {
+    throw new PositionedError('CR010', `${what} needs a duration like "30s" or a number of milliseconds, got ${kindOf(v)}`, span);
+  }
+  const ms = parseDuration(v);
+  if (typeof ms !== 'number') throw new PositionedError('CR010', `${what}: ${ms.error}`, span);
+  if (ms <= 0 || ms > MAX_WAIT_MS) {
+    throw new PositionedError('CR010', `${what}: duration must be more than 0 and at most 3650 days, got ${ms}ms`, span);
+  }
+  return ms;
+}
+
+/** The names of `signal(name)` / `signal([a, b])` (CR010 unless non-empty strings, at most MAX_SIGNAL_NAMES). */
+function signalNames(v: Value, span: Span): { name: string; names?: string[] } {
+  if (typeof v === 'string' && v !== '') return { name: v };
+  if (Array.isArray(v) && v.length > 0 && v.length <= MAX_SIGNAL_NAMES && v.every((x) => typeof x === 'string' && x !== '')) {
+    const names = [...new Set(v as string[])];
+    return { name: names[0]!, names };
+  }
+  if (Array.isArray(v)) {
+    throw new PositionedError('CR010', `signal needs a list of 1 to ${MAX_SIGNAL_NAMES} non-empty names, got ${v.length === 0 ? 'an empty list' : v.length > MAX_SIGNAL_NAMES ? `${v.length} names` : 'a list with a non-string or empty name'}`, span);
+  }
+  throw new PositionedError('CR010', `signal needs a non-empty name or a list of names, got ${kindOf(v)}`, span);
+}
+
+/** The result a signal handle gives for `payload` (arrived as `name`). */
+export function signalValue(h: Pick<SignalHandle, 'names' | 'timeoutMs'>, name: string, payload: Value): Value {
+  if (h.names) return h.timeoutMs === undefined ? { name, payload } : { timedOut: false, name, payload };
+  return h.timeoutMs === undefined ? payload : { timedOut: false, payload };
+}
+
+function signalHandle(m: Machine, call: Call, node: number, anonymous: boolean): string {
   if (call.args.length < 1 || call.args.length > 2) {
-    throw new PositionedError('CT006', `${what} takes a list and an optional { concurrency }`, call.span);
+    throw new PositionedError('CT006', 'signal takes a name (or a list of names) and an optional { timeout }', call.span);
+  }
+  const { name, names } = signalNames(m.ev(call.args[0]!), call.span);
+  let timeoutMs: number | undefined;
+  if (call.args.length === 2) {
+    const o = m.ev(call.args[1]!);
+    const span = call.span;
+    if (!isObject(o) || !Object.hasOwn(o, 'timeout')) throw new PositionedError('CR010', 'signal options must be { timeout: "2d" }', span);
+    for (const k of Object.keys(o)) {
+      if (k !== 'timeout') throw new PositionedError('CR010', `signal: unknown option '${k}' (only timeout)`, span);
+    }
+    timeoutMs = waitDuration(o.timeout!, 'signal timeout', span);
+  }
+  const id = nextId(m, node);
+  const h: SignalHandle = { k: 'signal', a: node, name };
+  if (names) h.names = names;
+  if (timeoutMs !== undefined) h.timeoutMs = timeoutMs;
+  // A signal that came before anybody waited: taken now (the first name in the list that has one).
+  for (const n of names ?? [name]) {
+    const buffered = takeBuffered(m.state, n);
+    if (buffered) {
+      h.r = 1;
+      h.v = signalValue(h, n, buffered.payload);
+      return add(m, id, h, anonymous);
+    }
+  }
+  add(m, id, h, anonymous);
+  const where = at(spanOf(m, node, call.span));
+  const wait: Extract<typeof m.commands[number], { type: 'waitForSignal' }> = { type: 'waitForSignal', id, name, at: where };
+  if (names) wait.names = names;
+  if (timeoutMs !== undefined) wait.timeoutMs = timeoutMs;
+  m.commands.push(wait);
+  if (timeoutMs !== undefined) {
+    m.commands.push({
+      type: 'startTimer',
+      id: `${id}:timeout`,
+      fireAt: new Date(m.options.now().getTime() + timeoutMs).toISOString(),
+      durationMs: timeoutMs,
+      purpose: 'signalTimeout',
+      at: where,
+    });
+  }
+  return id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise.all / allSettled / race / any
+// ---------------------------------------------------------------------------------------------
+
+/** `xs.map(task)` and `[t1(a), t2(b)]` (only task calls) are fan-outs; any other list is a combinator. */
+function promiseHandle(m: Machine, call: Call, node: number, anonymous: boolean, op: ComboOp): string {
+  const what = `Promise.${op}`;
+  if (call.args.length < 1 || call.args.length > 2) {
+    throw new PositionedError('CT006', `${what} takes a list${op === 'race' || op === 'any' ? ' and an optional { index: true }' : ' and an optional { concurrency }'}`, call.span);
   }
   const list = call.args[0]!;
-  let kids: ChildCall[];
-  let lim: number;
+  if (op === 'all' || op === 'allSettled') {
+    const fan = fanOut(m, list, what, call.span);
+    if (fan) return fanHandle(m, call, node, anonymous, op === 'allSettled', fan);
+  }
+  const items = m.ev(list);
+  if (!Array.isArray(items)) throw new PositionedError('CR002', `${what} needs a list (an array) of handles or values, got ${kindOf(items)}`, list.span);
+  const c: ComboHandle = { k: 'combo', a: node, op, m: [] };
+  if (call.args.length === 2) comboOptions(m, c, call.args[1]!, what, call.span);
+  if (op === 'race' && items.length === 0) {
+    throw new PositionedError('CR022', 'Promise.race of an empty list never settles (it would wait forever)', call.span);
+  }
+  c.m = items.map((x): Member => {
+    const hid = refId(m.state, x);
+    return hid !== undefined ? { h: hid } : { v: copy(x, m.meter) };
+  });
+  const id = nextId(m, node);
+  add(m, id, c, anonymous);
+  m.handles.evaluate(m, id, c);
+  return id;
+}
+
+function comboOptions(m: Machine, c: ComboHandle, e: Expression, what: string, span: Span): void {
+  const o = m.ev(e);
+  const allowed = c.op === 'race' || c.op === 'any' ? 'index' : undefined;
+  if (!isObject(o)) throw new PositionedError('CR008', `${what}: options must be an object${allowed ? ' like { index: true }' : ''}`, span);
+  for (const k of Object.keys(o)) {
+    if (k === 'concurrency') {
+      throw new PositionedError('CR008', `${what}: concurrency applies to task calls started by it (Promise.all(xs.map(task), { concurrency }) or a list of task calls); these handles are already running`, span);
+    }
+    if (k !== allowed) throw new PositionedError('CR008', `${what}: unknown option '${k}'${allowed ? ' (only index)' : ''}`, span);
+  }
+  if (allowed && Object.hasOwn(o, 'index')) {
+    if (typeof o.index !== 'boolean') throw new PositionedError('CR008', `${what}: index must be true or false`, span);
+    if (o.index) c.ix = 1;
+  }
+}
+
+/** The children of a fan-out form, or undefined for a list that is not one. */
+function fanOut(m: Machine, list: Expression, what: string, span: Span): { kids: ChildCall[]; lim: number; spans?: Span[] } | undefined {
   const isTaskCall = (e: Expression | SpreadElement): e is Call =>
     e.kind === 'Call' && e.callee.kind === 'Identifier' && m.ix.tasks.has(e.callee.name);
-  if (list.kind === 'ArrayLiteral') {
-    kids = list.elements.map((el) => {
-      if (!isTaskCall(el)) {
-        throw new PositionedError('CT015', `${what}([...]) takes task calls only, like ${what}([a(x), b(y)])`, el.span);
-      }
-      const task = (el.callee as { name: string }).name;
-      return { task, args: el.args.map((a) => copy(m.ev(a), m.meter)), policy: policyOf(m, task, el.policy) };
+  if (list.kind === 'ArrayLiteral' && list.elements.length > 0 && list.elements.every(isTaskCall)) {
+    const kids = list.elements.map((el) => {
+      const c = el as Call;
+      const task = (c.callee as { name: string }).name;
+      return { task, args: c.args.map((a) => copy(m.ev(a), m.meter)), policy: policyOf(m, task, c.policy) };
     });
-    lim = kids.length;
-  } else if (
+    return { kids, lim: kids.length, spans: list.elements.map((e) => e.span) };
+  }
+  if (
     list.kind === 'Call' &&
     list.callee.kind === 'Member' &&
     list.callee.property === 'map' &&
@@ -107,34 +351,27 @@ function awaitAll(m: Machine, node: Await, stmt: AwaitStatement, call: Call, set
     const task = list.args[0]!.name;
     const items = m.ev(list.callee.object);
     if (!Array.isArray(items)) {
-      throw new PositionedError('CR002', `${what}(xs.map(${task})) needs an array, got ${kindOf(items)}`, call.span);
+      throw new PositionedError('CR002', `${what}(xs.map(${task})) needs an array, got ${kindOf(items)}`, span);
     }
     const policy = policyOf(m, task, undefined);
-    kids = items.map((item) => ({ task, args: [copy(item, m.meter)], policy }));
-    lim = DEFAULT_CONCURRENCY;
-  } else {
-    throw new PositionedError('CT015', `${what} takes [task calls…] or xs.map(task)`, list.span);
+    return { kids: items.map((item) => ({ task, args: [copy(item, m.meter)], policy })), lim: DEFAULT_CONCURRENCY };
   }
-  if (call.args.length === 2) lim = concurrencyOf(m, call.args[1]!, what, call.span);
+  return undefined;
+}
+
+function fanHandle(m: Machine, call: Call, node: number, anonymous: boolean, settled: boolean, fan: { kids: ChildCall[]; lim: number; spans?: Span[] }): string {
+  const what = settled ? 'Promise.allSettled' : 'Promise.all';
+  const lim = call.args.length === 2 ? concurrencyOf(m, call.args[1]!, what, call.span) : fan.lim;
   const id = nextId(m, node);
-  if (kids.length === 0) return { immediate: true, value: [] };
-  const p: PendingAll = {
-    t: 'all',
-    id,
-    a: node.id,
-    s: stmt.id,
-    settled,
-    kids,
-    st: kids.map(() => 0),
-    res: kids.map(() => null),
-    lim,
-    next: 0,
-  };
-  m.state.pending = p;
-  m.state.status = 'waiting';
-  const spans = list.kind === 'ArrayLiteral' ? list.elements.map((e) => e.span) : undefined;
-  fillWave(m, p, spans?.map(at) ?? undefined, at(node.span));
-  return { immediate: false };
+  const f: FanHandle = { k: 'all', a: node, settled, kids: fan.kids, st: fan.kids.map(() => 0), res: fan.kids.map(() => null), lim, next: 0 };
+  if (fan.kids.length === 0) {
+    f.r = 1;
+    f.v = [];
+    return add(m, id, f, anonymous);
+  }
+  add(m, id, f, anonymous);
+  fillWave(m, id, f, fan.spans?.map(at), at(spanOf(m, node, call.span)));
+  return id;
 }
 
 function concurrencyOf(m: Machine, e: Expression, what: string, span: Span): number {
@@ -151,7 +388,7 @@ function concurrencyOf(m: Machine, e: Expression, what: string, span: Span): num
 }
 
 /** Schedules queued children while fewer than `lim` are in flight. */
-function fillWave(m: Machine, p: PendingAll, childAt: ({ line: number; col: number } | undefined)[] | undefined, awaitAt: { line: number; col: number }): void {
+export function fillWave(m: Machine, id: string, p: FanHandle, childAt: ({ line: number; col: number } | undefined)[] | undefined, awaitAt: { line: number; col: number }): void {
   let inFlight = 0;
   for (const s of p.st) if (s === 1) inFlight++;
   while (inFlight < p.lim && p.next < p.kids.length) {
@@ -160,342 +397,6 @@ function fillWave(m: Machine, p: PendingAll, childAt: ({ line: number; col: numb
     p.kids[i] = null;
     p.st[i] = 1;
     inFlight++;
-    m.commands.push({
-      type: 'scheduleTask',
-      id: `${p.id}.${i}`,
-      task: kid.task,
-      args: kid.args,
-      policy: kid.policy,
-      at: childAt?.[i] ?? awaitAt,
-    });
+    m.commands.push({ type: 'scheduleTask', id: `${id}.${i}`, task: kid.task, args: kid.args, policy: kid.policy, at: childAt?.[i] ?? awaitAt });
   }
-}
-
-function awaitSleep(m: Machine, node: Await, stmt: AwaitStatement, call: Call): BeginResult {
-  if (call.args.length !== 1) throw new PositionedError('CT006', 'sleep takes one duration, like sleep("5m")', call.span);
-  const ms = waitDuration(m.ev(call.args[0]!), 'sleep', call.span);
-  const id = nextId(m, node);
-  m.state.pending = { t: 'sleep', id, a: node.id, s: stmt.id } satisfies Pending;
-  m.state.status = 'waiting';
-  m.commands.push({ type: 'startTimer', id, fireAt: fireAt(m, ms), durationMs: ms, purpose: 'sleep', at: at(node.span) });
-  return { immediate: false };
-}
-
-function waitDuration(v: Value, what: string, span: Span): number {
-  if (typeof v !== 'string' && typeof v !== 'number') {
-    throw new PositionedError('CR010', `${what} needs a duration like "30s" or a number of milliseconds, got ${kindOf(v)}`, span);
-  }
-  const ms = parseDuration(v);
-  if (typeof ms !== 'number') throw new PositionedError('CR010', `${what}: ${ms.error}`, span);
-  if (ms <= 0 || ms > MAX_WAIT_MS) {
-    throw new PositionedError('CR010', `${what}: duration must be more than 0 and at most 3650 days, got ${ms}ms`, span);
-  }
-  return ms;
-}
-
-function fireAt(m: Machine, ms: number): string {
-  return new Date(m.options.now().getTime() + ms).toISOString();
-}
-
-function awaitSignal(m: Machine, node: Await, stmt: AwaitStatement, call: Call): BeginResult {
-  if (call.args.length < 1 || call.args.length > 2) {
-    throw new PositionedError('CT006', 'signal takes a name and an optional { timeout }', call.span);
-  }
-  const name = m.ev(call.args[0]!);
-  if (typeof name !== 'string' || name === '') {
-    throw new PositionedError('CR010', `signal needs a non-empty name, got ${kindOf(name)}`, call.span);
-  }
-  let timeoutMs: number | undefined;
-  if (call.args.length === 2) {
-    const o = m.ev(call.args[1]!);
-    const span = call.span;
-    if (!isObject(o) || !Object.hasOwn(o, 'timeout')) throw new PositionedError('CR010', 'signal options must be { timeout: "2d" }', span);
-    for (const k of Object.keys(o)) {
-      if (k !== 'timeout') throw new PositionedError('CR010', `signal: unknown option '${k}' (only timeout)`, span);
-    }
-    timeoutMs = waitDuration(o.timeout!, 'signal timeout', span);
-  }
-  const id = nextId(m, node);
-  const buffered = takeBuffered(m.state, name);
-  if (buffered) {
-    const payload = buffered.payload;
-    return { immediate: true, value: timeoutMs === undefined ? payload : { timedOut: false, payload } };
-  }
-  const p: PendingSignal = { t: 'signal', id, a: node.id, s: stmt.id, name };
-  if (timeoutMs !== undefined) p.timeoutMs = timeoutMs;
-  m.state.pending = p;
-  m.state.status = 'waiting';
-  const wait: Extract<typeof m.commands[number], { type: 'waitForSignal' }> = { type: 'waitForSignal', id, name, at: at(node.span) };
-  if (timeoutMs !== undefined) wait.timeoutMs = timeoutMs;
-  m.commands.push(wait);
-  if (timeoutMs !== undefined) {
-    m.commands.push({
-      type: 'startTimer',
-      id: `${id}:timeout`,
-      fireAt: fireAt(m, timeoutMs),
-      durationMs: timeoutMs,
-      purpose: 'signalTimeout',
-      at: at(node.span),
-    });
-  }
-  return { immediate: false };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Task policies
-// ---------------------------------------------------------------------------------------------
-
-/**
- * The policy a task's declaration gives (DEFAULT_POLICY ⊕ its `with {…}`), for tooling such as the
- * CDK construct; a call's `with {…}` may still override it. Throws on an invalid policy (CT014).
- *
- *   declaredPolicy(program, 'chargeCard') // => { retries: 3, backoffMs: 1000, …, timeoutMs: 30000 }
- */
-export function declaredPolicy(program: Program, task: string): TaskPolicy {
-  const decl = program.tasks.find((t) => t.name === task);
-  if (!decl) throw new Error(`no task '${task}' is declared in ${program.file}`);
-  return decl.policy ? applyPolicy(DEFAULT_POLICY, constant(decl.policy), task, decl.policy.span) : clonePolicy(DEFAULT_POLICY);
-}
-
-/** DEFAULT_POLICY ⊕ the declaration's `with {…}` ⊕ the call's `with {…}`. */
-function policyOf(m: Machine, task: string, callPolicy: ObjectLiteral | undefined): TaskPolicy {
-  let base = m.ix.policies.get(task);
-  if (base === undefined) {
-    const decl = m.ix.tasks.get(task)!;
-    try {
-      base = decl.policy ? applyPolicy(DEFAULT_POLICY, constant(decl.policy), task, decl.policy.span) : DEFAULT_POLICY;
-    } catch (e) {
-      if (!(e instanceof RuntimeError)) throw e;
-      base = e;
-    }
-    m.ix.policies.set(task, base);
-  }
-  if (base instanceof RuntimeError) throw base;
-  if (!callPolicy) return clonePolicy(base);
-  return applyPolicy(base, m.ev(callPolicy), task, callPolicy.span);
-}
-
-/** A copy that shares no list with the cached declaration policy (commands and states own theirs). */
-function clonePolicy(p: TaskPolicy): TaskPolicy {
-  const c = { ...p };
-  if (p.nonRetryable) c.nonRetryable = [...p.nonRetryable];
-  if (p.retryOn) c.retryOn = [...p.retryOn];
-  return c;
-}
-
-function applyPolicy(base: TaskPolicy, v: Value, task: string, span: Span): TaskPolicy {
-  if (!isObject(v)) throw new PositionedError('CT014', `policy of ${task} must be an object`, span);
-  const p = clonePolicy(base);
-  const duration = (k: string, x: Value, min: number): number => {
-    const ms = typeof x === 'string' || typeof x === 'number' ? parseDuration(x) : { error: `expected a duration, got ${kindOf(x)}` };
-    if (typeof ms !== 'number') throw new PositionedError('CT014', `policy ${k} of ${task}: ${ms.error}`, span);
-    if (ms < min) throw new PositionedError('CT014', `policy ${k} of ${task} must be at least ${min}ms`, span);
-    return ms;
-  };
-  for (const [k, x] of Object.entries(v)) {
-    switch (k) {
-      case 'retries':
-        if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) {
-          throw new PositionedError('CT014', `policy retries of ${task} must be an integer ≥ 0`, span);
-        }
-        p.retries = x;
-        break;
-      case 'backoff':
-        p.backoffMs = duration(k, x, 0);
-        break;
-      case 'backoffRate':
-        if (typeof x !== 'number' || !(x >= 1)) throw new PositionedError('CT014', `policy backoffRate of ${task} must be a number ≥ 1`, span);
-        p.backoffRate = x;
-        break;
-      case 'maxBackoff':
-        p.maxBackoffMs = duration(k, x, 0);
-        break;
-      case 'timeout':
-        p.timeoutMs = duration(k, x, 1);
-        break;
-      case 'nonRetryable':
-      case 'retryOn':
-        if (Object.hasOwn(v, k === 'retryOn' ? 'nonRetryable' : 'retryOn')) {
-          throw new PositionedError('CT014', `policy of ${task}: use one of nonRetryable or retryOn, not both`, span);
-        }
-        // A list replaces the base's rule by error type, whichever form that was.
-        delete p.nonRetryable;
-        delete p.retryOn;
-        p[k] = errorTypes(k, x, task, span);
-        break;
-      default:
-        throw new PositionedError('CT014', `unknown policy key '${k}' (${POLICY_KEYS.join(', ')})`, span);
-    }
-  }
-  return p;
-}
-
-const POLICY_KEYS = ['retries', 'backoff', 'backoffRate', 'maxBackoff', 'timeout', 'nonRetryable', 'retryOn'];
-
-/** A `nonRetryable` / `retryOn` list: at most 50 non-empty strings of at most 100 characters, copied. */
-function errorTypes(k: string, x: Value, task: string, span: Span): string[] {
-  const { entries, chars } = POLICY_TYPE_LIMITS;
-  if (!Array.isArray(x)) throw new PositionedError('CT014', `policy ${k} of ${task} must be a list of error types (strings), got ${kindOf(x)}`, span);
-  if (x.length > entries) throw new PositionedError('CT014', `policy ${k} of ${task} lists ${x.length} error types; at most ${entries}`, span);
-  for (const t of x) {
-    if (typeof t !== 'string' || t === '' || t.length > chars) {
-      throw new PositionedError('CT014', `policy ${k} of ${task}: each error type must be a non-empty string of at most ${chars} characters, got ${typeof t === 'string' ? JSON.stringify(t.slice(0, 40)) : kindOf(t)}`, span);
-    }
-  }
-  return [...new Set(x as string[])];
-}
-
-/** A declaration policy is constant: literals only (the checker enforces it; this is the runtime's view). */
-function constant(e: Expression): Value {
-  const v = constantValue(e);
-  if (v === undefined) throw new PositionedError('CT014', 'a task declaration policy takes constant values only', e.span);
-  return v;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Events
-// ---------------------------------------------------------------------------------------------
-
-export type Match =
-  | { kind: 'ignored'; why: string }
-  /** The await is resolved with this value. */
-  | { kind: 'value'; value: Value }
-  /** The event applied but the await still waits (a fan-out child, a buffered signal). */
-  | { kind: 'waiting' }
-  /** The workflow failed (the machine has emitted `fail`). */
-  | { kind: 'failed' }
-  /** The await throws `value` (a task failed permanently): a `catch` may take it, else the instance fails with `uncaught`. */
-  | { kind: 'throw'; value: Value; uncaught: WorkflowError };
-
-/** Applies `event` to the waiting state; resolves, advances or fails the pending await. */
-export function matchEvent(m: Machine, event: WorkflowEvent): Match {
-  const p = m.state.pending as Pending | null;
-  if (event.type === 'signal') {
-    // Why ignore rather than fail: anyone allowed to signal must not be able to fail the instance.
-    const door = admitSignal(m.state, event.name, event.payload, m.options);
-    if (!door.ok) return { kind: 'ignored', why: `${door.code}: ${door.message}` };
-    if (p && p.t === 'signal' && p.name === event.name) {
-      const payload = fromOutside(event.payload);
-      if (p.timeoutMs === undefined) return { kind: 'value', value: payload };
-      m.commands.push({ type: 'cancelTimer', id: `${p.id}:timeout` });
-      return { kind: 'value', value: { timedOut: false, payload } };
-    }
-    // Nobody waits for it yet: keep it, oldest first, for a later `await signal(name)`.
-    buffer(m.state, event.name, fromOutside(event.payload));
-    return { kind: 'waiting' };
-  }
-  if (!p) return { kind: 'ignored', why: `no await is pending (event for ${event.id})` };
-  if (event.type === 'taskFailed' && (typeof event.failure !== 'object' || event.failure === null)) {
-    // a failure that is not an object (a hand-made message): its text is the message
-    event = { ...event, failure: { message: outsideText(event.failure), attempts: 1 } };
-  }
-  switch (event.type) {
-    case 'timerFired':
-      if (p.t === 'sleep' && event.id === p.id) return { kind: 'value', value: null };
-      if (p.t === 'signal' && p.timeoutMs !== undefined && event.id === `${p.id}:timeout`) {
-        return { kind: 'value', value: { timedOut: true, payload: null } };
-      }
-      return { kind: 'ignored', why: `timer ${event.id} is not awaited (pending: ${p.id})` };
-    case 'taskCompleted':
-    case 'taskFailed': {
-      if (p.t === 'task') {
-        if (event.id !== p.id) return { kind: 'ignored', why: `task ${event.id} is not awaited (pending: ${p.id})` };
-        if (event.type === 'taskCompleted') return { kind: 'value', value: fromOutside(event.result) };
-        return taskFailed(m, p.task, event.failure, p.a);
-      }
-      if (p.t === 'all') return childEvent(m, p, event);
-      return { kind: 'ignored', why: `task ${event.id} is not awaited (pending: ${p.id})` };
-    }
-    default: {
-      const never: never = event;
-      return { kind: 'ignored', why: `unknown event ${JSON.stringify(never)}` };
-    }
-  }
-}
-
-function childEvent(
-  m: Machine,
-  p: PendingAll,
-  event: Extract<WorkflowEvent, { type: 'taskCompleted' | 'taskFailed' }>,
-): Match {
-  const prefix = `${p.id}.`;
-  const rest = event.id.startsWith(prefix) ? event.id.slice(prefix.length) : '';
-  const i = /^(0|[1-9]\d*)$/.test(rest) ? Number(rest) : -1;
-  if (i < 0 || i >= p.st.length || p.st[i] !== 1) {
-    return { kind: 'ignored', why: `task ${event.id} is not in flight (pending: ${p.id})` };
-  }
-  p.st[i] = 2;
-  const node = m.ix.nodes[p.a] as Await;
-  const task = taskNameOf(m, p, i);
-  if (event.type === 'taskCompleted') {
-    const value = fromOutside(event.result);
-    p.res[i] = p.settled ? { status: 'fulfilled', value } : value;
-  } else if (p.settled) {
-    p.res[i] = { status: 'rejected', reason: reason(task, event.failure) };
-  } else {
-    // the first failure of Promise.all throws; the other children's results will be ignored
-    return taskFailed(m, task, event.failure, p.a);
-  }
-  if (p.st.every((s) => s === 2)) return { kind: 'value', value: p.res };
-  fillWave(m, p, undefined, at(node.span));
-  return { kind: 'waiting' };
-}
-
-/** The task of child `i` (kept for failures after `kids[i]` was cleared). */
-function taskNameOf(m: Machine, p: PendingAll, i: number): string {
-  const node = m.ix.nodes[p.a] as Await;
-  const call = node.argument as Call;
-  const list = call.args[0]!;
-  if (list.kind === 'ArrayLiteral') {
-    const el = list.elements[i];
-    if (el && el.kind === 'Call' && el.callee.kind === 'Identifier') return el.callee.name;
-  }
-  if (list.kind === 'Call' && list.args[0]?.kind === 'Identifier') return list.args[0].name;
-  return 'task';
-}
-
-function reason(task: string, f: TaskFailure): Value {
-  return {
-    message: outsideText(f.message),
-    type: typeof f.type === 'string' ? f.type : f.timedOut === true ? 'Timeout' : 'Error',
-    attempts: typeof f.attempts === 'number' ? f.attempts : 1,
-    task,
-  };
-}
-
-/**
- * A task's permanent failure as a throw at its await: the caught value is
- * `{ name, type, message, code: 'CR007', task, attempts, timedOut, line, col }` (`name` = `type` =
- * the task's error type, or `Timeout` / `Error`, as in an allSettled reason); uncaught, the
- * instance fails with CR007 and the long message below.
- */
-function taskFailed(m: Machine, task: string, f: TaskFailure, awaitNode: number): Match {
-  const span = (m.ix.nodes[awaitNode] as Await).span;
-  m.cur = m.ix.nodes[(m.state.pending as Pending).s] as typeof m.cur;
-  const attempts = typeof f.attempts === 'number' ? f.attempts : 1;
-  const how = f.timedOut === true ? 'timed out' : 'failed';
-  const r = reason(task, f) as { message: string; type: string };
-  const value: Value = {
-    name: r.type,
-    type: r.type,
-    message: r.message,
-    code: 'CR007',
-    task,
-    attempts,
-    timedOut: f.timedOut === true,
-    line: span.line,
-    col: span.col,
-  };
-  const uncaught: WorkflowError = {
-    code: 'CR007',
-    message:
-      `task ${task} ${how} permanently after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
-      `(line ${span.line}, col ${span.col}): ${outsideText(f.message)}` +
-      (typeof f.type === 'string' && f.type !== '' ? ` [${f.type}]` : ''),
-    line: span.line,
-    col: span.col,
-    task,
-    attempts,
-  };
-  return { kind: 'throw', value, uncaught };
 }

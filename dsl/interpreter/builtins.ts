@@ -11,14 +11,16 @@
  *   lookupMethod('hi', 'toUpperCase')!.call(['hi'] ...)
  *
  * Groups: `string` and `array` (methods, receiver first), `Math`, `Object`, `JSON`, `Array`,
- * `Promise`, `console` (namespaces; `console.*` entries carry `log` and no `call`), `global` (plain functions). `awaitOnly` entries (`sleep`, `signal`,
- * `Promise.all`, `Promise.allSettled`) have no `call`: the interpreter treats them as await points.
+ * `Promise`, `console` (namespaces; `console.*` entries carry `log` and no `call`), `global` (plain functions). `handle` entries (`sleep`,
+ * `sleepUntil`, `signal`, `Promise.all/allSettled/race/any`) have no `call`: the interpreter makes
+ * a handle of them (awaits.ts), awaited at once or kept in a variable.
  * Mutating array methods (`mutates: true`) change the array they are called on in place; because
  * reading a variable or property gives its stored array, that is exactly "the variable or property
  * they are called on" (dsl/README.md).
  */
 import type { Meter } from './budget.ts';
 import type { Value } from './types.ts';
+import { addTime, dayOfWeek, startOfDay, timeBetween } from './time.ts';
 import { copy, equals, fail, fromOutside, isObject, kindOf, MAX_DEPTH, measure, toText, truthy, type ValueObject } from './values.ts';
 
 /** What built-ins may ask the host for (injected clock and ids) and the activation's budget. */
@@ -48,8 +50,8 @@ export interface Builtin {
   signature: string;
   /** Changes its receiver in place (array push/pop/shift/unshift/reverse/sort). */
   mutates?: boolean;
-  /** Only valid as `await name(...)`; handled by the interpreter, no `call`. */
-  awaitOnly?: boolean;
+  /** Makes a handle (a timer, a signal wait, a combinator): handled by the interpreter (awaits.ts), no `call`. */
+  handle?: boolean;
   /** Does not scan its receiver (`slice`, `push`): its work is its arguments and its result. */
   light?: boolean;
   /** A `console` function: the machine formats the arguments into a `log` command of this level. */
@@ -100,7 +102,7 @@ function withCallback(name: string, result: CallbackSpec['result'], returns: str
 }
 
 /** Builds an entry from a signature like `padStart(length: number, fill?: string): string`. */
-function def(signature: string, call?: Call, extra: { mutates?: boolean; awaitOnly?: boolean; light?: boolean; log?: Builtin['log'] } = {}): Builtin {
+function def(signature: string, call?: Call, extra: { mutates?: boolean; handle?: boolean; light?: boolean; log?: Builtin['log'] } = {}): Builtin {
   const m = /^([\w.]+)\((.*)\): (.+)$/.exec(signature);
   if (!m) throw new Error(`bad built-in signature ${signature}`);
   const params: BuiltinParam[] = [];
@@ -410,8 +412,10 @@ const arrayFns: Record<string, Builtin> = {
 };
 
 const promiseFns: Record<string, Builtin> = {
-  all: def('all(calls: any[], options?: any): any[]', undefined, { awaitOnly: true }),
-  allSettled: def('allSettled(calls: any[], options?: any): any[]', undefined, { awaitOnly: true }),
+  all: def('all(handles: any[], options?: any): any[]', undefined, { handle: true }),
+  allSettled: def('allSettled(handles: any[], options?: any): any[]', undefined, { handle: true }),
+  race: def('race(handles: any[], options?: any): any', undefined, { handle: true }),
+  any: def('any(handles: any[], options?: any): any', undefined, { handle: true }),
 };
 
 /** `Number(x)`: a string that is not a number gives null, never NaN; arrays and objects give null. */
@@ -434,8 +438,14 @@ const globalFns: Record<string, Builtin> = {
   uuid: def('uuid(): string', (_, __, ctx) => ctx.uuid()),
   // `new Error(m)` parses to this call: an error is a plain object, so it survives the saved state.
   Error: def('Error(message?: any): any', (_, a, ctx) => ({ name: 'Error', message: a.length === 0 || a[0] === null ? '' : text(a[0]!, ctx) })),
-  sleep: def('sleep(duration: string | number): null', undefined, { awaitOnly: true }),
-  signal: def('signal(name: string, options?: any): any', undefined, { awaitOnly: true }),
+  sleep: def('sleep(duration: string | number): null', undefined, { handle: true }),
+  sleepUntil: def('sleepUntil(time: string | number): null', undefined, { handle: true }),
+  signal: def('signal(name: string | string[], options?: any): any', undefined, { handle: true }),
+  // Time, UTC only (time.ts): timestamps are ISO strings (or ms since 1970), durations "2d" or ms.
+  addTime: def('addTime(time: string | number, duration: string | number): string', (_, a) => addTime(a[0] ?? null, a[1] ?? null)),
+  startOfDay: def('startOfDay(time: string | number): string', (_, a) => startOfDay(a[0] ?? null)),
+  timeBetween: def('timeBetween(from: string | number, to: string | number): number', (_, a) => timeBetween(a[0] ?? null, a[1] ?? null)),
+  dayOfWeek: def('dayOfWeek(time: string | number): number', (_, a) => dayOfWeek(a[0] ?? null)),
 };
 
 // `console.*` writes a line to the instance's step log (a `log` command, made by the machine:

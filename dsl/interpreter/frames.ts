@@ -1,5 +1,6 @@
 /**
- * The interpreter's own part of `ExecState`: frames and the pending await, as plain JSON.
+ * The interpreter's own part of `ExecState`: frames, the handle table and what the workflow is
+ * blocked on, as plain JSON.
  *
  *   [{ k: 'L', n: 3, i: 2, v: { orderId: 'o1', payment: {...} } },   // the workflow body, 2 statements done
  *    { k: 'F', n: 20, p: 2, v: { i: 4 } },                            // a for loop, body running
@@ -64,20 +65,53 @@ export interface ChildCall {
   policy: TaskPolicy;
 }
 
-interface PendingBase {
-  /** Await id (`n<node>.s<seq>`). */
-  id: string;
-  /** The Await node. */
+// ---------------------------------------------------------------------------------------------
+// Handles (state v2): `state.h` maps an await id to what it stands for, and `state.pending` says
+// which of them the workflow is blocked on.
+//
+//   h: { "n14.s1": { k: "task", a: 14, task: "chargeCard", o: 1 },           // t(x) kept in a variable
+//        "n20.s2": { k: "sleep", a: 20, o: 1, r: 1, v: null },                // a sleep that is over
+//        "n25.s3": { k: "combo", a: 25, op: "race", m: [{ h: "n14.s1" }, { h: "n20.s2" }] } }
+//   pending: { t: "wait", id: "n25.s3", a: 25, s: 24 }
+//
+// A handle is outstanding until it has `r`: 1 = fulfilled with `v`, 2 = rejected with `v` (the
+// thrown value) and `u` (how it fails the instance when nobody catches it). A workflow value that
+// stands for a handle is `{ "$handle": id }` (HANDLE_KEY); it is a handle only while `h` has that id.
+// ---------------------------------------------------------------------------------------------
+
+/** The key of a handle value `{ "$handle": "n14.s1" }`; refused in any value from outside (values.ts `fromOutside`). */
+export { HANDLE_KEY } from './values.ts';
+
+interface HandleBase {
+  /** The node that made it: the Await of `await t(x)`, or the Call of `t(x)` used as a value. */
   a: number;
-  /** The statement that receives the result (VarDecl, Assign, Return or ExprStmt). */
-  s: number;
+  /** 1: made as a value (may be held in variables: the sweep at the end of an activation looks for it); absent: made by an await and dropped once delivered. */
+  o?: 1;
+  /** Settled: 1 fulfilled with `v`, 2 rejected with `v` (absent while outstanding). */
+  r?: 1 | 2;
+  v?: Value;
+  /** For a rejection: the failure of the instance if nobody catches it. */
+  u?: WorkflowError;
 }
-export interface PendingTask extends PendingBase {
-  t: 'task';
+export interface TaskHandle extends HandleBase {
+  k: 'task';
   task: string;
 }
-export interface PendingAll extends PendingBase {
-  t: 'all';
+export interface SleepHandle extends HandleBase {
+  k: 'sleep';
+}
+export interface SignalHandle extends HandleBase {
+  k: 'signal';
+  /** The name waited for (`signal("approve")`). */
+  name: string;
+  /** `signal(["approve", "reject"])`: every name; the result is then `{ name, payload }`. */
+  names?: string[];
+  /** Present for `signal(name, { timeout })`: the result then carries `timedOut`. */
+  timeoutMs?: number;
+}
+/** `Promise.all` / `allSettled` of task calls or of `xs.map(task)`: children `id.<index>`, a concurrency limit. */
+export interface FanHandle extends HandleBase {
+  k: 'all';
   settled: boolean;
   /** Children not scheduled yet (null once scheduled, to keep the state small). */
   kids: (ChildCall | null)[];
@@ -89,13 +123,41 @@ export interface PendingAll extends PendingBase {
   /** Next child index to schedule. */
   next: number;
 }
-export interface PendingSleep extends PendingBase {
-  t: 'sleep';
+export type ComboOp = 'all' | 'allSettled' | 'race' | 'any';
+/** A member of a combinator: another handle, or a plain value (which counts as fulfilled). */
+export type Member = { h: string } | { v: Value };
+/** `Promise.all/allSettled/race/any` over handles and values. */
+export interface ComboHandle extends HandleBase {
+  k: 'combo';
+  op: ComboOp;
+  m: Member[];
+  /** `{ index: true }` (race, any): the result is `{ index, value }`. */
+  ix?: 1;
 }
-export interface PendingSignal extends PendingBase {
-  t: 'signal';
-  name: string;
-  /** Present for `signal(name, { timeout })`: the result is then `{ timedOut, payload }`. */
-  timeoutMs?: number;
+export type Handle = TaskHandle | SleepHandle | SignalHandle | FanHandle | ComboHandle;
+export type HandleKind = Handle['k'];
+
+/** What the workflow is blocked on: the handle `id` of `state.h`, awaited by node `a` in statement `s`. */
+export interface Pending {
+  t: 'wait';
+  id: string;
+  /** The Await node. */
+  a: number;
+  /** The statement that receives the result (VarDecl, Assign, Return or ExprStmt). */
+  s: number;
 }
-export type Pending = PendingTask | PendingAll | PendingSleep | PendingSignal;
+
+// ---------------------------------------------------------------------------------------------
+// Pending awaits as state v1 kept them (state.ts turns them into a handle and a `wait`).
+// ---------------------------------------------------------------------------------------------
+
+interface PendingV1Base {
+  id: string;
+  a: number;
+  s: number;
+}
+export type PendingV1 =
+  | (PendingV1Base & { t: 'task'; task: string })
+  | (PendingV1Base & Omit<FanHandle, 'k' | 'a' | 'o' | 'r' | 'v' | 'u'> & { t: 'all' })
+  | (PendingV1Base & { t: 'sleep' })
+  | (PendingV1Base & { t: 'signal'; name: string; timeoutMs?: number });

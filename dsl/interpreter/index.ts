@@ -11,8 +11,10 @@
  * back with `ignored` set, the very same state and no commands.
  */
 import { assertNever, type Program } from '../ast.ts';
-import { matchEvent } from './awaits.ts';
-import type { Frame, Pending, Scope } from './frames.ts';
+import { outcome } from './awaits.ts';
+import { canCompensate, cancelHandles, matchEvent } from './events.ts';
+import type { ComboOp, Frame, Handle, Pending, Scope } from './frames.ts';
+import { fanCounts, HandleTable, route, sweep } from './handles.ts';
 import { Machine } from './machine.ts';
 import { indexProgram } from './program.ts';
 import { upgradeState } from './state.ts';
@@ -45,43 +47,77 @@ export {
 } from './signals.ts';
 export { upgradeState } from './state.ts';
 export { declaredPolicy } from './awaits.ts';
+export { MAX_HANDLES } from './handles.ts';
+export { HANDLE_KEY, holdsHandleKey } from './values.ts';
 
-/** What a state waits for, in public terms (the pending await itself stays opaque). */
+/** What a state waits for, in public terms (the handle table itself stays opaque). */
 export type Waiting =
   | { kind: 'task'; id: string; task: string }
   | { kind: 'all'; id: string; settled: boolean; total: number; done: number; inFlight: number }
   | { kind: 'sleep'; id: string }
-  | { kind: 'signal'; id: string; name: string; timeoutMs?: number };
+  | { kind: 'signal'; id: string; name: string; names?: string[]; timeoutMs?: number }
+  /** `Promise.all/allSettled/race/any` over handles: what its outstanding members wait for. */
+  | { kind: 'combo'; id: string; op: ComboOp; of: Waiting[] };
 
 /**
  * The await a state is suspended on, or null when it is not waiting. For status views:
  *
  *   waitingFor(a.state) // => { kind: 'signal', id: 'n9.s2', name: 'approval', timeoutMs: 172800000 }
  */
-export function waitingFor(state: ExecState): Waiting | null {
-  const p = state.status === 'waiting' ? (state.pending as Pending | null) : null;
+export function waitingFor(saved: ExecState): Waiting | null {
+  if (saved.status !== 'waiting') return null;
+  const state = upgradeState(saved);
+  const p = state.pending as Pending | null;
   if (!p) return null;
-  switch (p.t) {
+  return describe(new HandleTable(state), p.id, 0);
+}
+
+function describe(t: HandleTable, id: string, depth: number): Waiting | null {
+  const h = t.get(id);
+  if (!h || depth > 32) return null;
+  switch (h.k) {
     case 'task':
-      return { kind: 'task', id: p.id, task: p.task };
+      return { kind: 'task', id, task: h.task };
     case 'all':
-      return {
-        kind: 'all',
-        id: p.id,
-        settled: p.settled,
-        total: p.st.length,
-        done: p.st.filter((x) => x === 2).length,
-        inFlight: p.st.filter((x) => x === 1).length,
-      };
+      return { kind: 'all', id, settled: h.settled, ...fanCounts(h) };
     case 'sleep':
-      return { kind: 'sleep', id: p.id };
-    case 'signal':
-      return p.timeoutMs === undefined
-        ? { kind: 'signal', id: p.id, name: p.name }
-        : { kind: 'signal', id: p.id, name: p.name, timeoutMs: p.timeoutMs };
+      return { kind: 'sleep', id };
+    case 'signal': {
+      const w: Waiting = { kind: 'signal', id, name: h.name };
+      if (h.names) w.names = h.names;
+      if (h.timeoutMs !== undefined) w.timeoutMs = h.timeoutMs;
+      return w;
+    }
+    case 'combo': {
+      const of: Waiting[] = [];
+      for (const x of h.m) {
+        if (!('h' in x) || t.get(x.h)?.r !== undefined) continue;
+        const w = describe(t, x.h, depth + 1);
+        if (w) of.push(w);
+      }
+      return { kind: 'combo', id, op: h.op, of };
+    }
     default:
-      return assertNever(p, 'pending await');
+      return assertNever(h, 'handle');
   }
+}
+
+/**
+ * Every signal wait a state holds open — awaited now or kept in a variable — oldest first (a signal
+ * of one of these names is taken by the first of them, not buffered). For status views.
+ */
+export function signalWaits(saved: ExecState): { id: string; name: string; names?: string[]; timeoutMs?: number }[] {
+  if (saved.status !== 'waiting' && saved.status !== 'running') return [];
+  const state = upgradeState(saved);
+  const out: { id: string; name: string; names?: string[]; timeoutMs?: number }[] = [];
+  for (const [id, h] of Object.entries((state.h ?? {}) as Record<string, Handle>)) {
+    if (h.k !== 'signal' || h.r !== undefined) continue;
+    const w: (typeof out)[number] = { id, name: h.name };
+    if (h.names) w.names = h.names;
+    if (h.timeoutMs !== undefined) w.timeoutMs = h.timeoutMs;
+    out.push(w);
+  }
+  return out;
 }
 
 /**
@@ -124,6 +160,8 @@ export function start(program: Program, input: Record<string, Value>, options: E
     seq: 0,
     signals: {},
   };
+  // `instance.startedAt` of a state started without `options.instance`: kept, so it never changes
+  if (!options.instance) state.i = { id: null, at: options.now().toISOString() };
   const m = new Machine(ix, state, options);
   if (bad) m.failFrom(bad);
   else m.run();
@@ -138,46 +176,66 @@ export function resume(program: Program, saved: ExecState, event: WorkflowEvent,
     throw new Error(`state belongs to program ${state.programHash}, not ${ix.hash}: resume it with the definition it started with`);
   }
   if (state.status !== 'waiting') return ignored(state, `the instance is ${state.status}`);
-  const pending = state.pending as Pending | null;
-  // Cheap rejection before copying the state: a task/timer event whose id cannot be pending.
-  if (event.type !== 'signal' && (!pending || typeof event.id !== 'string' || !event.id.startsWith(pending.id))) {
-    return ignored(state, `${event.type} ${event.id} is not awaited${pending ? ` (pending: ${pending.id})` : ''}`);
+  // Cheap rejection before copying the state: a task/timer event for no handle of the table.
+  if (event.type !== 'signal' && event.type !== 'cancel' && (typeof event.id !== 'string' || !route(new HandleTable(state), event.id))) {
+    return ignored(state, `${event.type} ${String(event.id)} is not awaited`);
   }
   // Why measure first: a saved state is ours, but one from an older version may hold a value too
   // deep to clone; it is refused with a clear error rather than a stack overflow.
   if (measure(state, STATE_DEPTH).depth > STATE_DEPTH) throw new Error('state is nested too deeply to resume');
   const copy = structuredClone(state);
   const m = new Machine(ix, copy, options);
+  const pending = copy.pending as Pending | null;
   if (pending) m.cur = ix.nodes[pending.s] as typeof m.cur;
-  let r: ReturnType<typeof matchEvent>;
+  if (event.type === 'cancel') {
+    cancel(m, event.reason);
+    return finishActivation(m, options);
+  }
   try {
-    r = matchEvent(m, event);
+    const r = matchEvent(m, event);
+    if (r.kind === 'ignored') return ignored(state, r.why);
   } catch (e) {
-    // a task result nested too deeply (CR013, catchable at the await), or a budget exhausted by
-    // the event's own work (not catchable)
-    copy.pending = null;
-    copy.status = 'running';
-    if (m.raiseFrom(e)) m.run();
-    r = { kind: 'failed' };
+    // a budget exhausted by the event's own work: the instance fails at the await
+    m.failFrom(e);
+    return finishActivation(m, options);
   }
-  switch (r.kind) {
-    case 'ignored':
-      return ignored(state, r.why);
-    case 'failed':
-    case 'waiting':
-      if (copy.pending) m.cur = ix.nodes[(copy.pending as Pending).s] as typeof m.cur;
-      return finishActivation(m, options);
-    case 'value':
-      m.deliver(copy.pending as Pending, r.value);
-      return finishActivation(m, options);
-    case 'throw':
-      m.deliverThrow(copy.pending as Pending, r.value, r.uncaught);
-      return finishActivation(m, options);
-    default: {
-      const never: never = r;
-      throw new Error(`unexpected match ${JSON.stringify(never)}`);
-    }
-  }
+  deliverSettled(m);
+  return finishActivation(m, options);
+}
+
+/** When the handle the workflow is blocked on has settled: its value (or its throw) goes to the await. */
+function deliverSettled(m: Machine): void {
+  const p = m.state.pending as Pending | null;
+  if (!p) return;
+  const h = m.handles.get(p.id);
+  if (!h || h.r === undefined) return;
+  const out = outcome(m, p.id, h);
+  if (out.ok) m.deliver(p, out.value);
+  else m.deliverThrow(p, out.value, out.uncaught);
+}
+
+/**
+ * A `cancel` event: with a `catch`/`finally` that sees the blocked await, every outstanding handle
+ * is rejected with a CancelledError, which is thrown at that await, and the workflow runs on to
+ * compensate (`state.x` says so; whatever ends its code then ends the instance `cancelled`). With
+ * none — or when already compensating — it ends `cancelled` now.
+ */
+function cancel(m: Machine, why: unknown): void {
+  const reason = typeof why === 'string' && why !== '' ? (why.length > MAX_REASON ? `${why.slice(0, MAX_REASON)}…` : why) : 'cancelled';
+  const x = m.state.x;
+  if (x) return m.cancelNow(`${x.reason} (cancelled again while compensating)`);
+  if (!canCompensate(m, m.frames)) return m.cancelNow(reason);
+  m.state.x = { reason };
+  cancelHandles(m, m.handles, reason);
+  deliverSettled(m);
+}
+
+/** Characters of a cancel reason kept in the state (the runtime's door allows 4,096). */
+const MAX_REASON = 1024;
+
+/** Failed or cancelled: a state that cannot fail again. */
+function ended(state: ExecState): boolean {
+  return state.status === 'failed' || state.status === 'cancelled';
 }
 
 function ignored(state: ExecState, why: string): Activation {
@@ -192,10 +250,12 @@ function byteSize(state: ExecState): number {
 function finishActivation(m: Machine, options: ExecOptions): Activation {
   const limit = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
   if (m.cur) m.state.at = { line: m.cur.span.line, col: m.cur.span.col };
+  // handles no saved value can reach any more are dropped (their timers cancelled)
+  if (m.state.status === 'waiting') sweep(m, m.handles);
   // Why a depth check here: values are at most MAX_DEPTH deep, but a literal around one
   // (`[[[x]]]`) adds a level or so per statement; the saved state must stay safe to clone.
   const size = measure(m.state, STATE_DEPTH);
-  if (size.depth > STATE_DEPTH && m.state.status !== 'failed') {
+  if (size.depth > STATE_DEPTH && !ended(m.state)) {
     // the lines logged before the failure stay (they are not state, and say what happened)
     const logs = m.commands.filter((c) => c.type === 'log');
     m.commands.length = 0;
@@ -205,7 +265,7 @@ function finishActivation(m: Machine, options: ExecOptions): Activation {
   }
   let bytes = byteSize(m.state);
   let commands: Command[] = m.commands;
-  if (bytes > limit && m.state.status !== 'failed') {
+  if (bytes > limit && !ended(m.state)) {
     // Why drop the other commands: the instance is failing, so its new tasks and timers must not run.
     commands = commands.filter((c) => c.type === 'cancelTimer' || c.type === 'log');
     m.commands.length = 0;

@@ -39,15 +39,17 @@ import {
   type VarDecl,
 } from '../ast.ts';
 import { arityProblem, BUILTINS, lookupMethod, NAMESPACES, type Builtin, type BuiltinContext } from './builtins.ts';
-import { beginAwait } from './awaits.ts';
+import { beginAwait, makeHandle, makesHandle, startTask } from './awaits.ts';
+import { policyOf } from './policy.ts';
 import { BYTES, MAX_CALL_DEPTH, Meter } from './budget.ts';
 import { callbackMethod } from './callbacks.ts';
 import { PositionedError } from './errors.ts';
 import type { Completion, Frame, Pending, Scope } from './frames.ts';
+import { HandleTable, refOf } from './handles.ts';
 import type { AwaitHost, AwaitStatement, CallbackHost } from './host.ts';
 import { bindsAny, writtenNames, type ProgramIndex } from './program.ts';
 import type { Command, ExecOptions, ExecState, LogCommand, Value, WorkflowError } from './types.ts';
-import { copy, equals, getOwn, isObject, kindOf, MAX_DEPTH, measure, RuntimeError, setOwn, toText, truthy, typeOf, type ValueObject } from './values.ts';
+import { copy, equals, getOwn, HANDLE_KEY, isObject, kindOf, MAX_DEPTH, measure, RuntimeError, setOwn, toText, truthy, typeOf, type ValueObject } from './values.ts';
 
 export { PositionedError };
 
@@ -83,9 +85,10 @@ class Thrown {
  */
 function uncaughtError(v: Value, span: Span): WorkflowError {
   const o = isObject(v) ? v : undefined;
-  const code = typeof o?.code === 'string' && /^CR\d{3}$/.test(o.code) ? o.code : 'CR017';
+  // a caught error thrown again keeps its code (a task failure CR007, a cancellation CANCELLED)
+  const code = typeof o?.code === 'string' && (/^CR\d{3}$/.test(o.code) || o.code === 'CANCELLED') ? o.code : 'CR017';
   const message = typeof o?.message === 'string' ? o.message : toText(v);
-  const name = typeof o?.name === 'string' && o.name !== '' && o.name !== 'Error' && o.name !== 'RuntimeError' ? `${o.name}: ` : '';
+  const name = typeof o?.name === 'string' && o.name !== '' && o.name !== 'Error' && o.name !== 'RuntimeError' && code !== 'CANCELLED' ? `${o.name}: ` : '';
   const err: WorkflowError = { code, message: name + message, line: span.line, col: span.col };
   if (typeof o?.task === 'string') err.task = o.task;
   if (typeof o?.attempts === 'number') err.attempts = o.attempts;
@@ -102,6 +105,8 @@ export class Machine implements AwaitHost, CallbackHost {
   /** The statement being executed (for `state.at` and errors without a finer position). */
   cur: Statement | undefined;
   readonly ctx: BuiltinContext;
+  /** The handle table of the state (handles.ts). */
+  readonly handles: HandleTable;
   /** Log lines written in this activation, and the marker line standing for those dropped after. */
   private logLines = 0;
   private droppedLogs = 0;
@@ -131,6 +136,7 @@ export class Machine implements AwaitHost, CallbackHost {
     for (const f of this.frames) if ((f.k === 'L' || f.k === 'F' || f.k === 'O') && f.v) this.scopes.push(f.v);
     this.meter = new Meter(options);
     this.ctx = { now: options.now, uuid: options.uuid, meter: this.meter };
+    this.handles = new HandleTable(state);
   }
 
   /** Steps used in this activation (statements plus charged work). */
@@ -281,21 +287,57 @@ export class Machine implements AwaitHost, CallbackHost {
   fail(error: WorkflowError): void {
     if (error.line === undefined) delete error.line;
     if (error.col === undefined) delete error.col;
+    if (this.state.x) {
+      // compensating after a cancel: whatever ends the code, the instance ends cancelled
+      const why = this.state.x.reason;
+      const e: WorkflowError = { code: 'CANCELLED', message: error.code === 'CANCELLED' ? why : `${why}; then the compensation failed: ${error.code} ${error.message}` };
+      if (error.line !== undefined) e.line = error.line;
+      if (error.col !== undefined) e.col = error.col;
+      this.endCancelled(e);
+      return;
+    }
     this.state.status = 'failed';
     this.state.error = error;
-    this.state.frames = [];
-    this.frames.length = 0;
-    this.state.pending = null;
+    this.end();
     this.commands.push({ type: 'fail', error });
   }
 
   private finish(result: Value): void {
+    if (this.state.x) {
+      this.endCancelled({ code: 'CANCELLED', message: this.state.x.reason }, result);
+      return;
+    }
     this.state.status = 'completed';
     this.state.result = result;
+    this.end();
+    this.commands.push({ type: 'complete', result });
+  }
+
+  /**
+   * A cancel with no `catch`/`finally` that can see the blocked await: the instance ends now.
+   * (With one, awaits.ts `cancelHandles` rejects the handles and the machine throws at the await.)
+   */
+  cancelNow(reason: string): void {
+    this.endCancelled({ code: 'CANCELLED', message: reason });
+  }
+
+  /** The end of a cancelled instance: a `cancelled` command, with the value its code returned, if any. */
+  private endCancelled(error: WorkflowError, result?: Value): void {
+    this.state.status = 'cancelled';
+    this.state.error = error;
+    if (result !== undefined) this.state.result = result;
+    this.end();
+    const c: Command = { type: 'cancelled', error };
+    if (result !== undefined) c.result = result;
+    this.commands.push(c);
+  }
+
+  /** A finished state keeps no frames, handles or pending await (outstanding work is abandoned). */
+  private end(): void {
     this.state.frames = [];
     this.frames.length = 0;
     this.state.pending = null;
-    this.commands.push({ type: 'complete', result });
+    this.handles.clear();
   }
 
   private tick(): void {
@@ -579,6 +621,7 @@ export class Machine implements AwaitHost, CallbackHost {
   private await(node: Await, stmt: VarDecl | Assign | ExprStmt | Return): void {
     if (this.depth > 0) throw new PositionedError('CT051', 'a helper or callback cannot await: await in the workflow itself', node.span);
     const r = beginAwait(this, node, stmt);
+    if (r.immediate === 'throw') throw new Thrown(r.value, r.uncaught);
     if (r.immediate) this.completeStatement(stmt, r.value);
   }
 
@@ -827,6 +870,7 @@ export class Machine implements AwaitHost, CallbackHost {
         const o = this.ev(t.object);
         if (o === null) throw new PositionedError('CR001', `cannot set property '${t.property}' of null`, t.span);
         if (!isObject(o)) throw new PositionedError('CR002', `cannot set property '${t.property}' of ${kindOf(o)}`, t.span);
+        if (t.property === HANDLE_KEY) throw reservedKey(t.span);
         setOwn(o, t.property, f(getOwn(o, t.property)));
         return;
       }
@@ -851,6 +895,7 @@ export class Machine implements AwaitHost, CallbackHost {
             throw new PositionedError('CR002', `an object key must be a string or number, got ${kindOf(k)}`, t.index.span);
           }
           const key = String(k);
+          if (key === HANDLE_KEY) throw reservedKey(t.span);
           setOwn(o, key, f(getOwn(o, key)));
           return;
         }
@@ -896,6 +941,7 @@ export class Machine implements AwaitHost, CallbackHost {
           if (Object.hasOwn(s, name)) return s[name]!;
         }
         if (this.ix.functions.has(name)) throw new PositionedError('CT050', `'${name}' is a function: call it, or pass it to an array method`, e.span);
+        if (name === 'instance') return this.instanceValue();
         throw new PositionedError('CT001', `undeclared variable '${name}'`, e.span);
       }
       case 'Binary': {
@@ -989,7 +1035,10 @@ export class Machine implements AwaitHost, CallbackHost {
             const keys = Object.keys(v);
             this.meter.alloc(BYTES.object(keys.length));
             for (const k of keys) setOwn(out, k, copy(v[k]!, this.meter));
-          } else setOwn(out, p.key, this.own(p.value, this.ev(p.value)));
+          } else {
+            if (p.key === HANDLE_KEY) throw reservedKey(p.span);
+            setOwn(out, p.key, this.own(p.value, this.ev(p.value)));
+          }
         }
         return out;
       }
@@ -1066,11 +1115,14 @@ export class Machine implements AwaitHost, CallbackHost {
     const callee = e.callee;
     if (callee.kind === 'Identifier') {
       const name = callee.name;
-      if (Object.hasOwn(globals, name)) return this.callBuiltin(globals[name]!, name, null, e);
-      if (this.ix.tasks.has(name)) {
-        if (this.depth > 0) throw new PositionedError('CT051', `a helper or callback cannot call task ${name}(…): await it in the workflow`, e.span);
-        throw new PositionedError('CT021', `task ${name}(…) must be awaited: await ${name}(…)`, e.span);
+      if (Object.hasOwn(globals, name)) {
+        const b = globals[name]!;
+        // `sleep("1h")`, `signal("go")` as values: handles (awaits.ts)
+        if (b.handle) return refOf(this.startHandle(e, name));
+        return this.callBuiltin(b, name, null, e);
       }
+      // `charge(x)` without await: the task starts now; its handle is the value
+      if (this.ix.tasks.has(name)) return refOf(this.startHandle(e, `task ${name}`));
       const helper = this.ix.functions.get(name);
       if (helper) return this.callHelper(helper, e);
       throw new PositionedError('CT005', `unknown function '${name}'`, callee.span);
@@ -1082,6 +1134,7 @@ export class Machine implements AwaitHost, CallbackHost {
         if (!Object.hasOwn(ns, callee.property)) {
           throw new PositionedError('CT008', `${obj.name}.${callee.property} is not a built-in`, callee.span);
         }
+        if (ns[callee.property]!.handle && makesHandle(this, e, false)) return refOf(this.startHandle(e, `${obj.name}.${callee.property}`));
         return this.callBuiltin(ns[callee.property]!, `${obj.name}.${callee.property}`, null, e);
       }
       const self = this.chainOf(obj);
@@ -1093,6 +1146,11 @@ export class Machine implements AwaitHost, CallbackHost {
       const m = lookupMethod(self, callee.property);
       if (!m) throw new PositionedError('CR002', `${kindOf(self)} has no method '${callee.property}'`, e.span);
       if (m.mutates) this.writable(callee.object);
+      // `items.map(task)` (a task's name, not a helper's): every task starts now, the value is their handles
+      const a0 = e.args[0];
+      if (callee.property === 'map' && Array.isArray(self) && e.args.length === 1 && a0?.kind === 'Identifier' && this.ix.tasks.has(a0.name) && !this.ix.functions.has(a0.name) && !this.hasVar(a0.name)) {
+        return this.mapTask(self, e);
+      }
       if (m.callback && (e.args.length > 0 || !m.call)) return this.withPosition(e, () => callbackMethod(this, m, callee.property, self as Value[], e));
       return this.callBuiltin(m, callee.property, self, e);
     }
@@ -1101,7 +1159,7 @@ export class Machine implements AwaitHost, CallbackHost {
 
   private callBuiltin(b: Builtin, name: string, self: Value, e: Call): Value {
     if (b.log) return this.log(b.log, e);
-    if (b.awaitOnly) throw new PositionedError('CT009', `${name}(…) must be awaited: await ${name}(…)`, e.span);
+    if (b.handle) throw new PositionedError('CT015', `${name}(…) makes a handle: await it, or keep it in a variable`, e.span);
     const problem = arityProblem(b, e.args.length, name);
     if (problem) throw new PositionedError('CT006', problem, e.span);
     const args: Value[] = new Array(e.args.length);
@@ -1200,6 +1258,41 @@ export class Machine implements AwaitHost, CallbackHost {
     throw new PositionedError('CR002', `cannot compare ${kindOf(l)} ${op} ${kindOf(r)} (two numbers or two strings)`, node.span);
   }
 
+  /**
+   * `xs.map(task)` outside `Promise.all(…)`: starts `task(x)` for every item at once (no
+   * concurrency limit: use `Promise.all(xs.map(task), { concurrency })` for that) and gives the
+   * array of their handles.
+   */
+  private mapTask(items: Value[], e: Call): Value {
+    const task = (e.args[0] as { name: string }).name;
+    if (this.depth > 0) throw new PositionedError('CT051', `a helper or callback cannot start task ${task}(…): start it in the workflow`, e.span);
+    this.meter.array(items.length);
+    const policy = policyOf(this, task, undefined);
+    const out: Value[] = [];
+    for (const item of copy(items, this.meter)) out.push(refOf(startTask(this, task, [item], policy, e.id, e.span, false)));
+    return out;
+  }
+
+  /**
+   * A handle-making call in a value position (`t(x)`, `sleep(d)`, `Promise.race(…)`): the handle's
+   * id. Only in the workflow itself: a helper or callback runs to completion within one activation
+   * and must not start work (CT051).
+   */
+  private startHandle(e: Call, what: string): string {
+    if (this.depth > 0) throw new PositionedError('CT051', `a helper or callback cannot start ${what}(…): start it in the workflow`, e.span);
+    return makeHandle(this, e, e.id, false);
+  }
+
+  /** `instance`: `{ id, workflow, startedAt }` of the instance this state belongs to (state.ts `i`). */
+  private instanceValue(): Value {
+    const injected = this.options.instance;
+    let i = this.state.i;
+    if (!i && !injected) i = this.state.i = { id: null, at: this.options.now().toISOString() };
+    let id = i ? i.id : injected!.id;
+    if (id === null || id === undefined) id = injected?.id ?? (this.state.i!.id = this.options.uuid());
+    return { id, workflow: this.ix.program.workflow.name, startedAt: i?.at ?? injected!.startedAt };
+  }
+
   // -------------------------------------------------------------------------------------------
   // For awaits.ts
   // -------------------------------------------------------------------------------------------
@@ -1231,6 +1324,10 @@ export class Machine implements AwaitHost, CallbackHost {
 }
 
 type ExprStmt = Extract<Statement, { kind: 'ExprStmt' }>;
+
+function reservedKey(span: Span): PositionedError {
+  return new PositionedError('CR020', `the key "${HANDLE_KEY}" is reserved for handles`, span);
+}
 
 /** A log line's text cut to MAX_LOG_MESSAGE characters, with the project's usual marker. */
 function cutLog(text: string): string {

@@ -10,9 +10,9 @@
  * read through own keys: a state saved by an earlier version (a plain object, with
  * Object.prototype) works the same as a fresh one, and the state stays plain JSON.
  */
-import type { Pending } from './frames.ts';
+import type { Handle, PendingV1 } from './frames.ts';
 import type { ExecState, Value } from './types.ts';
-import { MAX_DEPTH, measure, setOwn } from './values.ts';
+import { HANDLE_KEY, holdsHandleKey, MAX_DEPTH, measure, setOwn } from './values.ts';
 
 export const DEFAULT_MAX_BUFFERED_SIGNALS = 100;
 export const DEFAULT_MAX_BUFFERED_SIGNAL_BYTES = 65_536;
@@ -53,10 +53,24 @@ export function buffer(state: ExecState, name: string, payload: Value): void {
   }
 }
 
-/** True when the state waits for a signal of this name right now (it would not be buffered). */
+/**
+ * True when a signal of this name would be taken by a handle right now (not buffered): an
+ * outstanding `signal(name)` or `signal([..., name])`, awaited now or kept in a variable.
+ */
 export function awaitedNow(state: ExecState, name: string): boolean {
-  const p = state.status === 'waiting' ? (state.pending as Pending | null) : null;
-  return p !== null && p.t === 'signal' && p.name === name;
+  if (state.status !== 'waiting' && state.status !== 'running') return false;
+  if (state.v < 2) {
+    // a state saved before handles (it is upgraded when resumed; the door may look at it first)
+    const p = state.pending as PendingV1 | null;
+    return p !== null && typeof p === 'object' && p.t === 'signal' && p.name === name;
+  }
+  const h = state.h as Record<string, Handle> | undefined;
+  if (!h) return false;
+  for (const id of Object.keys(h)) {
+    const x = h[id]!;
+    if (x.k === 'signal' && x.r === undefined && (x.names ? x.names.includes(name) : x.name === name)) return true;
+  }
+  return false;
 }
 
 /**
@@ -73,6 +87,9 @@ export function admitSignal(state: ExecState, name: unknown, payload: unknown, l
   const size = payload === undefined ? { bytes: 4, depth: 0 } : measure(payload);
   if (size.depth > MAX_DEPTH) {
     return { ok: false, code: 'SIGNAL_TOO_LARGE', message: `the payload of signal "${name}" is nested deeper than ${MAX_DEPTH} levels` };
+  }
+  if (holdsHandleKey(payload)) {
+    return { ok: false, code: 'SIGNAL_INVALID', message: `the payload of signal "${name}" holds the key "${HANDLE_KEY}", which is reserved for handles` };
   }
   if (state.status !== 'waiting' && state.status !== 'running') return { ok: true };
   if (awaitedNow(state, name)) return { ok: true };

@@ -6,8 +6,13 @@
  *   resume(program, upgradeState(JSON.parse(saved)), event, options)
  *
  * Format history (append a step here, never rewrite an old one):
- *   v1 — frames `L`/`W`/`F`/`O` (see frames.ts), pending `task`/`all`/`sleep`/`signal`.
+ *   v1 — frames `L`/`W`/`F`/`O`/`T` (see frames.ts), pending `task`/`all`/`sleep`/`signal`.
+ *   v2 — the handle table `h` (frames.ts `Handle`); `pending` is `{ t: 'wait', id, a, s }` naming
+ *        one handle of `h`; `x` while compensating after a cancel; `i` for `instance.*`; status
+ *        `cancelled`. A v1 pending await becomes a handle made by that await (same id, so the
+ *        events in flight for it still match) and a `wait` on it.
  */
+import type { Handle, Pending, PendingV1 } from './frames.ts';
 import { STATE_VERSION, type ExecState } from './types.ts';
 
 export function upgradeState(state: ExecState): ExecState {
@@ -17,6 +22,34 @@ export function upgradeState(state: ExecState): ExecState {
   if (state.v > STATE_VERSION) {
     throw new Error(`state format version ${state.v} is newer than this interpreter (${STATE_VERSION})`);
   }
-  // v1 is the first format: nothing to migrate yet.
+  if (state.v < 2) return fromV1(state);
   return state;
+}
+
+/** v1 → v2: the pending await moves into the handle table (a copy: the caller's state is not changed). */
+function fromV1(state: ExecState): ExecState {
+  const out: ExecState = { ...state, v: 2 };
+  const p = state.pending as PendingV1 | null;
+  if (p === null || typeof p !== 'object') return out;
+  let h: Handle;
+  switch (p.t) {
+    case 'task':
+      h = { k: 'task', a: p.a, task: p.task };
+      break;
+    case 'all':
+      h = { k: 'all', a: p.a, settled: p.settled, kids: p.kids, st: p.st, res: p.res, lim: p.lim, next: p.next };
+      break;
+    case 'sleep':
+      h = { k: 'sleep', a: p.a };
+      break;
+    case 'signal':
+      h = { k: 'signal', a: p.a, name: p.name };
+      if (p.timeoutMs !== undefined) h.timeoutMs = p.timeoutMs;
+      break;
+    default:
+      throw new Error(`not an interpreter state (unknown pending await ${JSON.stringify((p as { t?: unknown }).t)})`);
+  }
+  out.h = { [p.id]: h };
+  out.pending = { t: 'wait', id: p.id, a: p.a, s: p.s } satisfies Pending;
+  return out;
 }

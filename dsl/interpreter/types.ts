@@ -55,7 +55,7 @@ export interface SourcePoint {
 
 /** A failure as data: code, message and where. */
 export interface WorkflowError {
-  /** A diagnostic code (`CR…`) or `CANCELLED`. */
+  /** A diagnostic code (`CR…`) or `CANCELLED` (the instance was cancelled; see `CancelledCommand`). */
   code: string;
   message: string;
   line?: number;
@@ -86,7 +86,8 @@ export type Command =
   | WaitForSignalCommand
   | CompleteCommand
   | FailCommand
-  | LogCommand;
+  | LogCommand
+  | CancelledCommand;
 
 /** Run `task(args)`; report back with `taskCompleted`/`taskFailed` carrying the same `id`. */
 export interface ScheduleTaskCommand {
@@ -99,28 +100,36 @@ export interface ScheduleTaskCommand {
   at: SourcePoint;
 }
 
-/** Fire `timerFired` with this `id` at `fireAt` (a durable sleep, or a signal's timeout). */
+/** Fire `timerFired` with this `id` at `fireAt` (a durable sleep or `sleepUntil`, or a signal's timeout). */
 export interface StartTimerCommand {
   type: 'startTimer';
   id: string;
-  /** ISO 8601 time computed from the injected clock. */
+  /** ISO 8601 time computed from the injected clock (`sleepUntil`: the time given, normalised). */
   fireAt: string;
   durationMs: number;
   purpose: 'sleep' | 'signalTimeout';
   at: SourcePoint;
 }
 
-/** A timer that is no longer needed (its signal arrived first). Runtimes may ignore it. */
+/**
+ * A timer that is no longer needed: its signal arrived first, or nothing can await its sleep any
+ * more (a race's losing `sleep`, a handle dropped), or the instance is being cancelled. Runtimes
+ * may ignore it (a `timerFired` for it is then ignored by the interpreter).
+ */
 export interface CancelTimerCommand {
   type: 'cancelTimer';
   id: string;
 }
 
-/** The instance now waits for a signal of this name (informational: signals are delivered by name). */
+/**
+ * The instance now waits for a signal of this name (informational: signals are delivered by name).
+ * For `signal(["a", "b"])`, `name` is the first name and `names` all of them.
+ */
 export interface WaitForSignalCommand {
   type: 'waitForSignal';
   id: string;
   name: string;
+  names?: string[];
   /** Present when the wait has a timeout; a `startTimer` with `${id}:timeout` accompanies it. */
   timeoutMs?: number;
   at: SourcePoint;
@@ -150,6 +159,18 @@ export interface FailCommand {
   error: WorkflowError;
 }
 
+/**
+ * The instance is cancelled (a `cancel` event): at once when no `catch`/`finally` could see the
+ * await it was blocked on, or when its code ended after the cancellation error was raised there
+ * (it returned: `result` holds the value; or an error escaped: `error.message` says which).
+ * `error.code` is always `CANCELLED`.
+ */
+export interface CancelledCommand {
+  type: 'cancelled';
+  error: WorkflowError;
+  result?: Value;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Events: what happened outside since the last activation
 // ---------------------------------------------------------------------------------------------
@@ -158,14 +179,21 @@ export type WorkflowEvent =
   | { type: 'taskCompleted'; id: string; result: Value }
   | { type: 'taskFailed'; id: string; failure: TaskFailure }
   | { type: 'timerFired'; id: string }
-  | { type: 'signal'; name: string; payload: Value };
+  | { type: 'signal'; name: string; payload: Value }
+  /**
+   * Cancel the instance. With a `try` whose `catch` or `finally` can see the await the workflow is
+   * blocked on, a `CancelledError` is thrown there (outstanding handles are rejected with it) and
+   * the workflow runs on to compensate; otherwise it ends at once. Either way it ends with a
+   * `cancelled` command. A second cancel while compensating ends it at once.
+   */
+  | { type: 'cancel'; reason?: string };
 
 // ---------------------------------------------------------------------------------------------
 // State
 // ---------------------------------------------------------------------------------------------
 
 /** Bumped when the shape of ExecState changes; older states keep resuming (see state.ts). */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 /**
  * The whole execution state. JSON-serialisable. The fields below are the public part; frames and
@@ -176,11 +204,21 @@ export interface ExecState {
   v: number;
   /** Hash of the program text the state belongs to. */
   programHash: string;
-  status: 'running' | 'waiting' | 'completed' | 'failed';
+  status: 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
   /** Interpreter-owned: explicit frame stack naming AST nodes by id, with locals. */
   frames: unknown[];
-  /** Interpreter-owned: the await being waited on, or null. */
+  /** Interpreter-owned: what the workflow is blocked on (a handle of `h`), or null. */
   pending: unknown | null;
+  /**
+   * Interpreter-owned (v2): the handle table — tasks, timers, signal waits and combinators the
+   * workflow started, by await id, with their status (frames.ts `Handle`). Absent or empty when
+   * nothing is outstanding.
+   */
+  h?: Record<string, unknown>;
+  /** Interpreter-owned (v2): set while the workflow compensates after a `cancel` event. */
+  x?: { reason: string };
+  /** Interpreter-owned (v2): the instance's id and start time, for `instance.*` (id null until first read when not injected). */
+  i?: { id: string | null; at: string };
   /** Monotonic counter used to build await ids. */
   seq: number;
   /** Signals that arrived before the workflow waited for them, by name, oldest first. */
@@ -215,6 +253,12 @@ export interface ExecOptions {
   maxBufferedSignals?: number;
   /** UTF-8 bytes of the JSON payloads of all buffered signals, per instance; more are refused. Default 65_536. */
   maxBufferedSignalBytes?: number;
+  /**
+   * The instance this state belongs to, for `instance.id` / `instance.startedAt`; read by `start`
+   * and kept in the state (a state started without it gets its start time from `now` and its id
+   * from `uuid` when first read).
+   */
+  instance?: { id: string; startedAt: string };
 }
 
 /** What `start` and `resume` give. */

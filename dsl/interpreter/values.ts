@@ -193,8 +193,35 @@ export function setOwn(o: ValueObject, key: string, v: Value): void {
  */
 export function fromOutside(v: unknown): Value {
   if (v === undefined) return null;
-  if (typeof v === 'object' && v !== null && measure(v).depth > MAX_DEPTH) tooDeep();
-  return JSON.parse(JSON.stringify(v)) as Value;
+  if (typeof v !== 'object' || v === null) return JSON.parse(JSON.stringify(v)) as Value;
+  if (measure(v).depth > MAX_DEPTH) tooDeep();
+  const text = JSON.stringify(v);
+  // Why: a handle is `{ "$handle": id }` (frames.ts); a value from outside must never be taken
+  // for one. The text search is the cheap test; the walk confirms (the key may sit in a string).
+  if (text.includes(RESERVED_KEY_TEXT) && holdsHandleKey(v)) {
+    fail('CR020', `a value from outside holds the key "${HANDLE_KEY}", which is reserved for handles`);
+  }
+  return JSON.parse(text) as Value;
+}
+
+/** The reserved key of handle values (frames.ts `HANDLE_KEY`, repeated here: values.ts imports nothing of the interpreter). */
+export const HANDLE_KEY = '$handle';
+const RESERVED_KEY_TEXT = `"${HANDLE_KEY}":`;
+
+/** True when some object inside `v` has the own key `$handle` (iterative; `v` is at most MAX_DEPTH deep). */
+export function holdsHandleKey(v: unknown): boolean {
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x !== 'object' || x === null) continue;
+    if (Array.isArray(x)) {
+      for (const y of x) stack.push(y);
+      continue;
+    }
+    if (Object.hasOwn(x, HANDLE_KEY)) return true;
+    for (const k of Object.keys(x)) stack.push((x as Record<string, unknown>)[k]);
+  }
+  return false;
 }
 
 /** Text of an outside value that should be a string (a task's error message): never throws. */

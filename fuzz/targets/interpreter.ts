@@ -66,6 +66,9 @@ export interface InterpreterRun {
   signals: unknown[];
   /** Reverse each wave of events (results arriving in another order). */
   reverse: boolean;
+  /** Deliver a cancel (with a hostile reason) after this many events. */
+  cancelAt?: number;
+  cancelReason?: unknown;
 }
 
 export const interpreterRuns: fc.Arbitrary<InterpreterRun> = fc
@@ -84,18 +87,20 @@ export const interpreterRuns: fc.Arbitrary<InterpreterRun> = fc
     ),
     signals: fc.array(hostileJson, { maxLength: 3 }),
     reverse: fc.boolean(),
+    cancelAt: fc.option(fc.nat({ max: 10 }), { nil: undefined }),
+    cancelReason: hostileJson,
   })
   .map((r) => {
     const all = seedPrograms();
     const base = all[r.seed % all.length]!;
-    return { source: mutateLiterals(base, r.numbers, r.strings, r.pick), input: r.input, outcomes: r.outcomes, signals: r.signals, reverse: r.reverse };
+    return { source: mutateLiterals(base, r.numbers, r.strings, r.pick), input: r.input, outcomes: r.outcomes, signals: r.signals, reverse: r.reverse, cancelAt: r.cancelAt, cancelReason: r.cancelReason };
   });
 
 /** Events per run at most: past it, the run stops (a loop of awaits is a correct program). */
 const MAX_EVENTS = 200;
 
 /** Runs one program to its end (or MAX_EVENTS); throws when the interpreter broke its contract. */
-export function checkRun(run: InterpreterRun): 'completed' | 'failed' | 'stuck' | 'diagnostics' | 'long' {
+export function checkRun(run: InterpreterRun): 'completed' | 'failed' | 'cancelled' | 'stuck' | 'diagnostics' | 'long' {
   const compiled = compile(run.source, 'fuzz.workflow');
   if (!compiled.program || compiled.diagnostics.some((d) => d.severity === 'error')) return 'diagnostics';
   const program: Program = compiled.program;
@@ -114,12 +119,18 @@ export function checkRun(run: InterpreterRun): 'completed' | 'failed' | 'stuck' 
         if (/internal/i.test(cmd.error.message)) throw new Error(`an internal error reached the workflow: ${cmd.error.code} ${cmd.error.message}`);
         return 'failed';
       }
+      if (cmd.type === 'cancelled') {
+        if (cmd.error.code !== 'CANCELLED' || typeof cmd.error.message !== 'string') throw new Error(`a cancel that is not CANCELLED: ${JSON.stringify(cmd.error)}`);
+        return 'cancelled';
+      }
       if (cmd.type === 'scheduleTask') {
         const o = run.outcomes[outcome++ % Math.max(1, run.outcomes.length)] ?? { ok: true as const, value: null };
         wave.push(o.ok ? { type: 'taskCompleted', id: cmd.id, result: o.value as Value } : { type: 'taskFailed', id: cmd.id, failure: { message: o.message, attempts: 1 } });
       } else if (cmd.type === 'startTimer') wave.push({ type: 'timerFired', id: cmd.id });
       else if (cmd.type === 'waitForSignal' && signal < run.signals.length) wave.unshift({ type: 'signal', name: cmd.name, payload: run.signals[signal++] as Value });
     }
+    // a cancel from outside, its reason any JSON at all (the runtime passes strings; the interpreter must not care)
+    if (run.cancelAt === events) wave.unshift({ type: 'cancel', reason: run.cancelReason as string });
     if (run.reverse) wave.reverse();
     queue.push(...wave);
     const event = queue.shift();

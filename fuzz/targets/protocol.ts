@@ -21,7 +21,7 @@ export function deepJsonText(depth: number, kind: 'array' | 'object' = 'array', 
 }
 
 /** Keys that break naive objects used as maps. */
-export const NASTY_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', ' ', '#', 'a.b', '\u0000', '🦀'];
+export const NASTY_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', ' ', '#', 'a.b', '\u0000', '🦀', '$handle'];
 
 const nastyString = fc.oneof(fc.string(), fc.constantFrom(...NASTY_KEYS), fc.string({ unit: 'binary', maxLength: 40 }));
 

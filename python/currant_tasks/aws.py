@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from .protocol import encode
@@ -85,9 +86,55 @@ def load_tasks_module() -> Optional[str]:
     return name
 
 
+#: Service name on every line (the same variable Powertools for AWS Lambda reads).
+SERVICE_ENV = "POWERTOOLS_SERVICE_NAME"
+DEFAULT_SERVICE = "currant-tasks"
+
+
 def _default_log(entry: Dict[str, Any]) -> None:
-    stream = sys.stderr if entry.get("level") == "error" else sys.stdout
-    print(json.dumps(entry, default=str), file=stream, flush=True)
+    """One JSON line in the shape of the Node SDK's and the engine's (Powertools for AWS Lambda's
+    Logger): ``level`` (upper case), ``message``, ``timestamp``, ``service``, then the fields.
+
+    Written by hand rather than with Powertools for AWS Lambda (Python): the task asset is the SDK
+    folder copied without pip (cdk/functions.ts), and these few keys are all it would add here.
+    """
+    level = str(entry.get("level", "info")).upper()
+    now = datetime.now(timezone.utc)
+    line = {"level": level, "message": entry.get("message"),
+            "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+            "service": os.environ.get(SERVICE_ENV) or DEFAULT_SERVICE}
+    line.update((k, v) for k, v in entry.items() if k not in ("level", "message"))
+    stream = sys.stderr if level == "ERROR" else sys.stdout
+    print(json.dumps(line, default=str, separators=(",", ":")), file=stream, flush=True)
+
+
+_cold_start = True
+_cold_start_lock = threading.Lock()
+
+
+def _lambda_fields(context: Any) -> Dict[str, Any]:
+    """The Lambda context keys Powertools puts on every line (``cold_start``, ``function_name``, …)."""
+    global _cold_start
+    with _cold_start_lock:
+        fields: Dict[str, Any] = {"cold_start": _cold_start}
+        _cold_start = False
+    for key, attr in (("function_name", "function_name"), ("function_request_id", "aws_request_id"),
+                      ("function_arn", "invoked_function_arn"), ("function_memory_size", "memory_limit_in_mb")):
+        value = getattr(context, attr, None)
+        if value is not None:
+            fields[key] = value
+    return fields
+
+
+def _task_name(body: Any) -> Optional[str]:
+    """The task name of a message body, for the log line only (validation is the runner's)."""
+    if not isinstance(body, str) or len(body) > 4 * 262_144:
+        return None
+    try:
+        task = json.loads(body).get("task")
+    except (ValueError, AttributeError):
+        return None
+    return task[:256] if isinstance(task, str) else None
 
 
 def make_handler(tasks: Optional[Mapping[str, Callable[..., Any]]] = None,
@@ -106,28 +153,31 @@ def make_handler(tasks: Optional[Mapping[str, Callable[..., Any]]] = None,
     sender = send or sqs_send
     emit = log or _default_log
 
-    def process(record: Dict[str, Any], latest_deadline: Optional[float]) -> bool:
+    def process(record: Dict[str, Any], latest_deadline: Optional[float], context_fields: Dict[str, Any]) -> bool:
         """True when the record is done (acknowledge), False when SQS should deliver it again."""
-        message_id = record.get("messageId")
-        receive_count = record.get("attributes", {}).get("ApproximateReceiveCount")
+        receive_count = (record.get("attributes") or {}).get("ApproximateReceiveCount")
+        about = {"messageId": record.get("messageId"),
+                 "receiveCount": int(receive_count) if str(receive_count).isdigit() else receive_count,
+                 "event": "task", "task": _task_name(record.get("body"))}
         try:
             run = run_task_message(registry, record.get("body"), sender, latest_deadline=latest_deadline)
         except Exception as e:  # noqa: BLE001 — only the sender can raise here
-            emit({"level": "error", "msg": "sending the result failed; the message will be delivered again",
-                  "messageId": message_id, "receiveCount": receive_count, "error": repr(e)})
+            emit({"level": "error", "message": "sending the result failed; the message will be delivered again",
+                  **about, "outcome": "send-failed", "error": repr(e), **context_fields})
             return False
         if run.outcome == "rejected":
-            emit({"level": "error", "msg": "malformed task message without a reply address; failing it towards the DLQ",
-                  "messageId": message_id, "receiveCount": receive_count, "problems": run.problems})
+            emit({"level": "error", "message": "malformed task message without a reply address; failing it towards the DLQ",
+                  **about, "outcome": "rejected", "problems": run.problems, **context_fields})
             return False
         r = run.result or {}
         entry = {"level": "info" if r.get("ok") else "error",
-                 "msg": "task succeeded" if r.get("ok") else "task failed",
-                 "messageId": message_id, "instanceId": r.get("instanceId"), "taskId": r.get("taskId"),
-                 "attempt": r.get("attempt"), "durationMs": r.get("durationMs")}
+                 "message": "task succeeded" if r.get("ok") else "task failed",
+                 "instanceId": r.get("instanceId"), **about,
+                 "outcome": "succeeded" if r.get("ok") else "failed",
+                 "taskId": r.get("taskId"), "attempt": r.get("attempt"), "durationMs": r.get("durationMs")}
         if not r.get("ok"):
             entry["error"] = r.get("error")
-        emit(entry)
+        emit({**entry, **context_fields})
         return True
 
     def handler(event: Dict[str, Any], context: Any = None) -> Dict[str, List[Dict[str, str]]]:
@@ -140,8 +190,9 @@ def make_handler(tasks: Optional[Mapping[str, Callable[..., Any]]] = None,
             latest_deadline = time.time() + (remaining() - safety_margin_ms) / 1000
         if not records:
             return {"batchItemFailures": []}
+        context_fields = _lambda_fields(context)
         with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(records)))) as pool:
-            done = list(pool.map(lambda r: process(r, latest_deadline), records))
+            done = list(pool.map(lambda r: process(r, latest_deadline, context_fields), records))
         return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
                                       for r, ok in zip(records, done) if not ok]}
 

@@ -82,7 +82,26 @@ def test_default_logger_writes_json_lines(capsys):
     handler = make_handler(TASKS, send=Recorder())
     handler({"Records": [sqs_record("m1", task_message())]}, None)
     line = json.loads(capsys.readouterr().out.strip())
-    assert line["msg"] == "task succeeded" and line["taskId"] == "n12.s3"
+    assert line["message"] == "task succeeded" and line["taskId"] == "n12.s3"
+
+
+def test_default_lines_carry_the_engine_fields_and_the_lambda_context(capsys, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "orders")
+    handler = make_handler(TASKS, send=Recorder())
+    ctx = LambdaContext()
+    ctx.function_name, ctx.aws_request_id = "tasks-fn", "req-9"
+    handler({"Records": [sqs_record("m1", task_message()), sqs_record("m2", task_message(task="refund", taskId="n3.s3"))]}, ctx)
+    captured = capsys.readouterr()
+    ok = json.loads(captured.out.strip())
+    failed = json.loads(captured.err.strip())
+    assert {k: ok[k] for k in ("level", "message", "service", "instanceId", "task", "event", "outcome",
+                               "messageId", "function_name", "function_request_id")} == {
+        "level": "INFO", "message": "task succeeded", "service": "orders", "instanceId": "i-1", "task": "chargeCard",
+        "event": "task", "outcome": "succeeded", "messageId": "m1", "function_name": "tasks-fn",
+        "function_request_id": "req-9"}
+    assert ok["timestamp"].endswith("Z") and isinstance(ok["durationMs"], (int, float)) and ok["receiveCount"] == 1
+    assert failed["level"] == "ERROR" and failed["outcome"] == "failed" and failed["task"] == "refund"
+    assert failed["error"]["message"]
 
 
 # --- registry ------------------------------------------------------------------------------------

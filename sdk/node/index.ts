@@ -24,11 +24,13 @@
  * decides whether and when to send attempt + 1.
  */
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import { runTaskMessage, tasksOf, type SendResult, type TaskModule } from './core.ts';
+import { MAX_MESSAGE_BYTES, runTaskMessage, tasksOf, type SendResult, type TaskModule } from './core.ts';
 
 // Everything pure (protocol types, parsing, TaskError, errorInfo, tasksOf, invokeTask,
 // runTaskMessage) lives in core.ts, shared with the embedded engine.
@@ -65,10 +67,14 @@ export const sqsSend: SendResult = async (queueUrl, message) => {
   await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message), ...fifo }));
 };
 
-/** One structured log line. */
+/**
+ * One structured log line: `message` plus top-level fields. A task attempt's line carries the
+ * same fields as the engine's lines (`instanceId`, `event`, `outcome`), plus `task`, `taskId`,
+ * `attempt`, `durationMs` and, for a failure, `error` (docs/operations.md, "Logs").
+ */
 export interface LogEntry {
-  level: 'info' | 'error';
-  msg: string;
+  level: 'info' | 'warn' | 'error';
+  message: string;
   [key: string]: unknown;
 }
 
@@ -83,11 +89,34 @@ export interface TaskHandlerOptions {
 
 const HANDLER_OPTIONS = new Set(['send', 'log', 'safetyMarginMs']);
 
-const defaultLog = (entry: LogEntry) => {
-  const line = JSON.stringify(entry);
-  if (entry.level === 'error') console.error(line);
-  else console.log(line);
-};
+/** The task name of a message body, for the log line only (validation is parseTaskMessage's). */
+function taskNameOf(body: string): string | undefined {
+  if (typeof body !== 'string' || body.length > MAX_MESSAGE_BYTES * 4) return undefined; // as parseTaskMessage: not from the engine
+  try {
+    const task = (JSON.parse(body) as { task?: unknown })?.task;
+    return typeof task === 'string' ? task.slice(0, 256) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The default sink: Powertools for AWS Lambda's Logger, the same JSON lines as the engine's
+ * functions (`level`, `message`, `timestamp`, `service`, the Lambda context, then the fields).
+ * Service name: POWERTOOLS_SERVICE_NAME, else `currant-tasks`. Created on first use, once per
+ * module, so importing the SDK writes nothing.
+ */
+let taskLogger: Logger | undefined;
+
+function powertoolsLogger(): Logger {
+  taskLogger ??= new Logger({
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME || 'currant-tasks',
+    logRecordOrder: ['level', 'message', 'timestamp', 'service', 'instanceId', 'task', 'event', 'outcome'],
+  });
+  return taskLogger;
+}
+
+const defaultLog = ({ level, message, ...fields }: LogEntry) => powertoolsLogger()[level](message, fields);
 
 export type TaskHandler = MiddyfiedHandler<SQSEvent, SQSBatchResponse, Error, Context>;
 
@@ -115,20 +144,22 @@ export function createTaskHandler(tasks: TaskModule, options: TaskHandlerOptions
 
   const processRecord = async (record: SQSRecord, latestDeadline: number | undefined): Promise<void> => {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+    const about = { messageId: record.messageId, receiveCount, event: 'task', task: taskNameOf(record.body) };
     const run = await runTaskMessage(registry, record.body, send, { latestDeadline }).catch((e: unknown) => {
-      log({ level: 'error', msg: 'sending the result failed; the message will be delivered again', messageId: record.messageId, receiveCount, error: String(e) });
+      log({ level: 'error', message: 'sending the result failed; the message will be delivered again', ...about, outcome: 'send-failed', error: String(e) });
       throw e;
     });
     if (run.outcome === 'rejected') {
-      log({ level: 'error', msg: 'malformed task message without a reply address; failing it towards the DLQ', messageId: record.messageId, receiveCount, problems: run.problems });
+      log({ level: 'error', message: 'malformed task message without a reply address; failing it towards the DLQ', ...about, outcome: 'rejected', problems: run.problems });
       throw new Error(`malformed task message: ${run.problems.join('; ')}`);
     }
     const r = run.result;
     log({
       level: r.ok ? 'info' : 'error',
-      msg: r.ok ? 'task succeeded' : 'task failed',
-      messageId: record.messageId,
+      message: r.ok ? 'task succeeded' : 'task failed',
       instanceId: r.instanceId,
+      ...about,
+      outcome: r.ok ? 'succeeded' : 'failed',
       taskId: r.taskId,
       attempt: r.attempt,
       durationMs: r.durationMs,
@@ -144,6 +175,8 @@ export function createTaskHandler(tasks: TaskModule, options: TaskHandlerOptions
   };
 
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
+    // The Lambda context (function name, request id, cold start) on every line of the default sink.
+    .use(options.log ? [] : [injectLambdaContext(powertoolsLogger(), { resetKeys: true })])
     // The failures were logged above with their context; middy's own logger would repeat them.
     .use(sqsPartialBatchFailure({ logger: () => {} }))
     .handler(processBatch as unknown as (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>);

@@ -46,7 +46,7 @@ describe('ExamplesStack', { timeout: 60_000 }, () => {
     // a queue and a DLQ per task, plus the event and result queues and their DLQs
     template.resourceCountIs('AWS::SQS::Queue', 2 * stack.engine.taskNames.length + 4);
     const outputs = Object.keys(template.findOutputs('*'));
-    expect(outputs).toEqual(expect.arrayContaining(['ApiId', 'ApiStage', 'TableName', 'EventQueueUrl', 'EventDlqUrl', 'ResultQueueUrl', 'ResultDlqUrl']));
+    expect(outputs).toEqual(expect.arrayContaining(['ApiId', 'ApiStage', 'TableName', 'EventQueueUrl', 'EventDlqUrl', 'ResultQueueUrl', 'ResultDlqUrl', 'StepLogGroupName', 'ApiHandlerLogGroupName', 'ReconcileLogGroupName', 'DashboardName']));
   });
 
   it('reads Python task names from the @task decorators', () => {

@@ -89,7 +89,7 @@ describe('house functions', { timeout: 120_000 }, () => {
     expect(readdirSync(join(dir, 'workflows'))).toEqual(['order.workflow']);
 
     const script = `require('./index.js').handler({ httpMethod: 'GET', path: '/workflows', headers: {}, body: null }, {})
-      .then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`;
+      .then((r) => process.stdout.write('\\nREPLY ' + JSON.stringify(r) + '\\n'), (e) => { console.error(e); process.exit(1); });`;
     const run = spawnSync(process.execPath, ['-e', script], {
       cwd: dir,
       encoding: 'utf8',
@@ -107,7 +107,12 @@ describe('house functions', { timeout: 120_000 }, () => {
       },
     });
     expect(run.status, run.stderr).toBe(0);
-    const reply = JSON.parse(run.stdout);
+    const lines = run.stdout.split('\n').filter((l) => l.trim() !== '');
+    const reply = JSON.parse(lines.find((l) => l.startsWith('REPLY '))!.slice('REPLY '.length));
+    // The bundled Powertools logger wrote the request line (JSON, with the operation and outcome).
+    expect(lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))).toContainEqual(
+      expect.objectContaining({ level: 'INFO', message: 'request', event: 'listWorkflows', outcome: 'ok', statusCode: 200 }),
+    );
     expect(reply.statusCode).toBe(200);
     expect(JSON.parse(reply.body).items.map((w: { name: string }) => w.name)).toEqual(['processOrder']);
 

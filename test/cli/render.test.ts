@@ -61,7 +61,7 @@ describe('final output', () => {
 
 describe('formatStatus', () => {
   it('shows status, position, input, pending work and the step log', () => {
-    // a real waiting state: the awaited signal comes from the interpreter (waitingFor), not the log
+    // a real waiting state: the awaited signal comes from the interpreter (signalWaits), not the log
     const program = compile('workflow w(x: number) {\n  let y = 1\n\n  await signal("go")\n}\n', 'w.workflow').program!;
     const { state } = start(program, { x: 1 }, { now: () => new Date(0), uuid: () => 'u' });
     const i = instance({

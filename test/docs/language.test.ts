@@ -1,7 +1,8 @@
 /**
  * Runs every example of docs/language.md: each ```workflow block must compile (or give the
  * diagnostics its `<!-- diagnostics: … -->` comment names) and each `<!-- run: … -->` comment after
- * it is executed with the corpus driver and must give its result or error (and its `logs`, when named).
+ * it is executed with the corpus driver (virtual time: test/dsl/corpus/README.md) and must give its
+ * result, error or `cancelled` message (and its `logs` and task `calls`, when named).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,17 @@ const doc = readFileSync(join(import.meta.dirname, '../../docs/language.md'), 'u
 interface Example {
   line: number;
   source: string;
-  runs: { input?: Record<string, never>; tasks?: Record<string, never[]>; signals?: Record<string, never>; result?: unknown; error?: string; logs?: string[] }[];
+  runs: {
+    input?: Record<string, never>;
+    tasks?: Record<string, never[]>;
+    signals?: Record<string, never>;
+    events?: Case['events'];
+    result?: unknown;
+    error?: string;
+    cancelled?: string;
+    calls?: string[];
+    logs?: string[];
+  }[];
   diagnostics?: string[];
 }
 
@@ -51,8 +62,12 @@ describe('docs/language.md examples', () => {
       expect(diagnostics.map((d) => `${d.code} ${d.span.line}:${d.span.col} ${d.message}`)).toEqual([]);
       for (const run of ex.runs) {
         const c: Case = { ...base, input: run.input ?? {}, tasks: run.tasks ?? {}, signals: run.signals ?? {} };
+        if (run.events) c.events = run.events;
         const outcome = runCase(c, program!, { roundTrip: true });
-        if (run.error) {
+        if (run.cancelled !== undefined) {
+          expect(outcome.status, `${outcome.error}: ${outcome.errorMessage}`).toBe('cancelled');
+          expect(outcome.errorMessage).toBe(run.cancelled);
+        } else if (run.error) {
           expect(outcome.status).toBe('failed');
           expect(outcome.error).toBe(run.error);
         } else {
@@ -60,6 +75,7 @@ describe('docs/language.md examples', () => {
           expect(outcome.result).toEqual(run.result);
         }
         if (run.logs) expect(outcome.logs).toEqual(run.logs);
+        if (run.calls) expect(outcome.calls).toEqual(run.calls);
       }
     });
   }

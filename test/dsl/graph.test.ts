@@ -158,6 +158,58 @@ workflow w(x: number) {
     expect(incoming(g, node(g, 'end', 'end'))).toEqual(['c->']);
   });
 
+  it('a timer racing a task: a race node, one node per contender, each going on as "first"', () => {
+    const g = graphOf(`
+task quote(sku: string): number
+task use(n: number): void
+workflow w(sku: string) {
+  const price = await Promise.race([quote(sku), sleep("10s")])
+  await use(price)
+}`);
+    const race = node(g, 'race', 'Promise.race');
+    expect(out(g, race)).toEqual(['->quote', '->sleep 10s']);
+    expect(incoming(g, node(g, 'task', 'use'))).toEqual(['quote->first', 'sleep 10s->first']);
+    expect(toMermaid(g)).toContain('((("Promise.race")))');
+    expect(toDot(g)).toContain('shape=octagon');
+  });
+
+  it('handles: started without await on the way, awaited later from a variable, raced with a deadline', () => {
+    const g = graphOf(`
+task ask(who: string): boolean
+workflow w(people: string[]) {
+  const votes = people.map(ask)
+  const deadline = sleep("2d")
+  const stop = signal(["stop", "halt"])
+  const first = await Promise.any([...votes, deadline])
+  await stop
+  await sleepUntil("2026-03-01T09:00:00Z")
+}`);
+    const asks = node(g, 'handle', 'start ask for each of people');
+    const dl = node(g, 'handle', 'start sleep 2d');
+    const st = node(g, 'handle', 'start signal stop | halt');
+    expect(out(g, asks)).toEqual(['->start sleep 2d']);
+    expect(out(g, dl)).toEqual(['->start signal stop | halt']);
+    const any = node(g, 'race', 'Promise.any');
+    expect(out(g, st)).toEqual(['->Promise.any']);
+    expect(out(g, any)).toEqual(['->deadline', '->each of votes']);
+    const wait = node(g, 'wait', 'await stop');
+    expect(incoming(g, wait)).toEqual(['deadline->first ok', 'each of votes->first ok']);
+    expect(out(g, wait)).toEqual(['->sleep until 2026-03-01T09:00:00Z']);
+    expect(toDot(g)).toContain('style=dashed');
+  });
+
+  it('Promise.all of handles: a parallel node with a node per handle', () => {
+    const g = graphOf(`
+task a(): number
+workflow w() {
+  const h = a()
+  const [x, y] = await Promise.all([h, a()])
+  return x + y
+}`);
+    const par = node(g, 'parallel', 'Promise.all');
+    expect(out(g, par)).toEqual(['->a', '->h']);
+  });
+
   it('allSettled fan-out and the default concurrency', () => {
     const g = graphOf(`
 task t(x: string): string
@@ -386,7 +438,7 @@ describe('toGraph invariants on the language corpus', async () => {
       }
       // Every await of the source is one node (a fan-out adds one for its task; Promise.all its elements).
       const awaits = (program!.source.match(/\bawait\b/g) ?? []).length;
-      const awaitNodes = g.nodes.filter((n) => ['task', 'parallel', 'fanout', 'sleep', 'signal'].includes(n.kind) && !n.id.endsWith('_each'));
+      const awaitNodes = g.nodes.filter((n) => ['task', 'parallel', 'fanout', 'sleep', 'signal', 'race', 'wait'].includes(n.kind) && !n.id.endsWith('_each'));
       expect(awaitNodes.length, name).toBeGreaterThanOrEqual(awaits);
       // Both renderings accept it.
       expect(toMermaid(g).startsWith('flowchart TD\n'), name).toBe(true);

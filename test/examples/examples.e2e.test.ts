@@ -36,7 +36,7 @@ const inputOf = (file: string) => JSON.parse(readFileSync(join(ROOT, 'examples',
 // Each CLI call starts node + tsx (about a second, more when test files run in parallel).
 describe('examples', { timeout: 90_000 }, () => {
   it('documents one command per example, the same in examples/README.md and the folder README', () => {
-    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga', 'mixed', 'digest']) {
+    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga', 'mixed', 'digest', 'race', 'quorum', 'reservation']) {
       const cmd = COMMANDS.find((c) => c[1] === `examples/${name}/${name}.workflow` && c.includes(`@examples/${name}/input.json`));
       expect(cmd, name).toBeDefined();
       const own = readFileSync(join(ROOT, 'examples', name, 'README.md'), 'utf8');
@@ -120,6 +120,62 @@ describe('examples', { timeout: 90_000 }, () => {
     expect(r.out).toMatchObject({ status: 'completed', result: `${inputOf('flaky/input.json').symbol} at 101.5 (attempt 3)` });
     const { steps } = await statusOf(r.out.id, r.db);
     expect(steps.filter((s: { kind: string }) => s.kind === 'retry')).toHaveLength(2);
+  });
+
+  it('race: the quote comes within the second', async () => {
+    const r = await runExample('race/input.json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.out).toMatchObject({ workflow: 'bestPrice', status: 'completed', result: { price: 12.5, from: 'acme' } });
+  });
+
+  it('race: a slow supplier loses to the timer; the list price is used', async () => {
+    const r = await runExample('race/input-slow.json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.out).toMatchObject({ status: 'completed', result: { price: 15, from: 'list' } });
+    const { steps } = await statusOf(r.out.id, r.db);
+    expect(steps.map((s: { kind: string; outcome: string }) => `${s.kind} ${s.outcome}`)).toContain('log slow did not answer within 1s; using the list price');
+  });
+
+  it('quorum: approved once 3 of 5 say yes', async () => {
+    const r = await runExample('quorum/input.json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.out).toMatchObject({ workflow: 'quorum', status: 'completed', result: { decision: 'approved', yes: 3, no: 1 } });
+  });
+
+  it('quorum: the deadline wins when too many approvers are away', async () => {
+    const r = await runExample('quorum/input-expired.json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.out).toMatchObject({ status: 'completed', result: { decision: 'expired', yes: 1, no: 1 } });
+  });
+
+  it('reservation: `currant cancel` from another process; the catch releases the reservation, the run exits 3', async () => {
+    const db = join(tmp.dir, 'reservation-cancel.db');
+    const args = documented('reservation/input.json').map((a, i, all) => (all[i - 1] === '--id' ? 'hold-cancel' : a));
+    const run = spawnCurrant([...args, '--db', db, '--json']);
+    // cancel once the instance waits for its confirmation
+    await eventually(async () => {
+      if (!existsSync(db)) return undefined;
+      const store = new SqliteStore(db);
+      try {
+        const i = await store.load('hold-cancel');
+        return i?.status === 'waiting' ? i : undefined;
+      } finally {
+        store.close();
+      }
+    }, 20_000, 'the instance waiting for confirm');
+    const cancel = await currant(['cancel', 'hold-cancel', '--db', db]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toMatch(/^cancelling hold-cancel \(was waiting\): the workflow compensates until /);
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(3);
+    expect(JSON.parse(done.stdout)).toMatchObject({ id: 'hold-cancel', status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled with currant cancel' } });
+    // the compensation ran in the run's process: the release task, after the log line
+    expect(done.stderr).toContain('released res-chair');
+    const { steps } = await statusOf('hold-cancel', db);
+    const kinds = steps.map((s: { kind: string; task?: string; outcome: string }) => `${s.kind} ${s.task ?? ''} ${s.outcome}`.replace(/ +/g, ' '));
+    expect(kinds).toContain('log CancelledError: cancelled with currant cancel; releasing res-chair');
+    expect(kinds).toContain('task release ok');
+    expect(kinds.at(-1)).toBe('cancel cancelled: cancelled with currant cancel');
   });
 
   it('saga: every booking made, nothing cancelled', async () => {

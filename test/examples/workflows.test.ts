@@ -5,7 +5,7 @@
  * (examples.test.ts runs the same examples through the real CLI, as documented.)
  */
 import { describe, expect, it } from 'vitest';
-import { fails, returns, testWorkflow } from '../../testing/index.ts';
+import { fails, returns, testWorkflow, timesOut } from '../../testing/index.ts';
 import * as approvalTasks from '../../examples/approval/tasks.ts';
 import * as faninTasks from '../../examples/fanin/tasks.ts';
 import * as fanoutTasks from '../../examples/fanout/tasks.ts';
@@ -13,6 +13,7 @@ import * as flakyTasks from '../../examples/flaky/tasks.ts';
 import * as mixedTasks from '../../examples/mixed/tasks.ts';
 import * as orderTasks from '../../examples/order/tasks.ts';
 import * as pollingTasks from '../../examples/polling/tasks.ts';
+import * as reservationTasks from '../../examples/reservation/tasks.ts';
 import * as sagaTasks from '../../examples/saga/tasks.ts';
 
 const example = (name: string) => new URL(`../../examples/${name}/${name}.workflow`, import.meta.url);
@@ -103,5 +104,54 @@ describe('examples, with currant/testing', () => {
       letters: 30,
       headline: 'DURABLE WORKFLOWS IN TWO LANGUAGES (4 words, 30 letters)',
     });
+  });
+
+  // The race and quorum examples' tasks answer after real delays; here the same delays are
+  // scripted on the test clock (`returns(v, { after })`), so which side wins is decided by test time.
+  it('race: a quote in time wins; a late one loses to the 1s timer and the list price is used', async () => {
+    const fast = await testWorkflow(example('race'), { tasks: { quote: returns(12.5, { after: '50ms' }), fallbackPrice: returns(15) } }).run({ supplier: 'acme', sku: 'sku-1' });
+    expect(fast.result).toEqual({ price: 12.5, from: 'acme' });
+    expect(fast.elapsedMs).toBe(50);
+
+    const slow = await testWorkflow(example('race'), { tasks: { quote: returns(12.5, { after: '5s' }), fallbackPrice: returns(15) } }).run({ supplier: 'slow', sku: 'sku-1' });
+    expect(slow.result).toEqual({ price: 15, from: 'list' });
+    expect(slow.elapsedMs).toBe(1000);
+    expect(slow.logs).toEqual(['slow did not answer within 1s; using the list price']);
+  });
+
+  it('quorum: three yes votes as they arrive decide; with too few answers the 3s deadline does', async () => {
+    const yes = (ms: number) => returns(true, { after: ms });
+    const no = (ms: number) => returns(false, { after: ms });
+    const approved = await testWorkflow(example('quorum'), { tasks: { askApprover: [yes(300), no(50), yes(100), timesOut(), yes(200)] } }).run({
+      request: 'r-1',
+      approvers: ['yes-300', 'no-50', 'yes-100', 'away', 'yes-200'],
+      needed: 3,
+    });
+    expect(approved.result).toEqual({ decision: 'approved', yes: 3, no: 1 });
+    expect(approved.elapsedMs).toBe(300);
+
+    const expired = await testWorkflow(example('quorum'), { tasks: { askApprover: [yes(100), timesOut(), no(50), timesOut(), timesOut()] } }).run({
+      request: 'r-2',
+      approvers: ['yes-100', 'away', 'no-50', 'away', 'away'],
+      needed: 3,
+    });
+    expect(expired.result).toEqual({ decision: 'expired', yes: 1, no: 1 });
+    expect(expired.elapsedMs).toBe(3000);
+  });
+
+  it('reservation: a cancel while waiting releases the reservation (compensation), then the run ends cancelled', async () => {
+    const hold = testWorkflow(example('reservation'), { tasks: reservationTasks });
+    const run = await hold.start({ item: 'chair' });
+    expect(run.waitingFor).toEqual(['confirm']);
+    await run.cancel('customer left');
+    expect(run.status).toBe('cancelled');
+    expect(run.calls.map((c) => [c.task, c.args])).toEqual([
+      ['reserve', ['chair']],
+      ['release', ['res-chair']],
+    ]);
+
+    const expired = await hold.run({ item: 'desk' });
+    expect(expired.result).toEqual({ reservation: 'res-desk', status: 'expired' });
+    expect(expired.elapsedMs).toBe(30_000);
   });
 });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApiHandler, type ApiServices } from '../../functions/api.ts';
+import { captureLogs } from '../capture-logs.ts';
 import { indexWorkflows } from '../../functions/workflows.ts';
 import { advance, attemptToken, MemoryStore, ProgramCache, RecordingDispatcher, type RuntimeEvent } from '../../runtime/index.ts';
 
@@ -312,10 +313,10 @@ describe('routing', () => {
     services.workflows = () => {
       throw new Error('disk on fire');
     };
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const logged = captureLogs();
     const r = await call('GET', '/workflows');
-    expect(logged.mock.calls.join('\n')).toMatch(/disk on fire/); // in the logs, not in the response
-    logged.mockRestore();
+    logged.restore();
+    expect(logged.text()).toMatch(/disk on fire/); // in the logs, not in the response
     expect(r.status).toBe(500);
     expect(r.body.error.code).toBe('INTERNAL');
     expect(JSON.stringify(r.body)).not.toMatch(/disk/);

@@ -2,6 +2,7 @@
 // records are used, so no AWS call is made (the clients are built from a dummy environment).
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
+import { captureLogs } from '../capture-logs.ts';
 
 describe('step handler', () => {
   it('reports exactly the failed records as batchItemFailures', async () => {
@@ -11,13 +12,13 @@ describe('step handler', () => {
     vi.stubEnv('CURRANT_TASK_QUEUE_URLS', '{}');
     vi.stubEnv('AWS_REGION', 'us-east-1');
     const { handler } = await import('../../functions/step.ts');
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const logged = captureLogs();
     const rec = (messageId: string, body: string) => ({ messageId, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord;
     const event: SQSEvent = { Records: [rec('m1', 'not json'), rec('m2', JSON.stringify({ type: 'nope', instanceId: 'x' }))] };
     const out = await handler(event, {} as Context);
     expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }] });
-    expect(logged.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/unprocessable event message/);
-    logged.mockRestore();
+    logged.restore();
+    expect(logged.text()).toMatch(/unprocessable event message/);
     vi.unstubAllEnvs();
   });
 });

@@ -34,7 +34,7 @@ describe('processBody', () => {
     await startWorkflow(deps, { source: order, file: 'order.workflow' }, { orderId: 'o1', amount: 5 }, { id: 'o1' });
     const charge = sendTask(dispatcher.take());
     const out = await processBody(deps, result(charge, { success: true, paymentId: 'p1' }));
-    expect(out).toEqual({ outcome: 'applied', instanceId: 'o1', event: `${charge.taskId}#1`, version: 2, status: 'running', commands: expect.any(Number) });
+    expect(out).toEqual({ outcome: 'applied', instanceId: 'o1', workflow: 'processOrder', event: `${charge.taskId}#1`, eventType: 'taskResult', version: 2, status: 'running', commands: expect.any(Number) });
     expect(sendTask(dispatcher.take())).toMatchObject({ task: 'shipOrder', args: ['o1'] });
   });
 

@@ -11,5 +11,6 @@ describe('interpreter fuzz (quick slice)', () => {
     // The slice really ran programs to both ends, not only diagnostics.
     expect(seen).toContain('completed');
     expect(seen).toContain('failed');
+    expect(seen).toContain('cancelled');
   });
 });

@@ -39,6 +39,15 @@ describe('the package manifest and the build', () => {
     for (const p of ['aws-cdk-lib', 'constructs']) expect(pkg.peerDependencies[p], p).toBeDefined();
     // Optional peers: only `currant ui --api` signs requests, and it says to install these when missing.
     for (const p of ['@smithy/signature-v4', '@aws-sdk/credential-provider-node']) expect(pkg.peerDependenciesMeta[p], p).toEqual({ optional: true });
+    // The task SDK (currant/tasks) is bundled again by the user's task Lambda from their
+    // node_modules: every package it imports at run time must be a dependency, so it is installed.
+    const sdk = readFileSync(join(ROOT, 'sdk/node/index.ts'), 'utf8');
+    const imported = [...sdk.matchAll(/^import (?!type )[^;]*? from '([^'.][^']*)';$/gm)].map((m) => m[1]!).filter((m) => !m.startsWith('node:'));
+    expect(imported.length).toBeGreaterThan(0);
+    for (const m of imported) {
+      const name = m.startsWith('@') ? m.split('/').slice(0, 2).join('/') : m.split('/')[0]!;
+      expect(pkg.dependencies[name], `sdk/node/index.ts imports ${m}`).toBeDefined();
+    }
     // Pure JavaScript the CLI needs at start-up is bundled (one file parses faster than forty).
     for (const p of ['ohm-js', 'commander', 'picocolors']) expect(pkg.devDependencies[p], p).toBeDefined();
   });

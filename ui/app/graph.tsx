@@ -32,6 +32,9 @@ const SHAPES: Record<string, string> = {
   catch: 'folder',
   finally: 'folder',
   throw: 'box',
+  race: 'doubleoctagon',
+  wait: 'cylinder',
+  handle: 'parallelogram',
 };
 
 function vizGraph(g: GraphJson, marks: Marks): VizGraph {

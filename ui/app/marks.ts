@@ -27,7 +27,7 @@ export interface MarkInput {
   position: { line: number; col: number } | null;
 }
 
-const AWAIT_KINDS = new Set(['task', 'parallel', 'fanout', 'sleep', 'signal']);
+const AWAIT_KINDS = new Set(['task', 'parallel', 'fanout', 'sleep', 'signal', 'race', 'wait']);
 
 export function marksOf(graph: GraphJson, m: MarkInput, now = Date.now()): Marks {
   const ids = new Set(graph.nodes.map((n) => n.id));

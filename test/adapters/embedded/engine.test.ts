@@ -299,3 +299,61 @@ describe('starting, reading, restarting', () => {
     expect(done.steps.filter((s) => s.kind === 'task').map((s) => s.outcome)).toEqual(['timed out after 60ms (retry in 1ms)', 'ok']);
   });
 });
+
+describe('cancel with compensation', () => {
+  const HOLD = `task reserve(item: string): string
+task release(r: string): void
+workflow hold(item: string) {
+  const r = await reserve(item)
+  try {
+    await signal("confirm")
+    return "confirmed"
+  } catch (e) {
+    await release(r)
+    throw e
+  }
+}`;
+
+  it('throws at the await; the catch runs its task in this process; waitFor resolves cancelled', async () => {
+    const released: string[] = [];
+    const e = await engine({
+      tasks: {
+        reserve: async (item: string) => `res-${item}`,
+        release: async (r: string) => {
+          await new Promise((ok) => setTimeout(ok, 20));
+          released.push(r);
+          return null;
+        },
+      },
+    });
+    const i = await e.start(def(HOLD), { item: 'chair' });
+    await e.settled();
+    expect((await e.get(i.id)).status).toBe('waiting');
+    const waiting = e.waitFor(i.id);
+    const after = await e.cancel(i.id, 'changed my mind');
+    expect(after).toMatchObject({ status: 'running', cancelling: { reason: 'changed my mind' } });
+    const done = await waiting;
+    expect(done).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED', message: 'changed my mind' }, tasks: {}, timers: {} });
+    expect(released).toEqual(['res-chair']);
+    expect(done.steps.map((s) => s.kind)).toEqual(['start', 'task', 'signal', 'cancel', 'task', 'cancel']);
+  });
+
+  it('a second cancel while the compensation runs stops it at once', async () => {
+    let release: (() => void) | undefined;
+    const e = await engine({
+      tasks: {
+        reserve: async (item: string) => `res-${item}`,
+        release: () => new Promise<null>((ok) => (release = () => ok(null))),
+      },
+    });
+    const i = await e.start(def(HOLD), { item: 'desk' });
+    await e.settled();
+    await e.cancel(i.id);
+    while (!release) await new Promise((ok) => setTimeout(ok, 5)); // the compensation's task runs
+    const second = await e.cancel(i.id);
+    expect(second).toMatchObject({ status: 'cancelled', error: { message: 'cancelled (cancelled again while compensating)' } });
+    release!();
+    await e.settled();
+    expect(await e.get(i.id)).toMatchObject({ status: 'cancelled' });
+  });
+});

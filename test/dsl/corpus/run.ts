@@ -5,13 +5,18 @@
  *   const outcome = runCase(c, { roundTrip: true });
  *   // => { status: 'completed', result: 7, calls: ['inc(1)'], commands: [...] }
  *
- * Timers fire at once; signals come from the case's `signals`; each scheduled task takes the next
- * scripted result for its name. With `roundTrip`, the state goes through JSON at every await.
+ * Time is virtual: the clock starts at 2026-01-01T00:00:00Z and jumps to each event as it is
+ * delivered, in time order (ties in the order they were made). A task answers at once, or after
+ * `$after` (`{"$after": "1h", "$value": 5}`); a timer fires at its time (a cancelled one never);
+ * a signal of the case's `signals` answers each wait for its name at once; the case's `events`
+ * (signals and cancels) come at their `at`. With `roundTrip`, the state goes through JSON at every
+ * await.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   compile,
+  parseDuration,
   resume,
   start,
   type Activation,
@@ -40,10 +45,16 @@ export interface Case {
   /** Expected log lines, `level line:col message` each, in order. */
   logs?: string[];
   options?: Partial<ExecOptions>;
+  /** Timed events: `{ "at": "1h", "signal": "approve", "payload": … }` or `{ "at": "30m", "cancel": "reason" }`. */
+  events?: TimedEvent[];
+  /** Expected end `cancelled` with this error message. */
+  cancelled?: string;
 }
 
+export type TimedEvent = { at: string | number; signal: string; payload?: Value } | { at: string | number; cancel: string | null };
+
 export interface Outcome {
-  status: 'completed' | 'failed' | 'stuck';
+  status: 'completed' | 'failed' | 'cancelled' | 'stuck';
   result?: Value;
   error?: string;
   errorMessage?: string;
@@ -53,7 +64,7 @@ export interface Outcome {
   commands: Command[];
 }
 
-const SECTIONS = new Set(['source', 'input', 'tasks', 'signals', 'order', 'result', 'error', 'diagnostics', 'calls', 'logs', 'options']);
+const SECTIONS = new Set(['source', 'input', 'tasks', 'signals', 'order', 'result', 'error', 'diagnostics', 'calls', 'logs', 'options', 'events', 'cancelled']);
 
 export function loadCases(dir: string): Case[] {
   const cases: Case[] = [];
@@ -98,6 +109,8 @@ export function parseCases(text: string, file: string): Case[] {
     if (current.sections.has('calls')) c.calls = (get('calls') ?? '').split('\n').map((s) => s.trim()).filter(Boolean);
     if (current.sections.has('logs')) c.logs = (get('logs') ?? '').split('\n').map((s) => s.trim()).filter(Boolean);
     if (get('options')) c.options = json('options');
+    if (get('events')) c.events = json('events');
+    if (current.sections.has('cancelled')) c.cancelled = get('cancelled') ?? '';
     out.push(c);
   };
   lines.forEach((raw, i) => {
@@ -129,13 +142,28 @@ export function compileCase(c: Case): { program?: Program; diagnostics: Diagnost
   return compile(c.source, `${c.name}.workflow`);
 }
 
-function options(c: Case): ExecOptions {
+const EPOCH = Date.UTC(2026, 0, 1, 0, 0, 0);
+
+function options(c: Case, clock: { t: number }): ExecOptions {
   let n = 0;
   return {
-    now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, 0)),
+    now: () => new Date(EPOCH + clock.t),
     uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     ...c.options,
   };
+}
+
+function ms(d: string | number): number {
+  const v = parseDuration(d);
+  if (typeof v !== 'number') throw new Error(`bad duration in a case: ${JSON.stringify(d)}`);
+  return v;
+}
+
+/** An event due at virtual time `at`; `n` orders ties (the order they were made). */
+interface Due {
+  at: number;
+  n: number;
+  event: WorkflowEvent;
 }
 
 /** Runs a compiled case to its end with the scripted world. */
@@ -144,12 +172,18 @@ export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: b
   const calls: string[] = [];
   const logs: string[] = [];
   const commands: Command[] = [];
-  const opts = options(c);
+  const clock = { t: 0 };
+  const opts = options(c, clock);
+  let made = 0;
+  const queue: Due[] = [];
+  const push = (at: number, event: WorkflowEvent, front = false) => queue.push({ at, n: front ? -++made : ++made, event });
+  for (const e of c.events ?? []) {
+    push(ms(e.at), 'signal' in e ? { type: 'signal', name: e.signal, payload: e.payload ?? null } : { type: 'cancel', ...(e.cancel === null ? {} : { reason: e.cancel }) });
+  }
   let activation: Activation = start(program, structuredClone(c.input), opts);
-  const queue: WorkflowEvent[] = [];
   for (let guard = 0; guard < 100_000; guard++) {
     commands.push(...activation.commands);
-    let wave: WorkflowEvent[] = [];
+    let wave: Due[] = [];
     for (const cmd of activation.commands) {
       switch (cmd.type) {
         case 'complete':
@@ -163,48 +197,68 @@ export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: b
             logs,
             commands,
           };
+        case 'cancelled': {
+          const out: Outcome = { status: 'cancelled', error: `${cmd.error.code} ${cmd.error.line ?? '?'}:${cmd.error.col ?? '?'}`, errorMessage: cmd.error.message, calls, logs, commands };
+          if (cmd.result !== undefined) out.result = cmd.result;
+          return out;
+        }
         case 'scheduleTask': {
           calls.push(`${cmd.task}(${cmd.args.map((a) => JSON.stringify(a)).join(', ')})`);
-          const next = scripts.get(cmd.task)?.shift();
+          let next = scripts.get(cmd.task)?.shift();
           if (next === undefined) {
             throw new Error(`${c.file}:${c.line} (${c.name}): no scripted result left for task ${cmd.task}`);
           }
+          let delay = 0;
+          if (next !== null && typeof next === 'object' && !Array.isArray(next) && '$after' in next) {
+            delay = ms(next.$after as string);
+            const { $after: _, ...rest } = next;
+            next = '$value' in rest ? rest.$value! : rest;
+          }
+          let event: WorkflowEvent;
           if (next !== null && typeof next === 'object' && !Array.isArray(next) && '$fail' in next) {
             const failure: TaskFailure = { message: String(next.$fail), attempts: 3 };
             if (typeof next.$type === 'string') failure.type = next.$type;
-            wave.push({ type: 'taskFailed', id: cmd.id, failure });
+            event = { type: 'taskFailed', id: cmd.id, failure };
           } else {
-            wave.push({ type: 'taskCompleted', id: cmd.id, result: next });
+            event = { type: 'taskCompleted', id: cmd.id, result: next };
           }
+          wave.push({ at: clock.t + delay, n: ++made, event });
           break;
         }
         case 'startTimer':
-          // timers fire at once (a signal's timeout is dropped below when the signal is scripted)
-          wave.push({ type: 'timerFired', id: cmd.id });
+          wave.push({ at: clock.t + cmd.durationMs, n: ++made, event: { type: 'timerFired', id: cmd.id } });
           break;
-        case 'waitForSignal':
-          if (Object.hasOwn(c.signals, cmd.name)) wave.unshift({ type: 'signal', name: cmd.name, payload: c.signals[cmd.name]! });
+        case 'waitForSignal': {
+          // a scripted signal answers each wait for its name at once (before anything else due now)
+          const name = (cmd.names ?? [cmd.name]).find((x) => Object.hasOwn(c.signals, x));
+          if (name !== undefined) push(clock.t, { type: 'signal', name, payload: c.signals[name]! }, true);
           break;
-        case 'cancelTimer':
+        }
+        case 'cancelTimer': {
+          for (const list of [queue, wave]) {
+            const i = list.findIndex((d) => d.event.type === 'timerFired' && d.event.id === cmd.id);
+            if (i >= 0) list.splice(i, 1);
+          }
           break;
+        }
         case 'log':
           logs.push(`${cmd.level} ${cmd.at.line}:${cmd.at.col} ${cmd.message}`.trim());
           break;
       }
     }
-    // A scripted signal wins over its own timeout, whichever command came first.
-    const signalled = new Set(
-      activation.commands.flatMap((x) => (x.type === 'waitForSignal' && Object.hasOwn(c.signals, x.name) ? [`${x.id}:timeout`] : [])),
-    );
-    wave = wave.filter((e) => !(e.type === 'timerFired' && signalled.has(e.id)));
-    if (c.order === 'reverse') wave.reverse();
+    if (c.order === 'reverse') {
+      const ns = wave.map((d) => d.n).reverse();
+      wave = wave.map((d, i) => ({ ...d, n: ns[i]! }));
+    }
     queue.push(...wave);
-    const event = queue.shift();
-    if (!event) return { status: 'stuck', calls, logs, commands };
+    queue.sort((a, b) => a.at - b.at || a.n - b.n);
+    const due = queue.shift();
+    if (!due) return { status: 'stuck', calls, logs, commands };
+    clock.t = Math.max(clock.t, due.at);
     const state = roundTrip ? JSON.parse(JSON.stringify(activation.state)) : activation.state;
-    const next = resume(program, state, event, opts);
+    const next = resume(program, state, due.event, opts);
     if (next.ignored) {
-      // an event for something no longer awaited (e.g. a cancelled timer): the state is unchanged
+      // an event for something no longer awaited (a race's loser, a dropped handle): the state is unchanged
       activation = { ...activation, commands: [] };
       continue;
     }

@@ -476,7 +476,7 @@ workflow w(xs: number[]) {
     const b = resume(p, copy, { type: 'taskCompleted', id, result: 'two' }, options());
     expect(b).toEqual(a);
     expect(a.state.programHash).toMatch(/^sha256:/);
-    expect(a.state.v).toBe(1);
+    expect(a.state.v).toBe(2);
   });
 
   it('reports steps and state bytes on every activation', () => {

@@ -15,7 +15,8 @@ describe('the built-in table', () => {
     );
     expect(Object.keys(BUILTINS.Object).sort()).toEqual(['entries', 'keys', 'values']);
     expect(Object.keys(BUILTINS.JSON).sort()).toEqual(['parse', 'stringify']);
-    expect(Object.keys(BUILTINS.global).sort()).toEqual(['Boolean', 'Error', 'Number', 'String', 'now', 'signal', 'sleep', 'uuid']);
+    expect(Object.keys(BUILTINS.global).sort()).toEqual(['Boolean', 'Error', 'Number', 'String', 'addTime', 'dayOfWeek', 'now', 'signal', 'sleep', 'sleepUntil', 'startOfDay', 'timeBetween', 'uuid']);
+    expect(Object.keys(BUILTINS.Promise).sort()).toEqual(['all', 'allSettled', 'any', 'race']);
     expect(BUILTINS.string.padStart).toMatchObject({
       minArgs: 1,
       maxArgs: 2,
@@ -25,7 +26,8 @@ describe('the built-in table', () => {
     });
     expect(BUILTINS.array.push).toMatchObject({ minArgs: 0, maxArgs: Infinity, mutates: true, returns: 'number' });
     expect(BUILTINS.Math.max).toMatchObject({ minArgs: 1, maxArgs: Infinity });
-    expect(BUILTINS.global.sleep.awaitOnly).toBe(true);
+    expect(BUILTINS.global.sleep.handle).toBe(true);
+    expect(BUILTINS.Promise.race.handle).toBe(true);
     expect(BUILTINS.console.warn).toMatchObject({ minArgs: 0, maxArgs: Infinity, returns: 'null', log: 'warn' });
     // methods taking a callback: the machine runs them; sort() keeps its own `call` for the form without one
     expect(BUILTINS.array.map).toMatchObject({ minArgs: 1, maxArgs: 1, callback: { result: 'value' } });
@@ -34,8 +36,8 @@ describe('the built-in table', () => {
     expect(BUILTINS.array.sort).toMatchObject({ minArgs: 0, maxArgs: 1, mutates: true, callback: { result: 'order' } });
     for (const group of Object.values(BUILTINS)) {
       for (const b of Object.values(group)) {
-        // await points and console.* (the machine makes a log command) have no `call`
-        const machineMade = b.awaitOnly || b.log !== undefined || (b.callback !== undefined && b.minArgs > 0);
+        // handle makers (awaits.ts), console.* (the machine makes a log command) and methods that need a function have no `call`
+        const machineMade = b.handle || b.log !== undefined || (b.callback !== undefined && b.minArgs > 0);
         expect(machineMade ? b.call : typeof b.call, b.signature).toBe(machineMade ? undefined : 'function');
       }
     }

@@ -69,6 +69,8 @@ export function drive(
     duplicates?: boolean;
     /** Events delivered first (e.g. a signal before anybody waits for it). */
     early?: WorkflowEvent[];
+    /** Deliver a cancel after this many events. */
+    cancelAfter?: number;
   } = {},
 ): DriveResult {
   // Re-created options share one id counter: ids come from the host, not from the interpreter.
@@ -96,9 +98,10 @@ export function drive(
         // a duplicate delivery (at-least-once transports) must be ignored
         if (opts.duplicates) queue.push(ev);
       } else if (c.type === 'waitForSignal') {
-        if (opts.signals && Object.hasOwn(opts.signals, c.name)) {
+        const name = (c.names ?? [c.name]).find((n) => opts.signals && Object.hasOwn(opts.signals, n));
+        if (name !== undefined) {
           answered.add(c.id);
-          queue.unshift({ type: 'signal', name: c.name, payload: opts.signals[c.name]! });
+          queue.unshift({ type: 'signal', name, payload: opts.signals![name]! });
         }
       } else if (c.type === 'startTimer') {
         if (!(c.purpose === 'signalTimeout' && answered.has(c.id.replace(/:timeout$/, '')))) {
@@ -106,8 +109,8 @@ export function drive(
         }
       }
     }
-    if (a.state.status === 'completed' || a.state.status === 'failed') return { commands, final: a, states, ignored, delivered };
-    const ev = queue.shift();
+    if (a.state.status === 'completed' || a.state.status === 'failed' || a.state.status === 'cancelled') return { commands, final: a, states, ignored, delivered };
+    const ev = opts.cancelAfter !== undefined && delivered.length + ignored.length === opts.cancelAfter ? { type: 'cancel' as const, reason: 'property' } : queue.shift();
     if (!ev) throw new Error('stuck: nothing to deliver');
     let state = a.state;
     if (opts.roundTrip) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { captureLogs } from '../../capture-logs.ts';
 import {
   MAX_MESSAGE_BYTES,
   TaskError,
@@ -395,6 +396,37 @@ describe('createTaskHandler', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
     expect(sent).toHaveLength(1);
     expect(logged).toContainEqual(expect.objectContaining({ level: 'error', messageId: 'bad' }));
+  });
+
+  it('logs one Powertools JSON line per attempt by default: instance, task, event, outcome and the Lambda context', async () => {
+    const { send } = recorder();
+    const handler = createTaskHandler(tasks, { send });
+    const out = captureLogs();
+    await handler({ Records: [record('m1', taskMessage()), record('m2', taskMessage({ task: 'refund', taskId: 'n3.s3', attempt: 2 }))] }, lambdaContext());
+    out.restore();
+    const lines = out.lines();
+    expect(lines.find((l) => l.messageId === 'm1')).toMatchObject({
+      level: 'INFO',
+      message: 'task succeeded',
+      service: 'currant-tasks',
+      instanceId: 'i-1',
+      task: 'chargeCard',
+      taskId: 'n12.s3',
+      attempt: 1,
+      event: 'task',
+      outcome: 'succeeded',
+      durationMs: expect.any(Number),
+      function_name: 'tasks',
+      function_request_id: 'r-1',
+    });
+    expect(lines.find((l) => l.messageId === 'm2')).toMatchObject({
+      level: 'ERROR',
+      message: 'task failed',
+      task: 'refund',
+      attempt: 2,
+      outcome: 'failed',
+      error: { message: 'nope', retryable: false },
+    });
   });
 
   it('times tasks out before the Lambda invocation ends', async () => {
