@@ -11,7 +11,8 @@
  * - the scaffold's own test (`npm test`, currant/testing) and typecheck (`tsc`, the package's .d.ts);
  * - `cdk synth` of the scaffold's CDK app (currant/cdk, paths relative to the user's project) with a
  *   schedule added: the engine's Lambdas are the package's pre-built handlers, the task Lambda
- *   bundles the user's modules, the api and the schedule handler ship the user's workflows;
+ *   bundles the user's modules, the api and the schedule handler ship the user's workflows; the
+ *   engine's log groups, Powertools settings, alarms and dashboard (observability) are there;
  * - that app deployed once to a fresh emulator, and both workflows run through its REST API.
  *
  * Needs the npm registry (the tarball's dependencies) and, like the other infra tests, PyPI for
@@ -242,6 +243,20 @@ describe('currant installed into a user project', { timeout: 300_000 }, () => {
     const exported = await ok(process.execPath, ['-e', "process.stdout.write(typeof require('./index.js').handler)"], { cwd: tasksDir });
     expect(exported.stdout).toBe('function');
     expect(readFileSync(join(tasksDir, 'index.js'), 'utf8')).toContain('no price for');
+    // The task SDK's logger (Powertools, a dependency of the package) is bundled from the user's node_modules.
+    expect(readFileSync(join(tasksDir, 'index.js'), 'utf8')).toContain('POWERTOOLS_LOG_LEVEL');
+
+    // Observability from currant/cdk: each engine function logs to a log group of its own, with
+    // the Powertools settings; the pre-built handlers carry the logger and metrics middleware.
+    const logGroups = new Set(Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup').map(([id]) => id));
+    for (const prefix of ['EngineStep', 'EngineApiHandler', 'EngineReconcile', 'EngineScheduleHandler']) {
+      const fn = fns.find(([id]) => id.startsWith(prefix))![1];
+      expect(logGroups.has(fn.Properties.LoggingConfig?.LogGroup?.Ref), prefix).toBe(true);
+      expect(fn.Properties.Environment.Variables, prefix).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'UserApp', POWERTOOLS_METRICS_NAMESPACE: 'currant' });
+      expect(readFileSync(join(assetOf(prefix), 'index.js'), 'utf8'), prefix).toContain('POWERTOOLS_METRICS_NAMESPACE');
+    }
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').length).toBeGreaterThan(4);
   });
 
   it('deploys to a fresh emulator and runs both workflows through the REST API', async () => {

@@ -1,7 +1,8 @@
 /**
  * The CDK app: currant's engine (a DynamoDB table, SQS queues, the step, API and reconciler
- * Lambdas, a REST API) running the workflows in workflows/, and one Lambda serving every task that
- * tasks/index.ts exports.
+ * Lambdas, a REST API, their log groups, alarms and a dashboard) running the workflows in
+ * workflows/, and one Lambda serving every task that tasks/index.ts exports. To route the alarms:
+ * `observability: { alarms: { action: new SnsAction(topic) } }` in the engine's props.
  *
  *   npx cdk deploy                                        # AWS (IAM-authorized API)
  *   npx cdklocal deploy -c currant:iamAuth=false          # a local emulator (LocalStack, MiniStack)
