@@ -31,7 +31,7 @@ import { checkProgram, createContext } from './declarations.ts';
 import { call, expr } from './expressions.ts';
 import { checkArrow } from './functions.ts';
 import { BUILTINS } from './builtins.ts';
-import { TypeEnv, type Type } from './types.ts';
+import { TypeEnv, union, type Type } from './types.ts';
 
 export { checkInput } from './input.ts';
 
@@ -55,6 +55,12 @@ export interface Analysis {
    * methods (and `length`) of strings and arrays, sorted; undefined when the type is unknown (any).
    */
   propertiesOf(nodeId: number): string[] | undefined;
+  /**
+   * The fields of that node's object types with their types as text (a field on several members of
+   * a union gets the union of their types; `optional` when it may be missing on any), sorted by name;
+   * undefined when the type is unknown (any). For completion details next to `propertiesOf`.
+   */
+  fieldsOf(nodeId: number): { name: string; type: string; optional: boolean }[] | undefined;
 }
 
 /** `check`, keeping the type of every expression and declared name (for hover in an editor). */
@@ -79,6 +85,17 @@ export function analyze(program: Program): Analysis {
         else if (m.kind === 'array' || m.kind === 'tuple') [...Object.keys(BUILTINS.array), 'length'].forEach((k) => names.add(k));
       }
       return [...names].sort();
+    },
+    fieldsOf(id) {
+      const t = types.get(id);
+      if (!t || env().isAny(t)) return undefined;
+      const objects = env().members(t).filter((m) => m.kind === 'object');
+      const names = [...new Set(objects.flatMap((m) => Object.keys(m.fields)))].sort();
+      return names.map((name) => {
+        const found = objects.map((m) => m.fields[name]);
+        const fieldTypes = found.flatMap((f) => (f ? [f.type] : []));
+        return { name, type: env().show(union(fieldTypes)), optional: found.some((f) => !f || f.optional) };
+      });
     },
   };
 }

@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { apiRequests, apiWorld, checkApi } from './api.ts';
+import { checkEditor, editorInputs } from './editor.ts';
 import { checkRun, interpreterRuns } from './interpreter.ts';
 import { checkSource, sources } from './source.ts';
 import { checkEventParser, checkStep, checkTaskParser, eventBodies, stepBodies, stepWorld, taskBodies } from './protocol.ts';
@@ -50,6 +51,11 @@ export const TARGETS: Record<string, Target> = {
     about: 'mutated corpus programs, token soup, deep and unclosed constructs → compile() and the diagnostic renderer',
     weight: 2,
     property: async () => fc.property(sources, (s) => void checkSource(s)) as never,
+  },
+  editor: {
+    about: 'the source target\'s texts at random offsets → the editor functions (openDocument, completion, hover, definition, scopes)',
+    weight: 1,
+    property: async () => fc.property(editorInputs, (i) => void checkEditor(i)) as never,
   },
   interpreter: {
     about: 'corpus programs with mutated literals, hostile inputs, results, failures and signals → the interpreter',

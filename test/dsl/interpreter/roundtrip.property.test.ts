@@ -68,16 +68,19 @@ function statements(depth: number): fc.Arbitrary<string[]> {
   return fc.array(fc.oneof(...simple, ...compound), { minLength: 1, maxLength: 3 });
 }
 
-const programText = statements(2).map(
-  (body) => `${HEADER}workflow w(a: number, b: number) {
+// Half the programs run their body inside a try whose finally awaits a task, so a good share of
+// the cancelled runs compensate (a cancel only compensates where a catch or finally encloses it).
+const programText = fc.tuple(statements(2), fc.boolean()).map(([body, guarded]) => {
+  const inner = guarded ? `try {\n${body.join('\n')}\n} finally {\nconst fz = await inc(b); b = fz % 997\n}` : body.join('\n');
+  return `${HEADER}workflow w(a: number, b: number) {
 let xs = [1, 2, 3]
 const o = { n: 0, tags: [] }
 const hs = []
-${body.join('\n')}
+${inner}
 for (const h of hs) { const v = await h; a = (a + v) % 1000 }
 return [a, b, xs, o]
-}`,
-);
+}`;
+});
 
 /** Random task outcomes, cycled in call order. */
 const outcomes = fc.array(fc.oneof(fc.integer({ min: 0, max: 50 }).map((n) => ({ ok: n }) as TaskAnswer), fc.constant({ fail: 'nope' } as TaskAnswer)), {
