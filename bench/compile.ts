@@ -25,6 +25,21 @@ export const FAMILIES: Record<string, (bytes: number) => string> = {
   // Rejected constructs left unclosed: the shape that once cost O(n²) (function f() { repeated).
   'unclosed braces': (bytes) => `workflow w(): any {\n${'function f() { '.repeat(Math.floor(bytes / 15))}`,
   'unclosed comment': (bytes) => `workflow w(): any {\n/* ${'x * '.repeat(Math.floor(bytes / 4))}`,
+  // Recovery (every syntax error in one pass): the workflow family with every fifth line broken.
+  'syntax errors': (bytes) =>
+    FAMILIES.workflow!(bytes)
+      .split('\n')
+      .map((l, i) => (i > 2 && i % 5 === 0 ? l.replace(/=/, '= @') : l))
+      .join('\n'),
+  // TypeScript syntax: switch, labels, as, **, ??=, destructuring assignment, typed signals.
+  typescript: (bytes) => {
+    const head = 'type D = { ok: boolean }\ntask t(x: any, n: number): any\nworkflow w(x: any, items: any[]): any {\n  let acc: any = {}\n  let a = 0\n  let b = 0\n';
+    const stmt = (k: number) =>
+      `  l${k}: for (const i of items as number[]) {\n    switch (i % 3) {\n      case 0: acc.c${k} ??= i ** 2; break\n      case 1: continue l${k}\n      default: [a, b] = [b, a]\n    }\n  }\n  const s${k} = await signal<D>("s${k % 7}")\n  if (s${k}!.ok) acc.v${k} = await t(x, ${k})\n`;
+    let src = head;
+    for (let k = 0; src.length < bytes - 20; k++) src += stmt(k);
+    return src + '  return acc\n}\n';
+  },
 };
 
 export interface CompileRow {

@@ -23,6 +23,7 @@ import { CfnSchedule, CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { DeduplicationScope, FifoThroughputLimit, Queue } from 'aws-cdk-lib/aws-sqs';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaFunctionTarget } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
@@ -75,6 +76,11 @@ export interface CurrantEngineProps {
   resultBatchSize?: number;
   /** Records per task-function invocation (default 5). */
   taskBatchSize?: number;
+  /**
+   * Most task-function invocations running at once per task queue (the SQS event source's maximum
+   * concurrency, 2–1000). Default: none, Lambda scales out (an emulator may run only a few).
+   */
+  taskMaxConcurrency?: number;
   /** How many times a message is received before it moves to its DLQ (default 5). */
   maxReceiveCount?: number;
   /** Extra environment for the api and step functions (e.g. `CURRANT_METRICS: '1'`). */
@@ -96,6 +102,11 @@ export interface CurrantEngineProps {
    */
   apiEntry?: string;
   stepEntry?: string;
+  /**
+   * How long values in transit (a task's arguments or result stored aside) are kept in the payload
+   * bucket (default 30 days: longer than a message can wait in a queue and then its DLQ).
+   */
+  payloadTransitDays?: number;
   /**
    * Logs, metrics, alarms and the dashboard (cdk/observability.ts; all on by default), e.g.
    * `{ alarms: { action: new SnsAction(topic) }, dashboard: false }`. The log groups follow
@@ -133,8 +144,16 @@ export const MAX_SCHEDULES_ENV_BYTES = 2048;
 /** Inside the bundle: where the api function finds the checked workflow files. */
 export const WORKFLOWS_BUNDLE_DIR = 'workflows';
 
+/** Days a task's arguments or result stored aside are kept (the bucket's lifecycle rules). */
+export const DEFAULT_PAYLOAD_TRANSIT_DAYS = 30;
+
 export class CurrantEngine extends Construct {
   readonly table: Table;
+  /**
+   * Values too large for a message or an item (adapters/aws/blobs.ts): `state/` (documents, kept as
+   * long as their item points at them), `args/` and `results/` (in transit, expired by lifecycle rules).
+   */
+  readonly payloads: Bucket;
   readonly eventQueue: Queue;
   readonly eventDlq: Queue;
   /** Where task functions send results: the only queue they may write to. */
@@ -178,6 +197,23 @@ export class CurrantEngine extends Construct {
       });
     }
 
+    const transitDays = props.payloadTransitDays ?? DEFAULT_PAYLOAD_TRANSIT_DAYS;
+    this.payloads = new Bucket(this, 'Payloads', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        // Arguments are stored again at each attempt, so a long-retried call keeps its copy fresh.
+        { id: 'args-in-transit', prefix: 'args/', expiration: Duration.days(transitDays) },
+        // Read once by the step function, when the result message is processed.
+        { id: 'results-in-transit', prefix: 'results/', expiration: Duration.days(transitDays) },
+        // No expiry for state/: the item points at its document as long as the instance exists; a
+        // replaced document is deleted by the save that replaces it.
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+
     // --- events -------------------------------------------------------------------------------
     this.eventDlq = new Queue(this, 'EventDlq', { retentionPeriod: Duration.days(14) });
     this.eventQueue = new Queue(this, 'EventQueue', {
@@ -214,6 +250,7 @@ export class CurrantEngine extends Construct {
       CURRANT_EVENT_QUEUE_URL: this.eventQueue.queueUrl,
       CURRANT_RESULT_QUEUE_URL: this.resultQueue.queueUrl,
       CURRANT_TASK_QUEUE_URLS: taskQueueUrls,
+      CURRANT_PAYLOAD_BUCKET: this.payloads.bucketName,
       ...this.observability.environment,
       ...props.environment,
     };
@@ -313,7 +350,13 @@ export class CurrantEngine extends Construct {
       visibilityTimeout: Duration.seconds(Math.min(43_200, Math.max(30, 6 * (timeout?.toSeconds() ?? 3)))),
       deadLetterQueue: { queue: dlq, maxReceiveCount },
     });
-    fn.addEventSource(new SqsEventSource(queue, { batchSize: this.props.taskBatchSize ?? 5, reportBatchItemFailures: true }));
+    fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: this.props.taskBatchSize ?? 5,
+        reportBatchItemFailures: true,
+        ...(this.props.taskMaxConcurrency !== undefined ? { maxConcurrency: this.props.taskMaxConcurrency } : {}),
+      }),
+    );
     const t = { queue, dlq, fn };
     this.taskQueues.set(name, t);
     this.observability.watchTask(name, t);
@@ -402,6 +445,7 @@ export class CurrantEngine extends Construct {
         CURRANT_RESULT_QUEUE_URL: this.resultQueue.queueUrl,
         CURRANT_TASK_QUEUE_URLS: Lazy.string({ produce: () => Stack.of(this).toJsonString(Object.fromEntries([...this.taskQueues].map(([n, t]) => [n, t.queue.queueUrl]))) }),
         CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR,
+        CURRANT_PAYLOAD_BUCKET: this.payloads.bucketName,
         ...this.observability.environment,
         ...this.props.environment,
       },
@@ -441,6 +485,7 @@ export class CurrantEngine extends Construct {
         if (r.startsWith('index:')) return [`${this.table.tableArn}/index/${r.slice('index:'.length)}`];
         if (r === 'eventQueue') return [this.eventQueue.queueArn];
         if (r === 'resultQueue') return [this.resultQueue.queueArn];
+        if (r.startsWith('payloads:')) return [this.payloads.arnForObjects(`${r.slice('payloads:'.length)}*`)];
         return []; // taskQueues: in addTask
       });
       if (arns.length > 0) this.grantOn(grantee, action, arns);

@@ -119,6 +119,7 @@ export class ExamplesStack extends Stack {
       StepFunctionName: e.stepFunction.functionName,
       ApiFunctionName: e.apiFunction.functionName,
       ReconcileFunctionName: e.reconcileFunction.functionName,
+      PayloadBucket: e.payloads.bucketName,
       // Where the engine functions log (cdk/observability.ts); the emulator test reads one instance's lines there.
       ...Object.fromEntries([...e.observability.logGroups].map(([fn, g]) => [`${fn}LogGroupName`, g.logGroupName])),
       ...(e.observability.dashboard ? { DashboardName: e.observability.dashboard.dashboardName } : {}),

@@ -232,8 +232,11 @@ export class EngineObservability extends Construct {
         perWorkflow('Failed', [WORKFLOW_METRICS.failed]),
         perWorkflow('Cancelled, redriven', [WORKFLOW_METRICS.cancelled, WORKFLOW_METRICS.redriven]),
       );
+      // Write units beside the awaits: their ratio is what a resume costs in DynamoDB writes.
+      const awaits = perWorkflow('Awaits (transitions after the start); step write units (right)', [WORKFLOW_METRICS.awaits], 8);
+      awaits.addRightMetric(this.metric(ENGINE_METRICS.stepWriteUnits));
       d.addWidgets(
-        perWorkflow('Awaits (transitions after the start)', [WORKFLOW_METRICS.awaits], 8),
+        awaits,
         perWorkflow('Step duration p99 (ms)', [WORKFLOW_METRICS.stepDuration], 8),
         new GraphWidget({
           title: 'Engine problems',

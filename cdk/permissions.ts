@@ -13,8 +13,12 @@
  * `SqsEventSource` grants on that queue only: the Lambda service calls those, not our code.
  */
 
-/** What a grant is on: the table, one of its indexes, or a queue (every task queue for `taskQueues`). */
-export type Resource = 'table' | `index:${string}` | 'eventQueue' | 'resultQueue' | 'taskQueues';
+/**
+ * What a grant is on: the table, one of its indexes, a queue (every task queue for `taskQueues`), or
+ * the objects under one prefix of the payload bucket (`payloads:state/` → `<bucket>/state/*`: S3
+ * object grants name keys, and these keys are made at run time, so the prefix is as narrow as it gets).
+ */
+export type Resource = 'table' | `index:${string}` | 'eventQueue' | 'resultQueue' | 'taskQueues' | `payloads:${'state' | 'args' | 'results'}/`;
 
 export interface Permission {
   action: string;
@@ -30,6 +34,7 @@ export type EngineFunction = 'api' | 'step' | 'reconcile' | 'schedule' | 'task';
 
 const STORE = 'adapters/aws/store.ts';
 const DISPATCHER = 'adapters/aws/dispatcher.ts';
+const BLOBS = 'adapters/aws/blobs.ts';
 
 /** Reads and writes both the api and the step function make through DynamoStore and SqsDispatcher. */
 const ADVANCE: Permission[] = [
@@ -40,10 +45,23 @@ const ADVANCE: Permission[] = [
   { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageBatchCommand' },
 ];
 
+/** What every function that runs transitions (api, step, schedule) needs for large values. */
+const PAYLOADS: Permission[] = [
+  // Large values (adapters/aws/payloads.ts): documents too large for an item, arguments too large
+  // for a message; the presigned URLs in task messages act with these rights (a task reads its
+  // arguments, writes its own attempt's result) — task functions hold no S3 permission themselves.
+  { action: 's3:PutObject', on: ['payloads:state/', 'payloads:args/'], file: BLOBS, in: ['put'], command: 'PutObjectCommand' },
+  { action: 's3:PutObject', on: ['payloads:results/'], file: BLOBS, in: ['presignPut'], command: 'PutObjectCommand' },
+  { action: 's3:GetObject', on: ['payloads:state/'], file: BLOBS, in: ['get'], command: 'GetObjectCommand' },
+  { action: 's3:GetObject', on: ['payloads:args/'], file: BLOBS, in: ['presignGet'], command: 'GetObjectCommand' },
+  { action: 's3:DeleteObject', on: ['payloads:state/'], file: BLOBS, in: ['delete'], command: 'DeleteObjectCommand' },
+];
+
 export const PERMISSIONS: Record<EngineFunction, Permission[]> = {
   // start (create, putDefinition), inspect, list, signal, cancel
   api: [
     ...ADVANCE,
+    ...PAYLOADS,
     { action: 'dynamodb:PutItem', on: ['table'], file: STORE, in: ['putIfAbsent'], command: 'PutItemCommand' },
     { action: 'dynamodb:Query', on: ['index:byWorkflow', 'index:byStatus', 'index:byCreated'], file: STORE, in: ['list'], command: 'QueryCommand' },
     { action: 'dynamodb:BatchGetItem', on: ['table'], file: STORE, in: ['batchLoad'], command: 'BatchGetItemCommand' },
@@ -51,8 +69,11 @@ export const PERMISSIONS: Record<EngineFunction, Permission[]> = {
   // task results, wake-ups (fire due timers, re-arm; park one that arrives too early for one SQS delay)
   step: [
     ...ADVANCE,
+    ...PAYLOADS,
     { action: 'dynamodb:UpdateItem', on: ['table'], file: STORE, in: ['setWake', 'park'], command: 'UpdateItemCommand' },
     { action: 'sqs:SendMessage', on: ['eventQueue'], file: DISPATCHER, in: ['sendWake'], command: 'SendMessageCommand' },
+    // a result a task stored aside, read from its attempt's key (payloads.ts readResult)
+    { action: 's3:GetObject', on: ['payloads:results/'], file: BLOBS, in: ['get'], command: 'GetObjectCommand' },
   ],
   // parked wake-ups coming due (byPark from the sweep's marks, claimed, then sent); overdue ones from byDue, re-sent as repairs
   reconcile: [
@@ -70,6 +91,8 @@ export const PERMISSIONS: Record<EngineFunction, Permission[]> = {
     { action: 'dynamodb:PutItem', on: ['table'], file: STORE, in: ['putIfAbsent'], command: 'PutItemCommand' },
     { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageCommand' },
     { action: 'sqs:SendMessage', on: ['eventQueue', 'taskQueues'], file: DISPATCHER, in: ['sendAll'], command: 'SendMessageBatchCommand' },
+    // a firing's first activation: large input or arguments, URLs for the results of its tasks
+    ...PAYLOADS,
   ],
   // a task function (either SDK) sends its results to the result queue, nothing else
   task: [{ action: 'sqs:SendMessage', on: ['resultQueue'], file: 'sdk/node/index.ts', in: ['sqsSend'], command: 'SendMessageCommand' }],

@@ -62,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(dbOption())
     .option('--id <id>', 'instance id (same id and input again: attaches to the existing instance)')
     .option('--json', 'print only the final instance as one JSON object')
+    .option('--concurrency <n>', 'task attempts running at once in this process (a fan-out\'s own concurrency can only lower it)', '16')
     .action(async (file: string, opts) => set(await runCommand(file, opts)));
 
   program
@@ -71,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--python <path>', 'Python interpreter for .py tasks files (default: $CURRANT_PYTHON, the active venv, ./.venv, python3)')
     .addOption(dbOption())
     .option('--takeover-after <ms>', 'take over instances started elsewhere once a timer is this overdue', '10000')
+    .option('--concurrency <n>', 'task attempts running at once in this process', '16')
     .option('--schedules <file>', 'also start workflows on the cron / rate schedules in this JSON file')
     .action(async (opts) => set(await workerCommand(opts)));
 

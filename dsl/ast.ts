@@ -35,22 +35,61 @@ export type TypeNode =
   | ObjectTypeNode
   | UnionTypeNode
   | TypeRefNode
-  | LiteralTypeNode;
+  | LiteralTypeNode
+  | TupleTypeNode
+  | RecordTypeNode
+  | IntersectionTypeNode
+  | ReadonlyTypeNode
+  | PromiseTypeNode;
 
-/** `string`, `number`, `boolean`, `null`, `any`, `void` */
+/**
+ * `string`, `number`, `boolean`, `null`, `any`, `void`; and TypeScript's `unknown` (read as `any`),
+ * `undefined` (read as `null`: there is no undefined) and `object` (any object).
+ */
 export interface PrimitiveTypeNode extends NodeBase {
   kind: 'PrimitiveType';
-  name: 'string' | 'number' | 'boolean' | 'null' | 'any' | 'void';
+  name: 'string' | 'number' | 'boolean' | 'null' | 'any' | 'void' | 'unknown' | 'undefined' | 'object';
 }
-/** `T[]` (also `Array<T>`) */
+/** `T[]` (also `Array<T>`; `readonly T[]` and `ReadonlyArray<T>` are a `ReadonlyType` around it) */
 export interface ArrayTypeNode extends NodeBase {
   kind: 'ArrayType';
   element: TypeNode;
 }
-/** `{ success: boolean, paymentId?: string }` (commas or semicolons between members) */
+/**
+ * `{ success: boolean, paymentId?: string }` (commas or semicolons between members);
+ * `readonly name: T` members, and an index signature `{ [key: string]: V }` (`index`).
+ */
 export interface ObjectTypeNode extends NodeBase {
   kind: 'ObjectType';
-  members: { name: string; optional: boolean; type: TypeNode; span: Span }[];
+  members: { name: string; optional: boolean; type: TypeNode; span: Span; readonly?: boolean }[];
+  /** The value type of an index signature `[key: string]: V` (keys are strings). */
+  index?: TypeNode;
+}
+/** `[string, number]` */
+export interface TupleTypeNode extends NodeBase {
+  kind: 'TupleType';
+  elements: TypeNode[];
+}
+/** `Record<K, V>`: K is `string`, `number` or a union of literal keys. */
+export interface RecordTypeNode extends NodeBase {
+  kind: 'RecordType';
+  key: TypeNode;
+  value: TypeNode;
+}
+/** `A & B` (also what `interface X extends A, B { … }` means) */
+export interface IntersectionTypeNode extends NodeBase {
+  kind: 'IntersectionType';
+  types: TypeNode[];
+}
+/** `readonly T[]`, `readonly [A, B]`, `ReadonlyArray<T>`, `Readonly<T>` */
+/** `Promise<T>`: a handle (a task call, `sleep`, `signal` or `Promise.*` not awaited) whose await gives T. */
+export interface PromiseTypeNode extends NodeBase {
+  kind: 'PromiseType';
+  value: TypeNode;
+}
+export interface ReadonlyTypeNode extends NodeBase {
+  kind: 'ReadonlyType';
+  type: TypeNode;
 }
 /** `A | B` */
 export interface UnionTypeNode extends NodeBase {
@@ -88,17 +127,23 @@ export interface Program extends NodeBase {
   nodeCount: number;
 }
 
-/** `type Payment = { success: boolean }` */
+/**
+ * `type Payment = { success: boolean }`, and `interface Payment { success: boolean }` (`form:
+ * 'interface'`; `interface A extends B, C { … }` is the intersection `B & C & { … }`).
+ */
 export interface TypeAlias extends NodeBase {
   kind: 'TypeAlias';
   name: string;
   type: TypeNode;
+  form?: 'interface';
 }
 
 export interface Param {
   name: string;
   type?: TypeNode;
   span: Span;
+  /** `name?: T`: may be left out (then null); its type accepts null. */
+  optional?: boolean;
 }
 
 /** `task chargeCard(orderId: string, amount: number): Payment with { retries: 3, timeout: "30s" }` */
@@ -109,6 +154,11 @@ export interface TaskDecl extends NodeBase {
   returnType?: TypeNode;
   /** The `with { … }` object literal; evaluated by the checker as a constant policy. */
   policy?: ObjectLiteral;
+  /**
+   * Set on the stand-in for a task declaration the parser could not read (a partial program, see
+   * parser.ts): its name is known, its parameters and result are not (calls are not checked).
+   */
+  recovered?: boolean;
 }
 
 /**
@@ -161,7 +211,10 @@ export type Statement =
   | ExprStmt
   | Block
   | Try
-  | Throw;
+  | Throw
+  | Switch
+  | Labeled
+  | Invalid;
 
 /** `{ … }` */
 export interface Block extends NodeBase {
@@ -179,12 +232,16 @@ export interface VarDecl extends NodeBase {
   init?: Expression;
 }
 
-/** `x = e`, `o.a += e`, `xs[i] -= e`, `*=`, `/=`, `%=`, `??=` is not supported. */
+/**
+ * `x = e`, `o.a += e`, `xs[i] -= e`, `*=`, `/=`, `%=`, `**=`; the logical `??=`, `||=`, `&&=`
+ * (assign only when the target is null / falsy / truthy, and only then evaluate or await the
+ * value); destructuring `[a, b] = e` and `({ a, b } = e)` (`op` is then `=`).
+ */
 export interface Assign extends NodeBase {
   kind: 'Assign';
-  op: '=' | '+=' | '-=' | '*=' | '/=';
-  /** An Identifier, Member or Index expression (checked by the checker). */
-  target: Expression;
+  op: '=' | '+=' | '-=' | '*=' | '/=' | '%=' | '**=' | '??=' | '||=' | '&&=';
+  /** An Identifier, Member or Index expression (checked by the checker), or a destructuring pattern. */
+  target: Expression | AssignPattern;
   /** May be an `Await` node. */
   value: Expression;
 }
@@ -230,11 +287,47 @@ export interface ForOf extends NodeBase {
   body: Statement;
 }
 
+/** `break` or `break label` */
 export interface Break extends NodeBase {
   kind: 'Break';
+  label?: string;
 }
+/** `continue` or `continue label` */
 export interface Continue extends NodeBase {
   kind: 'Continue';
+  label?: string;
+}
+/**
+ * `switch (discriminant) { case a: …; default: … }`: the first case whose test equals the
+ * discriminant (`===`, structural) runs, then the following ones (fall-through) until a `break`.
+ * The cases share one block scope.
+ */
+export interface Switch extends NodeBase {
+  kind: 'Switch';
+  discriminant: Expression;
+  cases: SwitchCase[];
+}
+/** `case test: …` or `default: …` (no test) */
+export interface SwitchCase extends NodeBase {
+  kind: 'SwitchCase';
+  test?: Expression;
+  consequent: Statement[];
+}
+/** `label: statement` — a target for `break label` (any statement) and `continue label` (a loop). */
+export interface Labeled extends NodeBase {
+  kind: 'Labeled';
+  label: string;
+  body: Statement;
+}
+/**
+ * What stands in a partial program (parser.ts `ParseResult.partial`) for a statement or expression
+ * that did not parse or is not supported. It is never run (a program with a syntax error has no
+ * `program`); the checker reads it as "anything" and declares `declares` (the names a broken
+ * `const …` / `let …` introduced) so later uses are not reported as undeclared.
+ */
+export interface Invalid extends NodeBase {
+  kind: 'Invalid';
+  declares?: string[];
 }
 /** `return [argument]` — argument may be an `Await` node (`return await t()`). */
 export interface Return extends NodeBase {
@@ -269,6 +362,25 @@ export interface ExprStmt extends NodeBase {
 // ---------------------------------------------------------------------------------------------
 
 export type Pattern = IdentifierPattern | ArrayPattern | ObjectPattern;
+
+/**
+ * The target of a destructuring assignment: each element is any assignment target — a variable,
+ * `o.p`, `xs[i]` — or a nested pattern. `[a, , b, ...rest] = e`, `({ a, b: o.c, ...rest } = e)`.
+ */
+export type AssignPattern = ArrayAssignPattern | ObjectAssignPattern;
+export type AssignTarget = Expression | AssignPattern;
+/** `[a, , o.b, ...rest]` on the left of `=`; a `null` element is a hole. */
+export interface ArrayAssignPattern extends NodeBase {
+  kind: 'ArrayAssignPattern';
+  elements: (AssignTarget | null)[];
+  rest?: Expression;
+}
+/** `{ a, b: o.c, ...rest }` on the left of `=` (written in parentheses as a statement). */
+export interface ObjectAssignPattern extends NodeBase {
+  kind: 'ObjectAssignPattern';
+  properties: { key: string; value: AssignTarget; span: Span }[];
+  rest?: Expression;
+}
 
 export interface IdentifierPattern extends NodeBase {
   kind: 'IdentifierPattern';
@@ -308,6 +420,10 @@ export type Expression =
   | Logical
   | Conditional
   | Await
+  | As
+  | Satisfies
+  | NonNull
+  | Invalid
   | ArrowFunction;
 
 export interface NumberLiteral extends NodeBase {
@@ -372,7 +488,7 @@ export interface Index extends NodeBase {
 /**
  * `callee(args)` — callee is an Identifier (task, built-in such as `sleep`, `now`, `String`)
  * or a Member (`Math.max`, `s.toUpperCase`, `Promise.all`, `items.map`). Spread arguments are
- * not supported. `optional` is `f?.()`, which is rejected by the checker.
+ * not supported.
  */
 export interface Call extends NodeBase {
   kind: 'Call';
@@ -380,6 +496,10 @@ export interface Call extends NodeBase {
   args: Expression[];
   /** Per-call task policy: `await chargeCard(id) with { retries: 5 }`. */
   policy?: ObjectLiteral;
+  /** Type arguments: `signal<Decision>("d")`. */
+  typeArgs?: TypeNode[];
+  /** `o.m?.()`: a method the receiver does not have gives null instead of an error. */
+  optional?: boolean;
 }
 export interface Unary extends NodeBase {
   kind: 'Unary';
@@ -389,7 +509,7 @@ export interface Unary extends NodeBase {
 export interface Binary extends NodeBase {
   kind: 'Binary';
   /** `in` is `key in object`: an own key of an object (currant has no prototypes). */
-  op: '+' | '-' | '*' | '/' | '%' | '<' | '<=' | '>' | '>=' | '===' | '!==' | '==' | '!=' | 'in';
+  op: '+' | '-' | '*' | '/' | '%' | '**' | '<' | '<=' | '>' | '>=' | '===' | '!==' | '==' | '!=' | 'in';
   left: Expression;
   right: Expression;
 }
@@ -415,6 +535,23 @@ export interface Await extends NodeBase {
   kind: 'Await';
   argument: Expression;
 }
+/** `e as T` and `e as const`: type-level only, the value is `e`'s. `type` is absent for `as const`. */
+export interface As extends NodeBase {
+  kind: 'As';
+  expression: Expression;
+  type?: TypeNode;
+}
+/** `e satisfies T`: the checker checks that `e` fits `T`; the value and its type are `e`'s. */
+export interface Satisfies extends NodeBase {
+  kind: 'Satisfies';
+  expression: Expression;
+  type: TypeNode;
+}
+/** `e!`: type-level only (`e` without null); the value is `e`'s, null included. */
+export interface NonNull extends NodeBase {
+  kind: 'NonNull';
+  expression: Expression;
+}
 
 /**
  * `(x, i) => x * i`, `({ qty }) => qty > 0`, `(a, b) => { … return … }`: an inline function, only as
@@ -438,7 +575,9 @@ export type Node =
   | WorkflowDecl
   | FunctionDecl
   | Statement
+  | SwitchCase
   | Pattern
+  | AssignPattern
   | Expression
   | SpreadElement
   | ObjectProperty

@@ -30,7 +30,7 @@ export interface Diagnostic {
 export const CODES = {
   // syntax (parser)
   CS001: 'syntax error',
-  CS002: 'unsupported construct (class, import/export, async or nested function, new, this, …)',
+  CS002: 'unsupported construct (class, import/export, async or nested function, enum, generics, bitwise operators, new, this, …)',
   CS003: 'the file must declare exactly one workflow',
   CS004: 'invalid literal (number, string, template)',
   CS005: 'source file too large (over MAX_SOURCE_LENGTH, 64 KiB)',
@@ -60,12 +60,18 @@ export const CODES = {
   CT021: 'task call without await (no longer reported: a call without await makes a handle, CT030)',
   CT022: 'circular type alias',
   CT030: 'a handle that is never awaited nor kept (its result is ignored)',
-  CT031: 'a handle used as a plain value (passed to a task, returned, compared, read or computed with)',
+  CT031: 'a handle used as a plain value (passed to a task, returned, compared, read or computed with), or Promise<T> in a type at the instance\'s edge',
   CT032: 'await of a value that is not a handle (it gives the value itself)',
   CT033: 'invalid timestamp (sleepUntil and the date functions take ISO timestamps)',
   CT034: 'invalid signal names (a non-empty list of non-empty strings)',
   CT035: 'Promise.race of an empty list never settles',
   CT036: 'the key $handle is reserved for handles',
+  CT040: 'type assertion between types that do not overlap (`x as T`)',
+  CT041: 'a JavaScript or Node.js global that workflows do not have (with what to write instead)',
+  CT042: 'write to something readonly (a readonly array, tuple or field)',
+  CT043: 'type arguments where none are taken (only signal<T>(name) takes one)',
+  CT044: 'unknown label, or continue to a label that is not a loop',
+  CT045: 'one signal name awaited with two different payload types',
   // check: helpers and callbacks (tstypes)
   CT050: 'a function used as a value (an arrow function or a helper stored, returned or passed anywhere but to an array method)',
   CT051: 'await or a task call inside a helper or callback',

@@ -17,8 +17,8 @@
  * `Promise.race` / `Promise.any` — a `race` node with one node per contender, whose edges to the
  * next step say `first` —, `await h` of a handle kept in a variable — a `wait` node), every task,
  * timer or signal started without `await` — a `handle` node on the way, since the flow goes on —,
- * every `if` and loop that contains an await, `return`, `break` or `continue`, every `return`, and
- * one end node. Plain
+ * every `if`, `switch` (a `branch` with one edge per case, labelled with its test) and loop that
+ * contains an await, `return`, `break` or `continue`, every `return`, and one end node. Plain
  * computation (assignments, ifs and loops without awaits) is folded into the edges: why — the graph
  * is about the steps that leave a mark in the instance's history, and a compute-only `if` would
  * only add a diamond whose two edges lead to the same place.
@@ -35,10 +35,12 @@ import {
   type Expression,
   type ForOf,
   type If,
+  type Labeled,
   type ObjectLiteral,
   type Program,
   type Span,
   type Statement,
+  type Switch,
   type Try,
 } from './ast.ts';
 
@@ -96,10 +98,14 @@ interface Dangling {
 }
 
 interface LoopContext {
-  /** The loop node id (target of `continue` and the back edge). */
+  /** The loop node id (target of `continue` and the back edge); empty for a switch or labeled block. */
   id: string;
-  /** Edges leaving the loop through `break`. */
+  /** Edges leaving the loop (switch, labeled block) through `break`. */
   breaks: Dangling[];
+  /** Absent for a loop. */
+  kind?: 'switch' | 'label';
+  /** Labels written before it (`outer: for …`). */
+  labels: string[];
 }
 
 export function toGraph(program: Program): Graph {
@@ -324,7 +330,16 @@ export function toGraph(program: Program): Graph {
     return flow;
   }
 
-  function statement(s: Statement, incoming: Dangling[]): Dangling[] {
+  /** What a `break` / `continue` (with or without a label) goes to. */
+  function jumpTarget(kind: 'Break' | 'Continue', label: string | undefined): LoopContext | undefined {
+    for (let i = loops.length - 1; i >= 0; i--) {
+      const l = loops[i]!;
+      if (label !== undefined ? l.labels.includes(label) : l.kind === undefined || (kind === 'Break' && l.kind === 'switch')) return l;
+    }
+    return undefined;
+  }
+
+  function statement(s: Statement, incoming: Dangling[], labels: string[] = []): Dangling[] {
     switch (s.kind) {
       case 'VarDecl':
         return exprNodes(s.init, incoming);
@@ -341,15 +356,21 @@ export function toGraph(program: Program): Graph {
       case 'While':
       case 'For':
       case 'ForOf':
-        return loopNodes(s, incoming);
+        return loopNodes(s, incoming, labels);
+      case 'Switch':
+        return switchNodes(s, incoming, labels);
+      case 'Labeled':
+        return labeledNodes(s, incoming, labels);
+      case 'Invalid':
+        return incoming;
       case 'Break': {
-        const loop = loops[loops.length - 1];
-        if (loop) loop.breaks.push(...incoming.map((d) => ({ from: d.from, label: d.label ?? 'break' })));
+        const target = jumpTarget('Break', s.label);
+        if (target) target.breaks.push(...incoming.map((d) => ({ from: d.from, label: d.label ?? 'break' })));
         return [];
       }
       case 'Continue': {
-        const loop = loops[loops.length - 1];
-        if (loop) for (const d of incoming) addEdge(d.from, loop.id, d.label ?? 'continue');
+        const target = jumpTarget('Continue', s.label);
+        if (target) for (const d of incoming) addEdge(d.from, target.id, d.label ?? 'continue');
         return [];
       }
       case 'Return': {
@@ -414,14 +435,49 @@ export function toGraph(program: Program): Graph {
     return [...yes, ...no];
   }
 
-  function loopNodes(s: Statement & { kind: 'While' | 'For' | 'ForOf' }, incoming: Dangling[]): Dangling[] {
+  /**
+   * `switch`: a branch node with one edge per case (labelled with its test, or `default`) into the
+   * case's statements; a case that falls off its end flows into the next one; without a `default`
+   * a `no match` edge goes on after the switch, with the `break`s.
+   */
+  function switchNodes(s: Switch, incoming: Dangling[], labels: string[]): Dangling[] {
+    if (!isInteresting(s)) return incoming;
+    const id = addNode(`n${s.id}`, 'branch', `switch (${text(s.discriminant.span)})`, s.span.line);
+    connect(incoming, id);
+    const ctx: LoopContext = { id, breaks: [], kind: 'switch', labels };
+    loops.push(ctx);
+    let fall: Dangling[] = [];
+    for (const c of s.cases) {
+      const into: Dangling = { from: id, label: c.test ? `case ${text(c.test.span)}` : 'default' };
+      fall = block(c.consequent, [...fall, into]);
+    }
+    loops.pop();
+    const noMatch: Dangling[] = s.cases.some((c) => !c.test) ? [] : [{ from: id, label: 'no match' }];
+    return [...fall, ...noMatch, ...ctx.breaks];
+  }
+
+  /** `label: stmt`: a loop or switch takes the label itself; a labeled block collects its `break label`s. */
+  function labeledNodes(s: Labeled, incoming: Dangling[], labels: string[]): Dangling[] {
+    const all = [...labels, s.label];
+    const body = s.body;
+    if (body.kind === 'While' || body.kind === 'For' || body.kind === 'ForOf' || body.kind === 'Switch' || body.kind === 'Labeled') {
+      return statement(body, incoming, all);
+    }
+    const ctx: LoopContext = { id: '', breaks: [], kind: 'label', labels: all };
+    loops.push(ctx);
+    const out = statement(body, incoming);
+    loops.pop();
+    return [...out, ...ctx.breaks];
+  }
+
+  function loopNodes(s: Statement & { kind: 'While' | 'For' | 'ForOf' }, incoming: Dangling[], labels: string[] = []): Dangling[] {
     if (!isInteresting(s)) return incoming;
     // A `for` initializer runs once, before the loop node (it may itself await).
     const before = s.kind === 'For' && s.init ? statement(s.init, incoming) : incoming;
     const header = excerpt(program.source.slice(s.span.start, s.body.span.start));
     const id = addNode(`n${s.id}`, 'loop', header, s.span.line);
     connect(before, id);
-    const ctx: LoopContext = { id, breaks: [] };
+    const ctx: LoopContext = { id, breaks: [], labels };
     loops.push(ctx);
     let body = statement(s.body, [{ from: id, label: 'loop' }]);
     if (s.kind === 'For' && s.update) body = statement(s.update, body);
@@ -496,6 +552,12 @@ function isInteresting(s: Statement): boolean {
       return isInteresting((s as ForOf).body);
     case 'Try':
       return isInteresting(s.block) || (s.handler !== undefined && isInteresting(s.handler)) || (s.finalizer !== undefined && isInteresting(s.finalizer));
+    case 'Switch':
+      return s.cases.some((c) => c.consequent.some(isInteresting));
+    case 'Labeled':
+      return isInteresting(s.body);
+    case 'Invalid':
+      return false;
     case 'Break':
     case 'Continue':
     case 'Return':

@@ -14,11 +14,14 @@ import { parse } from './parser.ts';
 export type * from './ast.ts';
 export * from './diagnostics.ts';
 export * from './interpreter/types.ts';
-export { parse, MAX_SOURCE_LENGTH, MAX_NESTING } from './parser.ts';
-export { analyze, check, checkInput, type Analysis } from './checker/index.ts';
+export { parse, MAX_SOURCE_LENGTH, MAX_NESTING, MAX_SYNTAX_ERRORS } from './parser.ts';
+export { analyze, check, checkInput, checkValue, type Analysis } from './checker/index.ts';
 export { start, resume, waitingFor, signalWaits, variablesOf, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
 export {
   admitSignal,
+  checkSignal,
+  signalType,
+  type PayloadCheck,
   HANDLE_KEY,
   holdsHandleKey,
   MAX_HANDLES,
@@ -61,10 +64,15 @@ export function compile(source: string, file = 'workflow.workflow'): Compiled {
   }
 }
 
+/**
+ * Parse, then check what parsed: with syntax errors, the checker still reads the partial program
+ * (parser.ts), so one pass reports every problem of the file, not just the first syntax error.
+ */
 function compileUnsafe(source: string, file: string): Compiled {
   const parsed = parse(source, file);
-  if (!parsed.program) return { diagnostics: parsed.diagnostics };
-  const diagnostics = [...parsed.diagnostics, ...check(parsed.program)];
+  const program = parsed.program ?? parsed.partial;
+  if (!program) return { diagnostics: parsed.diagnostics };
+  const diagnostics = [...parsed.diagnostics, ...check(program)];
   diagnostics.sort((a, b) => a.span.start - b.span.start);
-  return hasErrors(diagnostics) ? { diagnostics } : { program: parsed.program, diagnostics };
+  return parsed.program && !hasErrors(diagnostics) ? { program: parsed.program, diagnostics } : { diagnostics };
 }

@@ -46,7 +46,7 @@ import {
   signalName,
   startRequest,
 } from './http.ts';
-import { instanceView } from './view.ts';
+import { apiView } from './view.ts';
 import { checkSchedule, isoSeconds, nextFiring, type Schedule } from '../runtime/schedules.ts';
 
 import { observability, requestLog } from './observability.ts';
@@ -75,12 +75,12 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       const req = startRequest(jsonBody(event.body));
       const { instance, created } = await startWorkflow(deps, def, req.input, req.id === undefined ? {} : { id: req.id });
       if (created) logWorkflowLines(instance, instance.steps);
-      return json(created ? 201 : 200, instanceView(instance), { Location: `/instances/${encodeURIComponent(instance.id)}` });
+      return json(created ? 201 : 200, apiView(instance), { Location: `/instances/${encodeURIComponent(instance.id)}` });
     }
     case 'get': {
       const instance = await deps.store.load(instanceId(r.params.id));
       if (!instance) throw new HttpError(404, 'INSTANCE_NOT_FOUND', `no instance '${r.params.id}'`);
-      return json(200, instanceView(instance));
+      return json(200, apiView(instance));
     }
     case 'list':
       return json(200, await deps.store.list(listRequest(event.queryStringParameters)));
@@ -102,7 +102,7 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       if (!result.duplicate && result.undelivered !== undefined) {
         throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is ${result.instance.status}: ${result.undelivered}`);
       }
-      return json(200, { ...instanceView(result.instance), signal: name, signalId, duplicate: result.duplicate });
+      return json(200, { ...apiView(result.instance), signal: name, signalId, duplicate: result.duplicate });
     }
     case 'listSchedules': {
       // Instances of a schedule are `<name>@<firing time>`; the workflow's listing shows them.
@@ -120,7 +120,7 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       if (result.duplicate && result.instance.status !== 'cancelled') {
         throw new HttpError(409, 'INSTANCE_FINISHED', `instance '${id}' is already ${result.instance.status}`);
       }
-      return json(200, instanceView(result.instance));
+      return json(200, apiView(result.instance));
     }
     case 'redrive': {
       const id = instanceId(r.params.id);
@@ -129,7 +129,7 @@ export async function handle(services: ApiServices, event: APIGatewayProxyEvent)
       // Applied here like cancel (through the shared driver, conditional save); a refusal is a 409
       // with its code (INSTANCE_NOT_FAILED, NOT_REDRIVABLE) and the instance stays as it was.
       const result = logAdvance(await redriveInstance(deps, id, key));
-      return json(200, { ...instanceView(result.instance), duplicate: result.duplicate });
+      return json(200, { ...apiView(result.instance), duplicate: result.duplicate });
     }
     case 'definition': {
       const def = await deps.store.getDefinition(definitionHash(r.params.hash));

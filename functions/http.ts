@@ -27,8 +27,12 @@ import {
   type Value,
 } from '../runtime/index.ts';
 
-/** Largest request body accepted (and roughly the largest SQS message a signal can become). */
-export const MAX_BODY_BYTES = 256 * 1024;
+/**
+ * Largest request body accepted: 5 MiB. API Gateway takes 10 MB, but Lambda's synchronous invoke
+ * payload stops at 6 MB for the whole event (the body is one JSON string in it, escaped), so larger
+ * bodies could not reach the function anyway. Values up to the runtime's 10 MiB come from tasks.
+ */
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 /** Instance ids: letters, digits and `._:@-`, 1–128 characters (no `#`, which marks definition items; no `/`). */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 /** Signal names as the language allows them (any non-empty string), bounded for sanity. */
@@ -274,7 +278,8 @@ export function errorResponse(e: unknown): APIGatewayProxyResult | undefined {
   if (e instanceof VersionConflictError) return json(409, body(e.code, e.message));
   // A signal refused at the door: too large (413), the instance's buffer is full (409), bad name (400).
   if (e instanceof SignalRejectedError) {
-    return json(e.code === 'SIGNAL_TOO_LARGE' ? 413 : e.code === 'SIGNAL_BUFFER_FULL' ? 409 : 400, body(e.code, e.message));
+    // a payload that does not match the workflow's signal<T>: 400 with the paths, as for an input
+    return json(e.code === 'SIGNAL_TOO_LARGE' ? 413 : e.code === 'SIGNAL_BUFFER_FULL' ? 409 : 400, body(e.code, e.message, e.problems));
   }
   // Not failed, or failed where a redrive cannot resume (a runtime error in the workflow text).
   if (e instanceof RedriveRefusedError) return json(409, body(e.code, e.message));

@@ -48,6 +48,12 @@ export const ENGINE_METRICS = {
   overdueWakeups: 'OverdueWakeups',
   /** Wake-ups the reconciler re-sent (each one a lost message repaired). Count. */
   repairedWakeups: 'RepairedWakeups',
+  /**
+   * DynamoDB write units of the step function's successful writes (one per started KB of each item
+   * written; a batch of results of one instance applied together is one save). Divided by
+   * `Awaits`, the writes a resume costs. Count.
+   */
+  stepWriteUnits: 'StepWriteUnits',
 } as const;
 
 export type WorkflowMetric = (typeof WORKFLOW_METRICS)[keyof typeof WORKFLOW_METRICS];

@@ -34,7 +34,9 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { advance, advanceBatch, eventIds, InstanceNotFoundError, isFinal, pendingCommands, VersionConflictError, type AdvanceResult, type RuntimeDeps, type RuntimeEvent } from '../runtime/index.ts';
 import { parseEventMessage, type EventSource, type WakeMessage } from '../adapters/aws/messages.ts';
 import { dueTimers, earliestFireAt, newWake, newWakeId, parks, type AwsInstance, type Wake, type WakePort } from '../adapters/aws/wake.ts';
-import { currentMetrics, log, logAdvance, newMetrics, runtime } from './wiring.ts';
+import type { BlobStore } from '../adapters/aws/blobs.ts';
+import { readResult } from '../adapters/aws/payloads.ts';
+import { currentMetrics, log, logAdvance, newMetrics, runtime, type Metrics } from './wiring.ts';
 import { ENGINE_METRICS } from './metric-names.ts';
 import { observability, tally } from './observability.ts';
 
@@ -57,6 +59,8 @@ export type RecordOutcome =
 export interface StepDeps extends RuntimeDeps {
   /** Needed for wake-up messages only; results and timers work without it. */
   wakes?: WakePort;
+  /** Where tasks store results too large for their message (adapters/aws/payloads.ts). */
+  blobs?: BlobStore;
 }
 
 /** Rounds of fire-due-timers / re-arm before the record is given back to SQS. */
@@ -84,8 +88,9 @@ export async function processBody(deps: StepDeps, body: string, info: RecordInfo
   if (!parsed.ok && parsed.refused) return { outcome: 'refused', instanceId: instanceKey(body), reason: parsed.problems.join('; ') };
   if (!parsed.ok) throw new PoisonMessageError(parsed.problems);
   if (parsed.message.type === 'wake') return processWake(deps, parsed.message, info);
-  const { instanceId, event } = parsed;
-  if (!event) throw new PoisonMessageError(['no event']);
+  const { instanceId } = parsed;
+  if (!parsed.event) throw new PoisonMessageError(['no event']);
+  const event = parsed.resultRef && parsed.event.type === 'taskResult' ? await readResult(deps.blobs, instanceId, parsed.event) : parsed.event;
   let r: AdvanceResult;
   try {
     r = logAdvance(await advance(deps, instanceId, event));
@@ -105,37 +110,47 @@ export async function processBody(deps: StepDeps, body: string, info: RecordInfo
  * refused) settles alone, the rest share the batch's fate (a failed save fails them all, and SQS
  * redelivers them as duplicates or as new results).
  */
-export async function processResults(deps: RuntimeDeps, bodies: string[]): Promise<PromiseSettledResult<RecordOutcome>[]> {
+export async function processResults(deps: StepDeps, bodies: string[]): Promise<PromiseSettledResult<RecordOutcome>[]> {
   const out: PromiseSettledResult<RecordOutcome>[] = new Array(bodies.length);
-  const batch: { idx: number; instanceId: string; event: RuntimeEvent }[] = [];
+  const batch: { idx: number; instanceId: string; event: RuntimeEvent; resultRef?: { bytes: number } }[] = [];
   bodies.forEach((body, idx) => {
     const parsed = parseEventMessage(body, 'results');
     if (!parsed.ok && parsed.refused) out[idx] = { status: 'fulfilled', value: { outcome: 'refused', instanceId: instanceKey(body), reason: parsed.problems.join('; ') } };
     else if (!parsed.ok) out[idx] = { status: 'rejected', reason: new PoisonMessageError(parsed.problems) };
-    else batch.push({ idx, instanceId: parsed.instanceId, event: parsed.event! });
+    else if (parsed.message.type !== 'wake') batch.push({ idx, instanceId: parsed.instanceId, event: parsed.event!, resultRef: 'resultRef' in parsed ? parsed.resultRef : undefined });
   });
+  // Results stored aside are read first (in parallel); what goes wrong there is a failed attempt.
+  await Promise.all(
+    batch.map(async (b) => {
+      if (b.resultRef && b.event.type === 'taskResult') b.event = await readResult(deps.blobs, b.instanceId, b.event);
+    }),
+  );
   // Grouped by instance id as parsed (the caller groups by the raw id already; this keeps it exact).
   const byInstance = new Map<string, typeof batch>();
   for (const b of batch) byInstance.set(b.instanceId, [...(byInstance.get(b.instanceId) ?? []), b]);
-  for (const [instanceId, items] of byInstance) {
-    try {
-      const t0 = performance.now();
-      const results = await advanceBatch(deps, instanceId, items.map((b) => b.event));
-      results.forEach(logAdvance);
-      const durationMs = elapsed(t0);
-      items.forEach((b, k) => {
-        const o = outcomeOf(instanceId, b.event, results[k]!);
-        out[b.idx] = { status: 'fulfilled', value: o.outcome === 'applied' ? { ...o, durationMs } : o };
-      });
-    } catch (e) {
-      for (const b of items) {
-        out[b.idx] =
-          e instanceof InstanceNotFoundError
-            ? { status: 'fulfilled', value: { outcome: 'unknown-instance', instanceId, event: b.event.id } }
-            : { status: 'rejected', reason: e };
+  // Different instances in parallel (a FIFO batch may span several message groups), each timed
+  // on its own (StepDuration: one per instance's saved transition).
+  await Promise.all(
+    [...byInstance].map(async ([instanceId, items]) => {
+      try {
+        const t0 = performance.now();
+        const results = await advanceBatch(deps, instanceId, items.map((b) => b.event));
+        results.forEach(logAdvance);
+        const durationMs = elapsed(t0);
+        items.forEach((b, k) => {
+          const o = outcomeOf(instanceId, b.event, results[k]!);
+          out[b.idx] = { status: 'fulfilled', value: o.outcome === 'applied' ? { ...o, durationMs } : o };
+        });
+      } catch (e) {
+        for (const b of items) {
+          out[b.idx] =
+            e instanceof InstanceNotFoundError
+              ? { status: 'fulfilled', value: { outcome: 'unknown-instance', instanceId, event: b.event.id } }
+              : { status: 'rejected', reason: e };
+        }
       }
-    }
-  }
+    }),
+  );
   return out;
 }
 
@@ -157,16 +172,18 @@ function elapsed(t0: number): number {
  * read) when that is within SQS's 15-minute delay, else parked (one conditional write: the stored
  * wake-up must be this one and not parked yet) and dropped, so a hopping copy dies here; stale
  * (another wake-up replaced it, or the instance finished) → dropped; else the due timers are fired
- * one by one through the runtime (`advance`, which decides what each means), then the wake-up is
+ * together through the runtime (`advanceBatch`: one load and save; the runtime decides what each
+ * means), then the wake-up is
  * re-armed for the earliest timer left: parked when it is more than 15 minutes away (the
  * conditional write alone), else the message first, then the conditional write — a crash between
  * the two leaves a message that arrives stale, and SQS redelivers this one.
  *
  * Crash repair: a timer fired here is gone from the instance once saved, so if an earlier delivery
  * of this (still current) wake-up died between such a save and its sends, nothing would name that
- * timer again. A redelivered current wake-up (receive count above 1) therefore first re-sends all
- * outstanding work (`pendingCommands`): at-least-once, like every resend. So does a wake-up the
- * reconciler sent (`repair`), found overdue in the index because its message was lost.
+ * timer again. A redelivered current wake-up (receive count above 1) therefore first re-sends the
+ * outstanding attempts that fired timers sent (`producedByTimer`): at-least-once, like every
+ * resend. A wake-up the reconciler sent (`repair`), found overdue in the index because its message
+ * was lost, re-sends all outstanding attempts.
  */
 export async function processWake(deps: StepDeps, msg: WakeMessage, info: RecordInfo = {}): Promise<RecordOutcome> {
   if (!deps.wakes) throw new Error('wake-up messages need the wake-up port (StepDeps.wakes: DynamoStore + SqsDispatcher)');
@@ -194,17 +211,19 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
     if (!instance) return { outcome: 'unknown-instance', instanceId: msg.instanceId, event: base.event };
     if (isFinal(instance.status) || instance.wake?.id !== msg.wakeId) return { ...base, result: 'stale', fired, workflow: instance.workflow };
     if (!repaired) {
-      const tasks = pendingCommands(instance).filter((c) => c.type === 'sendTask');
+      const tasks = pendingCommands(instance).filter((c) => c.type === 'sendTask' && (msg.repair || producedByTimer(instance, c.taskId)));
       if (tasks.length > 0) await deps.dispatcher.dispatch(tasks, instance);
       repaired = true;
     }
     const due = dueTimers(instance.timers, deps.clock.now().getTime());
     if (due.length > 0) {
-      // The saves these make keep this wake-up (it is not later than any timer), so the re-arm below sees it.
-      for (const timerId of due) {
-        known = logAdvance(await advance(deps, msg.instanceId, { type: 'timerFired', id: eventIds.timer(timerId), timerId })).instance as AwsInstance;
-        fired++;
-      }
+      // All due timers in one load and one save (a fan-out's task timeouts come due together). The
+      // save keeps this wake-up (it is not later than any timer left), so the re-arm below sees it;
+      // the instance it left needs no read of its own.
+      const results = await advanceBatch(deps, msg.instanceId, due.map((timerId) => ({ type: 'timerFired' as const, id: eventIds.timer(timerId), timerId })));
+      results.forEach(logAdvance);
+      fired += due.length;
+      known = results.at(-1)?.instance as AwsInstance | undefined;
       continue;
     }
     const at = earliestFireAt(instance.timers);
@@ -219,6 +238,17 @@ export async function processWake(deps: StepDeps, msg: WakeMessage, info: Record
     return { ...base, result: 'rearmed', fired, workflow: instance.workflow };
   }
   throw new VersionConflictError(msg.instanceId, -1);
+}
+
+/**
+ * Whether a task's current attempt was sent by a fired timer (a sleep or signal timeout that let
+ * the workflow go on, a retry, a timeout that failed the attempt before): the work a redelivered
+ * wake-up may have fired and lost. Work sent by the start, a result or a signal is repaired by the
+ * redelivery of that event, not here: re-sending a fan-out's hundred tasks because a wake-up was
+ * retried would run them twice.
+ */
+function producedByTimer(instance: AwsInstance, taskId: string): boolean {
+  return Object.hasOwn(instance.tasks, taskId) && instance.tasks[taskId]!.producedBy.startsWith('timer:');
 }
 
 /**
@@ -279,13 +309,19 @@ async function stepRecord(record: SQSRecord): Promise<RecordOutcome> {
   const rt = runtime();
   const info: RecordInfo = { receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1), source: sourceOf(record, rt.config.eventQueueUrl) };
   const t0 = performance.now();
-  if (!rt.config.metrics) return logged(record, withDuration(await processBody(rt.deps, record.body, info), t0));
-  // Benchmark mode: attribute AWS calls and bytes written to this record, and time it.
+  // The record's writes (StepWriteUnits); in benchmark mode also its AWS calls and bytes, and its time.
   const m = newMetrics();
   const out = withDuration(await currentMetrics.run(m, () => processBody(rt.deps, record.body, info)), t0);
+  countWriteUnits(m);
+  if (!rt.config.metrics) return logged(record, out);
   const ms = performance.now() - t0;
-  console.log(`CURRANT_METRICS ${JSON.stringify({ ...out, ms: Math.round(ms * 1000) / 1000, calls: m.calls, bytesWritten: m.bytesWritten })}`);
+  console.log(`CURRANT_METRICS ${JSON.stringify({ ...out, ms: Math.round(ms * 1000) / 1000, calls: m.calls, bytesWritten: m.bytesWritten, writeUnits: m.writeUnits })}`);
   return logged(record, out);
+}
+
+/** What a record's (or a batch's) successful DynamoDB writes cost, in write units (the StepWriteUnits metric). */
+function countWriteUnits(m: Metrics): void {
+  if (m.writeUnits > 0) tally.countEngine(ENGINE_METRICS.stepWriteUnits, m.writeUnits);
 }
 
 /** The record's processing time on the outcomes that saved something (the StepDuration metric). */
@@ -345,12 +381,13 @@ async function stepBatch(event: SQSEvent): Promise<PromiseSettledResult<RecordOu
   const m = newMetrics();
   const t0 = performance.now();
   const settled = await currentMetrics.run(m, () => processResults(rt.deps, records.map((r) => r.body)));
+  countWriteUnits(m);
   if (rt.config.metrics) {
     // Benchmark mode: the batch's calls, bytes and time, shared out over its records.
     const share = (n: number) => Math.round((n / records.length) * 1000) / 1000;
     const calls = Object.fromEntries(Object.entries(m.calls).map(([k, v]) => [k, share(v)]));
     for (const r of settled) {
-      if (r.status === 'fulfilled') console.log(`CURRANT_METRICS ${JSON.stringify({ ...r.value, ms: share(performance.now() - t0), calls, bytesWritten: share(m.bytesWritten), batch: records.length })}`);
+      if (r.status === 'fulfilled') console.log(`CURRANT_METRICS ${JSON.stringify({ ...r.value, ms: share(performance.now() - t0), calls, bytesWritten: share(m.bytesWritten), writeUnits: share(m.writeUnits), batch: records.length })}`);
     }
   }
   settled.forEach((r, k) => r.status === 'fulfilled' && logged(records[k]!, r.value));

@@ -15,8 +15,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3BlobStore } from '../adapters/aws/blobs.ts';
 import { ProgramCache, type AdvanceResult, type RuntimeDeps, type StepLog } from '../runtime/index.ts';
 import { DynamoStore } from '../adapters/aws/store.ts';
+import { writeUnits } from '../adapters/aws/item.ts';
 import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
 import type { WakePort } from '../adapters/aws/wake.ts';
 import { log, observeTransition } from './observability.ts';
@@ -32,6 +35,8 @@ export interface Config {
   metrics: boolean;
   /** How overdue a wake-up must be before the reconciler re-sends it (CURRANT_RECONCILE_GRACE_SECONDS, default 300). */
   reconcileGraceMs: number;
+  /** The bucket for values too large for a message or an item (CURRANT_PAYLOAD_BUCKET); unset: every value inline. */
+  payloadBucket?: string;
 }
 
 export class ConfigError extends Error {
@@ -74,7 +79,9 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     else reconcileGraceMs = Number(grace) * 1000;
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { table, eventQueueUrl, resultQueueUrl, taskQueueUrls, metrics: env.CURRANT_METRICS === '1', reconcileGraceMs };
+  const config: Config = { table, eventQueueUrl, resultQueueUrl, taskQueueUrls, metrics: env.CURRANT_METRICS === '1', reconcileGraceMs };
+  if (env.CURRANT_PAYLOAD_BUCKET) config.payloadBucket = env.CURRANT_PAYLOAD_BUCKET;
+  return config;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -84,13 +91,15 @@ export function readConfig(env: Record<string, string | undefined>): Config {
 export interface Metrics {
   calls: Record<string, number>;
   bytesWritten: number;
+  /** DynamoDB write units of the successful writes (one per started KB of each item written). */
+  writeUnits: number;
 }
 
 /** The metrics of the record whose async context we are in (AsyncLocalStorage keeps parallel records apart). */
 export const currentMetrics = new AsyncLocalStorage<Metrics>();
 
 export function newMetrics(): Metrics {
-  return { calls: {}, bytesWritten: 0 };
+  return { calls: {}, bytesWritten: 0, writeUnits: 0 };
 }
 
 /** Adds a middleware that counts each SDK command (`GetItem`, `SendMessage`, …) into the current metrics. */
@@ -119,8 +128,10 @@ export interface Runtime {
   sqs: SQSClient;
   store: DynamoStore;
   dispatcher: SqsDispatcher;
-  /** The runtime's dependencies plus the wake-up port (functions/step.ts `StepDeps`). */
-  deps: RuntimeDeps & { wakes: WakePort };
+  /** Large values (adapters/aws/blobs.ts), when a payload bucket is configured. */
+  blobs?: S3BlobStore;
+  /** The runtime's dependencies plus the wake-up port and the blob store (functions/step.ts `StepDeps`). */
+  deps: RuntimeDeps & { wakes: WakePort; blobs?: S3BlobStore };
 }
 
 /** How many times a step reloads and re-applies after a conditional-write conflict before giving the record back to SQS. */
@@ -139,14 +150,26 @@ export function createRuntime(config: Config, clock: { now: () => Date } = { now
     countCalls(dynamodb);
     countCalls(sqs);
   }
+  let blobs: S3BlobStore | undefined;
+  if (config.payloadBucket) {
+    // Path-style addressing on an emulator (AWS_ENDPOINT_URL): bucket.host names need DNS it lacks.
+    const s3 = new S3Client(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL ? { forcePathStyle: true } : {});
+    // Not counted in the metrics: presigning a URL runs a command's middleware without a request,
+    // so the counter would take every task message's URLs for S3 calls.
+    blobs = new S3BlobStore(s3, config.payloadBucket);
+  }
   const store = new DynamoStore(dynamodb, config.table, {
+    blobs,
     nowMs,
     onWrite: (_op, bytes) => {
       const m = currentMetrics.getStore();
-      if (m) m.bytesWritten += bytes;
+      if (m) {
+        m.bytesWritten += bytes;
+        m.writeUnits += writeUnits(bytes);
+      }
     },
   });
-  const dispatcher = new SqsDispatcher(sqs, { eventQueueUrl: config.eventQueueUrl, resultQueueUrl: config.resultQueueUrl, taskQueueUrls: config.taskQueueUrls, nowMs });
+  const dispatcher = new SqsDispatcher(sqs, { eventQueueUrl: config.eventQueueUrl, resultQueueUrl: config.resultQueueUrl, taskQueueUrls: config.taskQueueUrls, nowMs, blobs });
   const deps: Runtime['deps'] = {
     store,
     dispatcher,
@@ -157,7 +180,8 @@ export function createRuntime(config: Config, clock: { now: () => Date } = { now
     // Counts starts, awaits and endings per workflow (CloudWatch metrics, functions/observability.ts).
     onTransition: observeTransition,
   };
-  return { config, dynamodb, sqs, store, dispatcher, deps };
+  if (blobs) deps.blobs = blobs;
+  return { config, dynamodb, sqs, store, dispatcher, blobs, deps };
 }
 
 let built: Runtime | undefined;

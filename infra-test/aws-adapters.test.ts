@@ -6,6 +6,10 @@
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { S3BlobStore } from '../adapters/aws/blobs.ts';
+import { httpBlobs } from '../sdk/node/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsDispatcher } from '../adapters/aws/dispatcher.ts';
 import { ATTR, dueShard } from '../adapters/aws/schema.ts';
@@ -19,6 +23,7 @@ import { REGION, startEmulator, type Emulator } from './emulator.ts';
 let emu: Emulator | undefined;
 let ddb: DynamoDBClient;
 let sqs: SQSClient;
+let s3: S3Client;
 let tables = 0;
 
 beforeAll(async () => {
@@ -26,11 +31,13 @@ beforeAll(async () => {
   const common = { endpoint: emu.endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   ddb = new DynamoDBClient(common);
   sqs = new SQSClient(common);
+  s3 = new S3Client({ ...common, forcePathStyle: true });
 }, 120_000);
 
 afterAll(async () => {
   ddb?.destroy();
   sqs?.destroy();
+  s3?.destroy();
   await emu?.stop();
 });
 
@@ -219,6 +226,70 @@ describe('DynamoStore on DynamoDB', () => {
     expect(seen).toEqual(['i09', 'i06', 'i03', 'i00']);
     const first = await s.list({ status: 'running', limit: 1 });
     await expect(s.list({ workflow: 'w', cursor: first.cursor })).rejects.toBeInstanceOf(InputError);
+  });
+});
+
+describe('values stored aside in S3', () => {
+  let buckets = 0;
+  async function freshBlobs(): Promise<S3BlobStore> {
+    const bucket = `currant-payloads-${++buckets}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    return new S3BlobStore(s3, bucket);
+  }
+  const keys = async (bucket: string, prefix: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
+
+  it('DynamoStore keeps a document too large for an item in the bucket, replaces it on save and cleans up after a conflict', async () => {
+    const blobs = await freshBlobs();
+    const name = `currant-test-${++tables}`;
+    await createTable(ddb, name);
+    const s = new DynamoStore(ddb, name, { blobs });
+    const raw = async () => (await ddb.send(new GetItemCommand({ TableName: name, Key: { id: { S: 'big' } }, ConsistentRead: true }))).Item!;
+    const payload = randomBytes(1_200_000).toString('base64'); // 1.6 MB that brotli cannot shrink much
+    const first = fakeInstance('big', { input: { payload } }) as AwsInstance;
+    await s.create(first);
+    const item1 = await raw();
+    expect(item1[ATTR.docRef]?.S).toMatch(/^state\/big\/1-/);
+    expect(item1[ATTR.doc] ?? item1[ATTR.docz]).toBeUndefined();
+    expect(JSON.parse(item1[ATTR.sum]!.S!)).toMatchObject({ id: 'big', status: 'running' });
+    const loaded = (await s.load('big'))!;
+    expect(loaded.input).toEqual({ payload });
+    // A save writes a new blob and deletes the one it replaced.
+    await s.save({ ...loaded, version: 2, status: 'waiting' }, 1);
+    const item2 = await raw();
+    expect(item2[ATTR.docRef]!.S).not.toBe(item1[ATTR.docRef]!.S);
+    expect(await keys(blobs.bucket, 'state/big/')).toEqual([item2[ATTR.docRef]!.S]);
+    // A losing save deletes its own blob; the winner's stays.
+    await expect(s.save({ ...loaded, version: 2, status: 'completed' }, 1)).rejects.toBeInstanceOf(VersionConflictError);
+    expect(await keys(blobs.bucket, 'state/big/')).toEqual([item2[ATTR.docRef]!.S]);
+    // Listing reads the summary on the item, not the blob.
+    expect((await s.list({})).items).toEqual([expect.objectContaining({ id: 'big', status: 'waiting' })]);
+    // Small again: back in the item, the blob deleted.
+    const l2 = (await s.load('big'))!;
+    await s.save({ ...l2, version: 3, input: { payload: 'small' } }, 2);
+    const item3 = await raw();
+    expect(item3[ATTR.docRef]).toBeUndefined();
+    expect(item3[ATTR.sum]).toBeUndefined();
+    expect(item3[ATTR.doc] ?? item3[ATTR.docz]).toBeDefined();
+    expect(await keys(blobs.bucket, 'state/big/')).toEqual([]);
+    expect((await s.load('big'))!.input).toEqual({ payload: 'small' });
+  });
+
+  it('a task message carries presigned URLs the task SDK can use over plain HTTP: read the arguments, write its result', async () => {
+    const blobs = await freshBlobs();
+    const queue = (await sqs.send(new CreateQueueCommand({ QueueName: 'bulk-tasks' }))).QueueUrl!;
+    const d = new SqsDispatcher(sqs, { eventQueueUrl: queue, resultQueueUrl: queue, taskQueueUrls: { work: queue }, blobs });
+    const big = 'x'.repeat(300 * 1024);
+    await d.dispatch([{ type: 'sendTask', instanceId: 'o1', taskId: 'n2.s1', task: 'work', args: [big, 7], attempt: 1, timeoutMs: 30_000, token: 't' }]);
+    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 1, WaitTimeSeconds: 2 }));
+    const m = JSON.parse(r.Messages![0]!.Body!);
+    expect(m.args).toBeUndefined();
+    expect(JSON.parse(await httpBlobs.get(m.argsRef.url))).toEqual([big, 7]);
+    await httpBlobs.put(m.resultUpload.url, JSON.stringify({ rows: big }));
+    expect(await blobs.get('results/o1/n2.s1-1.json', 10 * 2 ** 20)).toEqual({ body: Buffer.from(JSON.stringify({ rows: big })) });
+    // The URL writes that one key only: a PUT to another key with its signature is refused.
+    const other = m.resultUpload.url.replace('n2.s1-1.json', 'n2.s1-2.json');
+    await expect(httpBlobs.put(other, '"forged"')).rejects.toThrow(/answered 403/);
+    expect(await blobs.get('results/o1/n2.s1-2.json', 100)).toEqual({ missing: true });
   });
 });
 

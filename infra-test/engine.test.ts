@@ -16,7 +16,8 @@ import { CloudWatchClient, GetDashboardCommand, paginateDescribeAlarms, type Met
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, paginateFilterLogEvents, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, GetItemCommand, paginateScan, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ListQueuesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createHash } from 'node:crypto';
+import { GetBucketLifecycleConfigurationCommand, ListObjectsV2Command, PutBucketLifecycleConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDefinition, decodeInstance, itemSize, writeUnits, type Item } from '../adapters/aws/item.ts';
@@ -30,6 +31,7 @@ let out: Record<string, string>;
 let api: CurrantApi;
 let sqs: SQSClient;
 let dynamo: DynamoDBClient;
+let s3: S3Client;
 let failed = false;
 
 beforeAll(async () => {
@@ -41,6 +43,7 @@ beforeAll(async () => {
   const client = clientConfig();
   sqs = new SQSClient(client);
   dynamo = new DynamoDBClient(client);
+  s3 = new S3Client({ ...client, forcePathStyle: true });
 }, 600_000);
 
 afterAll(async () => {
@@ -51,6 +54,7 @@ afterAll(async () => {
   }
   sqs?.destroy();
   dynamo?.destroy();
+  s3?.destroy();
   await emu?.stop();
 });
 
@@ -148,6 +152,22 @@ describe('currant on the emulator', () => {
       expect(done).toMatchObject({ status: 'completed', result: 'approved by ana' });
     }));
 
+  it('approval: a payload that is not a Decision (signal<Decision>) is refused with 400 and the path, the instance unchanged', () =>
+    step(async () => {
+      const { body } = await api.start('approval', { requestId: 'req-typed', amount: 5 });
+      const waiting = await api.waitFor(body.id, (i) => i.pending.signals.some((s) => s.name === 'approval'));
+      const refused = await api.signal(body.id, 'approval', 42);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({ code: 'SIGNAL_PAYLOAD_INVALID', problems: ['$: expected Decision, got number'] });
+      const fields = await api.signal(body.id, 'approval', { approved: 'yes' });
+      expect(fields.status).toBe(400);
+      expect(fields.body.error.problems).toEqual(['$.approved: expected boolean, got string']);
+      // refused at the door: nothing received or refused in the steps (the 5 s timeout may fire meanwhile)
+      const after = await api.get(body.id);
+      expect(after.body.steps.filter((s) => s.kind === 'signal' && /^(received|refused)/.test(s.outcome))).toEqual([]);
+      expect(waiting.status).toBe('waiting');
+    }));
+
   it('approval: nobody answers, the signal timeout fires and the workflow moves on', () =>
     step(async () => {
       const { body } = await api.start('approval', { requestId: 'req-2', amount: 10 });
@@ -231,6 +251,45 @@ describe('currant on the emulator', () => {
       expect(done.steps.filter((s) => s.kind === 'retry')).toEqual([]);
       expect(await queueDepth(out.ResultDlqUrl!)).toBe(0);
       expect(await queueDepth(out.EventDlqUrl!)).toBe(0);
+    }));
+
+  it('bulk: a 2 MB input through the API and a 5 MB task result, stored aside in S3 and travelling as references', () =>
+    step(async () => {
+      const text = randomBytes(1_572_864).toString('base64'); // 2 MiB of characters that do not compress away
+      const bytes = 5 * 1024 * 1024;
+      const started = await api.start('bulk', { text, bytes });
+      expect(started.status, JSON.stringify(started.body).slice(0, 300)).toBe(201);
+      expect((started.body.input as { text: string }).text).toBe(text);
+      const id = started.body.id;
+      const done = await api.waitForEnd(id, 120_000);
+      const report = text.repeat(Math.ceil(bytes / text.length)).slice(0, bytes);
+      expect(done).toMatchObject({ status: 'completed', result: { inputChars: text.length, reportChars: bytes, digest: { bytes, sha256: createHash('sha256').update(report).digest('hex') } } });
+      expect(taskSteps(done).map((s) => [s.task, s.attempt, s.outcome])).toEqual([['render', 1, 'ok'], ['digest', 1, 'ok']]);
+      // The item points at its document in the bucket: too large for a DynamoDB item.
+      const raw = (await dynamo.send(new GetItemCommand({ TableName: out.TableName!, Key: { id: { S: id } }, ConsistentRead: true }))).Item!;
+      expect(raw.docRef?.S).toMatch(new RegExp(`^state/${id}/\\d+-[A-Za-z0-9_-]+\\.json\\.br$`));
+      expect(raw.doc ?? raw.docz).toBeUndefined();
+      const keys = async (prefix: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: out.PayloadBucket!, Prefix: prefix }))).Contents ?? []).map((o) => [o.Key!, o.Size!] as const);
+      // Only the current document is kept (each save deletes the one it replaced).
+      expect((await keys(`state/${id}/`)).map(([k]) => k)).toEqual([raw.docRef!.S]);
+      // Both calls' arguments (2 MB, 5 MB) went by reference; render's 5 MB result was stored by the task.
+      expect((await keys(`args/${id}/`)).map(([, size]) => size).sort((a, b) => a - b)).toEqual([Buffer.byteLength(JSON.stringify([text, bytes])), Buffer.byteLength(JSON.stringify([report]))]);
+      const results = await keys(`results/${id}/`);
+      expect(results).toHaveLength(1);
+      expect(results[0]![1]).toBe(bytes + 2); // the JSON string
+    }), 180_000);
+
+  it('the payload bucket: lifecycle configuration as the construct declares it is accepted by the emulator', () =>
+    step(async () => {
+      // ministack's CloudFormation keeps no bucket lifecycle configuration (the assertion test in
+      // test/cdk checks the template); its S3 API stores and returns one, which is checked here.
+      const Rules = [
+        { ID: 'args-in-transit', Filter: { Prefix: 'args/' }, Status: 'Enabled' as const, Expiration: { Days: 30 } },
+        { ID: 'results-in-transit', Filter: { Prefix: 'results/' }, Status: 'Enabled' as const, Expiration: { Days: 30 } },
+      ];
+      await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: out.PayloadBucket!, LifecycleConfiguration: { Rules } }));
+      const got = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: out.PayloadBucket! }));
+      expect(got.Rules?.map((r) => [r.ID, r.Filter?.Prefix, r.Expiration?.Days])).toEqual([['args-in-transit', 'args/', 30], ['results-in-transit', 'results/', 30]]);
     }));
 
   it('flaky: two failed attempts are retried with backoff, the third succeeds', () =>
@@ -470,11 +529,12 @@ describe('currant on the emulator', () => {
       const defs = items.filter((i) => i.id?.S?.startsWith(DEFINITION_PREFIX)).map(decodeDefinition);
       const instances = items.filter((i) => !i.id?.S?.startsWith(DEFINITION_PREFIX));
       // one definition per workflow started above, each under its own hash
-      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bestPrice', 'bookTrip', 'fanin', 'fanout', 'flaky', 'holdItem', 'mixed', 'polling', 'processOrder', 'quorum', 'quoteOnce']);
+      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bestPrice', 'bookTrip', 'bulk', 'fanin', 'fanout', 'flaky', 'holdItem', 'mixed', 'polling', 'processOrder', 'quorum', 'quoteOnce']);
       expect(new Set(defs.map((d) => d.hash)).size).toBe(defs.length);
       const sources = new Map(defs.map((d) => [d.hash, d.source]));
       const report: string[] = [];
       for (const item of instances) {
+        if (item.docRef) continue; // stored aside (bulk): checked by its own test
         const i = decodeInstance(item);
         expect(sources.has(i.definitionHash), `${i.id} points at a stored definition`).toBe(true);
         // the source lives only in the definition item, never in the per-step instance item
@@ -554,6 +614,9 @@ describe('currant on the emulator', () => {
         expect(forOrder.some((l) => l.WorkflowsStarted >= 1 && l._aws.CloudWatchMetrics[0].Namespace === 'currant')).toBe(true);
         expect(forOrder.some((l) => l.WorkflowsCompleted >= 1 && l.Awaits >= 1 && l.StepDuration !== undefined)).toBe(true);
         expect(forOrder[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'workflow']]);
+        // The step function's DynamoDB write units, on the engine's line (dimension service only).
+        const writes = (await lines(out.StepLogGroupName!, 'StepWriteUnits')).filter((l) => l._aws && l.service === 'CurrantExamples');
+        expect(writes.some((l) => l.StepWriteUnits >= 1 && l._aws.CloudWatchMetrics[0].Dimensions[0].length === 1)).toBe(true);
       } finally {
         logs.destroy();
       }

@@ -24,6 +24,7 @@
 import {
   admitSignal,
   checkInput,
+  checkSignal,
   formatDuration,
   HANDLE_KEY,
   holdsHandleKey,
@@ -38,7 +39,7 @@ import {
 } from '../dsl/index.ts';
 import { assertNever } from '../dsl/ast.ts';
 import { InputError, InstanceConflictError, RedriveRefusedError } from './errors.ts';
-import { checkValue, LIMITS, truncateText } from './limits.ts';
+import { checkValue, LIMITS, MAX_STATE_BYTES, truncateText } from './limits.ts';
 import { backoffDelay, notRetriedBecause } from './retry.ts';
 import { attemptToken, tokenMatches } from './tokens.ts';
 import {
@@ -60,7 +61,6 @@ import {
   type StepLog,
   type TaskAttempt,
   type TaskError,
-  type TaskResultEvent,
   type Transition,
   type Value,
   type WorkflowError,
@@ -70,6 +70,12 @@ export { backoffDelay };
 
 export interface CoreOptions extends Clock {
   limits?: Limits;
+  /**
+   * The instance passed in is the caller's own, made by an earlier transition of the same batch
+   * (`advanceBatch`): change its task and timer maps in place instead of copying them. Copying two
+   * maps of a thousand entries per result made a 1,000-way fan-in quadratic.
+   */
+  inPlace?: boolean;
 }
 
 type Applied = Extract<Transition, { instance: Instance }>;
@@ -238,7 +244,7 @@ function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opt
         return duplicate(instance, event.id, `task ${event.taskId} attempt ${event.attempt} is not outstanding`);
       }
       tx.cancelTimer(timerIds.taskTimeout(event.taskId, t.attempt));
-      const durationMs = attemptDuration(event.durationMs, tx.nowMs - Date.parse(t.sentAt));
+      const durationMs = attemptDuration(event.durationMs, tx.nowMs - Date.parse(t.startedAt ?? t.sentAt));
       // A result nested too deeply or too large for the instance is a failed attempt (the task's
       // retry policy applies), not a poison message: RESULT_TOO_DEEP / RESULT_TOO_LARGE.
       const fits = event.ok ? checkValue(event.result, LIMITS.taskResult, `the result of ${t.task}`) : undefined;
@@ -246,10 +252,27 @@ function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opt
         tx.failAttempt(event.taskId, t, { message: fits.message, type: fits.code === 'VALUE_TOO_DEEP' ? 'RESULT_TOO_DEEP' : 'RESULT_TOO_LARGE' }, durationMs);
       } else if (event.ok) {
         delete next.tasks[event.taskId];
-        tx.step({ kind: 'task', ...taskFields(event.taskId, t), outcome: 'ok', durationMs });
+        tx.step({ kind: 'task', ...taskFields(event.taskId, t), outcome: 'ok', durationMs, latencyMs: tx.sinceSent(t) });
         tx.feed({ type: 'taskCompleted', id: event.taskId, result: event.result });
       } else {
         tx.failAttempt(event.taskId, t, event.error, durationMs);
+      }
+      break;
+    }
+    case 'taskStarted': {
+      if (instance.secret !== undefined && !tokenMatches(instance.secret, event.taskId, event.attempt, event.token)) return rejected(event);
+      const t = own(next.tasks, event.taskId);
+      if (!t || t.attempt !== event.attempt || t.retryAt !== undefined || t.startedAt !== undefined) {
+        return duplicate(instance, event.id, `task ${event.taskId} attempt ${event.attempt} is not waiting to start`);
+      }
+      // The attempt's clock starts now: its timeout timer moves (same id) to now + timeout.
+      next.tasks[event.taskId] = { ...t, startedAt: tx.nowIso };
+      const timerId = timerIds.taskTimeout(event.taskId, t.attempt);
+      const timer = own(next.timers, timerId);
+      const fireAt = new Date(tx.nowMs + t.policy.timeoutMs).toISOString();
+      if (timer && Date.parse(timer.fireAt) < Date.parse(fireAt)) {
+        next.timers[timerId] = { ...timer, fireAt, producedBy: event.id };
+        tx.commands.push({ type: 'scheduleTimer', instanceId: instance.id, timerId, fireAt });
       }
       break;
     }
@@ -290,7 +313,7 @@ function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opt
               type: 'Timeout',
               timedOut: true,
             };
-            tx.failAttempt(timer.taskId!, t, error, tx.nowMs - Date.parse(t.sentAt));
+            tx.failAttempt(timer.taskId!, t, error, tx.nowMs - Date.parse(t.startedAt ?? t.sentAt));
           }
           break;
         }
@@ -315,6 +338,13 @@ function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opt
       const door = admitSignal(instance.state, event.name, event.payload, opts.limits);
       if (!door.ok) {
         tx.step({ kind: 'signal', outcome: `refused "${event.name}": ${door.code}: ${door.message}` });
+        break;
+      }
+      // A payload that does not match `signal<T>(name)` (one that got by the driver's door, e.g.
+      // through a queue) is dropped and logged the same way.
+      const typed = checkSignal(program, instance.state, event.name, event.payload);
+      if (!typed.ok) {
+        tx.step({ kind: 'signal', outcome: `refused "${event.name}": ${typed.code}: ${typed.message}` });
         break;
       }
       tx.step({ kind: 'signal', outcome: `received "${event.name}"` });
@@ -431,10 +461,11 @@ export function redriveTransition(program: Program, instance: Instance, eventId:
   return tx.done();
 }
 
-/** A task result that does not carry the attempt's token: dropped, nothing resent. */
-function rejected(event: TaskResultEvent): Transition {
+/** A task result (or start report) that does not carry the attempt's token: dropped, nothing resent. */
+function rejected(event: { type: RuntimeEvent['type']; taskId: string; attempt: number; token?: string }): Transition {
   const what = event.token === undefined ? 'has no token' : 'has the wrong token';
-  return { duplicate: true, rejected: 'token', reason: `task ${event.taskId} attempt ${event.attempt}: the result ${what}`, resend: [] };
+  const of = event.type === 'taskResult' ? 'the result' : 'the start report';
+  return { duplicate: true, rejected: 'token', reason: `task ${event.taskId} attempt ${event.attempt}: ${of} ${what}`, resend: [] };
 }
 
 /**
@@ -490,8 +521,10 @@ class Tx {
   ) {
     this.nowIso = now.toISOString();
     this.nowMs = now.getTime();
-    // Shallow copies of the maps we change; the state object is replaced, never mutated.
-    this.next = { ...base, tasks: { ...base.tasks }, timers: { ...base.timers }, version: base.version + 1, updatedAt: this.nowIso };
+    // Shallow copies of the maps we change (unless the caller owns them: CoreOptions.inPlace); the
+    // state object is replaced, never mutated.
+    const own = opts?.inPlace === true;
+    this.next = { ...base, tasks: own ? base.tasks : { ...base.tasks }, timers: own ? base.timers : { ...base.timers }, version: base.version + 1, updatedAt: this.nowIso };
   }
 
   step(s: Omit<StepLog, 'at'>): void {
@@ -608,6 +641,11 @@ class Tx {
     this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId, fireAt: this.nowIso });
   }
 
+  /** Milliseconds from an attempt's send to now (a step's `latencyMs`). */
+  sinceSent(t: Pick<TaskAttempt, 'sentAt'>): number {
+    return Math.max(0, this.nowMs - Date.parse(t.sentAt));
+  }
+
   failAttempt(taskId: string, t: TaskAttempt, outside: TaskError, durationMs: number): void {
     const error = boundTaskError(outside);
     const attempts = t.policy.retries + 1;
@@ -620,12 +658,12 @@ class Tx {
       const timerId = timerIds.retry(taskId, t.attempt);
       this.next.timers[timerId] = { fireAt: retryAt, purpose: 'retry', taskId, attempt: t.attempt, producedBy: this.eventId };
       this.commands.push({ type: 'scheduleTimer', instanceId: this.next.id, timerId, fireAt: retryAt });
-      this.step({ kind: 'task', ...taskFields(taskId, t), outcome: `${what} (retry in ${formatDuration(delay)})`, durationMs });
+      this.step({ kind: 'task', ...taskFields(taskId, t), outcome: `${what} (retry in ${formatDuration(delay)})`, durationMs, latencyMs: this.sinceSent(t) });
       return;
     }
     delete this.next.tasks[taskId];
     const why = permanent ?? `gave up after ${t.attempt} attempt${t.attempt === 1 ? '' : 's'}`;
-    this.step({ kind: 'task', ...taskFields(taskId, t), outcome: `${what} (${why})`, durationMs });
+    this.step({ kind: 'task', ...taskFields(taskId, t), outcome: `${what} (${why})`, durationMs, latencyMs: this.sinceSent(t) });
     const failure = { message: error.message, attempts: t.attempt } as { message: string; attempts: number; type?: string; timedOut?: boolean };
     if (error.type !== undefined) failure.type = error.type;
     if (error.timedOut) failure.timedOut = true;
@@ -734,9 +772,13 @@ const LIMIT_KEYS = [
   'maxBufferedSignalBytes',
 ] as const satisfies readonly (keyof Limits & keyof ExecOptions)[];
 
-/** The interpreter's options for an activation of `instance` (`instance.id` / `startedAt` come from it). */
+/**
+ * The interpreter's options for an activation of `instance` (`instance.id` / `startedAt` come from
+ * it). The runtime holds large values (MAX_VALUE_BYTES each), so its state may be larger than the
+ * interpreter's own default allows.
+ */
 function execOptions(opts: CoreOptions, instance: Pick<Instance, 'id' | 'createdAt'>): ExecOptions {
-  const o: ExecOptions = { now: opts.now, uuid: opts.uuid, instance: { id: instance.id, startedAt: instance.createdAt } };
+  const o: ExecOptions = { now: opts.now, uuid: opts.uuid, instance: { id: instance.id, startedAt: instance.createdAt }, maxStateBytes: MAX_STATE_BYTES };
   for (const k of LIMIT_KEYS) {
     const v = opts.limits?.[k];
     if (v !== undefined) o[k] = v;

@@ -10,7 +10,7 @@
  *   const { instance } = await startWorkflow(deps, { source, file: 'order.workflow' }, { orderId: 'o1' }, { id: 'o1' });
  *   await advance(deps, 'o1', { type: 'taskResult', id: 'n3.s1#1', taskId: 'n3.s1', attempt: 1, ok: true, result: 5 });
  */
-import { admitSignal, compile, programHash, type Program } from '../dsl/index.ts';
+import { admitSignal, checkSignal, compile, programHash, type Program } from '../dsl/index.ts';
 import { applyEvent, redriveTransition, restartExisting, startInstance } from './core.ts';
 import {
   DefinitionError,
@@ -21,7 +21,7 @@ import {
   VersionConflictError,
 } from './errors.ts';
 import type { Dispatcher, Store } from './ports.ts';
-import { eventIds, type Clock, type DispatchCommand, type Instance, type Limits, type RuntimeEvent, type StepLog, type Value } from './types.ts';
+import { eventIds, isFinal, type Clock, type DispatchCommand, type Instance, type Limits, type RuntimeEvent, type StepLog, type Value } from './types.ts';
 
 /** Compiled programs by definition hash; definitions are immutable, so entries never go stale. */
 export interface ProgramSource {
@@ -131,7 +131,8 @@ export async function advanceBatch(deps: RuntimeDeps, instanceId: string, events
     const resend: DispatchCommand[] = [];
     const steps: StepLog[] = [];
     for (const event of events) {
-      const t = applyEvent(program, current, event, opts);
+      // After the first transition `current` is this loop's own copy: its maps change in place.
+      const t = applyEvent(program, current, event, current === loaded ? opts : { ...opts, inPlace: true });
       if (t.duplicate) {
         resend.push(...t.resend);
         const r: AdvanceResult = { duplicate: true, reason: t.reason, instance: current, resent: t.resend };
@@ -227,7 +228,8 @@ async function again(deps: RuntimeDeps, existing: Instance, workflow: string, in
 /**
  * Delivers a signal. `signalId` de-duplicates redeliveries (a fresh uuid when absent). Throws
  * `SignalRejectedError` (and changes nothing) when the signal is not admitted: nobody awaits that
- * name and the instance's signal buffer is full, or the payload is too large or too deep.
+ * name and the instance's signal buffer is full, the payload is too large or too deep, or it does
+ * not match the workflow's `signal<T>(name)` (`SIGNAL_PAYLOAD_INVALID`, with the paths).
  */
 export async function signalInstance(
   deps: RuntimeDeps,
@@ -245,6 +247,10 @@ export async function signalInstance(
   // (so no path can fail the instance), but a caller at the door should hear that it was refused.
   const door = admitSignal(instance.state, name, payload, deps.limits);
   if (!door.ok) throw new SignalRejectedError(instanceId, name, door.code, door.message);
+  if (!isFinal(instance.status)) {
+    const typed = checkSignal(await deps.programs.get(instance.definitionHash), instance.state, name, payload);
+    if (!typed.ok) throw new SignalRejectedError(instanceId, name, typed.code, typed.message, typed.errors.map((e) => `${e.path}: ${e.message}`));
+  }
   return advance(deps, instanceId, { type: 'signal', id: signalId ?? `signal:${deps.clock.uuid()}`, name, payload, receivedAt });
 }
 

@@ -19,6 +19,7 @@ export type CurrantErrorCode =
   | 'SIGNAL_BUFFER_FULL'
   | 'SIGNAL_TOO_LARGE'
   | 'SIGNAL_INVALID'
+  | 'SIGNAL_PAYLOAD_INVALID'
   | 'INSTANCE_NOT_FAILED'
   | 'NOT_REDRIVABLE';
 
@@ -81,17 +82,19 @@ export class DefinitionError extends CurrantError {
 }
 
 /**
- * A signal refused at the door (dsl `admitSignal`): the instance is unchanged. `SIGNAL_BUFFER_FULL`
- * when nobody awaits that name and the instance already buffers the most signals or bytes it may;
- * `SIGNAL_TOO_LARGE` for a payload over the buffer's byte limit or nested too deeply;
- * `SIGNAL_INVALID` for an empty name.
+ * A signal refused at the door (dsl `admitSignal`, `checkSignal`): the instance is unchanged.
+ * `SIGNAL_BUFFER_FULL` when nobody awaits that name and the instance already buffers the most
+ * signals or bytes it may; `SIGNAL_TOO_LARGE` for a payload over the buffer's byte limit or nested
+ * too deeply; `SIGNAL_INVALID` for an empty name; `SIGNAL_PAYLOAD_INVALID` for a payload that does
+ * not match the workflow's `signal<T>(name)` (`problems`: one `path: what` each, as for an input).
  */
 export class SignalRejectedError extends CurrantError {
   constructor(
     readonly instanceId: string,
     readonly signal: string,
-    code: 'SIGNAL_BUFFER_FULL' | 'SIGNAL_TOO_LARGE' | 'SIGNAL_INVALID',
+    code: 'SIGNAL_BUFFER_FULL' | 'SIGNAL_TOO_LARGE' | 'SIGNAL_INVALID' | 'SIGNAL_PAYLOAD_INVALID',
     detail: string,
+    readonly problems?: string[],
   ) {
     super(code, `instance '${instanceId}' refused the signal (${code}): ${detail}`);
   }

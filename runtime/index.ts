@@ -10,7 +10,7 @@ export * from './types.ts';
 export * from './errors.ts';
 export * from './ports.ts';
 export { startInstance, applyEvent, restartExisting, pendingCommands, boundSteps, validateInput, jsonEqual, redriveTransition, redriveRefusal, type CoreOptions } from './core.ts';
-export { checkValue, truncateText, LIMITS, MAX_CANCEL_REASON, MAX_ERROR_TEXT, type ValueLimits, type ValueCheck, type ValueRefusal } from './limits.ts';
+export { checkValue, truncateText, LIMITS, MAX_CANCEL_REASON, MAX_ERROR_TEXT, MAX_VALUE_BYTES, MAX_STATE_BYTES, type ValueLimits, type ValueCheck, type ValueRefusal } from './limits.ts';
 export { backoffDelay, maxAttempts } from './retry.ts';
 export { attemptToken, tokenMatches } from './tokens.ts';
 export {

@@ -9,12 +9,17 @@
  * | limit                     | value       | past it |
  * | ------------------------- | ----------- | ------- |
  * | depth of any value        | 128 (dsl MAX_DEPTH) | VALUE_TOO_DEEP  |
- * | start input               | 256 KiB JSON        | VALUE_TOO_LARGE |
- * | signal payload            | 256 KiB JSON        | VALUE_TOO_LARGE (the buffer has its own 64 KiB limit) |
+ * | start input               | 10 MiB JSON         | VALUE_TOO_LARGE |
+ * | signal payload            | 10 MiB JSON         | VALUE_TOO_LARGE (the buffer has its own 64 KiB limit) |
  * | cancel reason             | 4,096 characters    | VALUE_TOO_LARGE |
- * | task arguments (one call) | 200 KiB JSON        | TASK_ARGS_TOO_LARGE (a task failure) |
- * | task result               | 256 KiB JSON        | RESULT_TOO_LARGE / RESULT_TOO_DEEP (a failed attempt) |
+ * | task arguments (one call) | 10 MiB JSON         | TASK_ARGS_TOO_LARGE (a task failure) |
+ * | task result               | 10 MiB JSON         | RESULT_TOO_LARGE / RESULT_TOO_DEEP (a failed attempt) |
+ * | interpreter state         | 32 MiB JSON         | CR006 (the runtime's default `maxStateBytes`) |
  * | stored error text         | 4,096 characters    | cut, with "… [truncated N chars]" |
+ *
+ * Values this large do not fit an SQS message (256 KiB) or a DynamoDB item (400 KB): on AWS the
+ * adapter stores them aside and passes references (adapters/aws/payloads.ts, docs/protocol.md);
+ * embedded they are plain values in the process and rows in the SQLite file.
  *
  * Pure: no I/O. The walk is `measure` of the dsl (no recursion, stops at the first level past the
  * depth limit), so a hostile value costs at most its own size to refuse.
@@ -30,11 +35,19 @@ export interface ValueLimits {
   maxNodes?: number;
 }
 
+/** The largest value from outside, in bytes of JSON: a start input, a signal payload, a task's arguments or result. */
+export const MAX_VALUE_BYTES = 10 * 1024 * 1024;
+/**
+ * The runtime's default `maxStateBytes` (the interpreter alone defaults to 256 KiB): room for a few
+ * values of MAX_VALUE_BYTES held in variables at once.
+ */
+export const MAX_STATE_BYTES = 32 * 1024 * 1024;
+
 export const LIMITS = {
-  input: { maxDepth: MAX_DEPTH, maxBytes: 256 * 1024 },
-  signal: { maxDepth: MAX_DEPTH, maxBytes: 256 * 1024 },
-  taskArgs: { maxDepth: MAX_DEPTH, maxBytes: 200 * 1024 },
-  taskResult: { maxDepth: MAX_DEPTH, maxBytes: 256 * 1024 },
+  input: { maxDepth: MAX_DEPTH, maxBytes: MAX_VALUE_BYTES },
+  signal: { maxDepth: MAX_DEPTH, maxBytes: MAX_VALUE_BYTES },
+  taskArgs: { maxDepth: MAX_DEPTH, maxBytes: MAX_VALUE_BYTES },
+  taskResult: { maxDepth: MAX_DEPTH, maxBytes: MAX_VALUE_BYTES },
 } as const satisfies Record<string, ValueLimits>;
 
 export const MAX_CANCEL_REASON = 4096;

@@ -109,6 +109,11 @@ export interface TaskAttempt {
   at: SourcePoint;
   /** When the current attempt was sent. */
   sentAt: string;
+  /**
+   * When the current attempt began running, if that was later than `sentAt` (an adapter that holds
+   * attempts in a local queue reports it with a `taskStarted` event): its timeout counts from here.
+   */
+  startedAt?: string;
   /** Id of the event whose transition sent the current attempt (or scheduled its retry). */
   producedBy: string;
   /** Set while backing off after a failed attempt: when the next attempt is due. */
@@ -144,6 +149,11 @@ export interface StepLog {
   /** Short human text: `ok`, `failed: card declined (retry in 2s)`, `timed out after 30s`, …; for `log` steps the logged text. */
   outcome: string;
   durationMs?: number;
+  /**
+   * For a task attempt's outcome: from the attempt being sent to its outcome applied, queueing
+   * included (what the workflow waited at the await; `durationMs` is the run alone when known).
+   */
+  latencyMs?: number;
 }
 
 export const STEP_LOG_LIMIT = 200;
@@ -201,6 +211,11 @@ export type RuntimeEvent =
   | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; durationMs?: number; ok: true; result: Value }
   | { type: 'taskResult'; id: string; taskId: string; attempt: number; token?: string; durationMs?: number; ok: false; error: TaskError }
   | { type: 'timerFired'; id: string; timerId: string }
+  /**
+   * An attempt that waited for a free slot in the adapter (the embedded engine's concurrency cap)
+   * began running: its timeout timer restarts from now. Id: `${taskId}#${attempt}:started`.
+   */
+  | { type: 'taskStarted'; id: string; taskId: string; attempt: number; token?: string }
   | {
       type: 'signal';
       id: string;
@@ -270,6 +285,7 @@ export const DEFAULT_CANCEL_GRACE_MS = 300_000;
 /** Helpers for the event ids the runtime uses. */
 export const eventIds = {
   taskResult: (taskId: string, attempt: number) => `${taskId}#${attempt}`,
+  taskStarted: (taskId: string, attempt: number) => `${taskId}#${attempt}:started`,
   timer: (timerId: string) => `timer:${timerId}`,
   /** The `producedBy` of the first activation. */
   start: 'start',

@@ -5,7 +5,8 @@
  * queue URLs; carries out a transition's commands:
  *
  *   sendTask      → the task's queue: a `currant.task.v1` message with `replyTo` = the result queue
- *                   and the attempt's `token`
+ *                   and the attempt's `token`; with a blob store, also a URL to store a large result
+ *                   and, for arguments over 200 KiB, a URL to read them from (payloads.ts)
  *   scheduleTimer → covered by the instance's one wake-up (wake.ts): sent only when the store's
  *                   save planned a new one due within 15 minutes (a later one is parked for the
  *                   reconciler's sweep), or again on a resend (a duplicate event); for an
@@ -28,6 +29,8 @@ import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aw
 import type { DispatchCommand, Dispatcher, Instance } from '../../runtime/index.ts';
 import { assertNever } from '../../dsl/ast.ts';
 import { delaySeconds, MAX_DELAY_SECONDS, taskMessage, timerMessage, wakeMessage } from './messages.ts';
+import type { BlobStore } from './blobs.ts';
+import { taskRefs, type TaskRefs } from './payloads.ts';
 import { wakePlans, type AwsInstance, type Wake, type WakeSender } from './wake.ts';
 
 export interface SqsDispatcherConfig {
@@ -39,6 +42,8 @@ export interface SqsDispatcherConfig {
   taskQueueUrls: Readonly<Record<string, string>>;
   /** The clock for timer delays (default Date.now). */
   nowMs?: () => number;
+  /** Where large arguments go, and what signs the result upload URLs (payloads.ts); without it every value travels inline. */
+  blobs?: BlobStore;
 }
 
 /** One message to send: where, what, how long SQS should hold it. */
@@ -50,6 +55,8 @@ export interface Outgoing {
 
 /** Largest batch payload we build (SQS's classic 256 KiB limit for a batch's total). */
 const MAX_BATCH_BYTES = 256 * 1024;
+/** Largest message body SQS takes. */
+const MAX_MESSAGE_BYTES = 256 * 1024;
 
 export class SqsDispatcher implements Dispatcher, WakeSender {
   constructor(
@@ -58,7 +65,12 @@ export class SqsDispatcher implements Dispatcher, WakeSender {
   ) {}
 
   async dispatch(commands: DispatchCommand[], instance?: Instance): Promise<void> {
-    const out = plan(commands, this.config, (this.config.nowMs ?? Date.now)(), timerMode(commands, instance));
+    const blobs = this.config.blobs;
+    const refs = new Map<DispatchCommand, TaskRefs>();
+    if (blobs) {
+      await Promise.all(commands.map(async (c) => c.type === 'sendTask' && refs.set(c, await taskRefs(blobs, c))));
+    }
+    const out = plan(commands, this.config, (this.config.nowMs ?? Date.now)(), timerMode(commands, instance), refs);
     const byQueue = new Map<string, Outgoing[]>();
     for (const m of out) byQueue.set(m.queueUrl, [...(byQueue.get(m.queueUrl) ?? []), m]);
     await Promise.all([...byQueue.entries()].map(([url, msgs]) => this.sendAll(url, msgs)));
@@ -144,8 +156,8 @@ export function timerMode(commands: DispatchCommand[], instance: Instance | unde
     : { kind: 'wake', instanceId: inst.id };
 }
 
-/** The messages a list of commands becomes. Pure (the clock is passed in). */
-export function plan(commands: DispatchCommand[], config: SqsDispatcherConfig, nowMs: number, timers: TimerMode = { kind: 'perTimer' }): Outgoing[] {
+/** The messages a list of commands becomes. Pure (the clock and the task messages' references are passed in). */
+export function plan(commands: DispatchCommand[], config: SqsDispatcherConfig, nowMs: number, timers: TimerMode = { kind: 'perTimer' }, refs: ReadonlyMap<DispatchCommand, TaskRefs> = new Map()): Outgoing[] {
   const out: Outgoing[] = [];
   if (timers.kind === 'wake' && timers.send) {
     const delay = Math.min(MAX_DELAY_SECONDS, delaySeconds(timers.send.at, nowMs) + (timers.graceSeconds ?? 0));
@@ -157,7 +169,12 @@ export function plan(commands: DispatchCommand[], config: SqsDispatcherConfig, n
         const queueUrl = config.taskQueueUrls[c.task];
         // A deployment fault (the CDK construct refuses workflows whose tasks have no queue).
         if (!queueUrl) throw new Error(`no queue configured for task '${c.task}' (CURRANT_TASK_QUEUE_URLS)`);
-        out.push({ queueUrl, body: JSON.stringify(taskMessage(c, config.resultQueueUrl)), delaySeconds: 0 });
+        const body = JSON.stringify(taskMessage(c, config.resultQueueUrl, refs.get(c)));
+        if (Buffer.byteLength(body, 'utf8') > MAX_MESSAGE_BYTES) {
+          // Only without a blob store (with one, large arguments travel as a reference).
+          throw new Error(`the task message for ${c.task} (${c.instanceId}/${c.taskId}) takes ${Buffer.byteLength(body, 'utf8')} bytes, over SQS's ${MAX_MESSAGE_BYTES}: configure a blob store (CURRANT_PAYLOAD_BUCKET)`);
+        }
+        out.push({ queueUrl, body, delaySeconds: 0 });
         break;
       }
       case 'scheduleTimer':

@@ -32,7 +32,7 @@ type TopLevel = 'id' | 'version' | 'workflow' | 'status' | 'createdAt' | 'update
 type Doc = Omit<Instance, TopLevel>;
 
 export function encodeInstance(i: AwsInstance): Item {
-  const { id, version, workflow, status, createdAt, updatedAt, definitionHash, wake, ...doc } = i;
+  const { id, version, workflow, status, createdAt, updatedAt, definitionHash, wake, docRef: _r, ...doc } = i;
   return {
     ...(wake ? encodeWake(id, wake) : {}),
     [ATTR.id]: { S: id },
@@ -69,14 +69,21 @@ export function encodeWake(id: string, w: Wake): Item {
 
 /** The document of an instance: everything but the top-level attributes and the wake-up. */
 export function instanceDoc(i: AwsInstance): Doc {
-  const { id: _i, version: _v, workflow: _w, status: _s, createdAt: _c, updatedAt: _u, definitionHash: _h, wake: _k, ...doc } = i;
+  const { id: _i, version: _v, workflow: _w, status: _s, createdAt: _c, updatedAt: _u, definitionHash: _h, wake: _k, docRef: _r, ...doc } = i;
   return doc;
 }
 
-export function decodeInstance(item: Item): AwsInstance {
+/**
+ * The instance an item holds. For an item whose document is stored aside (`docRef`), pass that
+ * document's JSON (DynamoStore.load reads it from the blob store).
+ */
+export function decodeInstance(item: Item, storedAside?: string): AwsInstance {
   const z = item[ATTR.docz]?.B;
-  const json = z !== undefined ? brotliDecompressSync(z).toString('utf8') : item[ATTR.doc]?.S;
-  if (json === undefined) throw new Error(`item ${str(item, ATTR.id)} has neither ${ATTR.doc} nor ${ATTR.docz}`);
+  const docRef = item[ATTR.docRef]?.S;
+  const json = z !== undefined ? brotliDecompressSync(z).toString('utf8') : (item[ATTR.doc]?.S ?? storedAside);
+  if (json === undefined) {
+    throw new Error(docRef ? `item ${str(item, ATTR.id)} has its document stored aside (${docRef}): load it through DynamoStore` : `item ${str(item, ATTR.id)} has neither ${ATTR.doc} nor ${ATTR.docz}`);
+  }
   const doc = JSON.parse(json) as Doc;
   const wakeId = item[ATTR.wakeId]?.S;
   const wakeAt = item[ATTR.wakeAt]?.S;
@@ -91,6 +98,7 @@ export function decodeInstance(item: Item): AwsInstance {
     ...doc,
   };
   if (wakeId !== undefined && wakeAt !== undefined) out.wake = item[ATTR.parkAt]?.S !== undefined ? { id: wakeId, at: wakeAt, parked: true } : { id: wakeId, at: wakeAt };
+  if (docRef !== undefined) out.docRef = docRef;
   return out;
 }
 

@@ -11,7 +11,7 @@
  *
  * Two queues, two kinds of sender (docs/protocol.md, "Who may send what"):
  *   result queue (task functions may send; nothing else is accepted there)
- *     { "protocol": "currant.result.v1", "type": "taskResult", "instanceId", "taskId", "attempt", "token", "ok", "result" | "error" }
+ *     { "protocol": "currant.result.v1", "type": "taskResult", "instanceId", "taskId", "attempt", "token", "ok", "result" | "resultRef" | "error" }
  *   event queue (only the engine's own functions may send)
  *     { "type": "wake",   "instanceId", "wakeId", "at", "repair"? }  (one per instance, see wake.ts)
  *     { "type": "timer",  "instanceId", "timerId", "fireAt" }       (one per timer: items without a wake-up)
@@ -27,7 +27,12 @@ export interface TaskMessage {
   instanceId: string;
   taskId: string;
   task: string;
-  args: Value[];
+  /** Absent when `argsRef` is there (arguments too large for the message: payloads.ts). */
+  args?: Value[];
+  /** Where to GET the arguments' JSON array instead (a presigned URL), and its size. */
+  argsRef?: { url: string; bytes: number };
+  /** Where to PUT a result too large for the result message (a presigned URL), and its limit. */
+  resultUpload?: { url: string; maxBytes: number };
   attempt: number;
   timeoutMs: number;
   replyTo: string;
@@ -44,7 +49,7 @@ export type ResultMessage = {
   /** Echo of the task message's `token`. */
   token?: string;
   durationMs?: number;
-} & ({ ok: true; result: Value } | { ok: false; error: TaskError });
+} & ({ ok: true; result: Value } | { ok: true; resultRef: { bytes: number } } | { ok: false; error: TaskError });
 
 export interface TimerMessage {
   type: 'timer';
@@ -77,18 +82,20 @@ export const ACCEPTED: Readonly<Record<EventSource, readonly string[]>> = {
   events: ['wake', 'timer'],
 };
 
-export function taskMessage(cmd: Extract<DispatchCommand, { type: 'sendTask' }>, replyTo: string): TaskMessage {
+/** The task message of a command; `refs` (payloads.ts `taskRefs`) when the engine stores values aside. */
+export function taskMessage(cmd: Extract<DispatchCommand, { type: 'sendTask' }>, replyTo: string, refs: { argsRef?: TaskMessage['argsRef']; resultUpload?: TaskMessage['resultUpload'] } = {}): TaskMessage {
   const m: TaskMessage = {
     protocol: TASK_PROTOCOL,
     instanceId: cmd.instanceId,
     taskId: cmd.taskId,
     task: cmd.task,
-    args: cmd.args,
+    ...(refs.argsRef ? { argsRef: refs.argsRef } : { args: cmd.args }),
     attempt: cmd.attempt,
     timeoutMs: cmd.timeoutMs,
     replyTo,
   };
   if (cmd.token !== undefined) m.token = cmd.token;
+  if (refs.resultUpload) m.resultUpload = refs.resultUpload;
   return m;
 }
 
@@ -118,7 +125,8 @@ export function delaySeconds(fireAt: string, nowMs: number): number {
  * Without `refused`: malformed, a poison message.
  */
 export type ParsedEventMessage =
-  | { ok: true; message: Exclude<EventMessage, WakeMessage>; instanceId: string; event: RuntimeEvent }
+  /** `resultRef`: the result was stored aside; `event.result` is a placeholder until it is read (payloads.ts `readResult`). */
+  | { ok: true; message: Exclude<EventMessage, WakeMessage>; instanceId: string; event: RuntimeEvent; resultRef?: { bytes: number } }
   | { ok: true; message: WakeMessage; instanceId: string; event?: undefined }
   | { ok: false; problems: string[]; refused?: true };
 
@@ -157,7 +165,11 @@ export function parseEventMessage(body: string, source: EventSource): ParsedEven
       need(Number.isInteger(m.attempt) && (m.attempt as number) >= 1, 'attempt must be an integer >= 1');
       need(typeof m.ok === 'boolean', 'ok must be a boolean');
       need(m.token === undefined || (typeof m.token === 'string' && m.token.length <= MAX_TOKEN_CHARS), `token must be a string of at most ${MAX_TOKEN_CHARS} characters`);
-      if (m.ok === true) need('result' in m, 'a successful result needs "result"');
+      if (m.ok === true) need('result' in m || 'resultRef' in m, 'a successful result needs "result" (or "resultRef")');
+      if ('resultRef' in m) {
+        const ref = m.resultRef;
+        need(m.ok === true && !('result' in m) && isObject(ref) && Number.isInteger(ref.bytes) && (ref.bytes as number) >= 0, '"resultRef" must be { "bytes": integer >= 0 }, on a successful result without "result"');
+      }
       if (m.ok === false) {
         const err = m.error;
         need(isObject(err) && typeof err.message === 'string', 'a failed result needs "error": { "message": string }');
@@ -170,10 +182,11 @@ export function parseEventMessage(body: string, source: EventSource): ParsedEven
       const r = m as unknown as ResultMessage;
       const id = eventIds.taskResult(r.taskId, r.attempt);
       const event: RuntimeEvent = r.ok
-        ? { type: 'taskResult', id, taskId: r.taskId, attempt: r.attempt, ok: true, result: r.result ?? null }
+        ? { type: 'taskResult', id, taskId: r.taskId, attempt: r.attempt, ok: true, result: 'result' in r ? (r.result ?? null) : null }
         : { type: 'taskResult', id, taskId: r.taskId, attempt: r.attempt, ok: false, error: taskError(r.error) };
       if (r.token !== undefined) event.token = r.token;
       if (typeof r.durationMs === 'number' && Number.isFinite(r.durationMs) && r.durationMs >= 0) event.durationMs = r.durationMs;
+      if (r.ok && 'resultRef' in r) return { ok: true, message: r, instanceId, event, resultRef: { bytes: r.resultRef.bytes } };
       return { ok: true, message: r, instanceId, event };
     }
     case 'timer': {

@@ -39,6 +39,12 @@ export const ATTR = {
   doc: 'doc',
   /** The rest of the instance as brotli-compressed JSON bytes (larger instances). */
   docz: 'docz',
+  /**
+   * Instead of `doc`/`docz`, for a document too large for an item (over INLINE_DOC_MAX): the key of
+   * the blob holding it (blobs.ts, `state/…`), plus `sum`, the list summary as JSON.
+   */
+  docRef: 'docRef',
+  sum: 'sum',
   /** The wake-up message in flight (wake.ts): its id and due time. */
   wakeId: 'wakeId',
   wakeAt: 'wakeAt',

@@ -12,6 +12,13 @@
  * Reads of instances are strongly consistent on purpose: an eventually consistent read could show
  * a version from before a task was sent, and the runtime would then take that task's result for a
  * duplicate and drop it.
+ *
+ * A document too large for an item (over INLINE_DOC_MAX bytes once compressed: DynamoDB items stop
+ * at 400 KB) is stored aside in the blob store (blobs.ts, `state/<id>/<version>-<random>.json.br`),
+ * and the item holds its key (`docRef`) and the list summary (`sum`). The conditional write on the
+ * item stays the one commit point: a blob is written first under a fresh key, the item then points
+ * at it or (conflict) the blob is deleted; the blob the item pointed at before is deleted after a
+ * successful save. A reader that finds its blob gone (replaced meanwhile) reads the item again.
  */
 import {
   BatchGetItemCommand,
@@ -48,13 +55,23 @@ import {
   itemSize,
   type Item,
 } from './item.ts';
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { ATTR, DUE_SHARDS, dueShard, SWEEP_STATE_ID } from './schema.ts';
+import { blobKeys, type BlobStore } from './blobs.ts';
 import { newWakeId, parkKey, planWake, wakePlans, type AwsInstance, type ParkedWake, type Wake, type WakeStore } from './wake.ts';
 
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 100;
 /** A filtered listing reads at most this many index pages to fill one page of results. */
 const MAX_QUERY_PAGES = 5;
+
+/** Largest document kept in the item itself (bytes of `doc`/`docz`); DynamoDB's item limit is 400 KB. */
+export const INLINE_DOC_MAX = 350_000;
+/** Largest stored-aside document read back (compressed bytes): far above any state the runtime accepts. */
+const MAX_DOC_BLOB = 512 * 1024 * 1024;
+/** A list summary's result is kept in `sum` only up to this many bytes of JSON. */
+const SUMMARY_RESULT_MAX = 16 * 1024;
 
 export interface DynamoStoreOptions {
   /** Told the billed size of every item written (benchmark and metrics). */
@@ -63,6 +80,19 @@ export interface DynamoStoreOptions {
   newId?: () => string;
   /** The clock that decides whether a new wake-up is sent or parked (default Date.now). */
   nowMs?: () => number;
+  /** Where documents too large for an item go; without it such a write throws `ItemTooLargeError`. */
+  blobs?: BlobStore;
+}
+
+/** A document over INLINE_DOC_MAX with no blob store to put it in. */
+export class ItemTooLargeError extends Error {
+  constructor(
+    readonly instanceId: string,
+    readonly bytes: number,
+  ) {
+    super(`instance ${instanceId}: its document takes ${bytes} bytes, over the ${INLINE_DOC_MAX} a DynamoDB item can hold, and no blob store is configured`);
+    this.name = 'ItemTooLargeError';
+  }
 }
 
 export class DynamoStore implements Store, WakeStore {
@@ -96,10 +126,45 @@ export class DynamoStore implements Store, WakeStore {
   async create(instance: AwsInstance): Promise<void> {
     const plan = this.plan(undefined, instance);
     const item = encodeInstance(plan.wake ? { ...instance, wake: plan.wake } : instance);
-    if (!(await this.putIfAbsent(item))) throw new InstanceConflictError(instance.id);
+    const placed = await this.placeDoc(instance, item);
+    delete item[ATTR.doc];
+    delete item[ATTR.docz];
+    Object.assign(item, placed.attrs);
+    if (!(await this.putIfAbsent(item))) {
+      if (placed.key) await this.dropBlob(placed.key);
+      throw new InstanceConflictError(instance.id);
+    }
     if (plan.wake) instance.wake = plan.wake;
+    if (placed.key) instance.docRef = placed.key;
     wakePlans.set(instance, { send: plan.send });
     this.options.onWrite?.('create', itemSize(item));
+  }
+
+  /**
+   * Where an item's document goes: in the item (`doc`/`docz`, what `item` already holds) when it
+   * fits, else into a new blob whose key the item keeps (`docRef`, with the list summary `sum`).
+   */
+  private async placeDoc(instance: AwsInstance, item: Item): Promise<{ attrs: Item; key?: string }> {
+    const z = item[ATTR.docz]?.B;
+    const text = item[ATTR.doc]?.S;
+    const bytes = z !== undefined ? z.length : Buffer.byteLength(text ?? '', 'utf8');
+    const inline: Item = z !== undefined ? { [ATTR.docz]: item[ATTR.docz]! } : { [ATTR.doc]: item[ATTR.doc]! };
+    if (bytes <= INLINE_DOC_MAX) return { attrs: inline };
+    if (!this.options.blobs) throw new ItemTooLargeError(instance.id, bytes);
+    // Compressed even when brotli did not win for the item: one format for every stored-aside document.
+    const body = z ?? brotliCompressSync(text!, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes } });
+    const key = blobKeys.state(instance.id, instance.version, randomBytes(6).toString('base64url'));
+    await this.options.blobs.put(key, body, 'application/x-brotli');
+    return { attrs: { [ATTR.docRef]: { S: key }, [ATTR.sum]: { S: JSON.stringify(listSummary(instance)) } }, key };
+  }
+
+  /** Best effort: an orphaned blob costs storage, never correctness. */
+  private async dropBlob(key: string): Promise<void> {
+    try {
+      await this.options.blobs?.delete(key);
+    } catch {
+      /* left behind: see docs/operations.md */
+    }
   }
 
   /** Writes `item` unless an item with its key exists; false when one did (nothing written). */
@@ -121,10 +186,20 @@ export class DynamoStore implements Store, WakeStore {
   }
 
   async load(id: string): Promise<AwsInstance | undefined> {
-    const out = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: { [ATTR.id]: { S: id } }, ConsistentRead: true }),
-    );
-    return out.Item && out.Item[ATTR.kind]?.S === 'instance' ? decodeInstance(out.Item) : undefined;
+    for (let attempt = 1; ; attempt++) {
+      const out = await this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: { [ATTR.id]: { S: id } }, ConsistentRead: true }),
+      );
+      if (!out.Item || out.Item[ATTR.kind]?.S !== 'instance') return undefined;
+      const ref = out.Item[ATTR.docRef]?.S;
+      if (ref === undefined) return decodeInstance(out.Item);
+      if (!this.options.blobs) throw new Error(`instance ${id} has its document stored aside (${ref}) and no blob store is configured`);
+      const blob = await this.options.blobs.get(ref, MAX_DOC_BLOB);
+      if ('body' in blob) return decodeInstance(out.Item, brotliDecompressSync(blob.body).toString('utf8'));
+      // Replaced (and deleted) by a save since the item was read: read the item again.
+      if ('missing' in blob && attempt < 5) continue;
+      throw new Error(`instance ${id}: its stored document ${ref} is ${'missing' in blob ? 'missing' : `${blob.tooLarge} bytes`}`);
+    }
   }
 
   /**
@@ -151,59 +226,68 @@ export class DynamoStore implements Store, WakeStore {
   async save(instance: AwsInstance, expectedVersion: number): Promise<void> {
     const { id, version, status, updatedAt } = instance;
     const plan = this.plan(instance.wake, instance);
-    const docAttr = encodeDoc(instanceDoc(instance));
-    const [docName, other] = ATTR.doc in docAttr ? [ATTR.doc, ATTR.docz] : [ATTR.docz, ATTR.doc];
+    const previous = instance.docRef;
+    const placed = await this.placeDoc(instance, encodeDoc(instanceDoc(instance)));
     const names: Record<string, string> = {
       '#version': ATTR.version,
       '#status': ATTR.status,
       '#updatedAt': ATTR.updatedAt,
-      '#doc': docName,
-      '#other': other,
     };
     const values: Record<string, AttributeValue> = {
       ':next': { N: String(version) },
       ':expected': { N: String(expectedVersion) },
       ':status': { S: status },
       ':updatedAt': { S: updatedAt },
-      ':doc': docAttr[docName]!,
     };
-    let set = '#version = :next, #status = :status, #updatedAt = :updatedAt, #doc = :doc';
-    let remove = '#other';
+    const sets = ['#version = :next', '#status = :status', '#updatedAt = :updatedAt'];
+    const removes: string[] = [];
+    // The document attributes: the ones written are set, the others removed (exactly one form stays).
+    for (const [k, attr] of [ATTR.doc, ATTR.docz, ATTR.docRef, ATTR.sum].entries()) {
+      names[`#d${k}`] = attr;
+      if (placed.attrs[attr]) {
+        values[`:d${k}`] = placed.attrs[attr]!;
+        sets.push(`#d${k} = :d${k}`);
+      } else removes.push(`#d${k}`);
+    }
     const final = isFinal(status);
     if (final) {
       // A finished instance needs no wake-up: its item leaves the byDue and byPark indexes.
-      remove += ', #wakeId, #wakeAt, #parkAt';
+      removes.push('#wakeId', '#wakeAt', '#parkAt');
       Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#parkAt': ATTR.parkAt });
     } else if (plan.changed && plan.wake) {
-      set += ', #wakeId = :wakeId, #wakeAt = :wakeAt, #dueShard = :dueShard';
+      sets.push('#wakeId = :wakeId', '#wakeAt = :wakeAt', '#dueShard = :dueShard');
       Object.assign(names, { '#wakeId': ATTR.wakeId, '#wakeAt': ATTR.wakeAt, '#dueShard': ATTR.dueShard, '#parkAt': ATTR.parkAt });
       Object.assign(values, { ':wakeId': { S: plan.wake.id }, ':wakeAt': { S: plan.wake.at }, ':dueShard': { S: dueShard(id) } });
       // Parked (due beyond SQS's 15-minute delay): in the byPark index, no message. Sent: out of it.
       if (plan.wake.parked) {
-        set += ', #parkAt = :parkAt';
+        sets.push('#parkAt = :parkAt');
         values[':parkAt'] = { S: parkKey(id, plan.wake.at) };
-      } else remove += ', #parkAt';
+      } else removes.push('#parkAt');
     }
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: { [ATTR.id]: { S: id } },
-          UpdateExpression: `SET ${set} REMOVE ${remove}`,
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
           ConditionExpression: '#version = :expected',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       );
     } catch (e) {
+      if (placed.key) await this.dropBlob(placed.key);
       // Also raised when the item does not exist: nobody can save what was never created.
       if (isConditionFailed(e)) throw new VersionConflictError(id, expectedVersion);
       throw e;
     }
+    if (previous !== undefined && previous !== placed.key) await this.dropBlob(previous);
+    if (placed.key) instance.docRef = placed.key;
+    else delete instance.docRef;
     if (final) delete instance.wake;
     else if (plan.changed) instance.wake = plan.wake;
     wakePlans.set(instance, { send: !final && plan.send });
-    this.options.onWrite?.('save', itemSize(encodeInstance(instance)));
+    this.options.onWrite?.('save', writtenSize(instance, placed.attrs));
   }
 
   /** The wake-up plan for a write of `instance` (wake.ts `planWake`), on this store's clock. */
@@ -394,25 +478,42 @@ export class DynamoStore implements Store, WakeStore {
       if (!last) break;
     }
     const items = await this.batchLoad(ids);
-    const result: { items: InstanceSummary[]; cursor?: string } = { items: items.map(summarize) };
+    const result: { items: InstanceSummary[]; cursor?: string } = { items };
     if (last) result.cursor = encodeCursor(q.tag, last);
     return result;
   }
 
-  /** Items by id, in the order asked, skipping ids that vanished. Eventually consistent: listing only. */
-  private async batchLoad(ids: string[]): Promise<Instance[]> {
-    const found = new Map<string, Instance>();
+  /** Summaries by id, in the order asked, skipping ids that vanished. Eventually consistent: listing only. */
+  private async batchLoad(ids: string[]): Promise<InstanceSummary[]> {
+    const found = new Map<string, InstanceSummary>();
     let keys = ids.map((id) => ({ [ATTR.id]: { S: id } }));
     for (let round = 0; keys.length > 0 && round < 10; round++) {
       const out = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys } } }));
       for (const it of out.Responses?.[this.table] ?? []) {
-        const i = decodeInstance(it);
-        found.set(i.id, i);
+        // A document stored aside is not fetched for a listing: its item carries the summary.
+        const sum = it[ATTR.sum]?.S;
+        const s = sum !== undefined && it[ATTR.docRef] ? (JSON.parse(sum) as InstanceSummary) : summarize(decodeInstance(it));
+        found.set(s.id, s);
       }
       keys = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as typeof keys;
     }
     return ids.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
   }
+}
+
+/** The billed size of the item a save leaves: its top-level attributes and the document attributes written. */
+function writtenSize(instance: AwsInstance, docAttrs: Item): number {
+  const item = encodeInstance(instance);
+  delete item[ATTR.doc];
+  delete item[ATTR.docz];
+  return itemSize({ ...item, ...docAttrs });
+}
+
+/** The list summary kept on an item whose document is stored aside (a large result is left out). */
+export function listSummary(i: Instance): InstanceSummary {
+  const s = summarize(i);
+  if (s.result !== undefined && JSON.stringify(s.result).length > SUMMARY_RESULT_MAX) delete s.result;
+  return s;
 }
 
 /** The query a listing runs, and a tag naming it (cursors are only valid for the same tag). Pure. */

@@ -69,8 +69,11 @@ export function newWake(id: string, at: string, nowMs: number): Wake {
   return parks(at, nowMs) ? { id, at, parked: true } : { id, at };
 }
 
-/** An instance as the AWS adapter carries it: the runtime's fields plus the wake-up in flight. */
-export type AwsInstance = Instance & { wake?: Wake };
+/**
+ * An instance as the AWS adapter carries it: the runtime's fields plus the wake-up in flight, and
+ * the key of the blob its document is stored in when too large for the item (store.ts).
+ */
+export type AwsInstance = Instance & { wake?: Wake; docRef?: string };
 
 /**
  * The wake-up port: what the wake-up path (functions/step.ts `processWake`) and the reconciler

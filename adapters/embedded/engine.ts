@@ -14,6 +14,11 @@
  * Events for one instance are applied one at a time (a promise chain per instance), so the
  * driver's conditional save rarely conflicts; when another process writes the same database
  * (a CLI `signal` next to a worker) the driver's reload-and-retry handles it.
+ *
+ * Several processes on one database: each instance's task attempts and timers run only in the
+ * process holding its lease (`lease.ts`). A process that finds an instance leased elsewhere saves
+ * its transitions but dispatches nothing, and keeps asking for the lease; when the holder dies its
+ * lease expires and one of the others takes the instance over (`resumeOne`).
  */
 import { randomUUID } from 'node:crypto';
 import { pendingCommands } from '../../runtime/core.ts';
@@ -22,6 +27,7 @@ import { InstanceNotFoundError } from '../../runtime/errors.ts';
 import {
   isFinal,
   timerIds,
+  type DispatchCommand,
   type Instance,
   type InstanceSummary,
   type Limits,
@@ -30,7 +36,8 @@ import {
   type StepLog,
   type Value,
 } from '../../runtime/types.ts';
-import { InProcessDispatcher } from './dispatcher.ts';
+import { DEFAULT_CONCURRENCY, InProcessDispatcher } from './dispatcher.ts';
+import { Leases, type LeaseOptions } from './lease.ts';
 import { SqliteStore } from './store.ts';
 import { PythonTasks, type PythonTasksOptions } from './python.ts';
 import { loadTasksModule, type TaskProcess, type TaskRegistry } from './tasks.ts';
@@ -61,10 +68,19 @@ export interface EngineOptions {
   onStep?: (instance: Instance, step: StepLog) => void;
   /** Called when applying an event fails unexpectedly (default: console.error). */
   onError?: (error: unknown, instanceId: string) => void;
-  /** Task attempts running at the same time (default 16). */
+  /**
+   * Task attempts running at the same time in this process (default 16, `DEFAULT_CONCURRENCY`); a
+   * fan-out's own `concurrency` can only lower it. Attempts past it wait for a slot, and their
+   * timeout starts when they start.
+   */
   concurrency?: number;
   /** Interpreter limits (statement budget, state size). */
   limits?: Limits;
+  /**
+   * Per-instance leases, so two processes on one database never run the same attempt (`lease.ts`):
+   * options (`ttlMs`, default 15 s), or `false` to turn them off (one process per file only).
+   */
+  lease?: LeaseOptions | false;
   /** Versions per instance kept for step history (SqliteStore `history`; default 200, 0 = none). */
   history?: number;
 }
@@ -92,8 +108,19 @@ export interface Engine {
   /** The stored instance; `InstanceNotFoundError` if there is none. */
   get(id: string): Promise<Instance>;
   list(filter?: ListFilter): Promise<{ items: InstanceSummary[]; cursor?: string }>;
-  /** On startup: re-dispatch outstanding task attempts and re-arm pending timers (due ones fire now). */
-  resumeAll(): Promise<{ instances: number; tasks: number; timers: number }>;
+  /**
+   * On startup: re-dispatch outstanding task attempts and re-arm pending timers (due ones fire now)
+   * of every unfinished instance whose lease this process can take; `leasedElsewhere` counts those
+   * another live process runs (this one takes them over if that process stops).
+   */
+  resumeAll(): Promise<{ instances: number; tasks: number; timers: number; leasedElsewhere: number }>;
+  /**
+   * Takes an instance over if no live process holds its lease: re-dispatches its outstanding work
+   * here. False when another process holds it (it is then retried at each lease renewal).
+   */
+  adopt(id: string): Promise<boolean>;
+  /** The leases of this process (undefined when turned off). */
+  readonly leases: Leases | undefined;
   /** Applies a raw runtime event (normally the dispatcher does this; tests inject duplicates). */
   deliver(id: string, event: RuntimeEvent): void;
   /** Resolves when every event delivered so far has been applied and no task is running. */
@@ -126,6 +153,10 @@ class EmbeddedEngine implements Engine {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly waiters = new Map<string, { resolve: (i: Instance) => void; reject: (e: unknown) => void }[]>();
   private closed = false;
+  readonly leases: Leases | undefined;
+  /** Unfinished instances this process would run: taken over when their lease comes free. */
+  private readonly wanted = new Set<string>();
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opts: EngineOptions,
@@ -134,18 +165,25 @@ class EmbeddedEngine implements Engine {
     this.store = new SqliteStore(opts.dbPath ?? '.currant/currant.db', opts.history === undefined ? {} : { history: opts.history });
     const now = opts.clock?.now ?? (() => new Date());
     const uuid = opts.clock?.uuid ?? randomUUID;
+    this.leases = opts.lease === false ? undefined : new Leases(this.store.db, opts.lease);
     this.dispatcher = new InProcessDispatcher({
       tasks,
       now,
-      concurrency: opts.concurrency,
+      concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       deliver: (id, event) => this.deliver(id, event),
       onFinished: (id) => this.finished(id),
+      mayRun: this.leases ? (id) => this.leases!.holds(id) : undefined,
       processes: opts.taskProcesses,
     });
+    if (this.leases) {
+      this.heartbeat = setInterval(() => this.tick(), Math.max(50, Math.floor(this.leases.ttlMs / 3)));
+      this.heartbeat.unref();
+    }
     this.deps = {
       // The driver's view leaves the step log out of each load and appends new steps on save.
       store: this.store.forDriver(),
-      dispatcher: this.dispatcher,
+      // Work leaves only under the instance's lease (see the header).
+      dispatcher: { dispatch: (commands, instance) => this.dispatch(commands, instance) },
       programs: new ProgramCache(this.store),
       clock: { now, uuid },
       limits: opts.limits,
@@ -165,7 +203,17 @@ class EmbeddedEngine implements Engine {
   async start(definition: { source: string; file: string }, input: unknown, o: { id?: string } = {}): Promise<Instance> {
     this.assertOpen();
     const id = o.id ?? this.deps.clock.uuid();
-    await this.serial(id, () => startWorkflow(this.deps, definition, input, { id }), true);
+    // A new id is leased before it exists, so no other process can take it over in between; an
+    // existing one only if nobody else holds it.
+    this.leases?.acquire(id);
+    this.wanted.add(id);
+    try {
+      await this.serial(id, () => startWorkflow(this.deps, definition, input, { id }), true);
+    } catch (e) {
+      this.wanted.delete(id);
+      if (!(await this.store.load(id))) this.leases?.release(id);
+      throw e;
+    }
     return this.get(id);
   }
 
@@ -227,28 +275,86 @@ class EmbeddedEngine implements Engine {
     this.serial(id, () => advance(this.deps, id, event)).catch(() => {});
   }
 
-  async resumeAll(): Promise<{ instances: number; tasks: number; timers: number }> {
+  async resumeAll(): Promise<{ instances: number; tasks: number; timers: number; leasedElsewhere: number }> {
     this.assertOpen();
-    const counts = { instances: 0, tasks: 0, timers: 0 };
-    const nowMs = this.deps.clock.now().getTime();
+    const counts = { instances: 0, tasks: 0, timers: 0, leasedElsewhere: 0 };
     for (const id of this.store.unfinished()) {
-      const instance = await this.store.load(id);
-      if (!instance || isFinal(instance.status)) continue;
-      // An attempt whose timeout passed while we were down is not re-run: its timeout timer fires
-      // now and the retry policy decides (re-running it too would only make a duplicate).
-      const commands = pendingCommands(instance).filter((c) => {
-        if (c.type !== 'sendTask') return true;
-        const timeout = instance.timers[timerIds.taskTimeout(c.taskId, c.attempt)];
-        return !timeout || Date.parse(timeout.fireAt) > nowMs;
-      });
-      counts.instances++;
-      for (const c of commands) {
-        if (c.type === 'sendTask') counts.tasks++;
-        else if (c.type === 'scheduleTimer') counts.timers++;
+      this.wanted.add(id);
+      if (this.leases && !this.leases.acquire(id)) {
+        counts.leasedElsewhere++;
+        continue;
       }
-      await this.serial(id, () => this.dispatcher.dispatch(commands, instance));
+      const r = await this.resumeOne(id);
+      if (!r) continue;
+      counts.instances++;
+      counts.tasks += r.tasks;
+      counts.timers += r.timers;
     }
     return counts;
+  }
+
+  async adopt(id: string): Promise<boolean> {
+    this.assertOpen();
+    this.wanted.add(id);
+    if (this.leases && !this.leases.acquire(id)) return false;
+    return (await this.resumeOne(id)) !== undefined;
+  }
+
+  /**
+   * Re-dispatches an unfinished instance's outstanding work in this process (the caller holds its
+   * lease). An attempt whose timeout passed while no process ran it is not re-run: its timeout
+   * timer fires now and the retry policy decides (re-running it too would only make a duplicate).
+   */
+  private async resumeOne(id: string): Promise<{ tasks: number; timers: number } | undefined> {
+    const instance = await this.store.load(id);
+    if (!instance || isFinal(instance.status)) {
+      this.wanted.delete(id);
+      if (instance) this.leases?.release(id);
+      return undefined;
+    }
+    const nowMs = this.deps.clock.now().getTime();
+    const commands = pendingCommands(instance).filter((c) => {
+      if (c.type !== 'sendTask') return true;
+      const timeout = instance.timers[timerIds.taskTimeout(c.taskId, c.attempt)];
+      return !timeout || Date.parse(timeout.fireAt) > nowMs;
+    });
+    const r = { tasks: 0, timers: 0 };
+    for (const c of commands) {
+      if (c.type === 'sendTask') r.tasks++;
+      else if (c.type === 'scheduleTimer') r.timers++;
+    }
+    await this.serial(id, () => this.dispatcher.dispatch(commands, instance));
+    return r;
+  }
+
+  /** The driver's dispatch: work (tasks, timers) only under the instance's lease. */
+  private async dispatch(commands: DispatchCommand[], instance: Instance | undefined): Promise<void> {
+    const id = instance?.id ?? commands[0]?.instanceId;
+    if (!this.leases || id === undefined || !commands.some((c) => c.type === 'sendTask' || c.type === 'scheduleTimer')) {
+      return this.dispatcher.dispatch(commands, instance);
+    }
+    if (!isFinal(instance?.status ?? 'running')) this.wanted.add(id);
+    if (this.leases.acquire(id)) return this.dispatcher.dispatch(commands, instance);
+    // Another live process runs this instance: it carries out the work this transition saved.
+    return this.dispatcher.dispatch(
+      commands.filter((c) => c.type !== 'sendTask' && c.type !== 'scheduleTimer'),
+      instance,
+    );
+  }
+
+  /** Lease heartbeat: keep what we hold, stop what was taken over, take over what came free. */
+  private tick(): void {
+    if (this.closed || !this.leases) return;
+    try {
+      for (const id of this.leases.renew()) this.dispatcher.forget(id);
+      for (const id of [...this.wanted]) {
+        if (this.leases.holds(id)) continue;
+        if (this.leases.acquire(id)) void this.resumeOne(id).catch((e) => this.report(e, id));
+      }
+    } catch (e) {
+      // A busy database (another process holding the write lock past busy_timeout): next tick.
+      if (this.opts.onError) this.opts.onError(e, '(lease heartbeat)');
+    }
   }
 
   async settled(): Promise<void> {
@@ -264,8 +370,11 @@ class EmbeddedEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.heartbeat);
     this.dispatcher.close();
     await Promise.allSettled([...this.chains.values()]);
+    // A clean stop hands every instance on at once (a killed process's leases expire instead).
+    this.leases?.releaseAll();
     for (const id of [...this.waiters.keys()]) this.settleWaiters(id, undefined, new Error('the engine was closed'));
     await Promise.allSettled((this.opts.taskProcesses ?? []).map((p) => p.close()));
     this.store.close();
@@ -292,6 +401,8 @@ class EmbeddedEngine implements Engine {
   }
 
   private finished(id: string): void {
+    this.wanted.delete(id);
+    this.leases?.release(id);
     // Reload: the driver's copy carries only the latest steps (see SqliteStore.forDriver).
     if (!this.waiters.has(id)) return;
     void this.store.load(id).then((i) => i && this.settleWaiters(id, i));

@@ -8,7 +8,8 @@
  */
 export { createEngine, type Engine, type EngineOptions } from './engine.ts';
 export { SqliteStore, HISTORY_LIMIT, type SqliteStoreOptions, type SqliteListFilter, type HistoryEntry } from './store.ts';
-export { InProcessDispatcher, type InProcessDispatcherOptions } from './dispatcher.ts';
+export { InProcessDispatcher, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, type InProcessDispatcherOptions } from './dispatcher.ts';
+export { Leases, DEFAULT_LEASE_TTL_MS, type LeaseOptions } from './lease.ts';
 export {
   loadTasksModule,
   NonRetryableError,

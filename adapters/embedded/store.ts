@@ -102,10 +102,11 @@ export class SqliteStore implements Store {
     if (!Number.isInteger(this.historyLimit) || this.historyLimit < 0) throw new TypeError(`SqliteStore: history must be a whole number ≥ 0, got ${opts.history}`);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
+    // Another process (a CLI `signal` next to a running worker) may hold the write lock briefly.
+    // Set first: switching to WAL and the migration below wait for that lock too.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
-    // Another process (a CLI `signal` next to a running worker) may hold the write lock briefly.
-    this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.migrate();
     this.stmts = {
@@ -178,7 +179,10 @@ export class SqliteStore implements Store {
         }
       }
       this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)`).run(String(SCHEMA_VERSION));
-    })();
+      // IMMEDIATE: take the write lock up front (waiting busy_timeout for it). A deferred
+      // transaction that reads first and writes later fails at once with SQLITE_BUSY when another
+      // process wrote in between — `currant status` next to a busy worker did.
+    }).immediate();
   }
 
   private readonly write: (instance: Instance, expectedVersion: number | undefined, steps: 'append' | 'replace') => void;

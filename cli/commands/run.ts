@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { compile, renderDiagnostic, type Program } from '../../dsl/index.ts';
 import { isFinal, validateInput, type StepLog } from '../../runtime/index.ts';
 import { createEngine, loadTasksModule, PythonTasks, PythonTasksError, type TaskProcess, type TaskRegistry } from '../../adapters/embedded/index.ts';
+import { checkConcurrency, MAX_CONCURRENCY } from '../../adapters/embedded/dispatcher.ts';
 import { CliError, EXIT, exitForStatus, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, existingFile, output, readJsonArg, readText } from '../io.ts';
 import { Progress, progressEveryMs } from '../progress.ts';
@@ -33,6 +34,19 @@ export interface RunOptions {
   db?: string;
   id?: string;
   json?: boolean;
+  /** Task attempts running at once in this process (default 16). */
+  concurrency?: string;
+}
+
+/** `--concurrency <n>`: a whole number from 1 to 10,000 (exit 2 otherwise); undefined → the engine's default. */
+export function concurrencyOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^\d{1,6}$/.test(v) ? Number(v) : NaN;
+  try {
+    return checkConcurrency(n);
+  } catch {
+    throw new CliError(EXIT.USAGE, `--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got '${v}'`);
+  }
 }
 
 /** Compiles a workflow file, printing its diagnostics on stderr; null when it has errors. */
@@ -127,6 +141,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
   const { program, source } = compiled;
   const input = readJsonArg(opts.input, '--input');
   validateInput(program, input); // InputError → exit 2, before any instance exists
+  const concurrency = concurrencyOption(opts.concurrency);
   const loaded = await loadTaskModules(opts.tasks, program, opts.python);
 
   const out = output(process.stdout);
@@ -158,6 +173,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     dbPath,
     tasks: loaded.tasks,
     taskProcesses: loaded.processes,
+    concurrency,
     onStep: (i, step) => {
       if (i.id === id) progress.update(i);
       print(i.id, step);
@@ -192,10 +208,11 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
       if (!json) out.line(out.c.dim(`attached to existing instance ${id} (${existing.status}); its steps so far:`));
       // Its history first, so that what happens from now on prints after it.
       for (const s of started.steps) print(id, s);
-      // An instance left unfinished by a process that stopped: pick its work up here.
-      if (!isFinal(existing.status)) {
-        await engine.resumeAll();
-        here.update({ instanceId: undefined }); // it runs every unfinished instance now
+      // An instance left unfinished by a process that stopped: pick its work up here — unless a
+      // live process holds its lease; then follow it, and take over if that process stops.
+      if (!isFinal(existing.status) && !(await engine.adopt(id)) && !json) {
+        const holder = engine.leases?.holder(id);
+        out.line(out.c.dim(`${id} is running in another process${holder ? ` (${holder})` : ''}: following it here; this process takes over if that one stops`));
       }
     }
     watch.add(started);

@@ -4,25 +4,25 @@
  * picked up) until Ctrl-C or SIGTERM, then shut down cleanly: stop polling, close the engine (no
  * new work starts; the database is closed after the current transitions), exit 0.
  *
- * It takes the instances that are unfinished when it starts (typically left by a `run` that was
- * interrupted or killed). Instances started later belong to the `run` that started them, until
- * they look abandoned: a timer overdue by more than `--takeover-after` (default 10s) means no live
- * process is running the instance (a live one fires its timers on time), so the worker fires that
- * timer itself and takes the instance over. Every outstanding task attempt has a timeout timer, so
- * an instance abandoned mid-task is taken over at the latest when that attempt's timeout passes
- * (the attempt then counts as timed out and the retry policy runs it again here).
+ * Each instance's work runs in the one process holding its lease (adapters/embedded/lease.ts), so
+ * two workers, or a worker and a `run`, never run the same attempt. The worker takes the unfinished
+ * instances nobody else holds when it starts (typically left by a `run` that was interrupted or
+ * killed), and later any instance whose lease runs out (its process died: at once when it was on
+ * this machine, else after the lease's 15 s) or that has a timer overdue by more than
+ * `--takeover-after` (default 10s) and no live holder. Instances a live `run` or another worker
+ * holds are left alone; the worker takes them over only if that process stops.
  *
  *   $ currant worker --tasks examples/order/tasks.ts
  *   worker: 2 unfinished instances in .currant/currant.db (Ctrl-C to stop)
  */
 import { createEngine, type Engine } from '../../adapters/embedded/index.ts';
 import type { StepLog } from '../../runtime/index.ts';
-import { eventIds, type Instance } from '../../runtime/index.ts';
+import { isFinal, type Instance } from '../../runtime/index.ts';
 import { CliError, EXIT, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, output } from '../io.ts';
 import { Progress, progressEveryMs } from '../progress.ts';
 import { formatStep } from '../render.ts';
-import { loadTaskModules } from './run.ts';
+import { concurrencyOption, loadTaskModules } from './run.ts';
 import { announce } from './presence.ts';
 import { ExternalWatch, stepKey } from './shared.ts';
 import { ScheduleRunner, type FiringOutcome } from '../../adapters/embedded/schedules.ts';
@@ -35,9 +35,10 @@ const SWEEP_MS = 2_000;
 /** Instances repaired per sweep at most (the rest at the next sweep, 2 s later). */
 const SWEEP_LIMIT = 500;
 
-export async function workerCommand(opts: { tasks: string | string[]; python?: string; db?: string; takeoverAfter?: string; schedules?: string }): Promise<ExitCode> {
+export async function workerCommand(opts: { tasks: string | string[]; python?: string; db?: string; takeoverAfter?: string; schedules?: string; concurrency?: string }): Promise<ExitCode> {
   const graceMs = Number(opts.takeoverAfter ?? 10_000);
   if (!Number.isInteger(graceMs) || graceMs < 0) throw new CliError(EXIT.USAGE, `--takeover-after must be a number of milliseconds, got '${opts.takeoverAfter}'`);
+  const concurrency = concurrencyOption(opts.concurrency);
   // Checked before anything runs: a schedules file with a problem is exit 2, every problem listed.
   const schedules = opts.schedules === undefined ? [] : schedulesFromFile(opts.schedules);
   const loaded = await loadTaskModules(opts.tasks, undefined, opts.python);
@@ -55,6 +56,7 @@ export async function workerCommand(opts: { tasks: string | string[]; python?: s
     dbPath,
     tasks: loaded.tasks,
     taskProcesses: loaded.processes,
+    concurrency,
     onStep: (i, s) => {
       progress.update(i);
       print(i.id, s);
@@ -81,15 +83,16 @@ export async function workerCommand(opts: { tasks: string | string[]; python?: s
     progress.update(i);
   }
   const counts = await engine.resumeAll();
+  const elsewhere = counts.leasedElsewhere > 0 ? `, ${counts.leasedElsewhere} run by another live process` : '';
   out.line(
     `worker: ${counts.instances} unfinished instance${counts.instances === 1 ? '' : 's'} in ${opts.db ?? DEFAULT_DB}` +
-      ` (${counts.tasks} task${counts.tasks === 1 ? '' : 's'} re-sent, ${counts.timers} timer${counts.timers === 1 ? '' : 's'} re-armed; Ctrl-C to stop)`,
+      ` (${counts.tasks} task${counts.tasks === 1 ? '' : 's'} re-sent, ${counts.timers} timer${counts.timers === 1 ? '' : 's'} re-armed${elsewhere}; Ctrl-C to stop)`,
   );
   watch.start(POLL_MS);
   progress.start();
   const takeover = (i: Instance) => {
     for (const s of i.steps) printed.add(stepKey(i.id, s)); // its history was printed elsewhere
-    progress.line(`${out.c.dim(i.id)} worker: taking over (a timer is overdue, nobody else is running it)`, i.id);
+    progress.line(`${out.c.dim(i.id)} worker: taking over (nobody else is running it)`, i.id);
   };
   const sweeper = setInterval(() => void sweep(engine, watch, graceMs, takeover).catch(() => {}), SWEEP_MS);
   const runner = new ScheduleRunner(engine, schedules, { onFiring: (f) => progress.line(formatFiring(f, out), f.id) });
@@ -109,23 +112,25 @@ export async function workerCommand(opts: { tasks: string | string[]; python?: s
 }
 
 /**
- * The embedded reconciler: fires every timer overdue by more than `graceMs` in any unfinished
- * instance. For an instance this worker runs that never happens (its timers are armed here); for
- * one nobody runs (its process died, or a CLI `signal`/`start` armed a timer in a process that then
- * exited), it moves the instance on and, from then on, its work is dispatched in this process. Every
- * outstanding task attempt has a timeout timer, so lost task work is caught the same way. A timer
- * that someone else fired in the meantime is a duplicate and changes nothing.
+ * The embedded reconciler: takes over instances nobody runs. Two signs: a lease that ran out (its
+ * process stopped renewing: killed, or its machine slept), and a timer overdue by more than
+ * `graceMs` in an instance that has no live lease holder (a CLI `signal`/`start` armed it in a
+ * process that then exited, or a database from before leases). An instance whose lease a live
+ * process holds is never touched, whatever its timers say. Taking over re-dispatches the instance's
+ * outstanding work here (due timers fire at once); a timer someone else fired meanwhile is a
+ * duplicate and changes nothing.
  */
 async function sweep(engine: Engine, watch: ExternalWatch, graceMs: number, onTakeover: (i: Instance) => void): Promise<void> {
   const cutoff = Date.now() - graceMs;
-  // An index read (SqliteStore.overdue): a sweep costs the same with 10 or 100,000 instances waiting.
-  for (const id of engine.store.overdue(new Date(cutoff).toISOString(), SWEEP_LIMIT)) {
+  // Index reads (SqliteStore.overdue, the leases' expiry index): a sweep costs the same with 10 or
+  // 100,000 instances waiting.
+  const ids = new Set([...(engine.leases?.expired(SWEEP_LIMIT) ?? []), ...engine.store.overdue(new Date(cutoff).toISOString(), SWEEP_LIMIT)]);
+  for (const id of ids) {
+    if (engine.leases?.holds(id)) continue; // ours already
     const instance = await engine.store.load(id);
-    if (!instance) continue;
-    const overdue = Object.entries(instance.timers).filter(([, t]) => Date.parse(t.fireAt) < cutoff);
-    if (overdue.length === 0) continue;
+    if (!instance || isFinal(instance.status)) continue;
+    if (!(await engine.adopt(id))) continue; // a live process runs it
     if (watch.add(instance)) onTakeover(instance);
-    for (const [timerId] of overdue) engine.deliver(id, { type: 'timerFired', id: eventIds.timer(timerId), timerId });
   }
 }
 

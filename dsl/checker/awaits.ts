@@ -4,7 +4,9 @@
  * `sleepUntil`, `signal` with their durations, timestamps and names (CT006, CT020, CT033, CT034),
  * and `Promise.all` / `allSettled` / `race` / `any` over task calls, `xs.map(task)` or any list of
  * handles and values, with their options (CT005–CT007, CT015, CT035). Each gives the type its
- * `await` gives; without `await` the caller wraps it in `Promise<…>`.
+ * `await` gives; without `await` the caller wraps it in `Promise<…>`. Typed signals
+ * `signal<T>(name)` / `signal<T>([a, b])` type the payload as T (one payload type per constant
+ * name: CT045); the other handle makers take no type arguments (CT043).
  */
 import type { Await, Call, Expression } from '../ast.ts';
 import { isDurationError, parseDuration } from '../duration.ts';
@@ -12,8 +14,8 @@ import { constantScalar } from '../constant.ts';
 import { parseTime } from '../interpreter/time.ts';
 import { globalFn } from './builtins.ts';
 import { elementOfQuiet, mapTask, taskCall } from './calls.ts';
-import { awaitInFunction, definitelyNot, isNumberLike, isStringLike, report, show, type Ctx } from './context.ts';
-import { awaitedValue, unwrap } from './handles.ts';
+import { awaitInFunction, definitelyNot, isNumberLike, isStringLike, noTypeArgs, report, show, type Ctx } from './context.ts';
+import { awaitedValue, handleTypeAtEdge, unwrap } from './handles.ts';
 import { badPolicy } from './policies.ts';
 import { ANY, BOOLEAN, NULL, NUMBER, STRING, arrayOf, objectOf, union, type Type } from './types.ts';
 
@@ -57,11 +59,15 @@ export function handleCall(ctx: Ctx, c: Call, awaited: boolean): Type | undefine
     // A call by a task's name is the task even where a variable has that name (as in the
     // interpreter: calls resolve to tasks, variables are never callable).
     const task = ctx.tasks.get(callee.name);
-    if (task && (awaited || !globalFn(callee.name))) return taskCall(ctx, c, task);
+    if (task && (awaited || !globalFn(callee.name))) {
+      noTypeArgs(ctx, c, `task '${task.decl.name}'`);
+      return taskCall(ctx, c, task);
+    }
     if (ctx.scope.lookup(callee.name).state === 'declared') return undefined;
     const maker = callee.name === 'sleep' ? sleepCall : callee.name === 'sleepUntil' ? sleepUntilCall : callee.name === 'signal' ? signalCall : undefined;
     if (!maker) return undefined;
     if (c.policy) badPolicy(ctx, c);
+    if (maker !== signalCall) noTypeArgs(ctx, c, `${callee.name}(…)`);
     return maker(ctx, c);
   }
   if (
@@ -72,6 +78,7 @@ export function handleCall(ctx: Ctx, c: Call, awaited: boolean): Type | undefine
     ctx.scope.lookup('Promise').state === 'missing'
   ) {
     if (c.policy) badPolicy(ctx, c);
+    noTypeArgs(ctx, c, `Promise.${callee.property}(…)`);
     return promiseCall(ctx, c, callee.property);
   }
   return undefined;
@@ -124,18 +131,39 @@ export function timestamp(ctx: Ctx, a: Expression, what: string): void {
   }
 }
 
-/** `signal(name)` gives the payload, `signal([a, b])` `{ name, payload }`; with `{ timeout }` both add `timedOut`. */
+/**
+ * `signal(name)` gives the payload, `signal([a, b])` `{ name, payload }`; with `{ timeout }` both add
+ * `timedOut` (and the payload may be null). `signal<T>(…)` types the payload as T, and the engine
+ * checks each payload sent to that name against T when it arrives (dsl/interpreter/signals.ts
+ * `checkSignal`): so one constant name has one payload type in a workflow (CT045).
+ */
 export function signalCall(ctx: Ctx, c: Call): Type {
   if (c.args.length < 1 || c.args.length > 2) {
     report(ctx, 'CT006', c.span, `signal takes 1 or 2 arguments, got ${c.args.length}`, { hint: 'signal("approve"), signal(["approve", "reject"]) or signal("approve", { timeout: "2d" })' });
   }
+  let payload: Type = ANY;
+  if (c.typeArgs) {
+    if (c.typeArgs.length !== 1) {
+      report(ctx, 'CT043', c.typeArgs[0]!.span, `signal takes one type argument (the payload type), got ${c.typeArgs.length}`, { hint: 'signal<Decision>("decision")' });
+    }
+    payload = ctx.env.fromNode(c.typeArgs[0]!);
+    handleTypeAtEdge(ctx, payload, c.typeArgs[0]!.span, 'a signal payload');
+    c.typeArgs.slice(1).forEach((t) => ctx.env.fromNode(t));
+  }
   const [name, opts, ...rest] = c.args;
   let many: boolean | undefined = false;
-  if (name) many = signalNames(ctx, name);
+  if (name) {
+    many = signalNames(ctx, name);
+    if (c.typeArgs) oneTypePerName(ctx, c, name, payload);
+  }
   rest.forEach((x) => ctx.expr(x));
+  // an untyped payload of a timed wait stays any; a typed one is T or null (after a timeout)
+  const timedPayload = c.typeArgs ? union([payload, NULL]) : ANY;
+  // a name of unknown type may be one name or a list: the result's shape is unknown
   const named = (t: Type): Type => (many === undefined ? ANY : t);
-  if (!opts) return many ? objectOf({ name: STRING, payload: ANY }) : ANY;
-  const timed = many ? objectOf({ timedOut: BOOLEAN, name: union([STRING, NULL]), payload: ANY }) : objectOf({ timedOut: BOOLEAN, payload: ANY });
+  const plain = named(many ? objectOf({ name: STRING, payload }) : payload);
+  if (!opts) return plain;
+  const timed = many ? objectOf({ timedOut: BOOLEAN, name: union([STRING, NULL]), payload: timedPayload }) : objectOf({ timedOut: BOOLEAN, payload: timedPayload });
   if (opts.kind !== 'ObjectLiteral') {
     ctx.expr(opts);
     report(ctx, 'CT015', opts.span, 'the second argument of signal must be written as { timeout: … }');
@@ -155,8 +183,28 @@ export function signalCall(ctx: Ctx, c: Call): Type {
       report(ctx, 'CT015', p.span, `signal options take only timeout`, { hint: 'signal("name", { timeout: "2d" })' });
     }
   }
-  if (!timeout) return many ? objectOf({ name: STRING, payload: ANY }) : ANY;
+  if (!timeout) return plain;
   return named(timed);
+}
+
+/**
+ * CT045: every constant name of a `signal<T>(…)` keeps the payload type it was first given (the
+ * engine checks an arriving payload against its name's type, so two types for one name would make
+ * one of the awaits unreachable for some payloads).
+ */
+function oneTypePerName(ctx: Ctx, c: Call, name: Expression, payload: Type): void {
+  const names = name.kind === 'ArrayLiteral' ? name.elements.map((e) => (e.kind === 'Spread' ? undefined : constantScalar(e))) : [constantScalar(name)];
+  const span = c.typeArgs![0]!.span;
+  for (const constant of names) {
+    if (typeof constant !== 'string' || constant === '') continue;
+    const seen = ctx.signals.get(constant);
+    if (!seen) ctx.signals.set(constant, { type: payload, span });
+    else if (!(ctx.env.assignable(seen.type, payload) && ctx.env.assignable(payload, seen.type))) {
+      report(ctx, 'CT045', span, `signal "${constant}" is awaited with payload ${show(ctx, payload)} here and ${show(ctx, seen.type)} at line ${seen.span.line}`, {
+        hint: "a payload is checked against its name's type when it arrives: give one name one type (or use two names)",
+      });
+    }
+  }
 }
 
 /**

@@ -21,24 +21,11 @@ export function bind(ctx: Ctx, p: Pattern, t: Type, kind: 'const' | 'let'): void
       return;
     }
     case 'ArrayPattern': {
-      const r = ctx.env.nonNull(t);
-      const ms = ctx.env.members(r);
-      const isAny = ms.some((m) => m.kind === 'any');
-      const arrays = ms.filter((m) => m.kind === 'array' || m.kind === 'tuple');
-      if (!isAny && arrays.length === 0 && r.kind !== 'null') {
-        report(ctx, 'CT007', p.span, `cannot destructure ${show(ctx, t)} as an array`);
-      }
+      const { arrays, isAny } = arrayMembers(ctx, t, p.span);
       p.elements.forEach((el, i) => {
-        if (!el) return;
-        const parts = arrays.map((a) => (a.kind === 'tuple' ? (a.elements[i] ?? NULL) : a.kind === 'array' ? a.element : ANY));
-        bind(ctx, el, isAny || parts.length === 0 ? ANY : union(parts), kind);
+        if (el) bind(ctx, el, elementAt(arrays, isAny, i), kind);
       });
-      if (p.rest) {
-        const parts = arrays.map((a) =>
-          a.kind === 'tuple' ? arrayOf(union(a.elements.slice(p.elements.length).concat(a.elements.length > p.elements.length ? [] : [ANY]))) : a,
-        );
-        bind(ctx, p.rest, isAny || parts.length === 0 ? arrayOf(ANY) : union(parts), kind);
-      }
+      if (p.rest) bind(ctx, p.rest, restAfter(arrays, isAny, p.elements.length), kind);
       return;
     }
     case 'ObjectPattern': {
@@ -51,18 +38,7 @@ export function bind(ctx: Ctx, p: Pattern, t: Type, kind: 'const' | 'let'): void
         const ft = isAny ? ANY : fieldOrNull(ctx, t, prop.key);
         bind(ctx, prop.value, widenIfLiteral(ft), kind);
       }
-      if (p.rest) {
-        const objs = ms.filter((m) => m.kind === 'object');
-        const taken = new Set(p.properties.map((x) => x.key));
-        const rest =
-          isAny || objs.length !== 1
-            ? ANY
-            : {
-                kind: 'object' as const,
-                fields: Object.fromEntries(Object.entries((objs[0] as { kind: 'object'; fields: Record<string, { type: Type; optional: boolean }> }).fields).filter(([k]) => !taken.has(k))),
-              };
-        bind(ctx, p.rest, rest, kind);
-      }
+      if (p.rest) bind(ctx, p.rest, objectRest(ctx, t, p.properties.map((x) => x.key)), kind);
       return;
     }
     default:
@@ -70,16 +46,50 @@ export function bind(ctx: Ctx, p: Pattern, t: Type, kind: 'const' | 'let'): void
   }
 }
 
-/** `t.key` for destructuring: the field's type where known, null where absent, else any. */
-function fieldOrNull(ctx: Ctx, t: Type, key: string): Type {
+/** `t.key` for destructuring: the field's type where known (or the index type), null where absent, else any. */
+export function fieldOrNull(ctx: Ctx, t: Type, key: string): Type {
   const parts: Type[] = [];
   for (const m of ctx.env.members(t)) {
     if (m.kind === 'object') {
       const f = Object.hasOwn(m.fields, key) ? m.fields[key] : undefined;
-      parts.push(f ? (f.optional ? union([f.type, NULL]) : f.type) : NULL);
+      parts.push(f ? (f.optional ? union([f.type, NULL]) : f.type) : m.index ? union([m.index, NULL]) : NULL);
     } else if (m.kind !== 'null' && m.kind !== 'void') return ANY;
   }
   return parts.length ? union(parts) : ANY;
+}
+
+/** The arrays among `t`'s members for `[a, b] = t` (CT007 when there is none), and whether `t` is any. */
+export function arrayMembers(ctx: Ctx, t: Type, span: Span): { arrays: Type[]; isAny: boolean } {
+  const r = ctx.env.nonNull(t);
+  const ms = ctx.env.members(r);
+  const isAny = ms.some((m) => m.kind === 'any');
+  const arrays = ms.filter((m) => m.kind === 'array' || m.kind === 'tuple');
+  if (!isAny && arrays.length === 0 && r.kind !== 'null') report(ctx, 'CT007', span, `cannot destructure ${show(ctx, t)} as an array`);
+  return { arrays, isAny };
+}
+
+/** The type of element `i` of `[…] = t`. */
+export function elementAt(arrays: Type[], isAny: boolean, i: number): Type {
+  const parts = arrays.map((a) => (a.kind === 'tuple' ? (a.elements[i] ?? NULL) : a.kind === 'array' ? a.element : ANY));
+  return isAny || parts.length === 0 ? ANY : union(parts);
+}
+
+/** The type of `...rest` after `n` elements of `[…] = t`. */
+export function restAfter(arrays: Type[], isAny: boolean, n: number): Type {
+  const parts = arrays.map((a) => (a.kind === 'tuple' ? arrayOf(union(a.elements.slice(n).concat(a.elements.length > n ? [] : [ANY]))) : a));
+  return isAny || parts.length === 0 ? arrayOf(ANY) : union(parts);
+}
+
+/** The type of `...rest` after taking `keys` from an object `t`. */
+export function objectRest(ctx: Ctx, t: Type, keys: string[]): Type {
+  const ms = ctx.env.members(ctx.env.nonNull(t));
+  const objs = ms.filter((m) => m.kind === 'object');
+  if (ms.some((m) => m.kind === 'any') || objs.length !== 1) return ANY;
+  const taken = new Set(keys);
+  const o = objs[0] as { kind: 'object'; fields: Record<string, { type: Type; optional: boolean }>; index?: Type };
+  const rest: Type = { kind: 'object', fields: Object.fromEntries(Object.entries(o.fields).filter(([k]) => !taken.has(k))) };
+  if (o.index) rest.index = o.index;
+  return rest;
 }
 
 /** Element type of a `for…of` iterable (arrays, and strings by character). */
@@ -104,9 +114,9 @@ function widenIfLiteral(t: Type): Type {
   return t.kind === 'literal' ? widen(t) : t;
 }
 
-/** Names a statement list declares directly (not in nested blocks). */
+/** Names a statement list declares directly (not in nested blocks); a broken declaration's too. */
 export function declaredNames(body: readonly Statement[]): string[] {
-  return body.flatMap((s) => (s.kind === 'VarDecl' ? patternNames(s.target) : []));
+  return body.flatMap((s) => (s.kind === 'VarDecl' ? patternNames(s.target) : s.kind === 'Invalid' ? (s.declares ?? []) : []));
 }
 
 export function patternNames(p: Pattern): string[] {

@@ -1,16 +1,18 @@
 /**
  * Calls: of tasks (CT006, CT007, policies), of helper functions (CT006, CT007), of built-in
- * functions and methods (CT006, CT007, CT008; array methods taking a callback go to callbacks.ts),
- * and of names that are none of these (CT005, CT013); `xs.map(task)` outside a fan-out (CT015);
- * a callback changing an outer array with a mutating method (CT052).
+ * functions and methods (CT006, CT007, CT008; array methods taking a callback go to callbacks.ts;
+ * a mutating method on a readonly array: CT042), and of names that are none of these (CT005, CT013;
+ * a JavaScript global: CT041); `xs.map(task)` outside a fan-out (CT015); a callback changing an
+ * outer array with a mutating method (CT052).
  */
 import type { Call, Expression, Member, Span } from '../ast.ts';
 import { arityProblem } from '../interpreter/builtins.ts';
 import { builtinType, methodOf, BUILTINS, type Builtin } from './builtins.ts';
 import { callbackCall } from './callbacks.ts';
 import { awaitInFunction, outerWrite, paramName, propertySpan, report, shortShow, show, type Ctx, type FnInfo, type TaskInfo } from './context.ts';
+import { jsGlobal } from './javascript.ts';
 import { policy } from './policies.ts';
-import { ANY, arrayOf, didYouMean, promiseOf, union, type Type } from './types.ts';
+import { ANY, arrayOf, didYouMean, isReadonly, promiseOf, union, type Type } from './types.ts';
 import { plainValue } from './handles.ts';
 
 /**
@@ -49,6 +51,11 @@ export function helperCall(ctx: Ctx, c: Call, f: FnInfo): Type {
 
 export function unknownCall(ctx: Ctx, c: Call, name: string, span: Span): Type {
   args(ctx, c.args);
+  const js = jsGlobal(name);
+  if (js) {
+    report(ctx, 'CT041', span, `${js.what} is not available in a workflow`, { hint: js.instead });
+    return ANY;
+  }
   if (name === ctx.program.workflow.name) {
     report(ctx, 'CT013', c.span, `a workflow cannot call a workflow ('${name}' is this workflow)`, {
       hint: 'loop inside the workflow instead, or move the work into a task',
@@ -65,10 +72,17 @@ export function unknownCall(ctx: Ctx, c: Call, name: string, span: Span): Type {
 
 export function taskCall(ctx: Ctx, c: Call, task: TaskInfo): Type {
   const name = task.decl.name;
+  if (task.decl.recovered) {
+    // a declaration that did not parse (its syntax error is reported): nothing to check against
+    args(ctx, c.args);
+    return ANY;
+  }
   const n = task.params.length;
-  if (c.args.length !== n) {
-    report(ctx, 'CT006', c.span, `task '${name}' takes ${n} argument${n === 1 ? '' : 's'}, got ${c.args.length}`, {
-      hint: `declared as task ${name}(${task.decl.params.map((p) => p.name).join(', ')})`,
+  const required = task.decl.params.filter((p) => !p.optional).length;
+  if (c.args.length < required || c.args.length > n) {
+    const want = required === n ? `${n}` : `${required} to ${n}`;
+    report(ctx, 'CT006', c.span, `task '${name}' takes ${want} argument${want === '1' ? '' : 's'}, got ${c.args.length}`, {
+      hint: `declared as task ${name}(${task.decl.params.map((p) => p.name + (p.optional ? '?' : '')).join(', ')})`,
     });
   }
   c.args.forEach((a, i) => {
@@ -115,6 +129,11 @@ function comparable(ctx: Ctx, a: Type, b: Type): boolean {
 export function methodCall(ctx: Ctx, c: Call, callee: Member, recv: Type): Type {
   const ms = ctx.env.members(recv).filter((m) => m.kind !== 'null' && m.kind !== 'void');
   const name = callee.property;
+  // an argument that did not parse: its error is reported already
+  if (c.args.some((a) => a.kind === 'Invalid')) {
+    args(ctx, c.args);
+    return ANY;
+  }
   const [a0] = c.args;
   if (
     name === 'map' &&
@@ -135,6 +154,12 @@ export function methodCall(ctx: Ctx, c: Call, callee: Member, recv: Type): Type 
     if (b?.callback && c.args.length > 0) return callbackCall(ctx, c, callee, b, ANY);
     args(ctx, c.args);
     return ANY;
+  }
+  const mutator = methodOf('array', name)?.mutates === true;
+  if (mutator && ms.some((m) => (m.kind === 'array' || m.kind === 'tuple') && isReadonly(m))) {
+    report(ctx, 'CT042', propertySpan(ctx, callee), `'${name}' changes the array, but ${shortShow(ctx, recv)} is readonly`, {
+      hint: `make a changed copy instead, e.g. [...xs, item] or xs.slice(), or drop readonly from the type`,
+    });
   }
   for (const m of ms) {
     if (m.kind === 'string' || (m.kind === 'literal' && typeof m.value === 'string')) {
@@ -182,6 +207,10 @@ export function mapTask(ctx: Ctx, list: Call, name: string, fn: string): Type {
       const near = didYouMean(name, ctx.tasks.keys());
       report(ctx, 'CT005', arg.span, `unknown task '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, { hint: near ? undefined : `declare it with task ${name}(item: T): R` });
     }
+    return ANY;
+  }
+  if (task.decl.recovered) {
+    // a declaration that did not parse (its syntax error is reported): nothing to check against
     return ANY;
   }
   if (task.params.length !== 1) {

@@ -12,6 +12,13 @@ import { diagnostic, spanOf, type Diagnostic, type DiagnosticCode, type Severity
 import type { Scope } from './scope.ts';
 import type { Type, TypeEnv } from './types.ts';
 
+/** Something `break` (and for loops `continue`) can leave: a loop, a `switch`, a labeled statement. */
+export interface Breakable {
+  broke: boolean;
+  kind?: 'switch' | 'label';
+  labels?: string[];
+}
+
 export interface TaskInfo {
   decl: TaskDecl;
   params: Type[];
@@ -60,9 +67,16 @@ export interface Ctx {
   readonly env: TypeEnv;
   readonly tasks: Map<string, TaskInfo>;
   scope: Scope;
-  /** Enclosing loops, innermost last; `broke` is set by a `break` that leaves that loop. */
-  readonly loops: { broke: boolean }[];
+  /**
+   * Enclosing loops, switches and labeled statements, innermost last; `broke` is set by a `break`
+   * that leaves it. `kind` is absent for a loop; `labels` are the labels written before it.
+   */
+  readonly loops: Breakable[];
   returnType: Type | undefined;
+  /** Set when a statement is `Invalid` (a partial program): a missing return is then not reported. */
+  partial: boolean;
+  /** Typed signals by constant name: the payload type and where it was first given (CT045). */
+  readonly signals: Map<string, { type: Type; span: Span }>;
   /** Narrowed types here (narrowing.ts). */
   flow: Facts;
   /** The helper or callback being checked; undefined in the workflow body. */
@@ -131,6 +145,16 @@ export function show(ctx: Ctx, t: Type): string {
 export function shortShow(ctx: Ctx, t: Type): string {
   const s = show(ctx, t);
   return s.length > 60 ? s.slice(0, 57) + '…' : s;
+}
+
+/** Type arguments on a call that takes none (only `signal<T>(…)` takes one): CT043. */
+export function noTypeArgs(ctx: Ctx, c: Call, what: string): void {
+  if (!c.typeArgs) return;
+  const last = c.typeArgs[c.typeArgs.length - 1]!;
+  report(ctx, 'CT043', { ...c.typeArgs[0]!.span, end: last.span.end }, `${what} takes no type arguments`, {
+    hint: 'only signal<T>(name) takes one (the payload type); annotate the variable instead: const x: T = …',
+  });
+  c.typeArgs.forEach((t) => ctx.env.fromNode(t));
 }
 
 // ---- type judgements ---------------------------------------------------------------------------

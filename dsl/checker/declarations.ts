@@ -9,11 +9,12 @@ import { globalFn, isNamespace } from './builtins.ts';
 import { declaredNames } from './bindings.ts';
 import { report, show, type Ctx } from './context.ts';
 import { checkFunctions, declareFunctions, workflowNames } from './functions.ts';
+import { handleTypeAtEdge } from './handles.ts';
 import { NO_FACTS } from './narrowing.ts';
 import { policy } from './policies.ts';
 import { Scope } from './scope.ts';
 import { needsValue, statements } from './statements.ts';
-import { ANY, TypeEnv, didYouMean, type Type } from './types.ts';
+import { ANY, NULL, TypeEnv, didYouMean, union, type Type } from './types.ts';
 
 /** A fresh context for `program`: its type aliases read (reporting duplicates and bad aliases). */
 export function createContext(program: Program, hooks: Pick<Ctx, 'expr' | 'call' | 'arrow' | 'types'>): Ctx {
@@ -48,6 +49,8 @@ export function createContext(program: Program, hooks: Pick<Ctx, 'expr' | 'call'
     scope: new Scope(undefined),
     loops: [],
     returnType: undefined,
+    partial: false,
+    signals: new Map(),
     flow: NO_FACTS,
     fn: undefined,
     functions: new Map(),
@@ -61,8 +64,14 @@ export function checkProgram(ctx: Ctx): Diagnostic[] {
   const p = ctx.program;
   const wf = p.workflow;
   for (const t of p.tasks) {
+    if (t.recovered) {
+      // the stand-in of a declaration that did not parse: known by name only
+      if (!ctx.tasks.has(t.name)) ctx.tasks.set(t.name, { decl: t, params: [], ret: ANY });
+      continue;
+    }
     const params = checkParams(ctx, t.params, `task '${t.name}'`);
     const ret = t.returnType ? ctx.env.fromNode(t.returnType) : ANY;
+    if (t.returnType) handleTypeAtEdge(ctx, ret, t.returnType.span, `the result of task '${t.name}'`);
     if (t.policy) policy(ctx, t.policy, true);
     if (ctx.tasks.has(t.name)) {
       report(ctx, 'CT019', t.span, `task '${t.name}' is declared twice`, { hint: 'rename one of them' });
@@ -87,8 +96,10 @@ export function checkProgram(ctx: Ctx): Diagnostic[] {
     if (!ctx.scope.own(prm.name)) ctx.scope.declare({ name: prm.name, kind: 'param', type: paramTypes[i]!, span: prm.span });
   });
   ctx.returnType = wf.returnType ? ctx.env.fromNode(wf.returnType) : undefined;
+  // a result type with a handle in it is reported once, not again at every return
+  if (ctx.returnType && !handleTypeAtEdge(ctx, ctx.returnType, wf.returnType!.span, `the result of workflow '${wf.name}'`)) ctx.returnType = ANY;
   const fallsOff = statements(ctx, wf.body.body);
-  if (fallsOff && ctx.returnType && needsValue(ctx, ctx.returnType)) {
+  if (fallsOff && !ctx.partial && ctx.returnType && needsValue(ctx, ctx.returnType)) {
     report(ctx, 'CT012', wf.span, `workflow '${wf.name}' must return ${show(ctx, ctx.returnType)}, but can reach its end without a return`, {
       hint: 'add a return statement on every path (or declare the return type void)',
     });
@@ -98,9 +109,17 @@ export function checkProgram(ctx: Ctx): Diagnostic[] {
 
 function checkParams(ctx: Ctx, params: Param[], owner: string): Type[] {
   const seen = new Set<string>();
+  let optional: Param | undefined;
   return params.map((prm) => {
     if (seen.has(prm.name)) report(ctx, 'CT019', prm.span, `parameter '${prm.name}' of ${owner} is declared twice`, { hint: 'rename one of them' });
     seen.add(prm.name);
-    return prm.type ? ctx.env.fromNode(prm.type) : ANY;
+    if (prm.optional) optional ??= prm;
+    else if (optional) {
+      report(ctx, 'CT019', prm.span, `a required parameter cannot follow the optional parameter '${optional.name}'`, { hint: `make '${prm.name}' optional too, or move it before '${optional.name}'` });
+    }
+    const t = prm.type ? ctx.env.fromNode(prm.type) : ANY;
+    if (prm.type) handleTypeAtEdge(ctx, t, prm.type.span, `parameter '${prm.name}' of ${owner}`);
+    // `name?: T` may be left out: it reads as null
+    return prm.optional ? union([t, NULL]) : t;
   });
 }

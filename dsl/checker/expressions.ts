@@ -1,10 +1,11 @@
 /**
  * Expressions: literals, names (CT001, CT002), operators and their gradual types (CT007), handles
- * computed with (CT031), `await` inside a larger expression (CT009), and where a call goes when it
- * is not directly awaited (to calls.ts, or to awaits.ts for a handle-making call: `Promise<T>`).
- * Narrowing applies to names and property paths (narrowing.ts), and inside `&&`, `||` and
- * `c ? a : b`. Functions used as values (CT050), and tasks, handles or awaits inside a helper or
- * callback (CT051), are reported here.
+ * computed with (CT031), `await` inside a larger expression (CT009), type assertions (`as`: CT040,
+ * `satisfies`, `!`), JavaScript globals a workflow does not have (CT041), and where a call goes
+ * when it is not directly awaited (to calls.ts, or to awaits.ts for a handle-making call:
+ * `Promise<T>`). Narrowing applies to names and property paths (narrowing.ts), and inside `&&`,
+ * `||` and `c ? a : b`. Functions used as values (CT050), and tasks, handles or awaits inside a
+ * helper or callback (CT051), are reported here.
  */
 import { assertNever, type Call, type Expression, type Span } from '../ast.ts';
 import { constantScalar } from '../constant.ts';
@@ -13,12 +14,13 @@ import { args, builtinCall, helperCall, methodCall, unknownCall } from './calls.
 import { awaited, handleCall } from './awaits.ts';
 import { parseTime } from '../interpreter/time.ts';
 import { isDurationError, parseDuration } from '../duration.ts';
-import { awaitInFunction, definitelyNot, isNumberLike, isStringLike, isStringLikeType, propertySpan, report, show, type Ctx, type Facts } from './context.ts';
+import { awaitInFunction, definitelyNot, isNumberLike, isStringLike, isStringLikeType, noTypeArgs, propertySpan, report, show, type Ctx, type Facts } from './context.ts';
 import { badPolicy } from './policies.ts';
+import { jsGlobal } from './javascript.ts';
 import { plainValue, reservedKey } from './handles.ts';
 import { index, member } from './properties.ts';
 import { assume, narrowedPath } from './narrowing.ts';
-import { ANY, BOOLEAN, NULL, NUMBER, STRING, arrayOf, didYouMean, objectOf, promiseOf, union, type Type } from './types.ts';
+import { ANY, BOOLEAN, NULL, NUMBER, STRING, arrayOf, didYouMean, objectOf, promiseOf, readonlyOf, union, type Type } from './types.ts';
 
 /** An expression in a position where `await` is allowed. */
 export function valueOf(ctx: Ctx, e: Expression): Type {
@@ -128,6 +130,7 @@ function typeOf(ctx: Ctx, e: Expression): Type {
         case '*':
         case '/':
         case '%':
+        case '**':
           return arithmetic(ctx, e.op, l, r, e.left, e.right);
         case '<':
         case '<=':
@@ -170,6 +173,21 @@ function typeOf(ctx: Ctx, e: Expression): Type {
         });
       }
       return awaited(ctx, e);
+    case 'As':
+      return asExpression(ctx, e.expression, e.type, e.span, expr(ctx, e.expression));
+    case 'Satisfies': {
+      const t = expr(ctx, e.expression);
+      const want = ctx.env.fromNode(e.type);
+      if (!ctx.env.assignable(t, want)) {
+        const why = ctx.env.whyNot(t, want);
+        report(ctx, 'CT007', e.expression.span, `${show(ctx, t)} does not satisfy ${show(ctx, want)}${why ? `: ${why}` : ''}`);
+      }
+      return t;
+    }
+    case 'NonNull':
+      return ctx.env.nonNull(expr(ctx, e.expression));
+    case 'Invalid':
+      return ANY;
     case 'ArrowFunction':
       report(ctx, 'CT050', e.span, 'an arrow function can only be passed straight to an array method (map, filter, find, findIndex, some, every, reduce, flatMap, forEach, sort)', {
         hint: 'to reuse it, declare a top-level function name(x) { … } and call it or pass its name; no function is ever stored in a variable, returned or passed to a task',
@@ -178,6 +196,44 @@ function typeOf(ctx: Ctx, e: Expression): Type {
       return ANY;
     default:
       return assertNever(e, 'expression');
+  }
+}
+
+/**
+ * `e as T` (TypeScript's meaning: the value is unchanged, the checker takes it as T), and
+ * `e as const` (literal types kept, arrays become readonly tuples). A conversion between two types
+ * that do not overlap either way is reported (CT040), as TypeScript does; through `any` or
+ * `unknown` anything goes.
+ */
+export function asExpression(ctx: Ctx, e: Expression, type: import('../ast.ts').TypeNode | undefined, span: Span, t: Type): Type {
+  if (!type) return constType(ctx, e, t);
+  const target = ctx.env.fromNode(type);
+  if (!ctx.env.assignable(t, target) && !ctx.env.assignable(target, t)) {
+    report(ctx, 'CT040', span, `${show(ctx, t)} cannot be asserted to be ${show(ctx, target)}: neither type fits the other`, {
+      hint: 'check the value (if, typeof) instead; if it is really meant, go through any: (x as any) as T',
+    });
+  }
+  return target;
+}
+
+/** The type of `e as const`: literals stay literal, array literals become readonly tuples, object fields readonly. */
+function constType(ctx: Ctx, e: Expression, t: Type): Type {
+  switch (e.kind) {
+    case 'ArrayLiteral':
+      if (e.elements.some((el) => el.kind === 'Spread')) return readonlyOf(t);
+      return { kind: 'tuple', elements: e.elements.map((el) => constType(ctx, el as Expression, ctx.expr(el as Expression))), readonly: true };
+    case 'ObjectLiteral': {
+      const r = ctx.env.resolve(t);
+      if (r.kind !== 'object') return t;
+      const fields: Record<string, { type: Type; optional: boolean; readonly: boolean }> = {};
+      for (const p of e.properties) {
+        if (p.kind !== 'Property') return readonlyOf(t);
+        fields[p.key] = { type: constType(ctx, p.value, r.fields[p.key]?.type ?? ANY), optional: false, readonly: true };
+      }
+      return { kind: 'object', fields };
+    }
+    default:
+      return t;
   }
 }
 
@@ -223,6 +279,11 @@ export function identifier(ctx: Ctx, name: string, span: Span): Type {
     });
     return ANY;
   }
+  const js = jsGlobal(name);
+  if (js) {
+    report(ctx, 'CT041', span, `${js.what} is not available in a workflow`, { hint: js.instead });
+    return ANY;
+  }
   const near = didYouMean(name, ctx.scope.visible());
   report(ctx, 'CT001', span, `undeclared variable '${name}'${near ? ` (did you mean '${near}'?)` : ''}`, {
     hint: near ? undefined : `declare it with const ${name} = … or let ${name} = …`,
@@ -230,7 +291,7 @@ export function identifier(ctx: Ctx, name: string, span: Span): Type {
   return ANY;
 }
 
-export function arithmetic(ctx: Ctx, op: '+' | '-' | '*' | '/' | '%', l: Type, r: Type, le: Expression, re: Expression): Type {
+export function arithmetic(ctx: Ctx, op: '+' | '-' | '*' | '/' | '%' | '**', l: Type, r: Type, le: Expression, re: Expression): Type {
   const all = (t: Type, ok: (m: Type) => boolean) => {
     const ms = ctx.env.members(ctx.env.nonNull(t));
     return ms.length > 0 && ms.every(ok);
@@ -282,7 +343,7 @@ function comparison(ctx: Ctx, op: string, l: Type, r: Type, le: Expression, re: 
  * (`mode === "fsat"` where mode is "fast" | "slow"; a number against a string); anything with
  * `any`, `null`, objects or arrays is assumed to overlap.
  */
-function overlaps(ctx: Ctx, l: Type, r: Type): boolean {
+export function overlaps(ctx: Ctx, l: Type, r: Type): boolean {
   const lm = ctx.env.members(l);
   const rm = ctx.env.members(r);
   const simple = (m: Type) => m.kind === 'string' || m.kind === 'number' || m.kind === 'boolean' || m.kind === 'literal';
@@ -305,6 +366,8 @@ export function call(ctx: Ctx, c: Call): Type {
     return promiseOf(made);
   }
   const callee = c.callee;
+  // only signal<T>(…) takes a type argument, and handleCall has checked it
+  if (c.typeArgs) noTypeArgs(ctx, c, `${ctx.program.source.slice(callee.span.start, callee.span.end)}(…)`);
   if (callee.kind === 'Identifier') {
     const name = callee.name;
     if (c.policy) badPolicy(ctx, c);
@@ -327,6 +390,16 @@ export function call(ctx: Ctx, c: Call): Type {
   if (c.policy) badPolicy(ctx, c);
   if (callee.kind === 'Member') {
     const obj = callee.object;
+    if (obj.kind === 'Identifier' && ctx.scope.lookup(obj.name).state === 'missing' && !ctx.tasks.has(obj.name)) {
+      // `Date.now()`, `Math.random()`, `crypto.randomUUID()`, `process.exit()`: what to write instead
+      const ns = isNamespace(obj.name);
+      const js = ns ? (namespaceFn(obj.name, callee.property) ? undefined : jsGlobal(obj.name, callee.property, true)) : jsGlobal(obj.name, callee.property);
+      if (js) {
+        report(ctx, 'CT041', callee.span, `${js.what} is not available in a workflow`, { hint: js.instead });
+        args(ctx, c.args);
+        return ANY;
+      }
+    }
     if (obj.kind === 'Identifier' && isNamespace(obj.name) && ctx.scope.lookup(obj.name).state === 'missing') {
       const fn = namespaceFn(obj.name, callee.property);
       const full = `${obj.name}.${callee.property}`;
@@ -342,7 +415,7 @@ export function call(ctx: Ctx, c: Call): Type {
     }
     const recv = expr(ctx, obj);
     const t = methodCall(ctx, c, callee, recv);
-    return callee.optional ? union([t, NULL]) : t;
+    return callee.optional || c.optional ? union([t, NULL]) : t;
   }
   expr(ctx, callee);
   report(ctx, 'CT005', c.span, 'only declared tasks and built-in functions can be called');

@@ -60,6 +60,19 @@ export function plainValue(ctx: Ctx, t: Type, span: Span, where: string): boolea
   return false;
 }
 
+/**
+ * A written type that holds `Promise<…>` where values cross the instance's edge — a task's
+ * parameters and result, the workflow's input and result, a signal's payload: CT031 (no value
+ * from outside is a handle, and a handle means nothing outside its instance).
+ */
+export function handleTypeAtEdge(ctx: Ctx, t: Type, span: Span, where: string): boolean {
+  if (!holdsHandle(ctx, t)) return true;
+  report(ctx, 'CT031', span, `${where} cannot be or hold a handle (${show(ctx, t)}): it only means something inside this instance`, {
+    hint: 'write the type of the value the await gives (T, not Promise<T>)',
+  });
+  return false;
+}
+
 /** An expression statement whose value is a handle nobody keeps: CT030 (warning). */
 export function floating(ctx: Ctx, e: Expression, t: Type): void {
   if (!holdsHandle(ctx, t)) return;

@@ -33,7 +33,7 @@ import { checkArrow } from './functions.ts';
 import { BUILTINS } from './builtins.ts';
 import { TypeEnv, union, type Type } from './types.ts';
 
-export { checkInput } from './input.ts';
+export { checkInput, checkValue } from './input.ts';
 
 /** All diagnostics of a program, sorted by position. Never throws on a well-formed AST. */
 export function check(program: Program): Diagnostic[] {

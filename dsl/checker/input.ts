@@ -23,10 +23,37 @@ export interface InputError {
   message: string;
 }
 
+const envs = new WeakMap<Program, TypeEnv>();
+
+/** The program's aliases, once per program (the checker reports bad annotations; here they read as any). */
+function envOf(program: Program): TypeEnv {
+  let env = envs.get(program);
+  if (!env) {
+    const aliases = new Map<string, { type: TypeNode; span: Span }>();
+    for (const t of program.types) if (!aliases.has(t.name)) aliases.set(t.name, { type: t.type, span: t.span });
+    env = new TypeEnv(aliases, () => {});
+    envs.set(program, env);
+  }
+  return env;
+}
+
+/**
+ * Does a value from outside fit a type written in the program (a typed signal's payload, `signal<T>`)?
+ * The same rules and paths as `checkInput` (`$.by: expected string, got number`); null fits only a
+ * type that accepts null.
+ *
+ *   checkValue(program, decisionTypeNode, { approved: 'yes' })
+ *   // => { ok: false, errors: [{ path: '$.approved', message: 'expected boolean, got string' }] }
+ */
+export function checkValue(program: Program, type: TypeNode, value: unknown): { ok: true } | { ok: false; errors: InputError[] } {
+  const env = envOf(program);
+  const errors: InputError[] = [];
+  validate(env, value === undefined ? null : value, env.fromNode(type), '$', errors, 0);
+  return errors.length ? { ok: false, errors } : { ok: true };
+}
+
 export function checkInput(program: Program, input: unknown): { ok: true } | { ok: false; errors: InputError[] } {
-  const aliases = new Map<string, { type: TypeNode; span: Span }>();
-  for (const t of program.types) if (!aliases.has(t.name)) aliases.set(t.name, { type: t.type, span: t.span });
-  const env = new TypeEnv(aliases, () => {}); // the checker reports bad annotations; here they read as any
+  const env = envOf(program);
   const errors: InputError[] = [];
   const params = program.workflow.params;
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -37,8 +64,8 @@ export function checkInput(program: Program, input: unknown): { ok: true } | { o
   for (const p of params) {
     const t: Type = p.type ? env.fromNode(p.type) : { kind: 'any' };
     const path = `$${key(p.name)}`;
-    if (!Object.hasOwn(obj, p.name) || obj[p.name] === undefined) {
-      if (!env.members(t).some((m) => m.kind === 'any' || m.kind === 'null')) {
+    if (!Object.hasOwn(obj, p.name) || obj[p.name] === undefined || (p.optional && obj[p.name] === null)) {
+      if (!p.optional && !env.members(t).some((m) => m.kind === 'any' || m.kind === 'null')) {
         errors.push({ path, message: `missing parameter '${p.name}' (${env.show(t)})` });
       }
       continue;
@@ -122,7 +149,11 @@ function validate(env: TypeEnv, v: unknown, t: Type, path: string, errors: Input
         }
         ok = validate(env, o[k], f.type, p, errors, depth + 1) && ok;
       }
-      for (const [k, x] of Object.entries(o)) if (!Object.hasOwn(r.fields, k)) ok = isJson(x, `${path}${key(k)}`, errors, 0) && ok;
+      for (const [k, x] of Object.entries(o)) {
+        if (Object.hasOwn(r.fields, k)) continue;
+        // other keys: of the index type where there is one (`Record<string, V>`), any JSON otherwise
+        ok = (r.index ? validate(env, x, r.index, `${path}${key(k)}`, errors, depth + 1) : isJson(x, `${path}${key(k)}`, errors, 0)) && ok;
+      }
       return ok;
     }
     case 'union': {
@@ -136,6 +167,10 @@ function validate(env: TypeEnv, v: unknown, t: Type, path: string, errors: Input
       errors.push({ path, message: `expected ${env.show(t)}, got ${kindOf(v)}` });
       return false;
     }
+    case 'promise':
+      // a handle only means something inside its instance: none comes from outside (CT031 says so)
+      errors.push({ path, message: `expected ${env.show(t)} (a handle), which no value from outside can be` });
+      return false;
     case 'ref':
       return true; // resolve() never leaves a ref
     default:

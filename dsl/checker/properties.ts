@@ -1,6 +1,8 @@
 /**
- * Property access and indexing: `a.b`, `a?.b`, `a[i]` on strings, arrays, tuples and objects (CT007,
- * CT008), and namespaces used as values (`Math.nope`).
+ * Property access and indexing: `a.b`, `a?.b`, `a[i]` on strings, arrays, tuples and objects (an
+ * object's index type, `Record<string, V>`, for keys that are not fields) (CT007, CT008), namespaces
+ * used as values (`Math.nope`), and the targets of assignments (`writeTarget`: a readonly field or
+ * array is not writable).
  */
 import type { Index, Member, Span } from '../ast.ts';
 import { isNamespace, methodOf, propertyOf, BUILTINS, NAMESPACES } from './builtins.ts';
@@ -25,7 +27,7 @@ export function member(ctx: Ctx, m: Member): Type {
  * The type of `t.name`. Generous on unions: fine when some member has it (missing on the others
  * reads as null). Reports CT008 only when the type is fully known and nothing has the property.
  */
-function propertyType(ctx: Ctx, t: Type, name: string, span: Span): Type {
+export function propertyType(ctx: Ctx, t: Type, name: string, span: Span): Type {
   const ms = ctx.env.members(t).filter((m) => m.kind !== 'null' && m.kind !== 'void');
   if (ms.length === 0 || ms.some((m) => m.kind === 'any')) return ANY;
   if (ms.every((m) => m.kind === 'promise')) {
@@ -52,6 +54,7 @@ function propertyType(ctx: Ctx, t: Type, name: string, span: Span): Type {
       const f = Object.hasOwn(m.fields, name) ? m.fields[name] : undefined;
       Object.keys(m.fields).forEach((k) => candidates.add(k));
       if (f) ft = f.optional ? union([f.type, NULL]) : f.type;
+      else if (m.index) ft = m.index;
     }
     if (ft) found.push(ft);
     else missing = true;
@@ -67,8 +70,11 @@ function propertyType(ctx: Ctx, t: Type, name: string, span: Span): Type {
 }
 
 export function index(ctx: Ctx, e: Index): Type {
-  const t = ctx.expr(e.object);
-  const it = ctx.expr(e.index);
+  return indexType(ctx, e, ctx.expr(e.object), ctx.expr(e.index));
+}
+
+/** `t[it]` for the index expression `e` whose object and index types are known. */
+function indexType(ctx: Ctx, e: Index, t: Type, it: Type): Type {
   const ms = ctx.env.members(t).filter((m) => m.kind !== 'null' && m.kind !== 'void');
   let result: Type = ANY;
   if (ms.length > 0 && !ms.some((m) => m.kind === 'any')) {
@@ -87,8 +93,8 @@ export function index(ctx: Ctx, e: Index): Type {
         const ri = ctx.env.resolve(it);
         if (ri.kind === 'literal' && typeof ri.value === 'string') {
           const f = Object.hasOwn(m.fields, ri.value) ? m.fields[ri.value] : undefined;
-          parts.push(f ? (f.optional ? union([f.type, NULL]) : f.type) : NULL);
-        } else parts.push(ANY);
+          parts.push(f ? (f.optional ? union([f.type, NULL]) : f.type) : (m.index ?? NULL));
+        } else parts.push(m.index ?? ANY);
       } else {
         report(ctx, 'CT007', e.object.span, `cannot index ${show(ctx, t)}`, { hint: 'only arrays, strings and objects can be indexed' });
         return ANY;
@@ -97,4 +103,29 @@ export function index(ctx: Ctx, e: Index): Type {
     result = union(parts);
   }
   return e.optional ? union([result, NULL]) : result;
+}
+
+/**
+ * The type of an assignment target `o.p` or `xs[i]` (its object and index checked once), and why a
+ * write there is not allowed, if it is not: a `readonly` field, a readonly array or tuple.
+ */
+export function writeTarget(ctx: Ctx, e: Member | Index): { type: Type; readonly?: string } {
+  const ot = ctx.expr(e.object);
+  const ms = ctx.env.members(ot);
+  if (e.kind === 'Member') {
+    const type = propertyType(ctx, ot, e.property, propertySpan(ctx, e));
+    const ro = ms.some((m) => m.kind === 'object' && Object.hasOwn(m.fields, e.property) && m.fields[e.property]!.readonly);
+    return ro ? { type, readonly: `'${e.property}' is a readonly field of ${shortShow(ctx, ot)}` } : { type };
+  }
+  const it = ctx.expr(e.index);
+  const type = indexType(ctx, e, ot, it);
+  const ri = ctx.env.resolve(it);
+  const key = ri.kind === 'literal' && typeof ri.value === 'string' ? ri.value : undefined;
+  for (const m of ms) {
+    if ((m.kind === 'array' || m.kind === 'tuple') && m.readonly) return { type, readonly: `${shortShow(ctx, ot)} is readonly` };
+    if (m.kind === 'object' && key !== undefined && Object.hasOwn(m.fields, key) && m.fields[key]!.readonly) {
+      return { type, readonly: `'${key}' is a readonly field of ${shortShow(ctx, ot)}` };
+    }
+  }
+  return { type };
 }

@@ -17,8 +17,14 @@
  * - Aliases stay as `ref` values and expand lazily, so recursive types through objects/arrays
  *   (`type Tree = { children: Tree[] }`) work; a cycle with no structure in between
  *   (`type A = B; type B = A | string`) is reported once and reads as `any`.
- * - `tuple` exists only as an inferred type (`Promise.all([a(), b()])`, destructuring); there is no
- *   syntax for it.
+ * - `tuple` is written `[A, B]`, and inferred (`Promise.all([a(), b()])`, destructuring).
+ * - An object type may have an `index` (`Record<string, V>`, `{ [key: string]: V }`): the type of
+ *   every key that is not a field. `Record<"a" | "b", V>` is an object with the fields a and b.
+ * - `readonly` (arrays, tuples, fields) is checked where something writes (statements.ts, calls.ts);
+ *   assignability ignores it (a `readonly string[]` may be passed where `string[]` is expected),
+ *   lenient where TypeScript is strict, because values are copied anyway (value semantics).
+ * - `A & B`, `Readonly<T>` and `Record<K, V>` stay as written (`intersection`, `readonly`, `record`)
+ *   and expand in `resolve`, like aliases, so they may name aliases declared further down.
  */
 import type { Span, TypeNode } from '../ast.ts';
 import { assertNever } from '../ast.ts';
@@ -26,6 +32,7 @@ import { assertNever } from '../ast.ts';
 export interface Field {
   type: Type;
   optional: boolean;
+  readonly?: boolean;
 }
 
 export type Type =
@@ -41,11 +48,14 @@ export type Type =
    * type written in an annotation never widens.
    */
   | { kind: 'literal'; value: string | number | boolean; fresh?: true }
-  | { kind: 'array'; element: Type }
-  | { kind: 'tuple'; elements: Type[] }
-  | { kind: 'object'; fields: Record<string, Field> }
+  | { kind: 'array'; element: Type; readonly?: boolean }
+  | { kind: 'tuple'; elements: Type[]; readonly?: boolean }
+  | { kind: 'object'; fields: Record<string, Field>; index?: Type }
   | { kind: 'union'; types: Type[] }
   | { kind: 'ref'; name: string }
+  | { kind: 'intersection'; types: Type[] }
+  | { kind: 'readonly'; type: Type }
+  | { kind: 'record'; key: Type; value: Type }
   /** A handle: what a task call, `sleep`, `signal` or `Promise.*` gives without `await` (`await` gives `value`). */
   | { kind: 'promise'; value: Type };
 
@@ -100,7 +110,9 @@ export class TypeEnv {
     seen.add(from);
     const walk = (t: Type): boolean => {
       if (t.kind === 'ref') return t.name === target || this.reachesDirectly(t.name, target, seen);
-      if (t.kind === 'union') return t.types.some(walk);
+      if (t.kind === 'union' || t.kind === 'intersection') return t.types.some(walk);
+      if (t.kind === 'readonly') return walk(t.type);
+      if (t.kind === 'record') return walk(t.key);
       return false;
     };
     const body = this.bodies.get(from);
@@ -111,14 +123,33 @@ export class TypeEnv {
   fromNode(n: TypeNode): Type {
     switch (n.kind) {
       case 'PrimitiveType':
+        if (n.name === 'unknown') return ANY;
+        if (n.name === 'undefined') return NULL;
+        if (n.name === 'object') return { kind: 'object', fields: {}, index: ANY };
         return { kind: n.name };
       case 'ArrayType':
         return arrayOf(this.fromNode(n.element));
       case 'ObjectType': {
         const fields: Record<string, Field> = {};
-        for (const m of n.members) fields[m.name] = { type: this.fromNode(m.type), optional: m.optional };
-        return { kind: 'object', fields };
+        for (const m of n.members) {
+          const f: Field = { type: this.fromNode(m.type), optional: m.optional };
+          if (m.readonly) f.readonly = true;
+          fields[m.name] = f;
+        }
+        const o: Type = { kind: 'object', fields };
+        if (n.index) o.index = this.fromNode(n.index);
+        return o;
       }
+      case 'TupleType':
+        return { kind: 'tuple', elements: n.elements.map((e) => this.fromNode(e)) };
+      case 'RecordType':
+        return { kind: 'record', key: this.fromNode(n.key), value: this.fromNode(n.value) };
+      case 'IntersectionType':
+        return { kind: 'intersection', types: n.types.map((t) => this.fromNode(t)) };
+      case 'ReadonlyType':
+        return { kind: 'readonly', type: this.fromNode(n.type) };
+      case 'PromiseType':
+        return promiseOf(this.fromNode(n.value));
       case 'UnionType':
         return union(n.types.map((t) => this.fromNode(t)));
       case 'TypeRef':
@@ -134,12 +165,68 @@ export class TypeEnv {
     }
   }
 
-  /** Expands alias references at the top (and inside top-level unions). */
-  resolve(t: Type): Type {
-    for (let i = 0; t.kind === 'ref' && i < 64; i++) t = this.bodies.get(t.name) ?? ANY;
-    if (t.kind === 'ref') return ANY;
-    if (t.kind === 'union' && t.types.some((m) => m.kind === 'ref')) return union(t.types.map((m) => this.resolve(m)));
+  /**
+   * Expands alias references at the top (and inside top-level unions), and the written forms that
+   * stand for a structure: `A & B`, `Readonly<T>`, `Record<K, V>`.
+   */
+  resolve(t: Type, depth = 0): Type {
+    for (let i = 0; i < 64; i++) {
+      if (t.kind === 'ref') t = this.bodies.get(t.name) ?? ANY;
+      else if ((t.kind === 'intersection' || t.kind === 'readonly' || t.kind === 'record') && depth < 16) t = this.expand(t, depth + 1);
+      else break;
+    }
+    if (t.kind === 'ref' || t.kind === 'intersection' || t.kind === 'readonly' || t.kind === 'record') return ANY;
+    if (t.kind === 'union' && t.types.some((m) => m.kind === 'ref' || m.kind === 'intersection' || m.kind === 'readonly' || m.kind === 'record')) {
+      return union(t.types.map((m) => this.resolve(m, depth + 1)));
+    }
     return t;
+  }
+
+  private readonly expanded = new WeakMap<Type, Type>();
+
+  /** One written form as the structure it stands for (cached: types are immutable values). */
+  private expand(t: Type & { kind: 'intersection' | 'readonly' | 'record' }, depth: number): Type {
+    const hit = this.expanded.get(t);
+    if (hit) return hit;
+    let out: Type;
+    if (t.kind === 'readonly') out = readonlyOf(this.resolve(t.type, depth));
+    else if (t.kind === 'record') out = this.record(t.key, t.value, depth);
+    else out = this.intersect(t.types.map((m) => this.resolve(m, depth)));
+    this.expanded.set(t, out);
+    return out;
+  }
+
+  /** `Record<K, V>`: string or number keys give an index; literal keys give required fields. */
+  private record(key: Type, value: Type, depth: number): Type {
+    const ks = this.members(this.resolve(key, depth));
+    if (ks.some((k) => k.kind === 'any' || k.kind === 'string' || k.kind === 'number')) return { kind: 'object', fields: {}, index: value };
+    const fields: Record<string, Field> = {};
+    for (const k of ks) if (k.kind === 'literal' && (typeof k.value === 'string' || typeof k.value === 'number')) fields[String(k.value)] = { type: value, optional: false };
+    return { kind: 'object', fields };
+  }
+
+  /** `A & B`: objects merge their fields (a field in both must fit both: its types intersect); anything else is lenient. */
+  private intersect(parts: Type[]): Type {
+    if (parts.some((p) => p.kind === 'any')) return ANY;
+    const objects = parts.filter((p) => p.kind === 'object');
+    const others = parts.filter((p) => p.kind !== 'object');
+    if (others.length > 0) {
+      // `string & { brand: X }` reads as string; `string & number` (never) as any: lenient
+      const first = others[0]!;
+      return others.every((o) => sameType(o, first)) ? first : ANY;
+    }
+    const fields: Record<string, Field> = {};
+    let index: Type | undefined;
+    for (const o of objects as { kind: 'object'; fields: Record<string, Field>; index?: Type }[]) {
+      for (const [k, f] of Object.entries(o.fields)) {
+        const prev = fields[k];
+        fields[k] = prev ? { type: prev.type.kind === 'any' ? f.type : f.type.kind === 'any' ? prev.type : { kind: 'intersection', types: [prev.type, f.type] }, optional: prev.optional && f.optional } : f;
+      }
+      if (o.index) index = index ? { kind: 'intersection', types: [index, o.index] } : o.index;
+    }
+    const out: Type = { kind: 'object', fields };
+    if (index) out.index = index;
+    return out;
   }
 
   /** The members of a (resolved) type seen as a union: `A | B` → [A, B], `A` → [A]. */
@@ -187,10 +274,17 @@ export class TypeEnv {
         if (s.kind === 'array') return this.assignable(s.element, d.element, depth + 1);
         if (s.kind === 'tuple') return s.elements.every((e) => this.assignable(e, d.element, depth + 1));
         return false;
+      case 'intersection':
+      case 'readonly':
+      case 'record':
+        return true; // resolve() expanded these
       case 'promise':
         return s.kind === 'promise' && this.assignable(s.value, d.value, depth + 1);
       case 'tuple':
-        if (s.kind === 'array') return d.elements.every((e) => this.assignable(s.element, e, depth + 1));
+        // An array where a tuple is expected: an array literal's type is the union of its elements
+        // (`["a", 1]` is `(string | number)[]`; there is no contextual typing), so each position
+        // needs only some element type that fits it. Lenient where it cannot know the order.
+        if (s.kind === 'array') return d.elements.every((e) => this.members(s.element).some((m) => this.assignable(m, e, depth + 1)));
         return (
           s.kind === 'tuple' &&
           s.elements.length === d.elements.length &&
@@ -199,12 +293,19 @@ export class TypeEnv {
       case 'object': {
         if (s.kind !== 'object') return false;
         for (const [k, f] of Object.entries(d.fields)) {
-          const sf = s.fields[k];
+          const sf = Object.hasOwn(s.fields, k) ? s.fields[k] : undefined;
           if (!sf) {
             if (!f.optional) return false;
             continue;
           }
           if (!this.assignable(sf.type, f.type, depth + 1)) return false;
+        }
+        if (d.index) {
+          // every other field of the source, and its own index, must fit the index
+          for (const [k, sf] of Object.entries(s.fields)) {
+            if (!Object.hasOwn(d.fields, k) && !this.assignable(sf.type, d.index, depth + 1)) return false;
+          }
+          if (s.index && !this.assignable(s.index, d.index, depth + 1)) return false;
         }
         return true;
       }
@@ -220,9 +321,14 @@ export class TypeEnv {
     const d = this.resolve(dst);
     if (s.kind !== 'object' || d.kind !== 'object') return undefined;
     for (const [k, f] of Object.entries(d.fields)) {
-      const sf = s.fields[k];
+      const sf = Object.hasOwn(s.fields, k) ? s.fields[k] : undefined;
       if (!sf && !f.optional) return `field '${k}' is missing`;
       if (sf && !this.assignable(sf.type, f.type)) return `field '${k}' is ${this.show(sf.type)}, expected ${this.show(f.type)}`;
+    }
+    if (d.index) {
+      for (const [k, sf] of Object.entries(s.fields)) {
+        if (!Object.hasOwn(d.fields, k) && !this.assignable(sf.type, d.index)) return `field '${k}' is ${this.show(sf.type)}, expected ${this.show(d.index)}`;
+      }
     }
     return undefined;
   }
@@ -242,18 +348,28 @@ export class TypeEnv {
         return JSON.stringify(t.value);
       case 'array': {
         const e = this.show(t.element, depth + 1);
-        return t.element.kind === 'union' ? `(${e})[]` : `${e}[]`;
+        return `${t.readonly ? 'readonly ' : ''}${t.element.kind === 'union' ? `(${e})[]` : `${e}[]`}`;
       }
       case 'tuple':
-        return `[${t.elements.map((e) => this.show(e, depth + 1)).join(', ')}]`;
+        return `${t.readonly ? 'readonly ' : ''}[${t.elements.map((e) => this.show(e, depth + 1)).join(', ')}]`;
       case 'object': {
-        const fs = Object.entries(t.fields).map(([k, f]) => `${k}${f.optional ? '?' : ''}: ${this.show(f.type, depth + 1)}`);
+        const fs = Object.entries(t.fields).map(([k, f]) => `${f.readonly ? 'readonly ' : ''}${k}${f.optional ? '?' : ''}: ${this.show(f.type, depth + 1)}`);
+        if (t.index) {
+          if (fs.length === 0) return `Record<string, ${this.show(t.index, depth + 1)}>`;
+          fs.push(`[key: string]: ${this.show(t.index, depth + 1)}`);
+        }
         return fs.length === 0 ? '{}' : `{ ${fs.join(', ')} }`;
       }
       case 'union':
         return t.types.map((m) => this.show(m, depth + 1)).join(' | ');
       case 'ref':
         return t.name;
+      case 'intersection':
+        return t.types.map((m) => (m.kind === 'union' ? `(${this.show(m, depth + 1)})` : this.show(m, depth + 1))).join(' & ');
+      case 'readonly':
+        return t.type.kind === 'array' || t.type.kind === 'tuple' ? this.show(readonlyOf(t.type), depth) : `Readonly<${this.show(t.type, depth + 1)}>`;
+      case 'record':
+        return `Record<${this.show(t.key, depth + 1)}, ${this.show(t.value, depth + 1)}>`;
       case 'promise':
         return `Promise<${this.show(t.value, depth + 1)}>`;
       default:
@@ -270,6 +386,27 @@ function sameType(a: Type, b: Type): boolean {
 /** A text that is equal for equal types (freshness aside). */
 export function typeKey(t: Type): string {
   return JSON.stringify(t, (k, v: unknown) => (k === 'fresh' ? undefined : v));
+}
+
+/** The type with its array, tuple and fields made readonly (one level, as `Readonly<T>` does). */
+export function readonlyOf(t: Type): Type {
+  switch (t.kind) {
+    case 'array':
+    case 'tuple':
+      return { ...t, readonly: true };
+    case 'object': {
+      const fields: Record<string, Field> = {};
+      for (const [k, f] of Object.entries(t.fields)) fields[k] = { ...f, readonly: true };
+      return { ...t, fields };
+    }
+    default:
+      return t;
+  }
+}
+
+/** Is this (resolved) type read-only where `write` happens: a readonly array/tuple, or a readonly field? */
+export function isReadonly(t: Type): boolean {
+  return (t.kind === 'array' || t.kind === 'tuple') && t.readonly === true;
 }
 
 /** A union of types, flattened and without duplicates; `any` swallows everything. */
@@ -303,17 +440,20 @@ export function widen(t: Type): Type {
     case 'void':
       return ANY;
     case 'array':
-      return arrayOf(widen(t.element));
+      return t.readonly ? { kind: 'array', element: widen(t.element), readonly: true } : arrayOf(widen(t.element));
     case 'tuple':
       // kept: `const [a, b] = await Promise.all([t1(), t2()])` gives each its own type
-      return { kind: 'tuple', elements: t.elements.map(widenField) };
-    case 'object':
+      return t.readonly ? { kind: 'tuple', elements: t.elements.map(widenField), readonly: true } : { kind: 'tuple', elements: t.elements.map(widenField) };
+    case 'object': {
       // `const acc = {}` is filled in later (acc.total = 1): an empty literal says nothing yet
-      if (Object.keys(t.fields).length === 0) return ANY;
-      return {
+      if (Object.keys(t.fields).length === 0 && !t.index) return ANY;
+      const o: Type = {
         kind: 'object',
-        fields: Object.fromEntries(Object.entries(t.fields).map(([k, f]) => [k, { type: widenField(f.type), optional: f.optional }])),
+        fields: Object.fromEntries(Object.entries(t.fields).map(([k, f]) => [k, f.readonly ? { type: widenField(f.type), optional: f.optional, readonly: true } : { type: widenField(f.type), optional: f.optional }])),
       };
+      if (t.index) o.index = t.index;
+      return o;
+    }
     case 'union':
       return union(t.types.map(widenField));
     default:

@@ -49,6 +49,7 @@ export const PLACEHOLDER = '__currant_complete__';
 export const KEYWORDS = [
   'const', 'let', 'if', 'else', 'while', 'for', 'of', 'break', 'continue', 'return', 'await', 'try', 'catch',
   'finally', 'throw', 'new', 'typeof', 'in', 'with', 'true', 'false', 'null', 'task', 'workflow', 'type', 'function',
+  'switch', 'case', 'default', 'as', 'satisfies', 'interface',
 ] as const;
 
 const PRIMITIVE_TYPES = ['string', 'number', 'boolean', 'null', 'any', 'void', 'Array'];

@@ -12,10 +12,11 @@
  *   doc.program           // => the program without line 3: hover and go-to-definition still work
  *   doc.partial           // => true
  *
- * Why blank lines rather than wait for the parser to recover: the parser stops at its first
- * syntax error; blanking that line and parsing again is a cheap recovery that keeps every offset,
- * so what the editor asks about still points at the same text. When the parser gives a program
- * with syntax diagnostics (a recovering parser), that program is used as it is.
+ * The parser recovers per statement and gives a partial program with its syntax errors
+ * (dsl/parser.ts); that program is used as it is, checked as `compile` checks it. Blanking lines is
+ * the fallback when the parser gives nothing (an unclosed header, a broken declaration): blanking
+ * the broken line and parsing again keeps every offset, so what the editor asks about still points
+ * at the same text.
  */
 import type { Program } from '../ast.ts';
 import { analyze, type Analysis } from '../checker/index.ts';
@@ -44,10 +45,13 @@ export const MAX_RECOVERY_LENGTH = 24 * 1024;
 export function openDocument(source: string, file = 'workflow.workflow'): EditorDocument {
   try {
     const parsed = parse(source, file);
-    if (parsed.program) {
-      const analysis = analyze(parsed.program);
+    // The parser recovers per statement: with syntax errors it still gives the partial program,
+    // which the checker reads as `compile` does, so the editor shows every problem at once.
+    const program = parsed.program ?? parsed.partial;
+    if (program) {
+      const analysis = analyze(program);
       const diagnostics = [...parsed.diagnostics, ...analysis.diagnostics].sort((a, b) => a.span.start - b.span.start);
-      return { source, file, diagnostics, program: parsed.program, analysis, partial: parsed.diagnostics.length > 0 };
+      return { source, file, diagnostics, program, analysis, partial: !parsed.program || parsed.diagnostics.length > 0 };
     }
     const recovered = recoverProgram(source, file, parsed.diagnostics);
     if (!recovered) return { source, file, diagnostics: parsed.diagnostics, partial: true };

@@ -21,7 +21,7 @@ import type { ChildCall, ComboHandle, ComboOp, FanHandle, Handle, Member, Pendin
 import { refId } from './handles.ts';
 import type { AwaitHost as Machine, AwaitStatement } from './host.ts';
 import { policyOf } from './policy.ts';
-import { takeBuffered } from './signals.ts';
+import { checkPayload, takeBuffered } from './signals.ts';
 import { isoOf, parseTime } from './time.ts';
 import type { TaskPolicy, Value, WorkflowError } from './types.ts';
 import { copy, isObject, kindOf, RuntimeError } from './values.ts';
@@ -253,9 +253,17 @@ function signalHandle(m: Machine, call: Call, node: number, anonymous: boolean):
   if (names) h.names = names;
   if (timeoutMs !== undefined) h.timeoutMs = timeoutMs;
   // A signal that came before anybody waited: taken now (the first name in the list that has one).
+  // One buffered under a name whose type came only with this `signal<T>(…)` (a computed name, or
+  // an untyped wait before) could not be checked when it came: one that does not fit is dropped
+  // and logged, and the next is looked at.
+  const type = call.typeArgs?.[0];
   for (const n of names ?? [name]) {
-    const buffered = takeBuffered(m.state, n);
-    if (buffered) {
+    for (let buffered = takeBuffered(m.state, n); buffered; buffered = takeBuffered(m.state, n)) {
+      const fits = checkPayload(m.ix.program, type, n, buffered.payload);
+      if (!fits.ok) {
+        m.commands.push({ type: 'log', level: 'warn', message: `signal "${n}" dropped: ${fits.message}`, at: at(call.span) });
+        continue;
+      }
       h.r = 1;
       h.v = signalValue(h, n, buffered.payload);
       return add(m, id, h, anonymous);

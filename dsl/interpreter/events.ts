@@ -13,7 +13,7 @@ import { fillWave, signalValue } from './awaits.ts';
 import type { FanHandle, Handle, Pending } from './frames.ts';
 import { cancelledError, rejectAll, route, type HandleTable } from './handles.ts';
 import type { AwaitHost as Machine } from './host.ts';
-import { admitSignal, buffer } from './signals.ts';
+import { admitSignal, buffer, checkSignal } from './signals.ts';
 import type { TaskFailure, Value, WorkflowError, WorkflowEvent } from './types.ts';
 import { fromOutside, outsideText, RuntimeError } from './values.ts';
 
@@ -35,6 +35,9 @@ export function matchEvent(m: Machine, event: WorkflowEvent): Match {
     // Why ignore rather than fail: anyone allowed to signal must not be able to fail the instance.
     const door = admitSignal(m.state, event.name, event.payload, m.options);
     if (!door.ok) return { kind: 'ignored', why: `${door.code}: ${door.message}` };
+    // a payload that does not fit the `signal<T>` that would take it (or its name's type) is ignored too
+    const typed = checkSignal(m.ix.program, m.state, event.name, event.payload);
+    if (!typed.ok) return { kind: 'ignored', why: `${typed.code}: ${typed.message}` };
     const waiter = t.signalWaiter(event.name);
     if (!waiter) {
       // Nobody waits for it yet: keep it, oldest first, for a later `signal(name)`.

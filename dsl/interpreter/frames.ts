@@ -7,9 +7,11 @@
  *    { k: 'L', n: 31, i: 0 }]                                          // the loop body (declares nothing)
  *
  * A `try` adds `{ k: 'T', n, p }` below the block it runs (and its pending return or throw while
- * its `finally` runs). Frames name AST nodes by id (`n`) and hold locals (`v`, one object per block scope that declares
+ * its `finally` runs); a `switch` adds `{ k: 'S', n, c }` below the case body it runs (`c`: the
+ * next case to fall through to), a labeled block `{ k: 'B', n }` below its body (the target of
+ * `break label`). Frames name AST nodes by id (`n`) and hold locals (`v`, one object per block scope that declares
  * something). Nothing here is a closure or an object pointer, so `JSON.parse(JSON.stringify(frames))`
- * resumes identically.
+ * resumes identically. Frame kinds are only ever added (older states keep resuming).
  */
 import type { TaskPolicy, Value, WorkflowError } from './types.ts';
 
@@ -54,9 +56,32 @@ export interface TryFrame {
   p: 0 | 1 | 2;
   c?: Completion;
 }
-export type Completion = { t: 'throw'; v: Value; u: WorkflowError } | { t: 'return'; v: Value } | { t: 'break' } | { t: 'continue' };
+/** `l`: the label of `break label` / `continue label`. */
+export type Completion = { t: 'throw'; v: Value; u: WorkflowError } | { t: 'return'; v: Value } | { t: 'break'; l?: string } | { t: 'continue'; l?: string };
 
-export type Frame = ListFrame | WhileFrame | ForFrame | ForOfFrame | TryFrame;
+/**
+ * A `switch` whose matching case runs: `c` is the index of the next case body to run (the body of
+ * case `c - 1` runs above this frame; when it ends without `break`, case `c` follows: fall-through).
+ * `v` holds the variables its cases declare (they share one scope, as in TypeScript).
+ */
+export interface SwitchFrame {
+  k: 'S';
+  n: number;
+  c: number;
+  v?: Scope;
+}
+/** A labeled statement that is not a loop (`done: { … break done … }`): `break label` ends here. */
+export interface LabelFrame {
+  k: 'B';
+  n: number;
+}
+
+export type Frame = ListFrame | WhileFrame | ForFrame | ForOfFrame | TryFrame | SwitchFrame | LabelFrame;
+
+/** Frame kinds whose `v` holds a scope. */
+export function scopeOf(f: Frame): Scope | undefined {
+  return (f.k === 'L' || f.k === 'F' || f.k === 'O' || f.k === 'S') && f.v ? f.v : undefined;
+}
 
 /** One child of a fan-out, as it will be scheduled. */
 export interface ChildCall {

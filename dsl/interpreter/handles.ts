@@ -16,9 +16,19 @@
  * the next `signal(name)` instead of being swallowed. An outstanding task of a dropped handle keeps
  * running (the runtime cannot recall it); its result is ignored.
  */
-import type { ComboHandle, FanHandle, Frame, Handle, Pending, SignalHandle } from './frames.ts';
-import type { AwaitHost as Machine } from './host.ts';
-import type { ExecState, Value, WorkflowError } from './types.ts';
+import { scopeOf, type ComboHandle, type FanHandle, type Frame, type Handle, type Pending, type SignalHandle } from './frames.ts';
+import type { Meter } from './budget.ts';
+import type { ProgramIndex } from './program.ts';
+import type { Command, ExecState, Value, WorkflowError } from './types.ts';
+
+/** What the handle table needs of the machine (host.ts's AwaitHost has it; host.ts imports this file, not the reverse). */
+export interface HandleHost {
+  readonly ix: ProgramIndex;
+  readonly state: ExecState;
+  readonly commands: Command[];
+  readonly meter: Meter;
+}
+type Machine = HandleHost;
 import { copy, HANDLE_KEY, isObject, RuntimeError } from './values.ts';
 
 /** Most handles one instance may hold at once (outstanding or settled but still reachable). */
@@ -254,7 +264,8 @@ export function sweep(m: Machine, t: HandleTable): void {
     if (h.r === 1 && h.v !== undefined) stack.push(h.v);
   };
   for (const f of m.state.frames as Frame[]) {
-    if ((f.k === 'L' || f.k === 'F' || f.k === 'O') && f.v) stack.push(f.v);
+    const scope = scopeOf(f);
+    if (scope) stack.push(scope);
     if (f.k === 'O') stack.push(f.xs);
     if (f.k === 'T' && f.c && (f.c.t === 'return' || f.c.t === 'throw')) stack.push(f.c.v);
   }

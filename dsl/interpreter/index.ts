@@ -13,7 +13,7 @@
 import { assertNever, type Program } from '../ast.ts';
 import { outcome } from './awaits.ts';
 import { canCompensate, cancelHandles, matchEvent } from './events.ts';
-import type { ComboOp, Frame, Handle, Pending, Scope } from './frames.ts';
+import { scopeOf, type ComboOp, type Frame, type Handle, type Pending, type Scope } from './frames.ts';
 import { fanCounts, HandleTable, route, sweep } from './handles.ts';
 import { Machine } from './machine.ts';
 import { indexProgram } from './program.ts';
@@ -39,6 +39,9 @@ export { MAX_DEPTH } from './values.ts';
 export { MAX_LOG_LINES, MAX_LOG_MESSAGE } from './machine.ts';
 export {
   admitSignal,
+  checkSignal,
+  signalType,
+  type PayloadCheck,
   DEFAULT_MAX_BUFFERED_SIGNALS,
   DEFAULT_MAX_BUFFERED_SIGNAL_BYTES,
   type Admission,
@@ -130,7 +133,7 @@ export function signalWaits(saved: ExecState): { id: string; name: string; names
 export function variablesOf(state: ExecState): Record<string, Value> {
   const out: Record<string, Value> = {};
   for (const f of (state.frames ?? []) as Frame[]) {
-    const v = (f.k === 'L' || f.k === 'F' || f.k === 'O') && f.v ? f.v : undefined;
+    const v = scopeOf(f);
     if (v) for (const [k, x] of Object.entries(v)) setOwn(out, k, x);
   }
   return out;

@@ -26,14 +26,17 @@ import {
   assertNever,
   type ArrowFunction,
   type Assign,
+  type AssignTarget,
   type Await,
   type Call,
   type Expression,
   type FunctionDecl,
+  type Labeled,
   type Pattern,
   type Return,
   type Span,
   type Statement,
+  type Switch,
   type Try,
   type Update,
   type VarDecl,
@@ -44,10 +47,10 @@ import { policyOf } from './policy.ts';
 import { BYTES, MAX_CALL_DEPTH, Meter } from './budget.ts';
 import { callbackMethod } from './callbacks.ts';
 import { PositionedError } from './errors.ts';
-import type { Completion, Frame, Pending, Scope } from './frames.ts';
+import { scopeOf, type Completion, type Frame, type Pending, type Scope } from './frames.ts';
 import { HandleTable, refOf } from './handles.ts';
 import type { AwaitHost, AwaitStatement, CallbackHost } from './host.ts';
-import { bindsAny, writtenNames, type ProgramIndex } from './program.ts';
+import { bindsAny, labelChain, writtenNames, type ProgramIndex } from './program.ts';
 import type { Command, ExecOptions, ExecState, LogCommand, Value, WorkflowError } from './types.ts';
 import { copy, equals, getOwn, HANDLE_KEY, isObject, kindOf, MAX_DEPTH, measure, RuntimeError, setOwn, toText, truthy, typeOf, type ValueObject } from './values.ts';
 
@@ -56,6 +59,15 @@ export { PositionedError };
 /** Returned by an optional chain (`a?.b.c`) that met null: the whole chain is null. */
 const SHORT: unique symbol = Symbol('short');
 type Chained = Value | typeof SHORT;
+
+/** What `store`'s update gives to leave the target as it is (a logical assignment that does not assign). */
+const KEEP: unique symbol = Symbol('keep');
+
+/** `x!`, `x as T`, `x satisfies T` are `x` (type-level only). */
+function bare(e: Expression): Expression {
+  while (e.kind === 'NonNull' || e.kind === 'As' || e.kind === 'Satisfies') e = e.expression;
+  return e;
+}
 
 const globals = BUILTINS.global;
 
@@ -133,7 +145,10 @@ export class Machine implements AwaitHost, CallbackHost {
     readonly options: ExecOptions,
   ) {
     this.frames = state.frames as Frame[];
-    for (const f of this.frames) if ((f.k === 'L' || f.k === 'F' || f.k === 'O') && f.v) this.scopes.push(f.v);
+    for (const f of this.frames) {
+      const v = scopeOf(f);
+      if (v) this.scopes.push(v);
+    }
     this.meter = new Meter(options);
     this.ctx = { now: options.now, uuid: options.uuid, meter: this.meter };
     this.handles = new HandleTable(state);
@@ -424,6 +439,20 @@ export class Machine implements AwaitHost, CallbackHost {
           if (c) this.carryOn(c, node);
           break;
         }
+        case 'S': {
+          // the body of case c - 1 ended without break: fall through to case c
+          const cases = (ix.nodes[f.n] as Switch).cases;
+          if (f.c >= cases.length) {
+            this.popFrame();
+            break;
+          }
+          this.frames.push({ k: 'L', n: cases[f.c++]!.id, i: 0 });
+          break;
+        }
+        case 'B':
+          // the labeled block ended normally
+          this.popFrame();
+          break;
         default:
           assertNever(f, 'frame');
       }
@@ -441,7 +470,7 @@ export class Machine implements AwaitHost, CallbackHost {
         return;
       case 'break':
       case 'continue':
-        this.jump(c.t === 'break' ? 'Break' : 'Continue', node.span);
+        this.jump(c.t === 'break' ? 'Break' : 'Continue', node.span, c.l);
         return;
       default:
         assertNever(c, 'completion');
@@ -476,10 +505,15 @@ export class Machine implements AwaitHost, CallbackHost {
     this.fnOwned = owned;
   }
 
-  /** `break` / `continue`: pops to the innermost loop, running the finally blocks on the way. */
-  private jump(kind: 'Break' | 'Continue', span: Span): void {
+  /**
+   * `break` / `continue` (with a label or not): pops frames to what it leaves or continues, running
+   * the finally blocks on the way. A plain `break` leaves the innermost loop or switch, a plain
+   * `continue` goes on with the innermost loop; `break label` leaves the statement with that label
+   * (a loop, a switch or a labeled block), `continue label` goes on with the loop with that label.
+   */
+  private jump(kind: 'Break' | 'Continue', span: Span, label?: string): void {
     for (;;) {
-      if (this.frames.length <= this.fnBase) throw new PositionedError('CT016', `${kind.toLowerCase()} outside a loop`, span);
+      if (this.frames.length <= this.fnBase) throw new PositionedError('CT016', `${kind.toLowerCase()}${label ? ` ${label}` : ''} has no target`, span);
       const f = this.frames[this.frames.length - 1]!;
       if (f.k === 'L') {
         this.popFrame();
@@ -489,15 +523,21 @@ export class Machine implements AwaitHost, CallbackHost {
         const fin = (this.ix.nodes[f.n] as Try).finalizer;
         if (f.p < 2 && fin) {
           f.p = 2;
-          f.c = { t: kind === 'Break' ? 'break' : 'continue' };
+          f.c = label === undefined ? { t: kind === 'Break' ? 'break' : 'continue' } : { t: kind === 'Break' ? 'break' : 'continue', l: label };
           this.pushBody(fin);
           return;
         }
         this.popFrame();
         continue;
       }
-      if (kind === 'Break') this.popFrame();
-      return;
+      const isLoop = f.k === 'W' || f.k === 'F' || f.k === 'O';
+      const labeled = label !== undefined && (this.ix.labels.get(f.n)?.includes(label) ?? false);
+      if (label === undefined ? isLoop || (kind === 'Break' && f.k === 'S') : labeled) {
+        if (kind === 'Break') this.popFrame();
+        // a continue goes on with the loop frame (its next test, update or item)
+        return;
+      }
+      this.popFrame();
     }
   }
 
@@ -516,7 +556,7 @@ export class Machine implements AwaitHost, CallbackHost {
 
   private popFrame(): void {
     const f = this.frames.pop()!;
-    if ((f.k === 'L' || f.k === 'F' || f.k === 'O') && f.v) this.scopes.pop();
+    if (scopeOf(f)) this.scopes.pop();
   }
 
   /** Pushes a loop or branch body: a Block gets a scope if it declares something. */
@@ -546,6 +586,10 @@ export class Machine implements AwaitHost, CallbackHost {
         return;
       }
       case 'Assign':
+        if (s.op === '??=' || s.op === '||=' || s.op === '&&=') {
+          this.logicalAssign(s);
+          return;
+        }
         if (s.value.kind === 'Await') this.await(s.value, s);
         else this.assign(s, this.own(s.value, this.ev(s.value)));
         return;
@@ -606,11 +650,71 @@ export class Machine implements AwaitHost, CallbackHost {
       }
       case 'Break':
       case 'Continue':
-        this.jump(s.kind, s.span);
+        this.jump(s.kind, s.span, s.label);
         return;
+      case 'Switch':
+        this.switch(s);
+        return;
+      case 'Labeled':
+        this.labeled(s);
+        return;
+      case 'Invalid':
+        // only in a partial program, which is never run (a program with a syntax error has none)
+        throw new PositionedError('CS001', 'this part of the program did not parse', s.span);
       default:
         assertNever(s, 'statement');
     }
+  }
+
+  /**
+   * `switch`: the case tests are compared with `===` (structural) in order until one matches (then
+   * `default` if none does); that case's body runs, then the following ones (fall-through) until a
+   * `break`. The cases share one scope, held by the switch frame.
+   */
+  private switch(s: Switch): void {
+    const d = this.ev(s.discriminant);
+    let at = -1;
+    for (let i = 0; i < s.cases.length && at < 0; i++) {
+      const test = s.cases[i]!.test;
+      if (test === undefined) continue;
+      const v = this.ev(test);
+      if (d === v || this.equal(d, v)) at = i;
+    }
+    if (at < 0) at = s.cases.findIndex((c) => c.test === undefined);
+    if (at < 0) return;
+    if (this.ix.scoped.has(s.id)) {
+      const v: Scope = {};
+      this.pushFrame({ k: 'S', n: s.id, c: at, v }, v);
+    } else this.frames.push({ k: 'S', n: s.id, c: at });
+  }
+
+  /**
+   * `label: stmt`: a loop or switch carries its labels itself (program.ts `labels`); anything else
+   * runs above a `B` frame, which `break label` leaves.
+   */
+  private labeled(s: Labeled): void {
+    const { body } = labelChain(s);
+    if (body.kind === 'While' || body.kind === 'For' || body.kind === 'ForOf' || body.kind === 'Switch') {
+      this.exec(body, false);
+      return;
+    }
+    this.frames.push({ k: 'B', n: s.id });
+    this.pushBody(body);
+  }
+
+  /**
+   * `t ??= v`, `t ||= v`, `t &&= v`: the target is read first; only when it is null / falsy /
+   * truthy is the value evaluated (or awaited) and stored.
+   */
+  private logicalAssign(s: Assign): void {
+    const target = s.target as Expression;
+    const assigns = (old: Value) => (s.op === '??=' ? old === null : s.op === '||=' ? !truthy(old) : truthy(old));
+    if (s.value.kind === 'Await') {
+      if (assigns(this.ev(target))) this.await(s.value, s);
+      return;
+    }
+    const value = s.value;
+    this.store(target, (old) => (assigns(old) ? this.own(value, this.ev(value)) : KEEP));
   }
 
   /** The innermost scope (where a declaration binds). */
@@ -700,8 +804,8 @@ export class Machine implements AwaitHost, CallbackHost {
   /** In a callback, that the root variable of `target` (`o` of `o.a[i]`) is its own to change. */
   private writable(target: Expression): void {
     if (this.depth === 0) return;
-    let e = target;
-    while (e.kind === 'Member' || e.kind === 'Index') e = e.object;
+    let e = bare(target);
+    while (e.kind === 'Member' || e.kind === 'Index') e = bare(e.object);
     if (e.kind === 'Identifier') this.scopeOf(e.name, e);
   }
 
@@ -827,13 +931,18 @@ export class Machine implements AwaitHost, CallbackHost {
 
   private assign(s: Assign, value: Value): void {
     const t = s.target;
+    if (t.kind === 'ArrayAssignPattern' || t.kind === 'ObjectAssignPattern') {
+      this.destructure(t, value);
+      return;
+    }
+    const plain = s.op === '=' || s.op === '??=' || s.op === '||=' || s.op === '&&=';
     if (t.kind === 'Identifier') {
       // the hot path (`s += i`): no closure
       const scope = this.scopeOf(t.name, t);
-      setOwn(scope, t.name, s.op === '=' ? value : this.arith(compoundOp(s.op), scope[t.name]!, value, s));
+      setOwn(scope, t.name, plain ? value : this.arith(compoundOp(s.op), scope[t.name]!, value, s));
       return;
     }
-    if (s.op === '=') {
+    if (plain) {
       this.store(t, () => value);
       return;
     }
@@ -841,8 +950,45 @@ export class Machine implements AwaitHost, CallbackHost {
     this.store(t, (old) => this.arith(op, old, value, s));
   }
 
+  /**
+   * `[a, b] = v`, `({ a, b: o.c } = v)`: each target gets its element or field (null when missing)
+   * and is stored like `target = …`; `value` is already owned, so its parts are stored as they are.
+   */
+  private destructure(p: AssignTarget, value: Value): void {
+    switch (p.kind) {
+      case 'ArrayAssignPattern': {
+        if (!Array.isArray(value)) throw new PositionedError('CR011', `cannot destructure ${kindOf(value)} as an array`, p.span);
+        const els = p.elements;
+        for (let i = 0; i < els.length; i++) {
+          const e = els[i];
+          if (e) this.destructure(e, i < value.length ? value[i]! : null);
+        }
+        if (p.rest) {
+          this.meter.array(Math.max(0, value.length - els.length));
+          this.destructure(p.rest, value.slice(els.length));
+        }
+        return;
+      }
+      case 'ObjectAssignPattern': {
+        if (!isObject(value)) throw new PositionedError('CR011', `cannot destructure ${kindOf(value)} as an object`, p.span);
+        for (const prop of p.properties) this.destructure(prop.value, getOwn(value, prop.key));
+        if (p.rest) {
+          const taken = new Set(p.properties.map((x) => x.key));
+          const keys = Object.keys(value);
+          this.meter.alloc(BYTES.object(keys.length));
+          const rest: ValueObject = {};
+          for (const k of keys) if (!taken.has(k)) setOwn(rest, k, value[k]!);
+          this.destructure(p.rest, rest);
+        }
+        return;
+      }
+      default:
+        this.store(p, () => value);
+    }
+  }
+
   private update(s: Update): void {
-    const t = s.target;
+    const t = bare(s.target);
     if (t.kind === 'Identifier') {
       const scope = this.scopeOf(t.name, t);
       const old = scope[t.name]!;
@@ -857,13 +1003,18 @@ export class Machine implements AwaitHost, CallbackHost {
     });
   }
 
-  /** Writes `f(old)` to an assignable target: a variable, `o.p` or `xs[i]` / `o[k]`. */
-  private store(t: Expression, f: (old: Value) => Value): void {
+  /**
+   * Writes `f(old)` to an assignable target: a variable, `o.p` or `xs[i]` / `o[k]` (the target's
+   * object and key are evaluated once). `f` may give KEEP to write nothing.
+   */
+  private store(written: Expression, f: (old: Value) => Value | typeof KEEP): void {
+    const t = bare(written);
     if (t.kind !== 'Identifier') this.writable(t);
     switch (t.kind) {
       case 'Identifier': {
         const scope = this.scopeOf(t.name, t);
-        setOwn(scope, t.name, f(scope[t.name]!));
+        const v = f(scope[t.name]!);
+        if (v !== KEEP) setOwn(scope, t.name, v);
         return;
       }
       case 'Member': {
@@ -871,7 +1022,8 @@ export class Machine implements AwaitHost, CallbackHost {
         if (o === null) throw new PositionedError('CR001', `cannot set property '${t.property}' of null`, t.span);
         if (!isObject(o)) throw new PositionedError('CR002', `cannot set property '${t.property}' of ${kindOf(o)}`, t.span);
         if (t.property === HANDLE_KEY) throw reservedKey(t.span);
-        setOwn(o, t.property, f(getOwn(o, t.property)));
+        const v = f(getOwn(o, t.property));
+        if (v !== KEEP) setOwn(o, t.property, v);
         return;
       }
       case 'Index': {
@@ -879,6 +1031,9 @@ export class Machine implements AwaitHost, CallbackHost {
         const k = this.ev(t.index);
         if (o === null) throw new PositionedError('CR001', `cannot set an element of null`, t.span);
         if (Array.isArray(o)) {
+          const inRange = typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < o.length;
+          const v = f(inRange ? o[k as number]! : null);
+          if (v === KEEP) return;
           if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k > o.length) {
             throw new PositionedError(
               'CR004',
@@ -887,7 +1042,7 @@ export class Machine implements AwaitHost, CallbackHost {
             );
           }
           if (k === o.length) this.meter.array(k + 1, false);
-          o[k] = f(k < o.length ? o[k]! : null);
+          o[k] = v;
           return;
         }
         if (isObject(o)) {
@@ -896,7 +1051,8 @@ export class Machine implements AwaitHost, CallbackHost {
           }
           const key = String(k);
           if (key === HANDLE_KEY) throw reservedKey(t.span);
-          setOwn(o, key, f(getOwn(o, key)));
+          const v = f(getOwn(o, key));
+          if (v !== KEEP) setOwn(o, key, v);
           return;
         }
         throw new PositionedError('CR002', `cannot set an element of ${kindOf(o)}`, t.span);
@@ -953,6 +1109,7 @@ export class Machine implements AwaitHost, CallbackHost {
           case '*':
           case '/':
           case '%':
+          case '**':
             return this.arith(e.op, l, r, e);
           case '===':
           case '==':
@@ -1050,6 +1207,13 @@ export class Machine implements AwaitHost, CallbackHost {
       }
       case 'Await':
         throw new PositionedError('CT009', 'await is only allowed as a whole statement, initializer, assigned value or return value', e.span);
+      case 'As':
+      case 'Satisfies':
+      case 'NonNull':
+        // type-level only: the value is the expression's (null included, for `x!`)
+        return this.ev(e.expression);
+      case 'Invalid':
+        throw new PositionedError('CS001', 'this part of the program did not parse', e.span);
       case 'ArrowFunction':
         throw new PositionedError('CT050', 'an arrow function can only be passed straight to an array method (map, filter, …)', e.span);
       default:
@@ -1144,7 +1308,11 @@ export class Machine implements AwaitHost, CallbackHost {
         throw new PositionedError('CR001', `cannot call ${callee.property}() on null`, e.span);
       }
       const m = lookupMethod(self, callee.property);
-      if (!m) throw new PositionedError('CR002', `${kindOf(self)} has no method '${callee.property}'`, e.span);
+      if (!m) {
+        // `o.m?.()`: a method the receiver does not have gives null (as `undefined?.()` would)
+        if (e.optional) return SHORT;
+        throw new PositionedError('CR002', `${kindOf(self)} has no method '${callee.property}'`, e.span);
+      }
       if (m.mutates) this.writable(callee.object);
       // `items.map(task)` (a task's name, not a helper's): every task starts now, the value is their handles
       const a0 = e.args[0];
@@ -1224,10 +1392,10 @@ export class Machine implements AwaitHost, CallbackHost {
     return null;
   }
 
-  /** `+ - * / %` per dsl/README.md: numbers, or `+` with a string side concatenates. */
-  arith(op: '+' | '-' | '*' | '/' | '%', l: Value, r: Value, node: { span: Span }): Value {
+  /** `+ - * / % **` per dsl/README.md: numbers, or `+` with a string side concatenates. */
+  arith(op: '+' | '-' | '*' | '/' | '%' | '**', l: Value, r: Value, node: { span: Span }): Value {
     if (typeof l === 'number' && typeof r === 'number') {
-      const n = op === '+' ? l + r : op === '-' ? l - r : op === '*' ? l * r : op === '/' ? l / r : l % r;
+      const n = op === '+' ? l + r : op === '-' ? l - r : op === '*' ? l * r : op === '/' ? l / r : op === '%' ? l % r : l ** r;
       if (n - n !== 0) {
         throw new PositionedError('CR003', `${l} ${op} ${r} is not a finite number`, node.span);
       }
@@ -1342,7 +1510,7 @@ function shallowSize(v: Value): number {
   return 0;
 }
 
-function compoundOp(op: Assign['op']): '+' | '-' | '*' | '/' {
-  return op === '+=' ? '+' : op === '-=' ? '-' : op === '*=' ? '*' : '/';
+function compoundOp(op: Assign['op']): '+' | '-' | '*' | '/' | '%' | '**' {
+  return op === '+=' ? '+' : op === '-=' ? '-' : op === '*=' ? '*' : op === '%=' ? '%' : op === '**=' ? '**' : '/';
 }
 export type { AwaitStatement };

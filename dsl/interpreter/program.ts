@@ -10,7 +10,7 @@
  * Why: interpreter state names nodes by id only (plain JSON), so resuming needs id → node; and the
  * hot loop must not rebuild anything per statement.
  */
-import type { ArrowFunction, Block, FunctionDecl, Node, Pattern, Program, Statement, TaskDecl } from '../ast.ts';
+import type { ArrowFunction, FunctionDecl, Labeled, Node, Pattern, Program, Statement, TaskDecl } from '../ast.ts';
 import { programHash } from '../hash.ts';
 import { BUILTINS } from './builtins.ts';
 import type { TaskPolicy } from './types.ts';
@@ -23,8 +23,13 @@ export interface ProgramIndex {
   nodes: Node[];
   /** Statement list by node id: a Block's body, or `[stmt]` for a lone statement used as a body. */
   lists: Statement[][];
-  /** Block ids whose body declares a variable directly (those frames get a scope object). */
+  /** Block and Switch ids whose body declares a variable directly (those frames get a scope object). */
   scoped: Set<number>;
+  /**
+   * Labels by node id: of a loop or switch (`outer: for …`), or of the outermost Labeled node of a
+   * labeled statement that is neither (its `B` frame's node).
+   */
+  labels: Map<number, string[]>;
   tasks: Map<string, TaskDecl>;
   /** Top-level helper functions by name. */
   functions: Map<string, FunctionDecl>;
@@ -67,7 +72,18 @@ function build(program: Program): ProgramIndex {
     switch (n.kind) {
       case 'Block':
         lists[n.id] = n.body;
-        if (declares(n)) scoped.add(n.id);
+        if (declares(n.body)) scoped.add(n.id);
+        break;
+      case 'SwitchCase':
+        // a case's body runs as a list of its own (no scope: the switch frame holds the cases' scope)
+        lists[n.id] = n.consequent;
+        break;
+      case 'Switch':
+        lists[n.id] = [n];
+        if (declares(n.cases.flatMap((c) => c.consequent))) scoped.add(n.id);
+        break;
+      case 'Labeled':
+        lists[n.id] = [n];
         break;
       case 'VarDecl':
       case 'Assign':
@@ -82,18 +98,31 @@ function build(program: Program): ProgramIndex {
       case 'ExprStmt':
       case 'Try':
       case 'Throw':
+      case 'Invalid':
         lists[n.id] = [n];
         break;
       default:
         break;
     }
   }
+  const labels = new Map<number, string[]>();
+  for (const n of nodes) {
+    if (!n || n.kind !== 'Labeled') continue;
+    const { labels: chain, body } = labelChain(n);
+    // inner Labeled nodes of a chain (`a: b: …`) are reached through the outer one only
+    if (labels.has(n.id)) continue;
+    const target = body.kind === 'While' || body.kind === 'For' || body.kind === 'ForOf' || body.kind === 'Switch' ? body.id : n.id;
+    labels.set(target, chain);
+    for (let b: Statement = n.body; b.kind === 'Labeled'; b = b.body) labels.set(b.id, []);
+  }
+  for (const [id, ls] of labels) if (ls.length === 0) labels.delete(id);
   return {
     program,
     hash: programHash(program.source),
     nodes,
     lists,
     scoped,
+    labels,
     tasks: new Map(program.tasks.map((t) => [t.name, t])),
     functions: new Map((program.functions ?? []).map((f) => [f.name, f])),
     written: new Map(),
@@ -114,7 +143,20 @@ export function writtenNames(ix: ProgramIndex, fn: FunctionDecl | ArrowFunction)
   const out = names;
   const root = (e: unknown): void => {
     let x = e as Node;
-    while (x.kind === 'Member' || x.kind === 'Index') x = x.object;
+    // a destructuring assignment writes each of its targets
+    if (x.kind === 'ArrayAssignPattern') {
+      for (const el of x.elements) if (el) root(el);
+      if (x.rest) root(x.rest);
+      return;
+    }
+    if (x.kind === 'ObjectAssignPattern') {
+      for (const p of x.properties) root(p.value);
+      if (x.rest) root(x.rest);
+      return;
+    }
+    while (x.kind === 'Member' || x.kind === 'Index' || x.kind === 'NonNull' || x.kind === 'As' || x.kind === 'Satisfies') {
+      x = x.kind === 'Member' || x.kind === 'Index' ? x.object : x.expression;
+    }
     if (x.kind === 'Identifier') out.add(x.name);
   };
   const stack: unknown[] = [fn.body];
@@ -151,6 +193,17 @@ export function bindsAny(p: Pattern, names: Set<string>): boolean {
   }
 }
 
-function declares(b: Block): boolean {
-  return b.body.some((s) => s.kind === 'VarDecl');
+function declares(body: readonly Statement[]): boolean {
+  return body.some((s) => s.kind === 'VarDecl');
+}
+
+/** The labels of `a: b: stmt` and the statement they label. */
+export function labelChain(n: Labeled): { labels: string[]; body: Statement } {
+  const labels = [n.label];
+  let body = n.body;
+  while (body.kind === 'Labeled') {
+    labels.push(body.label);
+    body = body.body;
+  }
+  return { labels, body };
 }

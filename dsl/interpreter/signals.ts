@@ -1,16 +1,25 @@
 /**
  * The signal buffer of an instance (`state.signals`: payloads by name, oldest first, for signals
- * that arrived while nobody awaited that name) and its door: `admitSignal` says whether a signal
- * may be delivered to a state, before anything is changed.
+ * that arrived while nobody awaited that name) and its doors: `admitSignal` says whether a signal
+ * may be delivered to a state, before anything is changed; `checkSignal` whether its payload fits
+ * the type the workflow gives that name (`signal<Decision>("decision")`).
  *
  *   admitSignal(state, 'approve', { ok: true })
  *   // => { ok: true } | { ok: false, code: 'SIGNAL_BUFFER_FULL', message: '…' }
+ *   checkSignal(program, state, 'decision', 42)
+ *   // => { ok: false, code: 'SIGNAL_PAYLOAD_INVALID', message: '…', errors: [{ path: '$', message: 'expected Decision, got number' }] }
  *
  * Names come from outside (`constructor`, `__proto__` are fine names), so the buffer is only ever
  * read through own keys: a state saved by an earlier version (a plain object, with
  * Object.prototype) works the same as a fresh one, and the state stays plain JSON.
  */
+import type { Await, Call, Node, Program, TypeNode } from '../ast.ts';
+import { constantScalar } from '../constant.ts';
+import { checkValue, type InputError } from '../checker/input.ts';
 import type { Handle, PendingV1 } from './frames.ts';
+import { HandleTable } from './handles.ts';
+import { indexProgram } from './program.ts';
+import { upgradeState } from './state.ts';
 import type { ExecState, Value } from './types.ts';
 import { HANDLE_KEY, holdsHandleKey, MAX_DEPTH, measure, setOwn } from './values.ts';
 
@@ -22,7 +31,7 @@ export interface SignalLimits {
   maxBufferedSignalBytes?: number;
 }
 
-export type SignalRefusal = 'SIGNAL_BUFFER_FULL' | 'SIGNAL_TOO_LARGE' | 'SIGNAL_INVALID';
+export type SignalRefusal = 'SIGNAL_BUFFER_FULL' | 'SIGNAL_TOO_LARGE' | 'SIGNAL_INVALID' | 'SIGNAL_PAYLOAD_INVALID';
 
 export type Admission = { ok: true } | { ok: false; code: SignalRefusal; message: string };
 
@@ -124,4 +133,86 @@ export function admitSignal(state: ExecState, name: unknown, payload: unknown, l
     };
   }
   return { ok: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed signals: `signal<T>(name)`
+// ---------------------------------------------------------------------------------------------
+
+export type PayloadCheck = { ok: true } | { ok: false; code: 'SIGNAL_PAYLOAD_INVALID'; message: string; errors: InputError[] };
+
+const staticTypes = new WeakMap<Program, Map<string, TypeNode>>();
+
+/** `signal<T>(name)` / `signal<T>([a, b])` anywhere in the program: the type of each constant name (the checker makes them agree, CT045). */
+function typesByName(program: Program): Map<string, TypeNode> {
+  let m = staticTypes.get(program);
+  if (m) return m;
+  m = new Map();
+  for (const n of indexProgram(program).nodes as (Node | undefined)[]) {
+    const t = n?.kind === 'Call' ? typedSignal(n) : undefined;
+    if (t) for (const name of t.names) if (!m.has(name)) m.set(name, t.type);
+  }
+  staticTypes.set(program, m);
+  return m;
+}
+
+/**
+ * The constant names and the payload type of a typed `signal<T>(name…)` call, or of the `await` of
+ * one (a signal handle's node is the Await when it was awaited at once, else the Call), or undefined.
+ */
+function typedSignal(n: Node): { names: string[]; type: TypeNode } | undefined {
+  const c = n.kind === 'Await' ? (n as Await).argument : n;
+  if (c.kind !== 'Call') return undefined;
+  const call = c as Call;
+  if (call.callee.kind !== 'Identifier' || call.callee.name !== 'signal' || !call.typeArgs?.length) return undefined;
+  const arg = call.args[0];
+  const parts = arg?.kind === 'ArrayLiteral' ? arg.elements : arg ? [arg] : [];
+  const names: string[] = [];
+  for (const p of parts) {
+    const v = p.kind === 'Spread' ? undefined : constantScalar(p);
+    if (typeof v === 'string') names.push(v);
+  }
+  return { names, type: call.typeArgs[0]! };
+}
+
+/**
+ * The payload type of signal `name` for this state: the type argument of the `signal<T>(…)` whose
+ * handle takes that name now (the oldest outstanding wait for it, awaited now or kept in a
+ * variable; a computed name too); else the type the program gives that constant name anywhere;
+ * else none (any payload). A state saved before handles (v1) is read as its upgrade.
+ */
+export function signalType(program: Program, saved: ExecState, name: string): TypeNode | undefined {
+  if (saved.status === 'waiting' || saved.status === 'running') {
+    const state = saved.v < 2 ? upgradeState(saved) : saved;
+    const waiter = new HandleTable(state).signalWaiter(name);
+    const node = waiter ? indexProgram(program).nodes[waiter[1].a] : undefined;
+    const own = node ? typedSignal(node) : undefined;
+    if (own) return own.type;
+  }
+  const m = typesByName(program);
+  return m.has(name) ? m.get(name) : undefined;
+}
+
+/**
+ * Whether a signal's payload fits the type the workflow gives its name (`signalType`), with the
+ * path of every mismatch, as for a workflow's input: a caller at the door answers 4xx and changes
+ * nothing; inside the engine the signal is ignored (it never fails the instance). An untyped name
+ * takes any payload.
+ */
+export function checkSignal(program: Program, state: ExecState, name: string, payload: unknown): PayloadCheck {
+  return checkPayload(program, typeof name === 'string' ? signalType(program, state, name) : undefined, name, payload);
+}
+
+/** Whether `payload` fits `type` (none: any payload fits), as `checkSignal` says it. */
+export function checkPayload(program: Program, type: TypeNode | undefined, name: string, payload: unknown): PayloadCheck {
+  if (!type) return { ok: true };
+  const r = checkValue(program, type, payload);
+  if (r.ok) return r;
+  const what = program.source.slice(type.span.start, type.span.end);
+  return {
+    ok: false,
+    code: 'SIGNAL_PAYLOAD_INVALID',
+    message: `the payload of signal "${name}" does not match ${what}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    errors: r.errors,
+  };
 }

@@ -11,6 +11,8 @@
  *        one handle of `h`; `x` while compensating after a cancel; `i` for `instance.*`; status
  *        `cancelled`. A v1 pending await becomes a handle made by that await (same id, so the
  *        events in flight for it still match) and a `wait` on it.
+ *   Frame kinds added since without a new version (a state that lacks them is unchanged):
+ *        `S` (switch), `B` (labeled block); `Completion.l` (a jump's label).
  */
 import type { Handle, Pending, PendingV1 } from './frames.ts';
 import { STATE_VERSION, type ExecState } from './types.ts';

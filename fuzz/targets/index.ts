@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { apiRequests, apiWorld, checkApi } from './api.ts';
 import { checkEditor, editorInputs } from './editor.ts';
 import { checkRun, interpreterRuns } from './interpreter.ts';
-import { checkSource, sources } from './source.ts';
+import { brokenLines, checkRecovery, checkSource, sources } from './source.ts';
 import { checkEventParser, checkStep, checkTaskParser, eventBodies, stepBodies, stepWorld, taskBodies } from './protocol.ts';
 
 export interface Target {
@@ -56,6 +56,11 @@ export const TARGETS: Record<string, Target> = {
     about: 'the source target\'s texts at random offsets → the editor functions (openDocument, completion, hover, definition, scopes)',
     weight: 1,
     property: async () => fc.property(editorInputs, (i) => void checkEditor(i)) as never,
+  },
+  recovery: {
+    about: 'corpus programs with one-line statements replaced by garbage → every broken line reported (parser recovery)',
+    weight: 1,
+    property: async () => fc.property(brokenLines, (b) => checkRecovery(b)) as never,
   },
   interpreter: {
     about: 'corpus programs with mutated literals, hostile inputs, results, failures and signals → the interpreter',

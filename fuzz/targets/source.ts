@@ -1,8 +1,12 @@
 /**
  * Fuzz target for the parser and the checker: workflow sources that are almost right (corpus
  * programs with ranges deleted, duplicated, swapped or truncated, tokens inserted), token soup from
- * the language's own vocabulary, and deep or long runs of one construct (openers left unclosed,
- * chains, rejected constructs) → `compile()` and the diagnostic renderer.
+ * the language's own vocabulary (TypeScript's too), and deep or long runs of one construct (openers
+ * left unclosed, chains, rejected constructs) → `compile()` and the diagnostic renderer.
+ *
+ * Recovery (parser.ts): at most MAX_SYNTAX_ERRORS syntax errors, each at a distinct position; and
+ * `brokenLines`: corpus programs that compile, with whole one-line statements replaced by garbage,
+ * must report a CS001 on each of those lines and none before the first (`checkRecovery`).
  *
  * Takes nothing; gives a fast-check arbitrary of sources and the check. The check throws only when
  * the compiler broke its contract: an exception escaped `compile()`, a CS007 (internal error), a
@@ -15,7 +19,7 @@
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODES, compile, renderDiagnostics } from '../../dsl/index.ts';
+import { CODES, compile, MAX_SYNTAX_ERRORS, renderDiagnostics, type Node, type Statement } from '../../dsl/index.ts';
 import { loadCases } from '../../test/dsl/corpus/run.ts';
 
 const CORPUS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'test', 'dsl', 'corpus');
@@ -32,7 +36,9 @@ const TOKENS = [
   'workflow', 'task', 'type', 'const', 'let', 'var', 'if', 'else', 'for', 'of', 'in', 'while', 'do', 'break', 'continue', 'return',
   'await', 'Promise.all', 'Promise.allSettled', 'Promise.race', 'sleep', 'signal', 'typeof', 'null', 'true', 'false', 'undefined',
   'function', 'class', 'extends', 'new', 'this', 'try', 'catch', 'finally', 'throw', 'switch', 'case', 'default', 'import', 'export',
-  'async', 'yield', 'with', 'void', 'delete', 'instanceof', 'as', 'satisfies', 'enum', 'interface',
+  'async', 'yield', 'with', 'void', 'delete', 'instanceof', 'as', 'satisfies', 'enum', 'interface', 'readonly', 'keyof', 'declare',
+  'as const', 'Record<string, number>', 'readonly string[]', '[string, number]', 'signal<T>(', '<T>', 'x!', '!.', 'outer:', 'break outer',
+  'continue outer', 'case 1:', 'default:', '[a, b] =', '({ a } =', '?.(', '**=', '??=', '||=', '&&=', '%=', '/re/g', 'Date.now()',
   '{', '}', '(', ')', '[', ']', ';', ',', '.', '...', '?.', '?', ':', '=>', '=', '==', '===', '!=', '!==', '<', '>', '<=', '>=',
   '+', '-', '*', '/', '%', '**', '++', '--', '+=', '-=', '&&', '||', '??', '!', '&', '|', '^', '~', '<<', '>>', '@', '#',
   'x', 'y', 'items', 'a', 'w', 'f', 'chargeCard', 'string', 'number', 'boolean', 'any', 'void', '__proto__', 'constructor',
@@ -86,6 +92,8 @@ const mutatedCorpus = fc.record({ seed: fc.nat(), edits: fc.array(edit, { minLen
 const UNITS = [
   'function f() { ', 'class A { ', 'switch (x) { ', 'if (x) { ', '{ ', '[', '(', 'f(', '`${', '"a ', '/* ', 'import { a, ', 'a + ', 'a < b > ',
   'f<', 'x.y', '[0]', '!', '-(', 'a ?? ', 'a ? b : ', '(a) => ', 'await ', '...', 'type T = { a: ', '{ a: ', 'x = ', 'function f() { } ',
+  'a ** ', '-a ** ', 'x!', 'f<T>(', 'l: ', 'x as T as ', '[a, b] = ', 'case 1: ', 'a @ b\n', '@ ', 'if (a b) { ', 'interface I { a: ',
+  'Record<string, ', 'readonly ', 'a & ', 'a ?', 'outer: for (;;) { ',
 ];
 const runs = fc
   .record({ unit: fc.constantFrom(...UNITS), n: fc.integer({ min: 1, max: 3000 }), close: fc.boolean(), wrap: fc.boolean() })
@@ -107,6 +115,10 @@ const KNOWN = new Set(Object.keys(CODES));
 
 /** Compiles one source; throws when the compiler broke its contract. */
 export function checkSource(source: string): 'compiled' | 'diagnostics' {
+  return checked(source).outcome;
+}
+
+function checked(source: string): { outcome: 'compiled' | 'diagnostics'; diagnostics: ReturnType<typeof compile>['diagnostics'] } {
   const t0 = performance.now();
   let r: ReturnType<typeof compile>;
   try {
@@ -129,9 +141,17 @@ export function checkSource(source: string): 'compiled' | 'diagnostics' {
   } catch (e) {
     throw new Error(`renderDiagnostics threw: ${(e as Error)?.stack ?? String(e)}`);
   }
+  const syntax = r.diagnostics.filter((d) => d.code === 'CS001');
+  if (syntax.length > MAX_SYNTAX_ERRORS) throw new Error(`${syntax.length} syntax errors, over MAX_SYNTAX_ERRORS (${MAX_SYNTAX_ERRORS})`);
+  const at = new Set<string>();
+  for (const d of r.diagnostics) {
+    const key = `${d.code}@${d.span.start}`;
+    if (d.code.startsWith('CS') && at.has(key)) throw new Error(`${d.code} reported twice at offset ${d.span.start}`);
+    at.add(key);
+  }
   if (!r.program) {
     if (!r.diagnostics.some((d) => d.severity === 'error')) throw new Error('no program and no error');
-    return 'diagnostics';
+    return { outcome: 'diagnostics', diagnostics: r.diagnostics };
   }
   // Programs are stored as JSON by the engines: no cycles, no BigInt, nothing JSON drops silently at the top.
   try {
@@ -139,5 +159,63 @@ export function checkSource(source: string): 'compiled' | 'diagnostics' {
   } catch (e) {
     throw new Error(`the program is not plain JSON: ${String(e)}`);
   }
-  return 'compiled';
+  return { outcome: 'compiled', diagnostics: r.diagnostics };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovery: independent broken statements are each found
+// ---------------------------------------------------------------------------------------------
+
+/** Corpus programs that compile, with the lines that hold exactly one whole one-line statement. */
+let candidates: { source: string; lines: number[] }[] | undefined;
+function recoveryCandidates(): { source: string; lines: number[] }[] {
+  if (candidates) return candidates;
+  candidates = [];
+  for (const source of corpusSources()) {
+    const r = compile(source, 'fuzz.workflow');
+    if (!r.program) continue;
+    const lineText = source.split('\n');
+    const lines = new Set<number>();
+    const visit = (n: unknown): void => {
+      if (Array.isArray(n)) return n.forEach(visit);
+      if (typeof n !== 'object' || n === null) return;
+      const node = n as Node;
+      if ('kind' in node && isStatement(node) && node.kind !== 'Block') {
+        const text = lineText[node.span.line - 1] ?? '';
+        const stmt = source.slice(node.span.start, node.span.end);
+        if (!stmt.includes('\n') && text.trim().replace(/;$/, '') === stmt.trim()) lines.add(node.span.line);
+      }
+      for (const [k, v] of Object.entries(n)) if (k !== 'span' && k !== 'source') visit(v);
+    };
+    visit(r.program.workflow.body);
+    if (lines.size >= 2) candidates.push({ source, lines: [...lines].sort((a, b) => a - b) });
+  }
+  return candidates;
+}
+
+const STATEMENT_KINDS = new Set(['VarDecl', 'Assign', 'Update', 'If', 'While', 'For', 'ForOf', 'Break', 'Continue', 'Return', 'ExprStmt', 'Try', 'Throw', 'Switch', 'Labeled']);
+function isStatement(n: Node): n is Statement {
+  return STATEMENT_KINDS.has(n.kind);
+}
+
+/** A corpus program with 1–4 of its one-line statements replaced by a line that cannot parse. */
+export const brokenLines: fc.Arbitrary<{ source: string; broken: number[] }> = fc
+  .record({ pick: fc.nat(), which: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), junk: fc.constantFrom('@@ broken @@', 'x @ y', '@', 'const @ = 1', 'f(@)') })
+  .map(({ pick, which, junk }) => {
+    const all = recoveryCandidates();
+    const c = all[pick % all.length]!;
+    const broken = [...new Set(which.map((w) => c.lines[w % c.lines.length]!))].sort((a, b) => a - b);
+    const lines = c.source.split('\n');
+    for (const l of broken) lines[l - 1] = lines[l - 1]!.replace(/\S.*$/, junk);
+    return { source: lines.join('\n'), broken };
+  });
+
+/** Throws unless each broken line has a syntax error of its own and none comes before the first. */
+export function checkRecovery({ source, broken }: { source: string; broken: number[] }): void {
+  const syntax = checked(source).diagnostics.filter((d) => d.code === 'CS001');
+  for (const l of broken) {
+    if (!syntax.some((d) => d.span.line === l)) throw new Error(`no syntax error on broken line ${l} (errors on lines ${syntax.map((d) => d.span.line).join(', ') || 'none'})`);
+  }
+  const before = syntax.filter((d) => d.span.line < broken[0]!);
+  if (before.length > 0) throw new Error(`a syntax error before the first broken line ${broken[0]}: ${before[0]!.span.line}:${before[0]!.span.col} ${before[0]!.message}`);
 }

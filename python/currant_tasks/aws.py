@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from .protocol import encode
 from .registry import default_registry
-from .runner import SendResult, run_task_message
+from .runner import BlobTransport, SendResult, run_task_message
 
 _client: Any = None
 _client_lock = threading.Lock()
@@ -60,6 +60,30 @@ def sqs_send(queue_url: str, message: Dict[str, Any]) -> None:
         key = f'{message["instanceId"]}/{message["taskId"]}#{message["attempt"]}/{message.get("token") or ""}'
         params["MessageDeduplicationId"] = hashlib.sha256(key.encode("utf-8")).hexdigest()
     _sqs().send_message(**params)
+
+
+class HttpBlobs:
+    """Values stored aside, over HTTPS with the presigned URLs a task message carries: no S3
+    permission and no boto3 S3 client needed. Raises on any answer but 2xx."""
+
+    def __init__(self, timeout_s: float = 60.0):
+        self.timeout_s = timeout_s
+
+    def get(self, url: str) -> str:
+        import urllib.request
+
+        with urllib.request.urlopen(url, timeout=self.timeout_s) as res:  # noqa: S310 — the engine's presigned URL
+            return res.read().decode("utf-8")
+
+    def put(self, url: str, body: bytes) -> None:
+        import urllib.request
+
+        req = urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=self.timeout_s):  # noqa: S310
+            pass
+
+
+http_blobs = HttpBlobs()
 
 
 #: Environment variable naming the module with the ``@task`` functions (set by the CDK construct,
@@ -141,17 +165,20 @@ def make_handler(tasks: Optional[Mapping[str, Callable[..., Any]]] = None,
                  send: Optional[SendResult] = None,
                  log: Optional[Callable[[Dict[str, Any]], None]] = None,
                  safety_margin_ms: int = 1000,
-                 max_workers: int = 10) -> Callable[[Dict[str, Any], Any], Dict[str, List[Dict[str, str]]]]:
+                 max_workers: int = 10,
+                 blobs: Optional[BlobTransport] = None) -> Callable[[Dict[str, Any], Any], Dict[str, List[Dict[str, str]]]]:
     """Builds a Lambda handler over ``tasks`` (default: the ``@task`` registry, read at call time,
     after importing the module named by CURRANT_TASKS_MODULE if set).
 
-    ``send`` replaces the SQS sender (tests). ``safety_margin_ms`` is kept free at the end of the
+    ``send`` replaces the SQS sender (tests); ``blobs`` the transport for values stored aside
+    (default ``http_blobs``). ``safety_margin_ms`` is kept free at the end of the
     invocation to send results: a task's deadline is at most the remaining time minus it. Records
     of a batch run concurrently on up to ``max_workers`` threads.
     """
     registry = default_registry if tasks is None else tasks
     sender = send or sqs_send
     emit = log or _default_log
+    transport = blobs or http_blobs
 
     def process(record: Dict[str, Any], latest_deadline: Optional[float], context_fields: Dict[str, Any]) -> bool:
         """True when the record is done (acknowledge), False when SQS should deliver it again."""
@@ -160,7 +187,7 @@ def make_handler(tasks: Optional[Mapping[str, Callable[..., Any]]] = None,
                  "receiveCount": int(receive_count) if str(receive_count).isdigit() else receive_count,
                  "event": "task", "task": _task_name(record.get("body"))}
         try:
-            run = run_task_message(registry, record.get("body"), sender, latest_deadline=latest_deadline)
+            run = run_task_message(registry, record.get("body"), sender, latest_deadline=latest_deadline, blobs=transport)
         except Exception as e:  # noqa: BLE001 — only the sender can raise here
             emit({"level": "error", "message": "sending the result failed; the message will be delivered again",
                   **about, "outcome": "send-failed", "error": repr(e), **context_fields})

@@ -19,6 +19,9 @@ RESULT_PROTOCOL = "currant.result.v1"
 MAX_MESSAGE_BYTES = 262_144
 #: Error messages are cut to this many characters so they cannot overflow the result message.
 MAX_ERROR_MESSAGE_CHARS = 8_192
+#: A result message larger than this stores its result aside when the task message allows it
+#: (``resultUpload``, docs/protocol.md "Large values").
+INLINE_RESULT_MAX = 240 * 1024
 
 
 @dataclass
@@ -93,9 +96,20 @@ def parse_task_message(body: Any) -> ParsedTaskMessage:
     need(_non_empty_str(m.get("instanceId")), "instanceId must be a non-empty string")
     need(_non_empty_str(m.get("taskId")), "taskId must be a non-empty string")
     need(_non_empty_str(m.get("task")), "task must be a non-empty string")
-    need(isinstance(m.get("args"), list), "args must be an array")
-    need(not isinstance(m.get("args"), list) or not _too_deep(m["args"], MAX_DEPTH + 1),
-         f"args are nested deeper than {MAX_DEPTH} levels")
+    ref = m.get("argsRef")
+    if ref is not None:
+        need("args" not in m, "a message has either args or argsRef, not both")
+        need(isinstance(ref, dict) and _non_empty_str(ref.get("url")) and isinstance(ref.get("bytes"), int)
+             and not isinstance(ref.get("bytes"), bool) and ref["bytes"] >= 0,
+             'argsRef must be { "url": string, "bytes": integer >= 0 }')
+    else:
+        need(isinstance(m.get("args"), list), "args must be an array")
+        need(not isinstance(m.get("args"), list) or not _too_deep(m["args"], MAX_DEPTH + 1),
+             f"args are nested deeper than {MAX_DEPTH} levels")
+    up = m.get("resultUpload")
+    need(up is None or (isinstance(up, dict) and _non_empty_str(up.get("url")) and isinstance(up.get("maxBytes"), int)
+                        and not isinstance(up.get("maxBytes"), bool) and up["maxBytes"] > 0),
+         'resultUpload must be { "url": string, "maxBytes": integer > 0 }')
     need(_positive_int(m.get("attempt")), "attempt must be an integer >= 1")
     need(_positive_number(m.get("timeoutMs")), "timeoutMs must be a positive number")
     need(_non_empty_str(m.get("replyTo")), "replyTo must be a non-empty string (an SQS queue URL)")
@@ -130,7 +144,9 @@ def result_message(to: Dict[str, Any], outcome: Dict[str, Any]) -> Dict[str, Any
     # The attempt's secret, echoed: without it the engine drops the result (docs/protocol.md).
     if isinstance(to.get("token"), str):
         msg["token"] = to["token"]
-    if outcome["ok"]:
+    if outcome["ok"] and "resultRef" in outcome:
+        msg["resultRef"] = outcome["resultRef"]
+    elif outcome["ok"]:
         msg["result"] = outcome["result"]
     else:
         msg["error"] = outcome["error"]

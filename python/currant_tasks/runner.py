@@ -18,11 +18,20 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol
 
-from .protocol import fit_result, parse_task_message, result_message, truncate
+from .protocol import INLINE_RESULT_MAX, MAX_DEPTH, MAX_MESSAGE_BYTES, _too_deep, encode, fit_result, parse_task_message, result_message, truncate
 
 SendResult = Callable[[str, Dict[str, Any]], None]
+
+
+class BlobTransport(Protocol):
+    """Reads and writes values stored aside by the presigned URLs a task message carries
+    (aws.py gives ``http_blobs``, over urllib). Both raise on failure."""
+
+    def get(self, url: str) -> str: ...
+
+    def put(self, url: str, body: bytes) -> None: ...
 
 
 class TaskError(Exception):
@@ -164,10 +173,13 @@ class RunOutcome:
 
 def run_task_message(tasks: Mapping[str, Callable[..., Any]], body: Any, send: SendResult,
                      now: Callable[[], float] = time.time,
-                     latest_deadline: Optional[float] = None) -> RunOutcome:
+                     latest_deadline: Optional[float] = None,
+                     blobs: Optional[BlobTransport] = None) -> RunOutcome:
     """One message end to end: validate, invoke, build the result, ``send(replyTo, result)``.
 
-    Raises only what ``send`` raises (the caller then lets SQS deliver the message again).
+    ``blobs`` reads arguments stored aside (``argsRef``) and writes a result too large for the
+    message to ``resultUpload`` (docs/protocol.md, "Large values"). Raises only what ``send``
+    raises (the caller then lets SQS deliver the message again).
     """
     parsed = parse_task_message(body)
     if not parsed.ok:
@@ -183,7 +195,57 @@ def run_task_message(tasks: Mapping[str, Callable[..., Any]], body: Any, send: S
 
     m = parsed.message
     assert m is not None
+    if "argsRef" in m:
+        fetched = _fetch_args(m, blobs)
+        if "error" in fetched:
+            result = result_message(m, {"ok": False, "durationMs": 0, "error": fetched["error"]})
+            send(m["replyTo"], result)
+            return RunOutcome("sent", result=result)
+        m = {**m, "args": fetched["args"]}
     outcome = invoke_task(tasks, m, now=now, latest_deadline=latest_deadline)
-    result = fit_result(result_message(m, outcome), m["task"])
+    result = _fit(result_message(m, outcome), m, blobs)
     send(m["replyTo"], result)
     return RunOutcome("sent", result=result)
+
+
+def _fetch_args(m: Mapping[str, Any], blobs: Optional[BlobTransport]) -> Dict[str, Any]:
+    """The arguments named by ``argsRef``, or ``{"error": …}`` (a fetch that fails is retryable)."""
+    if blobs is None:
+        return {"error": {"message": "the arguments were stored aside (argsRef) and this worker cannot fetch them",
+                          "type": "ArgsUnavailable", "retryable": False}}
+    try:
+        text = blobs.get(m["argsRef"]["url"])
+    except Exception as e:  # noqa: BLE001 — any transport failure is the attempt's
+        return {"error": {"message": truncate(f"could not fetch the arguments: {e}"), "type": "ArgsUnavailable", "retryable": True}}
+    try:
+        args = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        return {"error": {"message": f"the stored arguments are not JSON: {e}", "type": "BadTaskMessage", "retryable": False}}
+    if not isinstance(args, list) or _too_deep(args, MAX_DEPTH + 1):
+        return {"error": {"message": f"the stored arguments must be an array nested at most {MAX_DEPTH} levels",
+                          "type": "BadTaskMessage", "retryable": False}}
+    return {"args": args}
+
+
+def _fit(result: Dict[str, Any], m: Mapping[str, Any], blobs: Optional[BlobTransport]) -> Dict[str, Any]:
+    """A result message too large for SQS: its result goes to ``resultUpload`` and the message says
+    ``resultRef``; past ``maxBytes`` or with no upload URL, a non-retryable ResultTooLarge; a failed
+    upload, a retryable ResultUploadFailed (the next attempt brings a fresh URL)."""
+    size = len(encode(result).encode("utf-8"))
+    if size <= INLINE_RESULT_MAX:
+        return result
+    upload = m.get("resultUpload")
+    if not (result.get("ok") and "result" in result and upload and blobs is not None):
+        return fit_result(result, m["task"]) if size > MAX_MESSAGE_BYTES else result
+    body = encode(result["result"]).encode("utf-8")
+    base = {k: v for k, v in result.items() if k not in ("result", "error", "ok")}
+    if len(body) > upload["maxBytes"]:
+        return {**base, "ok": False, "error": {
+            "message": f"the result of task '{m['task']}' takes {len(body)} bytes of JSON, over the engine's limit of {upload['maxBytes']}",
+            "type": "ResultTooLarge", "retryable": False}}
+    try:
+        blobs.put(upload["url"], body)
+    except Exception as e:  # noqa: BLE001
+        return {**base, "ok": False, "error": {"message": truncate(f"could not store the result of task '{m['task']}': {e}"),
+                                                "type": "ResultUploadFailed", "retryable": True}}
+    return {**base, "ok": True, "resultRef": {"bytes": len(body)}}

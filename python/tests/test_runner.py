@@ -276,3 +276,81 @@ def test_a_result_too_deep_to_serialise_is_a_failed_attempt_not_a_crash():
     assert outcome.outcome == "sent"
     message = sent[0][1]
     assert message["ok"] is False and message["error"]["type"] == "InvalidResult"
+
+
+# --- large values (argsRef, resultUpload): the same cases as the Node SDK -------------------------
+
+class Blobs:
+    """A blob transport over a dict of URL → body, recording what it did."""
+
+    def __init__(self, objects=None):
+        self.objects = dict(objects or {})
+        self.calls = []
+
+    def get(self, url):
+        self.calls.append(f"get {url}")
+        if url not in self.objects:
+            raise OSError("HTTP Error 403: Forbidden")
+        return self.objects[url]
+
+    def put(self, url, body):
+        self.calls.append(f"put {url} {len(body)}")
+        if "expired" in url:
+            raise OSError("HTTP Error 403: Forbidden")
+        self.objects[url] = body
+
+
+UPLOAD = {"url": "https://bucket.s3/results/i-1/n12.s3-1.json?X-Amz-Signature=s", "maxBytes": 10 * 1024 * 1024}
+
+
+def message_without_args(**over):
+    m = task_message(**over)
+    m.pop("args", None)
+    return m
+
+
+def test_args_stored_aside_are_fetched_and_a_5mb_result_is_stored_aside():
+    big = "a" * (300 * 1024)
+    blobs = Blobs({"https://bucket.s3/args/abc.json?sig": json.dumps([big, 2])})
+    rec = Recorder()
+    body = message_without_args(argsRef={"url": "https://bucket.s3/args/abc.json?sig", "bytes": len(big) + 6}, resultUpload=UPLOAD)
+    run_task_message({"chargeCard": lambda s, n: (s * (n * 9))[: 5 * 1024 * 1024]}, json.dumps(body), rec, blobs=blobs)
+    _, message = rec.sent[0]
+    assert message["ok"] is True and "result" not in message
+    assert message["resultRef"] == {"bytes": 5 * 1024 * 1024 + 2}
+    assert message["token"] == "tok-abc"
+    assert len(json.loads(blobs.objects[UPLOAD["url"]])) == 5 * 1024 * 1024
+    assert blobs.calls == ["get https://bucket.s3/args/abc.json?sig", f"put {UPLOAD['url']} {5 * 1024 * 1024 + 2}"]
+
+
+def test_small_result_stays_inline_even_with_an_upload_url():
+    blobs = Blobs()
+    rec = Recorder()
+    run_task_message({"chargeCard": lambda a, b: "small"}, json.dumps(task_message(resultUpload=UPLOAD)), rec, blobs=blobs)
+    assert rec.sent[0][1]["result"] == "small"
+    assert blobs.calls == []
+
+
+def test_large_value_failures_are_failed_attempts():
+    blobs = Blobs()
+    rec = Recorder()
+    never = {"chargeCard": lambda *a: "x" * MAX_MESSAGE_BYTES}
+    run_task_message(never, json.dumps(message_without_args(argsRef={"url": "https://gone", "bytes": 1})), rec, blobs=blobs)
+    assert rec.sent[0][1]["error"]["type"] == "ArgsUnavailable" and rec.sent[0][1]["error"]["retryable"] is True
+    run_task_message(never, json.dumps(task_message(resultUpload={**UPLOAD, "maxBytes": 1000})), rec, blobs=blobs)
+    assert rec.sent[1][1]["error"]["type"] == "ResultTooLarge" and rec.sent[1][1]["error"]["retryable"] is False
+    assert "over the engine's limit of 1000" in rec.sent[1][1]["error"]["message"]
+    run_task_message(never, json.dumps(task_message(resultUpload={**UPLOAD, "url": "https://expired"})), rec, blobs=blobs)
+    assert rec.sent[2][1]["error"]["type"] == "ResultUploadFailed" and rec.sent[2][1]["error"]["retryable"] is True
+    run_task_message(never, json.dumps(message_without_args(argsRef={"url": "https://x", "bytes": 1})), rec)
+    assert rec.sent[3][1]["error"] == {"message": "the arguments were stored aside (argsRef) and this worker cannot fetch them",
+                                       "type": "ArgsUnavailable", "retryable": False}
+
+
+def test_malformed_references_are_bad_messages():
+    both = parse_task_message(task_message(argsRef={"url": "u", "bytes": 1}))
+    assert not both.ok and both.problems == ["a message has either args or argsRef, not both"]
+    bad = parse_task_message(message_without_args(argsRef={"url": "", "bytes": -1}))
+    assert not bad.ok and bad.problems[0].startswith("argsRef must be")
+    up = parse_task_message(task_message(resultUpload={"url": "u", "maxBytes": 0}))
+    assert not up.ok and up.problems[0].startswith("resultUpload must be")

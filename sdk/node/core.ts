@@ -24,6 +24,11 @@ export const TASK_PROTOCOL = 'currant.task.v1';
 export const RESULT_PROTOCOL = 'currant.result.v1';
 /** Largest SQS message body we send (256 KiB, the limit every SQS and emulator accepts). */
 export const MAX_MESSAGE_BYTES = 262_144;
+/**
+ * A result message larger than this stores its result aside when the task message allows it
+ * (`resultUpload`): the rest of the message and SQS's own attributes need the remaining room.
+ */
+export const INLINE_RESULT_MAX = 240 * 1024;
 /** Error messages are cut to this many characters so a huge message cannot overflow the result. */
 export const MAX_ERROR_MESSAGE_CHARS = 8_192;
 
@@ -37,7 +42,12 @@ export interface TaskMessage {
   /** The await id in the workflow, e.g. `n12.s3`; stable across attempts. */
   taskId: string;
   task: string;
+  /** The arguments; absent when they were too large for the message (then `argsRef`). */
   args: JsonValue[];
+  /** Where the arguments' JSON array is (a URL to GET), when they were too large for the message. */
+  argsRef?: { url: string; bytes: number };
+  /** Where to PUT a result too large for the result message (a URL that writes this attempt's result only). */
+  resultUpload?: { url: string; maxBytes: number };
   /** 1 for the first attempt, +1 for each retry the engine sends. */
   attempt: number;
   /** Time limit for this attempt. */
@@ -68,6 +78,8 @@ interface ResultBase {
 }
 export type ResultMessage =
   | (ResultBase & { ok: true; result: JsonValue })
+  /** The result was PUT to the task message's `resultUpload` URL: its JSON has `bytes` bytes. */
+  | (ResultBase & { ok: true; resultRef: { bytes: number } })
   | (ResultBase & { ok: false; error: TaskErrorInfo });
 
 /** What a task function receives as its last argument. */
@@ -92,6 +104,15 @@ export type TaskModule = { readonly [name: string]: unknown };
 
 /** Sends one result message to a queue URL. Rejects when the message was not accepted. */
 export type SendResult = (queueUrl: string, message: ResultMessage) => Promise<void>;
+
+/**
+ * Reads and writes values stored aside, by the presigned URLs a task message carries (index.ts
+ * gives `httpBlobs`, over fetch). Both reject on failure.
+ */
+export interface BlobTransport {
+  get(url: string): Promise<string>;
+  put(url: string, body: string): Promise<void>;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Errors tasks may throw
@@ -171,8 +192,16 @@ export function parseTaskMessage(body: unknown): ParsedTaskMessage {
   need(isNonEmptyString(m.instanceId), 'instanceId must be a non-empty string');
   need(isNonEmptyString(m.taskId), 'taskId must be a non-empty string');
   need(isNonEmptyString(m.task), 'task must be a non-empty string');
-  need(Array.isArray(m.args), 'args must be an array');
-  need(!Array.isArray(m.args) || !deeperThan(m.args, MAX_VALUE_DEPTH + 1), `args are nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  const ref = m.argsRef;
+  if (ref !== undefined) {
+    need(m.args === undefined, 'a message has either args or argsRef, not both');
+    need(isObject(ref) && isNonEmptyString(ref.url) && Number.isInteger(ref.bytes) && (ref.bytes as number) >= 0, 'argsRef must be { "url": string, "bytes": integer >= 0 }');
+  } else {
+    need(Array.isArray(m.args), 'args must be an array');
+    need(!Array.isArray(m.args) || !deeperThan(m.args, MAX_VALUE_DEPTH + 1), `args are nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  }
+  const up = m.resultUpload;
+  need(up === undefined || (isObject(up) && isNonEmptyString(up.url) && Number.isInteger(up.maxBytes) && (up.maxBytes as number) > 0), 'resultUpload must be { "url": string, "maxBytes": integer > 0 }');
   need(isPositiveInteger(m.attempt), 'attempt must be an integer >= 1');
   need(
     typeof m.timeoutMs === 'number' && Number.isFinite(m.timeoutMs) && m.timeoutMs > 0,
@@ -375,7 +404,10 @@ export type RunOutcome =
   /** The message was malformed and did not say where to reply: nothing was sent. */
   | { outcome: 'rejected'; problems: string[] };
 
-export type RunOptions = InvokeOptions;
+export interface RunOptions extends InvokeOptions {
+  /** How to read `argsRef` and write `resultUpload` (index.ts `httpBlobs`); without it such messages fail their attempt. */
+  blobs?: BlobTransport;
+}
 
 /**
  * Handles one task message end to end: validate, invoke, build the result message, send it.
@@ -404,10 +436,41 @@ export async function runTaskMessage(
     return { outcome: 'sent', result };
   }
   const m = parsed.message;
-  const outcome = await invokeTask(tasks, m, options);
-  const result = fitResult(resultMessage(m, outcome), m.task);
+  const fetched = m.argsRef ? await fetchArgs(m, options.blobs) : { ok: true as const, args: m.args };
+  if (!fetched.ok) {
+    const result = resultMessage(m, { ok: false, error: fetched.error, durationMs: 0 });
+    await send(m.replyTo, result);
+    return { outcome: 'sent', result };
+  }
+  const outcome = await invokeTask(tasks, { ...m, args: fetched.args }, options);
+  const result = await fitResult(resultMessage(m, outcome), m, options.blobs);
   await send(m.replyTo, result);
   return { outcome: 'sent', result };
+}
+
+/**
+ * The arguments a message names by reference: fetched with its URL, checked like inline ones. A
+ * fetch that fails is a retryable failure (the next attempt brings a fresh URL); arguments that are
+ * not a JSON array, or nest too deep, are a `BadTaskMessage`.
+ */
+async function fetchArgs(m: TaskMessage, blobs: BlobTransport | undefined): Promise<{ ok: true; args: JsonValue[] } | { ok: false; error: TaskErrorInfo }> {
+  if (!blobs) return { ok: false, error: { message: 'the arguments were stored aside (argsRef) and this worker cannot fetch them', type: 'ArgsUnavailable', retryable: false } };
+  let text: string;
+  try {
+    text = await blobs.get(m.argsRef!.url);
+  } catch (e) {
+    return { ok: false, error: { message: `could not fetch the arguments: ${truncate(String((e as Error)?.message ?? e))}`, type: 'ArgsUnavailable', retryable: true } };
+  }
+  let args: unknown;
+  try {
+    args = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: { message: `the stored arguments are not JSON: ${(e as Error).message}`, type: 'BadTaskMessage', retryable: false } };
+  }
+  if (!Array.isArray(args) || deeperThan(args, MAX_VALUE_DEPTH + 1)) {
+    return { ok: false, error: { message: `the stored arguments must be an array nested at most ${MAX_VALUE_DEPTH} levels`, type: 'BadTaskMessage', retryable: false } };
+  }
+  return { ok: true, args: args as JsonValue[] };
 }
 
 function resultMessage(to: ReplyAddress, outcome: TaskOutcome): ResultMessage {
@@ -423,19 +486,35 @@ function resultMessage(to: ReplyAddress, outcome: TaskOutcome): ResultMessage {
   return outcome.ok ? { ...base, ok: true, result: outcome.result } : { ...base, ok: false, error: outcome.error };
 }
 
-/** A result too large for SQS becomes a non-retryable failure: resending could never fit either. */
-function fitResult(result: ResultMessage, task: string): ResultMessage {
+/**
+ * A result message too large for SQS: its result goes to the task message's `resultUpload` URL and
+ * the message says `resultRef` instead (docs/protocol.md, "Large values"). Past that URL's
+ * `maxBytes`, or with no URL (an engine without a blob store), it becomes a non-retryable
+ * `ResultTooLarge` failure: a resend could never fit either. A failed upload is a retryable
+ * `ResultUploadFailed` (the next attempt brings a fresh URL).
+ */
+async function fitResult(result: ResultMessage, m: Pick<TaskMessage, 'task' | 'resultUpload'>, blobs: BlobTransport | undefined): Promise<ResultMessage> {
   const bytes = Buffer.byteLength(JSON.stringify(result), 'utf8');
-  if (bytes <= MAX_MESSAGE_BYTES) return result;
+  if (bytes <= INLINE_RESULT_MAX) return result;
   const { protocol, type, instanceId, taskId, attempt, token, durationMs } = result;
-  return {
-    protocol, type, instanceId, taskId, attempt, durationMs,
-    ...(token !== undefined ? { token } : {}),
-    ok: false,
-    error: {
-      message: `the result message of task '${task}' is ${bytes} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit; store large data elsewhere and return a reference`,
-      type: 'ResultTooLarge',
-      retryable: false,
-    },
-  };
+  const base = { protocol, type, instanceId, taskId, attempt, durationMs, ...(token !== undefined ? { token } : {}) };
+  const failed = (error: TaskErrorInfo): ResultMessage => ({ ...base, ok: false, error });
+  if (result.ok && 'result' in result && m.resultUpload && blobs) {
+    const json = JSON.stringify(result.result);
+    const size = Buffer.byteLength(json, 'utf8');
+    if (size > m.resultUpload.maxBytes) {
+      return failed({ message: `the result of task '${m.task}' takes ${size} bytes of JSON, over the engine's limit of ${m.resultUpload.maxBytes}`, type: 'ResultTooLarge', retryable: false });
+    }
+    try {
+      await blobs.put(m.resultUpload.url, json);
+    } catch (e) {
+      return failed({ message: `could not store the result of task '${m.task}': ${truncate(String((e as Error)?.message ?? e))}`, type: 'ResultUploadFailed', retryable: true });
+    }
+    return { ...base, ok: true, resultRef: { bytes: size } };
+  }
+  return failed({
+    message: `the result message of task '${m.task}' is ${bytes} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit; store large data elsewhere and return a reference`,
+    type: 'ResultTooLarge',
+    retryable: false,
+  });
 }

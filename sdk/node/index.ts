@@ -30,7 +30,7 @@ import middy, { type MiddyfiedHandler } from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash } from 'node:crypto';
-import { MAX_MESSAGE_BYTES, runTaskMessage, tasksOf, type SendResult, type TaskModule } from './core.ts';
+import { MAX_MESSAGE_BYTES, runTaskMessage, tasksOf, type BlobTransport, type SendResult, type TaskModule } from './core.ts';
 
 // Everything pure (protocol types, parsing, TaskError, errorInfo, tasksOf, invokeTask,
 // runTaskMessage) lives in core.ts, shared with the embedded engine.
@@ -68,6 +68,22 @@ export const sqsSend: SendResult = async (queueUrl, message) => {
 };
 
 /**
+ * Values stored aside, over HTTPS with the presigned URLs a task message carries (no S3 permission
+ * and no S3 client needed): GET the arguments, PUT a large result.
+ */
+export const httpBlobs: BlobTransport = {
+  async get(url) {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`GET of the stored arguments answered ${res.status} ${res.statusText}`);
+    return res.text();
+  },
+  async put(url, body) {
+    const res = await fetch(url, { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
+    if (!res.ok) throw new Error(`PUT of the result answered ${res.status} ${res.statusText}`);
+  },
+};
+
+/**
  * One structured log line: `message` plus top-level fields. A task attempt's line carries the
  * same fields as the engine's lines (`instanceId`, `event`, `outcome`), plus `task`, `taskId`,
  * `attempt`, `durationMs` and, for a failure, `error` (docs/operations.md, "Logs").
@@ -85,9 +101,11 @@ export interface TaskHandlerOptions {
   log?: (entry: LogEntry) => void;
   /** Time kept free at the end of the invocation to send results, ms. Default 1000. */
   safetyMarginMs?: number;
+  /** How values stored aside are read and written. Default: `httpBlobs` (fetch with the message's URLs). */
+  blobs?: BlobTransport;
 }
 
-const HANDLER_OPTIONS = new Set(['send', 'log', 'safetyMarginMs']);
+const HANDLER_OPTIONS = new Set(['send', 'log', 'safetyMarginMs', 'blobs']);
 
 /** The task name of a message body, for the log line only (validation is parseTaskMessage's). */
 function taskNameOf(body: string): string | undefined {
@@ -141,11 +159,12 @@ export function createTaskHandler(tasks: TaskModule, options: TaskHandlerOptions
   const send = options.send ?? sqsSend;
   const log = options.log ?? defaultLog;
   const margin = options.safetyMarginMs ?? 1000;
+  const blobs = options.blobs ?? httpBlobs;
 
   const processRecord = async (record: SQSRecord, latestDeadline: number | undefined): Promise<void> => {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     const about = { messageId: record.messageId, receiveCount, event: 'task', task: taskNameOf(record.body) };
-    const run = await runTaskMessage(registry, record.body, send, { latestDeadline }).catch((e: unknown) => {
+    const run = await runTaskMessage(registry, record.body, send, { latestDeadline, blobs }).catch((e: unknown) => {
       log({ level: 'error', message: 'sending the result failed; the message will be delivered again', ...about, outcome: 'send-failed', error: String(e) });
       throw e;
     });

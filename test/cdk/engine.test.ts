@@ -10,6 +10,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Code, Function as LambdaFunction, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,7 @@ function taskFn(stack: Stack, id: string): LambdaFunction {
 }
 
 /** The engine with `hello` and both its tasks wired: greet and shout on two functions. */
-function buildHello(opts: { iamAuth?: boolean } = {}, extend?: (stack: Stack, engine: CurrantEngine) => void) {
+function buildHello(opts: { iamAuth?: boolean; taskMaxConcurrency?: number; taskBatchSize?: number } = {}, extend?: (stack: Stack, engine: CurrantEngine) => void) {
   const stack = newStack();
   const engine = new CurrantEngine(stack, 'Engine', { workflows: workflowsDir({ 'hello.workflow': HELLO }), ...opts });
   const greetFn = taskFn(stack, 'GreetFn');
@@ -105,7 +106,8 @@ function targets(resources: unknown[]): string[] {
     const m = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(json);
     if (!m) throw new Error(`unexpected resource ${json}`);
     const index = /\/index\/([^"]+)"/.exec(json);
-    return index ? `${m[1]}/index/${index[1]}` : m[1]!;
+    const objects = /"\/((?:state|args|results)\/\*)"/.exec(json);
+    return index ? `${m[1]}/index/${index[1]}` : objects ? `${m[1]}/${objects[1]}` : m[1]!;
   });
 }
 
@@ -141,6 +143,27 @@ const SEND = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
 
 // Synthesizing a stack takes a second or more on a loaded machine (aws-cdk-lib is large).
 describe('CurrantEngine resources', { timeout: 60_000 }, () => {
+  it('has a private payload bucket whose values in transit expire, and tells the api and step functions its name', () => {
+    const { template, engine, stack } = helloEngine();
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    const bucket = Object.values(template.findResources('AWS::S3::Bucket'))[0]!.Properties;
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    const rules = bucket.LifecycleConfiguration.Rules as { Id: string; Prefix?: string; ExpirationInDays?: number; Status: string }[];
+    expect(rules.map((r) => [r.Id, r.Prefix, r.ExpirationInDays, r.Status])).toEqual([
+      ['args-in-transit', 'args/', 30, 'Enabled'],
+      ['results-in-transit', 'results/', 30, 'Enabled'],
+      ['abort-incomplete-uploads', undefined, undefined, 'Enabled'],
+    ]);
+    // state/ never expires: a document lives as long as its item points at it
+    expect(rules.some((r) => r.Prefix === 'state/')).toBe(false);
+    const bucketRef = { Ref: stack.getLogicalId(engine.payloads.node.defaultChild as CfnBucket) };
+    for (const fn of [engine.apiFunction, engine.stepFunction]) {
+      const env = template.findResources('AWS::Lambda::Function')[stack.getLogicalId(fn.node.defaultChild as CfnFunction)]!.Properties.Environment.Variables;
+      expect(env.CURRANT_PAYLOAD_BUCKET).toEqual(bucketRef);
+    }
+  });
+
   it('has one pay-per-request table keyed by id with the adapter schema indexes', () => {
     const { template } = helloEngine();
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
@@ -188,6 +211,17 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
     const step = mappings.filter((m) => m.FunctionName.Ref === id(engine.stepFunction)).map((m) => m.EventSourceArn);
     const arn = (q: { node: { defaultChild?: unknown } }) => arnOf(stack.getLogicalId(q.node.defaultChild as CfnQueue));
     expect(step).toEqual([arn(engine.eventQueue), arn(engine.resultQueue)]);
+    // no cap on how far task functions scale, unless asked
+    for (const m of mappings) expect(m.ScalingConfig).toBeUndefined();
+  });
+
+  it('caps the task event sources\' concurrency and sets their batch size when asked', () => {
+    const { engine, template, id } = buildHello({ taskMaxConcurrency: 20, taskBatchSize: 10 });
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((m) => m.Properties);
+    const tasks = mappings.filter((m) => m.FunctionName.Ref !== id(engine.stepFunction));
+    expect(tasks).toHaveLength(2);
+    for (const m of tasks) expect(m).toMatchObject({ BatchSize: 10, ScalingConfig: { MaximumConcurrency: 20 } });
+    for (const m of mappings.filter((x) => x.FunctionName.Ref === id(engine.stepFunction))) expect(m.ScalingConfig).toBeUndefined();
   });
 
   it('lets a task function consume only its own queue and send only to the result queue (never the event queue)', () => {
@@ -241,7 +275,9 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
       for (const s of p.Properties.PolicyDocument.Statement as Statement[]) {
         statements++;
         for (const a of [s.Action].flat()) expect(a).not.toContain('*');
-        for (const r of [s.Resource].flat()) expect(JSON.stringify(r)).not.toContain('*');
+        // The one exception: S3 object grants, which name a key prefix of the payload bucket
+        // (keys are made at run time): `<bucket>/state/*`, `/args/*`, `/results/*`, nothing wider.
+        for (const r of [s.Resource].flat()) expect(JSON.stringify(r).replace(/"\/(state|args|results)\/\*"/, '"/$1/"')).not.toContain('*');
       }
     }
     expect(statements).toBeGreaterThan(10);
@@ -257,6 +293,7 @@ describe('CurrantEngine resources', { timeout: 60_000 }, () => {
       : r.startsWith('index:') ? [`${table}/index/${r.slice(6)}`]
       : r === 'eventQueue' ? [q(engine.eventQueue)]
       : r === 'resultQueue' ? [q(engine.resultQueue)]
+      : r.startsWith('payloads:') ? [`${stack.getLogicalId(engine.payloads.node.defaultChild as CfnBucket)}/${r.slice(9)}*`]
       : taskQueues;
     // What Lambda's event source mapping calls on the queues a function consumes (not our code).
     const esm = new Set(CONSUME);

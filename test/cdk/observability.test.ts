@@ -162,7 +162,7 @@ describe('CurrantEngine observability', { timeout: 60_000 }, () => {
     }
     const duration = metrics.find((m) => m[1] === WORKFLOW_METRICS.stepDuration)!;
     expect(duration.at(-1)).toMatchObject({ stat: 'p99' });
-    for (const name of [ENGINE_METRICS.stepErrors, ENGINE_METRICS.apiErrors, ENGINE_METRICS.refusedMessages, ENGINE_METRICS.repairedWakeups]) {
+    for (const name of [ENGINE_METRICS.stepErrors, ENGINE_METRICS.apiErrors, ENGINE_METRICS.refusedMessages, ENGINE_METRICS.repairedWakeups, ENGINE_METRICS.stepWriteUnits]) {
       expect(metrics).toContainEqual(['currant', name, 'service', 'Ops', expect.objectContaining({ stat: 'Sum' })]);
     }
     const dlqLines = metrics.filter((m) => m[1] === 'ApproximateNumberOfMessagesVisible' && String(m[3]).includes('Dlq'));

@@ -14,8 +14,8 @@ describe('readJsonArg limits', () => {
     }
   });
 
-  it('refuses JSON over 256 KiB with VALUE_TOO_LARGE, accepts ordinary JSON', () => {
-    expect(() => readJsonArg(JSON.stringify({ s: 'x'.repeat(300_000) }), 'input')).toThrowError(/VALUE_TOO_LARGE/);
+  it('refuses JSON over 10 MiB with VALUE_TOO_LARGE, accepts ordinary JSON', () => {
+    expect(() => readJsonArg(JSON.stringify({ s: 'x'.repeat(10 * 1024 * 1024) }), 'input')).toThrowError(/VALUE_TOO_LARGE/);
     expect(readJsonArg('{"a":[1,{"b":2}]}', 'input')).toEqual({ a: [1, { b: 2 }] });
   });
 });

@@ -42,3 +42,30 @@ describe('currant signal past the buffer cap', () => {
     again.close();
   });
 });
+
+describe('currant signal with a typed signal<T>', () => {
+  it('is exit 2 with the path of the mismatch, and changes nothing', async () => {
+    const db = join(tmp.dir, 'typed.db');
+    const store = new SqliteStore(db);
+    const source = `type Decision = { approved: boolean, by: string }\ntask t(): any\nworkflow w() {\n  await t()\n  const d = await signal<Decision>("decision")\n  return d.by\n}`;
+    await startWorkflow(applyHere(store), { source, file: 'w.workflow' }, {}, { id: 'w-2' });
+    const before = await store.load('w-2');
+    store.close();
+    const errors: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+      errors.push(String(s));
+      return true;
+    });
+    let code: number;
+    try {
+      code = await main(['node', 'currant', 'signal', 'w-2', 'decision', '{"approved": true, "by": 42}', '--db', db]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(code).toBe(2);
+    expect(errors.join('')).toMatch(/refused the signal \(SIGNAL_PAYLOAD_INVALID\): the payload of signal "decision" does not match Decision: \$\.by: expected string, got number/);
+    const again = new SqliteStore(db);
+    expect(await again.load('w-2')).toEqual(before);
+    again.close();
+  });
+});

@@ -247,6 +247,51 @@ workflow w(n: number) {
     expect(out(g, node(g, 'signal', 'signal go'))).toEqual(['->b']);
   });
 
+  it('switch: a branch with one edge per case, fall-through into the next case, break and no-match exits', () => {
+    const g = graphOf(`task a(): void
+task b(): void
+task c(): void
+task d(): void
+workflow w(k: number) {
+  switch (k) {
+    case 1:
+      await a()
+    case 2:
+      await b()
+      break
+    case 3:
+      await c()
+  }
+  await d()
+}`);
+    const sw = node(g, 'branch', 'switch (k)');
+    expect(out(g, sw)).toEqual(['case 1->a', 'case 2->b', 'case 3->c', 'no match->d']);
+    expect(out(g, node(g, 'task', 'a'))).toEqual(['->b']); // falls through
+    expect(out(g, node(g, 'task', 'b'))).toEqual(['break->d']);
+    expect(out(g, node(g, 'task', 'c'))).toEqual(['->d']);
+  });
+
+  it('labeled loops: break and continue to the outer label leave or restart the outer loop', () => {
+    const g = graphOf(`task t(x: number): boolean
+task done(): void
+workflow w(xs: number[][]) {
+  outer: for (const row of xs) {
+    for (const x of row) {
+      const ok = await t(x)
+      if (ok) continue outer
+      if (x > 9) break outer
+    }
+  }
+  await done()
+}`);
+    const branches = g.nodes.filter((n) => n.kind === 'branch');
+    expect(branches.map((n) => n.label)).toEqual(['ok', 'x > 9']);
+    // the jumps keep the branch's yes/no label: continue outer goes back to the outer loop (not the
+    // inner one), break outer straight on to what follows the outer loop
+    expect(out(g, branches[0]!)).toEqual(['no->x > 9', 'yes->for (const row of xs)']);
+    expect(out(g, branches[1]!)).toEqual(['no->for (const x of row)', 'yes->done']);
+  });
+
   it('ifs and loops without awaits or jumps are folded away', () => {
     const g = graphOf(`
 task a(x: number): number

@@ -89,7 +89,9 @@ describe('nesting limit', () => {
         else hi = mid - 1;
       }
       expect(lo).toBeGreaterThan(64); // bracketed forms meet ohm's own recursion limit first
-      expect(compile(wf(make(lo + 1))).diagnostics.map((d) => d.code)).toContain('CS006');
+      // Past it: CS006, not an exception. (Not asserted at exactly lo + 1: where ohm's recursion
+      // meets the JavaScript stack moves a little with how warm the JIT is, so lo + 1 may pass later.)
+      expect(compile(wf(make(2 * 1100))).diagnostics.map((d) => d.code)).toContain('CS006');
       const r = compile(wf(make(lo)));
       const input = { a: 'a', x: null };
       expect(() => start(r.program!, input, opts)).not.toThrow();
@@ -120,6 +122,9 @@ describe('rejected constructs skimmed by the lenient braced rule', () => {
   });
 
   it('a lone `{` inside a rejected body is a syntax error (it opens a block that never closes)', () => {
-    expect(compile(wf('function f() { { }\n  return 1')).diagnostics[0]!.code).toBe('CS001');
+    // the rejected function's body takes the workflow's `}`: the workflow body is then not closed
+    const d = compile(wf('function f() { { }\n  return 1')).diagnostics;
+    expect(d.map((x) => x.code)).toEqual(['CS002', 'CS001']);
+    expect(d[1]!.message).toBe('expected "}" before the end of the file, to close the "{" of line 1');
   });
 });

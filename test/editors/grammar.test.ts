@@ -3,7 +3,7 @@
  * run by the engine VS Code itself uses (vscode-textmate with the Oniguruma regex library compiled
  * to WebAssembly): a sample workflow is tokenised and the scopes of its tokens are checked.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +155,22 @@ describe('TextMate grammar', () => {
     expect(scopeOf(t, 'b]', { line: 1 })).toBe('variable.other.property.currant');
   });
 
+  it('scopes the TypeScript syntax: switch, as/satisfies, logical and power assignments, interfaces', () => {
+    const t = tokenize(`interface Decision { readonly ok: boolean }
+workflow w(x: any): number {
+  switch (x.kind as string) { case "a": break; default: x.n ??= 2 ** 3 }
+  return x satisfies Decision ? 1 : 0
+}`);
+    expect(scopeOf(t, 'interface', { line: 1 })).toBe('storage.type.currant');
+    expect(scopeOf(t, 'switch', { line: 3 })).toBe('keyword.control.conditional.currant');
+    expect(scopeOf(t, 'case', { line: 3 })).toBe('keyword.control.conditional.currant');
+    expect(scopeOf(t, 'default', { line: 3 })).toBe('keyword.control.conditional.currant');
+    expect(scopeOf(t, 'as', { line: 3 })).toBe('keyword.operator.expression.currant');
+    expect(scopeOf(t, '??=', { line: 3 })).toBe('keyword.operator.assignment.compound.currant');
+    expect(scopeOf(t, '**', { line: 3 })).toBe('keyword.operator.arithmetic.currant');
+    expect(scopeOf(t, 'satisfies', { line: 4 })).toBe('keyword.operator.expression.currant');
+  });
+
   it('ends every region: the line after a workflow is plain code again', () => {
     const t = tokenize(`${SAMPLE}\nconst after = 1`);
     expect(scopesAt(t, t.lines.length, 'after')).toEqual(['source.currant', 'variable.other.constant.currant']);
@@ -164,7 +180,7 @@ describe('TextMate grammar', () => {
   });
 
   it('tokenises every example workflow of the repository, ending outside any region', () => {
-    const files = ['order/order.workflow', 'approval/approval.workflow', 'fanout/fanout.workflow', 'fanin/fanin.workflow', 'polling/polling.workflow', 'saga/saga.workflow', 'flaky/flaky.workflow', 'mixed/mixed.workflow'];
+    const files = ['order/order.workflow', 'approval/approval.workflow', 'fanout/fanout.workflow', 'fanin/fanin.workflow', 'polling/polling.workflow', 'saga/saga.workflow', 'flaky/flaky.workflow', 'mixed/mixed.workflow', ...readdirSync(join(ROOT, 'examples')).flatMap((d) => (existsSync(join(ROOT, 'examples', d, `${d}.workflow`)) ? [`${d}/${d}.workflow`] : []))];
     for (const file of files) {
       const t = tokenize(`${readFileSync(join(ROOT, 'examples', file), 'utf8')}\nconst after = 1`);
       expect(scopesAt(t, t.lines.length, 'after'), file).toEqual(['source.currant', 'variable.other.constant.currant']);

@@ -36,7 +36,7 @@ const inputOf = (file: string) => JSON.parse(readFileSync(join(ROOT, 'examples',
 // Each CLI call starts node + tsx (about a second, more when test files run in parallel).
 describe('examples', { timeout: 90_000 }, () => {
   it('documents one command per example, the same in examples/README.md and the folder README', () => {
-    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga', 'mixed', 'digest', 'race', 'quorum', 'reservation']) {
+    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga', 'mixed', 'digest', 'race', 'quorum', 'reservation', 'bulk']) {
       const cmd = COMMANDS.find((c) => c[1] === `examples/${name}/${name}.workflow` && c.includes(`@examples/${name}/input.json`));
       expect(cmd, name).toBeDefined();
       const own = readFileSync(join(ROOT, 'examples', name, 'README.md'), 'utf8');
@@ -192,6 +192,15 @@ describe('examples', { timeout: 90_000 }, () => {
     expect(r.stderr).toContain('cancelled hotel-t2');
     const { steps } = await statusOf(r.out.id, r.db);
     expect(steps.filter((s: { kind: string }) => s.kind === 'task').map((s: { task: string }) => s.task)).toEqual(['bookHotel', 'bookFlight', 'cancelHotel']);
+  });
+
+  it('bulk: a 5 MB task result, passed on as an argument', async () => {
+    const r = await runExample('bulk/input.json');
+    expect(r.code, r.stderr).toBe(0);
+    const { text, bytes } = inputOf('bulk/input.json') as { text: string; bytes: number };
+    const report = text.repeat(Math.ceil(bytes / text.length)).slice(0, bytes);
+    const { createHash } = await import('node:crypto');
+    expect(r.out).toMatchObject({ status: 'completed', result: { inputChars: text.length, reportChars: bytes, digest: { bytes, sha256: createHash('sha256').update(report).digest('hex') } } });
   });
 
   it('polling: checks until the job is done, sleeping between checks', async () => {

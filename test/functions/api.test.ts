@@ -124,7 +124,7 @@ describe('POST /workflows/{name}/instances', () => {
     expect(bad.body.error.code).toBe('INVALID_JSON');
     const text = await call('POST', '/workflows/processOrder/instances', { body: 'input=1', headers: { 'Content-Type': 'text/plain' } });
     expect(text.status).toBe(415);
-    const big = await start('processOrder', { input: { orderId: 'x'.repeat(300_000), amount: 1 } });
+    const big = await start('processOrder', { input: { orderId: 'x'.repeat(5 * 1024 * 1024), amount: 1 } });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('BODY_TOO_LARGE');
   });
@@ -194,6 +194,27 @@ describe('signals and cancel', () => {
     const done = await advance(services.deps, 'r1', await nextResult('r1'));
     expect(done.instance).toMatchObject({ status: 'completed', result: 'approved by ann' });
     expect((await call('POST', '/instances/nope/signals/approval')).status).toBe(404);
+  });
+
+  it('refuses a payload that does not match the workflow\'s signal<Decision> (400, the paths) and changes nothing', async () => {
+    await start('approval', { input: { requestId: 'r1', amount: 5 }, id: 'r1' });
+    const before = await store.load('r1');
+    const r = await call('POST', '/instances/r1/signals/approval', { body: '42' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'SIGNAL_PAYLOAD_INVALID', problems: ['$: expected Decision, got number'] });
+    const fields = await call('POST', '/instances/r1/signals/approval', { body: JSON.stringify({ approved: 'yes', by: 7 }) });
+    expect(fields.body.error.problems).toEqual(['$.approved: expected boolean, got string', '$.by: expected string, got number']);
+    expect(await store.load('r1')).toEqual(before);
+  });
+
+  it('takes a 2 MB signal payload for a waiting workflow, which gets it whole', async () => {
+    await start('approval', { input: { requestId: 'r2', amount: 5 }, id: 'r2' });
+    await advance(services.deps, 'r2', await nextResult('r2')); // requestApproval done: it waits for the signal
+    const by = 'b'.repeat(2 * 1024 * 1024);
+    const r = await call('POST', '/instances/r2/signals/approval', { body: JSON.stringify({ approved: true, by }) });
+    expect(r.status).toBe(200);
+    const done = await advance(services.deps, 'r2', await nextResult('r2'));
+    expect(done.instance).toMatchObject({ status: 'completed', result: `approved by ${by}` });
   });
 
   it('stamps the arrival: a signal after its timeout loses to it (409, timeout applied), one in time wins', async () => {
@@ -333,10 +354,13 @@ describe('hostile input at the api (issue 7)', () => {
     expect(await store.load('deep-1')).toBeUndefined();
   });
 
-  it('refuses a start input over 256 KiB with 413 VALUE_TOO_LARGE', async () => {
-    // Under the 256 KiB body limit the input alone cannot be larger; check through the limit helper.
+  it('refuses a start input over 10 MiB with VALUE_TOO_LARGE; takes one of 2 MB', async () => {
+    // Under the 5 MiB body limit the input alone cannot be larger; check through the limit helper.
     const { checkValue, LIMITS } = await import('../../runtime/index.ts');
-    expect(checkValue({ s: 'x'.repeat(300_000) }, LIMITS.input)).toMatchObject({ ok: false, code: 'VALUE_TOO_LARGE' });
+    expect(checkValue({ s: 'x'.repeat(10 * 1024 * 1024) }, LIMITS.input)).toMatchObject({ ok: false, code: 'VALUE_TOO_LARGE' });
+    const two = await start('processOrder', { id: 'two-mb', input: { orderId: 'x'.repeat(2 * 1024 * 1024), amount: 1 } });
+    expect(two.status).toBe(201);
+    expect((two.body.input as { orderId: string }).orderId).toHaveLength(2 * 1024 * 1024);
   });
 
   it('refuses a signal payload nested 3,000 deep with 4xx and a code', async () => {

@@ -100,6 +100,23 @@ describe('processResults', () => {
 });
 
 describe('advanceBatch', () => {
+  it('leaves the same instance as advance one by one (its maps change in place after the first event)', async () => {
+    const { advance } = await import('../../runtime/index.ts');
+    const tasks = await startFanin(40);
+    const other = new MemoryStore();
+    other.instances.set('f1', store.instances.get('f1')!);
+    const depsB = { ...deps, store: other, dispatcher: new RecordingDispatcher() };
+    const ev = (t: SendTask) => ({ type: 'taskResult' as const, id: `${t.taskId}#1`, taskId: t.taskId, attempt: 1, token: t.token, ok: true as const, result: 3 });
+    // a duplicate and a forged one among them
+    const events = [...tasks.slice(0, 20).map(ev), ev(tasks[3]!), { ...ev(tasks[25]!), token: 'forged' }, ...tasks.slice(20).map(ev)];
+    for (let k = 0; k < events.length; k += 7) await advanceBatch(deps, 'f1', events.slice(k, k + 7));
+    for (const e of events) await advance(depsB, 'f1', e);
+    const a = (await store.load('f1'))!;
+    const b = (await other.load('f1'))!;
+    expect(a).toMatchObject({ status: 'completed', result: { count: 40, sum: 120 } });
+    expect({ ...a, updatedAt: 0, steps: a.steps.map((s) => ({ ...s, at: 0, latencyMs: 0 })) }).toEqual({ ...b, updatedAt: 0, steps: b.steps.map((s) => ({ ...s, at: 0, latencyMs: 0 })) });
+  });
+
   it('gives each event the result advance would, and resends for a duplicate what it produced', async () => {
     const [a, b] = await startFanin(2);
     const ev = (t: SendTask, r: number) => ({ type: 'taskResult' as const, id: `${t.taskId}#1`, taskId: t.taskId, attempt: 1, token: t.token, ok: true as const, result: r });

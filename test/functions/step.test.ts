@@ -233,16 +233,52 @@ describe('wake-ups', () => {
     expect(await processBody(wdeps, wakeBody('w1', i.wake!.at))).toMatchObject({ result: 'stale' });
   });
 
-  it('re-sends outstanding tasks first when a current wake-up is delivered again (an earlier delivery died mid-way)', async () => {
+  it('a current wake-up delivered again re-sends the attempts that fired timers sent, not the others', async () => {
     const i = (await wstore.load('o1')) as AwsInstance;
     nowMs = Date.parse(i.wake!.at) - 500; // within the tolerance: processed, nothing due yet
+    // The charge attempt was sent by the start: its own redelivery repairs it, not a wake-up's.
     await processBody(wdeps, wakeBody('w1', i.wake!.at), { receiveCount: 2 });
-    expect(wdispatcher.take()).toEqual([expect.objectContaining({ type: 'sendTask', task: 'chargeCard', attempt: 1 })]);
-    // A first delivery does not.
-    const j = (await wstore.load('o1')) as AwsInstance;
+    expect(wdispatcher.take()).toEqual([]);
+    // Its timeout fires (attempt 1 failed), then the retry timer sends attempt 2: work of timers.
+    let j = (await wstore.load('o1')) as AwsInstance;
+    nowMs = Date.parse(j.wake!.at);
+    await processBody(wdeps, wakeBody(j.wake!.id, j.wake!.at));
+    j = (await wstore.load('o1')) as AwsInstance;
+    nowMs = Date.parse(j.wake!.at);
+    await processBody(wdeps, wakeBody(j.wake!.id, j.wake!.at));
+    j = (await wstore.load('o1')) as AwsInstance;
+    expect(Object.values(j.tasks)).toMatchObject([{ attempt: 2, producedBy: expect.stringMatching(/^timer:.*:retry$/) }]);
+    wdispatcher.take();
+    // Had the delivery that sent it died after its save, the redelivered wake-up sends it again.
     nowMs = Date.parse(j.wake!.at) - 500;
+    await processBody(wdeps, wakeBody(j.wake!.id, j.wake!.at), { receiveCount: 2 });
+    expect(wdispatcher.take()).toEqual([expect.objectContaining({ type: 'sendTask', task: 'chargeCard', attempt: 2 })]);
+    // A first delivery re-sends nothing.
     await processBody(wdeps, wakeBody(j.wake!.id, j.wake!.at), { receiveCount: 1 });
     expect(wdispatcher.take()).toEqual([]);
+  });
+
+  it('a repair wake-up from the reconciler re-sends every outstanding attempt', async () => {
+    const i = (await wstore.load('o1')) as AwsInstance;
+    nowMs = Date.parse(i.wake!.at) - 500;
+    await processBody(wdeps, JSON.stringify({ type: 'wake', instanceId: 'o1', wakeId: 'w1', at: i.wake!.at, repair: true }));
+    expect(wdispatcher.take()).toEqual([expect.objectContaining({ type: 'sendTask', task: 'chargeCard', attempt: 1 })]);
+  });
+
+  it('fires every due timer with one load and one save', async () => {
+    await startWorkflow(wdeps, { source: readFileSync(new URL('../../examples/fanin/fanin.workflow', import.meta.url), 'utf8'), file: 'fanin.workflow' }, { items: [1, 2, 3, 4, 5] }, { id: 'f1' });
+    const f = (await wstore.load('f1')) as AwsInstance;
+    f.wake = { id: 'wf', at: Object.values(f.timers)[0]!.fireAt };
+    wstore.instances.set('f1', JSON.stringify(f));
+    nowMs = Date.parse(f.wake.at) + 1; // the five attempts' timeouts are all due
+    let saves = 0;
+    const save = wstore.save.bind(wstore);
+    wstore.save = async (inst, v) => (saves++, save(inst, v));
+    const out = await processBody(wdeps, JSON.stringify({ type: 'wake', instanceId: 'f1', wakeId: 'wf', at: f.wake.at }));
+    expect(out).toMatchObject({ outcome: 'wake', result: 'rearmed', fired: 5 });
+    expect(saves).toBe(1);
+    const after = (await wstore.load('f1')) as AwsInstance;
+    expect(Object.keys(after.timers).filter((t) => t.endsWith(':retry'))).toHaveLength(5);
   });
 
   it('re-arms without firing when nothing is due (the timers it was for were cancelled)', async () => {

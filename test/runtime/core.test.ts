@@ -246,6 +246,31 @@ workflow pay(id: string): string {
     expect(await h.load()).toMatchObject({ status: 'completed', result: 'paid' });
   });
 
+  it('taskStarted restarts the attempt\'s timeout from its start (an attempt that waited for a slot), once', async () => {
+    const h = new Harness();
+    await h.start(FLAKY, { id: 'o1' });
+    const [t] = h.sentTasks();
+    const timerId = `${t!.taskId}#1:timeout`;
+    expect((await h.load()).timers[timerId]!.fireAt).toBe('2026-01-01T00:00:10.000Z');
+    h.nowMs += 7_000; // it waited 7 s for a slot
+    const started = { type: 'taskStarted' as const, id: `${t!.taskId}#1:started`, taskId: t!.taskId, attempt: 1, token: await h.token(t!) };
+    const r = await h.send(started);
+    expect(r.duplicate).toBe(false);
+    expect(r.duplicate ? [] : r.commands).toEqual([{ type: 'scheduleTimer', instanceId: 'i-1', timerId, fireAt: '2026-01-01T00:00:17.000Z' }]);
+    const i = await h.load();
+    expect(i.timers[timerId]!.fireAt).toBe('2026-01-01T00:00:17.000Z');
+    expect(i.tasks[t!.taskId]!.startedAt).toBe('2026-01-01T00:00:07.000Z');
+    expect(i.steps.map((s) => s.kind)).toEqual(['start']); // nothing for the log
+    // Once only; a start report without the attempt's token is refused.
+    expect((await h.send(started)).duplicate).toBe(true);
+    expect(await h.send({ ...started, attempt: 1, token: 'forged' })).toMatchObject({ duplicate: true, rejected: 'token' });
+    // The old due time passes: the timer is not due yet (its time moved); the result's duration counts from the start.
+    h.nowMs += 4_000;
+    expect((await h.send({ type: 'timerFired', id: `timer:${timerId}`, timerId })).duplicate).toBe(true);
+    const done = await h.complete(t!, 'paid');
+    expect(done.duplicate ? undefined : done.steps[0]).toMatchObject({ kind: 'task', outcome: 'ok', durationMs: 4_000 });
+  });
+
   it('cancels the timeout timer when the result comes first, so it cannot fire afterwards', async () => {
     const h = new Harness();
     await h.start(FLAKY, { id: 'o1' });
@@ -648,7 +673,8 @@ workflow big(n: number): any {
 
   it('fails a call whose arguments are over the task-args limit like a task failure, catchable, and sends nothing', async () => {
     const h = new Harness();
-    const i = await h.start(BIG_ARGS, { n: 150_000 });
+    // two strings of 5.5 MB: 11 MB of arguments, over the 10 MiB a value may have
+    const i = await h.start(BIG_ARGS, { n: 5_500_000 });
     expect(h.sentTasks()).toEqual([]);
     expect(i.status).toBe('completed');
     expect(i.result).toMatchObject({ type: 'TASK_ARGS_TOO_LARGE', attempts: 0 });
@@ -712,11 +738,11 @@ workflow one(): any {
     expect(i.result).toMatchObject({ status: 'rejected', reason: { type: 'RESULT_TOO_DEEP' } });
   });
 
-  it('turns a result over 256 KiB into a failed attempt (RESULT_TOO_LARGE)', async () => {
+  it('turns a result over 10 MiB into a failed attempt (RESULT_TOO_LARGE)', async () => {
     const h = new Harness();
     await h.start(ONE, {});
     const [t] = h.sentTasks();
-    await h.complete(t!, 'x'.repeat(300_000));
+    await h.complete(t!, 'x'.repeat(10 * 1024 * 1024 + 1));
     const i = await h.load();
     expect(i.result).toMatchObject({ status: 'rejected', reason: { type: 'RESULT_TOO_LARGE' } });
   });
@@ -787,7 +813,7 @@ workflow w(n: number): number {
     expect(done.status).toBe('completed');
     expect(JSON.stringify(done.steps).length).toBeLessThanOrEqual(STEP_LOG_MAX_BYTES);
     expect(done.steps[0]).toMatchObject({ kind: 'start' });
-    expect(done.steps[0]!.outcome).toMatch(/^… \d+ older steps dropped/);
+    expect(done.steps[0]!.outcome).toMatch(/^… \d+ older steps? dropped/);
     const logs = done.steps.filter((s) => s.kind === 'log');
     expect(logs.at(-1)!.outcome).toMatch(/^59 x{1021}… \[truncated 979 chars\]$/);
     expect(logs.at(-1)).toMatchObject({ line: 4, col: 5 });

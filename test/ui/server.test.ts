@@ -102,7 +102,8 @@ describe('viewer server over the embedded database', () => {
       const r = await post('/api/instances/a-2/signal', bad);
       expect(r.status, JSON.stringify(bad)).toBe(400);
     }
-    expect((await post('/api/instances/a-2/signal', { name: 'more', payload: 'x'.repeat(300_000) })).status).toBe(413);
+    // over the 5 MiB body limit (functions/http.ts MAX_BODY_BYTES, shared with the REST API)
+    expect((await post('/api/instances/a-2/signal', { name: 'more', payload: 'x'.repeat(5 * 1024 * 1024 + 2048) })).status).toBe(413);
     expect((await post('/api/instances/a-2/redrive', {})).status).toBe(409);
     expect((await post('/api/instances/a-2/redrive', { force: true })).status).toBe(400);
     expect((await json(await api('/api/instances/a-2'))).instance.version).toBe(before);

@@ -86,7 +86,7 @@ describe('parseEventMessage', () => {
       'attempt must be an integer >= 1',
       'a failed result needs "error": { "message": string }',
     ]);
-    expect(parseEventMessage(JSON.stringify({ ...result, ok: true }), 'results')).toMatchObject({ ok: false, problems: ['a successful result needs "result"'] });
+    expect(parseEventMessage(JSON.stringify({ ...result, ok: true }), 'results')).toMatchObject({ ok: false, problems: ['a successful result needs "result" (or "resultRef")'] });
     expect(parseEventMessage(JSON.stringify({ type: 'timer', instanceId: 'o1', timerId: 't', fireAt: 'soon' }), 'events')).toMatchObject({ ok: false, problems: ['fireAt must be an ISO time'] });
   });
 });

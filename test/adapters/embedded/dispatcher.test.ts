@@ -93,23 +93,79 @@ describe('InProcessDispatcher tasks', () => {
     expect(events).toEqual([]);
   });
 
-  it('does not start a queued attempt whose deadline passed while it waited for a slot', async () => {
-    const ran: string[] = [];
-    const { d, until } = setup(
+  it('starts an attempt\'s clock when it starts: one that waited for a slot runs its whole timeout and says when it started', async () => {
+    const ran: { name: string; deadline: number; at: number }[] = [];
+    const { d, events, until } = setup(
       {
-        t: async (name: string) => {
-          ran.push(name);
+        t: async (name: string, ctx: { deadline: number }) => {
+          ran.push({ name, deadline: ctx.deadline, at: Date.now() });
           await new Promise((r) => setTimeout(r, 60));
           return name;
         },
       },
       1,
     );
-    await d.dispatch([send('a', 't', ['first'], 1, 5000), send('b', 't', ['queued'], 1, 20)]);
+    // 'queued' has 40 ms, and waits 60 ms for the one slot: it must still run, with its 40 ms.
+    await d.dispatch([send('a', 't', ['first'], 1, 5000), send('b', 't', ['queued'], 1, 40)]);
+    await until(2);
+    await d.whenIdle();
+    expect(ran.map((r) => r.name)).toEqual(['first', 'queued']);
+    const queued = ran[1]!;
+    expect(queued.deadline - queued.at).toBeGreaterThanOrEqual(39);
+    expect(queued.deadline - queued.at).toBeLessThanOrEqual(41);
+    // The one that waited reported its start (with its token) before its outcome.
+    expect(events.map((e) => e.event.type)).toEqual(['taskResult', 'taskStarted']);
+    expect(events[1]!.event).toEqual({ type: 'taskStarted', id: 'b#1:started', taskId: 'b', attempt: 1, token: undefined });
+    // ('queued' itself ran past its 40 ms: its timeout is the runtime's timer's to report, not a result.)
+  });
+
+  it('holds back the timeout timer of an attempt still waiting for a slot, and fires it from the attempt\'s start', async () => {
+    const { d, events, until } = setup(
+      {
+        t: async (ms: number) => {
+          await new Promise((r) => setTimeout(r, ms));
+          return ms;
+        },
+      },
+      1,
+    );
+    const fired = () => events.filter((e) => e.event.type === 'timerFired').map((e) => Date.now());
+    const t0 = Date.now();
+    // b's timeout timer as the runtime arms it at dispatch: due after 30 ms, while a (80 ms) holds the slot.
+    await d.dispatch([send('a', 't', [80], 1, 5000), send('b', 't', [500], 1, 30), { type: 'scheduleTimer', instanceId: 'i-1', timerId: 'b#1:timeout', fireAt: new Date(t0 + 30).toISOString() }]);
+    await until(2); // a's result, b's start
+    expect(fired()).toEqual([]);
+    await until(3); // the timeout fires 30 ms after b started (~110 ms), not at 30 ms
+    const timeout = events.find((e) => e.event.type === 'timerFired')!;
+    expect(timeout.event).toEqual({ type: 'timerFired', id: 'timer:b#1:timeout', timerId: 'b#1:timeout' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(105);
+    d.close();
+  });
+
+  it('drops an attempt still waiting for a slot when its timeout timer is cancelled (the instance moved on)', async () => {
+    const ran: string[] = [];
+    const { d, until } = setup(
+      {
+        t: async (name: string) => {
+          ran.push(name);
+          await new Promise((r) => setTimeout(r, 30));
+          return name;
+        },
+      },
+      1,
+    );
+    await d.dispatch([send('a', 't', ['first']), send('b', 't', ['never'])]);
+    await d.dispatch([{ type: 'cancelTimer', instanceId: 'i-1', timerId: 'b#1:timeout' }]);
     await until(1);
     await d.whenIdle();
     expect(ran).toEqual(['first']);
     expect(d.busy).toBe(0);
+  });
+
+  it('refuses a concurrency that is not a whole number from 1 to 10,000', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, 10_001]) {
+      expect(() => new InProcessDispatcher({ tasks: {}, now: () => new Date(), concurrency: bad, deliver: () => {} })).toThrow(/concurrency must be a whole number from 1 to 10000/);
+    }
   });
 
   it('runs the same attempt once even when dispatched twice, but a new attempt again', async () => {

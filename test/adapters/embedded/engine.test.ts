@@ -159,6 +159,34 @@ describe('createEngine', () => {
     expect(done.result).toEqual([1, 4, 9, 16, 25, 36]);
     expect(peak).toBe(2);
   });
+
+  it('a fan-out wider than the engine\'s cap: every attempt gets its whole timeout from when it starts', async () => {
+    // The issue's case scaled down: 40 items of 150 ms, timeout 400 ms, concurrency 40 in the
+    // workflow, 4 slots in the engine. Timed from dispatch, all but the first 8 would time out
+    // while waiting; timed from their start, all succeed at the first attempt.
+    const runs: number[] = [];
+    const e = await engine({
+      concurrency: 4,
+      tasks: {
+        work: async (x: number) => {
+          runs.push(x);
+          await new Promise((r) => setTimeout(r, 150));
+          return x;
+        },
+      },
+    });
+    const src = 'task work(x: number): number with { timeout: "400ms", retries: 0 }\nworkflow w(xs: number[]): number { const r = await Promise.allSettled(xs.map(work), { concurrency: 40 })\n let ok = 0\n for (const s of r) { if (s.status == "fulfilled") { ok++ } }\n return ok }';
+    const xs = Array.from({ length: 40 }, (_, k) => k);
+    const t0 = Date.now();
+    const done = await e.run(def(src), { xs });
+    expect(done).toMatchObject({ status: 'completed', result: 40 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(10 * 150); // 10 rounds of 4: they really waited
+    expect(runs.sort((a, b) => a - b)).toEqual(xs); // each ran once
+    const tasks = done.steps.filter((s) => s.kind === 'task');
+    expect(tasks.map((s) => s.outcome)).toEqual(Array(40).fill('ok'));
+    // a task's duration is its run, not its wait
+    expect(Math.max(...tasks.map((s) => s.durationMs!))).toBeLessThan(400);
+  });
 });
 
 describe('signals, sleep and cancel', () => {
@@ -239,7 +267,7 @@ describe('starting, reading, restarting', () => {
     expect(ran).toEqual([]);
     await new Promise((r) => setTimeout(r, 100)); // the sleep comes due while nothing runs
     const second = await engine({ dbPath, tasks });
-    expect(await second.resumeAll()).toEqual({ instances: 1, tasks: 0, timers: 1 });
+    expect(await second.resumeAll()).toEqual({ instances: 1, tasks: 0, timers: 1, leasedElsewhere: 0 });
     expect(await second.waitFor(i.id)).toMatchObject({ status: 'completed', result: 'A' });
     expect(ran).toEqual(['a']);
   });
@@ -262,7 +290,7 @@ describe('starting, reading, restarting', () => {
       'completed',
       '"approve" not delivered: it arrived at 2026-03-01T11:00:00.000Z, after the instance completed',
     ]);
-    expect(await second.resumeAll()).toEqual({ instances: 0, tasks: 0, timers: 0 });
+    expect(await second.resumeAll()).toEqual({ instances: 0, tasks: 0, timers: 0, leasedElsewhere: 0 });
   });
 
   it('a signal sent in time while the engine was down wins, though the engine applies its timeout later', async () => {
@@ -292,7 +320,7 @@ describe('starting, reading, restarting', () => {
     await new Promise((r) => setTimeout(r, 100));
     const attempts: number[] = [];
     const second = await engine({ dbPath, tasks: { t: async (ctx: TaskContext) => (attempts.push(ctx.attempt), 'ok') } });
-    expect(await second.resumeAll()).toEqual({ instances: 1, tasks: 0, timers: 1 });
+    expect(await second.resumeAll()).toEqual({ instances: 1, tasks: 0, timers: 1, leasedElsewhere: 0 });
     const done = await second.waitFor(i.id);
     expect(done).toMatchObject({ status: 'completed', result: 'ok' });
     expect(attempts).toEqual([2]);

@@ -157,10 +157,16 @@ describe('completeAt when the text cannot be parsed', () => {
   it('elsewhere: the document program or the last good one, else names found in the text', () => {
     const text = hopeless('  const x = pay');
     const offset = text.indexOf('= pay\n') + '= pay'.length;
-    const withGood = completeAt(openDocument(text), offset, openDocument(ORDER));
+    // The parser recovers past the broken lines: the document's own partial program answers.
+    const own = completeAt(openDocument(text), offset, openDocument(ORDER));
+    expect(own.how).toBe('document');
+    expect(own.items.map((i) => i.label)).toContain('payment');
+    // Where nothing parses at all, the last good version answers, else the names in the text.
+    const nothing = { ...openDocument(text), program: undefined, analysis: undefined };
+    const withGood = completeAt(nothing, offset, openDocument(ORDER));
     expect(withGood.how).toBe('lastGood');
     expect(withGood.items.map((i) => i.label)).toContain('payment');
-    const textOnly = completeAt(openDocument(text), offset);
+    const textOnly = completeAt(nothing, offset);
     expect(textOnly.how).toBe('text');
     expect(textOnly.items.map((i) => i.label)).toEqual(expect.arrayContaining(['payment', 'chargeCard', 'fee', 'sleep', 'const']));
   });

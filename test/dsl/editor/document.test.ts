@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compile, MAX_SOURCE_LENGTH } from '../../../dsl/index.ts';
-import { blankLine, MAX_BLANKED_LINES, openDocument } from '../../../dsl/editor/document.ts';
+import { blankLine, MAX_BLANKED_LINES, openDocument, recoverProgram } from '../../../dsl/editor/document.ts';
+import { parse } from '../../../dsl/parser.ts';
 import { definitionAt } from '../../../dsl/editor/lookup.ts';
 import { ORDER, at } from './fixtures.ts';
 
@@ -44,11 +45,24 @@ describe('openDocument', () => {
     expect(text.slice(d.binding.span.start, d.binding.span.end)).toBe('shipOrder');
   });
 
-  it('blanks several broken lines, one parse each, up to MAX_BLANKED_LINES', () => {
+  it('takes the recovering parser\'s partial program: every broken line reported, the rest checked', () => {
     const lines = ORDER.split('\n');
     const broken = (n: number) => lines.map((l, i) => (i >= 11 && i < 11 + n ? `${l} )(` : l)).join('\n');
-    expect(openDocument(broken(2)).program).toBeDefined();
-    expect(openDocument(broken(MAX_BLANKED_LINES + 1)).program).toBeUndefined();
+    const doc = openDocument(broken(MAX_BLANKED_LINES + 1));
+    expect(doc.program).toBeDefined();
+    expect(doc.partial).toBe(true);
+    // the same list compile gives: syntax errors past the first one, and the checker's findings
+    expect(codes(doc.diagnostics)).toEqual(codes(compile(broken(MAX_BLANKED_LINES + 1)).diagnostics));
+    expect(doc.diagnostics.filter((d) => d.code === 'CS001').length).toBeGreaterThan(1);
+    expect(doc.diagnostics.some((d) => d.code.startsWith('CT'))).toBe(true);
+  });
+
+  it('recoverProgram blanks several broken lines, one parse each, up to MAX_BLANKED_LINES', () => {
+    const lines = ORDER.split('\n');
+    const broken = (n: number) => lines.map((l, i) => (i >= 11 && i < 11 + n ? `${l} )(` : l)).join('\n');
+    const first = (t: string) => parse(t, 'w.workflow').diagnostics;
+    expect(recoverProgram(broken(2), 'w.workflow', first(broken(2)))).toBeDefined();
+    expect(recoverProgram(broken(MAX_BLANKED_LINES + 1), 'w.workflow', first(broken(MAX_BLANKED_LINES + 1)))).toBeUndefined();
   });
 
   it('gives no program, only the diagnostic, for a text over the size limit or nested too deeply', () => {

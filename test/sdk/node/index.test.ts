@@ -206,6 +206,71 @@ describe('runTaskMessage', () => {
     expect(Buffer.byteLength(JSON.stringify(sent[0]!.message))).toBeLessThan(MAX_MESSAGE_BYTES);
   });
 
+  describe('large values (argsRef, resultUpload)', () => {
+    /** A blob transport over a map of URL → body, recording what it did. */
+    function store(objects: Record<string, string> = {}) {
+      const calls: string[] = [];
+      const blobs = {
+        async get(url: string) {
+          calls.push(`get ${url}`);
+          if (!(url in objects)) throw new Error('GET of the stored arguments answered 403 Forbidden');
+          return objects[url]!;
+        },
+        async put(url: string, body: string) {
+          calls.push(`put ${url} ${body.length}`);
+          if (url.includes('expired')) throw new Error('PUT of the result answered 403 Forbidden');
+          objects[url] = body;
+        },
+      };
+      return { objects, calls, blobs };
+    }
+    const upload = { url: 'https://bucket.s3/results/i-1/n12.s3-1.json?X-Amz-Signature=s', maxBytes: 10 * 1024 * 1024 };
+
+    it('fetches arguments stored aside and stores a 5 MB result aside, sending a reference', async () => {
+      const big = 'a'.repeat(300 * 1024);
+      const { objects, calls, blobs } = store({ 'https://bucket.s3/args/i-1/abc.json?sig': JSON.stringify([big, 2]) });
+      const { sent, send } = recorder();
+      const tasks = { chargeCard: async (s: string, n: number) => s.repeat(n * 9).slice(0, 5 * 1024 * 1024) };
+      const msg = taskMessage({ args: undefined, argsRef: { url: 'https://bucket.s3/args/i-1/abc.json?sig', bytes: big.length + 6 }, resultUpload: upload });
+      await runTaskMessage(tasks, JSON.stringify(msg), send, { blobs });
+      const m = sent[0]!.message;
+      expect(m).toMatchObject({ ok: true, token: 'tok-abc', resultRef: { bytes: 5 * 1024 * 1024 + 2 } });
+      expect('result' in m).toBe(false);
+      expect(JSON.parse(objects[upload.url]!)).toHaveLength(5 * 1024 * 1024);
+      expect(calls).toEqual(['get https://bucket.s3/args/i-1/abc.json?sig', `put ${upload.url} ${5 * 1024 * 1024 + 2}`]);
+    });
+
+    it('keeps a small result inline even when it could upload', async () => {
+      const { calls, blobs } = store();
+      const { sent, send } = recorder();
+      await runTaskMessage({ chargeCard: async () => 'small' }, JSON.stringify(taskMessage({ resultUpload: upload })), send, { blobs });
+      expect(sent[0]!.message).toMatchObject({ ok: true, result: 'small' });
+      expect(calls).toEqual([]);
+    });
+
+    it('turns what can go wrong into failed attempts: arguments unreachable (retryable), over maxBytes (not), upload refused (retryable)', async () => {
+      const { blobs } = store();
+      const { sent, send } = recorder();
+      const never = { chargeCard: async () => 'x'.repeat(MAX_MESSAGE_BYTES) };
+      await runTaskMessage(never, JSON.stringify(taskMessage({ args: undefined, argsRef: { url: 'https://gone', bytes: 10 } })), send, { blobs });
+      expect(errorOf(sent[0]!.message)).toMatchObject({ type: 'ArgsUnavailable', retryable: true });
+      await runTaskMessage(never, JSON.stringify(taskMessage({ resultUpload: { ...upload, maxBytes: 1000 } })), send, { blobs });
+      expect(errorOf(sent[1]!.message)).toMatchObject({ type: 'ResultTooLarge', retryable: false });
+      expect(errorOf(sent[1]!.message).message).toMatch(/over the engine's limit of 1000/);
+      await runTaskMessage(never, JSON.stringify(taskMessage({ resultUpload: { ...upload, url: 'https://expired' } })), send, { blobs });
+      expect(errorOf(sent[2]!.message)).toMatchObject({ type: 'ResultUploadFailed', retryable: true });
+      // no transport: arguments by reference cannot be had
+      await runTaskMessage(never, JSON.stringify(taskMessage({ args: undefined, argsRef: { url: 'https://x', bytes: 1 } })), send);
+      expect(errorOf(sent[3]!.message)).toMatchObject({ type: 'ArgsUnavailable', retryable: false });
+    });
+
+    it('refuses a message with both args and argsRef, or a malformed reference (BadTaskMessage)', async () => {
+      expect(parseTaskMessage(taskMessage({ argsRef: { url: 'u', bytes: 1 } }))).toMatchObject({ ok: false, problems: ['a message has either args or argsRef, not both'] });
+      expect(parseTaskMessage(taskMessage({ args: undefined, argsRef: { url: '', bytes: -1 } }))).toMatchObject({ ok: false, problems: [expect.stringMatching(/^argsRef must be/)] });
+      expect(parseTaskMessage(taskMessage({ resultUpload: { url: 'u', maxBytes: 0 } }))).toMatchObject({ ok: false, problems: [expect.stringMatching(/^resultUpload must be/)] });
+    });
+  });
+
   it('truncates huge error messages', async () => {
     const { sent } = await run({
       chargeCard: async () => {
@@ -454,7 +519,7 @@ describe('createTaskHandler', () => {
     const mod = { default: { a: async () => 'default a', b: async () => 'default b' }, a: async () => 'named a' };
     const handler = createTaskHandler(mod, { send, log: quiet });
     await handler({ Records: [record('1', taskMessage({ task: 'a', taskId: 'x1' })), record('2', taskMessage({ task: 'b', taskId: 'x2' }))] }, lambdaContext());
-    const results = Object.fromEntries(sent.map((s) => [s.message.taskId, s.message.ok ? s.message.result : s.message.error]));
+    const results = Object.fromEntries(sent.map((s) => [s.message.taskId, 'result' in s.message ? s.message.result : s.message.ok ? s.message.resultRef : s.message.error]));
     expect(results).toEqual({ x1: 'named a', x2: 'default b' });
   });
 
