@@ -7,7 +7,7 @@
  *   the user's own `tasks/order.ts` and on a Python tasks file (the package's Python task SDK), the
  *   scaffold's `npm start` answered by `currant signal`, and
  *   `currant ui` serving the viewer (its page built into the package);
- * - `currant` as a library (createEngine, start, signal, status, list) from a plain `.mjs` script;
+ * - `currant` as a library (createEngine, start, signal, cancel, status, list) from a plain `.mjs` script;
  * - the scaffold's own test (`npm test`, currant/testing) and typecheck (`tsc`, the package's .d.ts);
  * - `cdk synth` of the scaffold's CDK app (currant/cdk, paths relative to the user's project) with a
  *   schedule added: the engine's Lambdas are the package's pre-built handlers, the task Lambda
@@ -108,9 +108,12 @@ await engine.settled();
 const waiting = instanceView(await engine.get('lib-1'));
 await engine.signal('lib-1', 'confirmed', { at: 'now' });
 const done = await engine.waitFor('lib-1');
+await engine.start(readWorkflow('workflows/welcome.workflow'), { userId: 'u-10', email: 'gone@example.com', confirmWithin: '1h' }, { id: 'lib-2' });
+await engine.settled();
+const cancelled = await engine.cancel('lib-2', 'user left');
 const listed = await engine.list({ workflow: 'welcome' });
 await engine.close();
-console.log(JSON.stringify({ started: started.status, waitingFor: waiting.pending.signals.map((s) => s.name), status: done.status, result: done.result, listed: listed.items.map((i) => i.id) }));
+console.log(JSON.stringify({ started: started.status, waitingFor: waiting.pending.signals.map((s) => s.name), status: done.status, result: done.result, cancelled: [cancelled.status, cancelled.error?.code], listed: listed.items.map((i) => i.id).sort() }));
 `;
 
 beforeAll(async () => {
@@ -206,9 +209,16 @@ describe('currant installed into a user project', { timeout: 300_000 }, () => {
     }
   });
 
-  it('currant as a library: create an engine on a SQLite file, start, signal, status, list', async () => {
+  it('currant as a library: create an engine on a SQLite file, start, signal, cancel, status, list', async () => {
     const r = await ok(process.execPath, ['library.mjs']);
-    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ started: 'running', waitingFor: ['confirmed'], status: 'completed', result: 'active', listed: ['lib-1'] });
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({
+      started: 'running',
+      waitingFor: ['confirmed'],
+      status: 'completed',
+      result: 'active',
+      cancelled: ['cancelled', 'CANCELLED'],
+      listed: ['lib-1', 'lib-2'],
+    });
   });
 
   it("the scaffold's own test passes (currant/testing), and it typechecks against the package's declarations", async () => {
