@@ -1,15 +1,21 @@
 /**
  * `npm run bench`: the interpreter's throughput next to plain JavaScript, the cost of callbacks and
  * helpers per array element next to the equivalent loop, the serialised state size
- * of each example, and the embedded runtime's cost per step for 10, 1,000 and 10,000 sequential
+ * of each example, the embedded runtime's cost per step for 10, 1,000 and 10,000 sequential
  * awaits. Prints a report and exits 1 when a target is missed (this is a benchmark, not a test:
  * run it on a quiet machine).
  *
+ * Also the CLI's start-up next to a bare `node -e 0` (bench/startup.ts) and how long currant/testing
+ * takes to run workflows that wait for days (bench/testing.ts).
+ *
  * Targets: ≥ 1,000,000 DSL statements per second; step 10,000 costs ≤ 1.2 × step 10; compiling a
- * source four times larger costs ≤ 6 × (linear, with room for noise), for every source shape.
+ * source four times larger costs ≤ 6 × (linear, with room for noise), for every source shape;
+ * `currant check` on a small file ≤ 3 × `node -e 0`.
  */
 import { benchCompile, FAMILIES } from './compile.ts';
 import { benchEmbedded } from './embedded.ts';
+import { benchStartup } from './startup.ts';
+import { benchTesting } from './testing.ts';
 import { benchCallbacks, benchConstructs, benchInterpreter, exampleStateSizes } from './interpreter.ts';
 import { benchAwaitForms, benchCancel, benchHandleBatch } from './handles.ts';
 import { compile, MAX_SOURCE_LENGTH } from '../dsl/index.ts';
@@ -74,6 +80,20 @@ for (const r of benchCompile()) {
   console.log(`\nthe largest source accepted (${fmt(src.length)} chars, MAX_SOURCE_LENGTH): ${fmt(performance.now() - t)} ms${ok ? '' : ' (did not compile!)'}`);
   if (!ok) misses.push('compile: the largest realistic source did not compile');
 }
+
+console.log('\n## CLI start-up: the built CLI next to a bare node, alternating, median of 15\n');
+console.log('| what | command | ms | vs node -e 0 |\n| --- | --- | ---: | ---: |');
+{
+  const startup = await benchStartup({ runs: 15 });
+  const bare = startup.rows[0]!.ms;
+  for (const r of startup.rows) console.log(`| ${r.name} | \`${r.command}\` | ${fmt(r.ms)} | ${fmt(r.ms / bare, 2)} |`);
+  console.log(`\n\`currant check\` = ${fmt(startup.checkVsBare, 2)} × \`node -e 0\` (target ≤ 3)`);
+  if (startup.checkVsBare > 3) misses.push(`start-up: currant check takes ${fmt(startup.checkVsBare, 2)}x node -e 0 (> 3)`);
+}
+
+console.log('\n## currant/testing: long waits in test time\n');
+console.log('| workflow | test time | wall ms |\n| --- | ---: | ---: |');
+for (const r of await benchTesting()) console.log(`| ${r.name} | ${r.testTime} | ${fmt(r.ms, 1)} |`);
 
 console.log(misses.length ? `\nTARGETS MISSED:\n- ${misses.join('\n- ')}` : '\nAll targets met.');
 process.exitCode = misses.length ? 1 : 0;

@@ -1,24 +1,31 @@
 #!/usr/bin/env node
-// The `currant` command. There is no build step: tsx's loaders are registered first so that the
-// CLI (TypeScript) and the user's task modules (`--tasks tasks.ts`) can be imported as-is. Both
-// hooks are needed: a `.ts` file outside a `"type": "module"` package is loaded as CommonJS, and
-// without tsx's CJS hook Node 20 fails on it ("Cannot require() ES Module … in a cycle").
-// Exit codes are documented in cli/README.md; a failure to load currant itself is 4 (internal).
-import { register as registerCjs } from 'tsx/cjs/api';
-import { register } from 'tsx/esm/api';
+// The `currant` command. Installed from the package it runs the built CLI (`dist/cli.js`): plain
+// JavaScript, no compiler at start-up. In a clone of the repository (where `cli/bin.ts` exists) it
+// runs the TypeScript sources through tsx, so an edit shows at once without a build;
+// `CURRANT_CLI=dist` makes a clone use its build too (`npm run build`; the benchmark and the
+// package tests do this).
+//
+// From source both tsx hooks are needed: a `.ts` file outside a `"type": "module"` package is
+// loaded as CommonJS, and without tsx's CJS hook Node 20 fails on it ("Cannot require() ES Module
+// … in a cycle"). The built CLI registers them itself, only when a `--tasks` module is TypeScript.
+import { existsSync } from 'node:fs';
 
-register();
-registerCjs();
-let main;
-try {
-  ({ main } = await import('../cli/main.ts'));
-} catch (e) {
-  console.error('currant: internal error while loading:', e);
-  process.exit(4);
+const source = new URL('../cli/bin.ts', import.meta.url);
+if (process.env.CURRANT_CLI !== 'dist' && existsSync(source)) {
+  try {
+    const [{ register }, { register: registerCjs }] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+    register();
+    registerCjs();
+  } catch (e) {
+    console.error('currant: internal error while loading:', e);
+    process.exit(4);
+  }
+  await import(source.href);
+} else {
+  const built = new URL('../dist/cli.js', import.meta.url);
+  if (!existsSync(built)) {
+    console.error('currant: the CLI is not built (dist/cli.js is missing): run `npm run build`');
+    process.exit(4);
+  }
+  await import(built.href);
 }
-// Why process.exit: a task module may leave handles open (intervals, sockets) that would keep a
-// finished `run` alive. The empty writes' callbacks run once earlier output is flushed (pipes on
-// macOS are asynchronous), so nothing printed is lost.
-const code = await main(process.argv);
-process.exitCode = code;
-process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

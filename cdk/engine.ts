@@ -34,7 +34,7 @@ import { validateInput } from '../runtime/core.ts';
 import { InputError } from '../runtime/errors.ts';
 import { awsExpression, checkSchedule, SCHEDULED_TIME, type Schedule as WorkflowSchedule } from '../runtime/schedules.ts';
 import { compile, declaredPolicy, deploymentOf, diagnostic, formatDuration, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
-import { CurrantNodeFunction, fromRoot, ROOT } from './functions.ts';
+import { engineFunction, fromRoot, projectRoot } from './functions.ts';
 import { EngineObservability, type ObservabilityProps } from './observability.ts';
 import { grantsFor, type EngineFunction } from './permissions.ts';
 
@@ -51,7 +51,7 @@ export interface CheckedWorkflow {
   name: string;
   /** Absolute path. */
   path: string;
-  /** Path used in diagnostics (relative to the repository root when inside it). */
+  /** Path used in diagnostics (relative to the project root when inside it). */
   file: string;
   source: string;
   hash: string;
@@ -61,7 +61,10 @@ export interface CheckedWorkflow {
 }
 
 export interface CurrantEngineProps {
-  /** Folder searched recursively for `*.workflow` files (relative to the repository root, or absolute). */
+  /**
+   * Folder searched recursively for `*.workflow` files: relative to your project (the current
+   * directory, where cdk.json is; the repository root when run from currant's sources), or absolute.
+   */
   workflows: string;
   /** IAM authorization on every API method (default true). Turn off only for local tests. */
   iamAuth?: boolean;
@@ -93,7 +96,10 @@ export interface CurrantEngineProps {
    * an event's five deliveries at 60 s visibility, so a wake-up still being retried is left alone).
    */
   reconcileGrace?: Duration;
-  /** Handler entry points (defaults `functions/api.ts`, `functions/step.ts`). */
+  /**
+   * Handler entry points to bundle instead of the engine's own (which are pre-built in the package,
+   * or bundled from `functions/api.ts`, `functions/step.ts` in a clone).
+   */
   apiEntry?: string;
   stepEntry?: string;
   /**
@@ -153,10 +159,10 @@ export class CurrantEngine extends Construct {
   /** Where task functions send results: the only queue they may write to. */
   readonly resultQueue: Queue;
   readonly resultDlq: Queue;
-  readonly stepFunction: CurrantNodeFunction;
-  readonly apiFunction: CurrantNodeFunction;
+  readonly stepFunction: LambdaFunction;
+  readonly apiFunction: LambdaFunction;
   /** Runs every `reconcileEvery` (functions/reconcile.ts). */
-  readonly reconcileFunction: CurrantNodeFunction;
+  readonly reconcileFunction: LambdaFunction;
   readonly reconcileRule: Rule;
   readonly api: RestApi;
   /** Log groups, alarms, dashboard and the engine's metrics (`observability.metric(…)`). */
@@ -166,7 +172,7 @@ export class CurrantEngine extends Construct {
   private readonly tasksScope: Construct;
   /** The schedules added so far, and what runs them (made by the first `addSchedule`). */
   private readonly schedules = new Map<string, WorkflowSchedule>();
-  private scheduling?: { fn: CurrantNodeFunction; role: Role; group: CfnScheduleGroup; scope: Construct };
+  private scheduling?: { fn: LambdaFunction; role: Role; group: CfnScheduleGroup; scope: Construct };
   private readonly props: CurrantEngineProps;
 
   constructor(scope: Construct, id: string, props: CurrantEngineProps) {
@@ -249,20 +255,18 @@ export class CurrantEngine extends Construct {
       ...props.environment,
     };
 
-    // dsl/parser.ts reads its grammar beside itself; in the bundle that is beside index.js.
-    const grammarFiles = readdirSync(join(ROOT, 'dsl', 'grammar'))
-      .filter((f) => f.endsWith('.ohm'))
-      .map((f) => ({ from: join(ROOT, 'dsl', 'grammar', f), to: join('grammar', f) }));
-
     // --- step ---------------------------------------------------------------------------------
-    this.stepFunction = new CurrantNodeFunction(this, 'Step', {
-      entry: props.stepEntry ?? 'functions/step.ts',
+    // The engine's functions: pre-built in the package, bundled from functions/*.ts from source
+    // (with the grammar files the parser reads; see engineFunction in functions.ts).
+    this.stepFunction = engineFunction(this, 'Step', {
+      handler: 'step',
+      entry: props.stepEntry,
       description: 'currant step: advances instances from the event queue',
       timeout: Duration.seconds(30),
       memorySize: COMPILING_FUNCTION_MB,
       // the deployment's workflows too: a child workflow start (functions/children.ts) starts one by name
       environment: { ...common, CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR },
-      extraFiles: [...grammarFiles, ...this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) }))],
+      extraFiles: this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
       logGroup: this.observability.logGroup('Step'),
     });
     this.stepFunction.addEventSource(new SqsEventSource(this.eventQueue, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }));
@@ -271,17 +275,15 @@ export class CurrantEngine extends Construct {
     this.grant(this.stepFunction, 'step'); // timers are delayed event messages
 
     // --- api (applies signals and cancels itself: no queue a task can reach carries them) ------
-    this.apiFunction = new CurrantNodeFunction(this, 'ApiHandler', {
-      entry: props.apiEntry ?? 'functions/api.ts',
+    this.apiFunction = engineFunction(this, 'ApiHandler', {
+      handler: 'api',
+      entry: props.apiEntry,
       description: 'currant api: start, inspect, list, signal and cancel instances',
       timeout: Duration.seconds(29), // API Gateway's integration limit
       memorySize: COMPILING_FUNCTION_MB,
       environment: { ...common, CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR },
       logGroup: this.observability.logGroup('ApiHandler'),
-      extraFiles: [
-        ...grammarFiles,
-        ...this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
-      ],
+      extraFiles: this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
     });
     this.grant(this.apiFunction, 'api');
 
@@ -292,15 +294,14 @@ export class CurrantEngine extends Construct {
     if (reconcileEvery.toSeconds() < 60 || reconcileEvery.toSeconds() > 600) {
       throw new Error(`CurrantEngine: reconcileEvery must be between 1 and 10 minutes (it sends long timers' wake-ups 14 minutes ahead), got ${reconcileEvery.toHumanString()}`);
     }
-    this.reconcileFunction = new CurrantNodeFunction(this, 'Reconcile', {
-      entry: 'functions/reconcile.ts',
+    this.reconcileFunction = engineFunction(this, 'Reconcile', {
+      handler: 'reconcile',
       description: 'currant reconciler: sends parked wake-ups coming due, repairs lost ones',
       timeout: Duration.seconds(60),
       environment: {
         ...common,
         CURRANT_RECONCILE_GRACE_SECONDS: String((props.reconcileGrace ?? Duration.minutes(5)).toSeconds()),
       },
-      extraFiles: grammarFiles,
       logGroup: this.observability.logGroup('Reconcile'),
     });
     this.grant(this.reconcileFunction, 'reconcile');
@@ -370,7 +371,7 @@ export class CurrantEngine extends Construct {
   }
 
   /** The functions that run first activations (and later ones), so send to every task queue. */
-  private startingFunctions(): CurrantNodeFunction[] {
+  private startingFunctions(): LambdaFunction[] {
     return [this.stepFunction, this.apiFunction, ...(this.scheduling ? [this.scheduling.fn] : [])];
   }
 
@@ -427,19 +428,16 @@ export class CurrantEngine extends Construct {
   }
 
   /** The function the schedules invoke (functions/schedule.ts), once a schedule was added. */
-  get scheduleFunction(): CurrantNodeFunction | undefined {
+  get scheduleFunction(): LambdaFunction | undefined {
     return this.scheduling?.fn;
   }
 
   /** The schedule function, its group and the role Scheduler invokes it with: made once, on the first schedule. */
   private schedulingResources(): NonNullable<CurrantEngine['scheduling']> {
     if (this.scheduling) return this.scheduling;
-    const grammarFiles = readdirSync(join(ROOT, 'dsl', 'grammar'))
-      .filter((f) => f.endsWith('.ohm'))
-      .map((f) => ({ from: join(ROOT, 'dsl', 'grammar', f), to: join('grammar', f) }));
     const scope = new Construct(this, 'Schedules');
-    const fn = new CurrantNodeFunction(this, 'ScheduleHandler', {
-      entry: 'functions/schedule.ts',
+    const fn = engineFunction(this, 'ScheduleHandler', {
+      handler: 'schedule',
       description: 'currant schedules: starts one instance per schedule firing',
       timeout: Duration.seconds(60),
       memorySize: COMPILING_FUNCTION_MB,
@@ -453,7 +451,7 @@ export class CurrantEngine extends Construct {
         ...this.observability.environment,
         ...this.props.environment,
       },
-      extraFiles: [...grammarFiles, ...this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) }))],
+      extraFiles: this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
       logGroup: this.observability.logGroup('ScheduleHandler'),
     });
     this.observability.watchFunction('Schedule', fn);
@@ -556,7 +554,7 @@ export function loadWorkflows(dir: string): CheckedWorkflow[] {
   const failures: string[] = [];
   const out: CheckedWorkflow[] = [];
   const files = paths.map((path) => {
-    const rel = relative(ROOT, path);
+    const rel = relative(projectRoot(), path);
     return { path, file: rel.startsWith('..') ? path : rel, source: readFileSync(path, 'utf8') };
   });
   // The set is the deployment: child workflow starts are checked against it (CT070, CT071).

@@ -43,15 +43,15 @@ export async function discoverExamples(dir = 'examples'): Promise<ExampleModule[
   return out;
 }
 
-/** The functions a Node tasks module exports (what `createTaskHandler` serves). */
+/** The functions a Node tasks module exports (what `createTaskHandler` serves); relative to the project root. */
 export async function nodeTaskNames(file: string): Promise<string[]> {
-  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const mod = (await import(pathToFileURL(fromRoot(file)).href)) as Record<string, unknown>;
   return Object.keys(mod).filter((k) => typeof mod[k] === 'function').sort();
 }
 
-/** The names in the `@task("name")` decorators of a Python tasks file. */
+/** The names in the `@task("name")` decorators of a Python tasks file (relative to the project root). */
 export function pythonTaskNames(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
+  const text = readFileSync(fromRoot(file), 'utf8');
   return [...text.matchAll(/^\s*@task\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']/gm)].map((m) => m[1]!).sort();
 }
 

@@ -19,17 +19,47 @@ import { NodejsFunction, OutputFormat, type ICommandHooks, type NodejsFunctionPr
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LAMBDA_ESBUILD, LAMBDA_PACKAGE_JSON } from './bundling.ts';
 
-/** The repository root (the CDK project root: package-lock.json, node_modules). */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * Whether this code runs from the repository's TypeScript sources (a clone: the engine's functions
+ * are bundled from `functions/*.ts`) or from the built package (`node_modules/currant/dist`: they
+ * come pre-built from `dist/lambda/`).
+ */
+export const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
-/** A path given relative to the repository root, or absolute. */
-export function fromRoot(path: string): string {
-  return isAbsolute(path) ? path : join(ROOT, path);
+/** currant's own root: the clone, or `node_modules/currant` (the folder with its package.json). */
+export const ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'currant') return dir;
+    if (dirname(dir) === dir) throw new Error(`currant/cdk: cannot find currant's package.json above ${from}`);
+  }
 }
+
+/**
+ * Where relative paths in props (workflows folder, tasks modules) are resolved: your CDK project,
+ * i.e. the current directory (`cdk synth` runs where cdk.json is). From source that is the
+ * repository root, whatever the current directory.
+ */
+export function projectRoot(): string {
+  return FROM_SOURCE ? ROOT : process.cwd();
+}
+
+/** A path given relative to the project root (`projectRoot()`), or absolute. */
+export function fromRoot(path: string): string {
+  return isAbsolute(path) ? path : join(projectRoot(), path);
+}
+
+/** The runtime of every Node function (see the header). */
+export const NODE_RUNTIME = Runtime.NODEJS_22_X;
+/** arm64: cheaper per GB-second, and nothing here is native. */
+export const ARCHITECTURE = Architecture.ARM_64;
 
 /** Single-quotes a path for the shell that runs bundling command hooks. */
 export function shellQuote(s: string): string {
@@ -37,7 +67,7 @@ export function shellQuote(s: string): string {
 }
 
 export interface CurrantNodeFunctionProps {
-  /** Entry file exporting `handler` (relative to the repository root, or absolute). */
+  /** Entry file exporting `handler` (relative to the project root, or absolute). */
   entry: string;
   environment?: Record<string, string>;
   timeout?: Duration;
@@ -60,7 +90,7 @@ export class CurrantNodeFunction extends NodejsFunction {
       afterBundling: (_in: string, out: string) => [
         // The bundle is CommonJS whatever package.json sits above the folder it is unpacked in
         // (the emulator unpacks code on this machine, possibly under this `"type": "module"` repo).
-        `echo '{"type":"commonjs"}' > ${shellQuote(join(out, 'package.json'))}`,
+        `echo ${shellQuote(LAMBDA_PACKAGE_JSON.trim())} > ${shellQuote(join(out, 'package.json'))}`,
         ...extraFiles.flatMap((f) => {
           const target = join(out, f.to);
           return [`mkdir -p ${shellQuote(dirname(target))}`, `cp ${shellQuote(f.from)} ${shellQuote(target)}`];
@@ -70,33 +100,115 @@ export class CurrantNodeFunction extends NodejsFunction {
     const fnProps: NodejsFunctionProps = {
       entry: fromRoot(props.entry),
       handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+      runtime: NODE_RUNTIME,
+      architecture: ARCHITECTURE,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
       description: props.description,
       environment: props.environment,
       logGroup: props.logGroup,
-      projectRoot: ROOT,
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
+      // From the package, CDK finds your project's lock file (and so its root) itself.
+      ...(FROM_SOURCE ? { projectRoot: ROOT, depsLockFilePath: join(ROOT, 'package-lock.json') } : {}),
+      // The options of cdk/bundling.ts (shared with the package build; why each, there). Modules
+      // that read files beside themselves (dsl/parser.ts reads ./grammar/currant.ohm) get those
+      // files at the same relative place in the bundle (`extraFiles`).
       bundling: {
         format: OutputFormat.CJS,
-        target: 'node20',
+        target: LAMBDA_ESBUILD.target,
         externalModules: [],
-        // Source maps would make stack traces readable but slow every cold start; keep them off.
-        sourceMap: false,
-        // Smaller bundles start faster; keepNames keeps class and function names in stack traces.
-        minify: true,
-        keepNames: true,
-        // CommonJS has no import.meta: give modules that read files beside themselves
-        // (dsl/parser.ts reads ./grammar/currant.ohm) the bundle's own URL instead, and ship those
-        // files at the same relative place in the bundle (`extraFiles`).
-        define: { 'import.meta.url': '__currant_import_meta_url' },
-        banner: "var __currant_import_meta_url = require('url').pathToFileURL(__filename).href;",
+        sourceMap: LAMBDA_ESBUILD.sourcemap,
+        minify: LAMBDA_ESBUILD.minify,
+        keepNames: LAMBDA_ESBUILD.keepNames,
+        define: { ...LAMBDA_ESBUILD.define },
+        banner: LAMBDA_ESBUILD.banner.js,
         commandHooks,
       },
     };
     super(scope, id, fnProps);
+  }
+}
+
+/** The engine's own functions, by their handler module's name (`functions/<name>.ts`). */
+export type EngineHandler = 'step' | 'api' | 'reconcile' | 'schedule';
+
+export interface EngineFunctionProps extends Omit<CurrantNodeFunctionProps, 'entry'> {
+  handler: EngineHandler;
+  /** Bundle this entry file instead of the engine's own handler (relative to the project root, or absolute). */
+  entry?: string;
+}
+
+/**
+ * One of the engine's functions. From source (or given an `entry`): bundled from the TypeScript
+ * handler, with the grammar files beside the bundle (where dsl/parser.ts reads them). From the
+ * package: the pre-built handler in `dist/lambda/<handler>/` (the grammar inlined as a recipe), so
+ * deploying the engine needs neither esbuild nor currant's sources, and runs the code that was
+ * tested when the package was built.
+ */
+export function engineFunction(scope: Construct, id: string, props: EngineFunctionProps): LambdaFunction {
+  const { handler, entry, ...rest } = props;
+  if (entry !== undefined || FROM_SOURCE) {
+    return new CurrantNodeFunction(scope, id, { ...rest, entry: entry ?? `functions/${handler}.ts`, extraFiles: [...grammarFiles(), ...(rest.extraFiles ?? [])] });
+  }
+  return new PrebuiltNodeFunction(scope, id, { ...rest, codeDir: join(ROOT, 'dist', 'lambda', handler) });
+}
+
+/** `dsl/grammar/*.ohm` as `grammar/*.ohm` in a bundle; none in the package (its bundles inline the grammar). */
+function grammarFiles(): { from: string; to: string }[] {
+  const dir = join(ROOT, 'dsl', 'grammar');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.ohm'))
+    .map((f) => ({ from: join(dir, f), to: join('grammar', f) }));
+}
+
+export interface PrebuiltNodeFunctionProps extends Omit<CurrantNodeFunctionProps, 'entry'> {
+  /** A folder holding a built CommonJS `index.js` that exports `handler` (and its package.json). */
+  codeDir: string;
+}
+
+/**
+ * A Node Lambda from code that is already bundled (the package's `dist/lambda/<name>/`), with the
+ * house runtime and architecture. `extraFiles` are copied beside it by local bundling (no Docker).
+ */
+export class PrebuiltNodeFunction extends LambdaFunction {
+  constructor(scope: Construct, id: string, props: PrebuiltNodeFunctionProps) {
+    const { codeDir } = props;
+    if (!existsSync(join(codeDir, 'index.js'))) {
+      throw new Error(`${id}: no pre-built handler at ${join(codeDir, 'index.js')} (build the package: npm run build)`);
+    }
+    const extraFiles = props.extraFiles ?? [];
+    const code =
+      extraFiles.length === 0
+        ? Code.fromAsset(codeDir)
+        : Code.fromAsset(codeDir, {
+            // Hash what is shipped (handler + extra files): a changed workflow must redeploy.
+            assetHashType: AssetHashType.OUTPUT,
+            bundling: {
+              // Never pulled: local bundling below always succeeds. CDK requires an image anyway.
+              image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+              local: {
+                tryBundle(outputDir: string): boolean {
+                  cpSync(codeDir, outputDir, { recursive: true });
+                  for (const f of extraFiles) {
+                    mkdirSync(dirname(join(outputDir, f.to)), { recursive: true });
+                    cpSync(f.from, join(outputDir, f.to));
+                  }
+                  return true;
+                },
+              },
+            },
+          });
+    super(scope, id, {
+      runtime: NODE_RUNTIME,
+      architecture: ARCHITECTURE,
+      handler: 'index.handler',
+      code,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      description: props.description,
+      environment: props.environment,
+      logGroup: props.logGroup,
+    });
   }
 }
 
@@ -137,7 +249,8 @@ export class NodeTasksFunction extends CurrantNodeFunction {
 
 /** Writes (once, content-addressed) the entry file wrapping a tasks module; returns its path. */
 function generatedTaskEntry(tasksModule: string): string {
-  const sdk = join(ROOT, 'sdk', 'node', 'index.ts');
+  // From the package, the task SDK is `currant/tasks`, resolved from your project's node_modules.
+  const sdk = FROM_SOURCE ? join(ROOT, 'sdk', 'node', 'index.ts') : 'currant/tasks';
   const text = [
     '// Generated by cdk/functions.ts (NodeTasksFunction): the Lambda entry for a tasks module.',
     `import { createTaskHandler } from ${JSON.stringify(sdk)};`,
@@ -146,7 +259,7 @@ function generatedTaskEntry(tasksModule: string): string {
     '',
   ].join('\n');
   // Under node_modules/.cache so module resolution from the entry finds the project's packages.
-  const dir = join(ROOT, 'node_modules', '.cache', 'currant-cdk');
+  const dir = join(projectRoot(), 'node_modules', '.cache', 'currant-cdk');
   const file = join(dir, `tasks-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.ts`);
   if (!existsSync(file) || readFileSync(file, 'utf8') !== text) {
     mkdirSync(dir, { recursive: true });
@@ -186,7 +299,7 @@ export class PythonTasksFunction extends LambdaFunction {
     }
     super(scope, id, {
       runtime: Runtime.PYTHON_3_12,
-      architecture: Architecture.ARM_64,
+      architecture: ARCHITECTURE,
       handler: `${moduleName}.handler`,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? TASK_FUNCTION_TIMEOUT,

@@ -9,19 +9,24 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CurrantError } from '../runtime/errors.ts';
-import { cancelCommand } from './commands/cancel.ts';
-import { checkCommand } from './commands/check.ts';
-import { graphCommand } from './commands/graph.ts';
-import { listCommand } from './commands/list.ts';
-import { redriveCommand } from './commands/redrive.ts';
-import { runCommand } from './commands/run.ts';
-import { schedulesCommand } from './commands/schedules.ts';
-import { signalCommand } from './commands/signal.ts';
-import { statusCommand } from './commands/status.ts';
-import { uiCommand } from './commands/ui.ts';
-import { workerCommand } from './commands/worker.ts';
+// Each command's module is loaded when that command runs (commands/index.ts): start-up stays small.
+import {
+  cancelCommand,
+  checkCommand,
+  graphCommand,
+  initCommand,
+  listCommand,
+  redriveCommand,
+  runCommand,
+  schedulesCommand,
+  signalCommand,
+  statusCommand,
+  uiCommand,
+  workerCommand,
+} from './commands/index.ts';
 import { CliError, EXIT, type ExitCode } from './exit.ts';
 import { DEFAULT_DB, output } from './io.ts';
+import { packageVersion } from './package.ts';
 
 const STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
 
@@ -35,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('currant')
     .description('Durable workflows written in a small TypeScript-like language.')
-    .version('0.1.0')
+    .version(packageVersion())
     // Why exitOverride: commander would call process.exit(1) on usage errors; we map them to 2.
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
@@ -45,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('check')
     .description('parse and check workflow files; exit 1 when any has an error')
     .argument('<file...>', '.workflow files')
-    .action((files: string[]) => set(checkCommand(files)));
+    .action(async (files: string[]) => set(await checkCommand(files)));
 
   program
     .command('run')
@@ -137,7 +142,15 @@ export async function main(argv: string[]): Promise<number> {
     .description('print the workflow as a Mermaid flowchart or a Graphviz digraph')
     .argument('<file>', 'the .workflow file')
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
-    .action((file: string, opts) => set(graphCommand(file, opts)));
+    .action(async (file: string, opts) => set(await graphCommand(file, opts)));
+
+  program
+    .command('init')
+    .description('create a project: a workflow, Node tasks, a test, a CDK app, package.json scripts')
+    .argument('[dir]', 'folder to create the project in (default: the current folder)', '.')
+    .option('--name <name>', 'package name (default: the folder name)')
+    .option('--force', 'write into a folder that already has files (existing files are kept)')
+    .action(async (dir: string, opts) => set(await initCommand(dir, opts)));
 
   try {
     await program.parseAsync(argv);

@@ -326,7 +326,7 @@ export async function bootstrap(emu: Emulator): Promise<void> {
  */
 export async function deployStack(
   emu: Emulator,
-  opts: { stack: string; app?: string; context?: Record<string, string> },
+  opts: { stack: string; app?: string; context?: Record<string, string>; cwd?: string },
 ): Promise<Record<string, string>> {
   const outputsFile = join(INFRA_DIR, `outputs-${emu.port}.json`);
   rmSync(outputsFile, { force: true });
@@ -345,7 +345,8 @@ export async function deployStack(
       join(INFRA_DIR, `cdk.out-${emu.port}`),
       ...ctx,
     ],
-    { app: opts.app },
+    // `cwd`: another CDK project (its cdk.json, its own cdklocal and CDK CLI), e.g. a user's app.
+    { app: opts.app, cwd: opts.cwd },
   );
   log(`deploy ${opts.stack} ${Date.now() - t} ms`);
   const all = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, string>>;

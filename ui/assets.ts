@@ -7,8 +7,13 @@
  *
  *   const { js, css } = await appAssets(); // ~1.5 MB of JS, most of it Graphviz
  */
-import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+
+// Set only in the package's bundles: scripts/build.ts bundles the page at build time and inlines
+// its script and stylesheet as text, so an installed currant needs neither esbuild nor the page's
+// sources and dependencies (Preact, Viz.js) to serve it. From source it is bundled here, once.
+declare const CURRANT_UI_JS: string | undefined;
+declare const CURRANT_UI_CSS: string | undefined;
 
 export interface Assets {
   js: Uint8Array;
@@ -26,6 +31,11 @@ export function appAssets(): Promise<Assets> {
 }
 
 async function bundle(): Promise<Assets> {
+  if (typeof CURRANT_UI_JS === 'string' && typeof CURRANT_UI_CSS === 'string') {
+    const utf8 = new TextEncoder();
+    return { js: utf8.encode(CURRANT_UI_JS), css: utf8.encode(CURRANT_UI_CSS) };
+  }
+  const { build } = await import('esbuild');
   const r = await build({
     entryPoints: [fileURLToPath(new URL('./app/main.tsx', import.meta.url))],
     bundle: true,

@@ -21,5 +21,6 @@ export {
   type TaskAttemptCommand,
   type TaskProcess,
 } from './tasks.ts';
+export { readWorkflow } from './workflow-file.ts';
 export { loadSchedulesFile, ScheduleRunner, SchedulesFileError, type LoadedSchedule, type FiringOutcome, type ScheduleRunnerOptions } from './schedules.ts';
 export { PythonTasks, PythonTasksError, pythonCommand, LOCAL_PROTOCOL, type PythonTasksOptions } from './python.ts';

@@ -37,12 +37,32 @@ export class NonRetryableError extends TaskError {
 }
 
 /**
- * Imports a `.js`, `.mjs` or `.ts` module (`.ts` needs tsx registered, as `bin/currant.mjs` and
- * vitest do) and returns its exported functions by name; functions on a default-exported object
- * are included too (named exports win) — the SDK's `tasksOf`, as on Lambda.
+ * Imports a `.js`, `.mjs` or `.ts` module and returns its exported functions by name; functions on
+ * a default-exported object are included too (named exports win) — the SDK's `tasksOf`, as on
+ * Lambda. A TypeScript module is loaded through tsx (`typescriptLoader`).
  */
 export async function loadTasksModule(path: string): Promise<TaskRegistry> {
-  return tasksOf((await import(pathToFileURL(resolve(path)).href)) as TaskModule);
+  const file = resolve(path);
+  if (/\.[cm]?tsx?$/.test(file)) await typescriptLoader();
+  return tasksOf((await import(pathToFileURL(file).href)) as TaskModule);
+}
+
+let tsx: Promise<void> | undefined;
+
+/**
+ * Makes `import()` of a `.ts` file work. From source this module is itself TypeScript, so whatever
+ * runs it (tsx via `bin/currant.mjs`, vitest) already loads `.ts`. Built (`dist/`, plain Node), tsx's
+ * hooks are registered on the first TypeScript module, and only then: tsx stays out of start-up.
+ * Both hooks, as `bin/currant.mjs` explains: a `.ts` file in a package without `"type": "module"`
+ * is loaded as CommonJS.
+ */
+function typescriptLoader(): Promise<void> {
+  if (import.meta.url.endsWith('.ts')) return Promise.resolve();
+  tsx ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => {
+    esm.register();
+    cjs.register();
+  });
+  return tsx;
 }
 
 /** The outcome of one attempt, as the runtime's task result wants it. */

@@ -749,6 +749,16 @@ export class Machine implements AwaitHost, CallbackHost {
     }
   }
 
+  /** `{ a, b, ...rest }`: the fields of `value` the pattern does not name, as a new object. */
+  private restOf(value: ValueObject, named: readonly { key: string }[]): ValueObject {
+    const taken = new Set(named.map((x) => x.key));
+    const keys = Object.keys(value);
+    this.meter.alloc(BYTES.object(keys.length));
+    const rest: ValueObject = {};
+    for (const k of keys) if (!taken.has(k)) setOwn(rest, k, value[k]!);
+    return rest;
+  }
+
   /** Binds a pattern in `scope`; `value` is already owned (a copy nobody else holds). */
   private bind(p: Pattern, value: Value, scope: Scope): void {
     switch (p.kind) {
@@ -771,14 +781,7 @@ export class Machine implements AwaitHost, CallbackHost {
       case 'ObjectPattern': {
         if (!isObject(value)) throw new PositionedError('CR011', `cannot destructure ${kindOf(value)} as an object`, p.span);
         for (const prop of p.properties) this.bind(prop.value, getOwn(value, prop.key), scope);
-        if (p.rest) {
-          const taken = new Set(p.properties.map((x) => x.key));
-          const keys = Object.keys(value);
-          this.meter.alloc(BYTES.object(keys.length));
-          const rest: ValueObject = {};
-          for (const k of keys) if (!taken.has(k)) setOwn(rest, k, value[k]!);
-          setOwn(scope, p.rest.name, rest);
-        }
+        if (p.rest) setOwn(scope, p.rest.name, this.restOf(value, p.properties));
         return;
       }
       default:
@@ -973,14 +976,7 @@ export class Machine implements AwaitHost, CallbackHost {
       case 'ObjectAssignPattern': {
         if (!isObject(value)) throw new PositionedError('CR011', `cannot destructure ${kindOf(value)} as an object`, p.span);
         for (const prop of p.properties) this.destructure(prop.value, getOwn(value, prop.key));
-        if (p.rest) {
-          const taken = new Set(p.properties.map((x) => x.key));
-          const keys = Object.keys(value);
-          this.meter.alloc(BYTES.object(keys.length));
-          const rest: ValueObject = {};
-          for (const k of keys) if (!taken.has(k)) setOwn(rest, k, value[k]!);
-          this.destructure(p.rest, rest);
-        }
+        if (p.rest) this.destructure(p.rest, this.restOf(value, p.properties));
         return;
       }
       default:

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CurrantEngine } from '../../cdk/engine.ts';
-import { NodeTasksFunction, PythonTasksFunction } from '../../cdk/functions.ts';
+import { NodeTasksFunction, PrebuiltNodeFunction, PythonTasksFunction } from '../../cdk/functions.ts';
 
 const outdirs: string[] = [];
 afterAll(() => {
@@ -52,6 +52,27 @@ describe('house functions', { timeout: 120_000 }, () => {
     const file = join(dir, 'tasks.py');
     writeFileSync(file, 'from currant_tasks import task\n\n@task("x")\ndef x():\n    return 1\n');
     expect(() => new PythonTasksFunction(stack, 'Bad', { tasksFile: file })).toThrow(/must import the Lambda entry point/);
+  });
+
+  it('deploys pre-built code as it is, with extra files copied beside it (how the package ships the engine)', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Pre');
+    const code = mkdtempSync(join(tmpdir(), 'currant-prebuilt-'));
+    outdirs.push(code);
+    writeFileSync(join(code, 'index.js'), "exports.handler = async () => 'pre-built';\n");
+    writeFileSync(join(code, 'package.json'), '{"type":"commonjs"}\n');
+    const extra = join(code, '..', `${code.split('/').pop()}-order.workflow`);
+    writeFileSync(extra, 'workflow w() { return 1 }\n');
+    outdirs.push(extra);
+    const fn = new PrebuiltNodeFunction(stack, 'Step', { codeDir: code, extraFiles: [{ from: extra, to: 'workflows/order.workflow' }], memorySize: 1024 });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs22.x', Architectures: ['arm64'], MemorySize: 1024 });
+    const dir = assetDir(app, fn);
+    expect(readdirSync(dir).sort()).toEqual(['index.js', 'package.json', 'workflows']);
+    expect(readFileSync(join(dir, 'workflows', 'order.workflow'), 'utf8')).toContain('workflow w()');
+    const ran = spawnSync(process.execPath, ['-e', "require('./index.js').handler().then((r) => process.stdout.write(r))"], { cwd: dir, encoding: 'utf8' });
+    expect(ran.stdout).toBe('pre-built');
+
+    expect(() => new PrebuiltNodeFunction(stack, 'Missing', { codeDir: join(code, 'nowhere') })).toThrow(/no pre-built handler at .*nowhere\/index\.js \(build the package: npm run build\)/);
   });
 
   it('bundles the api function as CommonJS with the grammar and the checked workflows beside it, and it answers', () => {
