@@ -2,7 +2,8 @@
  * The cost of handles and cancellation in the interpreter, side by side in one run: one await per
  * loop iteration (a start/resume cycle each, the state JSON round-tripped as a store would), by
  * form — a direct `await t(i)` (the baseline), a handle kept in a variable and awaited, a race of a
- * task against a timer, `Promise.all` of two handles, a signal handle —, then making and dropping
+ * task against a timer, `Promise.all` of two handles, a child workflow (its start command and its
+ * end, the interpreter's part only), a signal handle —, then making and dropping
  * many handles in one activation (the sweep's cost), and a cancel that compensates.
  *
  *   benchAwaitForms(2_000)   // [{ name, awaits, usPerAwait, vsDirect, stateBytes }, …]
@@ -45,6 +46,11 @@ export const AWAIT_FORMS: Record<string, string> = {
   }
   return sum
 }`,
+  'await workflows.kid({ i }) (a child workflow)': `workflow w(n: number): number {
+  let sum = 0
+  for (let i = 0; i < n; i++) { sum += await workflows.kid({ i }) }
+  return sum
+}`,
   'await signal(["a", "b"]) kept as a handle': `workflow w(n: number): number {
   let sum = 0
   for (let i = 0; i < n; i++) {
@@ -75,6 +81,7 @@ function answers(a: Activation): WorkflowEvent[] {
   for (const c of a.commands) {
     if (c.type === 'scheduleTask') out.push({ type: 'taskCompleted', id: c.id, result: c.args[0] as number });
     else if (c.type === 'waitForSignal') out.push({ type: 'signal', name: c.name, payload: 1 });
+    else if (c.type === 'startChild' && !c.detached) out.push({ type: 'childCompleted', id: c.id, result: (c.input as { i: number }).i });
   }
   return out;
 }

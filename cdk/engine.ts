@@ -33,7 +33,7 @@ import { TABLE } from '../adapters/aws/schema.ts';
 import { validateInput } from '../runtime/core.ts';
 import { InputError } from '../runtime/errors.ts';
 import { awsExpression, checkSchedule, SCHEDULED_TIME, type Schedule as WorkflowSchedule } from '../runtime/schedules.ts';
-import { compile, declaredPolicy, diagnostic, formatDuration, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
+import { compile, declaredPolicy, deploymentOf, diagnostic, formatDuration, hasErrors, programHash, renderDiagnostic, renderDiagnostics, type Program, type Span } from '../dsl/index.ts';
 import { engineFunction, fromRoot, projectRoot } from './functions.ts';
 import { EngineObservability, type ObservabilityProps } from './observability.ts';
 import { grantsFor, type EngineFunction } from './permissions.ts';
@@ -264,7 +264,9 @@ export class CurrantEngine extends Construct {
       description: 'currant step: advances instances from the event queue',
       timeout: Duration.seconds(30),
       memorySize: COMPILING_FUNCTION_MB,
-      environment: common,
+      // the deployment's workflows too: a child workflow start (functions/children.ts) starts one by name
+      environment: { ...common, CURRANT_WORKFLOWS_DIR: WORKFLOWS_BUNDLE_DIR },
+      extraFiles: this.workflows.map((w) => ({ from: w.path, to: join(WORKFLOWS_BUNDLE_DIR, basename(w.path)) })),
       logGroup: this.observability.logGroup('Step'),
     });
     this.stepFunction.addEventSource(new SqsEventSource(this.eventQueue, { batchSize: props.stepBatchSize ?? 5, reportBatchItemFailures: true }));
@@ -551,11 +553,14 @@ export function loadWorkflows(dir: string): CheckedWorkflow[] {
   if (paths.length === 0) throw new Error(`CurrantEngine: no .workflow files under ${dir}`);
   const failures: string[] = [];
   const out: CheckedWorkflow[] = [];
-  for (const path of paths) {
-    const source = readFileSync(path, 'utf8');
+  const files = paths.map((path) => {
     const rel = relative(projectRoot(), path);
-    const file = rel.startsWith('..') ? path : rel;
-    const { program, diagnostics } = compile(source, file);
+    return { path, file: rel.startsWith('..') ? path : rel, source: readFileSync(path, 'utf8') };
+  });
+  // The set is the deployment: child workflow starts are checked against it (CT070, CT071).
+  const deployment = deploymentOf(files);
+  for (const { path, file, source } of files) {
+    const { program, diagnostics } = compile(source, file, { workflows: deployment });
     if (!program || hasErrors(diagnostics)) {
       const errors = diagnostics.filter((d) => d.severity === 'error');
       failures.push(renderDiagnostics(errors, source, file));

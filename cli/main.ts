@@ -74,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--takeover-after <ms>', 'take over instances started elsewhere once a timer is this overdue', '10000')
     .option('--concurrency <n>', 'task attempts running at once in this process', '16')
     .option('--schedules <file>', 'also start workflows on the cron / rate schedules in this JSON file')
+    .option('--workflows <dir>', 'the folder of .workflow files child workflow starts may name (without it a child start fails with CR044)')
     .action(async (opts) => set(await workerCommand(opts)));
 
   program

@@ -9,7 +9,7 @@
  *   finalJson(instance)     // { id, workflow, status, result?, error? }
  */
 import type { Instance, InstanceSummary, StepLog, Value, WorkflowError } from '../runtime/index.ts';
-import { instanceView, isFinal, pendingOf } from '../runtime/index.ts';
+import { childrenOf, instanceView, isFinal, pendingOf } from '../runtime/index.ts';
 import { roughDuration, variablesOf } from '../dsl/index.ts';
 import type { Output } from './io.ts';
 
@@ -57,6 +57,8 @@ function symbol(step: StepLog, o: Output): string {
       return c.yellow(c.bold('■'));
     case 'redrive':
       return c.cyan('↺');
+    case 'child':
+      return failed || /\b(failed|cancelled|cancelling)\b/.test(step.outcome) ? c.yellow('⑂') : c.cyan('⑂');
     case 'log':
       return step.level === 'error' ? c.red('●') : step.level === 'warn' ? c.yellow('●') : c.dim('●');
   }
@@ -150,6 +152,7 @@ export function formatStatus(i: Instance, o: Output, file?: string): string {
   row('workflow', `${i.workflow}${file ? ` (${file})` : ''} ${c.dim(i.definitionHash.slice(0, 19))}`);
   row('status', statusColor(i.status, o) + (i.cancelling ? ` ${c.yellow(`cancelling (compensating until ${i.cancelling.until})`)}` : ''));
   if (i.state.at && !isFinal(i.status)) row('at', `line ${i.state.at.line}, col ${i.state.at.col}`);
+  if (i.parent) row('parent', `${i.parent.id}${i.parent.handle === undefined ? c.dim(' (started detached)') : ''}`);
   row('input', JSON.stringify(i.input));
   if (i.result !== undefined) row('result', JSON.stringify(i.result));
   if (i.error) row('error', formatError(i.error, file));
@@ -177,6 +180,11 @@ export function formatStatus(i: Instance, o: Output, file?: string): string {
       rows.push(`  signal  ${names}${s.line !== undefined ? ` line ${s.line}` : ''}, waiting since ${s.since}${s.timeout ? ` (timeout ${s.timeout})` : ''}`);
     }
   }
+  const kids = childrenOf(i);
+  if (kids.length > 0) {
+    rows.push(c.bold('children'));
+    for (const k of kids) rows.push(`  ${k.id}  ${k.workflow}  ${statusColor(k.status, o)}  line ${k.line}, started ${k.startedAt}`);
+  }
   rows.push(c.bold(`steps${i.steps.length ? '' : ' (none)'}`));
   const plain: Output = { ...o, tty: false };
   for (const s of i.steps) rows.push(`  ${formatStep(s, plain)}`);
@@ -187,5 +195,6 @@ export function formatSummaryRow(s: InstanceSummary, o: Output, widths: { id: nu
   const status = statusColor(s.status.padEnd(9), o);
   const extra = s.error ? `${s.error.code} ${oneLine(s.error.message)}` : s.result !== undefined ? JSON.stringify(s.result) : s.at ? `at line ${s.at.line}` : '';
   const short = extra.length > 60 ? extra.slice(0, 59) + '…' : extra;
-  return `${s.id.padEnd(widths.id)}  ${s.workflow.padEnd(widths.workflow)}  ${status}  ${s.updatedAt}  ${o.c.dim(short)}`;
+  const parent = s.parent ? `  ${o.c.dim(`(child of ${s.parent})`)}` : '';
+  return `${s.id.padEnd(widths.id)}  ${s.workflow.padEnd(widths.workflow)}  ${status}  ${s.updatedAt}  ${o.c.dim(short)}${parent}`;
 }

@@ -80,6 +80,11 @@ export const CODES = {
   CT054: "a helper uses the workflow's variable",
   CT055: 'helpers and callbacks nested too deeply (over MAX_CALL_DEPTH)',
   CT056: 'not a function where an array method needs one',
+  // check: child workflows (children)
+  CT070: 'unknown child workflow (not part of the deployment)',
+  CT071: "a child workflow's input does not match its parameters",
+  CT072: 'invalid child workflow start (arguments or options)',
+  CT073: '`workflows` used other than to start a child workflow',
   // runtime
   CR001: 'property access on null',
   CR002: 'operand of the wrong type',
@@ -102,6 +107,12 @@ export const CODES = {
   CR021: 'too many outstanding handles',
   CR022: 'Promise.race of an empty list never settles',
   CR023: 'Promise.any: every handle was rejected (AggregateError)',
+  // runtime: child workflows (children)
+  CR040: 'a child workflow failed or was cancelled',
+  CR041: 'the child workflow is not part of the deployment',
+  CR042: 'the child workflow could not be started (its input does not fit, or its id is taken by another start)',
+  CR043: 'invalid child workflow start (input not an object, bad id or options)',
+  CR044: 'this engine does not run child workflows',
   // runtime: helpers and callbacks (tstypes)
   CR035: 'helpers and callbacks nested too deeply at run time (over MAX_CALL_DEPTH: recursion in an unchecked program)',
 } as const;

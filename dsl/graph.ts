@@ -61,6 +61,8 @@ export type GraphNodeKind =
   | 'race'
   | 'wait'
   | 'handle'
+  /** A child workflow started and awaited (`await workflows.charge(…)`). */
+  | 'child'
   | 'end';
 
 export interface GraphNode {
@@ -161,6 +163,12 @@ export function toGraph(program: Program): Graph {
       if (name === 'Promise.race' || name === 'Promise.any') {
         return raceNodes(aw, target, name, incoming);
       }
+      if (name.startsWith('workflows.')) {
+        const before = startNodes(target.args, incoming);
+        const id = addNode(`n${aw.id}`, 'child', `workflow ${name.slice('workflows.'.length)}`, line);
+        connect(before, id);
+        return [{ from: id }];
+      }
       if (target.callee.kind === 'Identifier' && !BUILTIN_NAMES.has(target.callee.name)) {
         const before = startNodes(target.args, incoming);
         const id = addNode(`n${aw.id}`, 'task', target.callee.name, line);
@@ -238,6 +246,8 @@ export function toGraph(program: Program): Graph {
         let label: string | undefined;
         if (name === 'sleep' || name === 'sleepUntil' || name === 'signal') label = `start ${timerLabel(e, name)}`;
         else if (name.startsWith('Promise.')) label = `start ${name}`;
+        else if (name.startsWith('workflows.')) label = `start workflow ${name.slice('workflows.'.length)}`;
+        else if (isDetachedStart(e)) label = `start workflow ${(e.callee as { object: { property: string } }).object.property} (detached)`;
         else if (e.callee.kind === 'Identifier' && !BUILTIN_NAMES.has(e.callee.name)) label = `start ${e.callee.name}`;
         else if (e.callee.kind === 'Member' && e.callee.property === 'map' && e.args.length === 1 && e.args[0]!.kind === 'Identifier' && !BUILTIN_NAMES.has(e.args[0]!.name)) {
           label = `start ${e.args[0]!.name} for each of ${text(e.callee.object.span)}`;
@@ -568,6 +578,12 @@ function isInteresting(s: Statement): boolean {
   }
 }
 
+/** `workflows.<name>.startDetached(…)`: a child workflow started and left to run. */
+function isDetachedStart(e: Call): boolean {
+  const c = e.callee;
+  return c.kind === 'Member' && c.property === 'startDetached' && c.object.kind === 'Member' && c.object.object.kind === 'Identifier' && c.object.object.name === 'workflows';
+}
+
 /** Names that are built-ins, not tasks, when called (`String(x)`, `now()`): never a task node. */
 const BUILTIN_NAMES = new Set(['String', 'Number', 'Boolean', 'now', 'uuid', 'Error', 'addTime', 'startOfDay', 'timeBetween', 'dayOfWeek']);
 
@@ -576,7 +592,7 @@ function startsHandle(e: Expression): boolean {
   switch (e.kind) {
     case 'Call': {
       const name = calleeName(e.callee);
-      if (name === 'sleep' || name === 'sleepUntil' || name === 'signal' || name.startsWith('Promise.')) return true;
+      if (name === 'sleep' || name === 'sleepUntil' || name === 'signal' || name.startsWith('Promise.') || name.startsWith('workflows.') || isDetachedStart(e)) return true;
       if (e.callee.kind === 'Identifier' && !BUILTIN_NAMES.has(e.callee.name)) return true;
       if (e.callee.kind === 'Member' && e.callee.property === 'map' && e.args.length === 1 && e.args[0]!.kind === 'Identifier' && !BUILTIN_NAMES.has(e.args[0]!.name)) return true;
       return startsHandle(e.callee) || e.args.some(startsHandle);
@@ -664,6 +680,8 @@ function mermaidShape(kind: GraphNodeKind, label: string): string {
       return `[(${t})]`;
     case 'handle':
       return `[\\${t}\\]`;
+    case 'child':
+      return `[[${t}]]`;
     default:
       return assertNever(kind, 'node kind');
   }
@@ -720,6 +738,8 @@ function dotShape(kind: GraphNodeKind): string {
       return 'shape=cylinder';
     case 'handle':
       return 'shape=box, style=dashed';
+    case 'child':
+      return 'shape=component';
     default:
       return assertNever(kind, 'node kind');
   }

@@ -7,7 +7,7 @@
  *   if (!program) console.error(renderDiagnostics(diagnostics, source, 'order.workflow'));
  */
 import type { Program } from './ast.ts';
-import { check } from './checker/index.ts';
+import { check, type CheckOptions } from './checker/index.ts';
 import { diagnostic, hasErrors, type Diagnostic } from './diagnostics.ts';
 import { parse } from './parser.ts';
 
@@ -15,7 +15,7 @@ export type * from './ast.ts';
 export * from './diagnostics.ts';
 export * from './interpreter/types.ts';
 export { parse, MAX_SOURCE_LENGTH, MAX_NESTING, MAX_SYNTAX_ERRORS } from './parser.ts';
-export { analyze, check, checkInput, checkValue, type Analysis } from './checker/index.ts';
+export { analyze, check, checkInput, checkValue, deploymentOf, signatureOf, type Analysis, type CheckOptions, type Deployment, type WorkflowSignature } from './checker/index.ts';
 export { start, resume, waitingFor, signalWaits, variablesOf, upgradeState, declaredPolicy, type Waiting } from './interpreter/index.ts';
 export {
   admitSignal,
@@ -55,9 +55,9 @@ export interface Compiled {
  * the checker bound their input (CS005 size, CS006 nesting); an exception past those is a bug,
  * reported as CS007 at 1:1 rather than thrown at the caller.
  */
-export function compile(source: string, file = 'workflow.workflow'): Compiled {
+export function compile(source: string, file = 'workflow.workflow', options: CheckOptions = {}): Compiled {
   try {
-    return compileUnsafe(source, file);
+    return compileUnsafe(source, file, options);
   } catch (e) {
     const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return { diagnostics: [diagnostic('CS007', { start: 0, end: 0, line: 1, col: 1 }, `internal checker error, please report: ${detail}`)] };
@@ -68,11 +68,11 @@ export function compile(source: string, file = 'workflow.workflow'): Compiled {
  * Parse, then check what parsed: with syntax errors, the checker still reads the partial program
  * (parser.ts), so one pass reports every problem of the file, not just the first syntax error.
  */
-function compileUnsafe(source: string, file: string): Compiled {
+function compileUnsafe(source: string, file: string, options: CheckOptions): Compiled {
   const parsed = parse(source, file);
   const program = parsed.program ?? parsed.partial;
   if (!program) return { diagnostics: parsed.diagnostics };
-  const diagnostics = [...parsed.diagnostics, ...check(program)];
+  const diagnostics = [...parsed.diagnostics, ...check(program, options)];
   diagnostics.sort((a, b) => a.span.start - b.span.start);
   return parsed.program && !hasErrors(diagnostics) ? { program: parsed.program, diagnostics } : { diagnostics };
 }

@@ -39,6 +39,7 @@ import { readResult } from '../adapters/aws/payloads.ts';
 import { currentMetrics, log, logAdvance, newMetrics, runtime, type Metrics } from './wiring.ts';
 import { ENGINE_METRICS } from './metric-names.ts';
 import { observability, tally } from './observability.ts';
+import { processChild, type ChildDeps, type ChildOutcome } from './children.ts';
 
 /** A message that can never be processed (bad JSON, unknown type): fail it so it ends in the DLQ. */
 export class PoisonMessageError extends Error {
@@ -53,10 +54,11 @@ export type RecordOutcome =
   | { outcome: 'duplicate'; instanceId: string; event: string; reason: string; resent: number; workflow?: string; eventType?: string }
   | { outcome: 'unknown-instance'; instanceId: string; event: string }
   | { outcome: 'wake'; instanceId: string; event: string; result: 'early' | 'parked' | 'stale' | 'rearmed'; fired: number; repair?: true; workflow?: string; durationMs?: number }
+  | ChildOutcome
   | Refused;
 
 /** The step function's dependencies: the runtime's, plus the wake-up port (adapters/aws/wake.ts). */
-export interface StepDeps extends RuntimeDeps {
+export interface StepDeps extends ChildDeps {
   /** Needed for wake-up messages only; results and timers work without it. */
   wakes?: WakePort;
   /** Where tasks store results too large for their message (adapters/aws/payloads.ts). */
@@ -88,6 +90,7 @@ export async function processBody(deps: StepDeps, body: string, info: RecordInfo
   if (!parsed.ok && parsed.refused) return { outcome: 'refused', instanceId: instanceKey(body), reason: parsed.problems.join('; ') };
   if (!parsed.ok) throw new PoisonMessageError(parsed.problems);
   if (parsed.message.type === 'wake') return processWake(deps, parsed.message, info);
+  if (parsed.message.type === 'childStart' || parsed.message.type === 'childCancel') return processChild(deps, parsed.message);
   const { instanceId } = parsed;
   if (!parsed.event) throw new PoisonMessageError(['no event']);
   const event = parsed.resultRef && parsed.event.type === 'taskResult' ? await readResult(deps.blobs, instanceId, parsed.event) : parsed.event;
@@ -345,6 +348,7 @@ function logged(record: SQSRecord, out: RecordOutcome): RecordOutcome {
     const needed = out.result !== 'stale' || out.fired > 0;
     log('warn', needed ? 'instance repaired: the reconciler re-sent its lost wake-up' : 'repair wake-up not needed (the instance had moved on)', fields);
   } else if (out.outcome === 'unknown-instance') log('warn', 'event for an unknown instance dropped', fields);
+  else if (out.outcome === 'child') log(out.action === 'refused' || out.action === 'parent-gone' ? 'warn' : 'info', `child workflow ${out.event === 'childStart' ? 'start' : 'cancel'}: ${out.action}`, fields);
   else if (out.outcome === 'duplicate' || (out.outcome === 'wake' && out.result === 'stale')) log('info', 'duplicate event', fields);
   else if (out.outcome === 'applied') log('info', 'event applied', fields);
   else log('info', out.result === 'early' ? 'wake-up not due yet: sent on' : out.result === 'parked' ? 'wake-up parked until nearer its time' : 'wake-up: due timers fired', fields);

@@ -62,6 +62,10 @@ export interface InstanceView {
   /** Present while the workflow compensates after a cancel. */
   cancelling?: { at: string; reason: string; until: string };
   variables?: Record<string, unknown> | null;
+  /** A child workflow's parent (runtime/view.ts). */
+  parent?: { id: string; awaited: boolean };
+  /** The child workflows it started. */
+  children?: { id: string; workflow: string; status: string; line: number; startedAt: string }[];
 }
 
 export class CurrantApi {

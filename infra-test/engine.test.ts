@@ -348,6 +348,62 @@ describe('currant on the emulator', () => {
       expect(taskSteps(done).map((s) => s.task)).toEqual(['bookHotel', 'bookFlight', 'cancelHotel']);
     }));
 
+  it('children: the order pays through a child workflow (its own instance) and mails through a detached one', () =>
+    step(async () => {
+      const { body } = await api.start('order', { orderId: 'c-1', amount: 25 }, 'kids-1');
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: { paymentId: 'pay-c-1-1', tracking: 'track-c-1', mail: 'mail-c-1' } });
+      const charge = done.children!.find((c) => c.workflow === 'charge')!;
+      expect(charge).toMatchObject({ status: 'completed', line: expect.any(Number) });
+      expect(charge.id).toMatch(/^kids-1:n\d+\.s\d+$/);
+      expect(done.children!.find((c) => c.workflow === 'notify')).toMatchObject({ id: 'mail-c-1', status: 'detached' });
+      const child = (await api.get(charge.id)).body;
+      expect(child).toMatchObject({ workflow: 'charge', status: 'completed', parent: { id: 'kids-1', awaited: true }, result: { paymentId: 'pay-c-1-1' } });
+      // the detached child runs to its end on its own
+      const mail = await api.waitForEnd('mail-c-1');
+      expect(mail).toMatchObject({ status: 'completed', parent: { id: 'kids-1', awaited: false } });
+      expect(taskSteps(mail).map((s) => s.task)).toEqual(['sendMail']);
+    }));
+
+  it('children: a declined card fails the child; the parent catches CR040 and fails at its throw', () =>
+    step(async () => {
+      const { body } = await api.start('order', { orderId: 'stolen-c2', amount: 50 }, 'kids-2');
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'failed', error: { code: 'CR017', message: 'order stolen-c2 not paid (CR007)' } });
+      const charge = done.children!.find((c) => c.workflow === 'charge')!;
+      expect(charge.status).toBe('failed');
+      expect((await api.get(charge.id)).body).toMatchObject({ status: 'failed', error: { code: 'CR007' } });
+    }));
+
+  it('children: a big order waits for its review child; a signal to the child lets the order go on', () =>
+    step(async () => {
+      const { body } = await api.start('order', { orderId: 'c-3', amount: 900 }, 'kids-3');
+      const waiting = await api.waitFor(body.id, (i) => (i.children ?? []).some((c) => c.workflow === 'review'));
+      const review = waiting.children!.find((c) => c.workflow === 'review')!;
+      await api.waitFor(review.id, (i) => i.pending.signals.some((s) => s.name === 'decision'));
+      expect((await api.signal(review.id, 'decision', { approved: true, by: 'ann' })).status).toBe(200);
+      const done = await api.waitForEnd(body.id);
+      expect(done).toMatchObject({ status: 'completed', result: { paymentId: 'pay-c-3-1', mail: 'mail-c-3' } });
+      expect(done.children!.map((c) => [c.workflow, c.status])).toEqual([
+        ['review', 'completed'],
+        ['charge', 'completed'],
+        ['notify', 'detached'],
+      ]);
+    }));
+
+  it('children: cancelling the order cancels the review it awaits (through the event queue)', () =>
+    step(async () => {
+      const { body } = await api.start('order', { orderId: 'c-4', amount: 900 }, 'kids-4');
+      const waiting = await api.waitFor(body.id, (i) => (i.children ?? []).some((c) => c.workflow === 'review'));
+      const review = waiting.children!.find((c) => c.workflow === 'review')!;
+      await api.waitFor(review.id, (i) => i.status === 'waiting');
+      expect((await api.cancel(body.id, 'customer left')).status).toBe(200);
+      const child = await api.waitForEnd(review.id);
+      expect(child).toMatchObject({ status: 'cancelled', parent: { id: 'kids-4', awaited: true } });
+      expect(child.error!.message).toContain('customer left');
+      expect((await api.waitForEnd(body.id)).status).toBe('cancelled');
+    }));
+
   it('a task result delivered twice (and again later) advances the instance once', () =>
     step(async () => {
       const { body } = await api.start('polling', { name: 'dup' });
@@ -529,7 +585,7 @@ describe('currant on the emulator', () => {
       const defs = items.filter((i) => i.id?.S?.startsWith(DEFINITION_PREFIX)).map(decodeDefinition);
       const instances = items.filter((i) => !i.id?.S?.startsWith(DEFINITION_PREFIX));
       // one definition per workflow started above, each under its own hash
-      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bestPrice', 'bookTrip', 'bulk', 'fanin', 'fanout', 'flaky', 'holdItem', 'mixed', 'polling', 'processOrder', 'quorum', 'quoteOnce']);
+      expect(defs.map((d) => d.workflow).sort()).toEqual(['approval', 'bestPrice', 'bookTrip', 'bulk', 'charge', 'fanin', 'fanout', 'flaky', 'holdItem', 'mixed', 'notify', 'order', 'polling', 'processOrder', 'quorum', 'quoteOnce', 'review']);
       expect(new Set(defs.map((d) => d.hash)).size).toBe(defs.length);
       const sources = new Map(defs.map((d) => [d.hash, d.source]));
       const report: string[] = [];

@@ -32,6 +32,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Diagnostic, Span } from '../dsl/index.ts';
 import { completeAt, declarations, definitionAt, hoverAt, openDocument, type Completion, type EditorDocument } from '../dsl/editor/index.ts';
+import { deploymentFor } from './deployment.ts';
 
 /** What the client may set in `initializationOptions`. */
 export interface ServerOptions {
@@ -61,7 +62,9 @@ export function startServer(connection: Connection): void {
     if (!text) return undefined;
     let state = analysed.get(uri);
     if (!state || state.version !== text.version) {
-      state = { version: text.version, doc: openDocument(text.getText(), fileName(uri)) };
+      // the .workflow files beside it are its deployment: child starts are checked against them
+      const workflows = deploymentFor(uri);
+      state = { version: text.version, doc: openDocument(text.getText(), fileName(uri), workflows ? { workflows } : {}) };
       analysed.set(uri, state);
       if (state.doc.program && !state.doc.partial) lastGood.set(uri, state.doc);
     }

@@ -35,6 +35,7 @@ import {
   type ExecOptions,
   type LogCommand,
   type Program,
+  type StartChildCommand,
   type WorkflowEvent,
 } from '../dsl/index.ts';
 import { assertNever } from '../dsl/ast.ts';
@@ -52,6 +53,11 @@ import {
   MAX_STEP_OUTCOME,
   timerIds,
   DEFAULT_CANCEL_GRACE_MS,
+  CHILDREN_KEPT,
+  MAX_CHILD_VALUE_BYTES,
+  type ChildFailure,
+  type ChildRef,
+  type ChildResultEvent,
   type Clock,
   type DispatchCommand,
   type Instance,
@@ -92,7 +98,7 @@ export function startInstance(
   program: Program,
   definitionHash: string,
   input: unknown,
-  opts: CoreOptions & { id: string },
+  opts: CoreOptions & { id: string; parent?: Instance['parent'] },
 ): Applied {
   const args = validateInput(program, input);
   const at = opts.now();
@@ -113,6 +119,7 @@ export function startInstance(
     steps: [],
     secret: opts.uuid(),
   };
+  if (opts.parent) instance.parent = opts.parent;
   const tx = new Tx(instance, eventIds.start, at, program, opts);
   tx.step({ kind: 'start', outcome: `started ${program.workflow.name}` });
   tx.activation(activation);
@@ -226,10 +233,7 @@ function applyAfterDueTimers(
 
 function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opts: CoreOptions): Transition {
   if (isFinal(instance.status)) {
-    const resend: DispatchCommand[] =
-      instance.finishedBy === event.id
-        ? [{ type: 'finished', instanceId: instance.id, status: instance.status as 'completed' | 'failed' | 'cancelled' }]
-        : [];
+    const resend: DispatchCommand[] = instance.finishedBy === event.id ? finishedCommands(instance) : [];
     return { duplicate: true, reason: `instance is ${instance.status}`, resend };
   }
   const tx = new Tx(instance, event.id, opts.now(), program, opts);
@@ -360,6 +364,8 @@ function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opt
       }
       // Attempts in flight cannot be recalled: they are abandoned, their results are duplicates.
       for (const taskId of Object.keys(next.tasks)) tx.abandonTask(taskId);
+      // Children it awaits are cancelled with it (their handles get the cancellation error).
+      tx.cancelChildren(reason);
       // Why remember the id: a process running the instance elsewhere (the CLI's `run`) sees it
       // and asks for what the cancel produced (the compensation's tasks and timers) as a resend.
       next.seenEvents = [...(instance.seenEvents ?? []).filter((x) => x !== event.id), event.id].slice(-SEEN_EVENTS_LIMIT);
@@ -377,6 +383,17 @@ function applyOne(program: Program, instance: Instance, event: RuntimeEvent, opt
         tx.commands.push({ type: 'scheduleTimer', instanceId: next.id, timerId: timerIds.cancelGrace, fireAt: until });
         tx.step({ kind: 'cancel', outcome: `cancelling${reason !== 'cancelled' ? `: ${reason}` : ''}; the workflow compensates until ${until} (grace ${formatDuration(grace)})` });
       }
+      break;
+    }
+    case 'childResult': {
+      const ref = next.children && Object.hasOwn(next.children, event.handle) ? next.children[event.handle] : undefined;
+      if (!ref || ref.id !== event.childId || ref.status !== undefined) {
+        return duplicate(instance, event.id, `child ${event.childId} is not awaited`);
+      }
+      // Remembered like a signal's id: a process running the parent elsewhere (the CLI's `run`, when
+      // a `currant signal` ended the child) sees it and asks for what it produced as a resend.
+      next.seenEvents = [...(instance.seenEvents ?? []).filter((x) => x !== event.id), event.id].slice(-SEEN_EVENTS_LIMIT);
+      tx.childEnded(event.handle, ref, event);
       break;
     }
     default:
@@ -399,6 +416,12 @@ export function redriveRefusal(instance: Instance): { code: 'INSTANCE_NOT_FAILED
   if (instance.redrive) return undefined;
   const e = instance.error;
   const where = e?.line !== undefined ? ` at line ${e.line}` : '';
+  if (e?.code === 'CR040') {
+    return {
+      code: 'NOT_REDRIVABLE',
+      reason: `it failed because a child workflow failed${where} (CR040); only a task failure is redriven: redrive or fix the child's cause and start a new instance of this one`,
+    };
+  }
   if (e?.code !== 'CR007') {
     return {
       code: 'NOT_REDRIVABLE',
@@ -496,6 +519,41 @@ export function pendingCommands(instance: Instance, producedBy?: string): Dispat
     if (producedBy !== undefined && timer.producedBy !== producedBy) continue;
     out.push({ type: 'scheduleTimer', instanceId: instance.id, timerId, fireAt: timer.fireAt });
   }
+  // Children: a start is idempotent, so an outstanding one (or a detached one its event started) is
+  // simply started again; one that already ended reports its end again (runtime/children.ts).
+  for (const [handle, c] of Object.entries(instance.children ?? {})) {
+    if (c.status !== undefined || c.input === undefined) continue;
+    if (producedBy === undefined ? c.detached : c.producedBy !== producedBy) continue;
+    out.push(startChildCommand(instance.id, handle, c));
+  }
+  return out;
+}
+
+function startChildCommand(parentId: string, handle: string, c: ChildRef): DispatchCommand {
+  const cmd: DispatchCommand = { type: 'startChild', instanceId: parentId, handle, childId: c.id, workflow: c.workflow, input: c.input ?? {} };
+  if (c.detached) cmd.detached = true;
+  return cmd;
+}
+
+/**
+ * What an ended instance dispatches (and resends when the event that ended it comes again):
+ * `finished`, and for a child awaited by its parent, its end as a `childResult` for the parent.
+ */
+export function finishedCommands(instance: Instance): DispatchCommand[] {
+  const status = instance.status as 'completed' | 'failed' | 'cancelled';
+  const out: DispatchCommand[] = [{ type: 'finished', instanceId: instance.id, status }];
+  const p = instance.parent;
+  if (p?.handle !== undefined) {
+    const base = { id: eventIds.child(instance.id), handle: p.handle, childId: instance.id };
+    const fits = status === 'completed' ? checkValue(instance.result ?? null, { ...LIMITS.taskResult, maxBytes: MAX_CHILD_VALUE_BYTES }, `the result of workflow ${instance.workflow}`) : undefined;
+    const event: ChildResultEvent =
+      fits && !fits.ok
+        ? { type: 'childResult', ...base, ok: false, failure: { status: 'failed', code: 'RESULT_TOO_LARGE', message: `${fits.message} (a child hands its parent at most ${MAX_CHILD_VALUE_BYTES} bytes: return a key to the value instead)` } }
+        : status === 'completed'
+        ? { type: 'childResult', ...base, ok: true, result: instance.result ?? null }
+        : { type: 'childResult', ...base, ok: false, failure: { status, code: instance.error?.code ?? (status === 'cancelled' ? 'CANCELLED' : 'CR017'), message: instance.error?.message ?? status } };
+    out.push({ type: 'notifyParent', instanceId: instance.id, parentId: p.id, event });
+  }
   return out;
 }
 
@@ -560,6 +618,7 @@ class Tx {
     // Calls whose arguments are over the limit are never sent (nor stored): they fail like a task
     // that failed permanently, after this activation's other commands are applied.
     const refused: { id: string; task: string; at: { line: number; col: number }; message: string }[] = [];
+    const refusedChildren: { c: StartChildCommand; message: string }[] = [];
     for (const c of a.commands) {
       switch (c.type) {
         case 'scheduleTask': {
@@ -601,6 +660,16 @@ class Tx {
         case 'cancelled':
           this.finish('cancelled', c.result, c.error);
           break;
+        case 'startChild': {
+          // the input travels in a message and is stored with the child: bounded like task arguments
+          const fits = checkValue(c.input, { ...LIMITS.taskArgs, maxBytes: MAX_CHILD_VALUE_BYTES }, `the input of workflow ${c.workflow}`);
+          if (!fits.ok) {
+            refusedChildren.push({ c, message: fits.message });
+            break;
+          }
+          this.startChild(c);
+          break;
+        }
         default:
           assertNever(c, 'command');
       }
@@ -609,6 +678,11 @@ class Tx {
       if (isFinal(this.next.status)) break;
       this.step({ kind: 'task', task: r.task, taskId: r.id, attempt: 0, line: r.at.line, col: r.at.col, outcome: `not sent: ${r.message} [TASK_ARGS_TOO_LARGE]` });
       this.feed({ type: 'taskFailed', id: r.id, failure: { message: r.message, type: 'TASK_ARGS_TOO_LARGE', attempts: 0 } });
+    }
+    for (const { c, message } of refusedChildren) {
+      if (isFinal(this.next.status)) break;
+      this.step({ kind: 'child', line: c.at.line, col: c.at.col, outcome: `not started: workflow ${c.workflow}: ${message} [CR042]` });
+      if (!c.detached) this.feed({ type: 'childFailed', id: c.id, failure: { status: 'failed', code: 'CR042', message } });
     }
   }
 
@@ -677,6 +751,54 @@ class Tx {
     }
   }
 
+  /** Records a child workflow the interpreter started and asks the adapter to start it. */
+  startChild(c: StartChildCommand): void {
+    const ref: ChildRef = { id: c.childId, workflow: c.workflow, at: c.at, startedAt: this.nowIso, producedBy: this.eventId, input: c.input };
+    if (c.detached) ref.detached = true;
+    const children = { ...(this.next.children ?? {}), [c.id]: ref };
+    this.next.children = boundChildren(children);
+    this.commands.push(startChildCommand(this.next.id, c.id, ref));
+    this.step({ kind: 'child', line: c.at.line, col: c.at.col, outcome: `started workflow ${c.workflow} as ${c.childId}${c.detached ? ' (detached)' : ''}` });
+  }
+
+  /** A child's end (or its failure to start) came back: recorded, and fed to the interpreter unless it was detached. */
+  childEnded(handle: string, ref: ChildRef, event: ChildResultEvent): void {
+    let failure = event.ok ? undefined : boundFailure(event.failure);
+    let result: Value = null;
+    if (event.ok) {
+      const fits = checkValue(event.result, LIMITS.taskResult, `the result of workflow ${ref.workflow}`);
+      if (fits.ok) result = event.result;
+      else failure = { status: 'failed', code: fits.code === 'VALUE_TOO_DEEP' ? 'RESULT_TOO_DEEP' : 'RESULT_TOO_LARGE', message: fits.message };
+    }
+    const status = failure ? failure.status : 'completed';
+    const settled: ChildRef = { ...ref, status };
+    delete settled.input;
+    this.next.children = boundChildren({ ...(this.next.children ?? {}), [handle]: settled });
+    const what = ref.detached ? 'detached workflow' : 'workflow';
+    this.step({ kind: 'child', line: ref.at.line, col: ref.at.col, outcome: failure ? `${what} ${ref.workflow} (${ref.id}) ${failure.status}: ${failure.code} ${failure.message}` : `${what} ${ref.workflow} (${ref.id}) completed` });
+    if (ref.detached) return;
+    if (failure) this.feed({ type: 'childFailed', id: handle, failure });
+    else this.feed({ type: 'childCompleted', id: handle, result });
+  }
+
+  /** Cancels every child still awaited (the instance ends or is cancelled); their ends will be duplicates. */
+  cancelChildren(reason: string): void {
+    const children = this.next.children;
+    if (!children) return;
+    let changed = false;
+    const out: Record<string, ChildRef> = { ...children };
+    for (const [handle, c] of Object.entries(children)) {
+      if (c.status !== undefined || c.detached) continue;
+      const settled: ChildRef = { ...c, status: 'cancelled' };
+      delete settled.input;
+      out[handle] = settled;
+      changed = true;
+      this.commands.push({ type: 'cancelChild', instanceId: this.next.id, childId: c.id, reason });
+      this.step({ kind: 'child', line: c.at.line, col: c.at.col, outcome: `cancelling workflow ${c.workflow} (${c.id}): ${reason}` });
+    }
+    if (changed) this.next.children = boundChildren(out);
+  }
+
   cancelTimer(timerId: string): void {
     if (!Object.hasOwn(this.next.timers, timerId)) return;
     delete this.next.timers[timerId];
@@ -694,7 +816,9 @@ class Tx {
     next.tasks = {};
     delete next.cancelling;
     next.finishedBy = this.eventId;
-    this.commands.push({ type: 'finished', instanceId: next.id, status });
+    // children still awaited cannot report to anyone any more: they end with their parent
+    this.cancelChildren(`the parent ${next.id} ${status}`);
+    this.commands.push(...finishedCommands(next));
     const durationMs = this.nowMs - Date.parse(next.createdAt);
     if (status === 'completed') this.step({ kind: 'complete', outcome: 'completed', durationMs });
     else if (status === 'failed') {
@@ -721,6 +845,30 @@ class Tx {
 function attemptDuration(reported: unknown, sinceSent: number): number {
   const elapsed = Math.max(0, sinceSent);
   return typeof reported === 'number' && Number.isFinite(reported) && reported >= 0 ? Math.round(Math.min(reported, elapsed)) : elapsed;
+}
+
+/** A child's failure from outside (a message) with its texts cut and its status one of the two. */
+function boundFailure(f: ChildFailure): ChildFailure {
+  const o = (typeof f === 'object' && f !== null ? f : {}) as Partial<ChildFailure>;
+  return {
+    status: o.status === 'cancelled' ? 'cancelled' : 'failed',
+    code: truncateText(typeof o.code === 'string' ? o.code : 'Error', 64),
+    message: truncateText(typeof o.message === 'string' ? o.message : String(o.message)),
+  };
+}
+
+/** The children map with settled and detached entries beyond CHILDREN_KEPT dropped, oldest first. */
+function boundChildren(children: Record<string, ChildRef>): Record<string, ChildRef> {
+  const done = Object.entries(children).filter(([, c]) => c.status !== undefined || c.detached);
+  if (done.length <= CHILDREN_KEPT) return children;
+  const drop = new Set(
+    done
+      .filter(([, c]) => c.status !== undefined)
+      .sort(([, a], [, b]) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0))
+      .slice(0, done.length - CHILDREN_KEPT)
+      .map(([h]) => h),
+  );
+  return Object.fromEntries(Object.entries(children).filter(([h]) => !drop.has(h)));
 }
 
 /** A task error from outside with its text cut to MAX_ERROR_TEXT (message) and 256 (type). */

@@ -172,6 +172,8 @@ export interface StartOptions {
    * alone (false: a schedule's firing that another worker already started and runs).
    */
   resendExisting?: boolean;
+  /** For a child workflow: its parent and the parent's handle awaiting it (runtime/children.ts). */
+  parent?: Instance['parent'];
 }
 
 /**
@@ -204,7 +206,7 @@ export async function startWorkflow(
   const existing = opts.id !== undefined ? await deps.store.load(id) : undefined;
   if (existing) return { instance: await again(deps, existing, workflow, input, opts.resendExisting ?? true), created: false };
 
-  const t = startInstance(program, hash, input, { id, now: deps.clock.now, uuid: deps.clock.uuid, limits: deps.limits });
+  const t = startInstance(program, hash, input, { id, now: deps.clock.now, uuid: deps.clock.uuid, limits: deps.limits, ...(opts.parent ? { parent: opts.parent } : {}) });
   try {
     await deps.store.create(t.instance);
   } catch (e) {

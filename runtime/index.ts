@@ -27,4 +27,6 @@ export {
   type StartOptions,
 } from './driver.ts';
 export { MemoryStore, RecordingDispatcher } from './memory.ts';
-export { instanceView, pendingOf, type InstanceView, type PendingView } from './view.ts';
+export { startChild, cancelChild, applyChildCommands, type StartChildCommand, type WorkflowLookup } from './children.ts';
+export { finishedCommands } from './core.ts';
+export { instanceView, pendingOf, childrenOf, type InstanceView, type PendingView, type ChildView } from './view.ts';

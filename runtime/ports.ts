@@ -42,5 +42,6 @@ export function summarize(i: Instance): InstanceSummary {
   if (i.result !== undefined) s.result = i.result;
   if (i.error !== undefined) s.error = i.error;
   if (i.state.at) s.at = i.state.at;
+  if (i.parent) s.parent = i.parent.id;
   return s;
 }

@@ -9,9 +9,9 @@
  *
  * Change additively: stored instances written by earlier versions must keep loading.
  */
-import type { ExecState, SourcePoint, TaskPolicy, Value, WorkflowError } from '../dsl/index.ts';
+import type { ChildFailure, ExecState, SourcePoint, TaskPolicy, Value, WorkflowError } from '../dsl/index.ts';
 
-export type { ExecState, SourcePoint, TaskPolicy, Value, WorkflowError };
+export type { ChildFailure, ExecState, SourcePoint, TaskPolicy, Value, WorkflowError };
 
 /** A workflow's source text, stored once by content hash and never changed. */
 export interface Definition {
@@ -81,7 +81,45 @@ export interface Instance {
    * there (core.ts `redriveTransition`). Bounded like the state itself; never shown in a view.
    */
   redrive?: RedrivePoint;
+  /**
+   * Set on a child workflow's instance: the instance that started it, and the parent's handle that
+   * awaits it (absent for a detached child, whose end is reported to nobody).
+   */
+  parent?: { id: string; handle?: string };
+  /**
+   * The child workflows this instance started, by the handle id that started them (core.ts
+   * "Children"): outstanding ones (no `status`) are awaited; `status` once their end came back (or
+   * they were cancelled with this instance); detached ones are recorded for views. Bounded:
+   * settled and detached entries beyond CHILDREN_KEPT are dropped, oldest first.
+   */
+  children?: Record<string, ChildRef>;
 }
+
+/** A child workflow as its parent records it. */
+export interface ChildRef {
+  /** The child's instance id. */
+  id: string;
+  workflow: string;
+  at: SourcePoint;
+  startedAt: string;
+  /** The event whose transition started it (a duplicate of that event resends the start). */
+  producedBy: string;
+  detached?: true;
+  /** How it ended, as far as the parent knows (`cancelled` also when the parent cancelled it). */
+  status?: 'completed' | 'failed' | 'cancelled';
+  /** The child's input, kept while the start may be resent (outstanding), so the resend is the same start. */
+  input?: Value;
+}
+
+/** Settled and detached children an instance keeps for its view (outstanding ones are always kept). */
+export const CHILDREN_KEPT = 50;
+
+/**
+ * Bytes of JSON of a child's input, and of the result it hands its parent: they travel inline in
+ * one queue message on AWS (SQS's 256 KiB), so larger ones are refused (CR042 for an input; the
+ * parent's await fails with RESULT_TOO_LARGE for a result) on every engine alike.
+ */
+export const MAX_CHILD_VALUE_BYTES = 200 * 1024;
 
 /**
  * What a redrive restores: the interpreter state at the failed await, the failed task (re-sent as
@@ -131,7 +169,7 @@ export interface PendingTimer {
   producedBy: string;
 }
 
-export type StepKind = 'start' | 'task' | 'retry' | 'sleep' | 'signal' | 'timer' | 'complete' | 'fail' | 'cancel' | 'log' | 'redrive';
+export type StepKind = 'start' | 'task' | 'retry' | 'sleep' | 'signal' | 'timer' | 'complete' | 'fail' | 'cancel' | 'log' | 'redrive' | 'child';
 
 /** One line of an instance's history for status views. Bounded: only the last STEP_LOG_LIMIT are kept. */
 export interface StepLog {
@@ -177,6 +215,8 @@ export interface InstanceSummary {
   result?: Value;
   error?: WorkflowError;
   at?: SourcePoint;
+  /** A child workflow's parent instance id. */
+  parent?: string;
 }
 
 export interface ListFilter {
@@ -228,7 +268,15 @@ export type RuntimeEvent =
        */
       receivedAt?: string;
     }
-  | { type: 'cancel'; id: string; reason?: string };
+  | { type: 'cancel'; id: string; reason?: string }
+  /**
+   * A child workflow ended (or could not be started): sent to its parent, id `child:<child id>`.
+   * `handle` is the parent's handle that started it.
+   */
+  | { type: 'childResult'; id: string; handle: string; childId: string; ok: true; result: Value }
+  | { type: 'childResult'; id: string; handle: string; childId: string; ok: false; failure: ChildFailure };
+
+export type ChildResultEvent = Extract<RuntimeEvent, { type: 'childResult' }>;
 
 export type TaskResultEvent = Extract<RuntimeEvent, { type: 'taskResult' }>;
 
@@ -236,7 +284,16 @@ export type DispatchCommand =
   | { type: 'sendTask'; instanceId: string; taskId: string; task: string; args: Value[]; attempt: number; timeoutMs: number; token?: string }
   | { type: 'scheduleTimer'; instanceId: string; timerId: string; fireAt: string }
   | { type: 'cancelTimer'; instanceId: string; timerId: string }
-  | { type: 'finished'; instanceId: string; status: 'completed' | 'failed' | 'cancelled' };
+  | { type: 'finished'; instanceId: string; status: 'completed' | 'failed' | 'cancelled' }
+  /**
+   * Start the deployment's workflow `workflow` as instance `childId` with parent `instanceId`
+   * (runtime/children.ts `startChild` does it, idempotently: a repeat finds the instance it started).
+   */
+  | { type: 'startChild'; instanceId: string; handle: string; childId: string; workflow: string; input: Value; detached?: true }
+  /** Cancel child `childId` of `instanceId` (its parent ended or was cancelled while awaiting it). Best effort: a finished child stays as it is. */
+  | { type: 'cancelChild'; instanceId: string; childId: string; reason: string }
+  /** Child `instanceId` ended: deliver `event` (a `childResult`) to its parent `parentId`. */
+  | { type: 'notifyParent'; instanceId: string; parentId: string; event: ChildResultEvent };
 
 /**
  * The result of a transition: the new instance (version + 1) and what to dispatch, or a duplicate.
@@ -291,6 +348,8 @@ export const eventIds = {
   start: 'start',
   /** A redrive: the caller's key (an `Idempotency-Key`), else the failed version it was asked for. */
   redrive: (key: string) => `redrive:${key}`,
+  /** A child's end (or failure to start), as its parent receives it. */
+  child: (childId: string) => `child:${childId}`,
 };
 
 /** Ids of the runtime's own timers (interpreter timer ids never contain `#`). */

@@ -45,6 +45,25 @@ export interface InstanceView {
    * not (a runtime error in the workflow text is not redriven).
    */
   redrive?: { possible: true; task: string; taskId: string; line: number } | { possible: false; code: string; reason: string };
+  /** A child workflow's parent: its id, and whether the parent awaits it (false: started detached). */
+  parent?: { id: string; awaited: boolean };
+  /** Child workflows it started, oldest first: `running` until their end came back (bounded, CHILDREN_KEPT). */
+  children?: ChildView[];
+}
+
+export interface ChildView {
+  id: string;
+  workflow: string;
+  status: 'running' | 'completed' | 'failed' | 'cancelled' | 'detached';
+  line: number;
+  startedAt: string;
+}
+
+/** The children of an instance for views, oldest first. */
+export function childrenOf(i: Instance): ChildView[] {
+  return Object.values(i.children ?? {})
+    .map((c) => ({ id: c.id, workflow: c.workflow, status: c.status ?? (c.detached ? ('detached' as const) : ('running' as const)), line: c.at.line, startedAt: c.startedAt }))
+    .sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
 }
 
 export function instanceView(i: Instance): InstanceView {
@@ -65,6 +84,8 @@ export function instanceView(i: Instance): InstanceView {
   if (i.result !== undefined) v.result = i.result;
   if (i.error !== undefined) v.error = i.error;
   if (i.cancelling !== undefined) v.cancelling = i.cancelling;
+  if (i.parent) v.parent = { id: i.parent.id, awaited: i.parent.handle !== undefined };
+  if (i.children && Object.keys(i.children).length > 0) v.children = childrenOf(i);
   if (i.status === 'failed') {
     const no = redriveRefusal(i);
     v.redrive = no

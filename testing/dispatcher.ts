@@ -12,10 +12,14 @@ import type { Dispatcher } from '../runtime/ports.ts';
 import { eventIds, type DispatchCommand, type Instance } from '../runtime/types.ts';
 
 export type SendTask = Extract<DispatchCommand, { type: 'sendTask' }>;
+export type StartChild = Extract<DispatchCommand, { type: 'startChild' }>;
 
 /** Records what the core asks for: task attempts to run, timers to fire. Nothing runs by itself. */
 export class TestDispatcher implements Dispatcher {
   private queued: { c: SendTask; line: number; col: number }[] = [];
+  /** Child workflow starts not taken yet (a resend of one already taken is dropped). */
+  private starts: StartChild[] = [];
+  private readonly started = new Set<string>();
   private readonly sent = new Set<string>();
   /** Pending timers: id → fire time (ms). */
   readonly timers = new Map<string, number>();
@@ -32,8 +36,16 @@ export class TestDispatcher implements Dispatcher {
         this.timers.set(c.timerId, Date.parse(c.fireAt));
       } else if (c.type === 'cancelTimer') {
         this.timers.delete(c.timerId);
+      } else if (c.type === 'startChild' && !this.started.has(c.childId)) {
+        this.started.add(c.childId);
+        this.starts.push(c);
       }
     }
+  }
+
+  /** The child workflow starts dispatched since the last call, in order. */
+  takeChildren(): StartChild[] {
+    return this.starts.splice(0);
   }
 
   /** The attempts dispatched since the last call, in dispatch order. */

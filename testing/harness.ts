@@ -24,7 +24,7 @@ import { MemoryStore } from '../runtime/memory.ts';
 import { eventIds, isFinal, type Instance, type InstanceStatus, type Limits, type RuntimeEvent, type StepLog, type Value, type WorkflowError } from '../runtime/types.ts';
 import { instanceView, pendingOf, type InstanceView } from '../runtime/view.ts';
 import { invokeTask, type TaskModule } from '../sdk/node/core.ts';
-import { TestDispatcher, type SendTask } from './dispatcher.ts';
+import { TestDispatcher, type SendTask, type StartChild } from './dispatcher.ts';
 import { TaskScripts, type TaskBehaviour } from './scripts.ts';
 
 /** Where the clock of a test starts unless `startAt` says otherwise. */
@@ -87,7 +87,8 @@ export function testWorkflow<I = Record<string, unknown>, O = Value>(
   if (!program) throw new DefinitionError(diagnostics, definition.source, definition.file);
   const scripts = new TaskScripts(options.tasks ?? {});
   for (const name of scripts.scripted()) {
-    if (!program.tasks.some((t) => t.name === name)) {
+    // `workflows.<name>` scripts the child workflow of that name (its result, or its failure)
+    if (!name.startsWith('workflows.') && !program.tasks.some((t) => t.name === name)) {
       throw new TypeError(`tasks.${name}: ${definition.file} declares no task '${name}' (it declares: ${program.tasks.map((t) => t.name).join(', ') || 'none'})`);
     }
   }
@@ -212,6 +213,14 @@ export class TestRun<O = Value> {
    */
   async settle(): Promise<this> {
     for (;;) {
+      const children = this.dispatcher.takeChildren();
+      if (children.length > 0) {
+        for (const c of children) {
+          const e = await this.child(c);
+          if (e) await advance(this.deps, this.current.id, e);
+        }
+        continue;
+      }
       const batch = this.dispatcher.takeAttempts();
       if (batch.length > 0) {
         // Together, like the engine; results applied in dispatch order, so runs are repeatable.
@@ -289,6 +298,31 @@ export class TestRun<O = Value> {
       return `${name} is waiting for signal "${s.name}"${s.line ? ` (line ${s.line})` : ''} and nothing else can move it: send it first, e.g. await run.signal(${JSON.stringify(s.name)}, payload)`;
     }
     return `${name} is ${this.current.status} with nothing left to run or fire (${tasks.length} task attempts outstanding)`;
+  }
+
+  /**
+   * A child workflow the run started: answered by the script of the task `workflows.<name>` (its
+   * input as the one argument), as its end reaching the parent: a value completes it, a failure
+   * fails it (`code` = the failure's type). A detached child is only recorded as a call.
+   */
+  private async child(c: StartChild): Promise<RuntimeEvent | undefined> {
+    const task = `workflows.${c.workflow}`;
+    const send: SendTask = { type: 'sendTask', instanceId: c.instanceId, taskId: c.handle, task, args: [c.input], attempt: 1, timeoutMs: 300_000 };
+    const n = (this.callsPerTask.get(task) ?? 0) + 1;
+    this.callsPerTask.set(task, n);
+    const at = this.current.children?.[c.handle]?.at;
+    this.made.push({ task, args: [c.input], attempt: 1, taskId: c.handle, line: at?.line ?? 0, col: at?.col ?? 0, at: new Date(this.clockMs).toISOString() });
+    if (c.detached) return undefined;
+    const plan = this.scripts.plan(task, n);
+    if ('hang' in plan) return undefined;
+    const outcome = await invokeTask({ [task]: plan.run }, send, { now: () => this.clockMs });
+    const base = { type: 'childResult' as const, id: eventIds.child(c.childId), handle: c.handle, childId: c.childId };
+    const event: RuntimeEvent = outcome.ok
+      ? { ...base, ok: true, result: outcome.result }
+      : { ...base, ok: false, failure: { status: 'failed', code: outcome.error.type ?? 'CR007', message: outcome.error.message } };
+    if (plan.afterMs === undefined) return event;
+    this.late.push({ at: this.clockMs + plan.afterMs, event });
+    return undefined;
   }
 
   /** Calls one attempt as its script says; the result event, or none when it never answers. */

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { variablesOf } from '../dsl/index.ts';
 import { SqliteStore } from '../adapters/embedded/index.ts';
 import {
+  applyChildCommands,
   ProgramCache,
   type RuntimeDeps,
   cancelInstance,
@@ -35,7 +36,8 @@ export function embeddedBackend(dbPath: string): ViewerBackend {
   // event, for the running `run`/`worker` to pick up — cli/commands/shared.ts says how).
   const deps: RuntimeDeps = {
     store: store.forDriver(),
-    dispatcher: { dispatch: async () => {} },
+    // child workflow commands are applied here too, save-only (cli/commands/shared.ts says why)
+    dispatcher: { dispatch: (commands) => applyChildCommands(deps, commands) },
     programs: new ProgramCache(store),
     clock: { now: () => new Date(), uuid: randomUUID },
   };

@@ -27,6 +27,7 @@
  */
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DispatchCommand, Dispatcher, Instance } from '../../runtime/index.ts';
+import { childMessages } from './children.ts';
 import { assertNever } from '../../dsl/ast.ts';
 import { delaySeconds, MAX_DELAY_SECONDS, taskMessage, timerMessage, wakeMessage } from './messages.ts';
 import type { BlobStore } from './blobs.ts';
@@ -184,6 +185,11 @@ export function plan(commands: DispatchCommand[], config: SqsDispatcherConfig, n
         break;
       case 'cancelTimer':
       case 'finished':
+        break;
+      case 'startChild':
+      case 'cancelChild':
+      case 'notifyParent':
+        out.push(...childMessages(c, config));
         break;
       default:
         assertNever(c, 'dispatch command');

@@ -18,6 +18,7 @@
  * Signals and cancels never travel on a queue: the api function applies them itself.
  */
 import { eventIds, type DispatchCommand, type RuntimeEvent, type TaskError, type Value } from '../../runtime/index.ts';
+import { CHILD_MESSAGE_TYPES, childResultEvent, parseChildMessage, type ChildCancelMessage, type ChildMessage, type ChildStartMessage } from './children.ts';
 
 export const TASK_PROTOCOL = 'currant.task.v1';
 export const RESULT_PROTOCOL = 'currant.result.v1';
@@ -71,7 +72,10 @@ export interface WakeMessage {
   repair?: true;
 }
 
-export type EventMessage = ResultMessage | TimerMessage | WakeMessage;
+export type EventMessage = ResultMessage | TimerMessage | WakeMessage | ChildMessage;
+
+/** Messages that are no event for their instance but work for the step function (children.ts). */
+export type WorkMessage = WakeMessage | ChildStartMessage | ChildCancelMessage;
 
 /** Which queue a body came from: it decides which message types are accepted. */
 export type EventSource = 'results' | 'events';
@@ -79,7 +83,7 @@ export type EventSource = 'results' | 'events';
 /** The message types each queue accepts; anything else there is refused (never applied). */
 export const ACCEPTED: Readonly<Record<EventSource, readonly string[]>> = {
   results: ['taskResult'],
-  events: ['wake', 'timer'],
+  events: ['wake', 'timer', ...CHILD_MESSAGE_TYPES],
 };
 
 /** The task message of a command; `refs` (payloads.ts `taskRefs`) when the engine stores values aside. */
@@ -126,8 +130,8 @@ export function delaySeconds(fireAt: string, nowMs: number): number {
  */
 export type ParsedEventMessage =
   /** `resultRef`: the result was stored aside; `event.result` is a placeholder until it is read (payloads.ts `readResult`). */
-  | { ok: true; message: Exclude<EventMessage, WakeMessage>; instanceId: string; event: RuntimeEvent; resultRef?: { bytes: number } }
-  | { ok: true; message: WakeMessage; instanceId: string; event?: undefined }
+  | { ok: true; message: Exclude<EventMessage, WorkMessage>; instanceId: string; event: RuntimeEvent; resultRef?: { bytes: number } }
+  | { ok: true; message: WorkMessage; instanceId: string; event?: undefined }
   | { ok: false; problems: string[]; refused?: true };
 
 /** Longest token accepted (the engine's are 36-character UUIDs). */
@@ -204,13 +208,22 @@ export function parseEventMessage(body: string, source: EventSource): ParsedEven
       const w = wakeMessage(instanceId, { id: m.wakeId as string, at: m.at as string }, { repair: m.repair === true });
       return { ok: true, message: w, instanceId };
     }
+    case 'childStart':
+    case 'childCancel':
+    case 'childResult': {
+      if (problems.length > 0) return { ok: false, problems };
+      const c = parseChildMessage(m);
+      if (!c.ok) return c;
+      if (c.message.type === 'childResult') return { ok: true, message: c.message, instanceId, event: childResultEvent(c.message) };
+      return { ok: true, message: c.message, instanceId };
+    }
     default:
       return { ok: false, problems: [...problems, `unknown message type ${JSON.stringify(m.type)} (expected ${ACCEPTED[source].join(', ')})`] };
   }
 }
 
 /** Types some queue accepts, or once did (signals and cancels travelled on the event queue before). */
-const KNOWN_TYPES: readonly string[] = ['taskResult', 'wake', 'timer', 'signal', 'cancel'];
+const KNOWN_TYPES: readonly string[] = ['taskResult', 'wake', 'timer', 'signal', 'cancel', ...CHILD_MESSAGE_TYPES];
 
 /** Only the fields the runtime knows, so a task cannot smuggle others into the instance. */
 function taskError(e: TaskError): TaskError {

@@ -76,6 +76,8 @@ export interface InProcessDispatcherOptions {
    * goes to it instead of the in-process registry, under the same concurrency limit and deadline.
    */
   processes?: readonly TaskProcess[];
+  /** Carries out `startChild` and `cancelChild` (the engine: runtime/children.ts, each in the child's queue). */
+  children?: (c: Extract<DispatchCommand, { type: 'startChild' | 'cancelChild' }>) => void;
 }
 
 // setTimeout's limit is 2^31-1 ms (~24.8 days); longer sleeps re-arm in steps.
@@ -127,6 +129,14 @@ export class InProcessDispatcher implements Dispatcher {
         case 'finished':
           // The finishing transition already sent a cancelTimer for each pending timer.
           this.opts.onFinished?.(c.instanceId, instance);
+          break;
+        case 'startChild':
+        case 'cancelChild':
+          if (!this.opts.children) throw new Error(`this dispatcher cannot carry out ${c.type} (no children handler)`);
+          this.opts.children(c);
+          break;
+        case 'notifyParent':
+          this.opts.deliver(c.parentId, c.event);
           break;
         default: {
           const never: never = c;

@@ -24,6 +24,8 @@ import { randomUUID } from 'node:crypto';
 import { pendingCommands } from '../../runtime/core.ts';
 import { advance, cancelInstance, ProgramCache, redriveInstance, signalInstance, startWorkflow, type RuntimeDeps } from '../../runtime/driver.ts';
 import { InstanceNotFoundError } from '../../runtime/errors.ts';
+import { cancelChild, startChild, type WorkflowLookup } from '../../runtime/children.ts';
+import { compile } from '../../dsl/index.ts';
 import {
   isFinal,
   timerIds,
@@ -83,6 +85,12 @@ export interface EngineOptions {
   lease?: LeaseOptions | false;
   /** Versions per instance kept for step history (SqliteStore `history`; default 200, 0 = none). */
   history?: number;
+  /**
+   * The deployment: the workflows child starts (`workflows.charge(input)`) may start, each
+   * `{ file, source }` (the CLI passes the .workflow files beside the one it runs). Without it a
+   * child start fails at its await with CR044.
+   */
+  workflows?: { file: string; source: string }[];
 }
 
 export interface Engine {
@@ -153,6 +161,7 @@ class EmbeddedEngine implements Engine {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly waiters = new Map<string, { resolve: (i: Instance) => void; reject: (e: unknown) => void }[]>();
   private closed = false;
+  private readonly workflows: WorkflowLookup | undefined;
   readonly leases: Leases | undefined;
   /** Unfinished instances this process would run: taken over when their lease comes free. */
   private readonly wanted = new Set<string>();
@@ -162,6 +171,7 @@ class EmbeddedEngine implements Engine {
     private readonly opts: EngineOptions,
     readonly tasks: TaskRegistry,
   ) {
+    if (opts.workflows) this.workflows = workflowLookup(opts.workflows);
     this.store = new SqliteStore(opts.dbPath ?? '.currant/currant.db', opts.history === undefined ? {} : { history: opts.history });
     const now = opts.clock?.now ?? (() => new Date());
     const uuid = opts.clock?.uuid ?? randomUUID;
@@ -172,6 +182,7 @@ class EmbeddedEngine implements Engine {
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       deliver: (id, event) => this.deliver(id, event),
       onFinished: (id) => this.finished(id),
+      children: (c) => this.child(c),
       mayRun: this.leases ? (id) => this.leases!.holds(id) : undefined,
       processes: opts.taskProcesses,
     });
@@ -400,6 +411,18 @@ class EmbeddedEngine implements Engine {
     return run;
   }
 
+  /** A child start or cancel, applied in the child's queue; what the parent must hear goes to its queue. */
+  private child(c: Extract<DispatchCommand, { type: 'startChild' | 'cancelChild' }>): void {
+    if (c.type === 'cancelChild') {
+      this.serial(c.childId, () => cancelChild(this.deps, c)).catch(() => {});
+      return;
+    }
+    this.serial(c.childId, () => startChild(this.deps, c, this.workflows)).then(
+      (event) => event && this.deliver(c.instanceId, event),
+      () => {},
+    );
+  }
+
   private finished(id: string): void {
     this.wanted.delete(id);
     this.leases?.release(id);
@@ -425,4 +448,20 @@ class EmbeddedEngine implements Engine {
   private assertOpen(): void {
     if (this.closed) throw new Error('the engine was closed');
   }
+}
+
+/**
+ * The deployment by workflow name, from its files. Each is compiled once here: a file that does not
+ * compile, or two files with one workflow name, are the caller's error (thrown at engine creation).
+ */
+export function workflowLookup(files: { file: string; source: string }[]): WorkflowLookup {
+  const byName = new Map<string, { file: string; source: string }>();
+  for (const f of files) {
+    const { program } = compile(f.source, f.file);
+    if (!program) continue; // `currant check` reports it; a child start naming it fails with CR041
+    const clash = byName.get(program.workflow.name);
+    if (clash) throw new Error(`workflow '${program.workflow.name}' is defined twice: ${clash.file} and ${f.file}`);
+    byName.set(program.workflow.name, f);
+  }
+  return (name) => byName.get(name);
 }

@@ -7,7 +7,8 @@
  *   $ currant check examples/order/order.workflow
  *   examples/order/order.workflow: ok
  */
-import { compile, hasErrors, renderDiagnostic } from '../../dsl/index.ts';
+import { compile, deploymentOf, hasErrors, renderDiagnostic } from '../../dsl/index.ts';
+import { workflowFilesBeside } from '../deployment.ts';
 import { CliError, EXIT, type ExitCode } from '../exit.ts';
 import { output, readText } from '../io.ts';
 
@@ -27,7 +28,7 @@ export function checkCommand(files: string[]): ExitCode {
       code = EXIT.USAGE;
       continue;
     }
-    const { diagnostics } = compile(source, file);
+    const { diagnostics } = compile(source, file, { workflows: deploymentOf(workflowFilesBeside(file)) });
     for (const d of diagnostics) out.line(renderDiagnostic(d, source, file, paint) + '\n');
     const errors = diagnostics.filter((d) => d.severity === 'error').length;
     const warnings = diagnostics.length - errors;

@@ -11,9 +11,11 @@
  *   $ currant run examples/order/order.workflow --tasks examples/order/tasks.ts --input @examples/order/input.json
  */
 import { randomUUID } from 'node:crypto';
-import { compile, renderDiagnostic, type Program } from '../../dsl/index.ts';
-import { isFinal, validateInput, type StepLog } from '../../runtime/index.ts';
-import { createEngine, loadTasksModule, PythonTasks, PythonTasksError, type TaskProcess, type TaskRegistry } from '../../adapters/embedded/index.ts';
+import { dirname } from 'node:path';
+import { compile, deploymentOf, renderDiagnostic, type Program } from '../../dsl/index.ts';
+import { workflowFilesBeside } from '../deployment.ts';
+import { isFinal, validateInput, type Instance, type StepLog } from '../../runtime/index.ts';
+import { createEngine, loadTasksModule, PythonTasks, PythonTasksError, type Engine, type TaskProcess, type TaskRegistry } from '../../adapters/embedded/index.ts';
 import { checkConcurrency, MAX_CONCURRENCY } from '../../adapters/embedded/dispatcher.ts';
 import { CliError, EXIT, exitForStatus, type ExitCode } from '../exit.ts';
 import { DEFAULT_DB, dbPathForWrite, existingFile, output, readJsonArg, readText } from '../io.ts';
@@ -52,7 +54,8 @@ export function concurrencyOption(v: string | undefined): number | undefined {
 /** Compiles a workflow file, printing its diagnostics on stderr; null when it has errors. */
 export function compileFile(file: string): { program: Program; source: string } | null {
   const source = readText(file, 'workflow file');
-  const { program, diagnostics } = compile(source, file);
+  // the .workflow files beside it are the deployment child starts may name (cli/deployment.ts)
+  const { program, diagnostics } = compile(source, file, { workflows: deploymentOf(workflowFilesBeside(file)) });
   const err = output(process.stderr);
   const paint = { error: err.c.red, warning: err.c.yellow, dim: err.c.dim };
   // Warnings do not stop a run, but they are worth seeing (on stderr, so --json stays clean).
@@ -158,11 +161,14 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
   const printed = new Set<string>();
   // What is running between the steps: a status line on a terminal, plain lines otherwise.
   const progress = new Progress(out, { plainEveryMs: progressEveryMs() });
-  const print = (instanceId: string, step: StepLog) => {
+  // Child workflows of this instance (and theirs) print their steps too, prefixed by their id.
+  const family = new Set<string>([id]);
+  const print = (instanceId: string, step: StepLog, parent?: string) => {
     const key = stepKey(instanceId, step);
-    if (json || instanceId !== id || printed.has(key)) return;
+    if (parent !== undefined && family.has(parent)) family.add(instanceId);
+    if (json || !family.has(instanceId) || printed.has(key)) return;
     printed.add(key);
-    progress.line(formatStep(step, out), instanceId);
+    progress.line(instanceId === id ? formatStep(step, out) : `${out.c.dim(instanceId)} ${formatStep(step, out)}`, instanceId);
     const waiting = step.kind === 'signal' ? /^waiting for "(.*)"/.exec(step.outcome) : null;
     if (waiting && out.tty) {
       progress.line(out.c.dim(`   send it from another terminal: currant signal ${id} ${waiting[1]} '<json>'${dbFlag}`));
@@ -173,10 +179,11 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     dbPath,
     tasks: loaded.tasks,
     taskProcesses: loaded.processes,
+    workflows: workflowFilesBeside(file),
     concurrency,
     onStep: (i, step) => {
       if (i.id === id) progress.update(i);
-      print(i.id, step);
+      print(i.id, step, i.parent?.id);
     },
   }).catch(async (e) => {
     await loaded.close();
@@ -226,6 +233,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     const final = await Promise.race([waited, watch.whenFinal(id)]);
     progress.stop();
     if (interrupted) return EXIT.INTERRUPTED;
+    await detachedChildren(engine, final, file, opts, dbFlag);
     if (json) process.stdout.write(JSON.stringify(finalJson(final)) + '\n');
     else out.line(formatFinal(final, out, file));
     return exitForStatus(final.status);
@@ -237,6 +245,27 @@ export async function runCommand(file: string, opts: RunOptions): Promise<ExitCo
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     if (!interrupted) await engine.close();
+  }
+}
+
+/** How long `run` lets detached children it started finish their work in progress before it exits. */
+const DETACHED_GRACE_MS = 5000;
+
+/**
+ * Detached children this run started: their work in progress (a task) may finish here for up to
+ * DETACHED_GRACE_MS; one still unfinished then is named on stderr, with how to continue it.
+ */
+async function detachedChildren(engine: Engine, final: Instance, file: string, opts: RunOptions, dbFlag: string): Promise<void> {
+  const kids = Object.values(final.children ?? {}).filter((c) => c.detached);
+  if (kids.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([engine.settled(), new Promise<void>((r) => (timer = setTimeout(r, DETACHED_GRACE_MS)))]);
+  clearTimeout(timer);
+  for (const k of kids) {
+    const child = await engine.store.load(k.id);
+    if (child && !isFinal(child.status)) {
+      output(process.stderr).line(`note: detached child ${k.id} (${k.workflow}) is still ${child.status}; continue it with \`currant worker ${tasksFlags(opts.tasks)} --workflows ${dirname(file)}${dbFlag}\``);
+    }
   }
 }
 

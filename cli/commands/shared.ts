@@ -21,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../../adapters/embedded/index.ts';
 import { SqliteStore } from '../../adapters/embedded/index.ts';
 import { ProgramCache, type RuntimeDeps } from '../../runtime/driver.ts';
-import { isFinal, type Instance, type StepLog } from '../../runtime/index.ts';
+import { applyChildCommands, isFinal, type Instance, type StepLog } from '../../runtime/index.ts';
 
 export function openStore(dbPath: string): SqliteStore {
   return new SqliteStore(dbPath);
@@ -33,13 +33,15 @@ export function openStore(dbPath: string): SqliteStore {
  * version it saved (step history), and the instance handed back carries only those steps.
  */
 export function applyHere(store: SqliteStore): RuntimeDeps {
-  return {
+  const deps: RuntimeDeps = {
     store: store.forDriver(),
-    dispatcher: { dispatch: async () => {} },
+    dispatcher: { dispatch: (commands) => applyChildCommands(deps, commands) },
     programs: new ProgramCache(store),
     clock: { now: () => new Date(), uuid: randomUUID },
   };
+  return deps;
 }
+
 
 /** A step's identity for printing each step once, whichever way it was seen. */
 export function stepKey(instanceId: string, s: StepLog): string {

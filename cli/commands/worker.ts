@@ -16,6 +16,7 @@
  *   worker: 2 unfinished instances in .currant/currant.db (Ctrl-C to stop)
  */
 import { createEngine, type Engine } from '../../adapters/embedded/index.ts';
+import { workflowFilesIn } from '../deployment.ts';
 import type { StepLog } from '../../runtime/index.ts';
 import { isFinal, type Instance } from '../../runtime/index.ts';
 import { CliError, EXIT, type ExitCode } from '../exit.ts';
@@ -35,12 +36,13 @@ const SWEEP_MS = 2_000;
 /** Instances repaired per sweep at most (the rest at the next sweep, 2 s later). */
 const SWEEP_LIMIT = 500;
 
-export async function workerCommand(opts: { tasks: string | string[]; python?: string; db?: string; takeoverAfter?: string; schedules?: string; concurrency?: string }): Promise<ExitCode> {
+export async function workerCommand(opts: { tasks: string | string[]; python?: string; db?: string; takeoverAfter?: string; schedules?: string; concurrency?: string; workflows?: string }): Promise<ExitCode> {
   const graceMs = Number(opts.takeoverAfter ?? 10_000);
   if (!Number.isInteger(graceMs) || graceMs < 0) throw new CliError(EXIT.USAGE, `--takeover-after must be a number of milliseconds, got '${opts.takeoverAfter}'`);
   const concurrency = concurrencyOption(opts.concurrency);
   // Checked before anything runs: a schedules file with a problem is exit 2, every problem listed.
   const schedules = opts.schedules === undefined ? [] : schedulesFromFile(opts.schedules);
+  const deployment = opts.workflows === undefined ? undefined : workflowFilesIn(opts.workflows);
   const loaded = await loadTaskModules(opts.tasks, undefined, opts.python);
   const out = output(process.stdout);
   const printed = new Set<string>();
@@ -56,6 +58,7 @@ export async function workerCommand(opts: { tasks: string | string[]; python?: s
     dbPath,
     tasks: loaded.tasks,
     taskProcesses: loaded.processes,
+    ...(deployment ? { workflows: deployment } : {}),
     concurrency,
     onStep: (i, s) => {
       progress.update(i);

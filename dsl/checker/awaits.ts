@@ -13,6 +13,7 @@ import { isDurationError, parseDuration } from '../duration.ts';
 import { constantScalar } from '../constant.ts';
 import { parseTime } from '../interpreter/time.ts';
 import { globalFn } from './builtins.ts';
+import { childCall, isChildCall } from './children.ts';
 import { elementOfQuiet, mapTask, taskCall } from './calls.ts';
 import { awaitInFunction, definitelyNot, isNumberLike, isStringLike, noTypeArgs, report, show, type Ctx } from './context.ts';
 import { awaitedValue, handleTypeAtEdge, unwrap } from './handles.ts';
@@ -70,6 +71,7 @@ export function handleCall(ctx: Ctx, c: Call, awaited: boolean): Type | undefine
     if (maker !== signalCall) noTypeArgs(ctx, c, `${callee.name}(…)`);
     return maker(ctx, c);
   }
+  if (isChildCall(ctx, c)) return childCall(ctx, c);
   if (
     callee.kind === 'Member' &&
     callee.object.kind === 'Identifier' &&

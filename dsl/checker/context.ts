@@ -9,6 +9,7 @@
  */
 import type { ArrowFunction, Call, Expression, FnParam, FunctionDecl, Member, Program, Span, TaskDecl } from '../ast.ts';
 import { diagnostic, spanOf, type Diagnostic, type DiagnosticCode, type Severity } from '../diagnostics.ts';
+import type { Deployment } from './children.ts';
 import type { Scope } from './scope.ts';
 import type { Type, TypeEnv } from './types.ts';
 
@@ -91,6 +92,8 @@ export interface Ctx {
   readonly arrow: (fn: ArrowFunction, params: Type[]) => ArrowResult;
   /** `expr` of expressions.ts: the type of an expression where `await` is not allowed. */
   readonly expr: (e: Expression) => Type;
+  /** The workflows child starts may name, when the caller knows the deployment (children.ts). */
+  readonly deployment?: Deployment;
   /** `call` of expressions.ts: a call that is not directly awaited. */
   readonly call: (c: Call) => Type;
 }

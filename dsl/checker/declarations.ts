@@ -17,7 +17,7 @@ import { needsValue, statements } from './statements.ts';
 import { ANY, NULL, TypeEnv, didYouMean, union, type Type } from './types.ts';
 
 /** A fresh context for `program`: its type aliases read (reporting duplicates and bad aliases). */
-export function createContext(program: Program, hooks: Pick<Ctx, 'expr' | 'call' | 'arrow' | 'types'>): Ctx {
+export function createContext(program: Program, hooks: Pick<Ctx, 'expr' | 'call' | 'arrow' | 'types' | 'deployment'>): Ctx {
   const diags: Diagnostic[] = [];
   const sink = { diags };
   const aliases = new Map<string, { type: TypeNode; span: Span }>();

@@ -10,6 +10,7 @@
 import { assertNever, type Call, type Expression, type Span } from '../ast.ts';
 import { constantScalar } from '../constant.ts';
 import { globalFn, isNamespace, namespaceFn, NAMESPACES } from './builtins.ts';
+import { childMethodCall, isChildMethodCall, WORKFLOWS } from './children.ts';
 import { args, builtinCall, helperCall, methodCall, unknownCall } from './calls.ts';
 import { awaited, handleCall } from './awaits.ts';
 import { parseTime } from '../interpreter/time.ts';
@@ -263,6 +264,10 @@ export function identifier(ctx: Ctx, name: string, span: Span): Type {
     return ANY;
   }
   if (name === 'instance') return objectOf({ id: STRING, workflow: STRING, startedAt: STRING });
+  if (name === WORKFLOWS) {
+    report(ctx, 'CT073', span, `'${WORKFLOWS}' only starts child workflows`, { hint: `await ${WORKFLOWS}.<name>(input) runs one as a child; ${WORKFLOWS}.<name>.startDetached(input) starts one and goes on` });
+    return ANY;
+  }
   if (isNamespace(name) || globalFn(name)) {
     report(ctx, 'CT001', span, `'${name}' is a built-in and can only be called`, { hint: isNamespace(name) ? `use ${name}.fn(…)` : `call it: ${name}(…)` });
     return ANY;
@@ -387,6 +392,7 @@ export function call(ctx: Ctx, c: Call): Type {
     }
     return unknownCall(ctx, c, name, callee.span);
   }
+  if (isChildMethodCall(ctx, c)) return childMethodCall(ctx, c);
   if (c.policy) badPolicy(ctx, c);
   if (callee.kind === 'Member') {
     const obj = callee.object;

@@ -76,10 +76,16 @@ export function handleTypeAtEdge(ctx: Ctx, t: Type, span: Span, where: string): 
 /** An expression statement whose value is a handle nobody keeps: CT030 (warning). */
 export function floating(ctx: Ctx, e: Expression, t: Type): void {
   if (!holdsHandle(ctx, t)) return;
-  const what = e.kind === 'Call' && e.callee.kind === 'Identifier' && ctx.tasks.has(e.callee.name) ? `task '${e.callee.name}' starts, but its result and failure are ignored` : 'this handle is dropped: what it waits for is ignored';
+  const child = e.kind === 'Call' && e.callee.kind === 'Member' && e.callee.object.kind === 'Identifier' && e.callee.object.name === 'workflows';
+  const what =
+    e.kind === 'Call' && e.callee.kind === 'Identifier' && ctx.tasks.has(e.callee.name)
+      ? `task '${e.callee.name}' starts, but its result and failure are ignored`
+      : child
+        ? `workflow '${(e.callee as { property: string }).property}' starts as a child, but its result and failure are ignored (and it is cancelled with this instance)`
+        : 'this handle is dropped: what it waits for is ignored';
   report(ctx, 'CT030', e.span, `never awaited: ${what}`, {
     severity: 'warning',
-    hint: 'await it, or keep the handle to await later: const h = …',
+    hint: child ? `await it, or to start it and go on: workflows.${(e as { callee: { property: string } }).callee.property}.startDetached(input)` : 'await it, or keep the handle to await later: const h = …',
   });
 }
 

@@ -24,7 +24,8 @@
  * The pass is split by concern, one file each (see README.md); this file builds its context and
  * wires the parts together.
  */
-import type { Program } from '../ast.ts';
+import type { ArrowFunction, Call, Expression, Program } from '../ast.ts';
+import type { Deployment } from './children.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import type { Ctx } from './context.ts';
 import { checkProgram, createContext } from './declarations.ts';
@@ -34,10 +35,20 @@ import { BUILTINS } from './builtins.ts';
 import { TypeEnv, union, type Type } from './types.ts';
 
 export { checkInput, checkValue } from './input.ts';
+export { deploymentOf, signatureOf, type Deployment, type WorkflowSignature } from './children.ts';
 
 /** All diagnostics of a program, sorted by position. Never throws on a well-formed AST. */
-export function check(program: Program): Diagnostic[] {
-  return run(program, undefined);
+export function check(program: Program, options: CheckOptions = {}): Diagnostic[] {
+  return run(program, undefined, options);
+}
+
+/** What the checker may know beyond the program itself. */
+export interface CheckOptions {
+  /**
+   * The deployment: the workflows child starts may name, with their parameters (children.ts
+   * `deploymentOf`). Absent: `workflows.<name>(…)` is not checked against it (CT070, CT071).
+   */
+  workflows?: Deployment;
 }
 
 /** What `analyze` gives: the diagnostics, and the types the checker found, by node id. */
@@ -64,9 +75,9 @@ export interface Analysis {
 }
 
 /** `check`, keeping the type of every expression and declared name (for hover in an editor). */
-export function analyze(program: Program): Analysis {
+export function analyze(program: Program, options: CheckOptions = {}): Analysis {
   const types = new Map<number, Type>();
-  const diagnostics = run(program, types);
+  const diagnostics = run(program, types, options);
   let cached: TypeEnv | undefined;
   const env = () => (cached ??= new TypeEnv(new Map(program.types.map((a) => [a.name, { type: a.type, span: a.span }])), () => {}));
   return {
@@ -100,8 +111,9 @@ export function analyze(program: Program): Analysis {
   };
 }
 
-function run(program: Program, types: Map<number, Type> | undefined): Diagnostic[] {
-  const ctx: Ctx = createContext(program, { expr: (e) => expr(ctx, e), call: (c) => call(ctx, c), arrow: (f, ps) => checkArrow(ctx, f, ps), types });
+function run(program: Program, types: Map<number, Type> | undefined, options: CheckOptions): Diagnostic[] {
+  const hooks = { expr: (e: Expression) => expr(ctx, e), call: (c: Call) => call(ctx, c), arrow: (f: ArrowFunction, ps: Type[]) => checkArrow(ctx, f, ps), types };
+  const ctx: Ctx = createContext(program, options.workflows ? { ...hooks, deployment: options.workflows } : hooks);
   const diags = checkProgram(ctx);
   return diags.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
 }

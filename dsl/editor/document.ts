@@ -19,7 +19,7 @@
  * at the same text.
  */
 import type { Program } from '../ast.ts';
-import { analyze, type Analysis } from '../checker/index.ts';
+import { analyze, type Analysis, type CheckOptions } from '../checker/index.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics.ts';
 import { parse } from '../parser.ts';
 
@@ -41,21 +41,24 @@ export const MAX_BLANKED_LINES = 4;
 /** Over this many characters a broken text is not parsed again (each parse costs ~25 ms per KB). */
 export const MAX_RECOVERY_LENGTH = 24 * 1024;
 
-/** Parses and checks `source` for an editor. Never throws. */
-export function openDocument(source: string, file = 'workflow.workflow'): EditorDocument {
+/**
+ * Parses and checks `source` for an editor. Never throws. `options.workflows`: the deployment child
+ * workflow starts are checked against (the language server passes the files beside the document).
+ */
+export function openDocument(source: string, file = 'workflow.workflow', options: CheckOptions = {}): EditorDocument {
   try {
     const parsed = parse(source, file);
     // The parser recovers per statement: with syntax errors it still gives the partial program,
     // which the checker reads as `compile` does, so the editor shows every problem at once.
     const program = parsed.program ?? parsed.partial;
     if (program) {
-      const analysis = analyze(program);
+      const analysis = analyze(program, options);
       const diagnostics = [...parsed.diagnostics, ...analysis.diagnostics].sort((a, b) => a.span.start - b.span.start);
       return { source, file, diagnostics, program, analysis, partial: !parsed.program || parsed.diagnostics.length > 0 };
     }
     const recovered = recoverProgram(source, file, parsed.diagnostics);
     if (!recovered) return { source, file, diagnostics: parsed.diagnostics, partial: true };
-    return { source, file, diagnostics: parsed.diagnostics, program: recovered, analysis: analyze(recovered), partial: true };
+    return { source, file, diagnostics: parsed.diagnostics, program: recovered, analysis: analyze(recovered, options), partial: true };
   } catch (e) {
     const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return { source, file, diagnostics: [diagnostic('CS007', { start: 0, end: 0, line: 1, col: 1 }, `internal checker error, please report: ${detail}`)], partial: true };

@@ -18,6 +18,7 @@ import type { Await, Call, Expression, Span, SpreadElement } from '../ast.ts';
 import { parseDuration } from '../duration.ts';
 import { PositionedError } from './errors.ts';
 import type { ChildCall, ComboHandle, ComboOp, FanHandle, Handle, Member, Pending, SignalHandle } from './frames.ts';
+import { childHandle, isChildStart } from './children.ts';
 import { refId } from './handles.ts';
 import type { AwaitHost as Machine, AwaitStatement } from './host.ts';
 import { policyOf } from './policy.ts';
@@ -99,6 +100,7 @@ export function makesHandle(m: Machine, call: Call, awaited: boolean): boolean {
     if (name === 'sleep' || name === 'sleepUntil' || name === 'signal') return true;
     return m.ix.tasks.has(name);
   }
+  if (isChildStart(m, call)) return true;
   return (
     callee.kind === 'Member' &&
     callee.object.kind === 'Identifier' &&
@@ -122,6 +124,7 @@ export function makeHandle(m: Machine, call: Call, node: number, anonymous: bool
     if (name === 'signal') return signalHandle(m, call, node, anonymous);
     return taskHandle(m, call, node, anonymous);
   }
+  if (isChildStart(m, call)) return childHandle(m, call, node, anonymous);
   const op = (callee as { property: ComboOp }).property;
   return promiseHandle(m, call, node, anonymous, op);
 }

@@ -10,6 +10,7 @@
  * the workflow cannot hold rejects the handle (CR013, CR020) rather than failing the host.
  */
 import { fillWave, signalValue } from './awaits.ts';
+import { childFailed } from './children.ts';
 import type { FanHandle, Handle, Pending } from './frames.ts';
 import { cancelledError, rejectAll, route, type HandleTable } from './handles.ts';
 import type { AwaitHost as Machine } from './host.ts';
@@ -76,6 +77,15 @@ export function matchEvent(m: Machine, event: WorkflowEvent): Match {
         const r = childEvent(m, id, h, target.child, event);
         if (r) return r;
       } else return { kind: 'ignored', why: `task ${event.id} is not awaited` };
+      break;
+    case 'childCompleted':
+    case 'childFailed':
+      if (h.k !== 'child') return { kind: 'ignored', why: `child ${event.id} is not awaited` };
+      if (event.type === 'childCompleted') fulfilFromOutside(m, id, h, event.result);
+      else {
+        const f = childFailed(m, h, event.failure);
+        t.reject(id, f.value, f.uncaught);
+      }
       break;
     default: {
       const never: never = event;

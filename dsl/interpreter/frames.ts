@@ -159,7 +159,14 @@ export interface ComboHandle extends HandleBase {
   /** `{ index: true }` (race, any): the result is `{ index, value }`. */
   ix?: 1;
 }
-export type Handle = TaskHandle | SleepHandle | SignalHandle | FanHandle | ComboHandle;
+/** A child workflow awaited through this handle (`workflows.charge(input)`; children.ts). */
+export interface ChildHandle extends HandleBase {
+  k: 'child';
+  workflow: string;
+  /** The child's instance id. */
+  cid: string;
+}
+export type Handle = TaskHandle | SleepHandle | SignalHandle | FanHandle | ComboHandle | ChildHandle;
 export type HandleKind = Handle['k'];
 
 /** What the workflow is blocked on: the handle `id` of `state.h`, awaited by node `a` in statement `s`. */

@@ -28,6 +28,8 @@ export interface AwaitHost {
   ev(e: Expression): Value;
   isLocal(name: string): boolean;
   fail(error: WorkflowError): void;
+  /** The instance's id (`instance.id`): child workflow ids are made from it. */
+  instanceId(): string;
 }
 
 /** What the array methods taking a callback (callbacks.ts) need from the machine. */

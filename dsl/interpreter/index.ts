@@ -60,7 +60,9 @@ export type Waiting =
   | { kind: 'sleep'; id: string }
   | { kind: 'signal'; id: string; name: string; names?: string[]; timeoutMs?: number }
   /** `Promise.all/allSettled/race/any` over handles: what its outstanding members wait for. */
-  | { kind: 'combo'; id: string; op: ComboOp; of: Waiting[] };
+  | { kind: 'combo'; id: string; op: ComboOp; of: Waiting[] }
+  /** A child workflow (`workflows.charge(input)`): its name and instance id. */
+  | { kind: 'child'; id: string; workflow: string; childId: string };
 
 /**
  * The await a state is suspended on, or null when it is not waiting. For status views:
@@ -91,6 +93,8 @@ function describe(t: HandleTable, id: string, depth: number): Waiting | null {
       if (h.timeoutMs !== undefined) w.timeoutMs = h.timeoutMs;
       return w;
     }
+    case 'child':
+      return { kind: 'child', id, workflow: h.workflow, childId: h.cid };
     case 'combo': {
       const of: Waiting[] = [];
       for (const x of h.m) {

@@ -43,6 +43,7 @@ import {
 } from '../ast.ts';
 import { arityProblem, BUILTINS, lookupMethod, NAMESPACES, type Builtin, type BuiltinContext } from './builtins.ts';
 import { beginAwait, makeHandle, makesHandle, startTask } from './awaits.ts';
+import { isChildStart, isDetachedStart, startDetached } from './children.ts';
 import { policyOf } from './policy.ts';
 import { BYTES, MAX_CALL_DEPTH, Meter } from './budget.ts';
 import { callbackMethod } from './callbacks.ts';
@@ -1289,6 +1290,12 @@ export class Machine implements AwaitHost, CallbackHost {
     }
     if (callee.kind === 'Member') {
       const obj = callee.object;
+      // `workflows.charge(input)` as a value: the child starts now, its handle is the value (children.ts)
+      if (isChildStart(this, e)) return refOf(this.startHandle(e, `workflows.${callee.property}`));
+      if (isDetachedStart(this, e)) {
+        if (this.depth > 0) throw new PositionedError('CT051', 'a helper or callback cannot start a child workflow: start it in the workflow', e.span);
+        return startDetached(this, e);
+      }
       if (obj.kind === 'Identifier' && Object.hasOwn(NAMESPACES, obj.name) && !this.hasVar(obj.name)) {
         const ns = NAMESPACES[obj.name]!;
         if (!Object.hasOwn(ns, callee.property)) {
@@ -1484,6 +1491,10 @@ export class Machine implements AwaitHost, CallbackHost {
   /** True when `name` is a local variable (so `Promise`/`Math` are not the built-ins). */
   isLocal(name: string): boolean {
     return this.hasVar(name);
+  }
+
+  instanceId(): string {
+    return (this.instanceValue() as { id: string }).id;
   }
 }
 

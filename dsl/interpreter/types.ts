@@ -87,7 +87,8 @@ export type Command =
   | CompleteCommand
   | FailCommand
   | LogCommand
-  | CancelledCommand;
+  | CancelledCommand
+  | StartChildCommand;
 
 /** Run `task(args)`; report back with `taskCompleted`/`taskFailed` carrying the same `id`. */
 export interface ScheduleTaskCommand {
@@ -149,6 +150,32 @@ export interface LogCommand {
   at: SourcePoint;
 }
 
+/**
+ * Start another workflow of the deployment as its own instance `childId` (children.ts): awaited
+ * through the handle `id` (`workflows.charge(input)`; its end comes back as `childCompleted` /
+ * `childFailed` with that id), or `detached` (`workflows.charge.startDetached(input)`: nothing comes
+ * back). `childId` is `<parent id>:<id>` unless the workflow chose one (`{ id }`). The runtime starts
+ * it idempotently: a repeated command finds the instance it started.
+ */
+export interface StartChildCommand {
+  type: 'startChild';
+  id: string;
+  workflow: string;
+  /** The child's input: an object keyed by its parameters (what `currant run --input` takes). */
+  input: Value;
+  childId: string;
+  detached?: true;
+  at: SourcePoint;
+}
+
+/** How a child workflow ended when it did not complete: its status and its own error. */
+export interface ChildFailure {
+  status: 'failed' | 'cancelled';
+  /** The child's error code (`CR007`, `CANCELLED`, …), or the runtime's when it could not start (`CR041`, `CR042`). */
+  code: string;
+  message: string;
+}
+
 export interface CompleteCommand {
   type: 'complete';
   result: Value;
@@ -180,6 +207,10 @@ export type WorkflowEvent =
   | { type: 'taskFailed'; id: string; failure: TaskFailure }
   | { type: 'timerFired'; id: string }
   | { type: 'signal'; name: string; payload: Value }
+  /** The child workflow started by handle `id` completed with `result`. */
+  | { type: 'childCompleted'; id: string; result: Value }
+  /** The child workflow started by handle `id` failed, was cancelled, or could not be started. */
+  | { type: 'childFailed'; id: string; failure: ChildFailure }
   /**
    * Cancel the instance. With a `try` whose `catch` or `finally` can see the await the workflow is
    * blocked on, a `CancelledError` is thrown there (outstanding handles are rejected with it) and

@@ -36,7 +36,7 @@ const inputOf = (file: string) => JSON.parse(readFileSync(join(ROOT, 'examples',
 // Each CLI call starts node + tsx (about a second, more when test files run in parallel).
 describe('examples', { timeout: 90_000 }, () => {
   it('documents one command per example, the same in examples/README.md and the folder README', () => {
-    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga', 'mixed', 'digest', 'race', 'quorum', 'reservation', 'bulk']) {
+    for (const name of ['order', 'approval', 'fanout', 'fanin', 'flaky', 'polling', 'saga', 'mixed', 'digest', 'race', 'quorum', 'reservation', 'bulk', 'children']) {
       const cmd = COMMANDS.find((c) => c[1] === `examples/${name}/${name}.workflow` && c.includes(`@examples/${name}/input.json`));
       expect(cmd, name).toBeDefined();
       const own = readFileSync(join(ROOT, 'examples', name, 'README.md'), 'utf8');
@@ -51,6 +51,28 @@ describe('examples', { timeout: 90_000 }, () => {
     expect(r.stderr).toContain('digest for eu: eu: 3 open orders');
     const listed = await currant(['schedules', '--schedules', 'examples/digest/currant.schedules.json', '--db', r.db, '--json']);
     expect(JSON.parse(listed.stdout)).toMatchObject([{ name: 'daily-digest', workflow: 'dailyDigest', cron: '0 6 * * *', timeZone: 'Europe/Paris', last: null }]);
+  });
+
+  it('children: pays through an awaited child workflow, mails through a detached one; list and status show them', async () => {
+    const r = await runExample('children/input.json');
+    expect(r.code, r.stderr).toBe(0);
+    const { orderId } = inputOf('children/input.json');
+    expect(r.out).toMatchObject({ workflow: 'order', status: 'completed', result: { paymentId: `pay-${orderId}-1`, tracking: `track-${orderId}`, mail: `mail-${orderId}` } });
+    const listed = JSON.parse((await currant(['list', '--db', r.db, '--json'])).stdout) as { id: string; workflow: string; status: string; parent?: string }[];
+    const child = listed.find((s) => s.workflow === 'charge')!;
+    expect(child).toMatchObject({ id: `${r.out.id}:${child.id.split(':').pop()}`, status: 'completed', parent: r.out.id });
+    expect(listed.find((s) => s.workflow === 'notify')).toMatchObject({ id: `mail-${orderId}`, parent: r.out.id });
+    const status = await statusOf(r.out.id, r.db);
+    expect(status.children.map((c: { workflow: string; status: string }) => [c.workflow, c.status])).toEqual([
+      ['charge', 'completed'],
+      ['notify', 'detached'],
+    ]);
+  });
+
+  it('children: a declined card fails the child; the parent catches CR040 and fails on purpose', async () => {
+    const r = await runExample('children/input-declined.json');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatchObject({ workflow: 'order', status: 'failed', error: { code: 'CR017', message: `order ${inputOf('children/input-declined.json').orderId} not paid (CR007)` } });
   });
 
   it('order: ships and returns the tracking id', async () => {

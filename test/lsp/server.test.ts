@@ -292,3 +292,25 @@ describe('shutdown and exit', () => {
     await s.dispose();
   });
 });
+
+describe('child workflows: the folder is the deployment', () => {
+  it('checks a child start against the .workflow files beside the document (CT070, CT071)', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { pathToFileURL } = await import('node:url');
+    const dir = mkdtempSync(join(tmpdir(), 'currant-lsp-'));
+    try {
+      writeFileSync(join(dir, 'charge.workflow'), 'workflow charge(orderId: string, amount: number): string { return orderId }\n');
+      const uri = pathToFileURL(join(dir, 'order.workflow')).href;
+      client.open(uri, 'workflow order(orderId: string) {\n  await workflows.chrage({ orderId })\n  return await workflows.charge({ orderId, amount: "5" })\n}\n');
+      const p = await client.diagnostics(uri);
+      expect(p.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([
+        "CT070 unknown workflow 'chrage' (did you mean 'charge'?): it is not part of the deployment",
+        `CT071 parameter 'amount' of workflow 'charge' is number, got "5"`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

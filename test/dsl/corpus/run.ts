@@ -225,6 +225,27 @@ export function runCase(c: Case, program: Program, { roundTrip }: { roundTrip: b
           wave.push({ at: clock.t + delay, n: ++made, event });
           break;
         }
+        case 'startChild': {
+          // a child workflow answers like a task, scripted under `workflows.<name>` ($fail: its
+          // failure, $type: its error code, default CR007); a detached one is only recorded
+          const what = `workflows.${cmd.workflow}`;
+          calls.push(`${what}(${JSON.stringify(cmd.input)})${cmd.detached ? ' detached' : ''}`);
+          if (cmd.detached) break;
+          let next = scripts.get(what)?.shift();
+          if (next === undefined) throw new Error(`${c.file}:${c.line} (${c.name}): no scripted result left for ${what}`);
+          let delay = 0;
+          if (next !== null && typeof next === 'object' && !Array.isArray(next) && '$after' in next) {
+            delay = ms(next.$after as string);
+            const { $after: _, ...rest } = next;
+            next = '$value' in rest ? rest.$value! : rest;
+          }
+          const event: WorkflowEvent =
+            next !== null && typeof next === 'object' && !Array.isArray(next) && '$fail' in next
+              ? { type: 'childFailed', id: cmd.id, failure: { status: 'failed', code: typeof next.$type === 'string' ? next.$type : 'CR007', message: String(next.$fail) } }
+              : { type: 'childCompleted', id: cmd.id, result: next };
+          wave.push({ at: clock.t + delay, n: ++made, event });
+          break;
+        }
         case 'startTimer':
           wave.push({ at: clock.t + cmd.durationMs, n: ++made, event: { type: 'timerFired', id: cmd.id } });
           break;

@@ -97,6 +97,13 @@ export function drive(
         queue.push(ev);
         // a duplicate delivery (at-least-once transports) must be ignored
         if (opts.duplicates) queue.push(ev);
+      } else if (c.type === 'startChild' && !c.detached) {
+        // a child workflow answers like a task named `workflows.<name>` with its input as argument
+        const r = answer(`workflows.${c.workflow}`, [c.input], c.id);
+        const ev: WorkflowEvent =
+          'ok' in r ? { type: 'childCompleted', id: c.id, result: r.ok } : { type: 'childFailed', id: c.id, failure: { status: 'failed', code: 'CR007', message: r.fail } };
+        queue.push(ev);
+        if (opts.duplicates) queue.push(ev);
       } else if (c.type === 'waitForSignal') {
         const name = (c.names ?? [c.name]).find((n) => opts.signals && Object.hasOwn(opts.signals, n));
         if (name !== undefined) {

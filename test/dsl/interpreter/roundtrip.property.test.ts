@@ -3,7 +3,7 @@
  * commands whether run straight through or with its state JSON round-tripped (and the options
  * re-created) at every await. Programs come from a few statement templates with random constants,
  * branches, loops, try/catch/finally, awaits of every form — handles kept across awaits, races,
- * `Promise.any`, signal handles, `sleepUntil` —, callbacks and helpers; some runs are cancelled
+ * `Promise.any`, signal handles, `sleepUntil`, child workflows —, callbacks and helpers; some runs are cancelled
  * part-way. No saved state holds a frame of a helper or callback.
  */
 import fc from 'fast-check';
@@ -55,6 +55,10 @@ function statements(depth: number): fc.Arbitrary<string[]> {
     fc.constant(`xs = bump(xs.filter((x) => x !== a % 10))`),
     fc.constant(`b = (b + xs.findIndex((x) => { if (x > 5) return true; return false }) + 1) % 997`),
     fc.constant(`o.tags.sort((p, q) => q - p); a = mix(a, o.tags.length)`),
+    // child workflows: awaited, kept and raced, started detached
+    fc.constant(`const kr = await workflows.kid({ n: a }); a = (a + kr) % 1000`),
+    fc.constant(`const kh = workflows.kid({ n: b }); const kv = await Promise.race([kh, sleep("1s")]); if (kv !== null) { b = (b + kv) % 997 }`),
+    fc.constant(`o.tags.push(workflows.kid.startDetached({ n: a }).length % 10)`),
   ];
   if (depth <= 0) return fc.array(fc.oneof(...simple), { minLength: 1, maxLength: 3 });
   const inner = statements(depth - 1).map((ss) => ss.join('\n'));
@@ -108,6 +112,8 @@ function answerer(script: TaskAnswer[]) {
   // inc and add never fail (a failure there fails the workflow, which is tested elsewhere): only
   // check, run under allSettled, takes the scripted failures
   return (task: string, args: Value[]): TaskAnswer => {
+    // a child workflow completes with a number from its input (a failure is tested elsewhere)
+    if (task.startsWith('workflows.')) return { ok: ((args[0] as { n: number }).n * 3) % 7 };
     const r = script[n++ % script.length]!;
     if ('fail' in r && task !== 'check') return { ok: (args[0] as number) % 7 };
     return r;
@@ -148,7 +154,7 @@ describe('straight run vs JSON round trip at every await', () => {
           // that was applied before, or is a timer that was cancelled (its signal came first)
           const applied = new Set(straight.delivered.map((e) => JSON.stringify(e)));
           const cancelled = new Set(straight.commands.flatMap((c) => (c.type === 'cancelTimer' ? [c.id] : [])));
-          const scheduled = new Set(straight.commands.flatMap((c) => (c.type === 'scheduleTask' ? [c.id] : [])));
+          const scheduled = new Set(straight.commands.flatMap((c) => (c.type === 'scheduleTask' || c.type === 'startChild' ? [c.id] : [])));
           for (const e of straight.ignored) {
             // a duplicate, a cancelled timer, or a result for a handle nothing awaits any more (a race's loser)
             const ok = applied.has(JSON.stringify(e)) || (e.type === 'timerFired' && cancelled.has(e.id)) || (e.type !== 'signal' && e.type !== 'cancel' && scheduled.has(e.id));
