@@ -92,6 +92,18 @@ export interface InstanceJson {
   pending: Pending;
   steps: Step[];
   redrive?: { possible: true; task: string; taskId: string; line: number } | { possible: false; code: string; reason: string };
+  /** A child workflow's parent, and whether the parent awaits it (false: started detached). */
+  parent?: { id: string; awaited: boolean };
+  /** The child workflows it started, oldest first. */
+  children?: ChildJson[];
+}
+
+export interface ChildJson {
+  id: string;
+  workflow: string;
+  status: 'running' | 'completed' | 'failed' | 'cancelled' | 'detached';
+  line: number;
+  startedAt: string;
 }
 
 export interface GraphNodeJson {

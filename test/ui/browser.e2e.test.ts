@@ -171,6 +171,25 @@ describe('currant ui in Chromium', { timeout: 120_000 }, () => {
     expect(dialogs).toEqual([]);
   });
 
+  it('links a child workflow and its parent both ways', async () => {
+    const engine = await createEngine({ dbPath: db, tasksModule: join(FIX, 'tasks.ts'), workflows: [read('family.workflow'), read('kid.workflow')] });
+    try {
+      await engine.start(read('family.workflow'), { n: 20 }, { id: 'family-5' });
+      expect(await engine.waitFor('family-5')).toMatchObject({ status: 'completed', result: 41 });
+    } finally {
+      await engine.close();
+    }
+    await page.goto(viewer.url + '#/instances/family-5');
+    const child = page.locator('[data-testid=children] tr');
+    await expect.poll(() => child.count()).toBe(1);
+    expect(await child.textContent()).toMatch(/^family-5:.*kid.*completed.*line 3/);
+    await child.locator('a').click();
+    await expect.poll(() => page.locator('h1 .id').textContent()).toMatch(/^family-5:/);
+    expect(await page.getByTestId('parent').textContent()).toContain('child workflow of family-5 (awaited)');
+    await page.getByTestId('parent').locator('a').click();
+    await expect.poll(() => page.locator('h1 .id').textContent()).toBe('family-5');
+  });
+
   it('refuses writes without the page token, from another origin, for another host, or not JSON', async () => {
     const url = `${viewer.url}api/instances/expense-ok-1/cancel`;
     const token = await page.locator('meta[name=currant-token]').getAttribute('content');

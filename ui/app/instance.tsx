@@ -13,6 +13,7 @@ import { api, RequestError } from './api.ts';
 import { clock, duration, json, relative, time } from './format.ts';
 import { GraphView } from './graph.tsx';
 import { marksOf } from './marks.ts';
+import { instanceHref } from './routes.ts';
 
 const POLL_MS = 1000;
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -99,6 +100,12 @@ export function InstancePage({ caps, id }: { caps: Capabilities; id: string }) {
           {page.definition && <> ({page.definition.file})</>} · version {i.version} · created <span title={i.createdAt}>{time(i.createdAt)}</span> · updated{' '}
           <span title={i.updatedAt}>{time(i.updatedAt)}</span>
           {!FINAL.has(i.status) && <span class="live"> · live</span>}
+          {i.parent && (
+            <span data-testid="parent">
+              {' '}
+              · child workflow of <a href={instanceHref(i.parent.id)}>{i.parent.id}</a> ({i.parent.awaited ? 'awaited' : 'detached'})
+            </span>
+          )}
         </p>
         {error && <p class="error">{error}</p>}
       </div>
@@ -142,6 +149,28 @@ export function InstancePage({ caps, id }: { caps: Capabilities; id: string }) {
               <pre class="json" data-testid="result">
                 {json(i.result)}
               </pre>
+            </>
+          )}
+          {i.children && i.children.length > 0 && (
+            <>
+              <h2>Child workflows</h2>
+              <table class="children" data-testid="children">
+                <tbody>
+                  {i.children.map((c) => (
+                    <tr key={c.id} data-id={c.id}>
+                      <td>
+                        <a href={instanceHref(c.id)}>{c.id}</a>
+                      </td>
+                      <td>{c.workflow}</td>
+                      <td>
+                        <span class={`badge status-${c.status === 'detached' ? 'running' : c.status}`}>{c.status}</span>
+                      </td>
+                      <td>line {c.line}</td>
+                      <td title={c.startedAt}>{time(c.startedAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
             </>
           )}
           {i.error && (
