@@ -32,6 +32,12 @@ export type Deployment = ReadonlyMap<string, WorkflowSignature>;
 /** The namespace of child workflow starts (a variable of this name hides it). */
 export const WORKFLOWS = 'workflows';
 
+/** How an editor shows a deployment's workflow as a child start: `({ orderId: string, amount: number }) => Receipt`. */
+export function signatureText(sig: WorkflowSignature): string {
+  const env = new TypeEnv(new Map(), () => {});
+  return `({ ${sig.params.map((p) => `${p.name}: ${env.show(p.type)}`).join(', ')} }) => ${env.show(sig.ret)}`;
+}
+
 /** The signature of a parsed workflow (its aliases expanded, recursive ones to `any` past a few levels). */
 export function signatureOf(program: Program): WorkflowSignature {
   const aliases = new Map(program.types.map((a) => [a.name, { type: a.type, span: a.span }]));

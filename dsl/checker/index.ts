@@ -35,7 +35,7 @@ import { BUILTINS } from './builtins.ts';
 import { TypeEnv, union, type Type } from './types.ts';
 
 export { checkInput, checkValue } from './input.ts';
-export { deploymentOf, signatureOf, type Deployment, type WorkflowSignature } from './children.ts';
+export { deploymentOf, signatureOf, signatureText, WORKFLOWS, type Deployment, type WorkflowSignature } from './children.ts';
 
 /** All diagnostics of a program, sorted by position. Never throws on a well-formed AST. */
 export function check(program: Program, options: CheckOptions = {}): Diagnostic[] {

@@ -20,9 +20,8 @@
  *   4. `text`: declared names found in the text, the built-ins and the keywords.
  * Nothing is offered inside comments and strings.
  */
-import type { Analysis } from '../checker/index.ts';
-import { analyze } from '../checker/index.ts';
 import type { Expression, Node, Program } from '../ast.ts';
+import { analyze, signatureText, WORKFLOWS, type Analysis } from '../checker/index.ts';
 import { parse } from '../parser.ts';
 import { builtinGlobals, builtinMember, builtinNamespaces, isBuiltinNamespace, namespaceMembers } from './builtins.ts';
 import { MAX_RECOVERY_LENGTH, recoverProgram, type EditorDocument } from './document.ts';
@@ -123,6 +122,10 @@ export function completeAt(doc: EditorDocument, offset: number, lastGood?: Edito
   const from = wordStart(source, offset);
   if (inCommentOrString(source, from)) return { items: [], from, how: 'none' };
   try {
+    // `workflows.|`: the deployment's workflows, as child starts (unless a variable hides the name)
+    if (doc.workflows && chainBeforeDot(source, from) === WORKFLOWS && !(doc.program && scopeAt(doc.program, from).some((b) => b.name === WORKFLOWS))) {
+      return { items: dedupe([...doc.workflows].map(([name, sig]) => ({ label: name, kind: 'function' as const, detail: signatureText(sig) }))), from, how: 'document' };
+    }
     // The text parses and a name is being typed (`const x = pay|`): its own program answers.
     if (doc.program && !doc.partial && from < offset) {
       const own = atName(doc.program, doc.analysis, from, (name, start) => start === from && name.length >= offset - from);

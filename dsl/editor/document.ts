@@ -19,7 +19,7 @@
  * at the same text.
  */
 import type { Program } from '../ast.ts';
-import { analyze, type Analysis, type CheckOptions } from '../checker/index.ts';
+import { analyze, type Analysis, type CheckOptions, type Deployment } from '../checker/index.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics.ts';
 import { parse } from '../parser.ts';
 
@@ -34,6 +34,8 @@ export interface EditorDocument {
   analysis?: Analysis;
   /** `program` comes from the text with the lines of syntax errors blanked out. */
   partial: boolean;
+  /** The deployment it was checked against (child starts, `workflows.<name>`), when one was given. */
+  workflows?: Deployment;
 }
 
 /** How many broken lines are blanked, one parse each, before giving up on a program. */
@@ -46,6 +48,11 @@ export const MAX_RECOVERY_LENGTH = 24 * 1024;
  * workflow starts are checked against (the language server passes the files beside the document).
  */
 export function openDocument(source: string, file = 'workflow.workflow', options: CheckOptions = {}): EditorDocument {
+  const doc = openUnsafe(source, file, options);
+  return options.workflows ? { ...doc, workflows: options.workflows } : doc;
+}
+
+function openUnsafe(source: string, file: string, options: CheckOptions): EditorDocument {
   try {
     const parsed = parse(source, file);
     // The parser recovers per statement: with syntax errors it still gives the partial program,

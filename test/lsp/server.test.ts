@@ -309,6 +309,9 @@ describe('child workflows: the folder is the deployment', () => {
         "CT070 unknown workflow 'chrage' (did you mean 'charge'?): it is not part of the deployment",
         `CT071 parameter 'amount' of workflow 'charge' is number, got "5"`,
       ]);
+      // completion after `workflows.` offers the folder's workflows with the input they take
+      const items = await client.completion(uri, { line: 2, character: '  return await workflows.'.length });
+      expect(items.find((i) => i.label === 'charge')).toMatchObject({ detail: '({ orderId: string, amount: number }) => string' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { openDocument } from '../../../dsl/editor/document.ts';
 import { completeAt, inCommentOrString } from '../../../dsl/editor/complete.ts';
 import { ORDER } from './fixtures.ts';
+import { deploymentOf } from '../../../dsl/index.ts';
 
 /** The text with `line` inserted before the line holding `before`, and the offset at the end of `line` (or at `|` in it). */
 function typing(line: string, before: string, base = ORDER): { text: string; offset: number } {
@@ -185,5 +186,29 @@ describe('inCommentOrString', () => {
     const inside = (needle: string) => inCommentOrString(t, t.indexOf(needle));
     expect(['a', 'c', 'e', 'h', 'j', 'k', 'm'].map(inside)).toEqual([false, false, false, false, false, false, false]);
     expect(['b', 'd', 'f', 'g', 'i', 'l'].map(inside)).toEqual([true, true, true, true, true, true]);
+  });
+});
+
+describe('completeAt after workflows.', () => {
+  const deployment = deploymentOf([
+    { file: 'charge.workflow', source: 'type Receipt = { id: string }\nworkflow charge(orderId: string, amount: number): Receipt { return { id: orderId } }' },
+    { file: 'notify.workflow', source: 'workflow notify(to: string) { }' },
+  ]);
+  const text = 'workflow order(id: string): any {\n  const r = await workflows.\n  return r\n}';
+  const offset = text.indexOf('workflows.') + 'workflows.'.length;
+
+  it("offers the deployment's workflows with the input they take", () => {
+    const r = completeAt(openDocument(text, 'order.workflow', { workflows: deployment }), offset);
+    expect(r.items).toEqual([
+      { label: 'charge', kind: 'function', detail: '({ orderId: string, amount: number }) => { id: string }' },
+      { label: 'notify', kind: 'function', detail: '({ to: string }) => any' },
+    ]);
+  });
+
+  it('offers nothing of the kind without a deployment, or where a variable named workflows hides it', () => {
+    expect(completeAt(openDocument(text, 'order.workflow'), offset).items.map((i) => i.label)).not.toContain('charge');
+    const hidden = 'workflow order(id: string): any {\n  const workflows = { a: 1 }\n  const r = workflows.\n  return r\n}';
+    const at = hidden.lastIndexOf('workflows.') + 'workflows.'.length;
+    expect(completeAt(openDocument(hidden, 'order.workflow', { workflows: deployment }), at).items.map((i) => i.label)).not.toContain('charge');
   });
 });
