@@ -18,16 +18,9 @@
 import type { Call, Member, Program, Span } from '../ast.ts';
 import { parse } from '../parser.ts';
 import { awaitInFunction, definitelyNot, propertySpan, report, show, type Ctx } from './context.ts';
-import { ANY, NULL, STRING, didYouMean, TypeEnv, type Type } from './types.ts';
+import { ANY, NULL, STRING, didYouMean, TypeEnv, type Type, type WorkflowSignature } from './types.ts';
 
-/** A workflow as a parent sees it: its parameters and result with every alias expanded (the types stand alone). */
-export interface WorkflowSignature {
-  params: { name: string; type: Type }[];
-  ret: Type;
-}
-
-/** The workflows a parent may start, by name. */
-export type Deployment = ReadonlyMap<string, WorkflowSignature>;
+export type { Deployment, WorkflowSignature } from './types.ts';
 
 /** The namespace of child workflow starts (a variable of this name hides it). */
 export const WORKFLOWS = 'workflows';

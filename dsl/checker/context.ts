@@ -9,7 +9,7 @@
  */
 import type { ArrowFunction, Call, Expression, FnParam, FunctionDecl, Member, Program, Span, TaskDecl } from '../ast.ts';
 import { diagnostic, spanOf, type Diagnostic, type DiagnosticCode, type Severity } from '../diagnostics.ts';
-import type { Deployment } from './children.ts';
+import type { Deployment } from './types.ts';
 import type { Scope } from './scope.ts';
 import type { Type, TypeEnv } from './types.ts';
 

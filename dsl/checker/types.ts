@@ -536,3 +536,12 @@ function editDistance(a: string, b: string): number {
   }
   return d[a.length]![b.length]!;
 }
+
+/** A workflow as a parent sees it: its parameters and result with every alias expanded (the types stand alone). */
+export interface WorkflowSignature {
+  params: { name: string; type: Type }[];
+  ret: Type;
+}
+
+/** The workflows a parent may start, by name. */
+export type Deployment = ReadonlyMap<string, WorkflowSignature>;
