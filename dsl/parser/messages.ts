@@ -3,7 +3,6 @@
  * texts) and the helpers that say what to write instead of an operator or a TypeScript type.
  */
 
-
 export const MESSAGES = {
   function: 'declare helper functions at the top level of the file, outside the workflow: function name(params) { … }',
   functionExpression: '`function` expressions are not supported: pass an arrow function `(x) => …` to an array method, or declare a top-level function',
