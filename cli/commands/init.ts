@@ -8,6 +8,10 @@
  * Refuses a folder that already has files (exit 2) unless `--force`, which still never overwrites:
  * existing files are kept and listed. Installs nothing: it prints the next commands.
  *
+ * Run from a clone of currant's repository (not from an installed package), the project depends
+ * on the tarball `npm pack` makes in the clone (`file:<clone>/currant-<version>.tgz`) rather than on
+ * a registry version, and the next commands start with that `npm pack`.
+ *
  *   $ currant init my-app && cd my-app && npm install && npm test
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -58,6 +62,8 @@ export async function initCommand(dir: string, opts: InitOptions): Promise<ExitC
   if (kept.length > 0) out.line(`${c.yellow('kept')} (already there, not overwritten): ${kept.join(', ')}`);
   out.line('');
   out.line('next:');
+  const clone = fromClone();
+  if (clone) out.line(`  (cd ${relative(process.cwd(), clone.root) || '.'} && npm pack)   # run from a clone: the project installs currant from its tarball`);
   if (where !== '.') out.line(`  cd ${where}`);
   out.line('  npm install');
   out.line('  npm test        # the workflow\'s tests, with time skipping');
@@ -98,9 +104,20 @@ function packageJson(name: string): Record<string, unknown> {
       synth: 'cdk synth',
       deploy: 'cdk deploy',
     },
-    dependencies: { currant: `^${packageVersion()}` },
+    dependencies: { currant: fromClone()?.spec ?? `^${packageVersion()}` },
     devDependencies: Object.fromEntries(DEV_TOOLS.map((t) => [t, range(t)])),
   };
+}
+
+/**
+ * When this CLI runs from a clone of currant's repository (its TypeScript sources are there; an
+ * installed package has only `dist/`): the clone and the dependency spec of the tarball
+ * `npm pack` writes there. currant is installed from that tarball, not from a registry.
+ */
+export function fromClone(): { root: string; spec: string } | undefined {
+  const root = packageRoot();
+  if (!existsSync(join(root, 'cli', 'bin.ts'))) return undefined;
+  return { root, spec: `file:${join(root, `currant-${packageVersion()}.tgz`)}` };
 }
 
 function listFiles(dir: string, prefix = ''): string[] {
