@@ -449,7 +449,7 @@ const globalFns: Record<string, Builtin> = {
 };
 
 // `console.*` writes a line to the instance's step log (a `log` command, made by the machine:
-// machine.ts `log`); it returns null and never suspends.
+// calls.ts `log`); it returns null and never suspends.
 const consoleFns: Record<string, Builtin> = {
   log: def('log(...values: any[]): null', undefined, { log: 'info' }),
   info: def('info(...values: any[]): null', undefined, { log: 'info' }),

@@ -36,7 +36,7 @@ export {
   WORK_PER_STEP,
 } from './budget.ts';
 export { MAX_DEPTH } from './values.ts';
-export { MAX_LOG_LINES, MAX_LOG_MESSAGE } from './machine.ts';
+export { MAX_LOG_LINES, MAX_LOG_MESSAGE } from './calls.ts';
 export {
   admitSignal,
   checkSignal,
