@@ -9,7 +9,7 @@
  * node:https"; node20 because the emulator runs Lambdas on this machine's Node 20; no source maps
  * (they slow every cold start); minified with names kept (smaller bundles start faster, stack
  * traces keep class and function names). CommonJS has no `import.meta`: modules that read files
- * beside themselves (dsl/parser.ts without a recipe) get the bundle's own URL instead.
+ * beside themselves (dsl/parser/grammar.ts without a recipe) get the bundle's own URL instead.
  */
 export const IMPORT_META_URL = '__currant_import_meta_url';
 

@@ -110,7 +110,7 @@ export class CurrantNodeFunction extends NodejsFunction {
       // From the package, CDK finds your project's lock file (and so its root) itself.
       ...(FROM_SOURCE ? { projectRoot: ROOT, depsLockFilePath: join(ROOT, 'package-lock.json') } : {}),
       // The options of cdk/bundling.ts (shared with the package build; why each, there). Modules
-      // that read files beside themselves (dsl/parser.ts reads ./grammar/currant.ohm) get those
+      // that read files beside themselves (dsl/parser/grammar.ts reads ./grammar/currant.ohm) get those
       // files at the same relative place in the bundle (`extraFiles`).
       bundling: {
         format: OutputFormat.CJS,
@@ -139,7 +139,7 @@ export interface EngineFunctionProps extends Omit<CurrantNodeFunctionProps, 'ent
 
 /**
  * One of the engine's functions. From source (or given an `entry`): bundled from the TypeScript
- * handler, with the grammar files beside the bundle (where dsl/parser.ts reads them). From the
+ * handler, with the grammar files beside the bundle (where dsl/parser/grammar.ts reads them). From the
  * package: the pre-built handler in `dist/lambda/<handler>/` (the grammar inlined as a recipe), so
  * deploying the engine needs neither esbuild nor currant's sources, and runs the code that was
  * tested when the package was built.
@@ -152,9 +152,9 @@ export function engineFunction(scope: Construct, id: string, props: EngineFuncti
   return new PrebuiltNodeFunction(scope, id, { ...rest, codeDir: join(ROOT, 'dist', 'lambda', handler) });
 }
 
-/** `dsl/grammar/*.ohm` as `grammar/*.ohm` in a bundle; none in the package (its bundles inline the grammar). */
+/** `dsl/parser/grammar/*.ohm` as `grammar/*.ohm` in a bundle; none in the package (its bundles inline the grammar). */
 function grammarFiles(): { from: string; to: string }[] {
-  const dir = join(ROOT, 'dsl', 'grammar');
+  const dir = join(ROOT, 'dsl', 'parser', 'grammar');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.ohm'))

@@ -16,7 +16,7 @@
  * - `dist/types/**.d.ts`: declarations from tsc (tsconfig.build.json), one per source module; the
  *   `exports` map of package.json points at the entries' ones.
  *
- * Every bundle inlines the grammar as an ohm recipe (`CURRANT_GRAMMAR_RECIPE`, see dsl/parser.ts):
+ * Every bundle inlines the grammar as an ohm recipe (`CURRANT_GRAMMAR_RECIPE`, see dsl/parser/grammar.ts):
  * loading it takes milliseconds where compiling the `.ohm` text takes ~350 ms. The CLI's viewer
  * page (`currant ui`) is bundled here too and inlined (`CURRANT_UI_JS`, `CURRANT_UI_CSS`, see ui/assets.ts), so
  * the package needs neither esbuild nor the page's dependencies at run time.

@@ -13,7 +13,7 @@ import { grammarRecipe } from '../../dsl/parser.ts';
 import { ROOT } from '../cli/helpers.ts';
 import { loadCases } from './corpus/run.ts';
 
-const texts = ohm.grammars(readFileSync(join(ROOT, 'dsl', 'grammar', 'currant.ohm'), 'utf8'));
+const texts = ohm.grammars(readFileSync(join(ROOT, 'dsl', 'parser', 'grammar', 'currant.ohm'), 'utf8'));
 const tolerantFromRecipe = ohm.makeRecipe(grammarRecipe());
 const pairs = [
   { name: 'Currant', fromText: texts.Currant!, fromRecipe: tolerantFromRecipe.superGrammar },

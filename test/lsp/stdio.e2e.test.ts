@@ -121,7 +121,7 @@ describe('the packaged extension (.vsix)', () => {
     const manifest = JSON.parse(files.get('extension/package.json')!.toString());
     expect(manifest.contributes.languages[0]).toMatchObject({ id: 'currant', extensions: ['.workflow'] });
     expect(manifest.main).toBe('./dist/extension.js');
-    expect(readFileSync(join(dir, 'unpacked/extension/dist/grammar/currant.ohm'), 'utf8')).toBe(readFileSync(join(ROOT, 'dsl/grammar/currant.ohm'), 'utf8'));
+    expect(readFileSync(join(dir, 'unpacked/extension/dist/grammar/currant.ohm'), 'utf8')).toBe(readFileSync(join(ROOT, 'dsl/parser/grammar/currant.ohm'), 'utf8'));
   });
 
   it('runs its server with plain Node, away from the repository', async () => {

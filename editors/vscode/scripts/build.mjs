@@ -8,7 +8,7 @@
 //   node editors/vscode/scripts/build.mjs --package [--out f]   # + currant-workflow-<version>.vsix
 //
 // Why the define/banner pair: the bundles are CommonJS (what VS Code loads), which has no
-// import.meta; dsl/parser.ts reads ./grammar/currant.ohm beside itself, so import.meta.url becomes
+// import.meta; dsl/parser/grammar.ts reads ./grammar/currant.ohm beside itself, so import.meta.url becomes
 // the bundle's own URL and the grammar is copied to dist/grammar/ (as cdk/functions.ts does).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -45,7 +45,7 @@ const common = {
 
 await build({ ...common, entryPoints: [join(ROOT, 'lsp/main.ts')], outfile: join(DIST, 'server.js') });
 await build({ ...common, entryPoints: [join(HERE, 'src/extension.ts')], outfile: join(DIST, 'extension.js'), external: ['vscode'] });
-copyFileSync(join(ROOT, 'dsl/grammar/currant.ohm'), join(DIST, 'grammar/currant.ohm'));
+copyFileSync(join(ROOT, 'dsl/parser/grammar/currant.ohm'), join(DIST, 'grammar/currant.ohm'));
 
 if (args.includes('--package')) {
   const { version, name } = JSON.parse(readFileSync(join(HERE, 'package.json'), 'utf8'));
