@@ -87,7 +87,7 @@ export function policy(ctx: Ctx, o: ObjectLiteral, constantOnly: boolean): void 
 
 /** A `nonRetryable` / `retryOn` list: non-empty strings, bounded; constant in a declaration. */
 function errorTypes(ctx: Ctx, prop: ObjectProperty, constantOnly: boolean): void {
-  const { entries, chars } = POLICY_TYPE_LIMITS;
+  const { entries } = POLICY_TYPE_LIMITS;
   const hint = `write a list of error types like ${prop.key}: ["CardDeclined"]`;
   const e = prop.value;
   if (e.kind !== 'ArrayLiteral') {

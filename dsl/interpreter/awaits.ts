@@ -19,13 +19,13 @@ import { parseDuration } from '../duration.ts';
 import { PositionedError } from './errors.ts';
 import type { ChildCall, ComboHandle, ComboOp, FanHandle, Handle, Member, Pending, SignalHandle } from './frames.ts';
 import { childHandle, isChildStart } from './children.ts';
-import { refId } from './handles.ts';
+import { addHandle as add, nextAwaitId as nextId, refId } from './handles.ts';
 import type { AwaitHost as Machine, AwaitStatement } from './host.ts';
 import { policyOf } from './policy.ts';
 import { checkPayload, takeBuffered } from './signals.ts';
 import { isoOf, parseTime } from './time.ts';
 import type { TaskPolicy, Value, WorkflowError } from './types.ts';
-import { copy, isObject, kindOf, RuntimeError } from './values.ts';
+import { copy, isObject, kindOf } from './values.ts';
 
 export { declaredPolicy } from './policy.ts';
 
@@ -129,23 +129,6 @@ export function makeHandle(m: Machine, call: Call, node: number, anonymous: bool
   return promiseHandle(m, call, node, anonymous, op);
 }
 
-function nextId(m: Machine, node: number): string {
-  m.state.seq += 1;
-  return `n${node}.s${m.state.seq}`;
-}
-
-function add(m: Machine, id: string, h: Handle, anonymous: boolean): string {
-  if (!anonymous) h.o = 1;
-  try {
-    m.handles.add(id, h);
-  } catch (e) {
-    // CR021 at the call that made one handle too many
-    const span = m.ix.nodes[h.a]?.span;
-    if (e instanceof RuntimeError && span) throw new PositionedError(e.code, e.message, span);
-    throw e;
-  }
-  return id;
-}
 
 function spanOf(m: Machine, node: number, fallback: Span): Span {
   return m.ix.nodes[node]?.span ?? fallback;

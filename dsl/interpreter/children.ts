@@ -19,9 +19,10 @@
 import type { Call, Expression, Member, Span } from '../ast.ts';
 import { PositionedError } from './errors.ts';
 import type { ChildHandle } from './frames.ts';
+import { addHandle as add, nextAwaitId as nextId } from './handles.ts';
 import type { AwaitHost as Machine } from './host.ts';
 import type { ChildFailure, Value, WorkflowError } from './types.ts';
-import { copy, isObject, kindOf, RuntimeError } from './values.ts';
+import { copy, isObject, kindOf } from './values.ts';
 
 /** The namespace of child workflow starts. A variable of this name hides it. */
 export const WORKFLOWS = 'workflows';
@@ -95,23 +96,6 @@ function defaultChildId(m: Machine, handleId: string, span: Span): string {
     throw new PositionedError('CR043', `the child's instance id ${JSON.stringify(id.slice(0, 60))}… would be over 128 characters or use characters ids cannot have: give one with { id }`, span);
   }
   return id;
-}
-
-/** The next await id of node `node` (as awaits.ts makes them: `n<node>.s<seq>`). */
-function nextId(m: Machine, node: number): string {
-  m.state.seq += 1;
-  return `n${node}.s${m.state.seq}`;
-}
-
-function add(m: Machine, id: string, h: ChildHandle, anonymous: boolean): void {
-  if (!anonymous) h.o = 1;
-  try {
-    m.handles.add(id, h);
-  } catch (e) {
-    const span = m.ix.nodes[h.a]?.span;
-    if (e instanceof RuntimeError && span) throw new PositionedError(e.code, e.message, span);
-    throw e;
-  }
 }
 
 function at(span: Span) {

@@ -18,6 +18,7 @@
  */
 import { scopeOf, type ComboHandle, type FanHandle, type Frame, type Handle, type Pending, type SignalHandle } from './frames.ts';
 import type { Meter } from './budget.ts';
+import { PositionedError } from './errors.ts';
 import type { ProgramIndex } from './program.ts';
 import type { Command, ExecState, Value, WorkflowError } from './types.ts';
 
@@ -303,4 +304,23 @@ export function fanCounts(f: FanHandle): { total: number; done: number; inFlight
     else if (s === 1) inFlight++;
   }
   return { total: f.st.length, done, inFlight };
+}
+
+/** The next await id of node `node`: `n<node>.s<seq>`, `seq` counting every await of the instance. */
+export function nextAwaitId(m: { readonly state: ExecState }, node: number): string {
+  m.state.seq += 1;
+  return `n${node}.s${m.state.seq}`;
+}
+
+/** Puts `h` in the table as `id` (held by a variable unless `anonymous`); CR021 points at the call that made one handle too many. */
+export function addHandle(m: { readonly handles: HandleTable; readonly ix: ProgramIndex }, id: string, h: Handle, anonymous: boolean): string {
+  if (!anonymous) h.o = 1;
+  try {
+    m.handles.add(id, h);
+  } catch (e) {
+    const span = m.ix.nodes[h.a]?.span;
+    if (e instanceof RuntimeError && span) throw new PositionedError(e.code, e.message, span);
+    throw e;
+  }
+  return id;
 }

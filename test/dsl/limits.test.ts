@@ -6,7 +6,6 @@ import * as D from '../../dsl/index.ts';
 
 const opts = { now: () => new Date(0), uuid: () => 'u-1' };
 const LIMIT = 64 * 1024;
-const NEST = 512;
 
 function wf(body: string, params = 'a: string, x: any'): string {
   return `workflow w(${params}): any {\n  ${body}\n}\n`;

@@ -2,7 +2,7 @@
 // a recording dispatcher (no AWS: DynamoDB/SQS behaviour is tested on the emulator in infra-test/).
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiHandler, type ApiServices } from '../../functions/api.ts';
 import { captureLogs } from '../capture-logs.ts';
 import { indexWorkflows } from '../../functions/workflows.ts';

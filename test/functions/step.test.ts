@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { instanceKey, PoisonMessageError, processBatch, processBody, type StepDeps } from '../../functions/step.ts';
 import type { AwsInstance } from '../../adapters/aws/wake.ts';
 import { WakeDispatcher, WakeStore } from './wake-fakes.ts';
-import { attemptToken, MemoryStore, ProgramCache, RecordingDispatcher, startWorkflow, VersionConflictError, type DispatchCommand, type RuntimeDeps } from '../../runtime/index.ts';
+import { attemptToken, MemoryStore, ProgramCache, RecordingDispatcher, startWorkflow, type DispatchCommand, type RuntimeDeps } from '../../runtime/index.ts';
 
 const order = readFileSync(new URL('../../examples/order/order.workflow', import.meta.url), 'utf8');
 const approval = readFileSync(new URL('../../examples/approval/approval.workflow', import.meta.url), 'utf8');
