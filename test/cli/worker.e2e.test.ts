@@ -35,6 +35,7 @@ describe('currant worker', { timeout: 90_000 }, () => {
     expect(readFileSync(counts, 'utf8').trim().split('\n').sort()).toEqual(['after:k', 'before:k']);
 
     expect(worker.stdout()).toMatch(/worker: 1 unfinished instance/);
+    await eventually(async () => (/k-1 .*task count line 7: ok/.test(worker.stdout()) ? true : undefined), 10_000, 'the count step line').catch(() => undefined);
     expect(worker.stdout()).toMatch(/k-1 .*task count line 7: ok/);
     // A signal from another process reaches an instance the worker runs.
     const waiting = spawnCurrant(['run', fixture('waits.workflow'), '--tasks', fixture('tasks.ts'), '--input', '{"name":"s"}', '--db', db, '--id', 's-1']);
@@ -51,6 +52,9 @@ describe('currant worker', { timeout: 90_000 }, () => {
       return s?.status === 'completed' ? s : undefined;
     }, 20_000, 'the worker to finish s-1');
     expect(s1.result).toBe('s: hello wo! ');
+    // The worker prints a step's line after saving it: the line may reach the pipe a moment after
+    // the status reads completed.
+    await eventually(async () => (/s-1 .*task greet line 5: ok/.test(restarted.stdout()) ? true : undefined), 10_000, 'the greet step line').catch(() => undefined);
     expect(restarted.stdout()).toMatch(/s-1 .*signal: received "go"/);
     expect(restarted.stdout()).toMatch(/s-1 .*task greet line 5: ok/);
     restarted.child.kill('SIGINT');
