@@ -114,6 +114,7 @@ describe('currant worker, taking over', { timeout: 90_000 }, () => {
     expect(done.result).toBe(2);
     expect(readFileSync(counts, 'utf8').trim().split('\n').sort()).toEqual(['after:t', 'before:t']);
     expect(worker.stdout()).toContain('t-1 worker: taking over');
+    await eventually(async () => (/t-1 .*task count line 7: ok/.test(worker.stdout()) ? true : undefined), 10_000, 'the count step line').catch(() => undefined);
     expect(worker.stdout()).toMatch(/t-1 .*task count line 7: ok/);
     worker.child.kill('SIGINT');
     expect((await worker.done).code).toBe(0);
