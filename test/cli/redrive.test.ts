@@ -6,19 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, fixture, statusOf, tempDir } from './helpers.ts';
+import { cli, statusOf, tempDir } from './helpers.ts';
+import { failedRun, TASKS } from './redrive-fixture.ts';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
-const TASKS = fixture('tasks.ts');
-
-async function failedRun(db: string, id: string, fixedFile: string) {
-  const env = { CURRANT_TEST_FIXED_FILE: fixedFile };
-  const r = await cli(['run', fixture('redrive.workflow'), '--tasks', TASKS, '--input', '{"name":"ann"}', '--db', db, '--id', id, '--json'], { env });
-  expect(r.code, r.stderr).toBe(1);
-  expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', error: { code: 'CR007', task: 'flakyUntilFixed', attempts: 2, line: 6 } });
-  return env;
-}
 
 describe('currant redrive', { timeout: 90_000 }, () => {
   it('with --tasks: runs the failed task again here and finishes with the state it had (exit 0)', async () => {
