@@ -1,9 +1,9 @@
 /**
  * The executable examples of a Markdown document: every ```workflow block, each followed by
- * `<!-- run: {…} -->` comments (input, scripted task results and signals, and the expected result
- * or error, log lines and task calls) or one `<!-- diagnostics: CODE … -->` comment. Runs them with
- * the corpus driver (test/dsl/corpus/run.ts), the state going through JSON at every await — the
- * mechanism of test/docs/language.test.ts, for any document.
+ * `<!-- run: {…} -->` comments (input, scripted task results and signals, and the expected result,
+ * error or `cancelled` message, log lines and task calls; `events` to deliver) or one `<!-- diagnostics: CODE … -->` comment. Runs them with
+ * the corpus driver (test/dsl/corpus/run.ts), the state going through JSON at every await. Used
+ * by test/docs/language.test.ts and test/docs/migrating.test.ts.
  *
  *   describeExamples('docs/migrating.md', { atLeast: 10 });
  */
@@ -18,7 +18,11 @@ export interface Run {
   input?: Record<string, never>;
   tasks?: Record<string, never[]>;
   signals?: Record<string, never>;
+  /** Events delivered as they are (a cancel, a signal before anybody waits for it). */
+  events?: Case['events'];
   result?: unknown;
+  /** The instance ends cancelled, with this message. */
+  cancelled?: string;
   /** `CODE line:col` of the failure. */
   error?: string;
   /** The failure's message, when named. */
@@ -72,8 +76,12 @@ export function describeExamples(path: string, { atLeast }: { atLeast: number })
         expect(diagnostics.map((d) => `${d.code} ${d.span.line}:${d.span.col} ${d.message}`)).toEqual([]);
         for (const run of ex.runs) {
           const c: Case = { ...base, input: run.input ?? {}, tasks: run.tasks ?? {}, signals: run.signals ?? {} };
+          if (run.events) c.events = run.events;
           const outcome = runCase(c, program!, { roundTrip: true });
-          if (run.error) {
+          if (run.cancelled !== undefined) {
+            expect(outcome.status, `${outcome.error}: ${outcome.errorMessage}`).toBe('cancelled');
+            expect(outcome.errorMessage).toBe(run.cancelled);
+          } else if (run.error) {
             expect(outcome.status).toBe('failed');
             expect(outcome.error).toBe(run.error);
             if (run.message !== undefined) expect(outcome.errorMessage).toBe(run.message);
